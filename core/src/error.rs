@@ -1,0 +1,139 @@
+//! The one error type every backend returns.
+
+use std::fmt;
+
+/// A boxed error from a driver or ORM, kept as the `source` of an [`Error`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Every failure a repository, session or helper can report.
+///
+/// Backends convert their driver's errors into this enum in one place, so a
+/// caller matches on the same variants whichever ORM is underneath.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No row matched: `get` of a missing key, `update`/`delete` of a row that is gone.
+    #[error("{entity} not found: {key}")]
+    NotFound {
+        /// The table that was searched.
+        entity: String,
+        /// The key (or filter) that matched nothing, rendered for humans.
+        key: String,
+    },
+    /// A write broke a unique or primary-key constraint.
+    #[error("duplicate key{}", constraint_suffix(.constraint))]
+    DuplicateKey {
+        /// The violated constraint, when the database names it.
+        constraint: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A write broke a foreign-key constraint.
+    #[error("foreign key violation{}", constraint_suffix(.constraint))]
+    ForeignKey {
+        /// The violated constraint, when the database names it.
+        constraint: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A lookup that must match at most one row matched several.
+    #[error("{entity}: expected at most one row, found several")]
+    MultipleResults {
+        /// The table that was searched.
+        entity: String,
+    },
+    /// The caller passed something unusable: an unknown field, a name that
+    /// slugifies to nothing. Nothing was sent to the database.
+    #[error("invalid input: {message}")]
+    InvalidInput {
+        /// What was wrong, naming the offending field or value.
+        message: String,
+    },
+    /// The operation is not available on this backend or database.
+    #[error("{operation} is not supported by {backend}")]
+    NotSupported {
+        /// The operation that was asked for.
+        operation: &'static str,
+        /// The backend (and database) that cannot do it.
+        backend: &'static str,
+    },
+    /// The database was busy or chose this transaction as a deadlock or
+    /// serialization victim; running the whole unit of work again may succeed.
+    #[error("database busy, retry the transaction")]
+    Busy {
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// Any other driver, connection or decoding error.
+    #[error("database error: {source}")]
+    Backend {
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+}
+
+fn constraint_suffix(constraint: &Option<String>) -> String {
+    match constraint {
+        Some(name) => format!(" ({name})"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`] with the given message.
+    pub fn invalid_input(message: impl fmt::Display) -> Self {
+        Self::InvalidInput {
+            message: message.to_string(),
+        }
+    }
+
+    /// An [`Error::NotFound`] for `entity` and a key rendered with `Display`.
+    pub fn not_found(entity: impl Into<String>, key: impl fmt::Display) -> Self {
+        Self::NotFound {
+            entity: entity.into(),
+            key: key.to_string(),
+        }
+    }
+
+    /// An [`Error::Backend`] wrapping any driver error.
+    pub fn backend(source: impl Into<BoxError>) -> Self {
+        Self::Backend {
+            source: source.into(),
+        }
+    }
+
+    /// Whether re-running the whole transaction may succeed ([`Error::Busy`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Busy { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_entity_and_constraint() {
+        let e = Error::not_found("post", 42);
+        assert_eq!(e.to_string(), "post not found: 42");
+        let e = Error::DuplicateKey {
+            constraint: Some("uq_tag_name".into()),
+            source: "boom".into(),
+        };
+        assert_eq!(e.to_string(), "duplicate key (uq_tag_name)");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn error_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+    }
+}

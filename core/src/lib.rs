@@ -1,0 +1,58 @@
+//! # alchemy-core
+//!
+//! Production-ready building blocks for database models, defined once and
+//! implemented for sqlx (`alchemy-sqlx`), diesel-async (`alchemy-diesel`) and
+//! SeaORM (`alchemy-seaorm`): primary-key strategies and bases, audit
+//! timestamps, the slug and unique mixins, naming conventions, table DDL, and
+//! the async repository traits. This crate depends on no database driver.
+//!
+//! ```
+//! use alchemy_core::{impl_model, base::BigIntAuditBase, schema::{Column, ColumnType}, slug::slugify};
+//! use chrono::{DateTime, Utc};
+//!
+//! #[derive(Debug, Clone)]
+//! pub struct Tag {
+//!     pub id: i64,
+//!     pub created_at: DateTime<Utc>,
+//!     pub updated_at: DateTime<Utc>,
+//!     pub name: String,
+//!     pub slug: String,
+//! }
+//!
+//! impl_model!(Tag, BigIntAuditBase, audited, |t| t
+//!     .column(Column::new("name", ColumnType::VarChar(100)))
+//!     .unique(["name"])
+//!     .slug());
+//!
+//! assert_eq!(slugify("Rust & Databases").unwrap(), "rust-databases");
+//! ```
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`pk`] | key strategies: BigInt, UUIDv4/v6/v7, NanoID, server UUID |
+//! | [`audit`] | `created_at`/`updated_at`, the injectable clock |
+//! | [`base`] | the ten bases, [`Model`], custom bases |
+//! | [`naming`] | table and constraint names |
+//! | [`schema`] | table definitions and their DDL |
+//! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
+//! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
+//! | [`filter`] | conditions over a model's columns |
+//! | [`repository`] | sessions and the repository traits |
+//! | [`error`] | the one error enum |
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod audit;
+pub mod base;
+pub mod error;
+pub mod filter;
+pub mod naming;
+pub mod pk;
+pub mod repository;
+pub mod schema;
+pub mod slug;
+pub mod unique;
+
+pub use base::{Base, KeyOf, Model};
+pub use error::{BoxError, Error, Result};
+pub use repository::{Database, LinkRepository, Repository, RepositoryExt, Session};

@@ -1,0 +1,489 @@
+//! Table definitions and the DDL generated from them.
+//!
+//! A model describes its table once ([`Table`]); every backend creates it
+//! with the same SQL, so constraint names follow [`crate::naming`] everywhere.
+//! Column names listed here are also what filters are checked against.
+
+use std::fmt::Write as _;
+
+use crate::audit::{CREATED_AT, UPDATED_AT};
+use crate::base::Base;
+use crate::naming;
+use crate::pk::KeyStrategy;
+
+/// Name of the primary-key column of every provided base.
+pub const ID: &str = "id";
+
+/// A SQL dialect the DDL can be rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+/// The type of a column, mapped per dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// 64-bit integer (`BIGINT`; `INTEGER` on SQLite).
+    BigInt,
+    /// 32-bit integer.
+    Integer,
+    /// Double-precision float.
+    Double,
+    /// Boolean.
+    Bool,
+    /// Unbounded text.
+    Text,
+    /// Text of at most `n` characters.
+    VarChar(u32),
+    /// UUID (`UUID`; a 16-byte `BLOB` on SQLite).
+    Uuid,
+    /// UTC timestamp with microseconds (`TIMESTAMPTZ`; RFC 3339 `TEXT` on SQLite).
+    Timestamp,
+}
+
+impl ColumnType {
+    fn sql(self, dialect: Dialect) -> String {
+        match (self, dialect) {
+            (Self::BigInt, Dialect::Postgres) => "BIGINT".into(),
+            (Self::BigInt | Self::Integer, Dialect::Sqlite) => "INTEGER".into(),
+            (Self::Integer, Dialect::Postgres) => "INTEGER".into(),
+            (Self::Double, Dialect::Postgres) => "DOUBLE PRECISION".into(),
+            (Self::Double, Dialect::Sqlite) => "REAL".into(),
+            (Self::Bool, _) => "BOOLEAN".into(),
+            (Self::Text, _) => "TEXT".into(),
+            (Self::VarChar(n), _) => format!("VARCHAR({n})"),
+            (Self::Uuid, Dialect::Postgres) => "UUID".into(),
+            (Self::Uuid, Dialect::Sqlite) => "BLOB".into(),
+            (Self::Timestamp, Dialect::Postgres) => "TIMESTAMPTZ".into(),
+            (Self::Timestamp, Dialect::Sqlite) => "TEXT".into(),
+        }
+    }
+}
+
+/// A server-side column default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Default {
+    /// An identity / autoincrement key.
+    Identity,
+    /// A random version-4 UUID made by the server (`gen_random_uuid()`).
+    RandomUuid,
+    /// Boolean false.
+    False,
+    /// Boolean true.
+    True,
+    /// A SQL expression written by the developer (never by an end user).
+    Sql(&'static str),
+}
+
+/// What a foreign key does when the referred row is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// Refuse the delete.
+    Restrict,
+    /// Delete the referring rows too.
+    Cascade,
+    /// Set the referring column to NULL.
+    SetNull,
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Column type.
+    pub ty: ColumnType,
+    /// Whether NULL is allowed (default: no).
+    pub nullable: bool,
+    /// Server-side default.
+    pub default: Option<Default>,
+}
+
+impl Column {
+    /// A NOT NULL column without default.
+    pub fn new(name: impl Into<String>, ty: ColumnType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+        }
+    }
+
+    /// Allows NULL.
+    pub fn nullable(mut self) -> Self {
+        self.nullable = true;
+        self
+    }
+
+    /// Sets a server-side default.
+    pub fn default(mut self, default: Default) -> Self {
+        self.default = Some(default);
+        self
+    }
+}
+
+/// A foreign key of one column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The referring column of this table.
+    pub column: String,
+    /// The referred table.
+    pub referred_table: String,
+    /// The referred column.
+    pub referred_column: String,
+    /// What a delete of the referred row does.
+    pub on_delete: OnDelete,
+}
+
+/// A table: its columns and named constraints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    name: String,
+    columns: Vec<Column>,
+    primary_key: Vec<String>,
+    uniques: Vec<Vec<String>>,
+    indexes: Vec<Vec<String>>,
+    foreign_keys: Vec<ForeignKey>,
+    checks: Vec<(String, String)>,
+}
+
+impl Table {
+    /// An empty table called `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            uniques: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    /// A table called `name` with the columns of base `B`: `id` (the primary
+    /// key of `B`'s strategy) and, for audited bases, `created_at` and `updated_at`.
+    pub fn with_base<B: Base>(name: impl Into<String>) -> Self {
+        let mut id = Column::new(ID, <B::Key as KeyStrategy>::COLUMN_TYPE);
+        id.default = <B::Key as KeyStrategy>::DEFAULT;
+        let mut table = Self::new(name).column(id).primary_key([ID]);
+        if B::AUDITED {
+            table = table
+                .column(Column::new(CREATED_AT, ColumnType::Timestamp))
+                .column(Column::new(UPDATED_AT, ColumnType::Timestamp));
+        }
+        table
+    }
+
+    /// Adds a column.
+    pub fn column(mut self, column: Column) -> Self {
+        self.columns.push(column);
+        self
+    }
+
+    /// Sets the primary key (`pk_<table>`); several columns make a composite key.
+    pub fn primary_key<const N: usize>(mut self, columns: [&str; N]) -> Self {
+        self.primary_key = columns.iter().map(|c| c.to_string()).collect();
+        self
+    }
+
+    /// Adds a unique constraint (`uq_<table>_<columns>`).
+    pub fn unique<const N: usize>(mut self, columns: [&str; N]) -> Self {
+        self.uniques
+            .push(columns.iter().map(|c| c.to_string()).collect());
+        self
+    }
+
+    /// Adds an index (`ix_<table>_<columns>`).
+    pub fn index<const N: usize>(mut self, columns: [&str; N]) -> Self {
+        self.indexes
+            .push(columns.iter().map(|c| c.to_string()).collect());
+        self
+    }
+
+    /// Adds a foreign key (`fk_<table>_<column>_<referred table>`).
+    pub fn foreign_key(
+        mut self,
+        column: &str,
+        referred_table: &str,
+        referred_column: &str,
+        on_delete: OnDelete,
+    ) -> Self {
+        self.foreign_keys.push(ForeignKey {
+            column: column.into(),
+            referred_table: referred_table.into(),
+            referred_column: referred_column.into(),
+            on_delete,
+        });
+        self
+    }
+
+    /// Adds a check constraint `ck_<table>_<name>` with a developer-written expression.
+    pub fn check(mut self, name: &str, expression: &str) -> Self {
+        self.checks.push((name.into(), expression.into()));
+        self
+    }
+
+    /// Adds the [`SlugKey`](crate::slug::SlugKey) column: `slug VARCHAR(100) NOT
+    /// NULL`, unique as `uq_<table>_slug`.
+    pub fn slug(self) -> Self {
+        self.column(Column::new(
+            crate::slug::SLUG,
+            ColumnType::VarChar(crate::slug::SLUG_MAX_LEN as u32),
+        ))
+        .unique([crate::slug::SLUG])
+    }
+
+    /// The table name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The columns, in declaration order.
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The column called `name`, if any.
+    pub fn column_named(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The primary-key columns.
+    pub fn primary_key_columns(&self) -> &[String] {
+        &self.primary_key
+    }
+
+    /// The unique constraints, each a list of columns.
+    pub fn unique_constraints(&self) -> &[Vec<String>] {
+        &self.uniques
+    }
+
+    /// Checks that `field` is a column of this table.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field and table.
+    pub fn check_field(&self, field: &str) -> crate::Result<&Column> {
+        self.column_named(field).ok_or_else(|| {
+            crate::Error::invalid_input(format!(
+                "unknown field `{field}` for table `{}`",
+                self.name
+            ))
+        })
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` and `CREATE INDEX IF NOT EXISTS`
+    /// statements for `dialect`, one statement per string.
+    pub fn create_sql(&self, dialect: Dialect) -> Vec<String> {
+        let t = &self.name;
+        let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", quote(t));
+        // SQLite only numbers rows itself when the key is declared inline as
+        // `INTEGER PRIMARY KEY`.
+        let inline_identity = dialect == Dialect::Sqlite
+            && self.primary_key.len() == 1
+            && self
+                .column_named(&self.primary_key[0])
+                .is_some_and(|c| c.default == Some(Default::Identity));
+        let mut parts = Vec::new();
+        for c in &self.columns {
+            let mut def = format!("{} {}", quote(&c.name), c.ty.sql(dialect));
+            if inline_identity && c.name == self.primary_key[0] {
+                let _ = write!(
+                    def,
+                    " CONSTRAINT {} PRIMARY KEY AUTOINCREMENT",
+                    quote(&naming::primary_key(t))
+                );
+            } else {
+                if !c.nullable {
+                    def.push_str(" NOT NULL");
+                }
+                if let Some(d) = c.default {
+                    def.push_str(&default_sql(d, dialect));
+                }
+            }
+            parts.push(def);
+        }
+        if !inline_identity && !self.primary_key.is_empty() {
+            parts.push(format!(
+                "CONSTRAINT {} PRIMARY KEY ({})",
+                quote(&naming::primary_key(t)),
+                quote_list(&self.primary_key)
+            ));
+        }
+        for cols in &self.uniques {
+            let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            parts.push(format!(
+                "CONSTRAINT {} UNIQUE ({})",
+                quote(&naming::unique(t, &refs)),
+                quote_list(cols)
+            ));
+        }
+        for fk in &self.foreign_keys {
+            parts.push(format!(
+                "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
+                quote(&naming::foreign_key(t, &fk.column, &fk.referred_table)),
+                quote(&fk.column),
+                quote(&fk.referred_table),
+                quote(&fk.referred_column),
+                match fk.on_delete {
+                    OnDelete::Restrict => "RESTRICT",
+                    OnDelete::Cascade => "CASCADE",
+                    OnDelete::SetNull => "SET NULL",
+                }
+            ));
+        }
+        for (name, expr) in &self.checks {
+            parts.push(format!(
+                "CONSTRAINT {} CHECK ({expr})",
+                quote(&naming::check(t, name))
+            ));
+        }
+        sql.push_str(&parts.join(", "));
+        sql.push(')');
+        let mut out = vec![sql];
+        let fk_columns = self.foreign_keys.iter().map(|fk| vec![fk.column.clone()]);
+        for cols in self.indexes.iter().cloned().chain(fk_columns) {
+            // A foreign key that leads the primary key is already indexed.
+            if self.primary_key.first() == cols.first() && cols.len() == 1 {
+                continue;
+            }
+            let refs: Vec<&str> = cols.iter().map(String::as_str).collect();
+            out.push(format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+                quote(&naming::index(t, &refs)),
+                quote(t),
+                quote_list(&cols)
+            ));
+        }
+        out
+    }
+
+    /// `DROP TABLE IF EXISTS` for this table.
+    pub fn drop_sql(&self) -> String {
+        format!("DROP TABLE IF EXISTS {}", quote(&self.name))
+    }
+}
+
+fn default_sql(d: Default, dialect: Dialect) -> String {
+    match (d, dialect) {
+        (Default::Identity, Dialect::Postgres) => " GENERATED BY DEFAULT AS IDENTITY".into(),
+        // Only reachable for a non-key identity column, which SQLite cannot number.
+        (Default::Identity, Dialect::Sqlite) => String::new(),
+        (Default::RandomUuid, Dialect::Postgres) => " DEFAULT gen_random_uuid()".into(),
+        // A version-4 UUID as 16 bytes: 12 random hex digits, version `4`,
+        // 3 random, variant 8-b, 3 random, 12 random.
+        (Default::RandomUuid, Dialect::Sqlite) => " DEFAULT (unhex(hex(randomblob(6)) || '4' || substr(hex(randomblob(2)), 2) || substr('89AB', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || hex(randomblob(6))))".into(),
+        (Default::False, Dialect::Postgres) => " DEFAULT false".into(),
+        (Default::True, Dialect::Postgres) => " DEFAULT true".into(),
+        (Default::False, Dialect::Sqlite) => " DEFAULT 0".into(),
+        (Default::True, Dialect::Sqlite) => " DEFAULT 1".into(),
+        (Default::Sql(expr), _) => format!(" DEFAULT ({expr})"),
+    }
+}
+
+/// Quotes an identifier for PostgreSQL and SQLite (`"name"`, inner quotes doubled).
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// Quotes and comma-joins identifiers.
+pub fn quote_list<S: AsRef<str>>(identifiers: &[S]) -> String {
+    identifiers
+        .iter()
+        .map(|i| quote(i.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::{BigIntAuditBase, UuidV7AuditBase};
+
+    fn tag() -> Table {
+        Table::with_base::<BigIntAuditBase>("tag")
+            .column(Column::new("name", ColumnType::VarChar(100)))
+            .unique(["name"])
+            .slug()
+    }
+
+    #[test]
+    fn bigint_key_is_identity_on_postgres() {
+        let sql = tag().create_sql(Dialect::Postgres);
+        assert_eq!(
+            sql[0],
+            "CREATE TABLE IF NOT EXISTS \"tag\" (\"id\" BIGINT NOT NULL GENERATED BY DEFAULT AS IDENTITY, \
+             \"created_at\" TIMESTAMPTZ NOT NULL, \"updated_at\" TIMESTAMPTZ NOT NULL, \
+             \"name\" VARCHAR(100) NOT NULL, \"slug\" VARCHAR(100) NOT NULL, \
+             CONSTRAINT \"pk_tag\" PRIMARY KEY (\"id\"), CONSTRAINT \"uq_tag_name\" UNIQUE (\"name\"), \
+             CONSTRAINT \"uq_tag_slug\" UNIQUE (\"slug\"))"
+        );
+    }
+
+    #[test]
+    fn bigint_key_is_integer_primary_key_on_sqlite() {
+        let sql = tag().create_sql(Dialect::Sqlite);
+        assert!(
+            sql[0].starts_with(
+                "CREATE TABLE IF NOT EXISTS \"tag\" (\"id\" INTEGER CONSTRAINT \"pk_tag\" PRIMARY KEY AUTOINCREMENT, \"created_at\" TEXT NOT NULL"
+            ),
+            "{}",
+            sql[0]
+        );
+        assert!(!sql[0].contains("PRIMARY KEY (\"id\")"));
+    }
+
+    #[test]
+    fn association_table_names_its_constraints() {
+        let t = Table::new("post_tag")
+            .column(Column::new("post_id", ColumnType::Uuid))
+            .column(Column::new("tag_id", ColumnType::BigInt))
+            .primary_key(["post_id", "tag_id"])
+            .foreign_key("post_id", "post", "id", OnDelete::Cascade)
+            .foreign_key("tag_id", "tag", "id", OnDelete::Cascade);
+        let sql = t.create_sql(Dialect::Postgres);
+        assert!(sql[0].contains("CONSTRAINT \"pk_post_tag\" PRIMARY KEY (\"post_id\", \"tag_id\")"));
+        assert!(sql[0].contains(
+            "CONSTRAINT \"fk_post_tag_post_id_post\" FOREIGN KEY (\"post_id\") REFERENCES \"post\" (\"id\") ON DELETE CASCADE"
+        ));
+        // post_id leads the primary key, so only tag_id gets its own index.
+        assert_eq!(
+            sql[1..],
+            ["CREATE INDEX IF NOT EXISTS \"ix_post_tag_tag_id\" ON \"post_tag\" (\"tag_id\")".to_string()]
+        );
+    }
+
+    #[test]
+    fn uuid_and_timestamps_per_dialect() {
+        let t = Table::with_base::<UuidV7AuditBase>("post").index(["created_at"]);
+        let pg = t.create_sql(Dialect::Postgres);
+        assert!(pg[0].contains("\"id\" UUID NOT NULL"));
+        assert!(pg[0].contains("\"created_at\" TIMESTAMPTZ NOT NULL"));
+        assert_eq!(
+            pg[1],
+            "CREATE INDEX IF NOT EXISTS \"ix_post_created_at\" ON \"post\" (\"created_at\")"
+        );
+        let lite = t.create_sql(Dialect::Sqlite);
+        assert!(lite[0].contains("\"id\" BLOB NOT NULL"));
+    }
+
+    #[test]
+    fn unknown_field_is_invalid_input() {
+        let e = tag().check_field("nope").unwrap_err();
+        assert!(matches!(e, crate::Error::InvalidInput { .. }), "{e}");
+        assert!(e.to_string().contains("nope"));
+        assert!(tag().check_field("slug").is_ok());
+    }
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
+    }
+}

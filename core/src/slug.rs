@@ -1,0 +1,125 @@
+//! The slug mixin: `slugify` and the [`SlugKey`] trait.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::base::Model;
+use crate::{Error, Result};
+
+/// Name of the slug column.
+pub const SLUG: &str = "slug";
+/// Longest slug, in characters.
+pub const SLUG_MAX_LEN: usize = 100;
+/// Length of the random suffix appended by "available slug".
+pub const SUFFIX_LEN: usize = 4;
+
+/// A model with a unique `slug` column (`VARCHAR(100) NOT NULL`, `uq_<table>_slug`);
+/// add it to the table with [`Table::slug`](crate::schema::Table::slug).
+pub trait SlugKey: Model {
+    /// The slug.
+    fn slug(&self) -> &str;
+    /// Replaces the slug.
+    fn set_slug(&mut self, slug: String);
+}
+
+/// Turns `value` into a URL slug.
+///
+/// # Behavior
+/// - NFKD-normalises and drops what is not ASCII (`Crème Brûlée` -> `creme-brulee`).
+/// - Lowercases; drops every character that is not a word character
+///   (`[a-z0-9_]`), whitespace or `-`.
+/// - Turns each run of whitespace and `-` into one `-`; strips leading and
+///   trailing `-` and `_`.
+/// - Cuts to [`SLUG_MAX_LEN`] characters, never leaving a trailing `-`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when nothing is left (`"!!!"`, only emoji).
+pub fn slugify(value: &str) -> Result<String> {
+    let mut out = String::with_capacity(value.len().min(SLUG_MAX_LEN));
+    let mut pending_dash = false;
+    for c in value.nfkd().filter(char::is_ascii) {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() || c == '_' {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.push(c);
+        } else if c == '-' || c.is_ascii_whitespace() {
+            pending_dash = true;
+        }
+    }
+    // Leading separators never got written; strip `_` at both ends as well.
+    let mut slug = out.trim_matches(|c| c == '-' || c == '_').to_string();
+    if slug.len() > SLUG_MAX_LEN {
+        slug.truncate(SLUG_MAX_LEN);
+        slug = slug.trim_end_matches(['-', '_']).to_string();
+    }
+    if slug.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "`{value}` has no characters that can make a slug"
+        )));
+    }
+    Ok(slug)
+}
+
+/// `slug` with `-` and a random suffix of [`SUFFIX_LEN`] `[a-z0-9]`
+/// characters, shortened first so the result stays within [`SLUG_MAX_LEN`].
+pub fn with_random_suffix(slug: &str) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let keep = SLUG_MAX_LEN - SUFFIX_LEN - 1;
+    let head = if slug.len() > keep { &slug[..keep] } else { slug };
+    let head = head.trim_end_matches(['-', '_']);
+    let suffix: String = (0..SUFFIX_LEN)
+        .map(|_| {
+            let i = rand::random_range(0..ALPHABET.len());
+            char::from(ALPHABET[i])
+        })
+        .collect();
+    format!("{head}-{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugify_examples() {
+        assert_eq!(slugify("Hello, World!").unwrap(), "hello-world");
+        assert_eq!(slugify("  Crème   Brûlée  ").unwrap(), "creme-brulee");
+        assert_eq!(slugify("a -- b").unwrap(), "a-b");
+        assert_eq!(slugify("_private_").unwrap(), "private");
+        assert_eq!(slugify("Rust 2024 edition").unwrap(), "rust-2024-edition");
+        assert_eq!(slugify("ﬁne").unwrap(), "fine", "NFKD splits ligatures");
+        assert_eq!(slugify("snake_case stays").unwrap(), "snake_case-stays");
+        assert_eq!(slugify("日本語 text").unwrap(), "text");
+    }
+
+    #[test]
+    fn nothing_left_is_an_error() {
+        for bad in ["!!!", "🦀🦀", "", "   ", "-_-", "日本語"] {
+            let e = slugify(bad).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn long_values_are_cut_without_trailing_dash() {
+        let long = format!("{} b", "a".repeat(99));
+        let s = slugify(&long).unwrap();
+        assert_eq!(s, "a".repeat(99));
+        let s = slugify(&"word ".repeat(50)).unwrap();
+        assert!(s.len() <= SLUG_MAX_LEN);
+        assert!(!s.ends_with('-'));
+    }
+
+    #[test]
+    fn suffix_keeps_the_limit() {
+        let s = with_random_suffix("rust");
+        assert_eq!(s.len(), 9);
+        assert!(s.starts_with("rust-"));
+        assert!(s[5..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        let s = with_random_suffix(&"a".repeat(100));
+        assert_eq!(s.len(), 100);
+        assert_ne!(with_random_suffix("x"), with_random_suffix("x"));
+    }
+}

@@ -1,0 +1,93 @@
+//! The unique mixin: get-or-create of rows identified by a natural key.
+//!
+//! A model says how to find "the same" row ([`Unique::unique_key`],
+//! [`Unique::unique_filter`]); [`RepositoryExt::get_or_create`](crate::RepositoryExt::get_or_create)
+//! returns that row or inserts the candidate, without ever reporting a
+//! duplicate key to a caller that races another one.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use crate::base::Model;
+use crate::filter::Condition;
+
+/// A model with a natural key other than its primary key.
+///
+/// # Contract
+/// - `unique_columns` carry a unique constraint (add it with
+///   [`Table::unique`](crate::schema::Table::unique)): concurrent inserts rely on it.
+/// - `unique_filter(&m.unique_key())` matches exactly the rows whose
+///   `unique_columns` equal `m`'s.
+pub trait Unique: Model {
+    /// The hashable natural key (e.g. the tag name).
+    type UniqueKey: Clone + Debug + Eq + Hash + Send + Sync + 'static;
+
+    /// The columns of the natural key; the conflict target of the insert.
+    fn unique_columns() -> &'static [&'static str];
+
+    /// The natural key of this row.
+    fn unique_key(&self) -> Self::UniqueKey;
+
+    /// The condition that finds the row with natural key `key`.
+    fn unique_filter(key: &Self::UniqueKey) -> Condition;
+}
+
+/// Rows already fetched or created in one unit of work, by model and natural key.
+///
+/// It lives in a backend's session and dies with it; sessions clear it on
+/// rollback, so it never holds a row that the database does not.
+#[derive(Default)]
+pub struct UniqueCache {
+    maps: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl Debug for UniqueCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UniqueCache")
+            .field("models", &self.maps.len())
+            .finish()
+    }
+}
+
+impl UniqueCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The cached row of model `M` with natural key `key`.
+    pub fn get<M: Unique>(&self, key: &M::UniqueKey) -> Option<&M> {
+        self.maps
+            .get(&TypeId::of::<M>())
+            .and_then(|m| m.downcast_ref::<HashMap<M::UniqueKey, M>>())
+            .and_then(|m| m.get(key))
+    }
+
+    /// Caches `row` under its natural key.
+    pub fn insert<M: Unique>(&mut self, row: M) {
+        let map = self
+            .maps
+            .entry(TypeId::of::<M>())
+            .or_insert_with(|| Box::new(HashMap::<M::UniqueKey, M>::new()));
+        if let Some(map) = map.downcast_mut::<HashMap<M::UniqueKey, M>>() {
+            map.insert(row.unique_key(), row);
+        }
+    }
+
+    /// Forgets every row of model `M` (after a write that may have changed them).
+    pub fn forget<M: Unique>(&mut self) {
+        self.maps.remove(&TypeId::of::<M>());
+    }
+
+    /// Forgets everything (rollback).
+    pub fn clear(&mut self) {
+        self.maps.clear();
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.maps.is_empty()
+    }
+}
