@@ -1,1 +1,57 @@
-//! placeholder
+//! # alchemy-conformance
+//!
+//! One suite of behaviour cases that every alchemy-rs backend must pass, on
+//! every database. A backend plugs in by implementing [`Harness`] (its
+//! fixture models, in its own ORM's idiom, and their repositories) and
+//! calling [`runner::main_with`] from a `harness = false` test:
+//!
+//! ```text
+//! fn main() {
+//!     alchemy_conformance::runner::main_with(|env| {
+//!         alchemy_conformance::runner::backend_trials::<MyHarness>(env)
+//!     })
+//! }
+//! ```
+//!
+//! Each case is a plain generic async function with a one-line doc naming the
+//! behaviour it checks; it becomes one test per database, named
+//! `<backend>::<database>::<case>` (`cargo test -p alchemy-conformance -- --list`).
+//! Every case gets its own SQLite file or PostgreSQL schema, so cases run in
+//! parallel and can run twice against the same server.
+#![warn(missing_docs)]
+
+pub mod cases;
+pub mod fixtures;
+pub mod harness;
+pub mod runner;
+
+pub use harness::{Backend, Cx, Harness, HasWidget, SessionOf, Target};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// Where every case's clock starts: a leap day, with sub-microsecond digits
+/// that must be cut off before storage.
+#[allow(non_snake_case)]
+pub fn START() -> DateTime<Utc> {
+    Utc.timestamp_opt(1_709_210_096, 123_456_789)
+        .single()
+        .unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+/// Unwraps a result in a case, naming the step and printing the error.
+#[track_caller]
+pub fn ok<T>(result: alchemy_core::Result<T>, step: &str) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => panic!("{step}: {e} ({e:?})"),
+    }
+}
+
+/// Expects an error in a case, naming the step.
+#[track_caller]
+pub fn err<T: std::fmt::Debug>(result: alchemy_core::Result<T>, step: &str) -> alchemy_core::Error {
+    match result {
+        Ok(v) => panic!("{step}: expected an error, got {v:?}"),
+        Err(e) => e,
+    }
+}

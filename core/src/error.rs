@@ -115,9 +115,53 @@ impl Error {
     }
 }
 
+/// The conventional name of the constraint behind a SQLite unique or
+/// primary-key failure.
+///
+/// SQLite names columns, not constraints (`UNIQUE constraint failed:
+/// tag.name`); with the naming convention of [`crate::naming`] the
+/// constraint name follows from them: `pk_<table>` when `primary_key` (extended
+/// code 1555), else `uq_<table>_<columns>`.
+pub fn sqlite_constraint_name(primary_key: bool, message: &str) -> Option<String> {
+    let (_, columns) = message.split_once("constraint failed: ")?;
+    let mut table = None;
+    let mut names = Vec::new();
+    for qualified in columns.split(", ") {
+        let (t, c) = qualified.trim().split_once('.')?;
+        table.get_or_insert(t);
+        names.push(c);
+    }
+    let table = table?;
+    Some(if primary_key {
+        crate::naming::primary_key(table)
+    } else {
+        crate::naming::unique(table, &names)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_messages_map_to_conventional_names() {
+        assert_eq!(
+            sqlite_constraint_name(false, "UNIQUE constraint failed: tag.name").as_deref(),
+            Some("uq_tag_name")
+        );
+        assert_eq!(
+            sqlite_constraint_name(false, "UNIQUE constraint failed: t.a, t.b").as_deref(),
+            Some("uq_t_a_b")
+        );
+        assert_eq!(
+            sqlite_constraint_name(true, "UNIQUE constraint failed: post.id").as_deref(),
+            Some("pk_post")
+        );
+        assert_eq!(
+            sqlite_constraint_name(false, "FOREIGN KEY constraint failed"),
+            None
+        );
+    }
 
     #[test]
     fn messages_name_the_entity_and_constraint() {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::schema::Table;
 use crate::Result;
+use crate::schema::Table;
 
 /// A value to compare a column with.
 #[derive(Debug, Clone, PartialEq)]

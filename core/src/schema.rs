@@ -449,14 +449,19 @@ mod tests {
             .foreign_key("post_id", "post", "id", OnDelete::Cascade)
             .foreign_key("tag_id", "tag", "id", OnDelete::Cascade);
         let sql = t.create_sql(Dialect::Postgres);
-        assert!(sql[0].contains("CONSTRAINT \"pk_post_tag\" PRIMARY KEY (\"post_id\", \"tag_id\")"));
+        assert!(
+            sql[0].contains("CONSTRAINT \"pk_post_tag\" PRIMARY KEY (\"post_id\", \"tag_id\")")
+        );
         assert!(sql[0].contains(
             "CONSTRAINT \"fk_post_tag_post_id_post\" FOREIGN KEY (\"post_id\") REFERENCES \"post\" (\"id\") ON DELETE CASCADE"
         ));
         // post_id leads the primary key, so only tag_id gets its own index.
         assert_eq!(
             sql[1..],
-            ["CREATE INDEX IF NOT EXISTS \"ix_post_tag_tag_id\" ON \"post_tag\" (\"tag_id\")".to_string()]
+            [
+                "CREATE INDEX IF NOT EXISTS \"ix_post_tag_tag_id\" ON \"post_tag\" (\"tag_id\")"
+                    .to_string()
+            ]
         );
     }
 

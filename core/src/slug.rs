@@ -67,7 +67,11 @@ pub fn slugify(value: &str) -> Result<String> {
 pub fn with_random_suffix(slug: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let keep = SLUG_MAX_LEN - SUFFIX_LEN - 1;
-    let head = if slug.len() > keep { &slug[..keep] } else { slug };
+    let head = if slug.len() > keep {
+        &slug[..keep]
+    } else {
+        slug
+    };
     let head = head.trim_end_matches(['-', '_']);
     let suffix: String = (0..SUFFIX_LEN)
         .map(|_| {
@@ -117,7 +121,11 @@ mod tests {
         let s = with_random_suffix("rust");
         assert_eq!(s.len(), 9);
         assert!(s.starts_with("rust-"));
-        assert!(s[5..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            s[5..]
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
         let s = with_random_suffix(&"a".repeat(100));
         assert_eq!(s.len(), 100);
         assert_ne!(with_random_suffix("x"), with_random_suffix("x"));

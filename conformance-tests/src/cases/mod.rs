@@ -1,0 +1,75 @@
+//! The cases, one module per concept. Each case's doc line names the behaviour
+//! (and the contract bullet) it checks.
+
+use crate::harness::Harness;
+use crate::runner::CaseFn;
+
+pub mod audit;
+pub mod base;
+pub mod blog;
+pub mod errors;
+pub mod link;
+pub mod repository;
+pub mod slug;
+pub mod unique;
+
+macro_rules! register {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        /// Every case, by name.
+        pub fn all<H: Harness>() -> Vec<(&'static str, CaseFn<H>)> {
+            vec![$((stringify!($case), (|cx| Box::pin($module::$case::<H>(cx))) as CaseFn<H>)),*]
+        }
+    };
+}
+
+register! {
+    base::base_big_int_round_trip,
+    base::base_big_int_audit_round_trip,
+    base::base_uuid_round_trip,
+    base::base_uuid_v6_round_trip,
+    base::base_uuid_v7_round_trip,
+    base::base_uuid_audit_round_trip,
+    base::base_uuid_v6_audit_round_trip,
+    base::base_uuid_v7_audit_round_trip,
+    base::base_nano_id_round_trip,
+    base::base_nano_id_audit_round_trip,
+    base::base_custom_server_uuid_round_trip,
+    base::base_custom_server_uuid_audit_round_trip,
+    base::base_client_key_is_kept,
+    base::base_big_int_keys_increase,
+    audit::audit_insert_stamps_both_columns,
+    audit::audit_timestamps_round_trip_exactly,
+    audit::audit_update_bumps_updated_at_only,
+    audit::audit_updated_at_never_before_created_at,
+    audit::audit_add_many_stamps_every_row,
+    repository::add_returns_stored_row,
+    repository::add_many_returns_input_order_with_keys,
+    repository::add_many_batches_statements,
+    repository::add_many_empty_is_a_no_op,
+    repository::get_missing_is_not_found,
+    repository::update_writes_fields,
+    repository::update_missing_is_not_found,
+    repository::delete_returns_the_row,
+    repository::delete_missing_is_not_found,
+    repository::session_rollback_discards_writes,
+    repository::session_commit_persists,
+    slug::slug_available_is_the_slugified_name_when_free,
+    slug::slug_available_appends_suffix_when_taken,
+    slug::slug_unusable_name_is_invalid_input,
+    slug::slug_unicode_name_is_transliterated,
+    slug::slug_duplicate_is_duplicate_key,
+    unique::unique_get_or_create_inserts_once,
+    unique::unique_get_or_create_returns_existing_row,
+    unique::unique_cache_answers_repeats_without_a_statement,
+    unique::unique_cache_dies_with_rollback,
+    unique::unique_concurrent_get_or_create,
+    unique::unique_conflict_on_other_constraint_is_duplicate_key,
+    link::link_attach_and_load,
+    link::link_attach_twice_is_idempotent,
+    link::link_detach_removes_the_link,
+    link::link_delete_post_cascades,
+    link::link_missing_row_is_foreign_key,
+    errors::errors_duplicate_primary_key_names_pk,
+    errors::errors_duplicate_unique_names_uq,
+    blog::blog_posts_share_tags,
+}

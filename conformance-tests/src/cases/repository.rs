@@ -1,0 +1,205 @@
+//! The minimal repository and the unit of work (foundation point 8).
+
+use std::sync::Arc;
+
+use alchemy_core::base::BigIntBase;
+use alchemy_core::{Error, Model, Repository, Session};
+
+use crate::fixtures::{PostFixture, WidgetFixture};
+use crate::harness::{Cx, Harness, HasWidget};
+use crate::{err, ok};
+
+/// `add` returns the stored row: key set, columns as given, server defaults read back.
+pub async fn add_returns_stored_row<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let p = ok(
+        posts.add(&mut s, H::Post::new("Hello", "World")).await,
+        "add",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!(p.title(), "Hello");
+    assert_eq!(p.content(), "World");
+    assert!(!p.published(), "published defaults to false");
+    let mut s = cx.begin().await;
+    let got = ok(posts.get(&mut s, p.key()).await, "get");
+    ok(s.rollback().await, "rollback");
+    assert_eq!(got.title(), "Hello");
+    assert_eq!(got.key(), p.key());
+}
+
+/// `add_many` returns rows in input order with their keys (client and database keys).
+pub async fn add_many_returns_input_order_with_keys<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let widgets = <H as HasWidget<BigIntBase>>::widgets(&cx.h);
+    let mut s = cx.begin().await;
+    let names: Vec<String> = (0..250).map(|i| format!("row {i:03}")).collect();
+    let rows = ok(
+        posts
+            .add_many(&mut s, names.iter().map(|n| H::Post::new(n, "c")).collect())
+            .await,
+        "add_many posts",
+    );
+    let titles: Vec<&str> = rows.iter().map(|p| p.title()).collect();
+    assert_eq!(titles, names);
+    let ws = ok(
+        widgets
+            .add_many(
+                &mut s,
+                names.iter().map(|n| WidgetFixture::new(n)).collect(),
+            )
+            .await,
+        "add_many widgets",
+    );
+    let got: Vec<&str> = ws.iter().map(|w| w.name()).collect();
+    assert_eq!(got, names);
+    for pair in ws.windows(2) {
+        assert!(
+            pair[0].key() < pair[1].key(),
+            "identity keys follow input order"
+        );
+    }
+    for (w, n) in ws.iter().zip(&names) {
+        let stored = ok(widgets.get(&mut s, w.key()).await, "get widget");
+        assert_eq!(stored.name(), n, "the key returned belongs to that row");
+    }
+    for p in rows.iter().step_by(50) {
+        let stored = ok(posts.get(&mut s, p.key()).await, "get post");
+        assert_eq!(stored.title(), p.title());
+    }
+    ok(s.commit().await, "commit");
+}
+
+/// `add_many` sends batched statements, not one statement per row.
+pub async fn add_many_batches_statements<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let rows = ok(
+        posts
+            .add_many(
+                &mut s,
+                (0..1000)
+                    .map(|i| H::Post::new(&format!("p{i}"), "c"))
+                    .collect(),
+            )
+            .await,
+        "add_many",
+    );
+    let sent = s.statements() - before;
+    ok(s.commit().await, "commit");
+    assert_eq!(rows.len(), 1000);
+    assert!(sent >= 1 && sent <= 20, "1000 rows took {sent} statements");
+}
+
+/// `add_many` of nothing returns nothing and sends nothing.
+pub async fn add_many_empty_is_a_no_op<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let rows = ok(cx.h.posts().add_many(&mut s, Vec::new()).await, "add_many");
+    assert!(rows.is_empty());
+    assert_eq!(s.statements(), before);
+    ok(s.rollback().await, "rollback");
+}
+
+/// `get` of a missing key is `NotFound` naming the table and the key.
+pub async fn get_missing_is_not_found<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut p = H::Post::new("t", "c");
+    let key = uuid::Uuid::now_v7();
+    p.set_key(key);
+    let mut s = cx.begin().await;
+    let e = err(cx.h.posts().get(&mut s, p.key()).await, "get");
+    ok(s.rollback().await, "rollback");
+    match &e {
+        Error::NotFound { entity, key: k } => {
+            assert_eq!(entity, "post");
+            assert_eq!(k, &key.to_string());
+        }
+        other => panic!("expected NotFound, got {other}"),
+    }
+}
+
+/// `update` writes the changed fields and returns the stored row.
+pub async fn update_writes_fields<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let mut p = ok(posts.add(&mut s, H::Post::new("before", "c")).await, "add");
+    let other = ok(
+        posts.add(&mut s, H::Post::new("untouched", "c")).await,
+        "add other",
+    );
+    ok(s.commit().await, "commit");
+    p.set_title("after");
+    let mut s = cx.begin().await;
+    let u = ok(posts.update(&mut s, p.clone()).await, "update");
+    assert_eq!(u.title(), "after");
+    assert_eq!(ok(posts.get(&mut s, p.key()).await, "get").title(), "after");
+    assert_eq!(
+        ok(posts.get(&mut s, other.key()).await, "get other").title(),
+        "untouched"
+    );
+    ok(s.commit().await, "commit");
+}
+
+/// `update` of a row that does not exist is `NotFound`.
+pub async fn update_missing_is_not_found<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut p = H::Post::new("t", "c");
+    p.set_key(uuid::Uuid::now_v7());
+    let mut s = cx.begin().await;
+    let e = err(cx.h.posts().update(&mut s, p).await, "update");
+    ok(s.rollback().await, "rollback");
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+}
+
+/// `delete` returns the deleted row, and it is gone.
+pub async fn delete_returns_the_row<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let p = ok(posts.add(&mut s, H::Post::new("bye", "c")).await, "add");
+    let d = ok(posts.delete(&mut s, p.key()).await, "delete");
+    assert_eq!(d.key(), p.key());
+    assert_eq!(d.title(), "bye");
+    let e = err(posts.get(&mut s, p.key()).await, "get after delete");
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    ok(s.commit().await, "commit");
+}
+
+/// `delete` of a missing key is `NotFound`.
+pub async fn delete_missing_is_not_found<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut s = cx.begin().await;
+    let e = err(
+        cx.h.posts().delete(&mut s, &uuid::Uuid::now_v7()).await,
+        "delete",
+    );
+    ok(s.rollback().await, "rollback");
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+}
+
+/// Several calls in one session roll back together.
+pub async fn session_rollback_discards_writes<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let p = ok(posts.add(&mut s, H::Post::new("a", "c")).await, "add");
+    let many = ok(
+        posts.add_many(&mut s, vec![H::Post::new("b", "c")]).await,
+        "add_many",
+    );
+    ok(s.rollback().await, "rollback");
+    let mut s = cx.begin().await;
+    for key in [p.key(), many[0].key()] {
+        let e = err(posts.get(&mut s, key).await, "get");
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    }
+    ok(s.rollback().await, "rollback");
+}
+
+/// Committed writes are visible to the next session.
+pub async fn session_commit_persists<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let p = ok(posts.add(&mut s, H::Post::new("kept", "c")).await, "add");
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    assert_eq!(ok(posts.get(&mut s, p.key()).await, "get").title(), "kept");
+    ok(s.rollback().await, "rollback");
+}

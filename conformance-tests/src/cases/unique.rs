@@ -1,0 +1,187 @@
+//! The unique mixin and get-or-create (foundation point 6).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
+
+use crate::fixtures::TagFixture;
+use crate::harness::{Cx, Harness};
+use crate::{err, ok};
+
+fn tag<H: Harness>(name: &str) -> H::Tag {
+    let slug = alchemy_core::slug::slugify(name).unwrap_or_else(|e| panic!("{e}"));
+    H::Tag::new(name, &slug)
+}
+
+async fn count_tags<H: Harness>(cx: &Cx<H>, names: &[String]) -> usize {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let mut n = 0;
+    for name in names {
+        let filter = H::Tag::unique_filter(name);
+        if ok(tags.get_one_or_none(&mut s, &filter).await, "lookup").is_some() {
+            n += 1;
+        }
+    }
+    ok(s.rollback().await, "rollback");
+    n
+}
+
+/// get-or-create inserts a missing row once; later calls return the same row.
+pub async fn unique_get_or_create_inserts_once<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let a = ok(tags.get_or_create(&mut s, tag::<H>("Rust")).await, "first");
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let b = ok(tags.get_or_create(&mut s, tag::<H>("Rust")).await, "second");
+    ok(s.commit().await, "commit");
+    assert_eq!(a.key(), b.key());
+    assert_eq!(b.name(), "Rust");
+    assert_eq!(count_tags(&cx, &["Rust".into()]).await, 1);
+}
+
+/// get-or-create returns the existing row untouched (the candidate's other fields are ignored).
+pub async fn unique_get_or_create_returns_existing_row<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let existing = ok(
+        tags.add(&mut s, H::Tag::new("SQL", "structured")).await,
+        "add",
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let got = ok(
+        tags.get_or_create(&mut s, H::Tag::new("SQL", "other-slug"))
+            .await,
+        "get_or_create",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!(got.key(), existing.key());
+    assert_eq!(got.slug(), "structured");
+}
+
+/// Within one session, a repeated key is answered from the cache without a statement.
+pub async fn unique_cache_answers_repeats_without_a_statement<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let a = ok(
+        tags.get_or_create(&mut s, tag::<H>("cached")).await,
+        "first",
+    );
+    let before = s.statements();
+    assert!(before > 0, "the first call queried");
+    for _ in 0..10 {
+        let b = ok(
+            tags.get_or_create(&mut s, tag::<H>("cached")).await,
+            "repeat",
+        );
+        assert_eq!(b.key(), a.key());
+    }
+    assert_eq!(s.statements(), before, "repeats sent no statement");
+    ok(s.commit().await, "commit");
+    // A new session has its own, empty cache.
+    let mut s = cx.begin().await;
+    ok(
+        tags.get_or_create(&mut s, tag::<H>("cached")).await,
+        "new session",
+    );
+    assert!(s.statements() > 0, "a new session queries again");
+    ok(s.rollback().await, "rollback");
+}
+
+/// The cache dies with its transaction: after a rollback the row is created anew.
+pub async fn unique_cache_dies_with_rollback<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let gone = ok(
+        tags.get_or_create(&mut s, tag::<H>("ephemeral")).await,
+        "create",
+    );
+    ok(s.rollback().await, "rollback");
+    let mut s = cx.begin().await;
+    let again = ok(
+        tags.get_or_create(&mut s, tag::<H>("ephemeral")).await,
+        "create again",
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let stored = ok(tags.get(&mut s, again.key()).await, "get");
+    ok(s.rollback().await, "rollback");
+    assert_eq!(stored.name(), "ephemeral");
+    assert_eq!(count_tags(&cx, &["ephemeral".into()]).await, 1);
+    let _ = gone;
+}
+
+/// 8 tasks x 50 transactions get-or-create the same 20 keys: exactly 20 rows, no error.
+pub async fn unique_concurrent_get_or_create<H: Harness>(cx: Arc<Cx<H>>) {
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 50;
+    const KEYS: usize = 20;
+    let names: Vec<String> = (0..KEYS).map(|k| format!("key {k:02}")).collect();
+    let mut handles = Vec::new();
+    for _ in 0..TASKS {
+        let db = cx.db.clone();
+        let tags = cx.h.tags();
+        let names = names.clone();
+        handles.push(tokio::spawn(async move {
+            let mut errors = Vec::new();
+            let mut ids = HashSet::new();
+            for _ in 0..ROUNDS {
+                let round = async {
+                    let mut s = alchemy_core::Database::begin(&db).await?;
+                    for name in &names {
+                        let t = tags.get_or_create(&mut s, tag::<H>(name)).await?;
+                        ids.insert(t.key().clone());
+                    }
+                    s.commit().await
+                };
+                if let Err(e) = round.await {
+                    errors.push(e.to_string());
+                }
+            }
+            (errors, ids)
+        }));
+    }
+    let mut all_ids = HashSet::new();
+    for h in handles {
+        let (errors, ids) = h.await.unwrap_or_else(|e| panic!("task: {e}"));
+        assert!(
+            errors.is_empty(),
+            "{} rounds failed, first: {}",
+            errors.len(),
+            errors[0]
+        );
+        all_ids.extend(ids);
+    }
+    assert_eq!(all_ids.len(), KEYS, "every caller saw the same {KEYS} rows");
+    assert_eq!(count_tags(&cx, &names).await, KEYS);
+}
+
+/// A candidate that clashes on a different unique constraint (the slug) is `DuplicateKey`.
+pub async fn unique_conflict_on_other_constraint_is_duplicate_key<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    ok(
+        tags.get_or_create(&mut s, H::Tag::new("Rust", "rust"))
+            .await,
+        "first",
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let e = err(
+        tags.get_or_create(&mut s, H::Tag::new("rust", "rust"))
+            .await,
+        "clash",
+    );
+    ok(s.rollback().await, "rollback");
+    match e {
+        Error::DuplicateKey { constraint, .. } => {
+            assert_eq!(constraint.as_deref(), Some("uq_tag_slug"))
+        }
+        other => panic!("expected DuplicateKey, got {other}"),
+    }
+}

@@ -1,0 +1,131 @@
+//! The fixture models every backend defines in its own idiom, and the tables
+//! they must declare (shared here so every backend creates the same schema).
+//!
+//! - `post`: `UuidV7AuditBase`, `title VARCHAR(200)` indexed, `content TEXT`,
+//!   `published BOOLEAN DEFAULT false`.
+//! - `tag`: `BigIntAuditBase` + slug + unique mixin on `name` (`VARCHAR(100)`, unique).
+//! - `post_tag`: `(post_id, tag_id)` primary key, both foreign keys `ON DELETE CASCADE`.
+//! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
+
+use std::sync::OnceLock;
+
+use alchemy_core::Model;
+use alchemy_core::base::{
+    Base, BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase,
+    ServerUuidBase, UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase,
+    UuidV7Base,
+};
+use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+
+/// A blog post (`post` table).
+pub trait PostFixture: Model<Base = UuidV7AuditBase> {
+    /// A new, unsaved post (unset key, unpublished).
+    fn new(title: &str, content: &str) -> Self;
+    /// The title.
+    fn title(&self) -> &str;
+    /// Replaces the title.
+    fn set_title(&mut self, title: &str);
+    /// The content.
+    fn content(&self) -> &str;
+    /// Whether the post is published.
+    fn published(&self) -> bool;
+}
+
+/// A tag (`tag` table): unique by `name`, with a slug.
+pub trait TagFixture: Unique<UniqueKey = String> + SlugKey + Model<Base = BigIntAuditBase> {
+    /// A new, unsaved tag.
+    fn new(name: &str, slug: &str) -> Self;
+    /// The name (the natural key).
+    fn name(&self) -> &str;
+}
+
+/// A row of one `<base>_widget` table.
+pub trait WidgetFixture: Model {
+    /// A new, unsaved widget.
+    fn new(name: &str) -> Self;
+    /// The name.
+    fn name(&self) -> &str;
+    /// Replaces the name.
+    fn set_name(&mut self, name: &str);
+}
+
+/// The `post` table.
+pub fn post_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        Table::with_base::<UuidV7AuditBase>("post")
+            .column(Column::new("title", ColumnType::VarChar(200)))
+            .column(Column::new("content", ColumnType::Text))
+            .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
+            .index(["title"])
+    })
+}
+
+/// The `tag` table.
+pub fn tag_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        Table::with_base::<BigIntAuditBase>("tag")
+            .column(Column::new("name", ColumnType::VarChar(100)))
+            .unique(["name"])
+            .slug()
+    })
+}
+
+/// The `post_tag` association table.
+pub fn post_tag_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        Table::new("post_tag")
+            .column(Column::new("post_id", ColumnType::Uuid))
+            .column(Column::new("tag_id", ColumnType::BigInt))
+            .primary_key(["post_id", "tag_id"])
+            .foreign_key("post_id", "post", "id", OnDelete::Cascade)
+            .foreign_key("tag_id", "tag", "id", OnDelete::Cascade)
+    })
+}
+
+/// A base with a fixture widget table.
+pub trait WidgetBase: Base {
+    /// The widget table's name, e.g. `uuid_v7_audit_widget`.
+    const TABLE: &'static str;
+    /// The widget table.
+    fn table() -> &'static Table;
+}
+
+macro_rules! widget_bases {
+    ($($base:ty => $name:literal),* $(,)?) => {
+        $(impl WidgetBase for $base {
+            const TABLE: &'static str = $name;
+            fn table() -> &'static Table {
+                static T: OnceLock<Table> = OnceLock::new();
+                T.get_or_init(|| {
+                    Table::with_base::<$base>($name)
+                        .column(Column::new("name", ColumnType::VarChar(100)))
+                })
+            }
+        })*
+
+        /// Every fixture table, parents before children.
+        pub fn all_tables() -> Vec<&'static Table> {
+            vec![post_table(), tag_table(), post_tag_table(), $(<$base as WidgetBase>::table()),*]
+        }
+    };
+}
+
+widget_bases! {
+    BigIntBase => "big_int_widget",
+    BigIntAuditBase => "big_int_audit_widget",
+    UuidBase => "uuid_widget",
+    UuidV6Base => "uuid_v6_widget",
+    UuidV7Base => "uuid_v7_widget",
+    UuidAuditBase => "uuid_audit_widget",
+    UuidV6AuditBase => "uuid_v6_audit_widget",
+    UuidV7AuditBase => "uuid_v7_audit_widget",
+    NanoIdBase => "nano_id_widget",
+    NanoIdAuditBase => "nano_id_audit_widget",
+    ServerUuidBase => "server_uuid_widget",
+    ServerUuidAuditBase => "server_uuid_audit_widget",
+}

@@ -1,0 +1,308 @@
+//! Turns the cases into named tests: `<backend>::<database>::<case>`.
+//!
+//! SQLite always runs, each case on a fresh file. PostgreSQL comes from
+//! `ALCHEMY_TEST_POSTGRES_URL`, else from a testcontainers container when a
+//! Docker engine answers, else its cases are reported as ignored with the
+//! reason. With `CI` set, a missing PostgreSQL fails every PostgreSQL case.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use alchemy_core::Database;
+use alchemy_core::audit::{ManualClock, SharedClock};
+use alchemy_core::schema::Dialect;
+use libtest_mimic::{Completion, Failed, Trial};
+
+use crate::harness::{Backend, Cx, Harness, Target};
+
+/// A case as the runner stores it.
+pub type CaseFn<H> = fn(Arc<Cx<H>>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where PostgreSQL cases run, decided once per test binary.
+#[derive(Debug, Clone)]
+pub enum Postgres {
+    /// A server at this URL.
+    Url(String),
+    /// No server: the reason, and whether that is a failure (CI) or a skip.
+    Missing {
+        /// Why there is no server.
+        reason: String,
+        /// `CI` is set: report failure, not a skip.
+        fail: bool,
+    },
+}
+
+/// The environment variable naming the PostgreSQL server for the suite.
+pub const POSTGRES_URL_VAR: &str = "ALCHEMY_TEST_POSTGRES_URL";
+
+/// Keeps a testcontainers PostgreSQL alive for as long as the value lives.
+pub struct Environment {
+    /// Where PostgreSQL cases run.
+    pub postgres: Postgres,
+    // Dropped with the runtime that started it.
+    _container: Option<Box<dyn std::any::Any>>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("postgres", &self.postgres)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Environment {
+    fn drop(&mut self) {
+        // The container stops in its own runtime.
+        if let Some(rt) = self.runtime.take() {
+            let container = self._container.take();
+            rt.block_on(async move { drop(container) });
+        }
+    }
+}
+
+impl Environment {
+    /// Finds PostgreSQL. `listing` (`--list`) skips starting containers.
+    pub fn detect(listing: bool) -> Self {
+        let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
+        if let Ok(url) = std::env::var(POSTGRES_URL_VAR) {
+            if !url.is_empty() {
+                return Self::plain(Postgres::Url(url));
+            }
+        }
+        if listing {
+            return Self::plain(Postgres::Missing {
+                reason: "not started while listing".into(),
+                fail: false,
+            });
+        }
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                return Self::plain(Postgres::Missing {
+                    reason: format!("no runtime for testcontainers: {e}"),
+                    fail: ci,
+                });
+            }
+        };
+        match runtime.block_on(start_container()) {
+            Ok((url, container)) => Self {
+                postgres: Postgres::Url(url),
+                _container: Some(container),
+                runtime: Some(runtime),
+            },
+            Err(reason) => Self::plain(Postgres::Missing {
+                reason: format!(
+                    "PostgreSQL cases need {POSTGRES_URL_VAR} or a Docker engine for testcontainers: {reason}"
+                ),
+                fail: ci,
+            }),
+        }
+    }
+
+    fn plain(postgres: Postgres) -> Self {
+        Self {
+            postgres,
+            _container: None,
+            runtime: None,
+        }
+    }
+}
+
+async fn start_container() -> Result<(String, Box<dyn std::any::Any>), String> {
+    use testcontainers_modules::postgres::Postgres as Image;
+    use testcontainers_modules::testcontainers::runners::AsyncRunner;
+    let container = Image::default()
+        .start()
+        .await
+        .map_err(|e| format!("testcontainers: {e}"))?;
+    let port = container
+        .get_host_port_ipv4(5432)
+        .await
+        .map_err(|e| format!("testcontainers port: {e}"))?;
+    let host = container
+        .get_host()
+        .await
+        .map_err(|e| format!("testcontainers host: {e}"))?;
+    Ok((
+        format!("postgres://postgres:postgres@{host}:{port}/postgres"),
+        Box::new(container),
+    ))
+}
+
+/// One test per case on SQLite and on PostgreSQL for harness `H`.
+pub fn trials<H: Harness + Clone>(harness: H, env: &Environment) -> Vec<Trial> {
+    trials_on(harness, env, &[Dialect::Sqlite, Dialect::Postgres])
+}
+
+/// One test per case on each of `dialects` for harness `H` (a backend whose
+/// handle is typed by database registers one harness per database).
+pub fn trials_on<H: Harness + Clone>(
+    harness: H,
+    env: &Environment,
+    dialects: &[Dialect],
+) -> Vec<Trial> {
+    let mut out = Vec::new();
+    for (case, run) in crate::cases::all::<H>() {
+        if dialects.contains(&Dialect::Sqlite) {
+            let name = format!("{}::sqlite::{case}", H::NAME);
+            let h = harness.clone();
+            out.push(Trial::test(name, move || run_case(h, None, run)));
+        }
+        if !dialects.contains(&Dialect::Postgres) {
+            continue;
+        }
+        let name = format!("{}::postgres::{case}", H::NAME);
+        let h = harness.clone();
+        let trial = match &env.postgres {
+            Postgres::Url(url) => {
+                let url = url.clone();
+                Trial::test(name, move || run_case(h, Some(url), run))
+            }
+            Postgres::Missing { reason, fail: true } => {
+                let reason = reason.clone();
+                Trial::test(name, move || {
+                    Err(Failed::from(format!("CI is set: {reason}")))
+                })
+            }
+            Postgres::Missing {
+                reason,
+                fail: false,
+            } => {
+                let reason = reason.clone();
+                Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)))
+            }
+        };
+        out.push(trial);
+    }
+    out
+}
+
+fn run_case<H: Harness>(
+    harness: H,
+    postgres: Option<String>,
+    case: CaseFn<H>,
+) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
+    let id = format!("{:016x}", rand_u64());
+    let (target, dir) = match postgres {
+        Some(url) => (
+            Target::Postgres {
+                url,
+                schema: format!("alc_{id}"),
+            },
+            None,
+        ),
+        None => {
+            let dir = std::env::temp_dir().join(format!("alchemy-conformance-{id}"));
+            std::fs::create_dir_all(&dir).map_err(|e| Failed::from(format!("temp dir: {e}")))?;
+            (
+                Target::Sqlite {
+                    path: dir.join("case.db"),
+                },
+                Some(dir),
+            )
+        }
+    };
+    let result = runtime.block_on(async {
+        let h = Arc::new(harness);
+        let clock = Arc::new(ManualClock::new(crate::START()));
+        let shared: SharedClock = clock.clone();
+        let db = h
+            .connect(&target, shared)
+            .await
+            .map_err(|e| Failed::from(format!("connect: {e}")))?;
+        db.create_tables(&crate::fixtures::all_tables())
+            .await
+            .map_err(|e| Failed::from(format!("create tables: {e}")))?;
+        let cx = Arc::new(Cx {
+            h: h.clone(),
+            db,
+            clock,
+            dialect: target.dialect(),
+        });
+        // A panicking case must still tear down: run it as a task.
+        let outcome = tokio::spawn(case(cx)).await;
+        let teardown = h.teardown(&target).await;
+        match outcome {
+            Ok(()) => teardown.map_err(|e| Failed::from(format!("teardown: {e}"))),
+            Err(e) => Err(Failed::from(panic_message(e))),
+        }
+    });
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn panic_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the case panicked".into()),
+        Err(e) => format!("the case did not finish: {e}"),
+    }
+}
+
+fn rand_u64() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+/// Runs every registered harness's trials with libtest's command line
+/// (`--list`, filters, `--test-threads`) and exits with its status.
+pub fn main_with(build: impl FnOnce(&Environment) -> Vec<Trial>) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let conclusion = {
+        let env = Environment::detect(args.list);
+        if let Postgres::Missing { reason, fail } = &env.postgres {
+            if !args.list {
+                eprintln!(
+                    "alchemy-conformance: PostgreSQL {}: {reason}",
+                    if *fail {
+                        "missing (failure under CI)"
+                    } else {
+                        "cases skipped"
+                    }
+                );
+            }
+        }
+        let trials = build(&env);
+        libtest_mimic::run(&args, trials)
+    };
+    conclusion.exit()
+}
+
+/// Builds the trials of one backend on SQLite and PostgreSQL. Used by [`main_with`] callers.
+pub fn backend_trials<H: Harness + Clone + Default>(env: &Environment) -> Vec<Trial> {
+    trials(H::default(), env)
+}
+
+/// Builds the trials of one backend on the given databases only.
+pub fn backend_trials_on<H: Harness + Clone + Default>(
+    env: &Environment,
+    dialects: &[Dialect],
+) -> Vec<Trial> {
+    trials_on(H::default(), env, dialects)
+}
+
+impl<H: Backend> Cx<H> {
+    /// Starts a unit of work, panicking with the error (cases only).
+    pub async fn begin(&self) -> <H::Db as Database>::Session {
+        match self.db.begin().await {
+            Ok(s) => s,
+            Err(e) => panic!("begin: {e}"),
+        }
+    }
+}
