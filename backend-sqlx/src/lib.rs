@@ -1,1 +1,71 @@
-//! placeholder
+//! # alchemy-sqlx
+//!
+//! [alchemy-core](alchemy_core)'s base models, mixins and repository for
+//! [sqlx](https://docs.rs/sqlx), on PostgreSQL and SQLite.
+//!
+//! A model is a plain `#[derive(sqlx::FromRow)]` struct with an
+//! [`alchemy_core::Model`] impl (the [`impl_model!`](alchemy_core::impl_model)
+//! macro writes it) and a [`SqlxModel`] impl listing its column values. The
+//! repository is one generic type, [`SqlxRepository<M, DB>`]; every call takes
+//! the [`SqlxSession`] (a sqlx transaction) it runs in.
+//!
+//! ```no_run
+//! use alchemy_core::{impl_model, base::UuidV7AuditBase, filter::Value, schema::{Column, ColumnType}};
+//! use alchemy_core::{Database, Model, Repository, Session};
+//! use alchemy_sqlx::{SqliteDb, SqliteRepository, SqlxModel};
+//! use chrono::{DateTime, Utc};
+//! use uuid::Uuid;
+//!
+//! #[derive(Debug, Clone, sqlx::FromRow)]
+//! pub struct Post {
+//!     pub id: Uuid,
+//!     pub created_at: DateTime<Utc>,
+//!     pub updated_at: DateTime<Utc>,
+//!     pub title: String,
+//! }
+//!
+//! impl_model!(Post, UuidV7AuditBase, audited, |t| t
+//!     .column(Column::new("title", ColumnType::VarChar(200)))
+//!     .index(["title"]));
+//!
+//! impl SqlxModel for Post {
+//!     fn values(&self) -> Vec<Value> {
+//!         vec![self.id.into(), self.created_at.into(), self.updated_at.into(), self.title.clone().into()]
+//!     }
+//! }
+//!
+//! # async fn run() -> alchemy_core::Result<()> {
+//! let db = SqliteDb::connect("sqlite://blog.db").await?;
+//! db.create_tables(&[Post::table()]).await?;
+//! let posts = SqliteRepository::<Post>::new();
+//! let mut session = db.begin().await?;
+//! let post = posts
+//!     .add(&mut session, Post { id: Uuid::nil(), created_at: DateTime::UNIX_EPOCH, updated_at: DateTime::UNIX_EPOCH, title: "Hello".into() })
+//!     .await?;
+//! session.commit().await?;
+//! assert_eq!(post.id.get_version_num(), 7);
+//! # Ok(()) }
+//! ```
+//!
+//! # Databases
+//! - PostgreSQL ([`PgDb`], [`PgRepository`]): `uuid`, `timestamptz`, identity keys.
+//! - SQLite ([`SqliteDb`], [`SqliteRepository`]): UUIDs as 16-byte BLOBs,
+//!   timestamps as RFC 3339 UTC text (sorts and compares correctly), WAL, a
+//!   5 s busy timeout, enforced foreign keys, and `BEGIN IMMEDIATE` sessions
+//!   so concurrent read-then-write units of work queue instead of failing.
+#![warn(missing_docs, unreachable_pub)]
+#![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod backend;
+pub mod db;
+mod error;
+pub mod link;
+pub mod repository;
+pub mod session;
+
+pub use backend::SqlxBackend;
+pub use db::{PgDb, SqliteDb, SqlxDb};
+pub use link::SqlxLinkRepository;
+pub use repository::{PgRepository, SqliteRepository, SqlxModel, SqlxRepository};
+pub use session::SqlxSession;

@@ -152,23 +152,38 @@ pub fn key_from_database<M: Model>() -> bool {
 /// assert_eq!(Post::table().name(), "post");
 /// ```
 ///
-/// Use `table = "name"` after the base to give the table name explicitly, and
-/// `plain` instead of `audited` for bases without audit columns.
+/// Forms:
+/// - `impl_model!(Model, Base, audited, |t| t.column(..))`: the table is named
+///   after the type (`snake_case`) and built from the base's columns plus yours.
+/// - `impl_model!(Model, Base, table = "name", audited, |t| ..)`: an explicit name.
+/// - `impl_model!(Model, Base, audited, from some_fn())`: a `&'static Table` built elsewhere.
+///
+/// Write `plain` instead of `audited` for bases without audit columns.
 #[macro_export]
 macro_rules! impl_model {
-    (@name $model:ty, $base:ty, $default:expr, table = $name:expr, $($rest:tt)*) => {
-        $crate::impl_model!(@name $model, $base, ::std::string::String::from($name), $($rest)*);
+    // A table the caller already built (`&'static Table`).
+    ($model:ty, $base:ty, $kind:ident, from $table:expr) => {
+        $crate::impl_model!(@impl $model, $base, $kind, { $table });
     };
-    (@name $model:ty, $base:ty, $name:expr, audited, |$t:ident| $table:expr) => {
+    ($model:ty, $base:ty, table = $name:expr, $kind:ident, |$t:ident| $table:expr) => {
+        $crate::impl_model!(@build $model, $base, ::std::string::String::from($name), $kind, |$t| $table);
+    };
+    ($model:ty, $base:ty, $kind:ident, |$t:ident| $table:expr) => {
+        $crate::impl_model!(@build $model, $base, $crate::naming::table_name::<$model>(), $kind, |$t| $table);
+    };
+    (@build $model:ty, $base:ty, $name:expr, $kind:ident, |$t:ident| $table:expr) => {
+        $crate::impl_model!(@impl $model, $base, $kind, {
+            static TABLE: ::std::sync::OnceLock<$crate::schema::Table> = ::std::sync::OnceLock::new();
+            TABLE.get_or_init(|| {
+                let $t = $crate::schema::Table::with_base::<$base>($name);
+                $table
+            })
+        });
+    };
+    (@impl $model:ty, $base:ty, audited, $table:block) => {
         impl $crate::Model for $model {
             type Base = $base;
-            fn table() -> &'static $crate::schema::Table {
-                static TABLE: ::std::sync::OnceLock<$crate::schema::Table> = ::std::sync::OnceLock::new();
-                TABLE.get_or_init(|| {
-                    let $t = $crate::schema::Table::with_base::<$base>($name);
-                    $table
-                })
-            }
+            fn table() -> &'static $crate::schema::Table $table
             fn key(&self) -> &$crate::KeyOf<Self> { &self.id }
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> {
@@ -183,24 +198,15 @@ macro_rules! impl_model {
             }
         }
     };
-    (@name $model:ty, $base:ty, $name:expr, plain, |$t:ident| $table:expr) => {
+    (@impl $model:ty, $base:ty, plain, $table:block) => {
         impl $crate::Model for $model {
             type Base = $base;
-            fn table() -> &'static $crate::schema::Table {
-                static TABLE: ::std::sync::OnceLock<$crate::schema::Table> = ::std::sync::OnceLock::new();
-                TABLE.get_or_init(|| {
-                    let $t = $crate::schema::Table::with_base::<$base>($name);
-                    $table
-                })
-            }
+            fn table() -> &'static $crate::schema::Table $table
             fn key(&self) -> &$crate::KeyOf<Self> { &self.id }
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> { ::std::option::Option::None }
             fn set_timestamps(&mut self, _: $crate::audit::Timestamps) {}
         }
-    };
-    ($model:ty, $base:ty, $($rest:tt)*) => {
-        $crate::impl_model!(@name $model, $base, $crate::naming::table_name::<$model>(), $($rest)*);
     };
 }
 
@@ -227,6 +233,16 @@ mod tests {
     }
     crate::impl_model!(Counter, BigIntBase, table = "counters", plain, |t| t);
 
+    #[derive(Debug, Clone)]
+    struct Fixed {
+        id: String,
+    }
+    fn fixed_table() -> &'static Table {
+        static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        T.get_or_init(|| Table::with_base::<NanoIdBase>("fixed"))
+    }
+    crate::impl_model!(Fixed, NanoIdBase, plain, from fixed_table());
+
     fn post() -> UuidV7Post {
         UuidV7Post {
             id: Uuid::nil(),
@@ -240,6 +256,8 @@ mod tests {
     fn table_names() {
         assert_eq!(UuidV7Post::table().name(), "uuid_v7_post");
         assert_eq!(Counter::table().name(), "counters");
+        assert_eq!(Fixed::table().name(), "fixed");
+        assert!(Fixed { id: String::new() }.id.is_empty());
         assert!(UuidV7Post::table().column_named("created_at").is_some());
         assert!(Counter::table().column_named("created_at").is_none());
         assert_eq!(post().title, "t");

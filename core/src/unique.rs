@@ -76,8 +76,9 @@ impl UniqueCache {
         }
     }
 
-    /// Forgets every row of model `M` (after a write that may have changed them).
-    pub fn forget<M: Unique>(&mut self) {
+    /// Forgets every row of model `M`; repositories call it after an update
+    /// or delete of `M`, which may have changed or removed a cached row.
+    pub fn forget<M: 'static>(&mut self) {
         self.maps.remove(&TypeId::of::<M>());
     }
 

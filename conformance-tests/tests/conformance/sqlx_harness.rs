@@ -1,5 +1,309 @@
-//! The sqlx backend's harness (not written yet).
+//! The sqlx backend's harness: fixture models as a sqlx user writes them.
 
-pub(crate) fn trials(_env: &alchemy_conformance::runner::Environment) -> Vec<libtest_mimic::Trial> {
-    Vec::new()
+use std::marker::PhantomData;
+
+use alchemy_conformance::fixtures::{self, PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use alchemy_conformance::harness::{Backend, Harness, HasWidget, Target};
+use alchemy_conformance::runner::{Environment, backend_trials_on};
+use alchemy_core::audit::SharedClock;
+use alchemy_core::base::{
+    BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
+    UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
+};
+use alchemy_core::filter::{Condition, Value};
+use alchemy_core::schema::{Dialect, quote};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+use alchemy_core::{Error, Result, impl_model};
+use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxModel, SqlxRepository};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Post {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    title: String,
+    content: String,
+    published: bool,
+}
+
+impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table());
+
+impl SqlxModel for Post {
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.id.into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+            self.title.clone().into(),
+            self.content.clone().into(),
+            self.published.into(),
+        ]
+    }
+}
+
+impl PostFixture for Post {
+    fn new(title: &str, content: &str) -> Self {
+        Self {
+            id: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            title: title.into(),
+            content: content.into(),
+            published: false,
+        }
+    }
+    fn title(&self) -> &str {
+        &self.title
+    }
+    fn set_title(&mut self, title: &str) {
+        self.title = title.into();
+    }
+    fn content(&self) -> &str {
+        &self.content
+    }
+    fn published(&self) -> bool {
+        self.published
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Tag {
+    id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    name: String,
+    slug: String,
+}
+
+impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table());
+
+impl SqlxModel for Tag {
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.id.into(),
+            self.created_at.into(),
+            self.updated_at.into(),
+            self.name.clone().into(),
+            self.slug.clone().into(),
+        ]
+    }
+}
+
+impl SlugKey for Tag {
+    fn slug(&self) -> &str {
+        &self.slug
+    }
+    fn set_slug(&mut self, slug: String) {
+        self.slug = slug;
+    }
+}
+
+impl Unique for Tag {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key.as_str())
+    }
+}
+
+impl TagFixture for Tag {
+    fn new(name: &str, slug: &str) -> Self {
+        Self {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.into(),
+            slug: slug.into(),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+// Widgets without audit columns.
+macro_rules! plain_widget {
+    ($model:ident, $base:ty, $key:ty) => {
+        #[derive(Debug, Clone, sqlx::FromRow)]
+        pub(crate) struct $model {
+            id: $key,
+            name: String,
+        }
+        impl_model!($model, $base, plain, from <$base as WidgetBase>::table());
+        impl SqlxModel for $model {
+            fn values(&self) -> Vec<Value> {
+                vec![self.id.clone().into(), self.name.clone().into()]
+            }
+        }
+        impl WidgetFixture for $model {
+            fn new(name: &str) -> Self {
+                Self { id: Default::default(), name: name.into() }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: &str) {
+                self.name = name.into();
+            }
+        }
+        impl<DB: SqlxBackend> HasWidget<$base> for SqlxHarness<DB> {
+            type Widget = $model;
+            type Widgets = SqlxRepository<$model, DB>;
+            fn widgets(&self) -> Self::Widgets {
+                SqlxRepository::new()
+            }
+        }
+    };
+}
+
+// Widgets with audit columns.
+macro_rules! audit_widget {
+    ($model:ident, $base:ty, $key:ty) => {
+        #[derive(Debug, Clone, sqlx::FromRow)]
+        pub(crate) struct $model {
+            id: $key,
+            created_at: DateTime<Utc>,
+            updated_at: DateTime<Utc>,
+            name: String,
+        }
+        impl_model!($model, $base, audited, from <$base as WidgetBase>::table());
+        impl SqlxModel for $model {
+            fn values(&self) -> Vec<Value> {
+                vec![
+                    self.id.clone().into(),
+                    self.created_at.into(),
+                    self.updated_at.into(),
+                    self.name.clone().into(),
+                ]
+            }
+        }
+        impl WidgetFixture for $model {
+            fn new(name: &str) -> Self {
+                Self {
+                    id: Default::default(),
+                    created_at: DateTime::UNIX_EPOCH,
+                    updated_at: DateTime::UNIX_EPOCH,
+                    name: name.into(),
+                }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: &str) {
+                self.name = name.into();
+            }
+        }
+        impl<DB: SqlxBackend> HasWidget<$base> for SqlxHarness<DB> {
+            type Widget = $model;
+            type Widgets = SqlxRepository<$model, DB>;
+            fn widgets(&self) -> Self::Widgets {
+                SqlxRepository::new()
+            }
+        }
+    };
+}
+
+plain_widget!(BigIntWidget, BigIntBase, i64);
+audit_widget!(BigIntAuditWidget, BigIntAuditBase, i64);
+plain_widget!(UuidWidget, UuidBase, Uuid);
+plain_widget!(UuidV6Widget, UuidV6Base, Uuid);
+plain_widget!(UuidV7Widget, UuidV7Base, Uuid);
+audit_widget!(UuidAuditWidget, UuidAuditBase, Uuid);
+audit_widget!(UuidV6AuditWidget, UuidV6AuditBase, Uuid);
+audit_widget!(UuidV7AuditWidget, UuidV7AuditBase, Uuid);
+plain_widget!(NanoIdWidget, NanoIdBase, String);
+audit_widget!(NanoIdAuditWidget, NanoIdAuditBase, String);
+plain_widget!(ServerUuidWidget, ServerUuidBase, Uuid);
+audit_widget!(ServerUuidAuditWidget, ServerUuidAuditBase, Uuid);
+
+/// The sqlx harness on database `DB`.
+pub(crate) struct SqlxHarness<DB>(PhantomData<fn() -> DB>);
+
+impl<DB> Default for SqlxHarness<DB> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<DB> Clone for SqlxHarness<DB> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<DB: SqlxBackend> Backend for SqlxHarness<DB> {
+    const NAME: &'static str = "sqlx";
+    type Db = SqlxDb<DB>;
+
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
+        if let Target::Postgres { url, schema } = target {
+            let admin = alchemy_sqlx::PgDb::connect(url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                quote(schema)
+            )))
+            .execute(admin.pool())
+            .await
+            .map_err(Error::backend)?;
+            admin.pool().close().await;
+        }
+        if target.dialect() != DB::DIALECT {
+            return Err(Error::invalid_input(
+                "harness and target disagree on the database",
+            ));
+        }
+        Ok(SqlxDb::<DB>::connect(&target.url())
+            .await?
+            .with_clock(clock))
+    }
+
+    async fn teardown(&self, target: &Target) -> Result<()> {
+        if let Target::Postgres { url, schema } = target {
+            let admin = alchemy_sqlx::PgDb::connect(url).await?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                quote(schema)
+            )))
+            .execute(admin.pool())
+            .await
+            .map_err(Error::backend)?;
+            admin.pool().close().await;
+        }
+        Ok(())
+    }
+}
+
+impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
+    type Post = Post;
+    type Tag = Tag;
+    type Posts = SqlxRepository<Post, DB>;
+    type Tags = SqlxRepository<Tag, DB>;
+    type PostTags = SqlxLinkRepository<Post, Tag, DB>;
+
+    fn posts(&self) -> Self::Posts {
+        SqlxRepository::new()
+    }
+    fn tags(&self) -> Self::Tags {
+        SqlxRepository::new()
+    }
+    fn post_tags(&self) -> Self::PostTags {
+        SqlxLinkRepository::new("post_tag", "post_id", "tag_id")
+    }
+}
+
+pub(crate) fn trials(env: &Environment) -> Vec<libtest_mimic::Trial> {
+    let mut trials = backend_trials_on::<SqlxHarness<sqlx::Sqlite>>(env, &[Dialect::Sqlite]);
+    trials.extend(backend_trials_on::<SqlxHarness<sqlx::Postgres>>(
+        env,
+        &[Dialect::Postgres],
+    ));
+    trials
 }

@@ -1,0 +1,186 @@
+//! The two databases this crate drives, behind one sealed trait.
+//!
+//! sqlx code is written against a concrete database (`Postgres`, `Sqlite`);
+//! this trait is the small set of operations whose bounds only hold for a
+//! concrete one (binding a value, running a built query), so the repository
+//! itself can be written once, generically.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use alchemy_core::filter::Value;
+use alchemy_core::schema::{ColumnType, Dialect};
+use chrono::{DateTime, Utc};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Pool, Postgres, QueryBuilder, Sqlite, Transaction};
+
+use crate::repository::SqlxModel;
+use uuid::Uuid;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::Postgres {}
+    impl Sealed for sqlx::Sqlite {}
+}
+
+/// A database this crate supports: [`sqlx::Postgres`] or [`sqlx::Sqlite`].
+///
+/// Sealed: its methods are plumbing for the repository, not an extension point.
+pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
+    /// The SQL dialect.
+    const DIALECT: Dialect;
+    /// Most bind parameters one statement may carry.
+    const MAX_BINDS: usize;
+
+    /// Opens a pool for `url` with this crate's connection settings (see [`crate::db`]).
+    fn connect(url: &str) -> impl Future<Output = sqlx::Result<Pool<Self>>> + Send;
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    fn begin(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
+
+    /// Binds `value`; a NULL is typed after the column type `ty`.
+    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType);
+
+    /// Runs `qb` and decodes every row.
+    fn fetch_all<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        qb: QueryBuilder<Self>,
+    ) -> impl Future<Output = sqlx::Result<Vec<M>>> + Send;
+
+    /// Runs `qb` and returns the number of rows it affected.
+    fn execute(
+        conn: &mut Self::Connection,
+        qb: QueryBuilder<Self>,
+    ) -> impl Future<Output = sqlx::Result<u64>> + Send;
+
+    /// Runs one statement of trusted, developer-written SQL (DDL).
+    fn execute_sql(pool: &Pool<Self>, sql: String)
+    -> impl Future<Output = sqlx::Result<()>> + Send;
+}
+
+macro_rules! push_value {
+    ($db:ty, $qb:expr, $value:expr, $ty:expr) => {
+        match $value {
+            Value::Null => match $ty {
+                ColumnType::Bool => $qb.push_bind(None::<bool>),
+                ColumnType::BigInt | ColumnType::Integer => $qb.push_bind(None::<i64>),
+                ColumnType::Double => $qb.push_bind(None::<f64>),
+                ColumnType::Uuid => $qb.push_bind(None::<Uuid>),
+                ColumnType::Timestamp => $qb.push_bind(None::<DateTime<Utc>>),
+                _ => $qb.push_bind(None::<String>),
+            },
+            Value::Bool(v) => $qb.push_bind(v),
+            Value::Int(v) => $qb.push_bind(v),
+            Value::Float(v) => $qb.push_bind(v),
+            Value::Text(v) => $qb.push_bind(v),
+            Value::Uuid(v) => $qb.push_bind(v),
+            Value::Timestamp(v) => $qb.push_bind(v),
+            // `Value` is non-exhaustive; a new kind must be added here first.
+            _ => $qb.push_bind(None::<String>),
+        }
+    };
+}
+
+impl SqlxBackend for Postgres {
+    const DIALECT: Dialect = Dialect::Postgres;
+    const MAX_BINDS: usize = 65_535;
+
+    async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
+        let options = PgConnectOptions::from_str(url)?;
+        PoolOptions::<Postgres>::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await
+    }
+
+    async fn begin(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        pool.begin().await
+    }
+
+    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
+        push_value!(Postgres, qb, value, ty);
+    }
+
+    async fn fetch_all<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<Vec<M>> {
+        qb.build_query_as::<M>().fetch_all(conn).await
+    }
+
+    async fn execute(conn: &mut Self::Connection, mut qb: QueryBuilder<Self>) -> sqlx::Result<u64> {
+        Ok(qb.build().execute(conn).await?.rows_affected())
+    }
+
+    async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl SqlxBackend for Sqlite {
+    const DIALECT: Dialect = Dialect::Sqlite;
+    const MAX_BINDS: usize = 32_766;
+
+    async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
+        // WAL lets readers run beside the writer; a 5 s busy timeout makes
+        // writers queue instead of failing; foreign keys are off by default in SQLite.
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        PoolOptions::<Sqlite>::new()
+            // An in-memory database lives and dies with one connection.
+            .max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(1800))
+            })
+            .connect_with(options)
+            .await
+    }
+
+    async fn begin(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+        // Take the write lock at once: a deferred transaction that reads and
+        // then writes fails with SQLITE_BUSY_SNAPSHOT whatever the timeout.
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
+        push_value!(Sqlite, qb, value, ty);
+    }
+
+    async fn fetch_all<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<Vec<M>> {
+        qb.build_query_as::<M>().fetch_all(conn).await
+    }
+
+    async fn execute(conn: &mut Self::Connection, mut qb: QueryBuilder<Self>) -> sqlx::Result<u64> {
+        Ok(qb.build().execute(conn).await?.rows_affected())
+    }
+
+    async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
