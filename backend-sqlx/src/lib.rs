@@ -69,3 +69,33 @@ pub use db::{PgDb, SqliteDb, SqlxDb};
 pub use link::SqlxLinkRepository;
 pub use repository::{PgRepository, SqliteRepository, SqlxModel, SqlxRepository};
 pub use session::SqlxSession;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    struct Row {
+        id: i64,
+    }
+    alchemy_core::impl_model!(Row, alchemy_core::base::BigIntBase, plain, |t| t);
+    impl SqlxModel for Row {
+        fn values(&self) -> Vec<alchemy_core::filter::Value> {
+            vec![self.id.into()]
+        }
+    }
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        send_sync::<PgDb>();
+        send_sync::<SqliteDb>();
+        send_sync::<PgRepository<Row>>();
+        send_sync::<SqlxLinkRepository<Row, Row, sqlx::Sqlite>>();
+        // A session is moved between tasks, never shared.
+        send::<SqlxSession<sqlx::Postgres>>();
+        send::<SqlxSession<sqlx::Sqlite>>();
+    }
+}

@@ -13,6 +13,9 @@ use crate::error::convert;
 use crate::repository::{SqlxModel, key_type_of, select_list};
 use crate::session::SqlxSession;
 
+/// Ties the repository to its models and database without owning any.
+type Marker<L, R, DB> = PhantomData<fn() -> (L, R, DB)>;
+
 /// The association table `table (left_column, right_column)` between `L` and `R`.
 ///
 /// The table needs a primary or unique key over both columns (so attaching
@@ -22,7 +25,7 @@ pub struct SqlxLinkRepository<L, R, DB> {
     table: &'static str,
     left_column: &'static str,
     right_column: &'static str,
-    _marker: PhantomData<fn() -> (L, R, DB)>,
+    _marker: Marker<L, R, DB>,
 }
 
 impl<L, R, DB> SqlxLinkRepository<L, R, DB> {

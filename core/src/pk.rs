@@ -119,7 +119,7 @@ pub const NANOID_LEN: usize = 21;
 impl KeyStrategy for NanoId {
     type Value = String;
     const GENERATION: KeyGeneration = KeyGeneration::Client;
-    const COLUMN_TYPE: ColumnType = ColumnType::VarChar(NANOID_LEN as u32);
+    const COLUMN_TYPE: ColumnType = ColumnType::VarChar(NANOID_LEN);
 
     fn generate() -> String {
         nanoid::nanoid!(NANOID_LEN)

@@ -39,7 +39,7 @@ pub enum ColumnType {
     /// Unbounded text.
     Text,
     /// Text of at most `n` characters.
-    VarChar(u32),
+    VarChar(usize),
     /// UUID (`UUID`; a 16-byte `BLOB` on SQLite).
     Uuid,
     /// UTC timestamp with microseconds (`TIMESTAMPTZ`; RFC 3339 `TEXT` on SQLite).
@@ -236,7 +236,7 @@ impl Table {
     pub fn slug(self) -> Self {
         self.column(Column::new(
             crate::slug::SLUG,
-            ColumnType::VarChar(crate::slug::SLUG_MAX_LEN as u32),
+            ColumnType::VarChar(crate::slug::SLUG_MAX_LEN),
         ))
         .unique([crate::slug::SLUG])
     }
