@@ -97,11 +97,15 @@ impl Environment {
                 _container: Some(container),
                 runtime: Some(runtime),
             },
-            Err(reason) => Self::plain(Postgres::Missing {
+            Err(NoContainer::NoDocker(reason)) => Self::plain(Postgres::Missing {
                 reason: format!(
                     "PostgreSQL cases need {POSTGRES_URL_VAR} or a Docker engine for testcontainers: {reason}"
                 ),
                 fail: ci,
+            }),
+            Err(NoContainer::Failed(reason)) => Self::plain(Postgres::Missing {
+                reason: format!("a Docker engine answered but PostgreSQL did not start: {reason}"),
+                fail: true,
             }),
         }
     }
@@ -115,21 +119,33 @@ impl Environment {
     }
 }
 
-async fn start_container() -> Result<(String, Box<dyn std::any::Any>), String> {
+/// Why a container could not be had.
+enum NoContainer {
+    /// No Docker engine answers: the PostgreSQL cases are skipped (failed under CI).
+    NoDocker(String),
+    /// Docker answered but the container failed: always a failure.
+    Failed(String),
+}
+
+async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
     use testcontainers_modules::postgres::Postgres as Image;
+    use testcontainers_modules::testcontainers::TestcontainersError;
+    use testcontainers_modules::testcontainers::core::error::ClientError;
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    let container = Image::default()
-        .start()
-        .await
-        .map_err(|e| format!("testcontainers: {e}"))?;
+    let container = Image::default().start().await.map_err(|e| match e {
+        TestcontainersError::Client(ClientError::Init(e)) => {
+            NoContainer::NoDocker(format!("no Docker engine ({e})"))
+        }
+        other => NoContainer::Failed(format!("testcontainers: {other}")),
+    })?;
     let port = container
         .get_host_port_ipv4(5432)
         .await
-        .map_err(|e| format!("testcontainers port: {e}"))?;
+        .map_err(|e| NoContainer::Failed(format!("testcontainers port: {e}")))?;
     let host = container
         .get_host()
         .await
-        .map_err(|e| format!("testcontainers host: {e}"))?;
+        .map_err(|e| NoContainer::Failed(format!("testcontainers host: {e}")))?;
     Ok((
         format!("postgres://postgres:postgres@{host}:{port}/postgres"),
         Box::new(container),

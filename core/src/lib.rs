@@ -55,4 +55,4 @@ pub mod unique;
 
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};
-pub use repository::{Database, LinkRepository, Repository, RepositoryExt, Session};
+pub use repository::{Database, DatabaseExt, LinkRepository, Repository, RepositoryExt, Session};

@@ -45,6 +45,66 @@ pub trait Database: Clone + Send + Sync + 'static {
     fn create_tables(&self, tables: &[&Table]) -> impl Future<Output = Result<()>> + Send;
 }
 
+/// Conveniences for every [`Database`]. You MUST NOT implement this trait
+/// yourself: it is implemented for every database.
+pub trait DatabaseExt: Database {
+    /// Runs `work` in a fresh session and commits it, running the whole unit
+    /// of work again (up to `attempts` times in all) when it fails with a
+    /// retryable error ([`Error::Busy`]: a lock wait that timed out, a
+    /// deadlock or serialization victim).
+    ///
+    /// ```ignore
+    /// let post = db
+    ///     .transaction(3, |s| Box::pin(async move { posts.add(s, draft.clone()).await }))
+    ///     .await?;
+    /// ```
+    ///
+    /// # Behavior
+    /// - `work` may run several times: it must not have effects outside the session.
+    /// - A session whose work failed is rolled back before the next attempt.
+    ///
+    /// # Errors
+    /// The first error that is not retryable, or the last [`Error::Busy`]
+    /// once `attempts` are used up.
+    fn transaction<T, F>(
+        &self,
+        attempts: u32,
+        mut work: F,
+    ) -> impl Future<Output = Result<T>> + Send
+    where
+        T: Send,
+        F: for<'s> FnMut(
+                &'s mut Self::Session,
+            )
+                -> std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send + 's>>
+            + Send,
+    {
+        async move {
+            let mut left = attempts.max(1);
+            loop {
+                left -= 1;
+                let outcome = match self.begin().await {
+                    Ok(mut session) => match work(&mut session).await {
+                        Ok(value) => session.commit().await.map(|()| value),
+                        Err(e) => {
+                            // The work's error matters more than a failed rollback.
+                            let _ = session.rollback().await;
+                            Err(e)
+                        }
+                    },
+                    Err(e) => Err(e),
+                };
+                match outcome {
+                    Err(e) if e.is_retryable() && left > 0 => continue,
+                    other => return other,
+                }
+            }
+        }
+    }
+}
+
+impl<D: Database> DatabaseExt for D {}
+
 /// A unit of work: one transaction plus the get-or-create cache.
 ///
 /// Dropping a session without [`Session::commit`] rolls the transaction back.

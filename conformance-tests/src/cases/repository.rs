@@ -1,9 +1,11 @@
 //! The minimal repository and the unit of work (foundation point 8).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use alchemy_core::base::BigIntBase;
-use alchemy_core::{Error, Model, Repository, Session};
+use alchemy_core::schema::Dialect;
+use alchemy_core::{Database, DatabaseExt, Error, Model, Repository, Session};
 
 use crate::fixtures::{PostFixture, WidgetFixture};
 use crate::harness::{Cx, Harness, HasWidget};
@@ -202,4 +204,130 @@ pub async fn session_commit_persists<H: Harness>(cx: Arc<Cx<H>>) {
     let mut s = cx.begin().await;
     assert_eq!(ok(posts.get(&mut s, p.key()).await, "get").title(), "kept");
     ok(s.rollback().await, "rollback");
+}
+
+/// `DatabaseExt::transaction` re-runs a unit of work that failed with `Busy`, after rolling it back.
+pub async fn session_transaction_retries_busy_work<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let tries = Arc::new(AtomicU32::new(0));
+    let first_key = Arc::new(std::sync::Mutex::new(None));
+    let (t, k) = (tries.clone(), first_key.clone());
+    let stored = ok(
+        cx.db
+            .transaction(3, move |s| {
+                let (posts, t, k) = (posts.clone(), t.clone(), k.clone());
+                Box::pin(async move {
+                    let p = posts.add(s, H::Post::new("retried", "c")).await?;
+                    if t.fetch_add(1, Ordering::SeqCst) == 0 {
+                        *k.lock().unwrap_or_else(|e| e.into_inner()) = Some(*p.key());
+                        return Err(Error::Busy {
+                            source: "simulated lock timeout".into(),
+                        });
+                    }
+                    Ok(p)
+                })
+            })
+            .await,
+        "transaction",
+    );
+    assert_eq!(tries.load(Ordering::SeqCst), 2);
+    let first = first_key
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(|| panic!("the first attempt ran"));
+    let mut s = cx.begin().await;
+    let e = err(
+        cx.h.posts().get(&mut s, &first).await,
+        "first attempt's row",
+    );
+    assert!(
+        matches!(e, Error::NotFound { .. }),
+        "the failed attempt was rolled back: {e}"
+    );
+    assert_eq!(
+        ok(cx.h.posts().get(&mut s, stored.key()).await, "get").title(),
+        "retried"
+    );
+    ok(s.rollback().await, "rollback");
+}
+
+/// `DatabaseExt::transaction` gives up after its attempts and returns the last `Busy`;
+/// other errors are returned at once.
+pub async fn session_transaction_gives_up<H: Harness>(cx: Arc<Cx<H>>) {
+    let tries = Arc::new(AtomicU32::new(0));
+    let t = tries.clone();
+    let e = err(
+        cx.db
+            .transaction(3, move |_s| {
+                let t = t.clone();
+                Box::pin(async move {
+                    t.fetch_add(1, Ordering::SeqCst);
+                    Err::<(), _>(Error::Busy {
+                        source: "always busy".into(),
+                    })
+                })
+            })
+            .await,
+        "transaction",
+    );
+    assert!(e.is_retryable(), "{e}");
+    assert_eq!(tries.load(Ordering::SeqCst), 3);
+    let t = tries.clone();
+    let e = err(
+        cx.db
+            .transaction(3, move |_s| {
+                let t = t.clone();
+                Box::pin(async move {
+                    t.fetch_add(1, Ordering::SeqCst);
+                    Err::<(), _>(Error::invalid_input("not retryable"))
+                })
+            })
+            .await,
+        "transaction",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert_eq!(tries.load(Ordering::SeqCst), 4);
+}
+
+/// A lock conflict is `Busy`: SQLite's busy timeout running out, PostgreSQL's deadlock victim.
+pub async fn errors_lock_conflict_is_busy<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    if cx.dialect == Dialect::Sqlite {
+        // A session holds the write lock; a second one waits out the busy timeout.
+        let holder = cx.begin().await;
+        match cx.db.begin().await {
+            Err(e) => assert!(e.is_retryable(), "{e}"),
+            Ok(_) => panic!("a second writer got the lock while the first held it"),
+        }
+        ok(holder.rollback().await, "rollback");
+        return;
+    }
+    let mut s = cx.begin().await;
+    let a = ok(posts.add(&mut s, H::Post::new("a", "c")).await, "add a");
+    let b = ok(posts.add(&mut s, H::Post::new("b", "c")).await, "add b");
+    ok(s.commit().await, "commit");
+    let mut s1 = cx.begin().await;
+    let mut s2 = cx.begin().await;
+    ok(posts.update(&mut s1, a.clone()).await, "s1 locks a");
+    ok(posts.update(&mut s2, b.clone()).await, "s2 locks b");
+    let p = posts.clone();
+    let first = tokio::spawn(async move {
+        let r = p.update(&mut s1, b).await;
+        (r, s1)
+    });
+    // Give s1 time to start waiting on b, then close the cycle.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = posts.update(&mut s2, a).await;
+    let (first, s1) = first.await.unwrap_or_else(|e| panic!("task: {e}"));
+    let busy = [first.as_ref().err(), second.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .filter(|e| e.is_retryable())
+        .count();
+    assert_eq!(
+        busy, 1,
+        "exactly one side is the deadlock victim: {first:?} / {second:?}"
+    );
+    let _ = s1.rollback().await;
+    let _ = s2.rollback().await;
 }
