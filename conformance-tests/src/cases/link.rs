@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use alchemy_core::schema::Dialect;
 use alchemy_core::{Error, LinkRepository, Model, Repository, Session};
 
 use crate::fixtures::{PostFixture, TagFixture};
@@ -90,7 +91,8 @@ pub async fn link_delete_post_cascades<H: Harness>(cx: Arc<Cx<H>>) {
     ok(s.rollback().await, "rollback");
 }
 
-/// Linking to a row that does not exist is `ForeignKey`.
+/// Linking to a row that does not exist is `ForeignKey`, naming `fk_post_tag_tag_id_tag`
+/// where the database names constraints (PostgreSQL; SQLite does not).
 pub async fn link_missing_row_is_foreign_key<H: Harness>(cx: Arc<Cx<H>>) {
     let (posts, links) = (cx.h.posts(), cx.h.post_tags());
     let mut s = cx.begin().await;
@@ -100,5 +102,12 @@ pub async fn link_missing_row_is_foreign_key<H: Harness>(cx: Arc<Cx<H>>) {
         "attach missing tag",
     );
     ok(s.rollback().await, "rollback");
-    assert!(matches!(e, Error::ForeignKey { .. }), "{e}");
+    match e {
+        Error::ForeignKey { constraint, .. } => {
+            if cx.dialect == Dialect::Postgres {
+                assert_eq!(constraint.as_deref(), Some("fk_post_tag_tag_id_tag"));
+            }
+        }
+        other => panic!("expected ForeignKey, got {other}"),
+    }
 }
