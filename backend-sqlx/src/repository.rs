@@ -317,7 +317,9 @@ where
         filter: &Condition,
     ) -> Result<Option<M>> {
         let table = M::table();
-        filter.check(table)?;
+        // Check (and type) the filter before anything is built or sent.
+        let filter = filter.clone().checked(table)?;
+        let filter = &filter;
         let mut qb = QueryBuilder::new(format!(
             "SELECT {} FROM {} WHERE ",
             select_list(table, None),

@@ -53,7 +53,7 @@ pub trait DatabaseExt: Database {
     /// retryable error ([`Error::Busy`]: a lock wait that timed out, a
     /// deadlock or serialization victim).
     ///
-    /// ```ignore
+    /// ```text
     /// let post = db
     ///     .transaction(3, |s| Box::pin(async move { posts.add(s, draft.clone()).await }))
     ///     .await?;

@@ -1,0 +1,776 @@
+//! Conditions over a model's columns, as pure data that each backend compiles.
+//!
+//! Field names are checked against the model's [`Table`] before any SQL is
+//! built ([`Condition::checked`]); values are always bound, never spliced.
+//! The JSON form for web APIs lives in [`json`].
+//!
+//! # Semantics every backend implements
+//! - `Eq` with [`Value::Null`] is `IS NULL`.
+//! - `In` with an empty list matches no row; `NotIn` with an empty list filters nothing.
+//! - `And([])` is true, `Or([])` is false.
+//! - `Like` takes a pattern with the caller's own `%`/`_` wildcards (escape
+//!   them with `\`); every other text match (`Text`, `Search`) matches its
+//!   value literally: `%`, `_` and `\` in it are escaped ([`escape_like`]).
+//! - Case-insensitive matching folds ASCII letters (`A`-`Z`) on every database.
+//! - `Search` is a substring match over several fields joined by OR;
+//!   `NotInSearch` is the AND of the negated matches (NULL fields never match).
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::schema::{ColumnType, Table};
+use crate::{Error, Result};
+
+pub mod json;
+
+/// A value to compare a column with.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Value {
+    /// SQL NULL.
+    Null,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// Text.
+    Text(String),
+    /// UUID.
+    Uuid(Uuid),
+    /// UTC timestamp.
+    Timestamp(DateTime<Utc>),
+}
+
+macro_rules! value_from {
+    ($($t:ty => $v:ident $(as $cast:ty)?),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::$v(v $(as $cast)?) }
+        }
+    )*};
+}
+value_from!(bool => Bool, i64 => Int, i32 => Int as i64, f64 => Float, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl Value {
+    /// This value as the type of a column, converting what has one obvious
+    /// meaning (a UUID or RFC 3339 string, an integer for a float column).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming `field` when the value cannot be of that type.
+    pub fn coerce(self, field: &str, ty: ColumnType) -> Result<Value> {
+        let mismatch = |v: &Value| {
+            Error::invalid_input(format!(
+                "field `{field}` is {ty:?}; {v:?} is not a value of it"
+            ))
+        };
+        Ok(match (self, ty) {
+            (Value::Null, _) => Value::Null,
+            (v @ Value::Bool(_), ColumnType::Bool) => v,
+            (v @ Value::Int(_), ColumnType::BigInt | ColumnType::Integer) => v,
+            (Value::Int(i), ColumnType::Double) => Value::Float(i as f64),
+            (v @ Value::Float(_), ColumnType::Double) => v,
+            (v @ Value::Text(_), ColumnType::Text | ColumnType::VarChar(_)) => v,
+            (v @ Value::Uuid(_), ColumnType::Uuid) => v,
+            (Value::Text(s), ColumnType::Uuid) => {
+                Value::Uuid(Uuid::parse_str(&s).map_err(|_| mismatch(&Value::Text(s.clone())))?)
+            }
+            (v @ Value::Timestamp(_), ColumnType::Timestamp) => v,
+            (Value::Text(s), ColumnType::Timestamp) => Value::Timestamp(
+                DateTime::parse_from_rfc3339(&s)
+                    .map_err(|_| mismatch(&Value::Text(s.clone())))?
+                    .with_timezone(&Utc),
+            ),
+            (v, _) => return Err(mismatch(&v)),
+        })
+    }
+}
+
+/// An ordering comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `<>`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+}
+
+impl CompareOp {
+    /// The SQL operator.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Ne => "<>",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Lt => "<",
+            Self::Le => "<=",
+        }
+    }
+}
+
+/// Where a literal text match must occur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextMatch {
+    /// Anywhere.
+    Contains,
+    /// At the start.
+    StartsWith,
+    /// At the end.
+    EndsWith,
+}
+
+/// A condition tree.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Condition {
+    /// `field = value` (`field IS NULL` when the value is [`Value::Null`]).
+    Eq {
+        /// Column name.
+        field: String,
+        /// Value to compare with.
+        value: Value,
+    },
+    /// `field <op> value`.
+    Compare {
+        /// Column name.
+        field: String,
+        /// The comparison.
+        op: CompareOp,
+        /// Value to compare with.
+        value: Value,
+    },
+    /// `low <= field <= high`.
+    Between {
+        /// Column name.
+        field: String,
+        /// Inclusive lower bound.
+        low: Value,
+        /// Inclusive upper bound.
+        high: Value,
+    },
+    /// `field IN (..)`; an empty list matches no row.
+    In {
+        /// Column name.
+        field: String,
+        /// The values.
+        values: Vec<Value>,
+    },
+    /// `field NOT IN (..)`; an empty list filters nothing.
+    NotIn {
+        /// Column name.
+        field: String,
+        /// The values.
+        values: Vec<Value>,
+    },
+    /// `field LIKE pattern` with the caller's wildcards (`\` escapes).
+    Like {
+        /// Column name.
+        field: String,
+        /// The pattern.
+        pattern: String,
+        /// Fold ASCII case (`ILIKE`).
+        case_insensitive: bool,
+    },
+    /// A literal substring, prefix or suffix match.
+    Text {
+        /// Column name.
+        field: String,
+        /// Where the value must occur.
+        matching: TextMatch,
+        /// The literal text.
+        value: String,
+        /// Fold ASCII case.
+        case_insensitive: bool,
+    },
+    /// `field IS NULL`.
+    IsNull {
+        /// Column name.
+        field: String,
+    },
+    /// `field IS NOT NULL`.
+    IsNotNull {
+        /// Column name.
+        field: String,
+    },
+    /// The value occurs literally in at least one of the fields.
+    Search {
+        /// Column names.
+        fields: Vec<String>,
+        /// The literal text.
+        value: String,
+        /// Fold ASCII case.
+        case_insensitive: bool,
+    },
+    /// The value occurs in none of the fields.
+    NotInSearch {
+        /// Column names.
+        fields: Vec<String>,
+        /// The literal text.
+        value: String,
+        /// Fold ASCII case.
+        case_insensitive: bool,
+    },
+    /// All of the conditions hold (an empty list is true).
+    And(Vec<Condition>),
+    /// At least one of the conditions holds (an empty list is false).
+    Or(Vec<Condition>),
+}
+
+fn compare(field: impl Into<String>, op: CompareOp, value: impl Into<Value>) -> Condition {
+    Condition::Compare {
+        field: field.into(),
+        op,
+        value: value.into(),
+    }
+}
+
+fn text(
+    field: impl Into<String>,
+    matching: TextMatch,
+    value: impl Into<String>,
+    ci: bool,
+) -> Condition {
+    Condition::Text {
+        field: field.into(),
+        matching,
+        value: value.into(),
+        case_insensitive: ci,
+    }
+}
+
+impl Condition {
+    /// `field = value` (a boolean filter is `eq(field, true)`).
+    pub fn eq(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        Self::Eq {
+            field: field.into(),
+            value: value.into(),
+        }
+    }
+
+    /// `field <> value`.
+    pub fn ne(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        compare(field, CompareOp::Ne, value)
+    }
+
+    /// `field > value`.
+    pub fn gt(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        compare(field, CompareOp::Gt, value)
+    }
+
+    /// `field >= value`.
+    pub fn ge(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        compare(field, CompareOp::Ge, value)
+    }
+
+    /// `field < value`.
+    pub fn lt(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        compare(field, CompareOp::Lt, value)
+    }
+
+    /// `field <= value`.
+    pub fn le(field: impl Into<String>, value: impl Into<Value>) -> Self {
+        compare(field, CompareOp::Le, value)
+    }
+
+    /// Strictly before `at` (a timestamp column).
+    pub fn before(field: impl Into<String>, at: DateTime<Utc>) -> Self {
+        compare(field, CompareOp::Lt, at)
+    }
+
+    /// Strictly after `at`.
+    pub fn after(field: impl Into<String>, at: DateTime<Utc>) -> Self {
+        compare(field, CompareOp::Gt, at)
+    }
+
+    /// At or before `at`.
+    pub fn on_or_before(field: impl Into<String>, at: DateTime<Utc>) -> Self {
+        compare(field, CompareOp::Le, at)
+    }
+
+    /// At or after `at`.
+    pub fn on_or_after(field: impl Into<String>, at: DateTime<Utc>) -> Self {
+        compare(field, CompareOp::Ge, at)
+    }
+
+    /// `low <= field <= high`.
+    pub fn between(
+        field: impl Into<String>,
+        low: impl Into<Value>,
+        high: impl Into<Value>,
+    ) -> Self {
+        Self::Between {
+            field: field.into(),
+            low: low.into(),
+            high: high.into(),
+        }
+    }
+
+    /// `field IN values` (empty: no row).
+    pub fn is_in<V: Into<Value>>(
+        field: impl Into<String>,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        Self::In {
+            field: field.into(),
+            values: values.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `field NOT IN values` (empty: every row).
+    pub fn not_in<V: Into<Value>>(
+        field: impl Into<String>,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        Self::NotIn {
+            field: field.into(),
+            values: values.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// `field LIKE pattern` (the caller's wildcards).
+    pub fn like(field: impl Into<String>, pattern: impl Into<String>) -> Self {
+        Self::Like {
+            field: field.into(),
+            pattern: pattern.into(),
+            case_insensitive: false,
+        }
+    }
+
+    /// `field ILIKE pattern` (ASCII case folded).
+    pub fn ilike(field: impl Into<String>, pattern: impl Into<String>) -> Self {
+        Self::Like {
+            field: field.into(),
+            pattern: pattern.into(),
+            case_insensitive: true,
+        }
+    }
+
+    /// The field contains `value` literally.
+    pub fn contains(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        case_insensitive: bool,
+    ) -> Self {
+        text(field, TextMatch::Contains, value, case_insensitive)
+    }
+
+    /// The field starts with `value` literally.
+    pub fn starts_with(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        case_insensitive: bool,
+    ) -> Self {
+        text(field, TextMatch::StartsWith, value, case_insensitive)
+    }
+
+    /// The field ends with `value` literally.
+    pub fn ends_with(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        case_insensitive: bool,
+    ) -> Self {
+        text(field, TextMatch::EndsWith, value, case_insensitive)
+    }
+
+    /// `field IS NULL`.
+    pub fn is_null(field: impl Into<String>) -> Self {
+        Self::IsNull {
+            field: field.into(),
+        }
+    }
+
+    /// `field IS NOT NULL`.
+    pub fn is_not_null(field: impl Into<String>) -> Self {
+        Self::IsNotNull {
+            field: field.into(),
+        }
+    }
+
+    /// `value` occurs literally in at least one of `fields`.
+    pub fn search<F: Into<String>>(
+        fields: impl IntoIterator<Item = F>,
+        value: impl Into<String>,
+        case_insensitive: bool,
+    ) -> Self {
+        Self::Search {
+            fields: fields.into_iter().map(Into::into).collect(),
+            value: value.into(),
+            case_insensitive,
+        }
+    }
+
+    /// `value` occurs in none of `fields`.
+    pub fn not_in_search<F: Into<String>>(
+        fields: impl IntoIterator<Item = F>,
+        value: impl Into<String>,
+        case_insensitive: bool,
+    ) -> Self {
+        Self::NotInSearch {
+            fields: fields.into_iter().map(Into::into).collect(),
+            value: value.into(),
+            case_insensitive,
+        }
+    }
+
+    /// All of `conditions`.
+    pub fn and(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Self::And(conditions.into_iter().collect())
+    }
+
+    /// Any of `conditions`.
+    pub fn or(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Self::Or(conditions.into_iter().collect())
+    }
+
+    /// Checks every field name against `table` (and that text matches target
+    /// text columns), without changing anything.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first unknown or unsuitable field.
+    pub fn check(&self, table: &Table) -> Result<()> {
+        self.clone().checked(table).map(drop)
+    }
+
+    /// This condition with every field checked against `table` and every
+    /// value converted to its column's type (see [`Value::coerce`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first unknown field, a value that is
+    /// not of its column's type, or a text match on a column that is not text.
+    pub fn checked(self, table: &Table) -> Result<Condition> {
+        let ty = |field: &str| table.check_field(field).map(|c| c.ty);
+        let text_field = |field: &str| -> Result<()> {
+            match ty(field)? {
+                ColumnType::Text | ColumnType::VarChar(_) => Ok(()),
+                other => Err(Error::invalid_input(format!(
+                    "field `{field}` is {other:?}; text matching needs a text column"
+                ))),
+            }
+        };
+        Ok(match self {
+            Self::Eq { field, value } => {
+                let value = value.coerce(&field, ty(&field)?)?;
+                Self::Eq { field, value }
+            }
+            Self::Compare { field, op, value } => {
+                if value == Value::Null {
+                    return Err(Error::invalid_input(format!(
+                        "field `{field}`: NULL cannot be compared with {}",
+                        op.sql()
+                    )));
+                }
+                let value = value.coerce(&field, ty(&field)?)?;
+                Self::Compare { field, op, value }
+            }
+            Self::Between { field, low, high } => {
+                let t = ty(&field)?;
+                let (low, high) = (low.coerce(&field, t)?, high.coerce(&field, t)?);
+                Self::Between { field, low, high }
+            }
+            Self::In { field, values } => {
+                let t = ty(&field)?;
+                let values = values
+                    .into_iter()
+                    .map(|v| v.coerce(&field, t))
+                    .collect::<Result<_>>()?;
+                Self::In { field, values }
+            }
+            Self::NotIn { field, values } => {
+                let t = ty(&field)?;
+                let values = values
+                    .into_iter()
+                    .map(|v| v.coerce(&field, t))
+                    .collect::<Result<_>>()?;
+                Self::NotIn { field, values }
+            }
+            Self::Like {
+                field,
+                pattern,
+                case_insensitive,
+            } => {
+                text_field(&field)?;
+                Self::Like {
+                    field,
+                    pattern,
+                    case_insensitive,
+                }
+            }
+            Self::Text {
+                field,
+                matching,
+                value,
+                case_insensitive,
+            } => {
+                text_field(&field)?;
+                Self::Text {
+                    field,
+                    matching,
+                    value,
+                    case_insensitive,
+                }
+            }
+            Self::IsNull { field } => {
+                ty(&field)?;
+                Self::IsNull { field }
+            }
+            Self::IsNotNull { field } => {
+                ty(&field)?;
+                Self::IsNotNull { field }
+            }
+            Self::Search {
+                fields,
+                value,
+                case_insensitive,
+            } => {
+                check_search_fields(&fields, text_field)?;
+                Self::Search {
+                    fields,
+                    value,
+                    case_insensitive,
+                }
+            }
+            Self::NotInSearch {
+                fields,
+                value,
+                case_insensitive,
+            } => {
+                check_search_fields(&fields, text_field)?;
+                Self::NotInSearch {
+                    fields,
+                    value,
+                    case_insensitive,
+                }
+            }
+            Self::And(all) => Self::And(
+                all.into_iter()
+                    .map(|c| c.checked(table))
+                    .collect::<Result<_>>()?,
+            ),
+            Self::Or(all) => Self::Or(
+                all.into_iter()
+                    .map(|c| c.checked(table))
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    }
+}
+
+fn check_search_fields(fields: &[String], text_field: impl Fn(&str) -> Result<()>) -> Result<()> {
+    if fields.is_empty() {
+        return Err(Error::invalid_input("a search needs at least one field"));
+    }
+    fields.iter().try_for_each(|f| text_field(f))
+}
+
+/// Escapes `\`, `%` and `_` with `\`, so `value` matches literally in
+/// `LIKE .. ESCAPE '\'`.
+pub fn escape_like(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderBy {
+    /// Column name.
+    pub field: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// A filtered, ordered, paginated selection of rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Query {
+    /// Which rows (none given: every row).
+    pub filter: Option<Condition>,
+    /// Sort keys, most significant first.
+    pub order_by: Vec<OrderBy>,
+    /// At most this many rows.
+    pub limit: Option<u64>,
+    /// Skip this many rows first.
+    pub offset: Option<u64>,
+}
+
+impl Query {
+    /// Every row, in no particular order.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a condition (ANDed with earlier ones).
+    pub fn filter(mut self, condition: Condition) -> Self {
+        self.filter = Some(match self.filter.take() {
+            None => condition,
+            Some(Condition::And(mut all)) => {
+                all.push(condition);
+                Condition::And(all)
+            }
+            Some(previous) => Condition::And(vec![previous, condition]),
+        });
+        self
+    }
+
+    /// Sorts by `field`, smallest first (after earlier sort keys).
+    pub fn order_by(mut self, field: impl Into<String>) -> Self {
+        self.order_by.push(OrderBy {
+            field: field.into(),
+            descending: false,
+        });
+        self
+    }
+
+    /// Sorts by `field`, largest first (after earlier sort keys).
+    pub fn order_by_desc(mut self, field: impl Into<String>) -> Self {
+        self.order_by.push(OrderBy {
+            field: field.into(),
+            descending: true,
+        });
+        self
+    }
+
+    /// Returns at most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// This query with its filter and sort fields checked against `table`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first unknown field or bad value.
+    pub fn checked(self, table: &Table) -> Result<Query> {
+        for o in &self.order_by {
+            table.check_field(&o.field)?;
+        }
+        Ok(Query {
+            filter: self.filter.map(|f| f.checked(table)).transpose()?,
+            ..self
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    fn table() -> Table {
+        Table::new("post")
+            .column(Column::new("id", ColumnType::Uuid))
+            .column(Column::new("title", ColumnType::VarChar(200)))
+            .column(Column::new("score", ColumnType::Double))
+            .column(Column::new("created_at", ColumnType::Timestamp))
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_anywhere_in_the_tree() {
+        let t = table();
+        let ok = Condition::And(vec![Condition::eq("title", "x")]);
+        assert!(ok.check(&t).is_ok());
+        let bad = Condition::Or(vec![
+            Condition::eq("title", "x"),
+            Condition::And(vec![Condition::eq("title; DROP TABLE post", 1i64)]),
+        ]);
+        let e = bad.check(&t).unwrap_err();
+        assert!(e.to_string().contains("DROP TABLE"), "{e}");
+        let e = Query::new().order_by("nope").checked(&t).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let e = Condition::search(["title", "ghost"], "x", true)
+            .check(&t)
+            .unwrap_err();
+        assert!(e.to_string().contains("ghost"), "{e}");
+    }
+
+    #[test]
+    fn values_are_coerced_to_column_types() {
+        let t = table();
+        let id = Uuid::now_v7();
+        let c = Condition::eq("id", id.to_string()).checked(&t).unwrap();
+        assert_eq!(c, Condition::eq("id", id));
+        let c = Condition::gt("score", 3i64).checked(&t).unwrap();
+        assert_eq!(c, Condition::gt("score", 3.0f64));
+        let c = Condition::after("created_at", DateTime::UNIX_EPOCH)
+            .checked(&t)
+            .unwrap();
+        assert_eq!(c, Condition::gt("created_at", DateTime::UNIX_EPOCH));
+        let c = Condition::is_in("created_at", ["2024-02-29T12:00:00Z"])
+            .checked(&t)
+            .unwrap();
+        assert!(
+            matches!(c, Condition::In { ref values, .. } if matches!(values[0], Value::Timestamp(_)))
+        );
+        let e = Condition::eq("id", "not-a-uuid").checked(&t).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        let e = Condition::eq("score", true).checked(&t).unwrap_err();
+        assert!(e.to_string().contains("score"), "{e}");
+        let e = Condition::contains("score", "1", false)
+            .checked(&t)
+            .unwrap_err();
+        assert!(e.to_string().contains("text"), "{e}");
+        let e = Condition::lt("score", Value::Null).checked(&t).unwrap_err();
+        assert!(e.to_string().contains("NULL"), "{e}");
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
+        assert_eq!(escape_like("plain"), "plain");
+    }
+
+    #[test]
+    fn query_builder_ands_filters() {
+        let q = Query::new()
+            .filter(Condition::eq("title", "a"))
+            .filter(Condition::is_null("score"))
+            .filter(Condition::is_not_null("id"))
+            .order_by_desc("created_at")
+            .limit(20)
+            .offset(40);
+        assert!(matches!(q.filter, Some(Condition::And(ref all)) if all.len() == 3));
+        assert_eq!(q.limit, Some(20));
+        assert!(q.checked(&table()).is_ok());
+    }
+
+    #[test]
+    fn values_convert() {
+        assert_eq!(Value::from(Option::<i64>::None), Value::Null);
+        assert_eq!(Value::from(3i32), Value::Int(3));
+        assert_eq!(Value::from("a"), Value::Text("a".into()));
+    }
+}
