@@ -6,8 +6,8 @@ use std::marker::PhantomData;
 
 use alchemy_core::audit::now_micros;
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
-use alchemy_core::filter::{Condition, Value};
-use alchemy_core::schema::{Column, ColumnType, Table, quote};
+use alchemy_core::filter::{Condition, TextMatch, Value, like_to_glob, literal_pattern};
+use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session};
 use sqlx::{FromRow, QueryBuilder};
 
@@ -158,16 +158,100 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
     table: &Table,
     condition: &Condition,
 ) -> Result<()> {
+    let ty = |field: &str| table.check_field(field).map(|c| c.ty);
     match condition {
         Condition::Eq { field, value } => {
-            let column = table.check_field(field)?;
             qb.push(quote(field));
             if *value == Value::Null {
                 qb.push(" IS NULL");
             } else {
                 qb.push(" = ");
-                DB::push_value(qb, value.clone(), column.ty);
+                DB::push_value(qb, value.clone(), ty(field)?);
             }
+        }
+        Condition::Compare { field, op, value } => {
+            qb.push(quote(field)).push(" ").push(op.sql()).push(" ");
+            DB::push_value(qb, value.clone(), ty(field)?);
+        }
+        Condition::Between { field, low, high } => {
+            let t = ty(field)?;
+            qb.push(quote(field)).push(" BETWEEN ");
+            DB::push_value(qb, low.clone(), t);
+            qb.push(" AND ");
+            DB::push_value(qb, high.clone(), t);
+        }
+        Condition::In { field, values } | Condition::NotIn { field, values } => {
+            let negate = matches!(condition, Condition::NotIn { .. });
+            if values.is_empty() {
+                // IN () matches nothing; NOT IN () filters nothing.
+                qb.push(if negate { "1 = 1" } else { "1 = 0" });
+                return Ok(());
+            }
+            let t = ty(field)?;
+            qb.push(quote(field))
+                .push(if negate { " NOT IN (" } else { " IN (" });
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                DB::push_value(qb, v.clone(), t);
+            }
+            qb.push(")");
+        }
+        Condition::Like {
+            field,
+            pattern,
+            case_insensitive,
+        } => push_like::<DB>(qb, field, pattern, *case_insensitive),
+        Condition::Text {
+            field,
+            matching,
+            value,
+            case_insensitive,
+        } => push_like::<DB>(
+            qb,
+            field,
+            &literal_pattern(*matching, value),
+            *case_insensitive,
+        ),
+        Condition::IsNull { field } => {
+            qb.push(quote(field)).push(" IS NULL");
+        }
+        Condition::IsNotNull { field } => {
+            qb.push(quote(field)).push(" IS NOT NULL");
+        }
+        Condition::Search {
+            fields,
+            value,
+            case_insensitive,
+        } => {
+            let pattern = literal_pattern(TextMatch::Contains, value);
+            qb.push("(");
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" OR ");
+                }
+                push_like::<DB>(qb, field, &pattern, *case_insensitive);
+            }
+            qb.push(")");
+        }
+        Condition::NotInSearch {
+            fields,
+            value,
+            case_insensitive,
+        } => {
+            let pattern = literal_pattern(TextMatch::Contains, value);
+            qb.push("(");
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    qb.push(" AND ");
+                }
+                // A NULL field contains nothing, so it does not contain the value.
+                qb.push("(").push(quote(field)).push(" IS NULL OR NOT ");
+                push_like::<DB>(qb, field, &pattern, *case_insensitive);
+                qb.push(")");
+            }
+            qb.push(")");
         }
         Condition::And(all) | Condition::Or(all) => {
             let (joiner, empty) = if matches!(condition, Condition::And(_)) {
@@ -196,6 +280,28 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
         }
     }
     Ok(())
+}
+
+/// `field LIKE pattern` with `\` escapes, case-sensitive or not, the same on
+/// both databases (SQLite's LIKE folds ASCII case, so its exact match is GLOB).
+fn push_like<DB: SqlxBackend>(
+    qb: &mut QueryBuilder<DB>,
+    field: &str,
+    pattern: &str,
+    case_insensitive: bool,
+) {
+    qb.push(quote(field));
+    match (DB::DIALECT, case_insensitive) {
+        (Dialect::Sqlite, false) => {
+            qb.push(" GLOB ");
+            DB::push_value(qb, Value::Text(like_to_glob(pattern)), ColumnType::Text);
+            return;
+        }
+        (Dialect::Postgres, true) => qb.push(" ILIKE "),
+        _ => qb.push(" LIKE "),
+    };
+    DB::push_value(qb, Value::Text(pattern.to_string()), ColumnType::Text);
+    qb.push(" ESCAPE '\\'");
 }
 
 fn key_type(table: &Table) -> ColumnType {

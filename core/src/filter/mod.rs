@@ -11,9 +11,13 @@
 //! - `Like` takes a pattern with the caller's own `%`/`_` wildcards (escape
 //!   them with `\`); every other text match (`Text`, `Search`) matches its
 //!   value literally: `%`, `_` and `\` in it are escaped ([`escape_like`]).
-//! - Case-insensitive matching folds ASCII letters (`A`-`Z`) on every database.
+//! - Case-sensitive matching is exact on every database (SQLite's `LIKE` folds
+//!   ASCII case, so backends use `GLOB` there, see [`like_to_glob`]).
+//!   Case-insensitive matching folds at least ASCII letters; PostgreSQL also
+//!   folds other letters, SQLite (without ICU) does not.
 //! - `Search` is a substring match over several fields joined by OR;
-//!   `NotInSearch` is the AND of the negated matches (NULL fields never match).
+//!   `NotInSearch` matches rows where no field contains the value (a NULL
+//!   field contains nothing, so it counts as not containing it).
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -599,6 +603,46 @@ pub fn escape_like(value: &str) -> String {
     out
 }
 
+/// A `LIKE` pattern (`%`, `_`, `\` escapes) as an equivalent SQLite `GLOB`
+/// pattern, which is case-sensitive: `%` -> `*`, `_` -> `?`, and every
+/// literal `*`, `?` or `[` wrapped in brackets.
+pub fn like_to_glob(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        let literal = match c {
+            '%' => {
+                out.push('*');
+                continue;
+            }
+            '_' => {
+                out.push('?');
+                continue;
+            }
+            // A trailing backslash matches itself.
+            '\\' => chars.next().unwrap_or('\\'),
+            other => other,
+        };
+        match literal {
+            '*' => out.push_str("[*]"),
+            '?' => out.push_str("[?]"),
+            '[' => out.push_str("[[]"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The `LIKE` pattern (escaped with `\`) of a literal text match.
+pub fn literal_pattern(matching: TextMatch, value: &str) -> String {
+    let escaped = escape_like(value);
+    match matching {
+        TextMatch::Contains => format!("%{escaped}%"),
+        TextMatch::StartsWith => format!("{escaped}%"),
+        TextMatch::EndsWith => format!("%{escaped}"),
+    }
+}
+
 /// One sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBy {
@@ -751,6 +795,23 @@ mod tests {
     fn like_wildcards_are_escaped() {
         assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
         assert_eq!(escape_like("plain"), "plain");
+    }
+
+    #[test]
+    fn like_patterns_become_case_sensitive_globs() {
+        assert_eq!(like_to_glob("a%b_c"), "a*b?c");
+        assert_eq!(like_to_glob(r"100\%"), "100%");
+        assert_eq!(like_to_glob(r"\_x\\"), "_x\\");
+        assert_eq!(like_to_glob("what?*[x]"), "what[?][*][[]x]");
+        assert_eq!(like_to_glob("tail\\"), "tail\\");
+        assert_eq!(literal_pattern(TextMatch::Contains, "5%_"), r"%5\%\_%");
+        assert_eq!(literal_pattern(TextMatch::StartsWith, "a"), "a%");
+        assert_eq!(literal_pattern(TextMatch::EndsWith, "a"), "%a");
+        // A literal pattern's GLOB matches the literal text only.
+        assert_eq!(
+            like_to_glob(&literal_pattern(TextMatch::Contains, "*?[")),
+            "*[*][?][[]*"
+        );
     }
 
     #[test]
