@@ -1,1 +1,110 @@
-//! placeholder
+//! # alchemy-seaorm
+//!
+//! alchemy-rs for SeaORM 2.0: define entities with `DeriveEntityModel` as
+//! usual, put them on an alchemy base by implementing
+//! [`alchemy_core::Model`] for the entity's `Model` (the
+//! [`impl_model!`](alchemy_core::impl_model) macro does it), and use
+//! [`SeaRepository`] — one generic [`alchemy_core::Repository`] for every
+//! such entity — inside a [`Session`] from [`Db::begin`](alchemy_core::Database::begin).
+//!
+//! ```
+//! use alchemy_core::base::BigIntAuditBase;
+//! use alchemy_core::schema::{Column, ColumnType};
+//! use alchemy_core::{Database, Model, Repository, Session as _};
+//! use alchemy_seaorm::{Db, SeaRepository};
+//!
+//! mod tag {
+//!     use sea_orm::entity::prelude::*;
+//!
+//!     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+//!     #[sea_orm(table_name = "tag")]
+//!     pub struct Model {
+//!         #[sea_orm(primary_key)]
+//!         pub id: i64,
+//!         pub created_at: DateTimeUtc,
+//!         pub updated_at: DateTimeUtc,
+//!         pub name: String,
+//!     }
+//!
+//!     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+//!     pub enum Relation {}
+//!
+//!     impl ActiveModelBehavior for ActiveModel {}
+//! }
+//!
+//! // The table definition (and its DDL) comes from the base.
+//! alchemy_core::impl_model!(tag::Model, BigIntAuditBase, table = "tag", audited, |t| t
+//!     .column(Column::new("name", ColumnType::VarChar(100)))
+//!     .unique(["name"]));
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> alchemy_core::Result<()> {
+//! let db = Db::connect("sqlite::memory:").await?;
+//! db.create_tables(&[tag::Model::table()]).await?;
+//!
+//! let tags = SeaRepository::<tag::Entity>::new();
+//! let mut session = db.begin().await?;
+//! let rust = tags
+//!     .add(&mut session, tag::Model {
+//!         id: 0, // BIGINT keys come from the database
+//!         created_at: Default::default(),
+//!         updated_at: Default::default(),
+//!         name: "Rust".into(),
+//!     })
+//!     .await?;
+//! assert!(rust.id > 0);
+//! assert_eq!(rust.created_at, rust.updated_at);
+//! session.commit().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Pieces
+//!
+//! | item | what |
+//! |---|---|
+//! | [`Db`] | the pool: connect by URL, clock, `create_tables`, `begin` |
+//! | [`Session`] | a SeaORM `DatabaseTransaction` + get-or-create cache + statement counter |
+//! | [`SeaRepository`] | the repository of one entity |
+//! | [`SeaLinkRepository`] / [`LinkEntity`] | many-to-many association tables |
+//! | [`hooks`] | key/audit stamping for `ActiveModelBehavior::before_save` |
+//!
+//! ## Notes
+//!
+//! - **Hooks and bulk paths.** SeaORM calls `ActiveModelBehavior::before_save`
+//!   only from `ActiveModel::insert`, `update` and `save`; `Entity::insert`,
+//!   `insert_many` and `update_many` skip it. The repositories stamp keys and
+//!   audit columns themselves on every path. If your code also saves active
+//!   models directly, call [`hooks::stamp`] from `before_save`; it is
+//!   idempotent, so a row stamped twice still has `created_at == updated_at`.
+//! - **Storage.** On SQLite, UUIDs are 16-byte BLOBs, timestamps RFC 3339
+//!   text in UTC (sqlx's encoding, e.g. `2024-02-29T12:34:56.123456+00:00`:
+//!   microseconds round-trip exactly and the strings sort in time order) and
+//!   booleans integers. On PostgreSQL: `uuid`, `timestamptz`, `boolean`.
+//! - **SQLite concurrency.** Connections use WAL, a 5 s busy timeout and
+//!   `foreign_keys = ON`; sessions start with `BEGIN IMMEDIATE`, so
+//!   read-then-write units of work queue instead of failing with `SQLITE_BUSY`.
+//! - **Escape hatches.** [`Session::transaction`] is the native
+//!   `DatabaseTransaction`; [`Db::connection`] the native pool.
+//! - **Errors** are [`alchemy_core::Error`]: unique violations are
+//!   `DuplicateKey` with the constraint name (derived from the naming
+//!   convention on SQLite), foreign-key violations `ForeignKey`, lock
+//!   conflicts `Busy`.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod db;
+mod error;
+pub mod filter;
+pub mod hooks;
+pub mod link;
+pub mod repository;
+pub mod session;
+
+pub use db::Db;
+pub use link::{LinkEntity, SeaLinkRepository};
+pub use repository::SeaRepository;
+pub use session::Session;
+
+/// SeaORM, as this crate uses it.
+pub use sea_orm;

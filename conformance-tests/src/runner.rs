@@ -67,10 +67,10 @@ impl Environment {
     /// Finds PostgreSQL. `listing` (`--list`) skips starting containers.
     pub fn detect(listing: bool) -> Self {
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        if let Ok(url) = std::env::var(POSTGRES_URL_VAR) {
-            if !url.is_empty() {
-                return Self::plain(Postgres::Url(url));
-            }
+        if let Ok(url) = std::env::var(POSTGRES_URL_VAR)
+            && !url.is_empty()
+        {
+            return Self::plain(Postgres::Url(url));
         }
         if listing {
             return Self::plain(Postgres::Missing {
@@ -282,17 +282,15 @@ pub fn main_with(build: impl FnOnce(&Environment) -> Vec<Trial>) -> ! {
     let args = libtest_mimic::Arguments::from_args();
     let conclusion = {
         let env = Environment::detect(args.list);
-        if let Postgres::Missing { reason, fail } = &env.postgres {
-            if !args.list {
-                eprintln!(
-                    "alchemy-conformance: PostgreSQL {}: {reason}",
-                    if *fail {
-                        "missing (failure under CI)"
-                    } else {
-                        "cases skipped"
-                    }
-                );
-            }
+        if let Postgres::Missing { reason, fail } = &env.postgres
+            && !args.list
+        {
+            let what = if *fail {
+                "missing (failure under CI)"
+            } else {
+                "cases skipped"
+            };
+            eprintln!("alchemy-conformance: PostgreSQL {what}: {reason}");
         }
         let trials = build(&env);
         libtest_mimic::run(&args, trials)

@@ -30,7 +30,7 @@ pub async fn blog_posts_share_tags<H: Harness>(cx: Arc<Cx<H>>) {
                 );
                 ok(links.attach(&mut s, p.key(), t.key()).await, "attach");
                 if run == 0 {
-                    tag_keys.push((name.to_string(), t.key().clone()));
+                    tag_keys.push((name.to_string(), *t.key()));
                 } else {
                     let first = tag_keys.iter().find(|(n, _)| n == name).map(|(_, k)| k);
                     assert_eq!(first, Some(t.key()), "run 2 reuses tag {name}");

@@ -91,7 +91,7 @@ pub async fn add_many_batches_statements<H: Harness>(cx: Arc<Cx<H>>) {
     let sent = s.statements() - before;
     ok(s.commit().await, "commit");
     assert_eq!(rows.len(), 1000);
-    assert!(sent >= 1 && sent <= 20, "1000 rows took {sent} statements");
+    assert!((1..=20).contains(&sent), "1000 rows took {sent} statements");
 }
 
 /// `add_many` of nothing returns nothing and sends nothing.

@@ -135,7 +135,7 @@ pub async fn unique_concurrent_get_or_create<H: Harness>(cx: Arc<Cx<H>>) {
                     let mut s = alchemy_core::Database::begin(&db).await?;
                     for name in &names {
                         let t = tags.get_or_create(&mut s, tag::<H>(name)).await?;
-                        ids.insert(t.key().clone());
+                        ids.insert(*t.key());
                     }
                     s.commit().await
                 };

@@ -1,5 +1,386 @@
-//! The seaorm backend's harness (not written yet).
+//! The SeaORM backend's harness: fixture entities in SeaORM's own idiom
+//! (`DeriveEntityModel`), their repositories, and the connection to each
+//! case's database.
 
-pub(crate) fn trials(_env: &alchemy_conformance::runner::Environment) -> Vec<libtest_mimic::Trial> {
-    Vec::new()
+use alchemy_conformance::fixtures::{self, PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use alchemy_conformance::{Backend, Harness, HasWidget, Target};
+use alchemy_core::audit::{SharedClock, Timestamps};
+use alchemy_core::base::{
+    BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
+    UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
+};
+use alchemy_core::filter::Condition;
+use alchemy_core::schema::{Table, quote};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+use alchemy_core::{KeyOf, Model, Result};
+use alchemy_seaorm::{Db, LinkEntity, SeaLinkRepository, SeaRepository};
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+
+/// The `post` entity.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod post {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "post")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub content: String,
+        pub published: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    #[async_trait::async_trait]
+    impl ActiveModelBehavior for ActiveModel {
+        async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+        where
+            C: ConnectionTrait,
+        {
+            alchemy_seaorm::hooks::stamp(self, insert)
+        }
+    }
+}
+
+/// The `tag` entity.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod tag {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tag")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub name: String,
+        pub slug: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The `post_tag` association entity.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod post_tag {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "post_tag")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub post_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tag_id: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::post::Entity",
+            from = "Column::PostId",
+            to = "super::post::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Post,
+        #[sea_orm(
+            belongs_to = "super::tag::Entity",
+            from = "Column::TagId",
+            to = "super::tag::Column::Id",
+            on_delete = "Cascade"
+        )]
+        Tag,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+macro_rules! audited_model {
+    ($model:ty, $base:ty, $table:expr) => {
+        impl Model for $model {
+            type Base = $base;
+            fn table() -> &'static Table {
+                $table
+            }
+            fn key(&self) -> &KeyOf<Self> {
+                &self.id
+            }
+            fn set_key(&mut self, key: KeyOf<Self>) {
+                self.id = key;
+            }
+            fn timestamps(&self) -> Option<Timestamps> {
+                Some(Timestamps {
+                    created_at: self.created_at,
+                    updated_at: self.updated_at,
+                })
+            }
+            fn set_timestamps(&mut self, ts: Timestamps) {
+                self.created_at = ts.created_at;
+                self.updated_at = ts.updated_at;
+            }
+        }
+    };
+}
+
+audited_model!(post::Model, UuidV7AuditBase, fixtures::post_table());
+audited_model!(tag::Model, BigIntAuditBase, fixtures::tag_table());
+
+impl PostFixture for post::Model {
+    fn new(title: &str, content: &str) -> Self {
+        Self {
+            id: uuid::Uuid::nil(),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            title: title.into(),
+            content: content.into(),
+            published: false,
+        }
+    }
+    fn title(&self) -> &str {
+        &self.title
+    }
+    fn set_title(&mut self, title: &str) {
+        self.title = title.into();
+    }
+    fn content(&self) -> &str {
+        &self.content
+    }
+    fn published(&self) -> bool {
+        self.published
+    }
+}
+
+impl Unique for tag::Model {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key)
+    }
+}
+
+impl SlugKey for tag::Model {
+    fn slug(&self) -> &str {
+        &self.slug
+    }
+    fn set_slug(&mut self, slug: String) {
+        self.slug = slug;
+    }
+}
+
+impl TagFixture for tag::Model {
+    fn new(name: &str, slug: &str) -> Self {
+        Self {
+            id: 0,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            name: name.into(),
+            slug: slug.into(),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl LinkEntity for post_tag::Entity {
+    type Left = post::Entity;
+    type Right = tag::Entity;
+    fn left_column() -> post_tag::Column {
+        post_tag::Column::PostId
+    }
+    fn right_column() -> post_tag::Column {
+        post_tag::Column::TagId
+    }
+}
+
+/// One widget entity per base: `$module` holds the SeaORM entity of table
+/// `<$base as WidgetBase>::TABLE`.
+macro_rules! widgets {
+    ($($module:ident: $base:ty, $table:literal, $key:ty, $unset:expr, [$($pk:tt)*], $kind:ident;)*) => {$(
+        #[allow(unreachable_pub)]
+        pub(crate) mod $module {
+            use sea_orm::entity::prelude::*;
+
+            widgets!(@entity $table, $key, [$($pk)*], $kind);
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+
+        widgets!(@model $module, $base, $kind);
+
+        impl WidgetFixture for $module::Model {
+            fn new(name: &str) -> Self {
+                widgets!(@new $unset, name, $kind)
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: &str) {
+                self.name = name.into();
+            }
+        }
+
+        impl HasWidget<$base> for SeaOrmHarness {
+            type Widget = $module::Model;
+            type Widgets = SeaRepository<$module::Entity>;
+            fn widgets(&self) -> Self::Widgets {
+                SeaRepository::new()
+            }
+        }
+    )*};
+    (@entity $table:literal, $key:ty, [$($pk:tt)*], audited) => {
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            #[sea_orm($($pk)*)]
+            pub id: $key,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            pub name: String,
+        }
+    };
+    (@entity $table:literal, $key:ty, [$($pk:tt)*], plain) => {
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            #[sea_orm($($pk)*)]
+            pub id: $key,
+            pub name: String,
+        }
+    };
+    (@model $module:ident, $base:ty, audited) => {
+        audited_model!($module::Model, $base, <$base as WidgetBase>::table());
+    };
+    (@model $module:ident, $base:ty, plain) => {
+        impl Model for $module::Model {
+            type Base = $base;
+            fn table() -> &'static Table {
+                <$base as WidgetBase>::table()
+            }
+            fn key(&self) -> &KeyOf<Self> {
+                &self.id
+            }
+            fn set_key(&mut self, key: KeyOf<Self>) {
+                self.id = key;
+            }
+            fn timestamps(&self) -> Option<Timestamps> {
+                None
+            }
+            fn set_timestamps(&mut self, _: Timestamps) {}
+        }
+    };
+    (@new $unset:expr, $name:ident, audited) => {
+        Self {
+            id: $unset,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            name: $name.into(),
+        }
+    };
+    (@new $unset:expr, $name:ident, plain) => {
+        Self {
+            id: $unset,
+            name: $name.into(),
+        }
+    };
+}
+
+widgets! {
+    big_int_widget: BigIntBase, "big_int_widget", i64, 0, [primary_key], plain;
+    big_int_audit_widget: BigIntAuditBase, "big_int_audit_widget", i64, 0, [primary_key], audited;
+    uuid_widget: UuidBase, "uuid_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], plain;
+    uuid_v6_widget: UuidV6Base, "uuid_v6_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], plain;
+    uuid_v7_widget: UuidV7Base, "uuid_v7_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], plain;
+    uuid_audit_widget: UuidAuditBase, "uuid_audit_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], audited;
+    uuid_v6_audit_widget: UuidV6AuditBase, "uuid_v6_audit_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], audited;
+    uuid_v7_audit_widget: UuidV7AuditBase, "uuid_v7_audit_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], audited;
+    nano_id_widget: NanoIdBase, "nano_id_widget", String, String::new(), [primary_key, auto_increment = false], plain;
+    nano_id_audit_widget: NanoIdAuditBase, "nano_id_audit_widget", String, String::new(), [primary_key, auto_increment = false], audited;
+    server_uuid_widget: ServerUuidBase, "server_uuid_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], plain;
+    server_uuid_audit_widget: ServerUuidAuditBase, "server_uuid_audit_widget", Uuid, uuid::Uuid::nil(), [primary_key, auto_increment = false], audited;
+}
+
+/// The SeaORM harness.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SeaOrmHarness;
+
+/// Runs one statement on the server at `url` with a plain pool.
+async fn on_server(url: &str, sql: &str) -> Result<()> {
+    let db = Db::connect(url).await?;
+    db.connection()
+        .execute_unprepared(sql)
+        .await
+        .map_err(alchemy_core::Error::backend)?;
+    db.connection()
+        .clone()
+        .close()
+        .await
+        .map_err(alchemy_core::Error::backend)
+}
+
+impl Backend for SeaOrmHarness {
+    const NAME: &'static str = "seaorm";
+    type Db = Db;
+
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Db> {
+        if let Target::Postgres { url, schema } = target {
+            on_server(
+                url,
+                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)),
+            )
+            .await?;
+        }
+        Ok(Db::connect(&target.url()).await?.with_clock(clock))
+    }
+
+    async fn teardown(&self, target: &Target) -> Result<()> {
+        match target {
+            Target::Postgres { url, schema } => {
+                on_server(url, &format!("DROP SCHEMA {} CASCADE", quote(schema))).await
+            }
+            Target::Sqlite { .. } => Ok(()),
+        }
+    }
+}
+
+impl Harness for SeaOrmHarness {
+    type Post = post::Model;
+    type Tag = tag::Model;
+    type Posts = SeaRepository<post::Entity>;
+    type Tags = SeaRepository<tag::Entity>;
+    type PostTags = SeaLinkRepository<post_tag::Entity>;
+
+    fn posts(&self) -> Self::Posts {
+        SeaRepository::new()
+    }
+    fn tags(&self) -> Self::Tags {
+        SeaRepository::new()
+    }
+    fn post_tags(&self) -> Self::PostTags {
+        SeaLinkRepository::new()
+    }
+}
+
+pub(crate) fn trials(env: &alchemy_conformance::runner::Environment) -> Vec<libtest_mimic::Trial> {
+    alchemy_conformance::runner::backend_trials::<SeaOrmHarness>(env)
 }

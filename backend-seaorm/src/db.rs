@@ -1,0 +1,190 @@
+//! The [`Db`] handle: a SeaORM connection pool plus the clock that stamps
+//! audit columns.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use alchemy_core::audit::{SharedClock, system_clock};
+use alchemy_core::schema::{Dialect, Table};
+use alchemy_core::{Error, Result};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, SqlxPostgresConnector,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+};
+
+use crate::error::from_db;
+use crate::session::Session;
+
+/// How long a SQLite connection waits for another writer before `SQLITE_BUSY`.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections a file-backed SQLite pool keeps at most.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+
+/// Connections a PostgreSQL pool keeps at most.
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+
+/// A clone-able handle on a SeaORM connection pool (PostgreSQL or SQLite).
+///
+/// Cloning is cheap: clones share the pool and the clock.
+///
+/// - SQLite connections use WAL journaling, a 5 s busy timeout and
+///   `foreign_keys = ON`; [`Database::begin`](alchemy_core::Database::begin)
+///   starts `BEGIN IMMEDIATE` transactions.
+/// - Audit columns are stamped with the system clock unless
+///   [`Db::with_clock`] gives another one.
+#[derive(Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    clock: SharedClock,
+    dialect: Dialect,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("dialect", &self.dialect)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    /// Connects to `url`: `sqlite://path?mode=rwc`, `sqlite::memory:`, or
+    /// `postgres://...` (`postgresql://` too).
+    ///
+    /// An in-memory SQLite database lives in one connection, so its pool has
+    /// exactly one connection and concurrent sessions wait for each other.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a URL of another scheme or one the driver
+    /// cannot parse; [`Error::Backend`] when no connection can be made.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| Error::invalid_input(format!("SQLite URL `{url}`: {e}")))?
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            let pool = if memory {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+            } else {
+                SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+            }
+            .connect_with(options)
+            .await
+            .map_err(Error::backend)?;
+            Ok(Self {
+                conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                clock: system_clock(),
+                dialect: Dialect::Sqlite,
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::invalid_input(format!("PostgreSQL URL: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_MAX_CONNECTIONS)
+                .connect_with(options)
+                .await
+                .map_err(Error::backend)?;
+            Ok(Self {
+                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                clock: system_clock(),
+                dialect: Dialect::Postgres,
+            })
+        } else {
+            Err(Error::invalid_input(format!(
+                "unsupported database URL `{url}`: expected sqlite: or postgres://"
+            )))
+        }
+    }
+
+    /// Wraps a SeaORM connection made elsewhere. The caller is responsible
+    /// for its settings (on SQLite: WAL, busy timeout, foreign keys).
+    ///
+    /// # Errors
+    /// [`Error::NotSupported`] for a backend other than PostgreSQL or SQLite.
+    pub fn from_connection(conn: DatabaseConnection) -> Result<Self> {
+        let dialect = match conn.get_database_backend() {
+            DbBackend::Postgres => Dialect::Postgres,
+            DbBackend::Sqlite => Dialect::Sqlite,
+            _ => {
+                return Err(Error::NotSupported {
+                    operation: "connecting",
+                    backend: "alchemy-seaorm (only PostgreSQL and SQLite)",
+                });
+            }
+        };
+        Ok(Self {
+            conn,
+            clock: system_clock(),
+            dialect,
+        })
+    }
+
+    /// The same pool, stamping audit columns with `clock`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The SeaORM connection pool: the escape hatch for queries outside a
+    /// session (they are not counted by [`Session::statements`](alchemy_core::Session::statements)).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// The clock sessions of this handle stamp audit columns with.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+}
+
+impl alchemy_core::Database for Db {
+    type Session = Session;
+
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Starts a transaction; on SQLite `BEGIN IMMEDIATE`.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] when SQLite's write lock is not free within the busy
+    /// timeout; [`Error::Backend`] when no connection can be had.
+    async fn begin(&self) -> Result<Session> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: match self.dialect {
+                Dialect::Sqlite => Some(SqliteTransactionMode::Immediate),
+                _ => None,
+            },
+            ..TransactionOptions::default()
+        };
+        let tx = self
+            .conn
+            .begin_with_options(options)
+            .await
+            .map_err(from_db)?;
+        Ok(Session::new(tx, self.clock.clone()))
+    }
+
+    /// Runs each table's `create_sql` for this dialect, in order, outside any session.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when a statement fails.
+    async fn create_tables(&self, tables: &[&Table]) -> Result<()> {
+        for table in tables {
+            for sql in table.create_sql(self.dialect) {
+                self.conn.execute_unprepared(&sql).await.map_err(from_db)?;
+            }
+        }
+        Ok(())
+    }
+}
