@@ -64,7 +64,7 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
 }
 
 macro_rules! push_value {
-    ($db:ty, $qb:expr, $value:expr, $ty:expr) => {
+    ($db:ty, $qb:expr, $value:expr, $ty:expr, $timestamp:expr) => {
         match $value {
             Value::Null => match $ty {
                 ColumnType::Bool => $qb.push_bind(None::<bool>),
@@ -79,7 +79,7 @@ macro_rules! push_value {
             Value::Float(v) => $qb.push_bind(v),
             Value::Text(v) => $qb.push_bind(v),
             Value::Uuid(v) => $qb.push_bind(v),
-            Value::Timestamp(v) => $qb.push_bind(v),
+            Value::Timestamp(v) => $qb.push_bind($timestamp(v)),
             // `Value` is non-exhaustive; a new kind must be added here first.
             _ => $qb.push_bind(None::<String>),
         }
@@ -103,7 +103,7 @@ impl SqlxBackend for Postgres {
     }
 
     fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
-        push_value!(Postgres, qb, value, ty);
+        push_value!(Postgres, qb, value, ty, std::convert::identity);
     }
 
     async fn fetch_all<M: SqlxModel>(
@@ -163,7 +163,8 @@ impl SqlxBackend for Sqlite {
     }
 
     fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
-        push_value!(Sqlite, qb, value, ty);
+        // The one text form every backend writes (see `audit::sqlite_text`).
+        push_value!(Sqlite, qb, value, ty, alchemy_core::audit::sqlite_text);
     }
 
     async fn fetch_all<M: SqlxModel>(

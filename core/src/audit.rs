@@ -75,6 +75,17 @@ pub fn now_micros(clock: &dyn Clock) -> DateTime<Utc> {
     clock.now().trunc_subsecs(6)
 }
 
+/// The one text form of a timestamp on SQLite, shared by every backend:
+/// RFC 3339 in UTC with `+00:00` and 0, 3, 6 or 9 fractional digits
+/// (`2024-02-29T12:34:56.123456+00:00`), which is what sqlx writes.
+///
+/// Strings of this form sort in time order (`+` sorts before `.` and the
+/// digits), so SQLite's text comparison and `ORDER BY` are correct, and a
+/// database written by one backend reads and filters correctly from another.
+pub fn sqlite_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
 /// The two audit columns of an audited model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timestamps {
@@ -113,6 +124,32 @@ mod tests {
     fn now_is_cut_to_microseconds() {
         let clock = ManualClock::new(Utc.timestamp_opt(1_700_000_000, 123_456_789).unwrap());
         assert_eq!(now_micros(&clock).timestamp_subsec_nanos(), 123_456_000);
+    }
+
+    #[test]
+    fn sqlite_text_sorts_in_time_order() {
+        let t = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let times = [
+            t - TimeDelta::days(365 * 60),
+            t,
+            t + TimeDelta::microseconds(1),
+            t + TimeDelta::milliseconds(100),
+            t + TimeDelta::microseconds(100_001),
+            t + TimeDelta::milliseconds(999),
+            t + TimeDelta::seconds(1),
+        ];
+        let texts: Vec<String> = times.iter().map(|t| sqlite_text(*t)).collect();
+        let mut sorted = texts.clone();
+        sorted.sort();
+        assert_eq!(texts, sorted);
+        assert_eq!(texts[1], "2023-11-14T22:13:20+00:00");
+        assert_eq!(texts[2], "2023-11-14T22:13:20.000001+00:00");
+        assert_eq!(
+            DateTime::parse_from_rfc3339(&texts[4])
+                .unwrap()
+                .with_timezone(&Utc),
+            times[4]
+        );
     }
 
     #[test]
