@@ -1,1 +1,119 @@
-//! placeholder
+//! # alchemy-diesel
+//!
+//! [alchemy-core](alchemy_core)'s base models, mixins and repositories for
+//! [diesel](https://docs.rs/diesel) 2.3 with
+//! [diesel-async](https://docs.rs/diesel-async) 0.9, on PostgreSQL
+//! (`AsyncPgConnection`, pure Rust, no libpq) and SQLite
+//! (`SyncConnectionWrapper<SqliteConnection>`, bundled SQLite).
+//!
+//! A model is a diesel `table!` plus a struct with diesel's derives and an
+//! [`alchemy_core::Model`] impl; [`repository!`] writes its
+//! [`alchemy_core::Repository`], [`link_repository!`] the
+//! [`alchemy_core::LinkRepository`] of an association table. Every call takes
+//! the [`Session`] (a transaction on a pooled connection) it runs in.
+//!
+//! ```no_run
+//! use alchemy_core::base::UuidV7AuditBase;
+//! use alchemy_core::schema::{Column, ColumnType};
+//! use alchemy_core::{Database, Model, Repository, Session, impl_model};
+//! use chrono::{DateTime, Utc};
+//! use diesel::prelude::*;
+//! use uuid::Uuid;
+//!
+//! diesel::table! {
+//!     post (id) {
+//!         id -> alchemy_diesel::types::Uuid,
+//!         created_at -> alchemy_diesel::types::Timestamp,
+//!         updated_at -> alchemy_diesel::types::Timestamp,
+//!         title -> Varchar,
+//!     }
+//! }
+//!
+//! #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+//! #[diesel(table_name = post)]
+//! pub struct Post {
+//!     #[diesel(serialize_as = alchemy_diesel::types::UuidValue)]
+//!     pub id: Uuid,
+//!     #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
+//!     pub created_at: DateTime<Utc>,
+//!     #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
+//!     pub updated_at: DateTime<Utc>,
+//!     pub title: String,
+//! }
+//!
+//! impl_model!(Post, UuidV7AuditBase, audited, |t| t
+//!     .column(Column::new("title", ColumnType::VarChar(200)))
+//!     .index(["title"]));
+//!
+//! alchemy_diesel::repository! {
+//!     /// Posts.
+//!     pub struct PostRepository for Post, table = post::table
+//! }
+//!
+//! # async fn run() -> alchemy_core::Result<()> {
+//! let db = alchemy_diesel::Db::connect("sqlite://blog.db?mode=rwc").await?;
+//! db.create_tables(&[Post::table()]).await?;
+//! let mut session = db.begin().await?;
+//! let post = PostRepository
+//!     .add(&mut session, Post {
+//!         id: Uuid::nil(),
+//!         created_at: DateTime::UNIX_EPOCH,
+//!         updated_at: DateTime::UNIX_EPOCH,
+//!         title: "Hello".into(),
+//!     })
+//!     .await?;
+//! session.commit().await?;
+//! assert_eq!(post.id.get_version_num(), 7);
+//! # Ok(()) }
+//! ```
+//!
+//! # Defining models
+//! - Column types: [`types::Uuid`] and [`types::Timestamp`] work on both
+//!   databases (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
+//!   diesel's `BigInt`, `Varchar`, `Text`, `Bool` for the rest.
+//! - diesel cannot make `uuid::Uuid`/`DateTime<Utc>` expressions of a type
+//!   defined outside diesel, so `Insertable`/`AsChangeset` fields of those
+//!   types carry `#[diesel(serialize_as = types::UuidValue)]` /
+//!   `#[diesel(serialize_as = types::TimestampValue)]`.
+//! - `created_at` carries `#[diesel(skip_update)]`; a key made by the
+//!   database (`BigInt*`, `ServerUuid*` bases) carries `#[diesel(skip_insertion)]`.
+//!
+//! # Databases
+//! - PostgreSQL: `uuid`, `timestamptz`, `boolean`, identity keys; the URL's
+//!   `options=-csearch_path%3D<schema>` is honoured (tokio-postgres).
+//! - SQLite: UUIDs as 16-byte BLOBs, timestamps as RFC 3339 UTC text with six
+//!   fractional digits (sorts and round-trips exactly), booleans as integers;
+//!   every connection runs [`db::SQLITE_SETUP`] (WAL, 5 s busy timeout,
+//!   foreign keys on) and sessions start with `BEGIN IMMEDIATE`, so
+//!   concurrent read-then-write units of work queue instead of failing.
+//!
+//! # Errors
+//! Unique violations are [`alchemy_core::Error::DuplicateKey`] with the
+//! constraint name (PostgreSQL reports it; on SQLite it follows from the
+//! columns and the naming convention), foreign-key violations
+//! [`alchemy_core::Error::ForeignKey`], lock timeouts, deadlocks and
+//! serialization failures [`alchemy_core::Error::Busy`].
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod db;
+mod error;
+pub mod filter;
+#[doc(hidden)]
+pub mod insert;
+pub mod link;
+pub mod repository;
+pub mod session;
+pub mod types;
+
+pub use db::Db;
+pub use filter::Filter;
+pub use session::{ConnectionMut, Session};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use alchemy_core;
+    pub use diesel;
+    pub use diesel_async;
+}

@@ -1,0 +1,251 @@
+//! The blog: posts, unique tags shared between posts, and the `post_tag`
+//! association table, with diesel + alchemy-diesel.
+//!
+//! ```text
+//! cargo run -p alchemy-diesel --example blog_diesel
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run -p alchemy-diesel --example blog_diesel
+//! ```
+//!
+//! Without `DATABASE_URL` it uses the SQLite file `blog.db` in the current
+//! directory (created if missing). Run it again: the posts are added again,
+//! the tags are found and reused, never duplicated.
+
+use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::filter::Condition;
+use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+use alchemy_core::{
+    Database, LinkRepository, Model, Repository, RepositoryExt, Session, impl_model,
+};
+use alchemy_diesel::{ConnectionMut, Db};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+mod schema {
+    diesel::table! {
+        post (id) {
+            id -> alchemy_diesel::types::Uuid,
+            created_at -> alchemy_diesel::types::Timestamp,
+            updated_at -> alchemy_diesel::types::Timestamp,
+            title -> Varchar,
+            content -> Text,
+            published -> Bool,
+        }
+    }
+
+    diesel::table! {
+        tag (id) {
+            id -> BigInt,
+            created_at -> alchemy_diesel::types::Timestamp,
+            updated_at -> alchemy_diesel::types::Timestamp,
+            name -> Varchar,
+            slug -> Varchar,
+        }
+    }
+
+    diesel::table! {
+        post_tag (post_id, tag_id) {
+            post_id -> alchemy_diesel::types::Uuid,
+            tag_id -> BigInt,
+        }
+    }
+
+    diesel::joinable!(post_tag -> post (post_id));
+    diesel::joinable!(post_tag -> tag (tag_id));
+    diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag);
+}
+
+use schema::{post, post_tag, tag};
+
+/// A blog post, keyed by a UUIDv7, with audit columns.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = post)]
+struct Post {
+    #[diesel(serialize_as = alchemy_diesel::types::UuidValue)]
+    id: Uuid,
+    #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
+    created_at: DateTime<Utc>,
+    #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
+    updated_at: DateTime<Utc>,
+    title: String,
+    content: String,
+    published: bool,
+}
+
+impl_model!(Post, UuidV7AuditBase, audited, |t| t
+    .column(Column::new("title", ColumnType::VarChar(200)))
+    .column(Column::new("content", ColumnType::Text))
+    .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
+    .index(["title"]));
+
+impl Post {
+    fn draft(title: &str, content: &str) -> Self {
+        Self {
+            id: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            title: title.into(),
+            content: content.into(),
+            published: false,
+        }
+    }
+}
+
+/// A tag: BIGINT key, audit columns, a slug, unique by name.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = tag)]
+struct Tag {
+    #[diesel(skip_insertion)]
+    id: i64,
+    #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
+    created_at: DateTime<Utc>,
+    #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
+    updated_at: DateTime<Utc>,
+    name: String,
+    slug: String,
+}
+
+impl_model!(Tag, BigIntAuditBase, audited, |t| t
+    .column(Column::new("name", ColumnType::VarChar(100)))
+    .unique(["name"])
+    .slug());
+
+impl Unique for Tag {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key)
+    }
+}
+
+impl SlugKey for Tag {
+    fn slug(&self) -> &str {
+        &self.slug
+    }
+    fn set_slug(&mut self, slug: String) {
+        self.slug = slug;
+    }
+}
+
+/// The `post_tag` association table.
+fn post_tag_table() -> &'static Table {
+    static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        Table::new("post_tag")
+            .column(Column::new("post_id", ColumnType::Uuid))
+            .column(Column::new("tag_id", ColumnType::BigInt))
+            .primary_key(["post_id", "tag_id"])
+            .foreign_key("post_id", "post", "id", OnDelete::Cascade)
+            .foreign_key("tag_id", "tag", "id", OnDelete::Cascade)
+    })
+}
+
+alchemy_diesel::repository! {
+    /// Posts.
+    struct PostRepository for Post, table = post::table
+}
+
+alchemy_diesel::repository! {
+    /// Tags.
+    struct TagRepository for Tag, table = tag::table
+}
+
+alchemy_diesel::link_repository! {
+    /// Tags of posts.
+    struct PostTagRepository for post_tag::table {
+        left: Post => post_tag::post_id,
+        right: Tag => post_tag::tag_id,
+        join: tag::table,
+        order: tag::id,
+    }
+}
+
+const PLAN: [(&str, &str, &[&str]); 3] = [
+    (
+        "Why Rust",
+        "Fearless concurrency.",
+        &["Rust", "Programming"],
+    ),
+    (
+        "Async SQL",
+        "Pools, sessions and transactions.",
+        &["Rust", "Databases", "Async"],
+    ),
+    (
+        "Schema design",
+        "Keys, constraints and names.",
+        &["Databases"],
+    ),
+];
+
+async fn run(url: &str) -> alchemy_core::Result<()> {
+    let db = Db::connect(url).await?;
+    db.create_tables(&[Post::table(), Tag::table(), post_tag_table()])
+        .await?;
+    let (posts, tags, links) = (PostRepository, TagRepository, PostTagRepository);
+
+    let mut session = db.begin().await?;
+    for (title, content, names) in PLAN {
+        let post = posts.add(&mut session, Post::draft(title, content)).await?;
+        for name in names {
+            let slug = tags.available_slug(&mut session, name).await?;
+            let candidate = Tag {
+                id: 0,
+                created_at: DateTime::UNIX_EPOCH,
+                updated_at: DateTime::UNIX_EPOCH,
+                name: name.to_string(),
+                slug,
+            };
+            let tag = tags.get_or_create(&mut session, candidate).await?;
+            links.attach(&mut session, &post.id, &tag.id).await?;
+        }
+        let attached = links.right_of(&mut session, &post.id).await?;
+        let labels: Vec<String> = attached
+            .iter()
+            .map(|t| format!("{} (#{}, /{})", t.name, t.id, t.slug))
+            .collect();
+        println!("{} [{}]: {}", post.title, post.id, labels.join(", "));
+    }
+
+    // The escape hatch: hand-written diesel queries inside the same transaction.
+    let counts: diesel::QueryResult<(i64, i64)> = match session.connection()? {
+        ConnectionMut::Postgres(conn) => {
+            async {
+                let posts =
+                    diesel_async::RunQueryDsl::get_result(post::table.count(), conn).await?;
+                let tags = diesel_async::RunQueryDsl::get_result(tag::table.count(), conn).await?;
+                Ok((posts, tags))
+            }
+            .await
+        }
+        ConnectionMut::Sqlite(conn) => {
+            async {
+                let posts =
+                    diesel_async::RunQueryDsl::get_result(post::table.count(), conn).await?;
+                let tags = diesel_async::RunQueryDsl::get_result(tag::table.count(), conn).await?;
+                Ok((posts, tags))
+            }
+            .await
+        }
+    };
+    let (post_count, tag_count) = counts.map_err(alchemy_core::Error::backend)?;
+    session.commit().await?;
+    println!("{post_count} posts and {tag_count} tags in the database");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://blog.db?mode=rwc".into());
+    if let Err(e) = run(&url).await {
+        eprintln!("blog_diesel: {e}");
+        std::process::exit(1);
+    }
+}

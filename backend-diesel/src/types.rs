@@ -1,0 +1,201 @@
+//! SQL types that map one Rust type to the right column type on both databases.
+//!
+//! diesel's own `Uuid` and `Timestamptz` types exist only for PostgreSQL. The
+//! types here let one `table!` work on PostgreSQL and SQLite:
+//!
+//! | SQL type | Rust type | PostgreSQL | SQLite |
+//! |---|---|---|---|
+//! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` |
+//! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, `YYYY-MM-DDTHH:MM:SS.ffffffZ` |
+//!
+//! The SQLite text form always has six fractional digits and a `Z`, so it
+//! sorts in time order and reads back exactly (microseconds, UTC).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use diesel::deserialize::{self, FromSql};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::query_builder::QueryId;
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{self, SqlType};
+use diesel::sqlite::{Sqlite, SqliteValue};
+
+/// A UUID column: `uuid` on PostgreSQL, a 16-byte `BLOB` on SQLite.
+/// Its Rust type is [`uuid::Uuid`].
+#[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
+#[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+#[diesel(sqlite_type(name = "Binary"))]
+pub struct Uuid;
+
+/// A UTC timestamp column with microseconds: `timestamptz` on PostgreSQL,
+/// RFC 3339 `TEXT` on SQLite. Its Rust type is [`chrono::DateTime<Utc>`].
+#[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
+#[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Timestamp;
+
+/// A [`uuid::Uuid`] as a diesel expression of type [`Uuid`].
+///
+/// diesel's coherence rules do not let this crate make `uuid::Uuid` itself an
+/// expression of a custom SQL type, so insertable and changeset structs
+/// name this wrapper on their UUID fields:
+/// `#[diesel(serialize_as = alchemy_diesel::types::UuidValue)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression)]
+#[diesel(sql_type = Uuid)]
+pub struct UuidValue(pub uuid::Uuid);
+
+impl From<uuid::Uuid> for UuidValue {
+    fn from(v: uuid::Uuid) -> Self {
+        Self(v)
+    }
+}
+
+/// A [`chrono::DateTime<Utc>`] as a diesel expression of type [`Timestamp`];
+/// name it on timestamp fields of insertable and changeset structs:
+/// `#[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression)]
+#[diesel(sql_type = Timestamp)]
+pub struct TimestampValue(pub DateTime<Utc>);
+
+impl From<DateTime<Utc>> for TimestampValue {
+    fn from(v: DateTime<Utc>) -> Self {
+        Self(v)
+    }
+}
+
+// `table!` gives columns of a type named `Timestamp` date arithmetic
+// (`created_at + interval`), as for diesel's own timestamp types.
+impl diesel::sql_types::ops::Add for Timestamp {
+    type Rhs = sql_types::Interval;
+    type Output = Timestamp;
+}
+
+impl diesel::sql_types::ops::Sub for Timestamp {
+    type Rhs = sql_types::Interval;
+    type Output = Timestamp;
+}
+
+macro_rules! delegate_to_sql {
+    ($wrapper:ty => $sql:ty) => {
+        impl ToSql<$sql, Pg> for $wrapper {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                ToSql::<$sql, Pg>::to_sql(&self.0, out)
+            }
+        }
+        impl ToSql<$sql, Sqlite> for $wrapper {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+                ToSql::<$sql, Sqlite>::to_sql(&self.0, out)
+            }
+        }
+    };
+}
+
+delegate_to_sql!(UuidValue => Uuid);
+delegate_to_sql!(TimestampValue => Timestamp);
+
+/// A primary-key value as something diesel can compare its key column with.
+///
+/// Implemented for the key types of the provided strategies: `i64`
+/// (`BigInt`), `String` (`Varchar`), [`uuid::Uuid`] (as [`UuidValue`]).
+pub trait SqlKey {
+    /// The expression value bound for the key.
+    type Value;
+    /// The key as that value.
+    fn sql_value(&self) -> Self::Value;
+}
+
+impl SqlKey for i64 {
+    type Value = i64;
+    fn sql_value(&self) -> i64 {
+        *self
+    }
+}
+
+impl SqlKey for String {
+    type Value = String;
+    fn sql_value(&self) -> String {
+        self.clone()
+    }
+}
+
+impl SqlKey for uuid::Uuid {
+    type Value = UuidValue;
+    fn sql_value(&self) -> UuidValue {
+        UuidValue(*self)
+    }
+}
+
+impl ToSql<Uuid, Pg> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <uuid::Uuid as ToSql<sql_types::Uuid, Pg>>::to_sql(self, out)
+    }
+}
+
+impl FromSql<Uuid, Pg> for uuid::Uuid {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <uuid::Uuid as FromSql<sql_types::Uuid, Pg>>::from_sql(bytes)
+    }
+}
+
+impl ToSql<Uuid, Sqlite> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.as_bytes().as_slice());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Uuid, Sqlite> for uuid::Uuid {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let bytes = <Vec<u8> as FromSql<sql_types::Binary, Sqlite>>::from_sql(value)?;
+        Ok(uuid::Uuid::from_slice(&bytes)?)
+    }
+}
+
+impl ToSql<Timestamp, Pg> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<sql_types::Timestamptz, Pg>>::to_sql(self, out)
+    }
+}
+
+impl FromSql<Timestamp, Pg> for DateTime<Utc> {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <DateTime<Utc> as FromSql<sql_types::Timestamptz, Pg>>::from_sql(bytes)
+    }
+}
+
+/// The SQLite text form of a timestamp: RFC 3339, UTC, six fractional digits.
+pub(crate) fn sqlite_timestamp(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl ToSql<Timestamp, Sqlite> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(sqlite_timestamp(self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Timestamp, Sqlite> for DateTime<Utc> {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(value)?;
+        Ok(DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn sqlite_text_sorts_and_keeps_microseconds() {
+        let a = Utc.timestamp_opt(1_709_210_096, 123_456_000).unwrap();
+        let b = Utc.timestamp_opt(1_709_210_096, 200_000_000).unwrap();
+        let old = Utc.timestamp_opt(-1_000_000_000, 0).unwrap();
+        assert_eq!(sqlite_timestamp(&a), "2024-02-29T12:34:56.123456Z");
+        assert!(sqlite_timestamp(&old) < sqlite_timestamp(&a));
+        assert!(sqlite_timestamp(&a) < sqlite_timestamp(&b));
+        let back = DateTime::parse_from_rfc3339(&sqlite_timestamp(&a)).unwrap();
+        assert_eq!(back.with_timezone(&Utc), a);
+    }
+}
