@@ -81,8 +81,8 @@
 //! # Databases
 //! - PostgreSQL: `uuid`, `timestamptz`, `boolean`, identity keys; the URL's
 //!   `options=-csearch_path%3D<schema>` is honoured (tokio-postgres).
-//! - SQLite: UUIDs as 16-byte BLOBs, timestamps as RFC 3339 UTC text with six
-//!   fractional digits (sorts and round-trips exactly), booleans as integers;
+//! - SQLite: UUIDs as 16-byte BLOBs, timestamps as RFC 3339 UTC text in the
+//!   form every backend writes (sorts and round-trips exactly), booleans as integers;
 //!   every connection runs [`db::SQLITE_SETUP`] (WAL, 5 s busy timeout,
 //!   foreign keys on) and sessions start with `BEGIN IMMEDIATE`, so
 //!   concurrent read-then-write units of work queue instead of failing.

@@ -6,12 +6,14 @@
 //! | SQL type | Rust type | PostgreSQL | SQLite |
 //! |---|---|---|---|
 //! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` |
-//! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, `YYYY-MM-DDTHH:MM:SS.ffffffZ` |
+//! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, RFC 3339 (`2024-02-29T12:34:56.123456+00:00`) |
 //!
-//! The SQLite text form always has six fractional digits and a `Z`, so it
-//! sorts in time order and reads back exactly (microseconds, UTC).
+//! The SQLite text form is the one every backend writes
+//! ([`alchemy_core::audit::sqlite_text`]): it sorts in time order, reads back
+//! exactly (microseconds, UTC), and a file written by sqlx or SeaORM reads
+//! and filters the same here.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use diesel::deserialize::{self, FromSql};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
@@ -163,9 +165,10 @@ impl FromSql<Timestamp, Pg> for DateTime<Utc> {
     }
 }
 
-/// The SQLite text form of a timestamp: RFC 3339, UTC, six fractional digits.
+/// The SQLite text form of a timestamp, shared by every backend
+/// ([`alchemy_core::audit::sqlite_text`]).
 pub(crate) fn sqlite_timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+    alchemy_core::audit::sqlite_text(*t)
 }
 
 impl ToSql<Timestamp, Sqlite> for DateTime<Utc> {
@@ -192,7 +195,7 @@ mod tests {
         let a = Utc.timestamp_opt(1_709_210_096, 123_456_000).unwrap();
         let b = Utc.timestamp_opt(1_709_210_096, 200_000_000).unwrap();
         let old = Utc.timestamp_opt(-1_000_000_000, 0).unwrap();
-        assert_eq!(sqlite_timestamp(&a), "2024-02-29T12:34:56.123456Z");
+        assert_eq!(sqlite_timestamp(&a), "2024-02-29T12:34:56.123456+00:00");
         assert!(sqlite_timestamp(&old) < sqlite_timestamp(&a));
         assert!(sqlite_timestamp(&a) < sqlite_timestamp(&b));
         let back = DateTime::parse_from_rfc3339(&sqlite_timestamp(&a)).unwrap();
