@@ -11,14 +11,14 @@
 use std::sync::OnceLock;
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
-use alchemy_core::filter::{Condition, Value};
+use alchemy_core::filter::Condition;
 use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
 use alchemy_core::{
     Database, LinkRepository, Model, Repository, RepositoryExt, Session, impl_model,
 };
-use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxModel, SqlxRepository};
+use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -33,24 +33,17 @@ struct Post {
     published: bool,
 }
 
-impl_model!(Post, UuidV7AuditBase, audited, |t| t
-    .column(Column::new("title", ColumnType::VarChar(200)))
-    .column(Column::new("content", ColumnType::Text))
-    .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-    .index(["title"]));
-
-impl SqlxModel for Post {
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.id.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.title.clone().into(),
-            self.content.clone().into(),
-            self.published.into(),
-        ]
-    }
-}
+impl_model!(
+    Post,
+    UuidV7AuditBase,
+    audited,
+    |t| t
+        .column(Column::new("title", ColumnType::VarChar(200)))
+        .column(Column::new("content", ColumnType::Text))
+        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
+        .index(["title"]),
+    fields(title, content, published)
+);
 
 impl Post {
     fn new(title: &str, content: &str) -> Self {
@@ -75,22 +68,16 @@ struct Tag {
     slug: String,
 }
 
-impl_model!(Tag, BigIntAuditBase, audited, |t| t
-    .column(Column::new("name", ColumnType::VarChar(100)))
-    .unique(["name"])
-    .slug());
-
-impl SqlxModel for Tag {
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.id.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.name.clone().into(),
-            self.slug.clone().into(),
-        ]
-    }
-}
+impl_model!(
+    Tag,
+    BigIntAuditBase,
+    audited,
+    |t| t
+        .column(Column::new("name", ColumnType::VarChar(100)))
+        .unique(["name"])
+        .slug(),
+    fields(name, slug)
+);
 
 impl SlugKey for Tag {
     fn slug(&self) -> &str {

@@ -15,9 +15,12 @@ use chrono::{DateTime, Utc};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Pool, Postgres, QueryBuilder, Sqlite, Transaction};
+use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
 
 use crate::repository::SqlxModel;
+
+/// The column a list-and-count query adds for the total.
+pub(crate) const TOTAL: &str = "__alchemy_total";
 use uuid::Uuid;
 
 mod sealed {
@@ -51,6 +54,19 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         conn: &mut Self::Connection,
         qb: QueryBuilder<Self>,
     ) -> impl Future<Output = sqlx::Result<Vec<M>>> + Send;
+
+    /// Runs `qb` and decodes every row plus its `__alchemy_total` column
+    /// (the `count(*) OVER ()` of a list-and-count).
+    fn fetch_all_with_total<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        qb: QueryBuilder<Self>,
+    ) -> impl Future<Output = sqlx::Result<Vec<(M, i64)>>> + Send;
+
+    /// Runs `qb` and returns its one `BIGINT` value (`count(*)`).
+    fn fetch_count(
+        conn: &mut Self::Connection,
+        qb: QueryBuilder<Self>,
+    ) -> impl Future<Output = sqlx::Result<i64>> + Send;
 
     /// Runs `qb` and returns the number of rows it affected.
     fn execute(
@@ -117,6 +133,25 @@ impl SqlxBackend for Postgres {
         Ok(qb.build().execute(conn).await?.rows_affected())
     }
 
+    async fn fetch_all_with_total<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<Vec<(M, i64)>> {
+        let rows = qb.build().fetch_all(conn).await?;
+        rows.iter()
+            .map(|row: &sqlx::postgres::PgRow| {
+                Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?))
+            })
+            .collect()
+    }
+
+    async fn fetch_count(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<i64> {
+        qb.build_query_scalar::<i64>().fetch_one(conn).await
+    }
+
     async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(pool)
@@ -176,6 +211,25 @@ impl SqlxBackend for Sqlite {
 
     async fn execute(conn: &mut Self::Connection, mut qb: QueryBuilder<Self>) -> sqlx::Result<u64> {
         Ok(qb.build().execute(conn).await?.rows_affected())
+    }
+
+    async fn fetch_all_with_total<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<Vec<(M, i64)>> {
+        let rows = qb.build().fetch_all(conn).await?;
+        rows.iter()
+            .map(|row: &sqlx::sqlite::SqliteRow| {
+                Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?))
+            })
+            .collect()
+    }
+
+    async fn fetch_count(
+        conn: &mut Self::Connection,
+        mut qb: QueryBuilder<Self>,
+    ) -> sqlx::Result<i64> {
+        qb.build_query_scalar::<i64>().fetch_one(conn).await
     }
 
     async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {

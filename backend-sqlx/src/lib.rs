@@ -5,14 +5,14 @@
 //!
 //! A model is a plain `#[derive(sqlx::FromRow)]` struct with an
 //! [`alchemy_core::Model`] impl (the [`impl_model!`](alchemy_core::impl_model)
-//! macro writes it) and a [`SqlxModel`] impl listing its column values. The
-//! repository is one generic type, [`SqlxRepository<M, DB>`]; every call takes
-//! the [`SqlxSession`] (a sqlx transaction) it runs in.
+//! macro writes it); that makes it a [`SqlxModel`]. The repository is one
+//! generic type, [`SqlxRepository<M, DB>`]; every call takes the
+//! [`SqlxSession`] (a sqlx transaction) it runs in.
 //!
 //! ```no_run
-//! use alchemy_core::{impl_model, base::UuidV7AuditBase, filter::Value, schema::{Column, ColumnType}};
+//! use alchemy_core::{impl_model, base::UuidV7AuditBase, schema::{Column, ColumnType}};
 //! use alchemy_core::{Database, Model, Repository, Session};
-//! use alchemy_sqlx::{SqliteDb, SqliteRepository, SqlxModel};
+//! use alchemy_sqlx::{SqliteDb, SqliteRepository};
 //! use chrono::{DateTime, Utc};
 //! use uuid::Uuid;
 //!
@@ -26,13 +26,7 @@
 //!
 //! impl_model!(Post, UuidV7AuditBase, audited, |t| t
 //!     .column(Column::new("title", ColumnType::VarChar(200)))
-//!     .index(["title"]));
-//!
-//! impl SqlxModel for Post {
-//!     fn values(&self) -> Vec<Value> {
-//!         vec![self.id.into(), self.created_at.into(), self.updated_at.into(), self.title.clone().into()]
-//!     }
-//! }
+//!     .index(["title"]), fields(title));
 //!
 //! # async fn run() -> alchemy_core::Result<()> {
 //! let db = SqliteDb::connect("sqlite://blog.db").await?;
@@ -63,6 +57,7 @@ mod error;
 pub mod link;
 pub mod repository;
 pub mod session;
+mod sql;
 
 pub use backend::SqlxBackend;
 pub use db::{PgDb, SqliteDb, SqlxDb};
@@ -81,12 +76,7 @@ mod tests {
     struct Row {
         id: i64,
     }
-    alchemy_core::impl_model!(Row, alchemy_core::base::BigIntBase, plain, |t| t);
-    impl SqlxModel for Row {
-        fn values(&self) -> Vec<alchemy_core::filter::Value> {
-            vec![self.id.into()]
-        }
-    }
+    alchemy_core::impl_model!(Row, alchemy_core::base::BigIntBase, plain, |t| t, fields());
 
     #[test]
     fn public_types_are_send_and_sync() {

@@ -10,8 +10,9 @@ use sqlx::QueryBuilder;
 
 use crate::backend::SqlxBackend;
 use crate::error::convert;
-use crate::repository::{SqlxModel, key_type_of, select_list};
+use crate::repository::SqlxModel;
 use crate::session::SqlxSession;
+use crate::sql::{key_type_of, select_list};
 
 /// Ties the repository to its models and database without owning any.
 type Marker<L, R, DB> = PhantomData<fn() -> (L, R, DB)>;

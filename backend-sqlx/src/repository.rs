@@ -1,27 +1,30 @@
 //! The repository: one generic implementation for every model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
-use alchemy_core::audit::now_micros;
+use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
-use alchemy_core::filter::{Condition, TextMatch, Value, like_to_glob, literal_pattern};
-use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
-use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session};
+use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::schema::{Table, quote, quote_list};
+use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
 
-use crate::backend::SqlxBackend;
+use crate::backend::{SqlxBackend, TOTAL};
 use crate::error::convert;
 use crate::session::SqlxSession;
+use crate::sql::{
+    insert_columns, insert_head, key_column, push_condition, push_query, push_row, push_where,
+    select_list,
+};
 
-/// A model this crate can store: an [`alchemy_core::Model`] that also
-/// derives `sqlx::FromRow` (decoding PostgreSQL and SQLite rows, which the
-/// derive does for the usual column types) and lists its column values.
+/// A model this crate can store: an [`alchemy_core::Model`] that derives
+/// `sqlx::FromRow` for PostgreSQL and SQLite rows (the derive does both for
+/// the usual column types). Implemented for every such type.
 ///
 /// ```
-/// use alchemy_core::{impl_model, base::BigIntAuditBase, filter::Value, schema::{Column, ColumnType}};
-/// use alchemy_sqlx::SqlxModel;
+/// use alchemy_core::{impl_model, base::BigIntAuditBase, schema::{Column, ColumnType}};
 /// use chrono::{DateTime, Utc};
 ///
 /// #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,19 +37,21 @@ use crate::session::SqlxSession;
 ///
 /// impl_model!(Tag, BigIntAuditBase, audited, |t| t
 ///     .column(Column::new("name", ColumnType::VarChar(100)))
-///     .unique(["name"]));
+///     .unique(["name"]), fields(name));
 ///
-/// impl SqlxModel for Tag {
-///     fn values(&self) -> Vec<Value> {
-///         vec![self.id.into(), self.created_at.into(), self.updated_at.into(), self.name.clone().into()]
-///     }
-/// }
+/// fn stored<M: alchemy_sqlx::SqlxModel>() {}
+/// stored::<Tag>();
 /// ```
 pub trait SqlxModel:
     Model + for<'r> FromRow<'r, sqlx::postgres::PgRow> + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
 {
-    /// The value of every column of [`Model::table`], in column order.
-    fn values(&self) -> Vec<Value>;
+}
+
+impl<T> SqlxModel for T where
+    T: Model
+        + for<'r> FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
+{
 }
 
 /// The repository of model `M` on database `DB` (stateless; `Copy`).
@@ -88,224 +93,18 @@ impl<M, DB> fmt::Debug for SqlxRepository<M, DB> {
     }
 }
 
-/// Quoted, comma-separated column list, optionally qualified by `alias`.
-pub(crate) fn select_list(table: &Table, alias: Option<&str>) -> String {
-    let prefix = alias.map(|a| format!("{}.", quote(a))).unwrap_or_default();
-    table
-        .columns()
-        .iter()
-        .map(|c| format!("{prefix}{}", quote(&c.name)))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// A hashable rendering of some column values (floats make `Value` un-hashable).
+fn values_key(values: &[Value]) -> String {
+    format!("{values:?}")
 }
 
-fn key_column(table: &Table) -> Result<&Column> {
-    let name = table.primary_key_columns().first().ok_or_else(|| {
-        Error::invalid_input(format!("table `{}` has no primary key", table.name()))
-    })?;
-    table.check_field(name)
-}
-
-/// Indexes of the columns an insert writes (all but a database-made key).
-fn insert_columns<M: Model>(table: &Table) -> Vec<usize> {
-    let skip_key = key_from_database::<M>();
-    let key = table.primary_key_columns().first();
-    table
-        .columns()
+/// The values of `columns` (indexes) of `model`.
+fn pick(model: &impl Model, columns: &[usize]) -> Vec<Value> {
+    let values = model.values();
+    columns
         .iter()
-        .enumerate()
-        .filter(|(_, c)| !(skip_key && Some(&c.name) == key))
-        .map(|(i, _)| i)
+        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
         .collect()
-}
-
-fn insert_head(table: &Table, columns: &[usize]) -> String {
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|&i| table.columns()[i].name.as_str())
-        .collect();
-    format!(
-        "INSERT INTO {} ({}) VALUES ",
-        quote(table.name()),
-        alchemy_core::schema::quote_list(&names)
-    )
-}
-
-fn push_row<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
-    table: &Table,
-    columns: &[usize],
-    values: Vec<Value>,
-) {
-    let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
-    qb.push("(");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            qb.push(", ");
-        }
-        let value = values
-            .get_mut(i)
-            .and_then(Option::take)
-            .unwrap_or(Value::Null);
-        DB::push_value(qb, value, table.columns()[i].ty);
-    }
-    qb.push(")");
-}
-
-/// Compiles `condition` (already checked against `table`) into `qb`.
-pub(crate) fn push_condition<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
-    table: &Table,
-    condition: &Condition,
-) -> Result<()> {
-    let ty = |field: &str| table.check_field(field).map(|c| c.ty);
-    match condition {
-        Condition::Eq { field, value } => {
-            qb.push(quote(field));
-            if *value == Value::Null {
-                qb.push(" IS NULL");
-            } else {
-                qb.push(" = ");
-                DB::push_value(qb, value.clone(), ty(field)?);
-            }
-        }
-        Condition::Compare { field, op, value } => {
-            qb.push(quote(field)).push(" ").push(op.sql()).push(" ");
-            DB::push_value(qb, value.clone(), ty(field)?);
-        }
-        Condition::Between { field, low, high } => {
-            let t = ty(field)?;
-            qb.push(quote(field)).push(" BETWEEN ");
-            DB::push_value(qb, low.clone(), t);
-            qb.push(" AND ");
-            DB::push_value(qb, high.clone(), t);
-        }
-        Condition::In { field, values } | Condition::NotIn { field, values } => {
-            let negate = matches!(condition, Condition::NotIn { .. });
-            if values.is_empty() {
-                // IN () matches nothing; NOT IN () filters nothing.
-                qb.push(if negate { "1 = 1" } else { "1 = 0" });
-                return Ok(());
-            }
-            let t = ty(field)?;
-            qb.push(quote(field))
-                .push(if negate { " NOT IN (" } else { " IN (" });
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
-                }
-                DB::push_value(qb, v.clone(), t);
-            }
-            qb.push(")");
-        }
-        Condition::Like {
-            field,
-            pattern,
-            case_insensitive,
-        } => push_like::<DB>(qb, field, pattern, *case_insensitive),
-        Condition::Text {
-            field,
-            matching,
-            value,
-            case_insensitive,
-        } => push_like::<DB>(
-            qb,
-            field,
-            &literal_pattern(*matching, value),
-            *case_insensitive,
-        ),
-        Condition::IsNull { field } => {
-            qb.push(quote(field)).push(" IS NULL");
-        }
-        Condition::IsNotNull { field } => {
-            qb.push(quote(field)).push(" IS NOT NULL");
-        }
-        Condition::Search {
-            fields,
-            value,
-            case_insensitive,
-        } => {
-            let pattern = literal_pattern(TextMatch::Contains, value);
-            qb.push("(");
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" OR ");
-                }
-                push_like::<DB>(qb, field, &pattern, *case_insensitive);
-            }
-            qb.push(")");
-        }
-        Condition::NotInSearch {
-            fields,
-            value,
-            case_insensitive,
-        } => {
-            let pattern = literal_pattern(TextMatch::Contains, value);
-            qb.push("(");
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" AND ");
-                }
-                // A NULL field contains nothing, so it does not contain the value.
-                qb.push("(").push(quote(field)).push(" IS NULL OR NOT ");
-                push_like::<DB>(qb, field, &pattern, *case_insensitive);
-                qb.push(")");
-            }
-            qb.push(")");
-        }
-        Condition::And(all) | Condition::Or(all) => {
-            let (joiner, empty) = if matches!(condition, Condition::And(_)) {
-                (" AND ", "1 = 1")
-            } else {
-                (" OR ", "1 = 0")
-            };
-            if all.is_empty() {
-                qb.push(empty);
-                return Ok(());
-            }
-            qb.push("(");
-            for (i, c) in all.iter().enumerate() {
-                if i > 0 {
-                    qb.push(joiner);
-                }
-                push_condition(qb, table, c)?;
-            }
-            qb.push(")");
-        }
-        _ => {
-            return Err(Error::NotSupported {
-                operation: "this filter",
-                backend: "alchemy-sqlx",
-            });
-        }
-    }
-    Ok(())
-}
-
-/// `field LIKE pattern` with `\` escapes, case-sensitive or not, the same on
-/// both databases (SQLite's LIKE folds ASCII case, so its exact match is GLOB).
-fn push_like<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
-    field: &str,
-    pattern: &str,
-    case_insensitive: bool,
-) {
-    qb.push(quote(field));
-    match (DB::DIALECT, case_insensitive) {
-        (Dialect::Sqlite, false) => {
-            qb.push(" GLOB ");
-            DB::push_value(qb, Value::Text(like_to_glob(pattern)), ColumnType::Text);
-            return;
-        }
-        (Dialect::Postgres, true) => qb.push(" ILIKE "),
-        _ => qb.push(" LIKE "),
-    };
-    DB::push_value(qb, Value::Text(pattern.to_string()), ColumnType::Text);
-    qb.push(" ESCAPE '\\'");
-}
-
-fn key_type(table: &Table) -> ColumnType {
-    key_column(table).map_or(ColumnType::Text, |c| c.ty)
 }
 
 impl<M, DB> SqlxRepository<M, DB>
@@ -321,11 +120,133 @@ where
         Ok(())
     }
 
-    async fn one(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
-        let rows = DB::fetch_all::<M>(session.conn_for_statement(), qb)
+    async fn all(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
+        DB::fetch_all::<M>(session.conn_for_statement(), qb)
             .await
-            .map_err(convert)?;
-        Ok(rows.into_iter().next())
+            .map_err(convert)
+    }
+
+    async fn one(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
+        Ok(Self::all(session, qb).await?.into_iter().next())
+    }
+
+    /// Rows per statement when each row binds `binds` values.
+    fn per_statement(binds: usize) -> usize {
+        (DB::MAX_BINDS / binds.max(1)).max(1)
+    }
+
+    /// Indexes of `fields` in the table, checked.
+    fn column_indexes(table: &Table, fields: &[&str]) -> Result<Vec<usize>> {
+        if fields.is_empty() {
+            return Err(Error::invalid_input("at least one match field is needed"));
+        }
+        fields
+            .iter()
+            .map(|f| {
+                table.check_field(f)?;
+                table
+                    .columns()
+                    .iter()
+                    .position(|c| c.name == *f)
+                    .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
+            })
+            .collect()
+    }
+
+    /// The stored rows whose `columns` values are one of `wanted`, by those values.
+    async fn existing_by(
+        session: &mut SqlxSession<DB>,
+        table: &Table,
+        columns: &[usize],
+        wanted: &[Vec<Value>],
+    ) -> Result<HashMap<String, Vec<M>>> {
+        let mut found: HashMap<String, Vec<M>> = HashMap::new();
+        let names: Vec<&str> = columns
+            .iter()
+            .map(|&i| table.columns()[i].name.as_str())
+            .collect();
+        for chunk in wanted.chunks(Self::per_statement(columns.len())) {
+            let mut qb = QueryBuilder::new(format!(
+                "SELECT {} FROM {} WHERE ({}) IN (",
+                select_list(table, None),
+                quote(table.name()),
+                quote_list(&names)
+            ));
+            for (n, values) in chunk.iter().enumerate() {
+                qb.push(if n == 0 { "(" } else { ", (" });
+                for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
+                    if j > 0 {
+                        qb.push(", ");
+                    }
+                    DB::push_value(&mut qb, value.clone(), table.columns()[i].ty);
+                }
+                qb.push(")");
+            }
+            qb.push(")");
+            for row in Self::all(session, qb).await? {
+                found
+                    .entry(values_key(&pick(&row, columns)))
+                    .or_default()
+                    .push(row);
+            }
+        }
+        Ok(found)
+    }
+
+    /// One `INSERT .. ON CONFLICT (match) DO UPDATE` per chunk; rows come
+    /// back in input order.
+    async fn upsert_native(
+        session: &mut SqlxSession<DB>,
+        table: &Table,
+        models: Vec<M>,
+        match_columns: &[usize],
+    ) -> Result<Vec<M>> {
+        let columns = insert_columns::<M>(table);
+        let key = key_column(table)?.name.clone();
+        let match_names: Vec<&str> = match_columns
+            .iter()
+            .map(|&i| table.columns()[i].name.as_str())
+            .collect();
+        let mut set: Vec<String> = columns
+            .iter()
+            .map(|&i| table.columns()[i].name.as_str())
+            .filter(|c| *c != key && *c != CREATED_AT && !match_names.contains(c))
+            .map(|c| format!("{0} = excluded.{0}", quote(c)))
+            .collect();
+        if set.is_empty() {
+            // Nothing to change, but the row must come back: a no-op write.
+            set.push(format!("{0} = excluded.{0}", quote(match_names[0])));
+        }
+        let tail = format!(
+            " ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}",
+            quote_list(&match_names),
+            set.join(", "),
+            select_list(table, None)
+        );
+        let head = insert_head(table, &columns);
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(Self::per_statement(columns.len())) {
+            let mut qb = QueryBuilder::new(head.as_str());
+            for (n, m) in chunk.iter().enumerate() {
+                if n > 0 {
+                    qb.push(", ");
+                }
+                push_row(&mut qb, table, &columns, m.values());
+            }
+            qb.push(tail.as_str());
+            let mut by_match: HashMap<String, M> = Self::all(session, qb)
+                .await?
+                .into_iter()
+                .map(|r| (values_key(&pick(&r, match_columns)), r))
+                .collect();
+            for m in chunk {
+                let row = by_match
+                    .remove(&values_key(&pick(m, match_columns)))
+                    .ok_or_else(|| Error::backend("upsert lost a row"))?;
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -362,10 +283,9 @@ where
         let columns = insert_columns::<M>(table);
         let head = insert_head(table, &columns);
         let returning = format!(" RETURNING {}", select_list(table, None));
-        let per_statement = (DB::MAX_BINDS / columns.len().max(1)).max(1);
         let client_keys = !key_from_database::<M>();
         let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(per_statement) {
+        for chunk in models.chunks(Self::per_statement(columns.len())) {
             let mut qb = QueryBuilder::new(head.as_str());
             for (i, m) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -374,9 +294,7 @@ where
                 push_row(&mut qb, table, &columns, m.values());
             }
             qb.push(returning.as_str());
-            let rows = DB::fetch_all::<M>(session.conn_for_statement(), qb)
-                .await
-                .map_err(convert)?;
+            let rows = Self::all(session, qb).await?;
             if rows.len() != chunk.len() {
                 return Err(Error::backend(format!(
                     "INSERT INTO {} returned {} rows for {}",
@@ -417,31 +335,63 @@ where
             .ok_or_else(|| Error::not_found(table.name(), key))
     }
 
-    async fn get_one_or_none(
-        &self,
-        session: &mut SqlxSession<DB>,
-        filter: &Condition,
-    ) -> Result<Option<M>> {
+    async fn list(&self, session: &mut SqlxSession<DB>, query: &Query) -> Result<Vec<M>> {
         let table = M::table();
-        // Check (and type) the filter before anything is built or sent.
-        let filter = filter.clone().checked(table)?;
-        let filter = &filter;
+        // Check (and type) everything before anything is built or sent.
+        let query = query.clone().checked(table)?;
         let mut qb = QueryBuilder::new(format!(
-            "SELECT {} FROM {} WHERE ",
+            "SELECT {} FROM {}",
             select_list(table, None),
             quote(table.name())
         ));
-        push_condition(&mut qb, table, filter)?;
-        qb.push(" LIMIT 2");
-        let mut rows = DB::fetch_all::<M>(session.conn_for_statement(), qb)
+        push_query(&mut qb, table, &query)?;
+        Self::all(session, qb).await
+    }
+
+    async fn count(
+        &self,
+        session: &mut SqlxSession<DB>,
+        filter: Option<&Condition>,
+    ) -> Result<u64> {
+        let table = M::table();
+        let filter = filter.cloned().map(|f| f.checked(table)).transpose()?;
+        let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", quote(table.name())));
+        push_where(&mut qb, table, filter.as_ref())?;
+        let n = DB::fetch_count(session.conn_for_statement(), qb)
             .await
             .map_err(convert)?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            _ => Err(Error::MultipleResults {
-                entity: table.name().to_string(),
-            }),
-        }
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn list_and_count(
+        &self,
+        session: &mut SqlxSession<DB>,
+        query: &Query,
+    ) -> Result<(Vec<M>, u64)> {
+        let table = M::table();
+        let query = query.clone().checked(table)?;
+        let mut qb = QueryBuilder::new(format!(
+            "SELECT {}, count(*) OVER () AS {} FROM {}",
+            select_list(table, None),
+            quote(TOTAL),
+            quote(table.name())
+        ));
+        push_query(&mut qb, table, &query)?;
+        let rows = DB::fetch_all_with_total::<M>(session.conn_for_statement(), qb)
+            .await
+            .map_err(convert)?;
+        let Some(&(_, total)) = rows.first() else {
+            // An empty page carries no total: count apart (a page past the
+            // end still has a true total).
+            let total = if query.offset.unwrap_or(0) > 0 || query.limit == Some(0) {
+                self.count(session, query.filter.as_ref()).await?
+            } else {
+                0
+            };
+            return Ok((Vec::new(), total));
+        };
+        let total = u64::try_from(total).unwrap_or(0);
+        Ok((rows.into_iter().map(|(m, _)| m).collect(), total))
     }
 
     async fn update(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
@@ -451,7 +401,7 @@ where
         let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", quote(table.name())));
         let mut first = true;
         for (column, value) in table.columns().iter().zip(model.values()) {
-            if column.name == key_name || column.name == alchemy_core::audit::CREATED_AT {
+            if column.name == key_name || column.name == CREATED_AT {
                 continue;
             }
             if !first {
@@ -469,6 +419,191 @@ where
             .ok_or_else(|| Error::not_found(table.name(), model.key()))
     }
 
+    async fn update_many(
+        &self,
+        session: &mut SqlxSession<DB>,
+        mut models: Vec<M>,
+    ) -> Result<Vec<M>> {
+        if models.is_empty() {
+            return Ok(models);
+        }
+        let table = M::table();
+        let key = key_column(table)?;
+        let mut seen = HashSet::new();
+        for m in &models {
+            if !seen.insert(m.key().clone()) {
+                return Err(Error::invalid_input(format!(
+                    "update_many got key {} twice",
+                    m.key()
+                )));
+            }
+        }
+        let now = now_micros(&**session.clock());
+        for m in &mut models {
+            prepare_update(m, now);
+        }
+        session.unique_cache().forget::<M>();
+        // The key first, then every column written (not the key, not created_at).
+        let key_index = table
+            .columns()
+            .iter()
+            .position(|c| c.name == key.name)
+            .unwrap_or(0);
+        let written: Vec<usize> = (0..table.columns().len())
+            .filter(|&i| i != key_index && table.columns()[i].name != CREATED_AT)
+            .collect();
+        let mut row_columns = vec![key_index];
+        row_columns.extend(&written);
+        // Each VALUES row is (key, col..): `v.column1` is the key.
+        let set: Vec<String> = written
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                format!(
+                    "{} = \"v\".column{}",
+                    quote(&table.columns()[i].name),
+                    n + 2
+                )
+            })
+            .collect();
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(Self::per_statement(row_columns.len())) {
+            let mut qb = QueryBuilder::new(format!(
+                "UPDATE {t} SET {set} FROM (VALUES ",
+                t = quote(table.name()),
+                set = set.join(", ")
+            ));
+            for (n, m) in chunk.iter().enumerate() {
+                if n > 0 {
+                    qb.push(", ");
+                }
+                push_row(&mut qb, table, &row_columns, m.values());
+            }
+            qb.push(format!(
+                ") AS \"v\" WHERE {t}.{k} = \"v\".column1 RETURNING {cols}",
+                t = quote(table.name()),
+                k = quote(&key.name),
+                cols = select_list(table, None)
+            ));
+            let mut by_key: HashMap<KeyOf<M>, M> = Self::all(session, qb)
+                .await?
+                .into_iter()
+                .map(|r| (r.key().clone(), r))
+                .collect();
+            for m in chunk {
+                let row = by_key
+                    .remove(m.key())
+                    .ok_or_else(|| Error::not_found(table.name(), m.key()))?;
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn upsert_many(
+        &self,
+        session: &mut SqlxSession<DB>,
+        models: Vec<M>,
+        match_fields: &[&str],
+    ) -> Result<Upserted<M>> {
+        let table = M::table();
+        let match_columns = Self::column_indexes(table, match_fields)?;
+        if models.is_empty() {
+            return Ok(Upserted {
+                rows: models,
+                created: 0,
+                updated: 0,
+            });
+        }
+        let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &match_columns)).collect();
+        let mut distinct = HashSet::new();
+        for w in &wanted {
+            if !distinct.insert(values_key(w)) {
+                return Err(Error::invalid_input(format!(
+                    "upsert_many got two rows with {match_fields:?} = {w:?}"
+                )));
+            }
+        }
+        let mut existing = Self::existing_by(session, table, &match_columns, &wanted).await?;
+        if existing.values().any(|rows| rows.len() > 1) {
+            return Err(Error::MultipleResults {
+                entity: table.name().to_string(),
+            });
+        }
+        let updated = existing.len();
+        let created = models.len() - updated;
+        session.unique_cache().forget::<M>();
+        let now = now_micros(&**session.clock());
+        let key_name = key_column(table)?.name.clone();
+        let mut sorted: Vec<&str> = match_fields.to_vec();
+        sorted.sort_unstable();
+        let native = table.unique_constraints().iter().any(|u| {
+            let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
+            u.sort_unstable();
+            u == sorted
+        }) || sorted == [key_name.as_str()];
+        if native {
+            // Race-free: the database settles a concurrent insert of the same key.
+            let mut rows = models;
+            for m in &mut rows {
+                prepare_insert(m, now);
+            }
+            let rows = Self::upsert_native(session, table, rows, &match_columns).await?;
+            return Ok(Upserted {
+                rows,
+                created,
+                updated,
+            });
+        }
+        // Select-then-write: new rows inserted, existing rows updated by key.
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        let mut plan = Vec::with_capacity(models.len());
+        for (m, w) in models.into_iter().zip(&wanted) {
+            match existing.remove(&values_key(w)).and_then(|mut v| v.pop()) {
+                Some(old) => {
+                    let mut m = m;
+                    m.set_key(old.key().clone());
+                    if let Some(ts) = old.timestamps() {
+                        m.set_timestamps(ts);
+                    }
+                    plan.push((false, updates.len()));
+                    updates.push(m);
+                }
+                None => {
+                    plan.push((true, inserts.len()));
+                    inserts.push(m);
+                }
+            }
+        }
+        let mut inserted: Vec<Option<M>> = self
+            .add_many(session, inserts)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut changed: Vec<Option<M>> = self
+            .update_many(session, updates)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect();
+        let rows = plan
+            .into_iter()
+            .map(|(new, i)| {
+                let slot = if new { &mut inserted } else { &mut changed };
+                slot.get_mut(i)
+                    .and_then(Option::take)
+                    .ok_or_else(|| Error::backend("upsert lost a row"))
+            })
+            .collect::<Result<Vec<M>>>()?;
+        Ok(Upserted {
+            rows,
+            created,
+            updated,
+        })
+    }
+
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
         let table = M::table();
         let mut qb = QueryBuilder::new(format!("DELETE FROM {}", quote(table.name())));
@@ -478,6 +613,47 @@ where
         Self::one(session, qb)
             .await?
             .ok_or_else(|| Error::not_found(table.name(), key))
+    }
+
+    async fn delete_many(
+        &self,
+        session: &mut SqlxSession<DB>,
+        keys: &[KeyOf<M>],
+    ) -> Result<Vec<M>> {
+        let table = M::table();
+        let key = key_column(table)?;
+        session.unique_cache().forget::<M>();
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(Self::per_statement(1)) {
+            let mut qb = QueryBuilder::new(format!(
+                "DELETE FROM {} WHERE {} IN (",
+                quote(table.name()),
+                quote(&key.name)
+            ));
+            for (i, k) in chunk.iter().enumerate() {
+                if i > 0 {
+                    qb.push(", ");
+                }
+                DB::push_value(&mut qb, k.clone().into(), key.ty);
+            }
+            qb.push(") RETURNING ").push(select_list(table, None));
+            out.extend(Self::all(session, qb).await?);
+        }
+        Ok(out)
+    }
+
+    async fn delete_where(
+        &self,
+        session: &mut SqlxSession<DB>,
+        filter: &Condition,
+    ) -> Result<Vec<M>> {
+        let table = M::table();
+        let filter = filter.clone().checked(table)?;
+        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE ", quote(table.name())));
+        push_condition(&mut qb, table, &filter)?;
+        qb.push(" RETURNING ").push(select_list(table, None));
+        session.unique_cache().forget::<M>();
+        Self::all(session, qb).await
     }
 
     async fn add_if_absent(
@@ -495,13 +671,9 @@ where
         let mut qb = QueryBuilder::new(insert_head(table, &columns));
         push_row(&mut qb, table, &columns, model.values());
         qb.push(" ON CONFLICT (")
-            .push(alchemy_core::schema::quote_list(conflict_columns))
+            .push(quote_list(conflict_columns))
             .push(") DO NOTHING RETURNING ")
             .push(select_list(table, None));
         Self::one(session, qb).await
     }
-}
-
-pub(crate) fn key_type_of<M: Model>() -> ColumnType {
-    key_type(M::table())
 }

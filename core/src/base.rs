@@ -102,6 +102,18 @@ pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
 
     /// Replaces the audit columns; does nothing for bases without them.
     fn set_timestamps(&mut self, timestamps: Timestamps);
+
+    /// The value of every column of [`Model::table`], in column order.
+    ///
+    /// Backends without a typed row API bind these; the generic conveniences
+    /// read them (upsert match values, keyset cursors, change detection).
+    fn values(&self) -> Vec<crate::filter::Value>;
+}
+
+/// The value of column `field` of `model`, if the table has that column.
+pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::filter::Value> {
+    let index = M::table().columns().iter().position(|c| c.name == field)?;
+    model.values().into_iter().nth(index)
 }
 
 /// Prepares a new row: fills an unset client key and stamps both audit
@@ -146,41 +158,42 @@ pub fn key_from_database<M: Model>() -> bool {
 ///
 /// impl_model!(Post, UuidV7AuditBase, audited, |t| t
 ///     .column(Column::new("title", ColumnType::VarChar(200)))
-///     .index(["title"]));
+///     .index(["title"]), fields(title));
 ///
 /// use alchemy_core::Model;
 /// assert_eq!(Post::table().name(), "post");
 /// ```
 ///
-/// Forms:
-/// - `impl_model!(Model, Base, audited, |t| t.column(..))`: the table is named
-///   after the type (`snake_case`) and built from the base's columns plus yours.
-/// - `impl_model!(Model, Base, table = "name", audited, |t| ..)`: an explicit name.
-/// - `impl_model!(Model, Base, audited, from some_fn())`: a `&'static Table` built elsewhere.
+/// Forms (`fields(..)` lists your columns' fields in table order, after the
+/// base's `id`, `created_at`, `updated_at`):
+/// - `impl_model!(Model, Base, audited, |t| t.column(..), fields(..))`: the table
+///   is named after the type (`snake_case`) and built from the base's columns plus yours.
+/// - `impl_model!(Model, Base, table = "name", audited, |t| .., fields(..))`: an explicit name.
+/// - `impl_model!(Model, Base, audited, from some_fn(), fields(..))`: a `&'static Table` built elsewhere.
 ///
 /// Write `plain` instead of `audited` for bases without audit columns.
 #[macro_export]
 macro_rules! impl_model {
     // A table the caller already built (`&'static Table`).
-    ($model:ty, $base:ty, $kind:ident, from $table:expr) => {
-        $crate::impl_model!(@impl $model, $base, $kind, { $table });
+    ($model:ty, $base:ty, $kind:ident, from $table:expr, fields($($field:ident),* $(,)?)) => {
+        $crate::impl_model!(@impl $model, $base, $kind, { $table }, ($($field),*));
     };
-    ($model:ty, $base:ty, table = $name:expr, $kind:ident, |$t:ident| $table:expr) => {
-        $crate::impl_model!(@build $model, $base, ::std::string::String::from($name), $kind, |$t| $table);
+    ($model:ty, $base:ty, table = $name:expr, $kind:ident, |$t:ident| $table:expr, fields($($field:ident),* $(,)?)) => {
+        $crate::impl_model!(@build $model, $base, ::std::string::String::from($name), $kind, |$t| $table, ($($field),*));
     };
-    ($model:ty, $base:ty, $kind:ident, |$t:ident| $table:expr) => {
-        $crate::impl_model!(@build $model, $base, $crate::naming::table_name::<$model>(), $kind, |$t| $table);
+    ($model:ty, $base:ty, $kind:ident, |$t:ident| $table:expr, fields($($field:ident),* $(,)?)) => {
+        $crate::impl_model!(@build $model, $base, $crate::naming::table_name::<$model>(), $kind, |$t| $table, ($($field),*));
     };
-    (@build $model:ty, $base:ty, $name:expr, $kind:ident, |$t:ident| $table:expr) => {
+    (@build $model:ty, $base:ty, $name:expr, $kind:ident, |$t:ident| $table:expr, $fields:tt) => {
         $crate::impl_model!(@impl $model, $base, $kind, {
             static TABLE: ::std::sync::OnceLock<$crate::schema::Table> = ::std::sync::OnceLock::new();
             TABLE.get_or_init(|| {
                 let $t = $crate::schema::Table::with_base::<$base>($name);
                 $table
             })
-        });
+        }, $fields);
     };
-    (@impl $model:ty, $base:ty, audited, $table:block) => {
+    (@impl $model:ty, $base:ty, audited, $table:block, ($($field:ident),*)) => {
         impl $crate::Model for $model {
             type Base = $base;
             fn table() -> &'static $crate::schema::Table $table
@@ -196,9 +209,17 @@ macro_rules! impl_model {
                 self.created_at = ts.created_at;
                 self.updated_at = ts.updated_at;
             }
+            fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+                ::std::vec![
+                    ::std::clone::Clone::clone(&self.id).into(),
+                    self.created_at.into(),
+                    self.updated_at.into(),
+                    $(::std::clone::Clone::clone(&self.$field).into()),*
+                ]
+            }
         }
     };
-    (@impl $model:ty, $base:ty, plain, $table:block) => {
+    (@impl $model:ty, $base:ty, plain, $table:block, ($($field:ident),*)) => {
         impl $crate::Model for $model {
             type Base = $base;
             fn table() -> &'static $crate::schema::Table $table
@@ -206,6 +227,12 @@ macro_rules! impl_model {
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> { ::std::option::Option::None }
             fn set_timestamps(&mut self, _: $crate::audit::Timestamps) {}
+            fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+                ::std::vec![
+                    ::std::clone::Clone::clone(&self.id).into(),
+                    $(::std::clone::Clone::clone(&self.$field).into()),*
+                ]
+            }
         }
     };
 }
@@ -224,14 +251,26 @@ mod tests {
         updated_at: DateTime<Utc>,
         title: String,
     }
-    crate::impl_model!(UuidV7Post, UuidV7AuditBase, audited, |t| t
-        .column(Column::new("title", ColumnType::Text)));
+    crate::impl_model!(
+        UuidV7Post,
+        UuidV7AuditBase,
+        audited,
+        |t| t.column(Column::new("title", ColumnType::Text)),
+        fields(title)
+    );
 
     #[derive(Debug, Clone)]
     struct Counter {
         id: i64,
     }
-    crate::impl_model!(Counter, BigIntBase, table = "counters", plain, |t| t);
+    crate::impl_model!(
+        Counter,
+        BigIntBase,
+        table = "counters",
+        plain,
+        |t| t,
+        fields()
+    );
 
     #[derive(Debug, Clone)]
     struct Fixed {
@@ -241,7 +280,7 @@ mod tests {
         static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
         T.get_or_init(|| Table::with_base::<NanoIdBase>("fixed"))
     }
-    crate::impl_model!(Fixed, NanoIdBase, plain, from fixed_table());
+    crate::impl_model!(Fixed, NanoIdBase, plain, from fixed_table(), fields());
 
     fn post() -> UuidV7Post {
         UuidV7Post {
@@ -261,6 +300,23 @@ mod tests {
         assert!(UuidV7Post::table().column_named("created_at").is_some());
         assert!(Counter::table().column_named("created_at").is_none());
         assert_eq!(post().title, "t");
+    }
+
+    #[test]
+    fn values_follow_the_column_order() {
+        let p = post();
+        let v = p.values();
+        assert_eq!(v.len(), UuidV7Post::table().columns().len());
+        assert_eq!(v[3], crate::filter::Value::Text("t".into()));
+        assert_eq!(
+            value_of(&p, "title"),
+            Some(crate::filter::Value::Text("t".into()))
+        );
+        assert_eq!(value_of(&p, "nope"), None);
+        assert_eq!(
+            Counter { id: 7 }.values(),
+            vec![crate::filter::Value::Int(7)]
+        );
     }
 
     #[test]

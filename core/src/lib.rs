@@ -22,7 +22,7 @@
 //! impl_model!(Tag, BigIntAuditBase, audited, |t| t
 //!     .column(Column::new("name", ColumnType::VarChar(100)))
 //!     .unique(["name"])
-//!     .slug());
+//!     .slug(), fields(name, slug));
 //!
 //! assert_eq!(slugify("Rust & Databases").unwrap(), "rust-databases");
 //! ```
@@ -36,7 +36,8 @@
 //! | [`schema`] | table definitions and their DDL |
 //! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
-//! | [`filter`] | conditions over a model's columns |
+//! | [`filter`] | conditions over a model's columns, queries, their JSON form |
+//! | [`pagination`] | offset pages and keyset cursors |
 //! | [`repository`] | sessions and the repository traits |
 //! | [`error`] | the one error enum |
 #![warn(missing_docs)]
@@ -47,6 +48,7 @@ pub mod base;
 pub mod error;
 pub mod filter;
 pub mod naming;
+pub mod pagination;
 pub mod pk;
 pub mod repository;
 pub mod schema;
@@ -55,4 +57,6 @@ pub mod unique;
 
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};
-pub use repository::{Database, DatabaseExt, LinkRepository, Repository, RepositoryExt, Session};
+pub use repository::{
+    Database, DatabaseExt, LinkRepository, Repository, RepositoryExt, Session, Upserted,
+};

@@ -11,7 +11,8 @@ use std::future::Future;
 
 use crate::audit::SharedClock;
 use crate::base::{KeyOf, Model};
-use crate::filter::Condition;
+use crate::filter::{Condition, Query, Value};
+use crate::pagination::{Cursor, KeysetPage, KeysetRequest, OffsetPagination};
 use crate::schema::{Dialect, Table};
 use crate::slug::{self, SlugKey};
 use crate::unique::{Unique, UniqueCache};
@@ -132,8 +133,22 @@ pub trait Session: Send {
     fn statements(&self) -> u64;
 }
 
+/// What [`Repository::upsert_many`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upserted<M> {
+    /// The stored rows, in input order.
+    pub rows: Vec<M>,
+    /// How many rows were inserted.
+    pub created: usize,
+    /// How many existing rows were updated.
+    pub updated: usize,
+}
+
 /// The required repository operations for one model; see [`RepositoryExt`]
 /// for the conveniences built on them.
+///
+/// Every method works on its own session or inside a caller's unit of work:
+/// several calls on one session commit or roll back together.
 pub trait Repository: Send + Sync {
     /// The model stored.
     type Model: Model;
@@ -154,12 +169,12 @@ pub trait Repository: Send + Sync {
         model: Self::Model,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
 
-    /// Inserts many rows with batched statements (not a statement per row)
-    /// and returns them as stored, in input order, with their keys.
+    /// Inserts many rows with batched statements (not a statement per row,
+    /// chunked under the database's bind-parameter limit) and returns them as
+    /// stored, in input order, with their keys.
     ///
     /// # Errors
-    /// As [`Repository::add`]; on an error no row of the call is kept if the
-    /// session is rolled back.
+    /// As [`Repository::add`].
     fn add_many(
         &self,
         session: &mut Self::Session,
@@ -176,16 +191,38 @@ pub trait Repository: Send + Sync {
         key: &KeyOf<Self::Model>,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
 
-    /// The one row matching `filter`, or `None`.
+    /// The rows matching `query`'s filter, in its order, within its limit and offset.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an unknown field (nothing is sent);
-    /// [`Error::MultipleResults`] when several rows match.
-    fn get_one_or_none(
+    /// [`Error::InvalidInput`] for an unknown field or a value of the wrong
+    /// type; nothing is sent.
+    fn list(
         &self,
         session: &mut Self::Session,
-        filter: &Condition,
-    ) -> impl Future<Output = Result<Option<Self::Model>>> + Send;
+        query: &Query,
+    ) -> impl Future<Output = Result<Vec<Self::Model>>> + Send;
+
+    /// How many rows match `filter` (all rows for `None`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`].
+    fn count(
+        &self,
+        session: &mut Self::Session,
+        filter: Option<&Condition>,
+    ) -> impl Future<Output = Result<u64>> + Send;
+
+    /// [`Repository::list`] plus the number of rows matching the filter
+    /// ignoring limit and offset, in one round trip where the database allows
+    /// (`count(*) OVER ()`); a page past the end still reports the true total.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`].
+    fn list_and_count(
+        &self,
+        session: &mut Self::Session,
+        query: &Query,
+    ) -> impl Future<Output = Result<(Vec<Self::Model>, u64)>> + Send;
 
     /// Writes every column of `model` but the key and `created_at`, bumps
     /// `updated_at`, and returns the row as stored.
@@ -199,6 +236,40 @@ pub trait Repository: Send + Sync {
         model: Self::Model,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
 
+    /// [`Repository::update`] for many rows in batched statements; returns
+    /// them as stored, in input order.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when any row does not exist (roll the session back:
+    /// the others may have been written).
+    fn update_many(
+        &self,
+        session: &mut Self::Session,
+        models: Vec<Self::Model>,
+    ) -> impl Future<Output = Result<Vec<Self::Model>>> + Send;
+
+    /// Inserts the rows whose `match_fields` values are new and updates the
+    /// rows that exist, in batches.
+    ///
+    /// # Behavior
+    /// - When `match_fields` carry a unique constraint (or are the key), a
+    ///   native `INSERT .. ON CONFLICT (..) DO UPDATE`; otherwise a
+    ///   select-then-write that is correct inside the caller's transaction.
+    /// - `created_at` of an existing row never changes; `updated_at` of every
+    ///   updated row is bumped; keys of existing rows are kept.
+    /// - Rows come back in input order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an unknown match field or two input rows
+    /// with the same match values; [`Error::MultipleResults`] when several
+    /// stored rows match one input row.
+    fn upsert_many(
+        &self,
+        session: &mut Self::Session,
+        models: Vec<Self::Model>,
+        match_fields: &[&str],
+    ) -> impl Future<Output = Result<Upserted<Self::Model>>> + Send;
+
     /// Deletes the row with primary key `key` and returns it.
     ///
     /// # Errors
@@ -208,6 +279,27 @@ pub trait Repository: Send + Sync {
         session: &mut Self::Session,
         key: &KeyOf<Self::Model>,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
+
+    /// Deletes the rows with these keys (chunked under the bind-parameter
+    /// limit) and returns the rows deleted; missing keys are skipped.
+    ///
+    /// # Errors
+    /// [`Error::ForeignKey`], [`Error::Backend`].
+    fn delete_many(
+        &self,
+        session: &mut Self::Session,
+        keys: &[KeyOf<Self::Model>],
+    ) -> impl Future<Output = Result<Vec<Self::Model>>> + Send;
+
+    /// Deletes the rows matching `filter` and returns them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`].
+    fn delete_where(
+        &self,
+        session: &mut Self::Session,
+        filter: &Condition,
+    ) -> impl Future<Output = Result<Vec<Self::Model>>> + Send;
 
     /// Inserts `model` unless a row with the same values in `conflict_columns`
     /// exists (`INSERT .. ON CONFLICT (..) DO NOTHING`); returns the stored
@@ -224,8 +316,304 @@ pub trait Repository: Send + Sync {
     ) -> impl Future<Output = Result<Option<Self::Model>>> + Send;
 }
 
+/// Whether column `index` of `M` holds data (not the key or an audit column).
+fn is_data_column<M: Model>(index: usize) -> bool {
+    let table = M::table();
+    let key = table.primary_key_columns().first().map(String::as_str);
+    table.columns().get(index).is_some_and(|c| {
+        Some(c.name.as_str()) != key
+            && c.name != crate::audit::CREATED_AT
+            && c.name != crate::audit::UPDATED_AT
+    })
+}
+
+/// The condition matching `model`'s values of `fields`.
+fn match_condition<M: Model>(model: &M, fields: &[&str]) -> Result<Condition> {
+    fields
+        .iter()
+        .map(|f| {
+            let value = crate::base::value_of(model, f).ok_or_else(|| {
+                Error::invalid_input(format!(
+                    "unknown field `{f}` for table `{}`",
+                    M::table().name()
+                ))
+            })?;
+            Ok(Condition::eq(*f, value))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Condition::And)
+}
+
 /// Conveniences for every [`Repository`], written once on its required methods.
 pub trait RepositoryExt: Repository {
+    /// The one row matching `filter`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when none matches; [`Error::MultipleResults`] when
+    /// several do; [`Error::InvalidInput`] for an unknown field.
+    fn get_one(
+        &self,
+        session: &mut Self::Session,
+        filter: &Condition,
+    ) -> impl Future<Output = Result<Self::Model>> + Send {
+        async move {
+            self.get_one_or_none(session, filter)
+                .await?
+                .ok_or_else(|| Error::not_found(Self::Model::table().name(), format!("{filter:?}")))
+        }
+    }
+
+    /// The one row matching `filter`, or `None`.
+    ///
+    /// # Errors
+    /// [`Error::MultipleResults`] when several match; [`Error::InvalidInput`]
+    /// for an unknown field (nothing is sent).
+    fn get_one_or_none(
+        &self,
+        session: &mut Self::Session,
+        filter: &Condition,
+    ) -> impl Future<Output = Result<Option<Self::Model>>> + Send {
+        let query = Query::new().filter(filter.clone()).limit(2);
+        async move {
+            let mut rows = self.list(session, &query).await?;
+            match rows.len() {
+                0 | 1 => Ok(rows.pop()),
+                _ => Err(Error::MultipleResults {
+                    entity: Self::Model::table().name().to_string(),
+                }),
+            }
+        }
+    }
+
+    /// The row whose (unique) column `field` equals `value`.
+    ///
+    /// # Errors
+    /// As [`RepositoryExt::get_one`].
+    fn get_by(
+        &self,
+        session: &mut Self::Session,
+        field: &str,
+        value: impl Into<Value> + Send,
+    ) -> impl Future<Output = Result<Self::Model>> + Send {
+        let filter = Condition::eq(field, value);
+        async move { self.get_one(session, &filter).await }
+    }
+
+    /// The row with this slug.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row has it.
+    fn get_by_slug(
+        &self,
+        session: &mut Self::Session,
+        slug: &str,
+    ) -> impl Future<Output = Result<Self::Model>> + Send
+    where
+        Self::Model: SlugKey,
+    {
+        self.get_by(session, slug::SLUG, slug.to_string())
+    }
+
+    /// Whether any row matches `filter`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an unknown field.
+    fn exists(
+        &self,
+        session: &mut Self::Session,
+        filter: &Condition,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        let query = Query::new().filter(filter.clone()).limit(1);
+        async move { Ok(!self.list(session, &query).await?.is_empty()) }
+    }
+
+    /// A page of rows and the total over all pages, as
+    /// [`Repository::list_and_count`].
+    ///
+    /// # Errors
+    /// As [`Repository::list`].
+    fn list_paginated(
+        &self,
+        session: &mut Self::Session,
+        query: &Query,
+    ) -> impl Future<Output = Result<OffsetPagination<Self::Model>>> + Send {
+        async move {
+            let (items, total) = self.list_and_count(session, query).await?;
+            Ok(OffsetPagination {
+                items,
+                limit: query.limit,
+                offset: query.offset.unwrap_or(0),
+                total,
+            })
+        }
+    }
+
+    /// A keyset page: rows ordered by `request.order_by` (ties broken by the
+    /// key) after `request.after` or before `request.before`.
+    ///
+    /// # Behavior
+    /// - `next` is set when rows follow the page; `previous` when rows precede it.
+    /// - Cursors are opaque, URL-safe strings; they stay valid while rows are
+    ///   added or removed elsewhere in the order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an unknown field, a limit of 0, both
+    /// `after` and `before`, a cursor this list did not make, or a NULL
+    /// order-by value.
+    fn list_keyset(
+        &self,
+        session: &mut Self::Session,
+        request: &KeysetRequest,
+    ) -> impl Future<Output = Result<KeysetPage<Self::Model>>> + Send {
+        async move {
+            let table = Self::Model::table();
+            let key_field = table
+                .primary_key_columns()
+                .first()
+                .cloned()
+                .ok_or_else(|| Error::invalid_input("keyset pagination needs a primary key"))?;
+            table.check_field(&request.order_by)?;
+            if request.limit == 0 {
+                return Err(Error::invalid_input(
+                    "a keyset page needs a limit of at least 1",
+                ));
+            }
+            if request.after.is_some() && request.before.is_some() {
+                return Err(Error::invalid_input("give `after` or `before`, not both"));
+            }
+            let backward = request.before.is_some();
+            // Read in the page's direction, flipped when walking backward.
+            let descending_read = request.descending != backward;
+            let mut query = Query::new();
+            if let Some(f) = &request.filter {
+                query = query.filter(f.clone());
+            }
+            if let Some(c) = request.after.as_deref().or(request.before.as_deref()) {
+                let cursor = Cursor::decode(c)?;
+                query = query.filter(cursor.beyond(&request.order_by, &key_field, descending_read));
+            }
+            query = if descending_read {
+                query
+                    .order_by_desc(request.order_by.clone())
+                    .order_by_desc(key_field.clone())
+            } else {
+                query
+                    .order_by(request.order_by.clone())
+                    .order_by(key_field.clone())
+            };
+            let limit = usize::try_from(request.limit).unwrap_or(usize::MAX);
+            let query = query.limit(request.limit.saturating_add(1));
+            let mut items = self.list(session, &query).await?;
+            let more = items.len() > limit;
+            items.truncate(limit);
+            if backward {
+                items.reverse();
+            }
+            let cursor_of = |m: &Self::Model| -> Result<String> {
+                Cursor {
+                    value: crate::base::value_of(m, &request.order_by).unwrap_or(Value::Null),
+                    key: crate::base::value_of(m, &key_field).unwrap_or(Value::Null),
+                }
+                .encode()
+            };
+            let (has_next, has_previous) = if backward {
+                (true, more)
+            } else {
+                (more, request.after.is_some())
+            };
+            let next = match items.last() {
+                Some(m) if has_next => Some(cursor_of(m)?),
+                _ => None,
+            };
+            let previous = match items.first() {
+                Some(m) if has_previous => Some(cursor_of(m)?),
+                _ => None,
+            };
+            Ok(KeysetPage {
+                items,
+                next,
+                previous,
+            })
+        }
+    }
+
+    /// Inserts or updates one row matched on `match_fields` (see
+    /// [`Repository::upsert_many`]) and returns it as stored.
+    ///
+    /// # Errors
+    /// As [`Repository::upsert_many`].
+    fn upsert(
+        &self,
+        session: &mut Self::Session,
+        model: Self::Model,
+        match_fields: &[&str],
+    ) -> impl Future<Output = Result<Self::Model>> + Send {
+        async move {
+            let (row, _) = self.get_or_upsert(session, model, match_fields).await?;
+            Ok(row)
+        }
+    }
+
+    /// The row matching `model` on `match_fields`, brought up to date with
+    /// `model`'s other columns, or `model` inserted; and whether it was created.
+    ///
+    /// # Errors
+    /// As [`Repository::upsert_many`].
+    fn get_or_upsert(
+        &self,
+        session: &mut Self::Session,
+        model: Self::Model,
+        match_fields: &[&str],
+    ) -> impl Future<Output = Result<(Self::Model, bool)>> + Send {
+        async move {
+            let mut done = self.upsert_many(session, vec![model], match_fields).await?;
+            let created = done.created == 1;
+            let row = done
+                .rows
+                .pop()
+                .ok_or_else(|| Error::backend("upsert returned no row"))?;
+            Ok((row, created))
+        }
+    }
+
+    /// The existing row matching `model` on `match_fields`, updated with
+    /// `model`'s other columns when any differ; and whether it was updated.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no row matches; [`Error::MultipleResults`].
+    fn get_and_update(
+        &self,
+        session: &mut Self::Session,
+        model: Self::Model,
+        match_fields: &[&str],
+    ) -> impl Future<Output = Result<(Self::Model, bool)>> + Send {
+        async move {
+            let filter = match_condition(&model, match_fields)?;
+            let existing = self.get_one(session, &filter).await?;
+            let (old, new) = (existing.values(), model.values());
+            let changed = (0..new.len())
+                .any(|i| is_data_column::<Self::Model>(i) && old.get(i) != new.get(i));
+            if !changed {
+                return Ok((existing, false));
+            }
+            let mut merged = model;
+            merged.set_key(existing.key().clone());
+            if let Some(ts) = existing.timestamps() {
+                merged.set_timestamps(ts);
+            }
+            Ok((self.update(session, merged).await?, true))
+        }
+    }
+
+    /// Whether the database answers and this model's table can be read.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] (or [`Error::Busy`]) with the reason.
+    fn check_health(&self, session: &mut Self::Session) -> impl Future<Output = Result<()>> + Send {
+        let query = Query::new().limit(0);
+        async move { self.list(session, &query).await.map(drop) }
+    }
+
     /// The existing row with `candidate`'s natural key, or `candidate` inserted.
     /// Advanced Alchemy's `as_unique_async`.
     ///

@@ -10,12 +10,12 @@ use alchemy_core::base::{
     BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
-use alchemy_core::filter::{Condition, Value};
+use alchemy_core::filter::Condition;
 use alchemy_core::schema::{Dialect, quote};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
 use alchemy_core::{Error, Result, impl_model};
-use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxModel, SqlxRepository};
+use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -29,20 +29,7 @@ pub(crate) struct Post {
     published: bool,
 }
 
-impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table());
-
-impl SqlxModel for Post {
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.id.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.title.clone().into(),
-            self.content.clone().into(),
-            self.published.into(),
-        ]
-    }
-}
+impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
 
 impl PostFixture for Post {
     fn new(title: &str, content: &str) -> Self {
@@ -78,19 +65,7 @@ pub(crate) struct Tag {
     slug: String,
 }
 
-impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table());
-
-impl SqlxModel for Tag {
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.id.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-            self.name.clone().into(),
-            self.slug.clone().into(),
-        ]
-    }
-}
+impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table(), fields(name, slug));
 
 impl SlugKey for Tag {
     fn slug(&self) -> &str {
@@ -137,12 +112,7 @@ macro_rules! plain_widget {
             id: $key,
             name: String,
         }
-        impl_model!($model, $base, plain, from <$base as WidgetBase>::table());
-        impl SqlxModel for $model {
-            fn values(&self) -> Vec<Value> {
-                vec![self.id.clone().into(), self.name.clone().into()]
-            }
-        }
+        impl_model!($model, $base, plain, from <$base as WidgetBase>::table(), fields(name));
         impl WidgetFixture for $model {
             fn new(name: &str) -> Self {
                 Self { id: Default::default(), name: name.into() }
@@ -174,17 +144,7 @@ macro_rules! audit_widget {
             updated_at: DateTime<Utc>,
             name: String,
         }
-        impl_model!($model, $base, audited, from <$base as WidgetBase>::table());
-        impl SqlxModel for $model {
-            fn values(&self) -> Vec<Value> {
-                vec![
-                    self.id.clone().into(),
-                    self.created_at.into(),
-                    self.updated_at.into(),
-                    self.name.clone().into(),
-                ]
-            }
-        }
+        impl_model!($model, $base, audited, from <$base as WidgetBase>::table(), fields(name));
         impl WidgetFixture for $model {
             fn new(name: &str) -> Self {
                 Self {
