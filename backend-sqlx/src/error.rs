@@ -1,7 +1,7 @@
 //! sqlx errors into the core [`Error`], in one place.
 
 use alchemy_core::Error;
-use alchemy_core::error::sqlite_constraint_name;
+use alchemy_core::error::{sqlite_check_name, sqlite_constraint_name, sqlite_not_null_column};
 use sqlx::error::ErrorKind;
 
 // SQLite extended result codes.
@@ -35,6 +35,27 @@ pub(crate) fn convert(e: sqlx::Error) -> Error {
             constraint: db.constraint().map(str::to_string),
             source: e.into(),
         },
+        ErrorKind::NotNullViolation => {
+            let column = match db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                Some(pg) => pg.column().map(str::to_string),
+                None => sqlite_not_null_column(db.message()),
+            };
+            Error::NotNull {
+                column,
+                source: e.into(),
+            }
+        }
+        ErrorKind::CheckViolation => {
+            let constraint = if sqlite {
+                sqlite_check_name(db.message())
+            } else {
+                db.constraint().map(str::to_string)
+            };
+            Error::Check {
+                constraint,
+                source: e.into(),
+            }
+        }
         _ if sqlite && is_sqlite_busy(&code) => Error::Busy { source: e.into() },
         _ if !sqlite && PG_RETRYABLE.contains(&code.as_str()) => Error::Busy { source: e.into() },
         _ => Error::backend(e),

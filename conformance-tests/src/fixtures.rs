@@ -5,6 +5,12 @@
 //!   `published BOOLEAN DEFAULT false`.
 //! - `tag`: `BigIntAuditBase` + slug + unique mixin on `name` (`VARCHAR(100)`, unique).
 //! - `post_tag`: `(post_id, tag_id)` primary key, both foreign keys `ON DELETE CASCADE`.
+//! - `item`: `BigIntAuditBase`, a column of every kind for the filter cases:
+//!   `name VARCHAR(100)` indexed (not unique), `rank BIGINT` with
+//!   `ck_item_rank_non_negative CHECK (rank >= 0)`, `active BOOLEAN`,
+//!   `note TEXT NULL`, `due_at` timestamp NULL, and `label TEXT NOT NULL`
+//!   whose Rust field is deliberately an `Option<String>` so a case can
+//!   provoke a not-null violation.
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -18,6 +24,7 @@ use alchemy_core::base::{
 use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
+use chrono::{DateTime, Utc};
 
 /// A blog post (`post` table).
 pub trait PostFixture: Model<Base = UuidV7AuditBase> {
@@ -39,6 +46,34 @@ pub trait TagFixture: Unique<UniqueKey = String> + SlugKey + Model<Base = BigInt
     fn new(name: &str, slug: &str) -> Self;
     /// The name (the natural key).
     fn name(&self) -> &str;
+}
+
+/// A row of the `item` table.
+pub trait ItemFixture: Model<Base = BigIntAuditBase> {
+    /// A new, unsaved item: no note, no due date, label `"label"`.
+    fn new(name: &str, rank: i64, active: bool) -> Self;
+    /// The name.
+    fn name(&self) -> &str;
+    /// The rank.
+    fn rank(&self) -> i64;
+    /// Whether the item is active.
+    fn active(&self) -> bool;
+    /// The note.
+    fn note(&self) -> Option<&str>;
+    /// The due date.
+    fn due_at(&self) -> Option<DateTime<Utc>>;
+    /// The label (`None` only to provoke a not-null violation).
+    fn label(&self) -> Option<&str>;
+    /// Replaces the name.
+    fn set_name(&mut self, name: &str);
+    /// Replaces the rank.
+    fn set_rank(&mut self, rank: i64);
+    /// Replaces the note.
+    fn set_note(&mut self, note: Option<&str>);
+    /// Replaces the due date.
+    fn set_due_at(&mut self, due_at: Option<DateTime<Utc>>);
+    /// Replaces the label.
+    fn set_label(&mut self, label: Option<&str>);
 }
 
 /// A row of one `<base>_widget` table.
@@ -71,6 +106,22 @@ pub fn tag_table() -> &'static Table {
             .column(Column::new("name", ColumnType::VarChar(100)))
             .unique(["name"])
             .slug()
+    })
+}
+
+/// The `item` table.
+pub fn item_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        Table::with_base::<BigIntAuditBase>("item")
+            .column(Column::new("name", ColumnType::VarChar(100)))
+            .column(Column::new("rank", ColumnType::BigInt))
+            .column(Column::new("active", ColumnType::Bool))
+            .column(Column::new("note", ColumnType::Text).nullable())
+            .column(Column::new("due_at", ColumnType::Timestamp).nullable())
+            .column(Column::new("label", ColumnType::Text))
+            .index(["name"])
+            .check("rank_non_negative", "\"rank\" >= 0")
     })
 }
 
@@ -110,7 +161,7 @@ macro_rules! widget_bases {
 
         /// Every fixture table, parents before children.
         pub fn all_tables() -> Vec<&'static Table> {
-            vec![post_table(), tag_table(), post_tag_table(), $(<$base as WidgetBase>::table()),*]
+            vec![post_table(), tag_table(), post_tag_table(), item_table(), $(<$base as WidgetBase>::table()),*]
         }
     };
 }

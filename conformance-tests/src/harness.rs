@@ -12,7 +12,7 @@ use alchemy_core::base::{
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Database, LinkRepository, Repository, Result};
 
-use crate::fixtures::{PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use crate::fixtures::{ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture};
 
 /// An isolated database for one case.
 #[derive(Debug, Clone)]
@@ -107,10 +107,14 @@ pub trait Harness:
     type Post: PostFixture;
     /// The tag model (declares [`crate::fixtures::tag_table`]).
     type Tag: TagFixture;
+    /// The item model (declares [`crate::fixtures::item_table`]).
+    type Item: ItemFixture;
     /// Post repository.
     type Posts: Repository<Model = Self::Post, Session = SessionOf<Self>> + Clone + 'static;
     /// Tag repository.
     type Tags: Repository<Model = Self::Tag, Session = SessionOf<Self>> + Clone + 'static;
+    /// Item repository.
+    type Items: Repository<Model = Self::Item, Session = SessionOf<Self>> + Clone + 'static;
     /// The `post_tag` link repository.
     type PostTags: LinkRepository<Left = Self::Post, Right = Self::Tag, Session = SessionOf<Self>>
         + Clone
@@ -120,6 +124,8 @@ pub trait Harness:
     fn posts(&self) -> Self::Posts;
     /// A tag repository.
     fn tags(&self) -> Self::Tags;
+    /// An item repository.
+    fn items(&self) -> Self::Items;
     /// A `post_tag` repository.
     fn post_tags(&self) -> Self::PostTags;
 }

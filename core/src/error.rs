@@ -41,6 +41,24 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// A write left a NOT NULL column empty.
+    #[error("not-null violation{}", constraint_suffix(.column))]
+    NotNull {
+        /// The column, when the database names it.
+        column: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A write broke a check constraint.
+    #[error("check violation{}", constraint_suffix(.constraint))]
+    Check {
+        /// The violated constraint, when the database names it.
+        constraint: Option<String>,
+        /// The driver's error.
+        #[source]
+        source: BoxError,
+    },
     /// A lookup that must match at most one row matched several.
     #[error("{entity}: expected at most one row, found several")]
     MultipleResults {
@@ -137,6 +155,19 @@ pub fn sqlite_constraint_name(primary_key: bool, message: &str) -> Option<String
     } else {
         crate::naming::unique(table, &names)
     })
+}
+
+/// The column of a SQLite `NOT NULL constraint failed: <table>.<column>` message.
+pub fn sqlite_not_null_column(message: &str) -> Option<String> {
+    let (_, qualified) = message.split_once("NOT NULL constraint failed: ")?;
+    let (_, column) = qualified.trim().split_once('.')?;
+    Some(column.to_string())
+}
+
+/// The constraint of a SQLite `CHECK constraint failed: <name>` message.
+pub fn sqlite_check_name(message: &str) -> Option<String> {
+    let (_, name) = message.split_once("CHECK constraint failed: ")?;
+    Some(name.trim().to_string())
 }
 
 #[cfg(test)]

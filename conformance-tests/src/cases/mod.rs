@@ -7,8 +7,13 @@ use crate::runner::CaseFn;
 pub mod audit;
 pub mod base;
 pub mod blog;
+pub mod bulk;
+pub mod data;
 pub mod errors;
+pub mod filter;
+pub mod keyset;
 pub mod link;
+pub mod query;
 pub mod repository;
 pub mod slug;
 pub mod unique;
@@ -75,4 +80,46 @@ register! {
     errors::errors_duplicate_primary_key_names_pk,
     errors::errors_duplicate_unique_names_uq,
     blog::blog_posts_share_tags,
+    filter::filter_eq_ne_boolean,
+    filter::filter_comparisons_and_between,
+    filter::filter_collections,
+    filter::filter_null_checks,
+    filter::filter_before_after,
+    filter::filter_like_ilike,
+    filter::filter_starts_ends_contains,
+    filter::filter_search_over_fields,
+    filter::filter_search_escapes_wildcards,
+    filter::filter_search_hostile_values,
+    filter::filter_not_in_search,
+    filter::filter_nested_and_or,
+    filter::filter_unknown_field_is_rejected_before_sql,
+    filter::filter_wrong_value_type_is_invalid_input,
+    filter::filter_json_form,
+    query::list_orders_by_several_fields,
+    query::list_limit_offset,
+    query::count_and_exists,
+    query::list_and_count_reports_total_in_one_statement,
+    query::list_and_count_past_the_end_reports_true_total,
+    query::get_one_and_get_one_or_none,
+    query::get_by_unique_column_and_slug,
+    query::check_health_succeeds,
+    bulk::update_many_writes_rows_in_order,
+    bulk::update_many_missing_or_repeated_rows,
+    bulk::upsert_many_native_on_unique_column,
+    bulk::upsert_many_select_then_write,
+    bulk::upsert_many_keeps_created_at,
+    bulk::upsert_many_rejects_ambiguous_input,
+    bulk::upsert_many_10000_rows,
+    bulk::get_or_upsert_and_get_and_update,
+    bulk::delete_many_returns_deleted_rows,
+    bulk::delete_many_100000_ids,
+    bulk::delete_where_returns_matching_rows,
+    bulk::add_many_10000_rows,
+    bulk::transaction_spans_methods_and_rolls_back,
+    bulk::errors_check_violation_names_constraint,
+    bulk::errors_not_null_violation_names_column,
+    keyset::keyset_forward,
+    keyset::keyset_backward_and_descending,
+    keyset::keyset_ties_and_filters,
+    keyset::keyset_bad_requests_are_invalid_input,
 }

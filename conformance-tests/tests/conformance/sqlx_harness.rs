@@ -2,7 +2,9 @@
 
 use std::marker::PhantomData;
 
-use alchemy_conformance::fixtures::{self, PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use alchemy_conformance::fixtures::{
+    self, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
+};
 use alchemy_conformance::harness::{Backend, Harness, HasWidget, Target};
 use alchemy_conformance::runner::{Environment, backend_trials_on};
 use alchemy_core::audit::SharedClock;
@@ -101,6 +103,70 @@ impl TagFixture for Tag {
     }
     fn name(&self) -> &str {
         &self.name
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Item {
+    id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    name: String,
+    rank: i64,
+    active: bool,
+    note: Option<String>,
+    due_at: Option<DateTime<Utc>>,
+    label: Option<String>,
+}
+
+impl_model!(Item, BigIntAuditBase, audited, from fixtures::item_table(), fields(name, rank, active, note, due_at, label));
+
+impl ItemFixture for Item {
+    fn new(name: &str, rank: i64, active: bool) -> Self {
+        Self {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.into(),
+            rank,
+            active,
+            note: None,
+            due_at: None,
+            label: Some("label".into()),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn rank(&self) -> i64 {
+        self.rank
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+    fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.due_at
+    }
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    fn set_name(&mut self, name: &str) {
+        self.name = name.into();
+    }
+    fn set_rank(&mut self, rank: i64) {
+        self.rank = rank;
+    }
+    fn set_note(&mut self, note: Option<&str>) {
+        self.note = note.map(str::to_string);
+    }
+    fn set_due_at(&mut self, due_at: Option<DateTime<Utc>>) {
+        self.due_at = due_at;
+    }
+    fn set_label(&mut self, label: Option<&str>) {
+        self.label = label.map(str::to_string);
     }
 }
 
@@ -246,12 +312,17 @@ impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
     type Tag = Tag;
     type Posts = SqlxRepository<Post, DB>;
     type Tags = SqlxRepository<Tag, DB>;
+    type Item = Item;
+    type Items = SqlxRepository<Item, DB>;
     type PostTags = SqlxLinkRepository<Post, Tag, DB>;
 
     fn posts(&self) -> Self::Posts {
         SqlxRepository::new()
     }
     fn tags(&self) -> Self::Tags {
+        SqlxRepository::new()
+    }
+    fn items(&self) -> Self::Items {
         SqlxRepository::new()
     }
     fn post_tags(&self) -> Self::PostTags {

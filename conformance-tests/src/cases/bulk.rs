@@ -1,0 +1,607 @@
+//! Bulk writes, upserts and deletes (repository issue).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use alchemy_core::audit::Timestamps;
+use alchemy_core::base::BigIntBase;
+use alchemy_core::filter::{Condition, Query};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
+use chrono::{SubsecRound, TimeDelta};
+
+use super::data::seed;
+use crate::fixtures::{ItemFixture, PostFixture, TagFixture, WidgetFixture};
+use crate::harness::{Cx, Harness, HasWidget};
+use crate::{START, err, ok};
+
+fn stamps<M: Model>(m: &M) -> Timestamps {
+    m.timestamps()
+        .unwrap_or_else(|| panic!("{} has no audit columns", M::table().name()))
+}
+
+/// `update_many` writes every row in batches, returns them in input order, and bumps `updated_at`.
+pub async fn update_many_writes_rows_in_order<H: Harness>(cx: Arc<Cx<H>>) {
+    let rows = seed(&cx).await;
+    let created = stamps(&rows[0]).created_at;
+    cx.clock.advance(TimeDelta::seconds(90));
+    let mut changed: Vec<H::Item> = rows.iter().rev().take(4).cloned().collect();
+    for (i, r) in changed.iter_mut().enumerate() {
+        r.set_rank(1_000 + i as i64);
+        r.set_note(Some("bulk"));
+    }
+    let mut s = cx.begin().await;
+    let out = ok(
+        cx.h.items().update_many(&mut s, changed.clone()).await,
+        "update_many",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!(
+        out.iter().map(|r| r.key()).collect::<Vec<_>>(),
+        changed.iter().map(|r| r.key()).collect::<Vec<_>>(),
+        "input order"
+    );
+    for (i, r) in out.iter().enumerate() {
+        assert_eq!(r.rank(), 1_000 + i as i64);
+        assert_eq!(r.note(), Some("bulk"));
+        assert_eq!(stamps(r).created_at, created, "created_at kept");
+        assert_eq!(
+            stamps(r).updated_at,
+            created + TimeDelta::seconds(90),
+            "updated_at bumped"
+        );
+    }
+    let mut s = cx.begin().await;
+    let untouched = ok(cx.h.items().get(&mut s, rows[0].key()).await, "get");
+    assert_eq!(untouched.rank(), rows[0].rank());
+    assert_eq!(stamps(&untouched).updated_at, created);
+    let n = ok(
+        cx.h.items()
+            .count(&mut s, Some(&Condition::eq("note", "bulk")))
+            .await,
+        "count",
+    );
+    assert_eq!(n, 4);
+    ok(s.rollback().await, "rollback");
+}
+
+/// `update_many` with a missing row is `NotFound`; the same key twice is `InvalidInput`.
+pub async fn update_many_missing_or_repeated_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    let rows = seed(&cx).await;
+    let mut ghost = H::Item::new("ghost", 1, true);
+    ghost.set_key(987_654);
+    let mut s = cx.begin().await;
+    let e = err(
+        cx.h.items()
+            .update_many(&mut s, vec![rows[0].clone(), ghost])
+            .await,
+        "missing",
+    );
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    ok(s.rollback().await, "rollback");
+    let mut s = cx.begin().await;
+    let e = err(
+        cx.h.items()
+            .update_many(&mut s, vec![rows[1].clone(), rows[1].clone()])
+            .await,
+        "twice",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    ok(s.rollback().await, "rollback");
+}
+
+async fn upsert_mixed<H: Harness>(cx: Arc<Cx<H>>, native: bool) {
+    // Tags match on their unique name (native ON CONFLICT); items on a
+    // non-unique name (select-then-write). Both must behave the same.
+    let t0 = START().trunc_subsecs(6);
+    let mut s = cx.begin().await;
+    let old_keys: Vec<String> = if native {
+        let a = ok(cx.h.tags().add(&mut s, H::Tag::new("a", "a")).await, "a");
+        let b = ok(cx.h.tags().add(&mut s, H::Tag::new("b", "b")).await, "b");
+        vec![a.key().to_string(), b.key().to_string()]
+    } else {
+        let a = ok(
+            cx.h.items().add(&mut s, H::Item::new("a", 1, true)).await,
+            "a",
+        );
+        let b = ok(
+            cx.h.items().add(&mut s, H::Item::new("b", 2, true)).await,
+            "b",
+        );
+        vec![a.key().to_string(), b.key().to_string()]
+    };
+    ok(s.commit().await, "commit");
+    cx.clock.advance(TimeDelta::minutes(5));
+    let t1 = t0 + TimeDelta::minutes(5);
+    let mut s = cx.begin().await;
+    let (keys, created_at, updated_at, created, updated) = if native {
+        let input = vec![
+            H::Tag::new("c", "c"),
+            H::Tag::new("b", "b-renamed"),
+            H::Tag::new("d", "d"),
+        ];
+        let done = ok(
+            cx.h.tags().upsert_many(&mut s, input, &["name"]).await,
+            "upsert_many",
+        );
+        assert_eq!(
+            done.rows.iter().map(|t| t.name()).collect::<Vec<_>>(),
+            ["c", "b", "d"],
+            "input order"
+        );
+        assert_eq!(done.rows[1].slug(), "b-renamed", "existing row updated");
+        let keys: Vec<String> = done.rows.iter().map(|t| t.key().to_string()).collect();
+        let ts: Vec<Timestamps> = done.rows.iter().map(stamps).collect();
+        (
+            keys,
+            ts.iter().map(|t| t.created_at).collect::<Vec<_>>(),
+            ts.iter().map(|t| t.updated_at).collect::<Vec<_>>(),
+            done.created,
+            done.updated,
+        )
+    } else {
+        let input = vec![
+            H::Item::new("c", 30, true),
+            H::Item::new("b", 20, false),
+            H::Item::new("d", 40, true),
+        ];
+        let done = ok(
+            cx.h.items().upsert_many(&mut s, input, &["name"]).await,
+            "upsert_many",
+        );
+        assert_eq!(
+            done.rows.iter().map(|t| t.name()).collect::<Vec<_>>(),
+            ["c", "b", "d"],
+            "input order"
+        );
+        assert_eq!(
+            (done.rows[1].rank(), done.rows[1].active()),
+            (20, false),
+            "existing row updated"
+        );
+        let keys: Vec<String> = done.rows.iter().map(|t| t.key().to_string()).collect();
+        let ts: Vec<Timestamps> = done.rows.iter().map(stamps).collect();
+        (
+            keys,
+            ts.iter().map(|t| t.created_at).collect::<Vec<_>>(),
+            ts.iter().map(|t| t.updated_at).collect::<Vec<_>>(),
+            done.created,
+            done.updated,
+        )
+    };
+    ok(s.commit().await, "commit");
+    assert_eq!((created, updated), (2, 1));
+    assert_eq!(keys[1], old_keys[1], "the existing row keeps its key");
+    assert_eq!(
+        created_at[1], t0,
+        "created_at of the existing row never changes"
+    );
+    assert_eq!(updated_at[1], t1, "updated_at of the updated row is bumped");
+    assert_eq!(
+        (created_at[0], updated_at[0]),
+        (t1, t1),
+        "new rows are stamped now"
+    );
+    let distinct: HashSet<&String> = keys.iter().chain(&old_keys).collect();
+    assert_eq!(distinct.len(), 4, "two new keys, one reused, 'a' untouched");
+}
+
+/// `upsert_many` on a unique column (native ON CONFLICT): inserts new rows, updates existing ones.
+pub async fn upsert_many_native_on_unique_column<H: Harness>(cx: Arc<Cx<H>>) {
+    upsert_mixed(cx, true).await;
+}
+
+/// `upsert_many` on a non-unique column (select-then-write) behaves the same.
+pub async fn upsert_many_select_then_write<H: Harness>(cx: Arc<Cx<H>>) {
+    upsert_mixed(cx, false).await;
+}
+
+/// `upsert_many` never changes `created_at` of an existing row, on either path.
+pub async fn upsert_many_keeps_created_at<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut s = cx.begin().await;
+    let tag = ok(
+        cx.h.tags().add(&mut s, H::Tag::new("keep", "keep")).await,
+        "tag",
+    );
+    let item = ok(
+        cx.h.items()
+            .add(&mut s, H::Item::new("keep", 1, true))
+            .await,
+        "item",
+    );
+    ok(s.commit().await, "commit");
+    for round in 1..=3 {
+        cx.clock.advance(TimeDelta::hours(1));
+        let mut s = cx.begin().await;
+        let t = ok(
+            cx.h.tags()
+                .upsert(
+                    &mut s,
+                    H::Tag::new("keep", &format!("keep-{round}")),
+                    &["name"],
+                )
+                .await,
+            "upsert tag",
+        );
+        let i = ok(
+            cx.h.items()
+                .upsert(&mut s, H::Item::new("keep", round, true), &["name"])
+                .await,
+            "upsert item",
+        );
+        ok(s.commit().await, "commit");
+        assert_eq!(stamps(&t).created_at, stamps(&tag).created_at);
+        assert_eq!(stamps(&i).created_at, stamps(&item).created_at);
+        assert_eq!(
+            stamps(&t).updated_at,
+            stamps(&tag).created_at + TimeDelta::hours(round)
+        );
+        assert_eq!(
+            stamps(&i).updated_at,
+            stamps(&item).created_at + TimeDelta::hours(round)
+        );
+        assert_eq!(t.key(), tag.key());
+        assert_eq!(i.key(), item.key());
+    }
+}
+
+/// `upsert_many` rejects two input rows with the same match values and unknown match fields;
+/// several stored matches are `MultipleResults`.
+pub async fn upsert_many_rejects_ambiguous_input<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let e = err(
+        items
+            .upsert_many(
+                &mut s,
+                vec![H::Item::new("x", 1, true), H::Item::new("x", 2, true)],
+                &["name"],
+            )
+            .await,
+        "duplicate input",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    let before = s.statements();
+    let e = err(
+        items
+            .upsert_many(&mut s, vec![H::Item::new("x", 1, true)], &["nope"])
+            .await,
+        "unknown",
+    );
+    assert!(e.to_string().contains("nope"), "{e}");
+    assert_eq!(s.statements(), before, "nothing sent");
+    ok(
+        items
+            .add_many(
+                &mut s,
+                vec![H::Item::new("dup", 1, true), H::Item::new("dup", 2, true)],
+            )
+            .await,
+        "add",
+    );
+    let e = err(
+        items
+            .upsert_many(&mut s, vec![H::Item::new("dup", 3, true)], &["name"])
+            .await,
+        "several",
+    );
+    assert!(matches!(e, Error::MultipleResults { .. }), "{e}");
+    ok(s.rollback().await, "rollback");
+}
+
+/// `upsert_many` of 10,000 rows (half existing) crosses bind-parameter limits, on both paths.
+pub async fn upsert_many_10000_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    let names: Vec<String> = (0..10_000).map(|i| format!("row {i:05}")).collect();
+    let mut s = cx.begin().await;
+    ok(
+        cx.h.posts()
+            .add_many(
+                &mut s,
+                names
+                    .iter()
+                    .step_by(2)
+                    .map(|n| H::Post::new(n, "old"))
+                    .collect(),
+            )
+            .await,
+        "seed posts",
+    );
+    ok(
+        cx.h.tags()
+            .add_many(
+                &mut s,
+                names
+                    .iter()
+                    .step_by(2)
+                    .map(|n| H::Tag::new(n, &n.replace(' ', "-")))
+                    .collect(),
+            )
+            .await,
+        "seed tags",
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let posts = ok(
+        cx.h.posts()
+            .upsert_many(
+                &mut s,
+                names.iter().map(|n| H::Post::new(n, "new")).collect(),
+                &["title"],
+            )
+            .await,
+        "upsert posts",
+    );
+    let tags = ok(
+        cx.h.tags()
+            .upsert_many(
+                &mut s,
+                names
+                    .iter()
+                    .map(|n| H::Tag::new(n, &format!("{}-x", n.replace(' ', "-"))))
+                    .collect(),
+                &["name"],
+            )
+            .await,
+        "upsert tags",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!(
+        (posts.created, posts.updated, posts.rows.len()),
+        (5_000, 5_000, 10_000)
+    );
+    assert_eq!(
+        (tags.created, tags.updated, tags.rows.len()),
+        (5_000, 5_000, 10_000)
+    );
+    assert!(
+        posts
+            .rows
+            .iter()
+            .zip(&names)
+            .all(|(p, n)| p.title() == n && p.content() == "new")
+    );
+    assert!(
+        tags.rows
+            .iter()
+            .zip(&names)
+            .all(|(t, n)| t.name() == n && t.slug().ends_with("-x"))
+    );
+    let mut s = cx.begin().await;
+    assert_eq!(ok(cx.h.posts().count(&mut s, None).await, "count"), 10_000);
+    assert_eq!(ok(cx.h.tags().count(&mut s, None).await, "count"), 10_000);
+    ok(s.rollback().await, "rollback");
+}
+
+/// `get_or_upsert` reports whether it created the row; `get_and_update` whether it changed it.
+pub async fn get_or_upsert_and_get_and_update<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let (a, created) = ok(
+        items
+            .get_or_upsert(&mut s, H::Item::new("solo", 1, true), &["name"])
+            .await,
+        "first",
+    );
+    assert!(created);
+    let (b, created) = ok(
+        items
+            .get_or_upsert(&mut s, H::Item::new("solo", 2, true), &["name"])
+            .await,
+        "second",
+    );
+    assert!(!created);
+    assert_eq!((a.key(), b.rank()), (b.key(), 2));
+    cx.clock.advance(TimeDelta::seconds(1));
+    let (same, updated) = ok(
+        items
+            .get_and_update(&mut s, H::Item::new("solo", 2, true), &["name"])
+            .await,
+        "same",
+    );
+    assert!(!updated, "nothing differed");
+    assert_eq!(
+        stamps(&same).updated_at,
+        stamps(&b).updated_at,
+        "an unchanged row is not touched"
+    );
+    let (changed, updated) = ok(
+        items
+            .get_and_update(&mut s, H::Item::new("solo", 3, false), &["name"])
+            .await,
+        "changed",
+    );
+    assert!(updated);
+    assert_eq!(
+        (changed.key(), changed.rank(), changed.active()),
+        (a.key(), 3, false)
+    );
+    assert!(stamps(&changed).updated_at > stamps(&b).updated_at);
+    let e = err(
+        items
+            .get_and_update(&mut s, H::Item::new("nobody", 1, true), &["name"])
+            .await,
+        "missing",
+    );
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    ok(s.rollback().await, "rollback");
+}
+
+/// `delete_many` returns the deleted rows and skips keys that do not exist.
+pub async fn delete_many_returns_deleted_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    let rows = seed(&cx).await;
+    let mut keys: Vec<i64> = rows.iter().take(3).map(|r| *r.key()).collect();
+    keys.push(987_654);
+    let mut s = cx.begin().await;
+    let gone = ok(cx.h.items().delete_many(&mut s, &keys).await, "delete_many");
+    let mut got: Vec<i64> = gone.iter().map(|r| *r.key()).collect();
+    got.sort_unstable();
+    let mut want = keys[..3].to_vec();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    assert_eq!(ok(cx.h.items().count(&mut s, None).await, "count"), 7);
+    assert!(ok(cx.h.items().delete_many(&mut s, &[]).await, "nothing").is_empty());
+    ok(s.commit().await, "commit");
+}
+
+/// `delete_many` with 100,000 ids crosses every bind-parameter limit.
+pub async fn delete_many_100000_ids<H: Harness>(cx: Arc<Cx<H>>) {
+    let widgets = <H as HasWidget<BigIntBase>>::widgets(&cx.h);
+    let mut s = cx.begin().await;
+    let rows = ok(
+        widgets
+            .add_many(
+                &mut s,
+                (0..40_000)
+                    .map(|i| WidgetFixture::new(&format!("w{i}")))
+                    .collect(),
+            )
+            .await,
+        "add_many",
+    );
+    ok(s.commit().await, "commit");
+    let mut keys: Vec<i64> = rows.iter().map(|w| *w.key()).collect();
+    let max = keys.iter().copied().max().unwrap_or(0);
+    keys.extend((1..=60_000).map(|i| max + i));
+    let mut s = cx.begin().await;
+    let gone = ok(widgets.delete_many(&mut s, &keys).await, "delete_many");
+    assert_eq!(gone.len(), 40_000);
+    assert_eq!(ok(widgets.count(&mut s, None).await, "count"), 0);
+    ok(s.commit().await, "commit");
+}
+
+/// `delete_where` deletes and returns exactly the rows a filter matches.
+pub async fn delete_where_returns_matching_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let mut s = cx.begin().await;
+    let gone = ok(
+        cx.h.items()
+            .delete_where(&mut s, &Condition::gt("rank", 10i64))
+            .await,
+        "delete_where",
+    );
+    let mut ranks: Vec<i64> = gone.iter().map(|r| r.rank()).collect();
+    ranks.sort_unstable();
+    assert_eq!(ranks, [13, 21, 34, 55]);
+    let left = ok(
+        cx.h.items()
+            .list(&mut s, &Query::new().order_by("rank"))
+            .await,
+        "list",
+    );
+    assert_eq!(
+        left.iter().map(|r| r.rank()).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 5, 8]
+    );
+    ok(s.commit().await, "commit");
+}
+
+/// `add_many` of 10,000 rows crosses bind-parameter limits and keeps input order.
+pub async fn add_many_10000_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut s = cx.begin().await;
+    let rows = ok(
+        cx.h.posts()
+            .add_many(
+                &mut s,
+                (0..10_000)
+                    .map(|i| H::Post::new(&format!("p{i:05}"), "c"))
+                    .collect(),
+            )
+            .await,
+        "add_many",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!(rows.len(), 10_000);
+    assert!(
+        rows.iter()
+            .enumerate()
+            .all(|(i, p)| p.title() == format!("p{i:05}"))
+    );
+    let keys: HashSet<_> = rows.iter().map(|p| *p.key()).collect();
+    assert_eq!(keys.len(), 10_000);
+    let mut s = cx.begin().await;
+    assert_eq!(ok(cx.h.posts().count(&mut s, None).await, "count"), 10_000);
+    ok(s.rollback().await, "rollback");
+}
+
+/// One session spanning many methods rolls back as a whole, leaving nothing.
+pub async fn transaction_spans_methods_and_rolls_back<H: Harness>(cx: Arc<Cx<H>>) {
+    let rows = seed(&cx).await;
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    ok(
+        items.add(&mut s, H::Item::new("new", 99, true)).await,
+        "add",
+    );
+    ok(
+        items
+            .add_many(&mut s, vec![H::Item::new("n1", 98, true)])
+            .await,
+        "add_many",
+    );
+    let mut r = rows[0].clone();
+    r.set_rank(500);
+    ok(items.update(&mut s, r).await, "update");
+    ok(
+        items.update_many(&mut s, vec![rows[1].clone()]).await,
+        "update_many",
+    );
+    ok(
+        items
+            .upsert_many(&mut s, vec![H::Item::new("gamma", 77, false)], &["name"])
+            .await,
+        "upsert_many",
+    );
+    ok(items.delete(&mut s, rows[2].key()).await, "delete");
+    ok(
+        items.delete_many(&mut s, &[*rows[3].key()]).await,
+        "delete_many",
+    );
+    ok(
+        items
+            .delete_where(&mut s, &Condition::eq("active", false))
+            .await,
+        "delete_where",
+    );
+    ok(s.rollback().await, "rollback");
+    let mut s = cx.begin().await;
+    let now = ok(
+        items.list(&mut s, &Query::new().order_by("id")).await,
+        "list",
+    );
+    ok(s.rollback().await, "rollback");
+    assert_eq!(now.len(), rows.len());
+    for (a, b) in now.iter().zip(&rows) {
+        assert_eq!(a.values(), b.values(), "row {} unchanged", a.key());
+    }
+}
+
+/// A check violation is `Check` naming `ck_item_rank_non_negative`.
+pub async fn errors_check_violation_names_constraint<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut s = cx.begin().await;
+    let e = err(
+        cx.h.items()
+            .add(&mut s, H::Item::new("neg", -1, true))
+            .await,
+        "add",
+    );
+    ok(s.rollback().await, "rollback");
+    match e {
+        Error::Check { constraint, .. } => {
+            assert_eq!(constraint.as_deref(), Some("ck_item_rank_non_negative"))
+        }
+        other => panic!("expected Check, got {other}"),
+    }
+}
+
+/// A NULL in a NOT NULL column is `NotNull` naming the column.
+pub async fn errors_not_null_violation_names_column<H: Harness>(cx: Arc<Cx<H>>) {
+    let mut i = H::Item::new("nolabel", 1, true);
+    i.set_label(None);
+    let mut s = cx.begin().await;
+    let e = err(cx.h.items().add(&mut s, i).await, "add");
+    ok(s.rollback().await, "rollback");
+    match e {
+        Error::NotNull { column, .. } => assert_eq!(column.as_deref(), Some("label")),
+        other => panic!("expected NotNull, got {other}"),
+    }
+}
