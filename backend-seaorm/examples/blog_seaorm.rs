@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
-use alchemy_core::filter::Condition;
+use alchemy_core::filter::{Condition, Query};
 use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
@@ -120,16 +120,30 @@ mod post_tag {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-alchemy_core::impl_model!(post::Model, UuidV7AuditBase, table = "post", audited, |t| t
-    .column(Column::new("title", ColumnType::VarChar(200)))
-    .column(Column::new("content", ColumnType::Text))
-    .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-    .index(["title"]));
+alchemy_core::impl_model!(
+    post::Model,
+    UuidV7AuditBase,
+    table = "post",
+    audited,
+    |t| t
+        .column(Column::new("title", ColumnType::VarChar(200)))
+        .column(Column::new("content", ColumnType::Text))
+        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
+        .index(["title"]),
+    fields(title, content, published)
+);
 
-alchemy_core::impl_model!(tag::Model, BigIntAuditBase, table = "tag", audited, |t| t
-    .column(Column::new("name", ColumnType::VarChar(100)))
-    .unique(["name"])
-    .slug());
+alchemy_core::impl_model!(
+    tag::Model,
+    BigIntAuditBase,
+    table = "tag",
+    audited,
+    |t| t
+        .column(Column::new("name", ColumnType::VarChar(100)))
+        .unique(["name"])
+        .slug(),
+    fields(name, slug)
+);
 
 impl Unique for tag::Model {
     type UniqueKey = String;
@@ -252,6 +266,20 @@ async fn run() -> alchemy_core::Result<()> {
             .collect();
         println!("{} [{}]: {}", post.title, post.id, names.join(", "));
     }
+    // One statement for a page and the total (`count(*) OVER ()`).
+    let newest = Query::new()
+        .filter(Condition::eq("published", true))
+        .order_by_desc("created_at")
+        .order_by_desc("id")
+        .limit(2);
+    let page = posts.list_paginated(&mut session, &newest).await?;
+    let titles: Vec<&str> = page.items.iter().map(|p| p.title.as_str()).collect();
+    println!(
+        "{} published posts; the newest {}: {}",
+        page.total,
+        titles.len(),
+        titles.join(", ")
+    );
     session.commit().await?;
     Ok(())
 }

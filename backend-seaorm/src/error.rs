@@ -16,6 +16,10 @@ const SQLITE_FOREIGN_KEY: i64 = 787;
 const SQLITE_PRIMARY_KEY: i64 = 1555;
 /// SQLite `SQLITE_CONSTRAINT_UNIQUE`.
 const SQLITE_UNIQUE: i64 = 2067;
+/// SQLite `SQLITE_CONSTRAINT_NOTNULL`.
+const SQLITE_NOT_NULL: i64 = 1299;
+/// SQLite `SQLITE_CONSTRAINT_CHECK`.
+const SQLITE_CHECK: i64 = 275;
 /// SQLite `SQLITE_BUSY` (primary code; extended codes keep it in the low byte).
 const SQLITE_BUSY: i64 = 5;
 /// SQLite `SQLITE_LOCKED` (primary code).
@@ -26,7 +30,11 @@ const SQLITE_LOCKED: i64 = 6;
 /// - unique / primary-key violation → [`Error::DuplicateKey`] (constraint
 ///   named by PostgreSQL, derived from the message on SQLite);
 /// - foreign-key violation → [`Error::ForeignKey`];
-/// - SQLite busy/locked, PostgreSQL 40001/40P01/55P03 → [`Error::Busy`];
+/// - not-null violation → [`Error::NotNull`] (column named by PostgreSQL,
+///   derived from the message on SQLite);
+/// - check violation → [`Error::Check`] (constraint named by both);
+/// - SQLite busy/locked, PostgreSQL 40001/40P01/55P03, a pool that had no
+///   free connection in time → [`Error::Busy`];
 /// - anything else → [`Error::Backend`].
 pub(crate) fn from_db(err: DbErr) -> Error {
     match classify(&err) {
@@ -35,6 +43,14 @@ pub(crate) fn from_db(err: DbErr) -> Error {
             source: Box::new(err),
         },
         Kind::ForeignKey(constraint) => Error::ForeignKey {
+            constraint,
+            source: Box::new(err),
+        },
+        Kind::NotNull(column) => Error::NotNull {
+            column,
+            source: Box::new(err),
+        },
+        Kind::Check(constraint) => Error::Check {
             constraint,
             source: Box::new(err),
         },
@@ -48,11 +64,16 @@ pub(crate) fn from_db(err: DbErr) -> Error {
 enum Kind {
     Duplicate(Option<String>),
     ForeignKey(Option<String>),
+    NotNull(Option<String>),
+    Check(Option<String>),
     Busy,
     Other,
 }
 
 fn classify(err: &DbErr) -> Kind {
+    if let DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) = err {
+        return Kind::Busy;
+    }
     let (DbErr::Exec(RuntimeErr::SqlxError(e))
     | DbErr::Query(RuntimeErr::SqlxError(e))
     | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
@@ -77,6 +98,10 @@ fn classify(err: &DbErr) -> Kind {
                 db.message(),
             )),
             SQLITE_FOREIGN_KEY => Kind::ForeignKey(None),
+            SQLITE_NOT_NULL => {
+                Kind::NotNull(alchemy_core::error::sqlite_not_null_column(db.message()))
+            }
+            SQLITE_CHECK => Kind::Check(alchemy_core::error::sqlite_check_name(db.message())),
             n if n & 0xff == SQLITE_BUSY || n & 0xff == SQLITE_LOCKED => Kind::Busy,
             _ => Kind::Other,
         }
@@ -85,6 +110,12 @@ fn classify(err: &DbErr) -> Kind {
         match code.as_str() {
             "23505" => Kind::Duplicate(constraint),
             "23503" => Kind::ForeignKey(constraint),
+            "23502" => Kind::NotNull(
+                db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .and_then(|pg| pg.column())
+                    .map(str::to_string),
+            ),
+            "23514" => Kind::Check(constraint),
             "40001" | "40P01" | "55P03" => Kind::Busy,
             _ => Kind::Other,
         }

@@ -258,10 +258,17 @@ mod tests {
         impl ActiveModelBehavior for ActiveModel {}
     }
 
-    alchemy_core::impl_model!(item::Model, BigIntBase, table = "item", plain, |t| t
-        .column(Column::new("name", ColumnType::Text))
-        .column(Column::new("note", ColumnType::Text).nullable())
-        .column(Column::new("n", ColumnType::BigInt)));
+    alchemy_core::impl_model!(
+        item::Model,
+        BigIntBase,
+        table = "item",
+        plain,
+        |t| t
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("note", ColumnType::Text).nullable())
+            .column(Column::new("n", ColumnType::BigInt)),
+        fields(name, note, n)
+    );
 
     async fn names(db: &Db, condition: Condition) -> Vec<String> {
         use alchemy_core::Model as _;

@@ -149,8 +149,14 @@ mod tests {
         }
     }
 
-    alchemy_core::impl_model!(note::Model, UuidV7AuditBase, table = "note", audited, |t| t
-        .column(Column::new("body", ColumnType::Text)));
+    alchemy_core::impl_model!(
+        note::Model,
+        UuidV7AuditBase,
+        table = "note",
+        audited,
+        |t| t.column(Column::new("body", ColumnType::Text)),
+        fields(body)
+    );
 
     #[test]
     fn public_types_are_send_and_sync() {

@@ -9,6 +9,7 @@
 //!
 //! ```
 //! use alchemy_core::base::BigIntAuditBase;
+//! use alchemy_core::filter::{Condition, Query};
 //! use alchemy_core::schema::{Column, ColumnType};
 //! use alchemy_core::{Database, Model, Repository, Session as _};
 //! use alchemy_seaorm::{Db, SeaRepository};
@@ -35,7 +36,7 @@
 //! // The table definition (and its DDL) comes from the base.
 //! alchemy_core::impl_model!(tag::Model, BigIntAuditBase, table = "tag", audited, |t| t
 //!     .column(Column::new("name", ColumnType::VarChar(100)))
-//!     .unique(["name"]));
+//!     .unique(["name"]), fields(name));
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> alchemy_core::Result<()> {
@@ -54,6 +55,14 @@
 //!     .await?;
 //! assert!(rust.id > 0);
 //! assert_eq!(rust.created_at, rust.updated_at);
+//!
+//! // A filtered, sorted page and the total, in one statement.
+//! let query = Query::new()
+//!     .filter(Condition::starts_with("name", "R", false))
+//!     .order_by("name")
+//!     .limit(10);
+//! let (page, total) = tags.list_and_count(&mut session, &query).await?;
+//! assert_eq!((page.len(), total), (1, 1));
 //! session.commit().await?;
 //! # Ok(())
 //! # }
@@ -74,12 +83,17 @@
 //! - **Hooks and bulk paths.** SeaORM calls `ActiveModelBehavior::before_save`
 //!   only from `ActiveModel::insert`, `update` and `save`; `Entity::insert`,
 //!   `insert_many` and `update_many` skip it. The repositories stamp keys and
-//!   audit columns themselves on every path. If your code also saves active
+//!   audit columns themselves on every path, single and bulk (`add_many`,
+//!   `update_many`, `upsert_many`; the last two are hand-written statements
+//!   with bound values: `UPDATE .. FROM (VALUES ..)` and `INSERT .. ON
+//!   CONFLICT .. DO UPDATE`). If your code also saves active
 //!   models directly, call [`hooks::stamp`] from `before_save`; it is
 //!   idempotent, so a row stamped twice still has `created_at == updated_at`.
 //! - **Storage.** On SQLite, UUIDs are 16-byte BLOBs, timestamps RFC 3339
-//!   text in UTC (sqlx's encoding, e.g. `2024-02-29T12:34:56.123456+00:00`:
-//!   microseconds round-trip exactly and the strings sort in time order) and
+//!   text in UTC in the one form every alchemy-rs backend writes,
+//!   [`alchemy_core::audit::sqlite_text`] (sqlx's encoding, which SeaORM
+//!   binds through, e.g. `2024-02-29T12:34:56.123456+00:00`: microseconds
+//!   round-trip exactly and the strings sort in time order) and
 //!   booleans integers. On PostgreSQL: `uuid`, `timestamptz`, `boolean`.
 //! - **SQLite concurrency.** Connections use WAL, a 5 s busy timeout and
 //!   `foreign_keys = ON`; sessions start with `BEGIN IMMEDIATE`, so
@@ -100,6 +114,7 @@ pub mod hooks;
 pub mod link;
 pub mod repository;
 pub mod session;
+mod sql;
 
 pub use db::Db;
 pub use link::{LinkEntity, SeaLinkRepository};

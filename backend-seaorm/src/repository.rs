@@ -1,22 +1,25 @@
 //! [`SeaRepository`]: the core [`Repository`] for any SeaORM entity whose
 //! model implements [`alchemy_core::Model`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
-use alchemy_core::filter::Condition;
-use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _};
-use sea_orm::sea_query::OnConflict;
+use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
+use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic,
-    IntoActiveModel, Iterable, PrimaryKeyToColumn, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    IdenStatic, IntoActiveModel, Iterable, Order, PrimaryKeyToColumn, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Statement,
 };
 
 use crate::error::from_db;
 use crate::filter::compile;
 use crate::session::Session;
+use crate::sql::Sql;
 
 /// Bind parameters one SQLite statement may carry.
 pub const SQLITE_MAX_PARAMS: usize = 32_766;
@@ -92,6 +95,72 @@ fn max_params(backend: DbBackend) -> usize {
     }
 }
 
+/// The column a list-and-count query adds for the total.
+const TOTAL: &str = "__alchemy_total";
+
+/// A hashable rendering of some column values (floats make `Value` un-hashable).
+fn values_key(values: &[Value]) -> String {
+    format!("{values:?}")
+}
+
+/// The values of `columns` (indexes into the table's columns) of `model`.
+fn pick(model: &impl Model, columns: &[usize]) -> Vec<Value> {
+    let values = model.values();
+    columns
+        .iter()
+        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+/// The index of the table's single primary-key column.
+fn key_index(table: &Table) -> Result<usize> {
+    let name = table.primary_key_columns().first().ok_or_else(|| {
+        Error::invalid_input(format!("table `{}` has no primary key", table.name()))
+    })?;
+    table
+        .columns()
+        .iter()
+        .position(|c| &c.name == name)
+        .ok_or_else(|| Error::invalid_input(format!("unknown field `{name}`")))
+}
+
+/// Indexes of the columns an insert writes (all but a database-made key).
+fn insert_columns<M: Model>(table: &Table) -> Vec<usize> {
+    let skip_key = key_from_database::<M>();
+    let key = table.primary_key_columns().first();
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !(skip_key && Some(&c.name) == key))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The names of `columns` (indexes) of `table`.
+fn names<'t>(table: &'t Table, columns: &[usize]) -> Vec<&'t str> {
+    columns
+        .iter()
+        .filter_map(|&i| table.columns().get(i))
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// Most rows one statement may carry when each row binds `binds` values.
+fn per_statement(backend: DbBackend, binds: usize) -> usize {
+    (max_params(backend) / binds.max(1)).max(1)
+}
+
+/// A row count as the database reports it, as `u64`.
+fn count_of(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// A limit or offset as SeaORM binds it (PostgreSQL takes at most `i64::MAX`).
+fn clamp(n: u64) -> u64 {
+    n.min(i64::MAX.unsigned_abs())
+}
+
 impl<E> SeaRepository<E>
 where
     E: EntityTrait,
@@ -108,6 +177,187 @@ where
 
     fn table() -> &'static str {
         <E::Model as Model>::table().name()
+    }
+
+    /// The quoted, comma-separated columns of `E` (a `SELECT` or `RETURNING` list).
+    fn select_list() -> String {
+        E::Column::iter()
+            .map(|c| quote(c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The column types of the model's table, in column order.
+    fn column_types() -> Vec<ColumnType> {
+        <E::Model as Model>::table()
+            .columns()
+            .iter()
+            .map(|c| c.ty)
+            .collect()
+    }
+
+    /// Runs a hand-written statement and decodes every row it returns.
+    async fn fetch(session: &mut Session, statement: Statement) -> Result<Vec<E::Model>> {
+        let rows = session
+            .counted()
+            .query_all_raw(statement)
+            .await
+            .map_err(from_db)?;
+        rows.iter()
+            .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
+            .collect()
+    }
+
+    /// `SELECT .. FROM E` with `query`'s filter, order, limit and offset;
+    /// `query` must be checked against the model's table.
+    fn select(query: &Query, backend: DbBackend) -> Result<Select<E>> {
+        let mut select = E::find();
+        if let Some(filter) = &query.filter {
+            select = select.filter(compile::<E>(filter, backend)?);
+        }
+        for order in &query.order_by {
+            let col = named_column::<E>(&order.field, Self::table())?;
+            let direction = if order.descending {
+                Order::Desc
+            } else {
+                Order::Asc
+            };
+            select = select.order_by(col, direction);
+        }
+        let limit = match (query.limit, query.offset) {
+            (Some(n), _) => Some(clamp(n)),
+            // SQLite takes no OFFSET without a LIMIT.
+            (None, Some(_)) if backend == DbBackend::Sqlite => Some(clamp(u64::MAX)),
+            (None, _) => None,
+        };
+        Ok(select.limit(limit).offset(query.offset.map(clamp)))
+    }
+
+    /// Indexes of `fields` in the table, checked (at least one).
+    fn column_indexes(table: &Table, fields: &[&str]) -> Result<Vec<usize>> {
+        if fields.is_empty() {
+            return Err(Error::invalid_input(format!(
+                "{}: at least one match field is needed",
+                table.name()
+            )));
+        }
+        fields
+            .iter()
+            .map(|f| {
+                table.check_field(f)?;
+                table
+                    .columns()
+                    .iter()
+                    .position(|c| c.name == *f)
+                    .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
+            })
+            .collect()
+    }
+
+    /// The stored rows whose `columns` values are one of `wanted`, by those
+    /// values (chunked under the bind-parameter limit).
+    async fn existing_by(
+        session: &mut Session,
+        columns: &[usize],
+        wanted: &[Vec<Value>],
+    ) -> Result<HashMap<String, Vec<E::Model>>> {
+        let table = <E::Model as Model>::table();
+        let backend = session.transaction().get_database_backend();
+        let types: Vec<ColumnType> = columns
+            .iter()
+            .map(|&i| table.columns().get(i).map_or(ColumnType::Text, |c| c.ty))
+            .collect();
+        let positions: Vec<usize> = (0..columns.len()).collect();
+        let head = format!(
+            "SELECT {} FROM {} WHERE ({}) IN (VALUES ",
+            Self::select_list(),
+            quote(table.name()),
+            quote_list(&names(table, columns))
+        );
+        let mut found: HashMap<String, Vec<E::Model>> = HashMap::new();
+        for chunk in wanted.chunks(per_statement(backend, columns.len())) {
+            let mut sql = Sql::new(backend, head.as_str());
+            for (n, values) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.row(&positions, values, &types);
+            }
+            sql.push(")");
+            for row in Self::fetch(session, sql.build()).await? {
+                found
+                    .entry(values_key(&pick(&row, columns)))
+                    .or_default()
+                    .push(row);
+            }
+        }
+        Ok(found)
+    }
+
+    /// One `INSERT .. ON CONFLICT (match) DO UPDATE SET .. RETURNING ..` per
+    /// chunk; rows come back in input order. `models` are prepared for insert.
+    async fn upsert_native(
+        session: &mut Session,
+        models: Vec<E::Model>,
+        match_columns: &[usize],
+    ) -> Result<Vec<E::Model>> {
+        let table = <E::Model as Model>::table();
+        let backend = session.transaction().get_database_backend();
+        let key = key_index(table)?;
+        let columns = insert_columns::<E::Model>(table);
+        let types = Self::column_types();
+        let match_names = names(table, match_columns);
+        let mut set: Vec<String> = columns
+            .iter()
+            .filter(|&&i| i != key && !match_columns.contains(&i))
+            .filter_map(|&i| table.columns().get(i))
+            .filter(|c| c.name != CREATED_AT)
+            .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
+            .collect();
+        if set.is_empty() {
+            // Nothing to change, but the row must come back: a no-op write.
+            set.extend(
+                match_names
+                    .first()
+                    .map(|c| format!("{0} = excluded.{0}", quote(c))),
+            );
+        }
+        let head = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            quote(table.name()),
+            quote_list(&names(table, &columns))
+        );
+        let tail = format!(
+            " ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}",
+            quote_list(&match_names),
+            set.join(", "),
+            Self::select_list()
+        );
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(per_statement(backend, columns.len())) {
+            let mut sql = Sql::new(backend, head.as_str());
+            for (n, m) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.row(&columns, &m.values(), &types);
+            }
+            sql.push(&tail);
+            let mut by_match: HashMap<String, E::Model> = Self::fetch(session, sql.build())
+                .await?
+                .into_iter()
+                .map(|r| (values_key(&pick(&r, match_columns)), r))
+                .collect();
+            for m in chunk {
+                let row = by_match
+                    .remove(&values_key(&pick(m, match_columns)))
+                    .ok_or_else(|| {
+                        Error::backend(format!("{}: upsert lost a row", table.name()))
+                    })?;
+                out.push(row);
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -154,8 +404,8 @@ where
         }
         let database_key = key_from_database::<E::Model>();
         let columns = E::Column::iter().count() - usize::from(database_key);
-        let chunk = (max_params(session.transaction().get_database_backend()) / columns.max(1))
-            .clamp(1, 10_000);
+        let chunk =
+            per_statement(session.transaction().get_database_backend(), columns).clamp(1, 10_000);
         let client_keys: Vec<KeyOf<E::Model>> = if database_key {
             Vec::new()
         } else {
@@ -212,31 +462,79 @@ where
             .ok_or_else(|| Error::not_found(Self::table(), key))
     }
 
-    /// `SELECT .. WHERE <filter> LIMIT 2`.
+    /// `SELECT .. WHERE <filter> ORDER BY .. LIMIT .. OFFSET ..`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an unknown field (nothing is sent);
-    /// [`Error::MultipleResults`] when several rows match.
-    async fn get_one_or_none(
-        &self,
-        session: &mut Session,
-        filter: &Condition,
-    ) -> Result<Option<E::Model>> {
-        // Check (and type) the filter before anything is built or sent.
-        let filter = filter.clone().checked(<E::Model as Model>::table())?;
-        let condition = compile::<E>(&filter, session.transaction().get_database_backend())?;
-        let mut rows = E::find()
-            .filter(condition)
-            .limit(2)
+    /// [`Error::InvalidInput`] for an unknown field or a value of the wrong
+    /// type (nothing is sent).
+    async fn list(&self, session: &mut Session, query: &Query) -> Result<Vec<E::Model>> {
+        // Check (and type) everything before anything is built or sent.
+        let query = query.clone().checked(<E::Model as Model>::table())?;
+        let backend = session.transaction().get_database_backend();
+        Self::select(&query, backend)?
             .all(session.counted())
             .await
-            .map_err(from_db)?;
-        if rows.len() > 1 {
-            return Err(Error::MultipleResults {
-                entity: Self::table().to_string(),
-            });
+            .map_err(from_db)
+    }
+
+    /// `SELECT count(*) .. WHERE <filter>`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`].
+    async fn count(&self, session: &mut Session, filter: Option<&Condition>) -> Result<u64> {
+        let table = <E::Model as Model>::table();
+        let filter = filter.cloned().map(|f| f.checked(table)).transpose()?;
+        let backend = session.transaction().get_database_backend();
+        let mut select = E::find()
+            .select_only()
+            .column_as(Expr::cust("count(*)"), TOTAL);
+        if let Some(filter) = &filter {
+            select = select.filter(compile::<E>(filter, backend)?);
         }
-        Ok(rows.pop())
+        let row = session
+            .counted()
+            .query_one_raw(select.build(backend))
+            .await
+            .map_err(from_db)?
+            .ok_or_else(|| Error::backend(format!("{}: count returned no row", table.name())))?;
+        Ok(count_of(row.try_get::<i64>("", TOTAL).map_err(from_db)?))
+    }
+
+    /// One `SELECT .., count(*) OVER () ..` for the page and the total; an
+    /// empty page past the start (or with limit 0) counts apart, so a page
+    /// past the end still reports the true total.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`].
+    async fn list_and_count(
+        &self,
+        session: &mut Session,
+        query: &Query,
+    ) -> Result<(Vec<E::Model>, u64)> {
+        let query = query.clone().checked(<E::Model as Model>::table())?;
+        let backend = session.transaction().get_database_backend();
+        let statement = Self::select(&query, backend)?
+            .column_as(Expr::cust("count(*) OVER ()"), TOTAL)
+            .build(backend);
+        let rows = session
+            .counted()
+            .query_all_raw(statement)
+            .await
+            .map_err(from_db)?;
+        let Some(first) = rows.first() else {
+            let total = if query.offset.unwrap_or(0) > 0 || query.limit == Some(0) {
+                self.count(session, query.filter.as_ref()).await?
+            } else {
+                0
+            };
+            return Ok((Vec::new(), total));
+        };
+        let total = count_of(first.try_get::<i64>("", TOTAL).map_err(from_db)?);
+        let models = rows
+            .iter()
+            .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((models, total))
     }
 
     /// `UPDATE .. SET <every column but the key and created_at> WHERE <key> = ? RETURNING *`.
@@ -247,6 +545,7 @@ where
     async fn update(&self, session: &mut Session, mut model: E::Model) -> Result<E::Model> {
         prepare_update(&mut model, now_micros(&**session.clock()));
         let key = model.key().clone();
+        session.unique_cache().forget::<E::Model>();
         let mut am = model.into_active_model().reset_all();
         if let Some(created_at) = column::<E>(CREATED_AT) {
             am.not_set(created_at);
@@ -260,12 +559,226 @@ where
         }
     }
 
+    /// `UPDATE t SET .. FROM (VALUES (key, ..), ..) AS v WHERE t.key = v.column1
+    /// RETURNING ..`, chunked under the bind-parameter limit; rows come back
+    /// in input order with `updated_at` bumped and `created_at` kept.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when a key occurs twice (nothing is sent);
+    /// [`Error::NotFound`] when a row does not exist (roll the session back:
+    /// the others may have been written); [`Error::DuplicateKey`],
+    /// [`Error::ForeignKey`].
+    async fn update_many(
+        &self,
+        session: &mut Session,
+        mut models: Vec<E::Model>,
+    ) -> Result<Vec<E::Model>> {
+        if models.is_empty() {
+            return Ok(models);
+        }
+        let table = <E::Model as Model>::table();
+        let key = key_index(table)?;
+        let mut seen = HashSet::new();
+        for m in &models {
+            if !seen.insert(m.key().clone()) {
+                return Err(Error::invalid_input(format!(
+                    "{}: update_many got key {} twice",
+                    table.name(),
+                    m.key()
+                )));
+            }
+        }
+        let now = now_micros(&**session.clock());
+        for m in &mut models {
+            prepare_update(m, now);
+        }
+        session.unique_cache().forget::<E::Model>();
+        let backend = session.transaction().get_database_backend();
+        let types = Self::column_types();
+        // The key first, then every column written (not the key, not created_at).
+        let written: Vec<usize> = (0..table.columns().len())
+            .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
+            .collect();
+        let mut row_columns = vec![key];
+        row_columns.extend(&written);
+        let key_name = quote(&table.columns()[key].name);
+        // Each VALUES row is (key, col..): `v.column1` is the key.
+        let mut set: Vec<String> = written
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                format!(
+                    "{} = \"v\".column{}",
+                    quote(&table.columns()[i].name),
+                    n + 2
+                )
+            })
+            .collect();
+        if set.is_empty() {
+            set.push(format!("{key_name} = \"v\".column1"));
+        }
+        let head = format!(
+            "UPDATE {} SET {} FROM (VALUES ",
+            quote(table.name()),
+            set.join(", ")
+        );
+        let tail = format!(
+            ") AS \"v\" WHERE {}.{key_name} = \"v\".column1 RETURNING {}",
+            quote(table.name()),
+            Self::select_list()
+        );
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(per_statement(backend, row_columns.len())) {
+            let mut sql = Sql::new(backend, head.as_str());
+            for (n, m) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.row(&row_columns, &m.values(), &types);
+            }
+            sql.push(&tail);
+            let mut by_key: HashMap<KeyOf<E::Model>, E::Model> = Self::fetch(session, sql.build())
+                .await?
+                .into_iter()
+                .map(|r| (r.key().clone(), r))
+                .collect();
+            for m in chunk {
+                let row = by_key
+                    .remove(m.key())
+                    .ok_or_else(|| Error::not_found(table.name(), m.key()))?;
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Selects the stored rows matching the input on `match_fields` (chunked),
+    /// then either one native `INSERT .. ON CONFLICT (match) DO UPDATE SET
+    /// <data columns> = excluded.. RETURNING ..` per chunk, when the match
+    /// fields are a unique constraint of the table (or a client-made key), or
+    /// [`Repository::add_many`] for the new rows and
+    /// [`Repository::update_many`] for the existing ones (their keys and
+    /// `created_at` kept, `updated_at` bumped). Rows come back in input order.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an unknown or empty match field list or two
+    /// input rows with the same match values (nothing is sent);
+    /// [`Error::MultipleResults`] when several stored rows match one input row;
+    /// as [`Repository::add_many`] and [`Repository::update_many`].
+    async fn upsert_many(
+        &self,
+        session: &mut Session,
+        models: Vec<E::Model>,
+        match_fields: &[&str],
+    ) -> Result<Upserted<E::Model>> {
+        let table = <E::Model as Model>::table();
+        let match_columns = Self::column_indexes(table, match_fields)?;
+        if models.is_empty() {
+            return Ok(Upserted {
+                rows: models,
+                created: 0,
+                updated: 0,
+            });
+        }
+        let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &match_columns)).collect();
+        let mut distinct = HashSet::new();
+        for w in &wanted {
+            if !distinct.insert(values_key(w)) {
+                return Err(Error::invalid_input(format!(
+                    "{}: upsert_many got two rows with {match_fields:?} = {w:?}",
+                    table.name()
+                )));
+            }
+        }
+        let mut existing = Self::existing_by(session, &match_columns, &wanted).await?;
+        if existing.values().any(|rows| rows.len() > 1) {
+            return Err(Error::MultipleResults {
+                entity: table.name().to_string(),
+            });
+        }
+        let updated = existing.len();
+        let created = models.len() - updated;
+        session.unique_cache().forget::<E::Model>();
+        let key = key_index(table)?;
+        let mut sorted: Vec<&str> = match_fields.to_vec();
+        sorted.sort_unstable();
+        let unique = table.unique_constraints().iter().any(|u| {
+            let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
+            u.sort_unstable();
+            u == sorted
+        });
+        // A database-made key is not written by an insert, so it cannot be
+        // the conflict target: such rows go the select-then-write way.
+        let on_key = match_columns == [key] && !key_from_database::<E::Model>();
+        if unique || on_key {
+            // Race-free: the database settles a concurrent insert of the same values.
+            let now = now_micros(&**session.clock());
+            let mut rows = models;
+            for m in &mut rows {
+                prepare_insert(m, now);
+            }
+            let rows = Self::upsert_native(session, rows, &match_columns).await?;
+            return Ok(Upserted {
+                rows,
+                created,
+                updated,
+            });
+        }
+        // Select-then-write: new rows inserted, existing rows updated by key.
+        let mut inserts = Vec::new();
+        let mut updates = Vec::new();
+        let mut plan = Vec::with_capacity(models.len());
+        for (mut m, w) in models.into_iter().zip(&wanted) {
+            match existing.remove(&values_key(w)).and_then(|mut v| v.pop()) {
+                Some(old) => {
+                    m.set_key(old.key().clone());
+                    if let Some(ts) = old.timestamps() {
+                        m.set_timestamps(ts);
+                    }
+                    plan.push((false, updates.len()));
+                    updates.push(m);
+                }
+                None => {
+                    plan.push((true, inserts.len()));
+                    inserts.push(m);
+                }
+            }
+        }
+        let mut inserted: Vec<Option<E::Model>> = self
+            .add_many(session, inserts)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut changed: Vec<Option<E::Model>> = self
+            .update_many(session, updates)
+            .await?
+            .into_iter()
+            .map(Some)
+            .collect();
+        let rows = plan
+            .into_iter()
+            .map(|(new, i)| {
+                let slot = if new { &mut inserted } else { &mut changed };
+                slot.get_mut(i)
+                    .and_then(Option::take)
+                    .ok_or_else(|| Error::backend(format!("{}: upsert lost a row", table.name())))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Upserted {
+            rows,
+            created,
+            updated,
+        })
+    }
+
     /// `DELETE .. WHERE <key> = ? RETURNING *`.
     ///
     /// # Errors
     /// [`Error::NotFound`] when there is no such row; [`Error::ForeignKey`].
     async fn delete(&self, session: &mut Session, key: &KeyOf<E::Model>) -> Result<E::Model> {
         let col = key_column::<E>()?;
+        session.unique_cache().forget::<E::Model>();
         E::delete_many()
             .filter(col.eq(key.clone()))
             .exec_with_returning(session.counted())
@@ -274,6 +787,52 @@ where
             .into_iter()
             .next()
             .ok_or_else(|| Error::not_found(Self::table(), key))
+    }
+
+    /// `DELETE .. WHERE <key> IN (..) RETURNING *`, chunked under the
+    /// bind-parameter limit; missing keys are skipped.
+    ///
+    /// # Errors
+    /// [`Error::ForeignKey`], [`Error::Backend`].
+    async fn delete_many(
+        &self,
+        session: &mut Session,
+        keys: &[KeyOf<E::Model>],
+    ) -> Result<Vec<E::Model>> {
+        let col = key_column::<E>()?;
+        session.unique_cache().forget::<E::Model>();
+        let backend = session.transaction().get_database_backend();
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(per_statement(backend, 1)) {
+            let rows = E::delete_many()
+                .filter(col.is_in(chunk.iter().cloned()))
+                .exec_with_returning(session.counted())
+                .await
+                .map_err(from_db)?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// `DELETE .. WHERE <filter> RETURNING *`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`] (nothing is sent);
+    /// [`Error::ForeignKey`].
+    async fn delete_where(
+        &self,
+        session: &mut Session,
+        filter: &Condition,
+    ) -> Result<Vec<E::Model>> {
+        let filter = filter.clone().checked(<E::Model as Model>::table())?;
+        let backend = session.transaction().get_database_backend();
+        let condition = compile::<E>(&filter, backend)?;
+        session.unique_cache().forget::<E::Model>();
+        E::delete_many()
+            .filter(condition)
+            .exec_with_returning(session.counted())
+            .await
+            .map_err(from_db)
     }
 
     /// `INSERT .. ON CONFLICT (<conflict_columns>) DO NOTHING RETURNING *`.
@@ -311,6 +870,244 @@ where
             Ok(row) => Ok(Some(row)),
             Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
             Err(e) => Err(from_db(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use alchemy_core::audit::{ManualClock, sqlite_text};
+    use alchemy_core::base::UuidV7AuditBase;
+    use alchemy_core::filter::{Condition, Query};
+    use alchemy_core::schema::{Column, ColumnType};
+    use alchemy_core::{Database, Model as _, Repository, Session as _};
+    use chrono::{DateTime, TimeZone, Utc};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use crate::{Db, SeaRepository};
+
+    #[allow(unreachable_pub)]
+    mod event {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "event")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub created_at: DateTimeUtc,
+            pub updated_at: DateTimeUtc,
+            pub name: String,
+            pub at: Option<DateTimeUtc>,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    alchemy_core::impl_model!(
+        event::Model,
+        UuidV7AuditBase,
+        table = "event",
+        audited,
+        |t| t
+            .column(Column::new("name", ColumnType::VarChar(50)))
+            .column(Column::new("at", ColumnType::Timestamp).nullable())
+            .unique(["name"]),
+        fields(name, at)
+    );
+
+    fn event(name: &str, at: Option<DateTime<Utc>>) -> event::Model {
+        event::Model {
+            id: uuid::Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.into(),
+            at,
+        }
+    }
+
+    /// Every timestamp column as SQLite stores it, with its storage class.
+    async fn stored(db: &Db) -> Vec<(String, String, String, Option<String>)> {
+        let sql = "SELECT typeof(created_at), created_at, updated_at, at FROM event ORDER BY name";
+        let rows = db
+            .connection()
+            .query_all_raw(Statement::from_string(
+                db.connection().get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index(0).unwrap(),
+                    r.try_get_by_index(1).unwrap(),
+                    r.try_get_by_index(2).unwrap(),
+                    r.try_get_by_index(3).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// SeaORM binds `DateTime<Utc>` through sqlx, so every path (single,
+    /// bulk, hand-written) writes the one SQLite text form of
+    /// `alchemy_core::audit::sqlite_text`.
+    #[tokio::test]
+    async fn sqlite_timestamps_are_written_in_the_shared_text_form() {
+        let t0 = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let t1 = Utc.timestamp_opt(1_700_000_001, 123_456_000).unwrap();
+        let t2 = Utc.timestamp_opt(1_700_000_002, 120_000_000).unwrap();
+        let clock = Arc::new(ManualClock::new(t0));
+        let db = Db::connect("sqlite::memory:")
+            .await
+            .unwrap()
+            .with_clock(clock.clone());
+        db.create_tables(&[event::Model::table()]).await.unwrap();
+        let events = SeaRepository::<event::Entity>::new();
+        let mut s = db.begin().await.unwrap();
+        let a = events.add(&mut s, event("a", Some(t1))).await.unwrap();
+        let rows = events
+            .add_many(&mut s, vec![event("b", None), event("c", Some(t2))])
+            .await
+            .unwrap();
+        clock.set(t1);
+        let mut b = rows[0].clone();
+        b.at = Some(t0);
+        let updated = events.update_many(&mut s, vec![b]).await.unwrap();
+        assert_eq!(updated[0].updated_at, t1);
+        assert_eq!(updated[0].created_at, t0);
+        clock.set(t2);
+        let done = events
+            .upsert_many(
+                &mut s,
+                vec![event("c", Some(t1)), event("d", None)],
+                &["name"],
+            )
+            .await
+            .unwrap();
+        assert_eq!((done.created, done.updated), (1, 1));
+        assert_eq!(done.rows[0].created_at, t0);
+        assert_eq!(done.rows[0].updated_at, t2);
+        s.commit().await.unwrap();
+
+        let text = |t: DateTime<Utc>| sqlite_text(t);
+        assert_eq!(
+            stored(&db).await,
+            vec![
+                ("text".into(), text(t0), text(t0), Some(text(t1))),
+                ("text".into(), text(t0), text(t1), Some(text(t0))),
+                ("text".into(), text(t0), text(t2), Some(text(t1))),
+                ("text".into(), text(t2), text(t2), None),
+            ]
+        );
+        assert_eq!(text(t2), "2023-11-14T22:13:22.120+00:00");
+
+        // Filters compare with the same form.
+        let mut s = db.begin().await.unwrap();
+        let after = Query::new()
+            .filter(Condition::after("updated_at", t0))
+            .order_by("name");
+        let (page, total) = events.list_and_count(&mut s, &after).await.unwrap();
+        assert_eq!(total, 3);
+        assert_eq!(page[0].name, "b");
+        assert_eq!(events.get(&mut s, &a.id).await.unwrap(), a);
+    }
+
+    /// Upserts on several columns (row-value `IN (VALUES ..)`) and on a
+    /// client-made key (native `ON CONFLICT (id)`), on `db`.
+    async fn upsert_paths(db: &Db) {
+        db.create_tables(&[event::Model::table()]).await.unwrap();
+        let t0 = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let events = SeaRepository::<event::Entity>::new();
+        let mut s = db.begin().await.unwrap();
+        let a = events.add(&mut s, event("a", Some(t0))).await.unwrap();
+        let b = events.add(&mut s, event("b", None)).await.unwrap();
+        s.commit().await.unwrap();
+        let mut s = db.begin().await.unwrap();
+        // Several match columns: select-then-write. A NULL never matches.
+        let done = events
+            .upsert_many(
+                &mut s,
+                vec![event("b", None), event("a", Some(t0)), event("x", None)],
+                &["name", "at"],
+            )
+            .await
+            .unwrap_err();
+        // `b` (NULL `at`) is new, and clashes with the stored `b` on the unique name.
+        assert!(
+            matches!(done, alchemy_core::Error::DuplicateKey { .. }),
+            "{done}"
+        );
+        s.rollback().await.unwrap();
+
+        let mut s = db.begin().await.unwrap();
+        let done = events
+            .upsert_many(
+                &mut s,
+                vec![event("a", Some(t0)), event("x", None)],
+                &["name", "at"],
+            )
+            .await
+            .unwrap();
+        assert_eq!((done.created, done.updated), (1, 1));
+        assert_eq!(done.rows[0].id, a.id);
+        assert_eq!(done.rows[1].name, "x");
+        // On the (client-made) key: native.
+        let mut renamed = b.clone();
+        renamed.name = "b2".into();
+        let done = events
+            .upsert_many(&mut s, vec![renamed, event("y", None)], &["id"])
+            .await
+            .unwrap();
+        assert_eq!((done.created, done.updated), (1, 1));
+        assert_eq!(done.rows[0].id, b.id);
+        assert_eq!(done.rows[0].name, "b2");
+        assert_eq!(done.rows[0].created_at, b.created_at);
+        assert_ne!(done.rows[1].id, uuid::Uuid::nil());
+        assert_eq!(events.count(&mut s, None).await.unwrap(), 4);
+        let deleted = events
+            .delete_many(&mut s, &[a.id, uuid::Uuid::nil(), b.id])
+            .await
+            .unwrap();
+        assert_eq!(deleted.len(), 2);
+        s.rollback().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn upsert_paths_on_sqlite() {
+        let db = Db::connect("sqlite::memory:").await.unwrap();
+        upsert_paths(&db).await;
+    }
+
+    /// Runs when `ALCHEMY_TEST_POSTGRES_URL` names a server.
+    #[tokio::test]
+    async fn upsert_paths_on_postgres() {
+        let Ok(url) = std::env::var("ALCHEMY_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let schema = format!("alc_seaorm_repo_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::connect(&url).await.unwrap();
+        let create = format!("CREATE SCHEMA \"{schema}\"");
+        admin
+            .connection()
+            .execute_unprepared(&create)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = Db::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
+            .await
+            .unwrap();
+        // Drop the schema even when a check fails.
+        let outcome = tokio::spawn(async move { upsert_paths(&db).await }).await;
+        let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+        admin.connection().execute_unprepared(&drop).await.unwrap();
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
         }
     }
 }

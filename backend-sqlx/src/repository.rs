@@ -541,7 +541,9 @@ where
             let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
             u.sort_unstable();
             u == sorted
-        }) || sorted == [key_name.as_str()];
+        }) || (sorted == [key_name.as_str()] && !key_from_database::<M>());
+        // (A key the database makes is never in the insert, so ON CONFLICT on
+        // it cannot fire: such rows take the select-then-write path.)
         if native {
             // Race-free: the database settles a concurrent insert of the same key.
             let mut rows = models;

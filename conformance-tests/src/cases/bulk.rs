@@ -196,6 +196,49 @@ pub async fn upsert_many_select_then_write<H: Harness>(cx: Arc<Cx<H>>) {
     upsert_mixed(cx, false).await;
 }
 
+/// `upsert_many` matched on the key: client keys (native) and database keys (select-then-write).
+pub async fn upsert_many_on_the_key<H: Harness>(cx: Arc<Cx<H>>) {
+    let rows = seed(&cx).await;
+    let mut changed = rows[0].clone();
+    changed.set_rank(700);
+    let fresh = H::Item::new("fresh", 701, true);
+    let mut s = cx.begin().await;
+    let done = ok(
+        cx.h.items()
+            .upsert_many(&mut s, vec![changed.clone(), fresh], &["id"])
+            .await,
+        "items on id",
+    );
+    assert_eq!((done.created, done.updated), (1, 1));
+    assert_eq!(done.rows[0].key(), changed.key());
+    assert_eq!(done.rows[0].rank(), 700);
+    assert_eq!(done.rows[1].name(), "fresh");
+    assert!(*done.rows[1].key() > 0, "the database numbered the new row");
+    assert_eq!(ok(cx.h.items().count(&mut s, None).await, "count"), 11);
+
+    let post = ok(
+        cx.h.posts().add(&mut s, H::Post::new("kept", "c")).await,
+        "post",
+    );
+    let mut edited = post.clone();
+    edited.set_title("edited");
+    let mut other = H::Post::new("other", "c");
+    other.set_key(uuid::Uuid::now_v7());
+    let done = ok(
+        cx.h.posts()
+            .upsert_many(&mut s, vec![edited, other.clone()], &["id"])
+            .await,
+        "posts on id",
+    );
+    assert_eq!((done.created, done.updated), (1, 1));
+    assert_eq!(
+        (done.rows[0].key(), done.rows[0].title()),
+        (post.key(), "edited")
+    );
+    assert_eq!(done.rows[1].key(), other.key());
+    ok(s.rollback().await, "rollback");
+}
+
 /// `upsert_many` never changes `created_at` of an existing row, on either path.
 pub async fn upsert_many_keeps_created_at<H: Harness>(cx: Arc<Cx<H>>) {
     let mut s = cx.begin().await;

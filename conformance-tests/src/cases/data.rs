@@ -29,7 +29,7 @@ pub struct Spec {
 impl Spec {
     /// The due date.
     pub fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.due_days.map(|d| day(d))
+        self.due_days.map(day)
     }
 }
 
@@ -156,12 +156,12 @@ pub async fn names_matching<H: Harness>(cx: &Cx<H>, condition: Condition) -> Vec
     names
 }
 
+/// A predicate over the dataset: which rows a condition should select.
+pub type Keep = Box<dyn Fn(&Spec) -> bool + Send + Sync>;
+
 /// Seeds the dataset, then checks that each condition selects exactly the
 /// rows its predicate keeps.
-pub async fn check_all<H: Harness>(
-    cx: Arc<Cx<H>>,
-    cases: Vec<(Condition, Box<dyn Fn(&Spec) -> bool + Send + Sync>)>,
-) {
+pub async fn check_all<H: Harness>(cx: Arc<Cx<H>>, cases: Vec<(Condition, Keep)>) {
     seed(&cx).await;
     for (condition, keep) in cases {
         let got = names_matching(&cx, condition.clone()).await;

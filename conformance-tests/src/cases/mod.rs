@@ -108,6 +108,7 @@ register! {
     bulk::upsert_many_native_on_unique_column,
     bulk::upsert_many_select_then_write,
     bulk::upsert_many_keeps_created_at,
+    bulk::upsert_many_on_the_key,
     bulk::upsert_many_rejects_ambiguous_input,
     bulk::upsert_many_10000_rows,
     bulk::get_or_upsert_and_get_and_update,

@@ -2,14 +2,16 @@
 //! (`DeriveEntityModel`), their repositories, and the connection to each
 //! case's database.
 
-use alchemy_conformance::fixtures::{self, PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use alchemy_conformance::fixtures::{
+    self, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
+};
 use alchemy_conformance::{Backend, Harness, HasWidget, Target};
 use alchemy_core::audit::{SharedClock, Timestamps};
 use alchemy_core::base::{
     BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
-use alchemy_core::filter::Condition;
+use alchemy_core::filter::{Condition, Value};
 use alchemy_core::schema::{Table, quote};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
@@ -72,6 +74,35 @@ pub(crate) mod tag {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `item` entity: a column of every kind for the filter cases.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "item")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub name: String,
+        pub rank: i64,
+        pub active: bool,
+        #[sea_orm(column_type = "Text", nullable)]
+        pub note: Option<String>,
+        pub due_at: Option<DateTimeUtc>,
+        /// `NOT NULL` in the table; an `Option` so a case can provoke the violation.
+        #[sea_orm(column_type = "Text", nullable)]
+        pub label: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 /// The `post_tag` association entity.
 #[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
 pub(crate) mod post_tag {
@@ -108,7 +139,7 @@ pub(crate) mod post_tag {
 }
 
 macro_rules! audited_model {
-    ($model:ty, $base:ty, $table:expr) => {
+    ($model:ty, $base:ty, $table:expr, fields($($field:ident),*)) => {
         impl Model for $model {
             type Base = $base;
             fn table() -> &'static Table {
@@ -130,12 +161,86 @@ macro_rules! audited_model {
                 self.created_at = ts.created_at;
                 self.updated_at = ts.updated_at;
             }
+            fn values(&self) -> Vec<Value> {
+                vec![
+                    self.id.clone().into(),
+                    self.created_at.into(),
+                    self.updated_at.into(),
+                    $(self.$field.clone().into()),*
+                ]
+            }
         }
     };
 }
 
-audited_model!(post::Model, UuidV7AuditBase, fixtures::post_table());
-audited_model!(tag::Model, BigIntAuditBase, fixtures::tag_table());
+audited_model!(
+    post::Model,
+    UuidV7AuditBase,
+    fixtures::post_table(),
+    fields(title, content, published)
+);
+audited_model!(
+    tag::Model,
+    BigIntAuditBase,
+    fixtures::tag_table(),
+    fields(name, slug)
+);
+
+audited_model!(
+    item::Model,
+    BigIntAuditBase,
+    fixtures::item_table(),
+    fields(name, rank, active, note, due_at, label)
+);
+
+impl ItemFixture for item::Model {
+    fn new(name: &str, rank: i64, active: bool) -> Self {
+        Self {
+            id: 0,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+            name: name.into(),
+            rank,
+            active,
+            note: None,
+            due_at: None,
+            label: Some("label".into()),
+        }
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn rank(&self) -> i64 {
+        self.rank
+    }
+    fn active(&self) -> bool {
+        self.active
+    }
+    fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+    fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.due_at
+    }
+    fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+    fn set_name(&mut self, name: &str) {
+        self.name = name.into();
+    }
+    fn set_rank(&mut self, rank: i64) {
+        self.rank = rank;
+    }
+    fn set_note(&mut self, note: Option<&str>) {
+        self.note = note.map(str::to_string);
+    }
+    fn set_due_at(&mut self, due_at: Option<DateTime<Utc>>) {
+        self.due_at = due_at;
+    }
+    fn set_label(&mut self, label: Option<&str>) {
+        self.label = label.map(str::to_string);
+    }
+}
 
 impl PostFixture for post::Model {
     fn new(title: &str, content: &str) -> Self {
@@ -269,7 +374,7 @@ macro_rules! widgets {
         }
     };
     (@model $module:ident, $base:ty, audited) => {
-        audited_model!($module::Model, $base, <$base as WidgetBase>::table());
+        audited_model!($module::Model, $base, <$base as WidgetBase>::table(), fields(name));
     };
     (@model $module:ident, $base:ty, plain) => {
         impl Model for $module::Model {
@@ -287,6 +392,9 @@ macro_rules! widgets {
                 None
             }
             fn set_timestamps(&mut self, _: Timestamps) {}
+            fn values(&self) -> Vec<Value> {
+                vec![self.id.clone().into(), self.name.clone().into()]
+            }
         }
     };
     (@new $unset:expr, $name:ident, audited) => {
@@ -368,12 +476,17 @@ impl Harness for SeaOrmHarness {
     type Tag = tag::Model;
     type Posts = SeaRepository<post::Entity>;
     type Tags = SeaRepository<tag::Entity>;
+    type Item = item::Model;
+    type Items = SeaRepository<item::Entity>;
     type PostTags = SeaLinkRepository<post_tag::Entity>;
 
     fn posts(&self) -> Self::Posts {
         SeaRepository::new()
     }
     fn tags(&self) -> Self::Tags {
+        SeaRepository::new()
+    }
+    fn items(&self) -> Self::Items {
         SeaRepository::new()
     }
     fn post_tags(&self) -> Self::PostTags {

@@ -1,0 +1,131 @@
+//! Hand-written statements for what SeaORM's builders do not express
+//! (`UPDATE .. FROM (VALUES ..)`, row-value `IN (VALUES ..)`), with every
+//! value bound: identifiers come only from the model's table (quoted),
+//! values only from [`Sql::bind`].
+
+use alchemy_core::filter::Value;
+use alchemy_core::schema::ColumnType;
+use chrono::{DateTime, Utc};
+use sea_orm::{DbBackend, Statement};
+use uuid::Uuid;
+
+/// A core value as a SeaORM value for a column of type `ty`; a NULL is typed
+/// after the column, so PostgreSQL can infer the type of a `VALUES` column
+/// that holds only NULLs.
+pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
+    match value {
+        Value::Null => match ty {
+            ColumnType::Bool => sea_orm::Value::Bool(None),
+            ColumnType::BigInt => sea_orm::Value::BigInt(None),
+            ColumnType::Integer => sea_orm::Value::Int(None),
+            ColumnType::Double => sea_orm::Value::Double(None),
+            ColumnType::Uuid => None::<Uuid>.into(),
+            ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
+            _ => sea_orm::Value::String(None),
+        },
+        Value::Bool(v) => v.into(),
+        Value::Int(v) => match (ty, i32::try_from(v)) {
+            (ColumnType::Integer, Ok(small)) => small.into(),
+            _ => v.into(),
+        },
+        Value::Float(v) => v.into(),
+        Value::Text(v) => v.into(),
+        Value::Uuid(v) => v.into(),
+        Value::Timestamp(v) => v.into(),
+        // `Value` is non-exhaustive; a new kind must be added here first.
+        _ => sea_orm::Value::String(None),
+    }
+}
+
+/// A statement being written: SQL text plus its bound values, numbered the
+/// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite).
+pub(crate) struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<sea_orm::Value>,
+}
+
+impl Sql {
+    /// A statement starting with `text`.
+    pub(crate) fn new(backend: DbBackend, text: impl Into<String>) -> Self {
+        Self {
+            backend,
+            text: text.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends trusted SQL text.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub(crate) fn bind(&mut self, value: sea_orm::Value) -> &mut Self {
+        self.values.push(value);
+        match self.backend {
+            DbBackend::Postgres => {
+                self.text.push('$');
+                self.text.push_str(&self.values.len().to_string());
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    /// Appends `(v1, v2, ..)`: the values at `columns` (indexes into `values`)
+    /// of one row, typed after `types`.
+    pub(crate) fn row(&mut self, columns: &[usize], values: &[Value], types: &[ColumnType]) {
+        self.push("(");
+        for (n, &i) in columns.iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            let value = values.get(i).cloned().unwrap_or(Value::Null);
+            let ty = types.get(i).copied().unwrap_or(ColumnType::Text);
+            self.bind(bind_value(value, ty));
+        }
+        self.push(")");
+    }
+
+    /// The finished statement.
+    pub(crate) fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let mut pg = Sql::new(DbBackend::Postgres, "SELECT ");
+        pg.bind(1i64.into()).push(", ").bind(2i64.into());
+        assert_eq!(pg.build().sql, "SELECT $1, $2");
+        let mut lite = Sql::new(DbBackend::Sqlite, "SELECT ");
+        lite.row(
+            &[1, 0],
+            &[Value::Int(1), Value::Null],
+            &[ColumnType::BigInt, ColumnType::Uuid],
+        );
+        let stmt = lite.build();
+        assert_eq!(stmt.sql, "SELECT (?, ?)");
+        let values = stmt.values.map(|v| v.0).unwrap_or_default();
+        assert_eq!(values, vec![None::<Uuid>.into(), 1i64.into()]);
+    }
+
+    #[test]
+    fn nulls_are_typed_after_their_column() {
+        assert_eq!(
+            bind_value(Value::Null, ColumnType::Timestamp),
+            None::<DateTime<Utc>>.into()
+        );
+        assert_eq!(bind_value(Value::Int(3), ColumnType::Integer), 3i32.into());
+        assert_eq!(
+            bind_value(Value::Int(i64::MAX), ColumnType::Integer),
+            i64::MAX.into()
+        );
+    }
+}
