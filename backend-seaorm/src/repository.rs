@@ -8,6 +8,7 @@ use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
+use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -97,20 +98,6 @@ fn max_params(backend: DbBackend) -> usize {
 
 /// The column a list-and-count query adds for the total.
 const TOTAL: &str = "__alchemy_total";
-
-/// A hashable rendering of some column values (floats make `Value` un-hashable).
-fn values_key(values: &[Value]) -> String {
-    format!("{values:?}")
-}
-
-/// The values of `columns` (indexes into the table's columns) of `model`.
-fn pick(model: &impl Model, columns: &[usize]) -> Vec<Value> {
-    let values = model.values();
-    columns
-        .iter()
-        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
-        .collect()
-}
 
 /// The index of the table's single primary-key column.
 fn key_index(table: &Table) -> Result<usize> {
@@ -233,34 +220,13 @@ where
         Ok(select.limit(limit).offset(query.offset.map(clamp)))
     }
 
-    /// Indexes of `fields` in the table, checked (at least one).
-    fn column_indexes(table: &Table, fields: &[&str]) -> Result<Vec<usize>> {
-        if fields.is_empty() {
-            return Err(Error::invalid_input(format!(
-                "{}: at least one match field is needed",
-                table.name()
-            )));
-        }
-        fields
-            .iter()
-            .map(|f| {
-                table.check_field(f)?;
-                table
-                    .columns()
-                    .iter()
-                    .position(|c| c.name == *f)
-                    .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
-            })
-            .collect()
-    }
-
-    /// The stored rows whose `columns` values are one of `wanted`, by those
-    /// values (chunked under the bind-parameter limit).
+    /// The stored rows whose `columns` values are one of `wanted` (chunked
+    /// under the bind-parameter limit).
     async fn existing_by(
         session: &mut Session,
         columns: &[usize],
         wanted: &[Vec<Value>],
-    ) -> Result<HashMap<String, Vec<E::Model>>> {
+    ) -> Result<Vec<E::Model>> {
         let table = <E::Model as Model>::table();
         let backend = session.transaction().get_database_backend();
         let types: Vec<ColumnType> = columns
@@ -274,7 +240,7 @@ where
             quote(table.name()),
             quote_list(&names(table, columns))
         );
-        let mut found: HashMap<String, Vec<E::Model>> = HashMap::new();
+        let mut found = Vec::new();
         for chunk in wanted.chunks(per_statement(backend, columns.len())) {
             let mut sql = Sql::new(backend, head.as_str());
             for (n, values) in chunk.iter().enumerate() {
@@ -284,12 +250,7 @@ where
                 sql.row(&positions, values, &types);
             }
             sql.push(")");
-            for row in Self::fetch(session, sql.build()).await? {
-                found
-                    .entry(values_key(&pick(&row, columns)))
-                    .or_default()
-                    .push(row);
-            }
+            found.extend(Self::fetch(session, sql.build()).await?);
         }
         Ok(found)
     }
@@ -303,25 +264,16 @@ where
     ) -> Result<Vec<E::Model>> {
         let table = <E::Model as Model>::table();
         let backend = session.transaction().get_database_backend();
-        let key = key_index(table)?;
         let columns = insert_columns::<E::Model>(table);
         let types = Self::column_types();
         let match_names = names(table, match_columns);
-        let mut set: Vec<String> = columns
-            .iter()
-            .filter(|&&i| i != key && !match_columns.contains(&i))
-            .filter_map(|&i| table.columns().get(i))
-            .filter(|c| c.name != CREATED_AT)
-            .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
-            .collect();
-        if set.is_empty() {
-            // Nothing to change, but the row must come back: a no-op write.
-            set.extend(
-                match_names
-                    .first()
-                    .map(|c| format!("{0} = excluded.{0}", quote(c))),
-            );
-        }
+        let set: Vec<String> = names(
+            table,
+            &upsert::update_columns::<E::Model>(&columns, match_columns),
+        )
+        .iter()
+        .map(|c| format!("{0} = excluded.{0}", quote(c)))
+        .collect();
         let head = format!(
             "INSERT INTO {} ({}) VALUES ",
             quote(table.name()),
@@ -343,19 +295,8 @@ where
                 sql.row(&columns, &m.values(), &types);
             }
             sql.push(&tail);
-            let mut by_match: HashMap<String, E::Model> = Self::fetch(session, sql.build())
-                .await?
-                .into_iter()
-                .map(|r| (values_key(&pick(&r, match_columns)), r))
-                .collect();
-            for m in chunk {
-                let row = by_match
-                    .remove(&values_key(&pick(m, match_columns)))
-                    .ok_or_else(|| {
-                        Error::backend(format!("{}: upsert lost a row", table.name()))
-                    })?;
-                out.push(row);
-            }
+            let rows = Self::fetch(session, sql.build()).await?;
+            out.extend(upsert::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
     }
@@ -671,105 +612,51 @@ where
         models: Vec<E::Model>,
         match_fields: &[&str],
     ) -> Result<Upserted<E::Model>> {
-        let table = <E::Model as Model>::table();
-        let match_columns = Self::column_indexes(table, match_fields)?;
-        if models.is_empty() {
+        let prepared = upsert::prepare(models, match_fields)?;
+        if prepared.models.is_empty() {
             return Ok(Upserted {
-                rows: models,
+                rows: prepared.models,
                 created: 0,
                 updated: 0,
             });
         }
-        let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &match_columns)).collect();
-        let mut distinct = HashSet::new();
-        for w in &wanted {
-            if !distinct.insert(values_key(w)) {
-                return Err(Error::invalid_input(format!(
-                    "{}: upsert_many got two rows with {match_fields:?} = {w:?}",
-                    table.name()
-                )));
-            }
-        }
-        let mut existing = Self::existing_by(session, &match_columns, &wanted).await?;
-        if existing.values().any(|rows| rows.len() > 1) {
-            return Err(Error::MultipleResults {
-                entity: table.name().to_string(),
-            });
-        }
-        let updated = existing.len();
-        let created = models.len() - updated;
+        let existing = Self::existing_by(session, &prepared.columns, &prepared.wanted).await?;
+        let columns = prepared.columns.clone();
         session.unique_cache().forget::<E::Model>();
-        let key = key_index(table)?;
-        let mut sorted: Vec<&str> = match_fields.to_vec();
-        sorted.sort_unstable();
-        let unique = table.unique_constraints().iter().any(|u| {
-            let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
-            u.sort_unstable();
-            u == sorted
-        });
-        // A database-made key is not written by an insert, so it cannot be
-        // the conflict target: such rows go the select-then-write way.
-        let on_key = match_columns == [key] && !key_from_database::<E::Model>();
-        if unique || on_key {
-            // Race-free: the database settles a concurrent insert of the same values.
-            let now = now_micros(&**session.clock());
-            let mut rows = models;
-            for m in &mut rows {
-                prepare_insert(m, now);
-            }
-            let rows = Self::upsert_native(session, rows, &match_columns).await?;
-            return Ok(Upserted {
-                rows,
+        match prepared.plan(existing)? {
+            Plan::Native {
+                mut models,
                 created,
                 updated,
-            });
-        }
-        // Select-then-write: new rows inserted, existing rows updated by key.
-        let mut inserts = Vec::new();
-        let mut updates = Vec::new();
-        let mut plan = Vec::with_capacity(models.len());
-        for (mut m, w) in models.into_iter().zip(&wanted) {
-            match existing.remove(&values_key(w)).and_then(|mut v| v.pop()) {
-                Some(old) => {
-                    m.set_key(old.key().clone());
-                    if let Some(ts) = old.timestamps() {
-                        m.set_timestamps(ts);
-                    }
-                    plan.push((false, updates.len()));
-                    updates.push(m);
+            } => {
+                // Race-free: the database settles a concurrent insert of the same values.
+                let now = now_micros(&**session.clock());
+                for m in &mut models {
+                    prepare_insert(m, now);
                 }
-                None => {
-                    plan.push((true, inserts.len()));
-                    inserts.push(m);
-                }
+                let rows = Self::upsert_native(session, models, &columns).await?;
+                Ok(Upserted {
+                    rows,
+                    created,
+                    updated,
+                })
+            }
+            Plan::Split {
+                inserts,
+                updates,
+                order,
+                created,
+                updated,
+            } => {
+                let inserted = self.add_many(session, inserts).await?;
+                let changed = self.update_many(session, updates).await?;
+                Ok(Upserted {
+                    rows: order.reassemble(inserted, changed)?,
+                    created,
+                    updated,
+                })
             }
         }
-        let mut inserted: Vec<Option<E::Model>> = self
-            .add_many(session, inserts)
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect();
-        let mut changed: Vec<Option<E::Model>> = self
-            .update_many(session, updates)
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect();
-        let rows = plan
-            .into_iter()
-            .map(|(new, i)| {
-                let slot = if new { &mut inserted } else { &mut changed };
-                slot.get_mut(i)
-                    .and_then(Option::take)
-                    .ok_or_else(|| Error::backend(format!("{}: upsert lost a row", table.name())))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Upserted {
-            rows,
-            created,
-            updated,
-        })
     }
 
     /// `DELETE .. WHERE <key> = ? RETURNING *`.

@@ -8,6 +8,7 @@ use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::schema::{Table, quote, quote_list};
+use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
 
@@ -93,20 +94,6 @@ impl<M, DB> fmt::Debug for SqlxRepository<M, DB> {
     }
 }
 
-/// A hashable rendering of some column values (floats make `Value` un-hashable).
-fn values_key(values: &[Value]) -> String {
-    format!("{values:?}")
-}
-
-/// The values of `columns` (indexes) of `model`.
-fn pick(model: &impl Model, columns: &[usize]) -> Vec<Value> {
-    let values = model.values();
-    columns
-        .iter()
-        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
-        .collect()
-}
-
 impl<M, DB> SqlxRepository<M, DB>
 where
     DB: SqlxBackend,
@@ -135,32 +122,14 @@ where
         (DB::MAX_BINDS / binds.max(1)).max(1)
     }
 
-    /// Indexes of `fields` in the table, checked.
-    fn column_indexes(table: &Table, fields: &[&str]) -> Result<Vec<usize>> {
-        if fields.is_empty() {
-            return Err(Error::invalid_input("at least one match field is needed"));
-        }
-        fields
-            .iter()
-            .map(|f| {
-                table.check_field(f)?;
-                table
-                    .columns()
-                    .iter()
-                    .position(|c| c.name == *f)
-                    .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
-            })
-            .collect()
-    }
-
-    /// The stored rows whose `columns` values are one of `wanted`, by those values.
+    /// The stored rows whose `columns` values are one of `wanted`.
     async fn existing_by(
         session: &mut SqlxSession<DB>,
         table: &Table,
         columns: &[usize],
         wanted: &[Vec<Value>],
-    ) -> Result<HashMap<String, Vec<M>>> {
-        let mut found: HashMap<String, Vec<M>> = HashMap::new();
+    ) -> Result<Vec<M>> {
+        let mut found = Vec::new();
         let names: Vec<&str> = columns
             .iter()
             .map(|&i| table.columns()[i].name.as_str())
@@ -183,12 +152,7 @@ where
                 qb.push(")");
             }
             qb.push(")");
-            for row in Self::all(session, qb).await? {
-                found
-                    .entry(values_key(&pick(&row, columns)))
-                    .or_default()
-                    .push(row);
-            }
+            found.extend(Self::all(session, qb).await?);
         }
         Ok(found)
     }
@@ -202,21 +166,12 @@ where
         match_columns: &[usize],
     ) -> Result<Vec<M>> {
         let columns = insert_columns::<M>(table);
-        let key = key_column(table)?.name.clone();
-        let match_names: Vec<&str> = match_columns
+        let name = |i: &usize| table.columns()[*i].name.as_str();
+        let match_names: Vec<&str> = match_columns.iter().map(name).collect();
+        let set: Vec<String> = upsert::update_columns::<M>(&columns, match_columns)
             .iter()
-            .map(|&i| table.columns()[i].name.as_str())
+            .map(|i| format!("{0} = excluded.{0}", quote(name(i))))
             .collect();
-        let mut set: Vec<String> = columns
-            .iter()
-            .map(|&i| table.columns()[i].name.as_str())
-            .filter(|c| *c != key && *c != CREATED_AT && !match_names.contains(c))
-            .map(|c| format!("{0} = excluded.{0}", quote(c)))
-            .collect();
-        if set.is_empty() {
-            // Nothing to change, but the row must come back: a no-op write.
-            set.push(format!("{0} = excluded.{0}", quote(match_names[0])));
-        }
         let tail = format!(
             " ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}",
             quote_list(&match_names),
@@ -234,17 +189,8 @@ where
                 push_row(&mut qb, table, &columns, m.values());
             }
             qb.push(tail.as_str());
-            let mut by_match: HashMap<String, M> = Self::all(session, qb)
-                .await?
-                .into_iter()
-                .map(|r| (values_key(&pick(&r, match_columns)), r))
-                .collect();
-            for m in chunk {
-                let row = by_match
-                    .remove(&values_key(&pick(m, match_columns)))
-                    .ok_or_else(|| Error::backend("upsert lost a row"))?;
-                out.push(row);
-            }
+            let rows = Self::all(session, qb).await?;
+            out.extend(upsert::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
     }
@@ -507,103 +453,52 @@ where
         match_fields: &[&str],
     ) -> Result<Upserted<M>> {
         let table = M::table();
-        let match_columns = Self::column_indexes(table, match_fields)?;
-        if models.is_empty() {
+        let prepared = upsert::prepare(models, match_fields)?;
+        if prepared.models.is_empty() {
             return Ok(Upserted {
-                rows: models,
+                rows: prepared.models,
                 created: 0,
                 updated: 0,
             });
         }
-        let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &match_columns)).collect();
-        let mut distinct = HashSet::new();
-        for w in &wanted {
-            if !distinct.insert(values_key(w)) {
-                return Err(Error::invalid_input(format!(
-                    "upsert_many got two rows with {match_fields:?} = {w:?}"
-                )));
-            }
-        }
-        let mut existing = Self::existing_by(session, table, &match_columns, &wanted).await?;
-        if existing.values().any(|rows| rows.len() > 1) {
-            return Err(Error::MultipleResults {
-                entity: table.name().to_string(),
-            });
-        }
-        let updated = existing.len();
-        let created = models.len() - updated;
+        let existing =
+            Self::existing_by(session, table, &prepared.columns, &prepared.wanted).await?;
+        let columns = prepared.columns.clone();
         session.unique_cache().forget::<M>();
-        let now = now_micros(&**session.clock());
-        let key_name = key_column(table)?.name.clone();
-        let mut sorted: Vec<&str> = match_fields.to_vec();
-        sorted.sort_unstable();
-        let native = table.unique_constraints().iter().any(|u| {
-            let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
-            u.sort_unstable();
-            u == sorted
-        }) || (sorted == [key_name.as_str()] && !key_from_database::<M>());
-        // (A key the database makes is never in the insert, so ON CONFLICT on
-        // it cannot fire: such rows take the select-then-write path.)
-        if native {
-            // Race-free: the database settles a concurrent insert of the same key.
-            let mut rows = models;
-            for m in &mut rows {
-                prepare_insert(m, now);
-            }
-            let rows = Self::upsert_native(session, table, rows, &match_columns).await?;
-            return Ok(Upserted {
-                rows,
+        match prepared.plan(existing)? {
+            Plan::Native {
+                mut models,
                 created,
                 updated,
-            });
-        }
-        // Select-then-write: new rows inserted, existing rows updated by key.
-        let mut inserts = Vec::new();
-        let mut updates = Vec::new();
-        let mut plan = Vec::with_capacity(models.len());
-        for (m, w) in models.into_iter().zip(&wanted) {
-            match existing.remove(&values_key(w)).and_then(|mut v| v.pop()) {
-                Some(old) => {
-                    let mut m = m;
-                    m.set_key(old.key().clone());
-                    if let Some(ts) = old.timestamps() {
-                        m.set_timestamps(ts);
-                    }
-                    plan.push((false, updates.len()));
-                    updates.push(m);
+            } => {
+                // Race-free: the database settles a concurrent insert of the same values.
+                let now = now_micros(&**session.clock());
+                for m in &mut models {
+                    prepare_insert(m, now);
                 }
-                None => {
-                    plan.push((true, inserts.len()));
-                    inserts.push(m);
-                }
+                let rows = Self::upsert_native(session, table, models, &columns).await?;
+                Ok(Upserted {
+                    rows,
+                    created,
+                    updated,
+                })
+            }
+            Plan::Split {
+                inserts,
+                updates,
+                order,
+                created,
+                updated,
+            } => {
+                let inserted = self.add_many(session, inserts).await?;
+                let changed = self.update_many(session, updates).await?;
+                Ok(Upserted {
+                    rows: order.reassemble(inserted, changed)?,
+                    created,
+                    updated,
+                })
             }
         }
-        let mut inserted: Vec<Option<M>> = self
-            .add_many(session, inserts)
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect();
-        let mut changed: Vec<Option<M>> = self
-            .update_many(session, updates)
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect();
-        let rows = plan
-            .into_iter()
-            .map(|(new, i)| {
-                let slot = if new { &mut inserted } else { &mut changed };
-                slot.get_mut(i)
-                    .and_then(Option::take)
-                    .ok_or_else(|| Error::backend("upsert lost a row"))
-            })
-            .collect::<Result<Vec<M>>>()?;
-        Ok(Upserted {
-            rows,
-            created,
-            updated,
-        })
     }
 
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {

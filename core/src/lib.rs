@@ -36,6 +36,7 @@
 //! | [`schema`] | table definitions and their DDL |
 //! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
+//! | [`upsert`] | the backend-independent half of `upsert_many` |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
 //! | [`repository`] | sessions and the repository traits |
@@ -54,6 +55,7 @@ pub mod repository;
 pub mod schema;
 pub mod slug;
 pub mod unique;
+pub mod upsert;
 
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};

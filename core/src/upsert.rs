@@ -1,0 +1,375 @@
+//! The backend-independent half of `upsert_many`: checking the input,
+//! choosing between a native `ON CONFLICT` and select-then-write, splitting
+//! the rows, and putting results back in input order. A backend adds only
+//! the SQL: selecting the stored rows that match, and the native statement.
+//!
+//! ```text
+//! let prepared = upsert::prepare(models, match_fields)?;
+//! let existing = /* SELECT .. WHERE (match columns) IN (prepared.wanted) */;
+//! match prepared.plan(existing)? {
+//!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
+//!     Plan::Split { inserts, updates, order, .. } => order.reassemble(add_many(inserts), update_many(updates)),
+//! }
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use crate::audit::CREATED_AT;
+use crate::base::{Model, key_from_database};
+use crate::filter::Value;
+use crate::{Error, Result};
+
+/// A hashable rendering of column values (floats make [`Value`] un-hashable).
+pub fn values_key(values: &[Value]) -> String {
+    format!("{values:?}")
+}
+
+/// The values of `columns` (indexes into [`Model::table`]) of `model`.
+pub fn pick<M: Model>(model: &M, columns: &[usize]) -> Vec<Value> {
+    let values = model.values();
+    columns
+        .iter()
+        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+/// Validated input of an upsert.
+#[derive(Debug)]
+pub struct Prepared<M> {
+    /// The rows to write, in input order.
+    pub models: Vec<M>,
+    /// Indexes of the match columns.
+    pub columns: Vec<usize>,
+    /// Each row's match values, in input order (all distinct).
+    pub wanted: Vec<Vec<Value>>,
+    /// Whether the match columns are a unique constraint (or a client-made
+    /// key), so `ON CONFLICT` on them is race-free.
+    pub native: bool,
+}
+
+/// Checks `match_fields` against `M`'s table and the rows' match values for repeats.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for no or unknown match fields, or two rows with
+/// the same match values. Nothing has been sent.
+pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepared<M>> {
+    let table = M::table();
+    if match_fields.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "{}: upsert needs at least one match field",
+            table.name()
+        )));
+    }
+    let columns = match_fields
+        .iter()
+        .map(|f| {
+            table.check_field(f)?;
+            table
+                .columns()
+                .iter()
+                .position(|c| c.name == *f)
+                .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &columns)).collect();
+    let mut distinct = HashSet::new();
+    for w in &wanted {
+        if !distinct.insert(values_key(w)) {
+            return Err(Error::invalid_input(format!(
+                "{}: upsert got two rows with {match_fields:?} = {w:?}",
+                table.name()
+            )));
+        }
+    }
+    let mut sorted = match_fields.to_vec();
+    sorted.sort_unstable();
+    let unique = table.unique_constraints().iter().any(|u| {
+        let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
+        u.sort_unstable();
+        u == sorted
+    });
+    let key = table.primary_key_columns();
+    // A database-made key is not in the insert, so it cannot be a conflict target.
+    let on_client_key = key.len() == 1 && sorted == [key[0].as_str()] && !key_from_database::<M>();
+    Ok(Prepared {
+        models,
+        columns,
+        wanted,
+        native: unique || on_client_key,
+    })
+}
+
+/// What to send, once the stored matches are known.
+#[derive(Debug)]
+pub enum Plan<M> {
+    /// One `INSERT .. ON CONFLICT (match) DO UPDATE` of every row (stamp them
+    /// as inserts first; the statement keeps key and `created_at` of existing rows).
+    Native {
+        /// The rows, in input order.
+        models: Vec<M>,
+        /// Rows that did not exist.
+        created: usize,
+        /// Rows that existed.
+        updated: usize,
+    },
+    /// `add_many(inserts)` and `update_many(updates)`, then [`Order::reassemble`].
+    Split {
+        /// Rows that did not exist.
+        inserts: Vec<M>,
+        /// Rows that existed, carrying the stored key and audit columns.
+        updates: Vec<M>,
+        /// Where each result goes.
+        order: Order,
+        /// `inserts.len()`.
+        created: usize,
+        /// `updates.len()`.
+        updated: usize,
+    },
+}
+
+/// Where each input row's result comes from: (inserted?, index).
+#[derive(Debug)]
+pub struct Order(Vec<(bool, usize)>);
+
+impl Order {
+    /// The results in input order.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when a write returned fewer rows than it was given.
+    pub fn reassemble<M>(self, inserted: Vec<M>, updated: Vec<M>) -> Result<Vec<M>> {
+        let mut inserted: Vec<Option<M>> = inserted.into_iter().map(Some).collect();
+        let mut updated: Vec<Option<M>> = updated.into_iter().map(Some).collect();
+        self.0
+            .into_iter()
+            .map(|(new, i)| {
+                let slot = if new { &mut inserted } else { &mut updated };
+                slot.get_mut(i)
+                    .and_then(Option::take)
+                    .ok_or_else(|| Error::backend("upsert lost a row"))
+            })
+            .collect()
+    }
+}
+
+impl<M: Model> Prepared<M> {
+    /// The plan, given the stored rows whose match values are among `wanted`.
+    ///
+    /// # Errors
+    /// [`Error::MultipleResults`] when several stored rows match one input row.
+    pub fn plan(self, existing: Vec<M>) -> Result<Plan<M>> {
+        let mut by_match: HashMap<String, M> = HashMap::new();
+        for row in existing {
+            if by_match
+                .insert(values_key(&pick(&row, &self.columns)), row)
+                .is_some()
+            {
+                return Err(Error::MultipleResults {
+                    entity: M::table().name().to_string(),
+                });
+            }
+        }
+        let updated = by_match.len();
+        let created = self.models.len() - updated;
+        if self.native {
+            return Ok(Plan::Native {
+                models: self.models,
+                created,
+                updated,
+            });
+        }
+        let mut inserts = Vec::with_capacity(created);
+        let mut updates = Vec::with_capacity(updated);
+        let mut order = Vec::with_capacity(self.models.len());
+        for (mut m, w) in self.models.into_iter().zip(&self.wanted) {
+            match by_match.remove(&values_key(w)) {
+                Some(old) => {
+                    m.set_key(old.key().clone());
+                    if let Some(ts) = old.timestamps() {
+                        m.set_timestamps(ts);
+                    }
+                    order.push((false, updates.len()));
+                    updates.push(m);
+                }
+                None => {
+                    order.push((true, inserts.len()));
+                    inserts.push(m);
+                }
+            }
+        }
+        Ok(Plan::Split {
+            inserts,
+            updates,
+            order: Order(order),
+            created,
+            updated,
+        })
+    }
+}
+
+/// `rows` (returned by a native upsert, in any order) in the order of
+/// `inputs`, matched on `columns`.
+///
+/// # Errors
+/// [`Error::Backend`] when an input row has no result.
+pub fn in_input_order<M: Model>(inputs: &[M], rows: Vec<M>, columns: &[usize]) -> Result<Vec<M>> {
+    let mut by_match: HashMap<String, M> = rows
+        .into_iter()
+        .map(|r| (values_key(&pick(&r, columns)), r))
+        .collect();
+    inputs
+        .iter()
+        .map(|m| {
+            by_match
+                .remove(&values_key(&pick(m, columns)))
+                .ok_or_else(|| Error::backend("upsert lost a row"))
+        })
+        .collect()
+}
+
+/// The columns a native upsert sets on an existing row: of the inserted
+/// `columns`, all but the key, `created_at` and the match columns. Never
+/// empty: with nothing to change, the first match column is set to itself so
+/// the row still comes back.
+pub fn update_columns<M: Model>(columns: &[usize], match_columns: &[usize]) -> Vec<usize> {
+    let table = M::table();
+    let key = table.primary_key_columns();
+    let set: Vec<usize> = columns
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let name = &table.columns()[i].name;
+            !key.contains(name) && name != CREATED_AT && !match_columns.contains(&i)
+        })
+        .collect();
+    if set.is_empty() {
+        match_columns.first().copied().into_iter().collect()
+    } else {
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::base::BigIntAuditBase;
+    use crate::schema::{Column, ColumnType};
+    use chrono::{DateTime, Utc};
+
+    #[derive(Debug, Clone)]
+    struct Row {
+        id: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        name: String,
+        code: String,
+        n: i64,
+    }
+    crate::impl_model!(
+        Row,
+        BigIntAuditBase,
+        table = "row",
+        audited,
+        |t| t
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("code", ColumnType::Text))
+            .column(Column::new("n", ColumnType::BigInt))
+            .unique(["code"]),
+        fields(name, code, n)
+    );
+
+    fn row(id: i64, name: &str, code: &str, n: i64) -> Row {
+        Row {
+            id,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.into(),
+            code: code.into(),
+            n,
+        }
+    }
+
+    #[test]
+    fn prepare_checks_fields_and_repeats() {
+        assert!(prepare(vec![row(0, "a", "x", 1)], &[]).is_err());
+        let e = prepare(vec![row(0, "a", "x", 1)], &["nope"]).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let e = prepare(vec![row(0, "a", "x", 1), row(0, "a", "y", 2)], &["name"]).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        assert!(
+            prepare(vec![row(0, "a", "x", 1)], &["code"])
+                .unwrap()
+                .native
+        );
+        assert!(
+            !prepare(vec![row(0, "a", "x", 1)], &["name"])
+                .unwrap()
+                .native
+        );
+        assert!(
+            !prepare(vec![row(0, "a", "x", 1)], &["id"]).unwrap().native,
+            "database key"
+        );
+    }
+
+    #[test]
+    fn plan_splits_and_reassembles_in_input_order() {
+        let p = prepare(
+            vec![row(0, "new", "1", 1), row(0, "old", "2", 2)],
+            &["name"],
+        )
+        .unwrap();
+        let mut stored = row(7, "old", "2", 0);
+        stored.created_at = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1);
+        let Plan::Split {
+            inserts,
+            updates,
+            order,
+            created,
+            updated,
+        } = p.plan(vec![stored]).unwrap()
+        else {
+            panic!("split expected")
+        };
+        assert_eq!((created, updated), (1, 1));
+        assert_eq!(updates[0].id, 7, "the stored key is kept");
+        assert_eq!(
+            updates[0].created_at,
+            DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1)
+        );
+        let rows = order.reassemble(inserts, updates).unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["new", "old"]
+        );
+    }
+
+    #[test]
+    fn several_stored_matches_are_multiple_results() {
+        let p = prepare(vec![row(0, "dup", "1", 1)], &["name"]).unwrap();
+        let e = p
+            .plan(vec![row(1, "dup", "a", 0), row(2, "dup", "b", 0)])
+            .unwrap_err();
+        assert!(matches!(e, Error::MultipleResults { .. }), "{e}");
+    }
+
+    #[test]
+    fn native_update_columns_skip_key_created_at_and_match() {
+        let names = |cols: Vec<usize>| {
+            cols.into_iter()
+                .map(|i| Row::table().columns()[i].name.clone())
+                .collect::<Vec<_>>()
+        };
+        let all: Vec<usize> = (0..6).collect();
+        assert_eq!(
+            names(update_columns::<Row>(&all, &[4])),
+            ["updated_at", "name", "n"]
+        );
+        let rows = in_input_order(
+            &[row(0, "a", "1", 1), row(0, "b", "2", 2)],
+            vec![row(5, "b", "2", 2), row(4, "a", "1", 1)],
+            &[4],
+        )
+        .unwrap();
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [4, 5]);
+    }
+}
