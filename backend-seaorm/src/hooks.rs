@@ -22,7 +22,7 @@ type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
 /// [`stamp_at`] with the system clock's now (cut to microseconds).
 ///
-/// ```ignore
+/// ```text
 /// #[async_trait::async_trait]
 /// impl ActiveModelBehavior for ActiveModel {
 ///     async fn before_save<C: ConnectionTrait>(self, _db: &C, insert: bool) -> Result<Self, DbErr> {

@@ -17,7 +17,7 @@ use crate::session::Session;
 /// pair the key of a [`Left`](LinkEntity::Left) row with the key of a
 /// [`Right`](LinkEntity::Right) row.
 ///
-/// ```ignore
+/// ```text
 /// impl alchemy_seaorm::LinkEntity for post_tag::Entity {
 ///     type Left = post::Entity;
 ///     type Right = tag::Entity;
