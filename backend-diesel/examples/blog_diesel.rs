@@ -11,7 +11,7 @@
 //! the tags are found and reused, never duplicated.
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
-use alchemy_core::filter::Condition;
+use alchemy_core::filter::{Condition, Query};
 use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
@@ -60,25 +60,28 @@ mod schema {
 use schema::{post, post_tag, tag};
 
 /// A blog post, keyed by a UUIDv7, with audit columns.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = post)]
 struct Post {
-    #[diesel(serialize_as = alchemy_diesel::types::UuidValue)]
     id: Uuid,
-    #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
     created_at: DateTime<Utc>,
-    #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
     updated_at: DateTime<Utc>,
     title: String,
     content: String,
     published: bool,
 }
 
-impl_model!(Post, UuidV7AuditBase, audited, |t| t
-    .column(Column::new("title", ColumnType::VarChar(200)))
-    .column(Column::new("content", ColumnType::Text))
-    .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-    .index(["title"]));
+impl_model!(
+    Post,
+    UuidV7AuditBase,
+    audited,
+    |t| t
+        .column(Column::new("title", ColumnType::VarChar(200)))
+        .column(Column::new("content", ColumnType::Text))
+        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
+        .index(["title"]),
+    fields(title, content, published)
+);
 
 impl Post {
     fn draft(title: &str, content: &str) -> Self {
@@ -94,23 +97,26 @@ impl Post {
 }
 
 /// A tag: BIGINT key, audit columns, a slug, unique by name.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tag)]
 struct Tag {
-    #[diesel(skip_insertion)]
     id: i64,
-    #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
     created_at: DateTime<Utc>,
-    #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
     updated_at: DateTime<Utc>,
     name: String,
     slug: String,
 }
 
-impl_model!(Tag, BigIntAuditBase, audited, |t| t
-    .column(Column::new("name", ColumnType::VarChar(100)))
-    .unique(["name"])
-    .slug());
+impl_model!(
+    Tag,
+    BigIntAuditBase,
+    audited,
+    |t| t
+        .column(Column::new("name", ColumnType::VarChar(100)))
+        .unique(["name"])
+        .slug(),
+    fields(name, slug)
+);
 
 impl Unique for Tag {
     type UniqueKey = String;
@@ -213,6 +219,19 @@ async fn run(url: &str) -> alchemy_core::Result<()> {
             .collect();
         println!("{} [{}]: {}", post.title, post.id, labels.join(", "));
     }
+
+    // A page of the newest posts, with the total over all pages.
+    let page = posts
+        .list_paginated(
+            &mut session,
+            &Query::new()
+                .filter(Condition::eq("published", false))
+                .order_by_desc("created_at")
+                .limit(2),
+        )
+        .await?;
+    let titles: Vec<&str> = page.items.iter().map(|p| p.title.as_str()).collect();
+    println!("newest drafts: {titles:?} of {}", page.total);
 
     // The escape hatch: hand-written diesel queries inside the same transaction.
     let counts: diesel::QueryResult<(i64, i64)> = match session.connection()? {

@@ -12,6 +12,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 ///   primary-key case (`SQLITE_CONSTRAINT_PRIMARYKEY`) is recognised by the
 ///   columns being exactly `table`'s primary key.
 /// - Foreign-key violations become [`Error::ForeignKey`].
+/// - Not-null violations become [`Error::NotNull`] (PostgreSQL names the
+///   column; on SQLite it is read from the message), check violations
+///   [`Error::Check`] with the constraint name (both databases name it).
 /// - SQLite `BUSY`/`LOCKED`, PostgreSQL serialization failures, deadlocks and
 ///   lock timeouts become [`Error::Busy`].
 /// - Everything else is [`Error::Backend`].
@@ -36,6 +39,28 @@ pub(crate) fn from_diesel(e: DieselError, dialect: Dialect, table: Option<&Table
         }
         DatabaseErrorKind::ForeignKeyViolation => Error::ForeignKey {
             constraint: info.constraint_name().map(str::to_string),
+            source: Box::new(e),
+        },
+        DatabaseErrorKind::NotNullViolation => Error::NotNull {
+            column: match dialect {
+                Dialect::Sqlite => alchemy_core::error::sqlite_not_null_column(&message),
+                _ => info.column_name().map(str::to_string),
+            },
+            source: Box::new(e),
+        },
+        DatabaseErrorKind::CheckViolation => Error::Check {
+            constraint: match dialect {
+                Dialect::Sqlite => alchemy_core::error::sqlite_check_name(&message),
+                _ => info.constraint_name().map(str::to_string),
+            },
+            source: Box::new(e),
+        },
+        _ if message.contains("NOT NULL constraint failed: ") => Error::NotNull {
+            column: alchemy_core::error::sqlite_not_null_column(&message),
+            source: Box::new(e),
+        },
+        _ if message.contains("CHECK constraint failed: ") => Error::Check {
+            constraint: alchemy_core::error::sqlite_check_name(&message),
             source: Box::new(e),
         },
         DatabaseErrorKind::SerializationFailure => Error::Busy {

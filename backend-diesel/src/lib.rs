@@ -29,21 +29,18 @@
 //!     }
 //! }
 //!
-//! #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+//! #[derive(Debug, Clone, Queryable, Selectable)]
 //! #[diesel(table_name = post)]
 //! pub struct Post {
-//!     #[diesel(serialize_as = alchemy_diesel::types::UuidValue)]
 //!     pub id: Uuid,
-//!     #[diesel(skip_update, serialize_as = alchemy_diesel::types::TimestampValue)]
 //!     pub created_at: DateTime<Utc>,
-//!     #[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]
 //!     pub updated_at: DateTime<Utc>,
 //!     pub title: String,
 //! }
 //!
 //! impl_model!(Post, UuidV7AuditBase, audited, |t| t
 //!     .column(Column::new("title", ColumnType::VarChar(200)))
-//!     .index(["title"]));
+//!     .index(["title"]), fields(title));
 //!
 //! alchemy_diesel::repository! {
 //!     /// Posts.
@@ -70,13 +67,17 @@
 //! # Defining models
 //! - Column types: [`types::Uuid`] and [`types::Timestamp`] work on both
 //!   databases (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
-//!   diesel's `BigInt`, `Varchar`, `Text`, `Bool` for the rest.
-//! - diesel cannot make `uuid::Uuid`/`DateTime<Utc>` expressions of a type
-//!   defined outside diesel, so `Insertable`/`AsChangeset` fields of those
-//!   types carry `#[diesel(serialize_as = types::UuidValue)]` /
+//!   diesel's `BigInt`, `Varchar`, `Text`, `Bool` (and `Nullable<..>`) for the rest.
+//! - The struct derives `Queryable` and `Selectable` (rows are read through
+//!   its `Selectable` column list); [`alchemy_core::impl_model!`] with its
+//!   `fields(..)` list writes [`alchemy_core::Model::values`], which every
+//!   write binds, typed by the columns of [`alchemy_core::Model::table`].
+//! - Hand-written diesel inserts and updates through
+//!   [`Session::connection`] may also derive `Insertable`/`AsChangeset`;
+//!   diesel cannot make `uuid::Uuid`/`DateTime<Utc>` expressions of a type
+//!   defined outside diesel, so such fields then carry
+//!   `#[diesel(serialize_as = types::UuidValue)]` /
 //!   `#[diesel(serialize_as = types::TimestampValue)]`.
-//! - `created_at` carries `#[diesel(skip_update)]`; a key made by the
-//!   database (`BigInt*`, `ServerUuid*` bases) carries `#[diesel(skip_insertion)]`.
 //!
 //! # Databases
 //! - PostgreSQL: `uuid`, `timestamptz`, `boolean`, identity keys; the URL's
@@ -91,7 +92,9 @@
 //! Unique violations are [`alchemy_core::Error::DuplicateKey`] with the
 //! constraint name (PostgreSQL reports it; on SQLite it follows from the
 //! columns and the naming convention), foreign-key violations
-//! [`alchemy_core::Error::ForeignKey`], lock timeouts, deadlocks and
+//! [`alchemy_core::Error::ForeignKey`], not-null violations
+//! [`alchemy_core::Error::NotNull`], check violations
+//! [`alchemy_core::Error::Check`], lock timeouts, deadlocks and
 //! serialization failures [`alchemy_core::Error::Busy`].
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -100,11 +103,11 @@
 pub mod db;
 mod error;
 pub mod filter;
-#[doc(hidden)]
-pub mod insert;
 pub mod link;
 pub mod repository;
 pub mod session;
+#[doc(hidden)]
+pub mod sql;
 pub mod types;
 
 pub use db::Db;

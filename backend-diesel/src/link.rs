@@ -9,7 +9,7 @@
 /// Generates a link repository type implementing
 /// [`alchemy_core::LinkRepository`] for an association table.
 ///
-/// ```ignore
+/// ```text
 /// alchemy_diesel::link_repository! {
 ///     /// Tags of posts.
 ///     pub struct PostTagRepository for post_tag::table {

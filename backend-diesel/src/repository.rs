@@ -3,57 +3,87 @@
 //!
 //! diesel's query types depend on the table and the backend, so a repository
 //! generic over "any diesel table" needs bounds no user wants to read; the
-//! macro writes the concrete impl instead (the queries of each call are
+//! macro writes the concrete impl instead (each call's loading is
 //! type-checked once for PostgreSQL and once for SQLite).
 //!
-//! The model needs, next to [`alchemy_core::Model`]:
-//! `#[derive(Queryable, Selectable, Insertable, AsChangeset)]` with
-//! `#[diesel(table_name = ..)]`, and
-//! - `#[diesel(serialize_as = alchemy_diesel::types::UuidValue)]` /
-//!   `#[diesel(serialize_as = alchemy_diesel::types::TimestampValue)]` on
-//!   `uuid::Uuid` / `DateTime<Utc>` fields (diesel's coherence rules keep this
-//!   crate from making those types expressions of its own SQL types);
-//! - `#[diesel(treat_none_as_null = true)]` on a struct with `Option` fields,
-//!   so `update` writes `None` as NULL (diesel's default skips it);
-//! - `#[diesel(skip_update)]` on `created_at` (an update never moves it);
-//! - `#[diesel(skip_insertion)]` on `id` when the database makes the key
-//!   (`BigInt*` and `ServerUuid*` bases), so inserts omit it and read it back.
+//! The model needs, next to [`alchemy_core::Model`] (whose
+//! [`values`](alchemy_core::Model::values) are what every write binds):
+//! `#[derive(Queryable, Selectable)]` with `#[diesel(table_name = ..)]` over
+//! a `table!` whose column names match [`alchemy_core::Model::table`]. Use
+//! [`types::Uuid`](crate::types::Uuid) and
+//! [`types::Timestamp`](crate::types::Timestamp) for UUID and timestamp
+//! columns. Statements are SQL text built from the model's
+//! [`alchemy_core::schema::Table`] (quoted identifiers) with every value a
+//! bind parameter; rows are read through the `Selectable` column list.
+//! `Insertable`/`AsChangeset` derives are not needed by the repository (they
+//! stay useful for hand-written diesel queries through
+//! [`Session::connection`](crate::Session::connection)).
 
-use std::collections::HashMap;
-
-use alchemy_core::base::{KeyOf, Model, key_from_database};
+use alchemy_core::base::{Model, key_from_database};
 use alchemy_core::{Error, Result};
 
-/// How many rows of `M` fit one insert statement under `max_binds` parameters.
+/// Checks that a statement that inserted (or upserted) `expected` rows
+/// returned as many.
+///
+/// # Errors
+/// [`Error::Backend`] naming the table when counts differ.
 #[doc(hidden)]
-pub fn __rows_per_insert<M: Model>(max_binds: usize) -> usize {
-    let mut columns = M::table().columns().len();
-    if key_from_database::<M>() {
-        columns = columns.saturating_sub(1);
+pub fn __check_returned<M: Model>(expected: usize, rows: &[M]) -> Result<()> {
+    if rows.len() == expected {
+        Ok(())
+    } else {
+        Err(Error::backend(format!(
+            "INSERT INTO {} returned {} rows for {expected}",
+            M::table().name(),
+            rows.len()
+        )))
     }
-    (max_binds / columns.max(1)).max(1)
 }
 
-/// Puts `rows` returned by a multi-row insert into the order of `keys` (the
-/// input's client-generated keys). Database keys come back in insertion
-/// order already and are passed through.
+/// Puts the rows returned by a multi-row insert of `inputs` into input
+/// order: by their client-made keys, or as returned for database keys (one
+/// multi-row `VALUES` insert returns rows in insertion order on PostgreSQL
+/// and SQLite).
 ///
 /// # Errors
 /// [`Error::Backend`] when a row is missing from what the database returned.
 #[doc(hidden)]
-pub fn __in_input_order<M: Model>(keys: Vec<KeyOf<M>>, rows: Vec<M>) -> Result<Vec<M>> {
+pub fn __in_input_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
+    __check_returned(inputs.len(), &rows)?;
     if key_from_database::<M>() {
         return Ok(rows);
     }
-    let mut by_key: HashMap<KeyOf<M>, M> = rows.into_iter().map(|r| (r.key().clone(), r)).collect();
-    keys.into_iter()
-        .map(|k| {
-            by_key.remove(&k).ok_or_else(|| {
+    let mut by_key: std::collections::HashMap<_, M> =
+        rows.into_iter().map(|r| (r.key().clone(), r)).collect();
+    inputs
+        .iter()
+        .map(|m| {
+            by_key.remove(m.key()).ok_or_else(|| {
                 Error::backend(format!(
-                    "{}: the insert did not return the row with key {k}",
-                    M::table().name()
+                    "{}: the insert did not return the row with key {}",
+                    M::table().name(),
+                    m.key()
                 ))
             })
+        })
+        .collect()
+}
+
+/// Puts the rows returned by a batched update of `inputs` into input order.
+///
+/// # Errors
+/// [`Error::NotFound`] for the first input whose row was not returned (it
+/// does not exist).
+#[doc(hidden)]
+pub fn __updated_in_input_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
+    let mut by_key: std::collections::HashMap<_, M> =
+        rows.into_iter().map(|r| (r.key().clone(), r)).collect();
+    inputs
+        .iter()
+        .map(|m| {
+            by_key
+                .remove(m.key())
+                .ok_or_else(|| Error::not_found(M::table().name(), m.key()))
         })
         .collect()
 }
@@ -71,10 +101,34 @@ macro_rules! __with_connection {
     };
 }
 
+/// Loads the rows of statement `$sql` (a [`crate::sql::Sql`]) as `$ty`,
+/// selecting `$select`, on the session's connection; counts the statement
+/// and converts its error.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __load {
+    ($session:expr, $model:ty, $ty:ty, $sql:expr, $select:expr) => {{
+        let sql: $crate::sql::Sql = $sql;
+        let result: $crate::__private::diesel::QueryResult<::std::vec::Vec<$ty>> =
+            $crate::__with_connection!($session, |conn| {
+                $crate::__private::diesel_async::RunQueryDsl::load(sql.query($select), conn).await
+            });
+        $session.__sent(
+            <$model as $crate::__private::alchemy_core::Model>::table(),
+            result,
+        )
+    }};
+    ($session:expr, $model:ty, $sql:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::diesel::SelectableHelper as _;
+        $crate::__load!($session, $model, $model, $sql, <$model>::as_select())
+    }};
+}
+
 /// Generates a repository type implementing [`alchemy_core::Repository`]
 /// for a diesel model and its table.
 ///
-/// ```ignore
+/// ```text
 /// alchemy_diesel::repository! {
 ///     /// Posts.
 ///     pub struct PostRepository for Post, table = post::table
@@ -83,17 +137,27 @@ macro_rules! __with_connection {
 ///
 /// The generated type is a `Copy` unit struct (`Debug`, `Default`, `Clone`).
 /// Every call runs in an [`alchemy_diesel::Session`](crate::Session) and
-/// maps errors as described in [`alchemy_core::Repository`]. Statements:
-/// one per call, except
-/// - `add_many`: one multi-row `INSERT .. RETURNING` per chunk of rows that
-///   fits the bind-parameter limit (on SQLite, also per run of rows leaving
-///   the same `Option` columns to their defaults);
+/// follows the contracts (behaviour and errors) of [`alchemy_core::Repository`].
+/// Values are written from [`alchemy_core::Model::values`] as bind
+/// parameters typed by their columns; rows are read with the model's
+/// `Selectable` derive. Statements: one per call, except
+/// - `add_many`, `update_many`, `upsert_many`, `delete_many`: one statement
+///   per chunk of rows that fits the bind-parameter limit (SQLite 32766,
+///   PostgreSQL 65535); `update_many` is `UPDATE .. FROM (VALUES ..)`;
+/// - `upsert_many`: first a `SELECT` of the stored rows matching (per
+///   chunk); then one `INSERT .. ON CONFLICT (..) DO UPDATE` per chunk when
+///   the match fields are unique, else `add_many` plus `update_many`;
+/// - `list_and_count`: one `SELECT` with `count(*) OVER ()`, plus a
+///   `count(*)` only when the page is empty and offset > 0 (or limit 0);
 /// - `add_if_absent` on PostgreSQL: the insert runs inside a savepoint
 ///   (`SAVEPOINT`, `INSERT .. ON CONFLICT (..) DO NOTHING`, `RELEASE`). A
 ///   concurrent insert of the same row can make PostgreSQL report a
 ///   violation of *another* unique index (only the conflict target is an
 ///   arbiter); the insert is then rolled back to the savepoint and tried
 ///   once more, which finds the committed row and returns `None`.
+///
+/// Every write that can change a row cached by get-or-create (`update*`,
+/// `upsert_many`, `delete*`) forgets the session's cached rows of the model.
 ///
 /// See the [module docs](mod@crate::repository) for the derives the model needs.
 #[macro_export]
@@ -112,19 +176,15 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut model: $model,
             ) -> $crate::__private::alchemy_core::Result<$model> {
-                use $crate::__private::diesel::{self, SelectableHelper as _};
-                use $crate::__private::alchemy_core::Model as _;
                 $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
-                let result = $crate::__with_connection!(session, |conn| {
-                    $crate::__private::diesel_async::RunQueryDsl::get_result(
-                        diesel::insert_into($table)
-                            .values(::std::clone::Clone::clone(&model))
-                            .returning(<$model>::as_returning()),
-                        conn,
-                    )
-                    .await
-                });
-                session.__sent(<$model>::table(), result)
+                let sql = $crate::sql::insert(
+                    ::std::slice::from_ref(&model),
+                    $crate::sql::OnConflict::Fail,
+                )?;
+                let rows = $crate::__load!(session, $model, sql)?;
+                $crate::repository::__in_input_order(::std::slice::from_ref(&model), rows)?
+                    .pop()
+                    .ok_or_else(|| $crate::__private::alchemy_core::Error::backend("INSERT returned no row"))
             }
 
             async fn add_many(
@@ -132,69 +192,24 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut models: ::std::vec::Vec<$model>,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
-                use $crate::__private::diesel::{self, SelectableHelper as _};
-                use $crate::__private::alchemy_core::Model as _;
                 if models.is_empty() {
-                    return ::std::result::Result::Ok(::std::vec::Vec::new());
+                    return ::std::result::Result::Ok(models);
                 }
                 let now = session.__now();
                 for m in &mut models {
                     $crate::__private::alchemy_core::base::prepare_insert(m, now);
                 }
-                let per_statement =
-                    $crate::repository::__rows_per_insert::<$model>(session.__max_binds());
+                let per_statement = $crate::sql::per_statement(
+                    session.dialect(),
+                    $crate::sql::insert_columns::<$model>().len(),
+                );
                 let mut stored = ::std::vec::Vec::with_capacity(models.len());
                 for chunk in models.chunks(per_statement) {
-                    let rows = chunk.to_vec();
-                    let (sent, result): (u64, $crate::__private::diesel::QueryResult<::std::vec::Vec<$model>>) =
-                        match session.connection()? {
-                            $crate::session::ConnectionMut::Postgres(conn) => (
-                                1,
-                                $crate::__private::diesel_async::RunQueryDsl::get_results(
-                                    diesel::insert_into($table)
-                                        .values(rows)
-                                        .returning(<$model>::as_returning()),
-                                    conn,
-                                )
-                                .await,
-                            ),
-                            // Multi-row INSERTs (diesel itself would insert
-                            // derived structs row by row on SQLite).
-                            $crate::session::ConnectionMut::Sqlite(conn) => {
-                                let values: ::std::vec::Vec<_> = rows
-                                    .into_iter()
-                                    .map(|m| diesel::Insertable::<$table>::values(m).values)
-                                    .collect();
-                                let mut sent = 0;
-                                let mut inserted = ::std::vec::Vec::new();
-                                let mut failed = ::std::option::Option::None;
-                                for run in $crate::insert::runs_by_defaults(values) {
-                                    sent += 1;
-                                    match $crate::__private::diesel_async::RunQueryDsl::get_results(
-                                        diesel::insert_into($table)
-                                            .values($crate::insert::SqliteRows::<_, $table>::new(run))
-                                            .returning(<$model>::as_returning()),
-                                        conn,
-                                    )
-                                    .await
-                                    {
-                                        ::std::result::Result::Ok(rows) => inserted.extend(rows),
-                                        ::std::result::Result::Err(e) => {
-                                            failed = ::std::option::Option::Some(e);
-                                            break;
-                                        }
-                                    }
-                                }
-                                (sent, match failed {
-                                    ::std::option::Option::Some(e) => ::std::result::Result::Err(e),
-                                    ::std::option::Option::None => ::std::result::Result::Ok(inserted),
-                                })
-                            }
-                        };
-                    stored.extend(session.__sent_many(sent, <$model>::table(), result)?);
+                    let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail)?;
+                    let rows = $crate::__load!(session, $model, sql)?;
+                    stored.extend($crate::repository::__in_input_order(chunk, rows)?);
                 }
-                let keys = models.iter().map(|m| m.key().clone()).collect();
-                $crate::repository::__in_input_order::<$model>(keys, stored)
+                ::std::result::Result::Ok(stored)
             }
 
             async fn get(
@@ -202,49 +217,76 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 key: &$crate::__private::alchemy_core::KeyOf<$model>,
             ) -> $crate::__private::alchemy_core::Result<$model> {
-                use $crate::__private::diesel::{self, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
                 use $crate::__private::alchemy_core::Model as _;
-                let result = $crate::__with_connection!(session, |conn| {
-                    $crate::__private::diesel_async::RunQueryDsl::get_result(
-                        $table.find($crate::types::SqlKey::sql_value(key)).select(<$model>::as_select()),
-                        conn,
-                    )
-                    .await
-                    .optional()
-                });
-                session.__sent(<$model>::table(), result)?.ok_or_else(|| {
+                let sql = $crate::sql::get::<$model>(::std::clone::Clone::clone(key).into())?;
+                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
                     $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), key)
                 })
             }
 
-            async fn get_one_or_none(
+            async fn list(
                 &self,
                 session: &mut $crate::Session,
-                filter: &$crate::__private::alchemy_core::filter::Condition,
-            ) -> $crate::__private::alchemy_core::Result<::std::option::Option<$model>> {
-                use $crate::__private::diesel::{self, QueryDsl as _, SelectableHelper as _};
-                use $crate::__private::alchemy_core::Model as _;
-                let filter = $crate::Filter::new(filter, <$model>::table())?;
-                let result: $crate::__private::diesel::QueryResult<::std::vec::Vec<$model>> =
-                    $crate::__with_connection!(session, |conn| {
-                        $crate::__private::diesel_async::RunQueryDsl::load(
-                            $table
-                                .filter(filter.clone())
-                                .select(<$model>::as_select())
-                                .limit(2),
-                            conn,
+                query: &$crate::__private::alchemy_core::filter::Query,
+            ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+                let sql = $crate::sql::list::<$model>(session.dialect(), query)?;
+                $crate::__load!(session, $model, sql)
+            }
+
+            async fn count(
+                &self,
+                session: &mut $crate::Session,
+                filter: ::std::option::Option<&$crate::__private::alchemy_core::filter::Condition>,
+            ) -> $crate::__private::alchemy_core::Result<u64> {
+                let sql = $crate::sql::count::<$model>(filter)?;
+                let n = $crate::__load!(
+                    session,
+                    $model,
+                    i64,
+                    sql,
+                    $crate::__private::diesel::dsl::sql::<$crate::__private::diesel::sql_types::BigInt>("count(*)")
+                )?;
+                ::std::result::Result::Ok(
+                    n.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)),
+                )
+            }
+
+            async fn list_and_count(
+                &self,
+                session: &mut $crate::Session,
+                query: &$crate::__private::alchemy_core::filter::Query,
+            ) -> $crate::__private::alchemy_core::Result<(::std::vec::Vec<$model>, u64)> {
+                use $crate::__private::diesel::SelectableHelper as _;
+                let sql = $crate::sql::list::<$model>(session.dialect(), query)?;
+                let rows = $crate::__load!(
+                    session,
+                    $model,
+                    ($model, i64),
+                    sql,
+                    (
+                        <$model>::as_select(),
+                        $crate::__private::diesel::dsl::sql::<$crate::__private::diesel::sql_types::BigInt>(
+                            "count(*) OVER ()",
+                        ),
+                    )
+                )?;
+                let ::std::option::Option::Some(&(_, total)) = rows.first() else {
+                    // An empty page carries no total: count apart, so a page
+                    // past the end still reports the true total.
+                    let total = if query.offset.unwrap_or(0) > 0 || query.limit == ::std::option::Option::Some(0) {
+                        <Self as $crate::__private::alchemy_core::Repository>::count(
+                            self,
+                            session,
+                            query.filter.as_ref(),
                         )
-                        .await
-                    });
-                let mut rows = session.__sent(<$model>::table(), result)?;
-                if rows.len() > 1 {
-                    return ::std::result::Result::Err(
-                        $crate::__private::alchemy_core::Error::MultipleResults {
-                            entity: <$model>::table().name().to_string(),
-                        },
-                    );
-                }
-                ::std::result::Result::Ok(rows.pop())
+                        .await?
+                    } else {
+                        0
+                    };
+                    return ::std::result::Result::Ok((::std::vec::Vec::new(), total));
+                };
+                let total = u64::try_from(total).unwrap_or(0);
+                ::std::result::Result::Ok((rows.into_iter().map(|(m, _)| m).collect(), total))
             }
 
             async fn update(
@@ -252,23 +294,97 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut model: $model,
             ) -> $crate::__private::alchemy_core::Result<$model> {
-                use $crate::__private::diesel::{self, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
-                use $crate::__private::alchemy_core::Model as _;
+                use $crate::__private::alchemy_core::{Model as _, Session as _};
                 $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now());
-                let key = model.key().clone();
-                let result = $crate::__with_connection!(session, |conn| {
-                    $crate::__private::diesel_async::RunQueryDsl::get_result(
-                        diesel::update($table.find($crate::types::SqlKey::sql_value(&key)))
-                            .set(::std::clone::Clone::clone(&model))
-                            .returning(<$model>::as_returning()),
-                        conn,
-                    )
-                    .await
-                    .optional()
-                });
-                session.__sent(<$model>::table(), result)?.ok_or_else(|| {
-                    $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), &key)
+                let sql = $crate::sql::update(&model)?;
+                session.unique_cache().forget::<$model>();
+                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
+                    $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), model.key())
                 })
+            }
+
+            async fn update_many(
+                &self,
+                session: &mut $crate::Session,
+                mut models: ::std::vec::Vec<$model>,
+            ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+                use $crate::__private::alchemy_core::Session as _;
+                if models.is_empty() {
+                    return ::std::result::Result::Ok(models);
+                }
+                $crate::sql::distinct_keys(&models)?;
+                let now = session.__now();
+                for m in &mut models {
+                    $crate::__private::alchemy_core::base::prepare_update(m, now);
+                }
+                session.unique_cache().forget::<$model>();
+                let per_statement = $crate::sql::update_many_rows::<$model>(session.dialect());
+                let mut out = ::std::vec::Vec::with_capacity(models.len());
+                for chunk in models.chunks(per_statement) {
+                    let sql = $crate::sql::update_many(chunk)?;
+                    let rows = $crate::__load!(session, $model, sql)?;
+                    out.extend($crate::repository::__updated_in_input_order(chunk, rows)?);
+                }
+                ::std::result::Result::Ok(out)
+            }
+
+            async fn upsert_many(
+                &self,
+                session: &mut $crate::Session,
+                models: ::std::vec::Vec<$model>,
+                match_fields: &[&str],
+            ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
+                use $crate::__private::alchemy_core::upsert::{self, Plan};
+                use $crate::__private::alchemy_core::{Repository as _, Session as _, Upserted};
+                let prepared = upsert::prepare(models, match_fields)?;
+                if prepared.models.is_empty() {
+                    return ::std::result::Result::Ok(Upserted {
+                        rows: prepared.models,
+                        created: 0,
+                        updated: 0,
+                    });
+                }
+                let columns = ::std::clone::Clone::clone(&prepared.columns);
+                let mut existing = ::std::vec::Vec::new();
+                for chunk in prepared
+                    .wanted
+                    .chunks($crate::sql::per_statement(session.dialect(), columns.len()))
+                {
+                    let sql = $crate::sql::existing_by::<$model>(&columns, chunk);
+                    existing.extend($crate::__load!(session, $model, sql)?);
+                }
+                session.unique_cache().forget::<$model>();
+                match prepared.plan(existing)? {
+                    Plan::Native { mut models, created, updated } => {
+                        // Race-free: the database settles a concurrent insert
+                        // of the same values.
+                        let now = session.__now();
+                        for m in &mut models {
+                            $crate::__private::alchemy_core::base::prepare_insert(m, now);
+                        }
+                        let per_statement = $crate::sql::per_statement(
+                            session.dialect(),
+                            $crate::sql::insert_columns::<$model>().len(),
+                        );
+                        let mut rows = ::std::vec::Vec::with_capacity(models.len());
+                        for chunk in models.chunks(per_statement) {
+                            let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns))?;
+                            let stored = $crate::__load!(session, $model, sql)?;
+                            $crate::repository::__check_returned(chunk.len(), &stored)?;
+                            rows.extend(upsert::in_input_order(chunk, stored, &columns)?);
+                        }
+                        ::std::result::Result::Ok(Upserted { rows, created, updated })
+                    }
+                    Plan::Split { inserts, updates, order, created, updated } => {
+                        let inserted = self.add_many(session, inserts).await?;
+                        let changed = self.update_many(session, updates).await?;
+                        ::std::result::Result::Ok(Upserted {
+                            rows: order.reassemble(inserted, changed)?,
+                            created,
+                            updated,
+                        })
+                    }
+                }
             }
 
             async fn delete(
@@ -276,20 +392,40 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 key: &$crate::__private::alchemy_core::KeyOf<$model>,
             ) -> $crate::__private::alchemy_core::Result<$model> {
-                use $crate::__private::diesel::{self, OptionalExtension as _, QueryDsl as _, SelectableHelper as _};
-                use $crate::__private::alchemy_core::Model as _;
-                let result = $crate::__with_connection!(session, |conn| {
-                    $crate::__private::diesel_async::RunQueryDsl::get_result(
-                        diesel::delete($table.find($crate::types::SqlKey::sql_value(key)))
-                            .returning(<$model>::as_returning()),
-                        conn,
-                    )
-                    .await
-                    .optional()
-                });
-                session.__sent(<$model>::table(), result)?.ok_or_else(|| {
+                use $crate::__private::alchemy_core::{Model as _, Session as _};
+                let sql = $crate::sql::delete_keys::<$model>(&[::std::clone::Clone::clone(key).into()])?;
+                session.unique_cache().forget::<$model>();
+                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
                     $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), key)
                 })
+            }
+
+            async fn delete_many(
+                &self,
+                session: &mut $crate::Session,
+                keys: &[$crate::__private::alchemy_core::KeyOf<$model>],
+            ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+                use $crate::__private::alchemy_core::Session as _;
+                session.unique_cache().forget::<$model>();
+                let mut out = ::std::vec::Vec::with_capacity(keys.len());
+                for chunk in keys.chunks($crate::sql::per_statement(session.dialect(), 1)) {
+                    let values: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
+                        chunk.iter().map(|k| ::std::clone::Clone::clone(k).into()).collect();
+                    let sql = $crate::sql::delete_keys::<$model>(&values)?;
+                    out.extend($crate::__load!(session, $model, sql)?);
+                }
+                ::std::result::Result::Ok(out)
+            }
+
+            async fn delete_where(
+                &self,
+                session: &mut $crate::Session,
+                filter: &$crate::__private::alchemy_core::filter::Condition,
+            ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+                use $crate::__private::alchemy_core::Session as _;
+                let sql = $crate::sql::delete_where::<$model>(filter)?;
+                session.unique_cache().forget::<$model>();
+                $crate::__load!(session, $model, sql)
             }
 
             async fn add_if_absent(
@@ -298,9 +434,9 @@ macro_rules! repository {
                 mut model: $model,
                 conflict_columns: &[&str],
             ) -> $crate::__private::alchemy_core::Result<::std::option::Option<$model>> {
-                use $crate::__private::diesel::{self, OptionalExtension as _, SelectableHelper as _};
                 use $crate::__private::alchemy_core::Model as _;
-                let target = $crate::filter::conflict_target(<$model>::table(), conflict_columns)?;
+                // Checks the conflict columns before anything is sent.
+                $crate::filter::conflict_target(<$model>::table(), conflict_columns)?;
                 $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
                 // On PostgreSQL, a concurrent insert of the same row can make
                 // the INSERT fail on *another* unique index (only the conflict
@@ -314,24 +450,16 @@ macro_rules! repository {
                     if savepoint {
                         session.__execute("SAVEPOINT alchemy_add_if_absent").await?;
                     }
-                    let result = $crate::__with_connection!(session, |conn| {
-                        $crate::__private::diesel_async::RunQueryDsl::get_result(
-                            diesel::insert_into($table)
-                                .values(::std::clone::Clone::clone(&model))
-                                .on_conflict(diesel::dsl::sql::<diesel::sql_types::Bool>(&target))
-                                .do_nothing()
-                                .returning(<$model>::as_returning()),
-                            conn,
-                        )
-                        .await
-                        .optional()
-                    });
-                    match session.__sent(<$model>::table(), result) {
-                        ::std::result::Result::Ok(row) => {
+                    let sql = $crate::sql::insert(
+                        ::std::slice::from_ref(&model),
+                        $crate::sql::OnConflict::Nothing(conflict_columns),
+                    )?;
+                    match $crate::__load!(session, $model, sql) {
+                        ::std::result::Result::Ok(mut rows) => {
                             if savepoint {
                                 session.__execute("RELEASE SAVEPOINT alchemy_add_if_absent").await?;
                             }
-                            return ::std::result::Result::Ok(row);
+                            return ::std::result::Result::Ok(rows.pop());
                         }
                         ::std::result::Result::Err(
                             $crate::__private::alchemy_core::Error::DuplicateKey { .. },

@@ -159,15 +159,6 @@ impl Session {
         self.__sent(None, result)
     }
 
-    /// The largest number of bind parameters one statement may carry.
-    #[doc(hidden)]
-    pub fn __max_binds(&self) -> usize {
-        match self.dialect {
-            Dialect::Sqlite => 32_766,
-            _ => 65_535,
-        }
-    }
-
     async fn finish(mut self, sql: &str) -> Result<()> {
         let dialect = self.dialect;
         let Some(mut conn) = self.conn.take() else {

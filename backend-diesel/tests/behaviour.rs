@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failure should panic
 use alchemy_core::base::BigIntBase;
-use alchemy_core::filter::{Condition, Value};
+use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::schema::{Column, ColumnType};
-use alchemy_core::{Database, Error, Model, Repository, Session, impl_model};
+use alchemy_core::{Database, Error, Model, Repository, RepositoryExt, Session, impl_model};
 use alchemy_diesel::{ConnectionMut, Db};
 use diesel::prelude::*;
 
@@ -18,20 +18,25 @@ diesel::table! {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = note, treat_none_as_null = true)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = note)]
 struct Note {
-    #[diesel(skip_insertion)]
     id: i64,
     title: String,
     body: Option<String>,
     pinned: bool,
 }
 
-impl_model!(Note, BigIntBase, plain, |t| t
-    .column(Column::new("title", ColumnType::VarChar(100)))
-    .column(Column::new("body", ColumnType::Text).nullable())
-    .column(Column::new("pinned", ColumnType::Bool)));
+impl_model!(
+    Note,
+    BigIntBase,
+    plain,
+    |t| t
+        .column(Column::new("title", ColumnType::VarChar(100)))
+        .column(Column::new("body", ColumnType::Text).nullable())
+        .column(Column::new("pinned", ColumnType::Bool)),
+    fields(title, body, pinned)
+);
 
 alchemy_diesel::repository! {
     struct Notes for Note, table = note::table
@@ -217,6 +222,51 @@ async fn update_writes_none_as_null() {
     s.commit().await.unwrap();
 }
 
+#[tokio::test]
+async fn batched_writes_send_one_statement_per_chunk() {
+    let db = memory_db().await;
+    let mut s = db.begin().await.unwrap();
+    let before = s.statements();
+    let added = Notes
+        .add_many(
+            &mut s,
+            (0..50)
+                .map(|i| note(&format!("n{i}"), None, false))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.statements() - before, 1);
+    let mut changed: Vec<Note> = added.iter().rev().cloned().collect();
+    for n in &mut changed {
+        n.body = Some(format!("body of {}", n.title));
+    }
+    let before = s.statements();
+    let updated = Notes.update_many(&mut s, changed.clone()).await.unwrap();
+    assert_eq!(s.statements() - before, 1);
+    let order: Vec<i64> = updated.iter().map(|n| n.id).collect();
+    assert_eq!(order, changed.iter().map(|n| n.id).collect::<Vec<_>>());
+    assert!(updated.iter().all(|n| n.body.is_some()));
+    // A page past the end still reports the true total.
+    let (page, total) = Notes
+        .list_and_count(&mut s, &Query::new().order_by("id").limit(10).offset(100))
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+    assert_eq!(total, 50);
+    // An offset without a limit works on SQLite too.
+    let rest = Notes
+        .list(&mut s, &Query::new().order_by("id").offset(45))
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 5);
+    let keys: Vec<i64> = added.iter().take(10).map(|n| n.id).collect();
+    let gone = Notes.delete_many(&mut s, &keys).await.unwrap();
+    assert_eq!(gone.len(), 10);
+    assert_eq!(Notes.count(&mut s, None).await.unwrap(), 40);
+    s.rollback().await.unwrap();
+}
+
 async fn count(s: &mut alchemy_diesel::Session, c: Condition) -> i64 {
     let filter = alchemy_diesel::Filter::new(&c, Note::table()).unwrap();
     let q = note::table.filter(filter).count();
@@ -340,20 +390,25 @@ diesel::table! {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = label)]
 struct Label {
-    #[diesel(skip_insertion)]
     id: i64,
     name: String,
     slug: String,
 }
 
-impl_model!(Label, BigIntBase, plain, |t| t
-    .column(Column::new("name", ColumnType::VarChar(100)))
-    .column(Column::new("slug", ColumnType::VarChar(100)))
-    .unique(["name"])
-    .unique(["slug"]));
+impl_model!(
+    Label,
+    BigIntBase,
+    plain,
+    |t| t
+        .column(Column::new("name", ColumnType::VarChar(100)))
+        .column(Column::new("slug", ColumnType::VarChar(100)))
+        .unique(["name"])
+        .unique(["slug"]),
+    fields(name, slug)
+);
 
 alchemy_diesel::repository! {
     struct Labels for Label, table = label::table
