@@ -300,6 +300,37 @@ where
         }
         Ok(out)
     }
+
+    /// Runs one fixed statement (savepoints) in the session.
+    async fn statement(session: &mut Session, sql: &'static str) -> Result<()> {
+        session
+            .counted()
+            .execute_unprepared(sql)
+            .await
+            .map(drop)
+            .map_err(from_db)
+    }
+
+    /// `INSERT .. ON CONFLICT (..) DO NOTHING RETURNING *`: the row, or `None`
+    /// when one existed (SQLite answers that with `RecordNotFound`).
+    async fn insert_absent(
+        session: &mut Session,
+        am: E::ActiveModel,
+        on_conflict: OnConflict,
+    ) -> Result<Option<E::Model>>
+    where
+        E::ActiveModel: Send,
+    {
+        match E::insert(am)
+            .on_conflict(on_conflict)
+            .exec_with_returning(session.counted())
+            .await
+        {
+            Ok(row) => Ok(Some(row)),
+            Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
+            Err(e) => Err(from_db(e)),
+        }
+    }
 }
 
 impl<E> Repository for SeaRepository<E>
@@ -749,15 +780,27 @@ where
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let am = Self::for_insert(model)?;
         let on_conflict = OnConflict::columns(columns).do_nothing().to_owned();
-        match E::insert(am)
-            .on_conflict(on_conflict)
-            .exec_with_returning(session.counted())
-            .await
-        {
-            Ok(row) => Ok(Some(row)),
-            Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
-            Err(e) => Err(from_db(e)),
+        if session.transaction().get_database_backend() != DbBackend::Postgres {
+            // SQLite sessions hold the write lock: no concurrent insert can race this one.
+            return Self::insert_absent(session, am, on_conflict).await;
         }
+        // PostgreSQL checks unique indexes other than the conflict target as
+        // plain constraints: a concurrent insert of the same row can trip one
+        // of them (the slug, say) instead of the target. That transaction has
+        // finished when the error comes, so one more try inside a savepoint
+        // lets the target decide; a real clash fails again and the savepoint
+        // keeps the caller's transaction usable.
+        Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
+        let mut result = Self::insert_absent(session, am.clone(), on_conflict.clone()).await;
+        if matches!(result, Err(Error::DuplicateKey { .. })) {
+            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
+            result = Self::insert_absent(session, am, on_conflict).await;
+        }
+        if result.is_err() {
+            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
+        }
+        Self::statement(session, "RELEASE SAVEPOINT alchemy_add_if_absent").await?;
+        result
     }
 }
 

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
 use alchemy_core::filter::{Condition, Query, Value};
-use alchemy_core::schema::{Table, quote, quote_list};
+use alchemy_core::schema::{Dialect, Table, quote, quote_list};
 use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
@@ -105,6 +105,14 @@ where
         qb.push(" WHERE ").push(quote(&column.name)).push(" = ");
         DB::push_value(qb, key.clone().into(), column.ty);
         Ok(())
+    }
+
+    /// Runs one fixed statement (savepoints) in the session.
+    async fn statement(session: &mut SqlxSession<DB>, sql: &'static str) -> Result<()> {
+        DB::execute(session.conn_for_statement(), QueryBuilder::new(sql))
+            .await
+            .map(drop)
+            .map_err(convert)
     }
 
     async fn all(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
@@ -565,12 +573,35 @@ where
         }
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let columns = insert_columns::<M>(table);
-        let mut qb = QueryBuilder::new(insert_head(table, &columns));
-        push_row(&mut qb, table, &columns, model.values());
-        qb.push(" ON CONFLICT (")
-            .push(quote_list(conflict_columns))
-            .push(") DO NOTHING RETURNING ")
-            .push(select_list(table, None));
-        Self::one(session, qb).await
+        let build = || {
+            let mut qb = QueryBuilder::new(insert_head(table, &columns));
+            push_row(&mut qb, table, &columns, model.values());
+            qb.push(" ON CONFLICT (")
+                .push(quote_list(conflict_columns))
+                .push(") DO NOTHING RETURNING ")
+                .push(select_list(table, None));
+            qb
+        };
+        if DB::DIALECT != Dialect::Postgres {
+            // SQLite sessions hold the write lock: no concurrent insert can race this one.
+            return Self::one(session, build()).await;
+        }
+        // PostgreSQL checks unique indexes other than the conflict target as
+        // plain constraints: a concurrent insert of the same row can trip one
+        // of them (the slug, say) instead of the target. That transaction has
+        // finished when the error comes, so one more try inside a savepoint
+        // lets the target decide; a real clash fails again and the savepoint
+        // keeps the caller's transaction usable.
+        Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
+        let mut result = Self::one(session, build()).await;
+        if matches!(result, Err(Error::DuplicateKey { .. })) {
+            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
+            result = Self::one(session, build()).await;
+        }
+        if result.is_err() {
+            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
+        }
+        Self::statement(session, "RELEASE SAVEPOINT alchemy_add_if_absent").await?;
+        result
     }
 }

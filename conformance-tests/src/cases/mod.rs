@@ -71,6 +71,7 @@ register! {
     unique::unique_cache_answers_repeats_without_a_statement,
     unique::unique_cache_dies_with_rollback,
     unique::unique_concurrent_get_or_create,
+    unique::unique_concurrent_create_of_one_new_row,
     unique::unique_conflict_on_other_constraint_is_duplicate_key,
     link::link_attach_and_load,
     link::link_attach_twice_is_idempotent,

@@ -185,3 +185,44 @@ pub async fn unique_conflict_on_other_constraint_is_duplicate_key<H: Harness>(cx
         other => panic!("expected DuplicateKey, got {other}"),
     }
 }
+
+/// 8 tasks released together get-or-create the same new row (name and slug),
+/// 100 times: one row each time, no error (PostgreSQL can report the slug's
+/// unique index instead of the conflict target when two inserts race).
+pub async fn unique_concurrent_create_of_one_new_row<H: Harness>(cx: Arc<Cx<H>>) {
+    const TASKS: usize = 8;
+    const ROUNDS: usize = 100;
+    let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut handles = Vec::new();
+    for _ in 0..TASKS {
+        let (db, tags, barrier) = (cx.db.clone(), cx.h.tags(), barrier.clone());
+        handles.push(tokio::spawn(async move {
+            let mut errors = Vec::new();
+            for round in 0..ROUNDS {
+                let name = format!("race {round:03}");
+                // Released together; on SQLite `begin` then queues for the write lock.
+                barrier.wait().await;
+                let r = async {
+                    let mut s = alchemy_core::Database::begin(&db).await?;
+                    tags.get_or_create(&mut s, tag::<H>(&name)).await?;
+                    s.commit().await
+                };
+                if let Err(e) = r.await {
+                    errors.push(e.to_string());
+                }
+            }
+            errors
+        }));
+    }
+    for h in handles {
+        let errors = h.await.unwrap_or_else(|e| panic!("task: {e}"));
+        assert!(
+            errors.is_empty(),
+            "{} rounds failed, first: {}",
+            errors.len(),
+            errors[0]
+        );
+    }
+    let names: Vec<String> = (0..ROUNDS).map(|r| format!("race {r:03}")).collect();
+    assert_eq!(count_tags(&cx, &names).await, ROUNDS);
+}
