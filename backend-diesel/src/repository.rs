@@ -121,7 +121,12 @@ macro_rules! __load {
     ($session:expr, $model:ty, $sql:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::diesel::SelectableHelper as _;
-        $crate::__load!($session, $model, $model, $sql, <$model>::as_select())
+        let rows = $crate::__load!($session, $model, $model, $sql, <$model>::as_select());
+        // Remember what was loaded, so `update` writes only what changed.
+        if let ::std::result::Result::Ok(rows) = &rows {
+            $crate::__private::alchemy_core::Session::loaded(&mut *$session).record(rows);
+        }
+        rows
     }};
 }
 
@@ -286,7 +291,9 @@ macro_rules! repository {
                     return ::std::result::Result::Ok((::std::vec::Vec::new(), total));
                 };
                 let total = u64::try_from(total).unwrap_or(0);
-                ::std::result::Result::Ok((rows.into_iter().map(|(m, _)| m).collect(), total))
+                let rows: ::std::vec::Vec<$model> = rows.into_iter().map(|(m, _)| m).collect();
+                $crate::__private::alchemy_core::Session::loaded(&mut *session).record(&rows);
+                ::std::result::Result::Ok((rows, total))
             }
 
             async fn update(
@@ -296,11 +303,19 @@ macro_rules! repository {
             ) -> $crate::__private::alchemy_core::Result<$model> {
                 use $crate::__private::alchemy_core::{Model as _, Session as _};
                 $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now());
-                let sql = $crate::sql::update(&model)?;
                 session.unique_cache().forget::<$model>();
-                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
-                    $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), model.key())
-                })
+                let changed = session.loaded().changed(&model);
+                match $crate::sql::update(&model, changed)? {
+                    ::std::option::Option::Some(sql) => {
+                        $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
+                            $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), model.key())
+                        })
+                    }
+                    // Nothing to write (no change, no audit column): the stored row.
+                    ::std::option::Option::None => {
+                        $crate::__private::alchemy_core::Repository::get(self, session, model.key()).await
+                    }
+                }
             }
 
             async fn update_many(

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use alchemy_core::audit::{SharedClock, now_micros};
+use alchemy_core::identity::Loaded;
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::unique::UniqueCache;
 use alchemy_core::{Error, Result};
@@ -73,6 +74,7 @@ pub struct Session {
     dialect: Dialect,
     clock: SharedClock,
     cache: UniqueCache,
+    loaded: Loaded,
     statements: u64,
 }
 
@@ -94,6 +96,7 @@ impl Session {
             dialect,
             clock,
             cache: UniqueCache::new(),
+            loaded: Loaded::new(),
             statements: 0,
         }
     }
@@ -165,6 +168,7 @@ impl Session {
             return Err(Error::backend("the session has no connection any more"));
         };
         self.cache.clear();
+        self.loaded.clear();
         let result = match &mut conn {
             Connection::Postgres(c) => c.batch_execute(sql).await,
             Connection::Sqlite(c) => c.batch_execute(sql).await,
@@ -247,6 +251,10 @@ impl alchemy_core::Session for Session {
 
     fn unique_cache(&mut self) -> &mut UniqueCache {
         &mut self.cache
+    }
+
+    fn loaded(&mut self) -> &mut Loaded {
+        &mut self.loaded
     }
 
     fn clock(&self) -> &SharedClock {

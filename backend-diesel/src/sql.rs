@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use alchemy_core::audit::CREATED_AT;
 use alchemy_core::base::key_from_database;
 use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::identity;
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote, quote_list};
 use alchemy_core::upsert;
 use alchemy_core::{Error, Model, Result};
@@ -365,38 +366,36 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql
     Ok(sql)
 }
 
-/// `UPDATE t SET <every column but key and created_at> WHERE key = ? RETURNING <select>`
-/// for a row already stamped.
+/// `UPDATE t SET <columns> WHERE key = ? RETURNING <select>` for a row
+/// already stamped, writing the columns [`identity::update_columns`] picks
+/// from `changed` (every column but key and `created_at` when unknown);
+/// `None` when there is nothing to write.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the table has no primary key.
 #[doc(hidden)]
-pub fn update<M: Model>(model: &M) -> Result<Sql> {
+pub fn update<M: Model>(model: &M, changed: Option<Vec<usize>>) -> Result<Option<Sql>> {
     let table = M::table();
     let key = key_index(table)?;
+    let columns = identity::update_columns::<M>(changed);
+    if columns.is_empty() {
+        return Ok(None);
+    }
     let values = model.values();
     let mut sql = Sql::new(format!("UPDATE {} SET ", quote(table.name())));
-    let mut first = true;
-    for (i, (column, value)) in table.columns().iter().zip(values.iter()).enumerate() {
-        if i == key || column.name == CREATED_AT {
-            continue;
-        }
-        if !first {
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
             sql.push(", ");
         }
-        first = false;
+        let column = &table.columns()[i];
+        let value = values.get(i).cloned().unwrap_or(Value::Null);
         sql.push(format!("{} = ", quote(&column.name)))
-            .bind(value.clone(), column.ty);
-    }
-    if first {
-        // Only the key: a no-op write that still finds the row.
-        let k = quote(&table.columns()[key].name);
-        sql.push(format!("{k} = {k}"));
+            .bind(value, column.ty);
     }
     let key_value = values.get(key).cloned().unwrap_or(Value::Null);
     where_key(&mut sql, table, key_value)?;
     sql.push(" RETURNING ").select();
-    Ok(sql)
+    Ok(Some(sql))
 }
 
 /// Checks that no key appears twice among `models`.

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
 use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::identity;
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
 use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
@@ -190,9 +191,12 @@ where
             .query_all_raw(statement)
             .await
             .map_err(from_db)?;
-        rows.iter()
+        let rows = rows
+            .iter()
             .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        session.loaded().record(&rows);
+        Ok(rows)
     }
 
     /// `SELECT .. FROM E` with `query`'s filter, order, limit and offset;
@@ -326,7 +330,10 @@ where
             .exec_with_returning(session.counted())
             .await
         {
-            Ok(row) => Ok(Some(row)),
+            Ok(row) => {
+                session.loaded().record(std::slice::from_ref(&row));
+                Ok(Some(row))
+            }
             Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
             Err(e) => Err(from_db(e)),
         }
@@ -350,10 +357,12 @@ where
     async fn add(&self, session: &mut Session, mut model: E::Model) -> Result<E::Model> {
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let am = Self::for_insert(model)?;
-        E::insert(am)
+        let row = E::insert(am)
             .exec_with_returning(session.counted())
             .await
-            .map_err(from_db)
+            .map_err(from_db)?;
+        session.loaded().record(std::slice::from_ref(&row));
+        Ok(row)
     }
 
     /// Multi-row `INSERT .. RETURNING` in chunks under the bind-parameter
@@ -399,6 +408,7 @@ where
                 .exec_with_returning(session.counted())
                 .await
                 .map_err(from_db)?;
+            session.loaded().record(&rows);
             stored.extend(rows);
         }
         if database_key {
@@ -426,12 +436,14 @@ where
     /// [`Error::NotFound`] naming the table and the key.
     async fn get(&self, session: &mut Session, key: &KeyOf<E::Model>) -> Result<E::Model> {
         let col = key_column::<E>()?;
-        E::find()
+        let row = E::find()
             .filter(col.eq(key.clone()))
             .one(session.counted())
             .await
             .map_err(from_db)?
-            .ok_or_else(|| Error::not_found(Self::table(), key))
+            .ok_or_else(|| Error::not_found(Self::table(), key))?;
+        session.loaded().record(std::slice::from_ref(&row));
+        Ok(row)
     }
 
     /// `SELECT .. WHERE <filter> ORDER BY .. LIMIT .. OFFSET ..`.
@@ -443,10 +455,12 @@ where
         // Check (and type) everything before anything is built or sent.
         let query = query.clone().checked(<E::Model as Model>::table())?;
         let backend = session.transaction().get_database_backend();
-        Self::select(&query, backend)?
+        let rows = Self::select(&query, backend)?
             .all(session.counted())
             .await
-            .map_err(from_db)
+            .map_err(from_db)?;
+        session.loaded().record(&rows);
+        Ok(rows)
     }
 
     /// `SELECT count(*) .. WHERE <filter>`.
@@ -506,10 +520,12 @@ where
             .iter()
             .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
             .collect::<Result<Vec<_>>>()?;
+        session.loaded().record(&models);
         Ok((models, total))
     }
 
-    /// `UPDATE .. SET <every column but the key and created_at> WHERE <key> = ? RETURNING *`.
+    /// `UPDATE .. SET <changed columns, updated_at> WHERE <key> = ? RETURNING *`
+    /// (every column but the key and `created_at` for a row this session never loaded).
     ///
     /// # Errors
     /// [`Error::NotFound`] when no row has the key; [`Error::DuplicateKey`],
@@ -518,12 +534,33 @@ where
         prepare_update(&mut model, now_micros(&**session.clock()));
         let key = model.key().clone();
         session.unique_cache().forget::<E::Model>();
+        let changed = session.loaded().changed(&model);
+        let write = identity::update_columns::<E::Model>(changed);
+        if write.is_empty() {
+            // Nothing to write (no change, no audit column): the stored row.
+            return self.get(session, &key).await;
+        }
+        let table = <E::Model as Model>::table();
+        let key_name = table
+            .primary_key_columns()
+            .first()
+            .cloned()
+            .unwrap_or_default();
         let mut am = model.into_active_model().reset_all();
-        if let Some(created_at) = column::<E>(CREATED_AT) {
-            am.not_set(created_at);
+        // Only the changed columns (and updated_at) are Set; the key stays for WHERE.
+        for (i, c) in table.columns().iter().enumerate() {
+            if c.name != key_name
+                && !write.contains(&i)
+                && let Some(col) = column::<E>(&c.name)
+            {
+                am.not_set(col);
+            }
         }
         match E::update(am).exec(session.counted()).await {
-            Ok(row) => Ok(row),
+            Ok(row) => {
+                session.loaded().record(std::slice::from_ref(&row));
+                Ok(row)
+            }
             Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => {
                 Err(Error::not_found(Self::table(), key))
             }

@@ -3,6 +3,7 @@
 
 use alchemy_core::Result;
 use alchemy_core::audit::SharedClock;
+use alchemy_core::identity::Loaded;
 use alchemy_core::unique::UniqueCache;
 use sea_orm::DatabaseTransaction;
 
@@ -16,6 +17,7 @@ use crate::error::from_db;
 pub struct Session {
     tx: DatabaseTransaction,
     cache: UniqueCache,
+    loaded: Loaded,
     clock: SharedClock,
     statements: u64,
 }
@@ -35,6 +37,7 @@ impl Session {
         Self {
             tx,
             cache: UniqueCache::new(),
+            loaded: Loaded::new(),
             clock,
             statements: 0,
         }
@@ -71,11 +74,16 @@ impl alchemy_core::Session for Session {
     /// [`alchemy_core::Error::Backend`].
     async fn rollback(mut self) -> Result<()> {
         self.cache.clear();
+        self.loaded.clear();
         self.tx.rollback().await.map_err(from_db)
     }
 
     fn unique_cache(&mut self) -> &mut UniqueCache {
         &mut self.cache
+    }
+
+    fn loaded(&mut self) -> &mut Loaded {
+        &mut self.loaded
     }
 
     fn clock(&self) -> &SharedClock {

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
 use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::identity;
 use alchemy_core::schema::{Dialect, Table, quote, quote_list};
 use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
@@ -115,10 +116,13 @@ where
             .map_err(convert)
     }
 
+    /// Runs `qb` and remembers the rows it returns (see [`identity`]).
     async fn all(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
-        DB::fetch_all::<M>(session.conn_for_statement(), qb)
+        let rows = DB::fetch_all::<M>(session.conn_for_statement(), qb)
             .await
-            .map_err(convert)
+            .map_err(convert)?;
+        session.loaded().record(&rows);
+        Ok(rows)
     }
 
     async fn one(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
@@ -334,6 +338,9 @@ where
         let rows = DB::fetch_all_with_total::<M>(session.conn_for_statement(), qb)
             .await
             .map_err(convert)?;
+        for (row, _) in &rows {
+            session.loaded().record(std::slice::from_ref(row));
+        }
         let Some(&(_, total)) = rows.first() else {
             // An empty page carries no total: count apart (a page past the
             // end still has a true total).
@@ -351,23 +358,25 @@ where
     async fn update(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
         prepare_update(&mut model, now_micros(&**session.clock()));
         let table = M::table();
-        let key_name = key_column(table)?.name.clone();
+        let changed = session.loaded().changed(&model);
+        let columns = identity::update_columns::<M>(changed);
+        session.unique_cache().forget::<M>();
+        if columns.is_empty() {
+            // Nothing to write (no change, no audit column): the stored row.
+            return self.get(session, model.key()).await;
+        }
+        let values = model.values();
         let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", quote(table.name())));
-        let mut first = true;
-        for (column, value) in table.columns().iter().zip(model.values()) {
-            if column.name == key_name || column.name == CREATED_AT {
-                continue;
-            }
-            if !first {
+        for (n, &i) in columns.iter().enumerate() {
+            if n > 0 {
                 qb.push(", ");
             }
-            first = false;
+            let column = &table.columns()[i];
             qb.push(quote(&column.name)).push(" = ");
-            DB::push_value(&mut qb, value, column.ty);
+            DB::push_value(&mut qb, values[i].clone(), column.ty);
         }
         Self::where_key(&mut qb, table, model.key())?;
         qb.push(" RETURNING ").push(select_list(table, None));
-        session.unique_cache().forget::<M>();
         Self::one(session, qb)
             .await?
             .ok_or_else(|| Error::not_found(table.name(), model.key()))

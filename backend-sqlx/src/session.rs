@@ -3,6 +3,7 @@
 use std::fmt;
 
 use alchemy_core::audit::SharedClock;
+use alchemy_core::identity::Loaded;
 use alchemy_core::unique::UniqueCache;
 use alchemy_core::{Result, Session};
 use sqlx::Transaction;
@@ -14,6 +15,7 @@ use crate::error::convert;
 pub struct SqlxSession<DB: SqlxBackend> {
     tx: Transaction<'static, DB>,
     cache: UniqueCache,
+    loaded: Loaded,
     clock: SharedClock,
     statements: u64,
 }
@@ -33,6 +35,7 @@ impl<DB: SqlxBackend> SqlxSession<DB> {
         Self {
             tx,
             cache: UniqueCache::new(),
+            loaded: Loaded::new(),
             clock,
             statements: 0,
         }
@@ -60,11 +63,16 @@ impl<DB: SqlxBackend> Session for SqlxSession<DB> {
 
     async fn rollback(mut self) -> Result<()> {
         self.cache.clear();
+        self.loaded.clear();
         self.tx.rollback().await.map_err(convert)
     }
 
     fn unique_cache(&mut self) -> &mut UniqueCache {
         &mut self.cache
+    }
+
+    fn loaded(&mut self) -> &mut Loaded {
+        &mut self.loaded
     }
 
     fn clock(&self) -> &SharedClock {

@@ -37,6 +37,7 @@
 //! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
 //! | [`upsert`] | the backend-independent half of `upsert_many` |
+//! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
 //! | [`repository`] | sessions and the repository traits |
@@ -48,6 +49,7 @@ pub mod audit;
 pub mod base;
 pub mod error;
 pub mod filter;
+pub mod identity;
 pub mod naming;
 pub mod pagination;
 pub mod pk;

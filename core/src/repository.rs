@@ -12,6 +12,7 @@ use std::future::Future;
 use crate::audit::SharedClock;
 use crate::base::{KeyOf, Model};
 use crate::filter::{Condition, Query, Value};
+use crate::identity::Loaded;
 use crate::pagination::{Cursor, KeysetPage, KeysetRequest, OffsetPagination};
 use crate::schema::{Dialect, Table};
 use crate::slug::{self, SlugKey};
@@ -125,6 +126,10 @@ pub trait Session: Send {
     /// The rows cached by get-or-create in this unit of work.
     fn unique_cache(&mut self) -> &mut UniqueCache;
 
+    /// The column values of rows this unit of work has loaded or written
+    /// (cleared on rollback); `update` writes only what differs from them.
+    fn loaded(&mut self) -> &mut Loaded;
+
     /// The clock that stamps audit columns.
     fn clock(&self) -> &SharedClock;
 
@@ -224,8 +229,15 @@ pub trait Repository: Send + Sync {
         query: &Query,
     ) -> impl Future<Output = Result<(Vec<Self::Model>, u64)>> + Send;
 
-    /// Writes every column of `model` but the key and `created_at`, bumps
-    /// `updated_at`, and returns the row as stored.
+    /// Writes the columns of `model` that changed, bumps `updated_at`, and
+    /// returns the row as stored.
+    ///
+    /// # Behavior
+    /// - Compared with the row as this session last loaded or wrote it
+    ///   ([`Session::loaded`]), only the columns that differ are written, so a
+    ///   concurrent change to another column is kept. A row the session never
+    ///   loaded has every column written.
+    /// - The key and `created_at` are never written.
     ///
     /// # Errors
     /// [`Error::NotFound`] when no row has the model's key;
@@ -236,8 +248,10 @@ pub trait Repository: Send + Sync {
         model: Self::Model,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
 
-    /// [`Repository::update`] for many rows in batched statements; returns
-    /// them as stored, in input order.
+    /// Many updates in batched statements; returns the rows as stored, in
+    /// input order. Unlike [`Repository::update`] it writes every column but
+    /// the key and `created_at` (one statement carries many rows), and bumps
+    /// `updated_at`.
     ///
     /// # Errors
     /// [`Error::NotFound`] when any row does not exist (roll the session back:

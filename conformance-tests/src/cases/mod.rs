@@ -54,6 +54,7 @@ register! {
     repository::get_missing_is_not_found,
     repository::update_writes_fields,
     repository::update_missing_is_not_found,
+    repository::update_writes_only_changed_columns,
     repository::delete_returns_the_row,
     repository::delete_missing_is_not_found,
     repository::session_rollback_discards_writes,

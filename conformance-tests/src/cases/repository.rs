@@ -7,7 +7,7 @@ use alchemy_core::base::BigIntBase;
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Database, DatabaseExt, Error, Model, Repository, Session};
 
-use crate::fixtures::{PostFixture, WidgetFixture};
+use crate::fixtures::{ItemFixture, PostFixture, WidgetFixture};
 use crate::harness::{Cx, Harness, HasWidget};
 use crate::{err, ok};
 
@@ -330,4 +330,60 @@ pub async fn errors_lock_conflict_is_busy<H: Harness>(cx: Arc<Cx<H>>) {
     );
     let _ = s1.rollback().await;
     let _ = s2.rollback().await;
+}
+
+/// `update` writes only the columns changed since the session loaded the row, so a
+/// concurrent change to another column survives (interleaved on PostgreSQL; SQLite
+/// serialises writers); a row the session never loaded has every column written.
+pub async fn update_writes_only_changed_columns<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let seeded = ok(items.add(&mut s, H::Item::new("x", 1, true)).await, "seed");
+    ok(s.commit().await, "commit");
+
+    if cx.dialect == Dialect::Postgres {
+        let mut s1 = cx.begin().await;
+        let mut mine = ok(items.get(&mut s1, seeded.key()).await, "s1 loads");
+        let mut s2 = cx.begin().await;
+        let mut theirs = ok(items.get(&mut s2, seeded.key()).await, "s2 loads");
+        theirs.set_note(Some("from s2"));
+        ok(items.update(&mut s2, theirs).await, "s2 updates the note");
+        ok(s2.commit().await, "s2 commits");
+        mine.set_rank(5);
+        let written = ok(items.update(&mut s1, mine).await, "s1 updates the rank");
+        ok(s1.commit().await, "s1 commits");
+        assert_eq!(written.rank(), 5);
+        assert_eq!(
+            written.note(),
+            Some("from s2"),
+            "s1 did not write the note back"
+        );
+    } else {
+        let mut s1 = cx.begin().await;
+        let mut mine = ok(items.get(&mut s1, seeded.key()).await, "load");
+        mine.set_note(Some("from s2"));
+        ok(items.update(&mut s1, mine).await, "update");
+        ok(s1.commit().await, "commit");
+    }
+
+    // A stale copy the session never loaded: every column is written.
+    let mut stale = seeded.clone();
+    stale.set_rank(9);
+    let mut s3 = cx.begin().await;
+    let written = ok(items.update(&mut s3, stale).await, "stale update");
+    ok(s3.commit().await, "commit");
+    assert_eq!((written.rank(), written.note()), (9, None));
+
+    // Nothing changed since loading: the row comes back with only updated_at moved.
+    cx.clock.advance(chrono::TimeDelta::seconds(1));
+    let mut s4 = cx.begin().await;
+    let loaded = ok(items.get(&mut s4, seeded.key()).await, "load");
+    let same = ok(items.update(&mut s4, loaded.clone()).await, "no-op update");
+    ok(s4.commit().await, "commit");
+    assert_eq!((same.rank(), same.note(), same.name()), (9, None, "x"));
+    let (before, after) = (loaded.timestamps(), same.timestamps());
+    assert!(
+        after.map(|t| t.updated_at) > before.map(|t| t.updated_at),
+        "updated_at bumped"
+    );
 }
