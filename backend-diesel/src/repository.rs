@@ -69,25 +69,6 @@ pub fn __in_input_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> 
         .collect()
 }
 
-/// Puts the rows returned by a batched update of `inputs` into input order.
-///
-/// # Errors
-/// [`Error::NotFound`] for the first input whose row was not returned (it
-/// does not exist).
-#[doc(hidden)]
-pub fn __updated_in_input_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
-    let mut by_key: std::collections::HashMap<_, M> =
-        rows.into_iter().map(|r| (r.key().clone(), r)).collect();
-    inputs
-        .iter()
-        .map(|m| {
-            by_key
-                .remove(m.key())
-                .ok_or_else(|| Error::not_found(M::table().name(), m.key()))
-        })
-        .collect()
-}
-
 /// Runs `$body` with `$conn` bound to the session's native connection, once
 /// typed for PostgreSQL and once for SQLite.
 #[doc(hidden)]
@@ -327,7 +308,7 @@ macro_rules! repository {
                 if models.is_empty() {
                     return ::std::result::Result::Ok(models);
                 }
-                $crate::sql::distinct_keys(&models)?;
+                $crate::__private::alchemy_core::bulk::distinct_keys(&models)?;
                 let now = session.__now();
                 for m in &mut models {
                     $crate::__private::alchemy_core::base::prepare_update(m, now);
@@ -338,7 +319,7 @@ macro_rules! repository {
                 for chunk in models.chunks(per_statement) {
                     let sql = $crate::sql::update_many(chunk)?;
                     let rows = $crate::__load!(session, $model, sql)?;
-                    out.extend($crate::repository::__updated_in_input_order(chunk, rows)?);
+                    out.extend($crate::__private::alchemy_core::bulk::in_key_order(chunk, rows)?);
                 }
                 ::std::result::Result::Ok(out)
             }
@@ -349,9 +330,9 @@ macro_rules! repository {
                 models: ::std::vec::Vec<$model>,
                 match_fields: &[&str],
             ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
-                use $crate::__private::alchemy_core::upsert::{self, Plan};
+                use $crate::__private::alchemy_core::bulk::{self, Plan};
                 use $crate::__private::alchemy_core::{Repository as _, Session as _, Upserted};
-                let prepared = upsert::prepare(models, match_fields)?;
+                let prepared = bulk::prepare(models, match_fields)?;
                 if prepared.models.is_empty() {
                     return ::std::result::Result::Ok(Upserted {
                         rows: prepared.models,
@@ -386,7 +367,7 @@ macro_rules! repository {
                             let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns))?;
                             let stored = $crate::__load!(session, $model, sql)?;
                             $crate::repository::__check_returned(chunk.len(), &stored)?;
-                            rows.extend(upsert::in_input_order(chunk, stored, &columns)?);
+                            rows.extend(bulk::in_input_order(chunk, stored, &columns)?);
                         }
                         ::std::result::Result::Ok(Upserted { rows, created, updated })
                     }

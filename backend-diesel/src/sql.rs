@@ -3,14 +3,12 @@
 //! its column, and the selected columns are the model's diesel `Selectable`
 //! list, so rows load with diesel's derives on both databases.
 
-use std::collections::HashSet;
-
 use alchemy_core::audit::CREATED_AT;
 use alchemy_core::base::key_from_database;
+use alchemy_core::bulk;
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote, quote_list};
-use alchemy_core::upsert;
 use alchemy_core::{Error, Model, Result};
 use chrono::{DateTime, Utc};
 use diesel::expression::Expression;
@@ -342,7 +340,7 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql
         OnConflict::Update(match_columns) => {
             let name = |i: &usize| table.columns()[*i].name.as_str();
             let match_names: Vec<&str> = match_columns.iter().map(name).collect();
-            let set: Vec<String> = upsert::update_columns::<M>(&columns, match_columns)
+            let set: Vec<String> = bulk::update_columns::<M>(&columns, match_columns)
                 .iter()
                 .map(|i| format!("{0} = excluded.{0}", quote(name(i))))
                 .collect();
@@ -396,25 +394,6 @@ pub fn update<M: Model>(model: &M, changed: Option<Vec<usize>>) -> Result<Option
     where_key(&mut sql, table, key_value)?;
     sql.push(" RETURNING ").select();
     Ok(Some(sql))
-}
-
-/// Checks that no key appears twice among `models`.
-///
-/// # Errors
-/// [`Error::InvalidInput`] naming the repeated key.
-#[doc(hidden)]
-pub fn distinct_keys<M: Model>(models: &[M]) -> Result<()> {
-    let mut seen = HashSet::new();
-    for m in models {
-        if !seen.insert(m.key().clone()) {
-            return Err(Error::invalid_input(format!(
-                "{}: update_many got key {} twice",
-                M::table().name(),
-                m.key()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// How many rows one `update_many` statement carries.

@@ -1,15 +1,15 @@
 //! [`SeaRepository`]: the core [`Repository`] for any SeaORM entity whose
 //! model implements [`alchemy_core::Model`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
+use alchemy_core::bulk::{self, Plan};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
-use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -273,7 +273,7 @@ where
         let match_names = names(table, match_columns);
         let set: Vec<String> = names(
             table,
-            &upsert::update_columns::<E::Model>(&columns, match_columns),
+            &bulk::update_columns::<E::Model>(&columns, match_columns),
         )
         .iter()
         .map(|c| format!("{0} = excluded.{0}", quote(c)))
@@ -300,7 +300,7 @@ where
             }
             sql.push(&tail);
             let rows = Self::fetch(session, sql.build()).await?;
-            out.extend(upsert::in_input_order(chunk, rows, match_columns)?);
+            out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
     }
@@ -587,16 +587,7 @@ where
         }
         let table = <E::Model as Model>::table();
         let key = key_index(table)?;
-        let mut seen = HashSet::new();
-        for m in &models {
-            if !seen.insert(m.key().clone()) {
-                return Err(Error::invalid_input(format!(
-                    "{}: update_many got key {} twice",
-                    table.name(),
-                    m.key()
-                )));
-            }
-        }
+        bulk::distinct_keys(&models)?;
         let now = now_micros(&**session.clock());
         for m in &mut models {
             prepare_update(m, now);
@@ -646,17 +637,8 @@ where
                 sql.row(&row_columns, &m.values(), &types);
             }
             sql.push(&tail);
-            let mut by_key: HashMap<KeyOf<E::Model>, E::Model> = Self::fetch(session, sql.build())
-                .await?
-                .into_iter()
-                .map(|r| (r.key().clone(), r))
-                .collect();
-            for m in chunk {
-                let row = by_key
-                    .remove(m.key())
-                    .ok_or_else(|| Error::not_found(table.name(), m.key()))?;
-                out.push(row);
-            }
+            let rows = Self::fetch(session, sql.build()).await?;
+            out.extend(bulk::in_key_order(chunk, rows)?);
         }
         Ok(out)
     }
@@ -680,7 +662,7 @@ where
         models: Vec<E::Model>,
         match_fields: &[&str],
     ) -> Result<Upserted<E::Model>> {
-        let prepared = upsert::prepare(models, match_fields)?;
+        let prepared = bulk::prepare(models, match_fields)?;
         if prepared.models.is_empty() {
             return Ok(Upserted {
                 rows: prepared.models,

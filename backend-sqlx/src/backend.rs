@@ -102,6 +102,50 @@ macro_rules! push_value {
     };
 }
 
+// Running a built statement is the same code for both databases; only the
+// bounds differ, and they hold for each concrete one.
+macro_rules! statements {
+    ($row:ty) => {
+        async fn fetch_all<M: SqlxModel>(
+            conn: &mut Self::Connection,
+            mut qb: QueryBuilder<Self>,
+        ) -> sqlx::Result<Vec<M>> {
+            qb.build_query_as::<M>().fetch_all(conn).await
+        }
+
+        async fn execute(
+            conn: &mut Self::Connection,
+            mut qb: QueryBuilder<Self>,
+        ) -> sqlx::Result<u64> {
+            Ok(qb.build().execute(conn).await?.rows_affected())
+        }
+
+        async fn fetch_all_with_total<M: SqlxModel>(
+            conn: &mut Self::Connection,
+            mut qb: QueryBuilder<Self>,
+        ) -> sqlx::Result<Vec<(M, i64)>> {
+            let rows = qb.build().fetch_all(conn).await?;
+            rows.iter()
+                .map(|row: &$row| Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?)))
+                .collect()
+        }
+
+        async fn fetch_count(
+            conn: &mut Self::Connection,
+            mut qb: QueryBuilder<Self>,
+        ) -> sqlx::Result<i64> {
+            qb.build_query_scalar::<i64>().fetch_one(conn).await
+        }
+
+        async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await?;
+            Ok(())
+        }
+    };
+}
+
 impl SqlxBackend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
     const MAX_BINDS: usize = 65_535;
@@ -122,42 +166,7 @@ impl SqlxBackend for Postgres {
         push_value!(Postgres, qb, value, ty, std::convert::identity);
     }
 
-    async fn fetch_all<M: SqlxModel>(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<Vec<M>> {
-        qb.build_query_as::<M>().fetch_all(conn).await
-    }
-
-    async fn execute(conn: &mut Self::Connection, mut qb: QueryBuilder<Self>) -> sqlx::Result<u64> {
-        Ok(qb.build().execute(conn).await?.rows_affected())
-    }
-
-    async fn fetch_all_with_total<M: SqlxModel>(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<Vec<(M, i64)>> {
-        let rows = qb.build().fetch_all(conn).await?;
-        rows.iter()
-            .map(|row: &sqlx::postgres::PgRow| {
-                Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?))
-            })
-            .collect()
-    }
-
-    async fn fetch_count(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<i64> {
-        qb.build_query_scalar::<i64>().fetch_one(conn).await
-    }
-
-    async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(pool)
-            .await?;
-        Ok(())
-    }
+    statements!(sqlx::postgres::PgRow);
 }
 
 impl SqlxBackend for Sqlite {
@@ -202,40 +211,5 @@ impl SqlxBackend for Sqlite {
         push_value!(Sqlite, qb, value, ty, alchemy_core::audit::sqlite_text);
     }
 
-    async fn fetch_all<M: SqlxModel>(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<Vec<M>> {
-        qb.build_query_as::<M>().fetch_all(conn).await
-    }
-
-    async fn execute(conn: &mut Self::Connection, mut qb: QueryBuilder<Self>) -> sqlx::Result<u64> {
-        Ok(qb.build().execute(conn).await?.rows_affected())
-    }
-
-    async fn fetch_all_with_total<M: SqlxModel>(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<Vec<(M, i64)>> {
-        let rows = qb.build().fetch_all(conn).await?;
-        rows.iter()
-            .map(|row: &sqlx::sqlite::SqliteRow| {
-                Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?))
-            })
-            .collect()
-    }
-
-    async fn fetch_count(
-        conn: &mut Self::Connection,
-        mut qb: QueryBuilder<Self>,
-    ) -> sqlx::Result<i64> {
-        qb.build_query_scalar::<i64>().fetch_one(conn).await
-    }
-
-    async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(pool)
-            .await?;
-        Ok(())
-    }
+    statements!(sqlx::sqlite::SqliteRow);
 }

@@ -1,15 +1,15 @@
 //! The repository: one generic implementation for every model.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
+use alchemy_core::bulk::{self, Plan};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
 use alchemy_core::schema::{Dialect, Table, quote, quote_list};
-use alchemy_core::upsert::{self, Plan};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
 
@@ -180,7 +180,7 @@ where
         let columns = insert_columns::<M>(table);
         let name = |i: &usize| table.columns()[*i].name.as_str();
         let match_names: Vec<&str> = match_columns.iter().map(name).collect();
-        let set: Vec<String> = upsert::update_columns::<M>(&columns, match_columns)
+        let set: Vec<String> = bulk::update_columns::<M>(&columns, match_columns)
             .iter()
             .map(|i| format!("{0} = excluded.{0}", quote(name(i))))
             .collect();
@@ -202,7 +202,7 @@ where
             }
             qb.push(tail.as_str());
             let rows = Self::all(session, qb).await?;
-            out.extend(upsert::in_input_order(chunk, rows, match_columns)?);
+            out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
     }
@@ -392,15 +392,7 @@ where
         }
         let table = M::table();
         let key = key_column(table)?;
-        let mut seen = HashSet::new();
-        for m in &models {
-            if !seen.insert(m.key().clone()) {
-                return Err(Error::invalid_input(format!(
-                    "update_many got key {} twice",
-                    m.key()
-                )));
-            }
-        }
+        bulk::distinct_keys(&models)?;
         let now = now_micros(&**session.clock());
         for m in &mut models {
             prepare_update(m, now);
@@ -448,17 +440,8 @@ where
                 k = quote(&key.name),
                 cols = select_list(table, None)
             ));
-            let mut by_key: HashMap<KeyOf<M>, M> = Self::all(session, qb)
-                .await?
-                .into_iter()
-                .map(|r| (r.key().clone(), r))
-                .collect();
-            for m in chunk {
-                let row = by_key
-                    .remove(m.key())
-                    .ok_or_else(|| Error::not_found(table.name(), m.key()))?;
-                out.push(row);
-            }
+            let rows = Self::all(session, qb).await?;
+            out.extend(bulk::in_key_order(chunk, rows)?);
         }
         Ok(out)
     }
@@ -470,7 +453,7 @@ where
         match_fields: &[&str],
     ) -> Result<Upserted<M>> {
         let table = M::table();
-        let prepared = upsert::prepare(models, match_fields)?;
+        let prepared = bulk::prepare(models, match_fields)?;
         if prepared.models.is_empty() {
             return Ok(Upserted {
                 rows: prepared.models,

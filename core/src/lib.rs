@@ -35,8 +35,8 @@
 //! | [`naming`] | table and constraint names |
 //! | [`schema`] | table definitions and their DDL |
 //! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
+//! | [`bulk`] | the backend-independent halves of `update_many` and `upsert_many` |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
-//! | [`upsert`] | the backend-independent half of `upsert_many` |
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
@@ -47,6 +47,7 @@
 
 pub mod audit;
 pub mod base;
+pub mod bulk;
 pub mod error;
 pub mod filter;
 pub mod identity;
@@ -57,7 +58,6 @@ pub mod repository;
 pub mod schema;
 pub mod slug;
 pub mod unique;
-pub mod upsert;
 
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};

@@ -1,10 +1,12 @@
-//! The backend-independent half of `upsert_many`: checking the input,
-//! choosing between a native `ON CONFLICT` and select-then-write, splitting
-//! the rows, and putting results back in input order. A backend adds only
-//! the SQL: selecting the stored rows that match, and the native statement.
+//! The backend-independent halves of bulk writes. For `update_many`:
+//! [`distinct_keys`] and [`in_key_order`]. For `upsert_many`: checking the
+//! input, choosing between a native `ON CONFLICT` and select-then-write,
+//! splitting the rows, and putting results back in input order. A backend
+//! adds only the SQL: selecting the stored rows that match, and the native
+//! statement.
 //!
 //! ```text
-//! let prepared = upsert::prepare(models, match_fields)?;
+//! let prepared = bulk::prepare(models, match_fields)?;
 //! let existing = /* SELECT .. WHERE (match columns) IN (prepared.wanted) */;
 //! match prepared.plan(existing)? {
 //!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
@@ -30,6 +32,42 @@ pub fn pick<M: Model>(model: &M, columns: &[usize]) -> Vec<Value> {
     columns
         .iter()
         .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+/// Checks that no key appears twice among `models` (one bulk update cannot
+/// write a row twice).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the repeated key.
+pub fn distinct_keys<M: Model>(models: &[M]) -> Result<()> {
+    let mut seen = HashSet::new();
+    for m in models {
+        if !seen.insert(m.key().clone()) {
+            return Err(Error::invalid_input(format!(
+                "{}: update_many got key {} twice",
+                M::table().name(),
+                m.key()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `rows` (returned by a bulk update, in any order) in the order of `inputs`, by key.
+///
+/// # Errors
+/// [`Error::NotFound`] naming the first input row that has no result (it does not exist).
+pub fn in_key_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
+    let mut by_key: HashMap<crate::KeyOf<M>, M> =
+        rows.into_iter().map(|r| (r.key().clone(), r)).collect();
+    inputs
+        .iter()
+        .map(|m| {
+            by_key
+                .remove(m.key())
+                .ok_or_else(|| Error::not_found(M::table().name(), m.key()))
+        })
         .collect()
 }
 
@@ -286,6 +324,24 @@ mod tests {
             code: code.into(),
             n,
         }
+    }
+
+    #[test]
+    fn bulk_updates_check_keys_and_keep_input_order() {
+        assert!(distinct_keys(&[row(1, "a", "1", 1), row(2, "b", "2", 2)]).is_ok());
+        let e = distinct_keys(&[row(1, "a", "1", 1), row(1, "b", "2", 2)]).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        let rows = in_key_order(
+            &[row(2, "", "", 0), row(1, "", "", 0)],
+            vec![row(1, "x", "", 0), row(2, "y", "", 0)],
+        )
+        .unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["y", "x"]
+        );
+        let e = in_key_order(&[row(3, "", "", 0)], vec![]).unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
     }
 
     #[test]
