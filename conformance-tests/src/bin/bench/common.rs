@@ -1,0 +1,351 @@
+//! What every backend's bench shares: settings, fresh databases, timing,
+//! memory and the JSON lines.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Instant;
+
+use alchemy_conformance::fixtures::{post_table, post_tag_table, tag_table};
+use alchemy_core::schema::{Dialect, quote};
+use serde_json::{Value as Json, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Executor};
+
+/// The database a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DbKind {
+    /// A SQLite file with default pragmas (journal_mode delete, synchronous FULL).
+    Sqlite,
+    /// A fresh schema on the PostgreSQL server.
+    Postgres,
+}
+
+impl DbKind {
+    /// Its name in the JSON lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    /// Its SQL dialect.
+    pub(crate) fn dialect(self) -> Dialect {
+        match self {
+            Self::Sqlite => Dialect::Sqlite,
+            Self::Postgres => Dialect::Postgres,
+        }
+    }
+}
+
+/// Command-line settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Multiplies every workload's count.
+    pub(crate) scale: f64,
+    /// Runs per measurement; the median is reported.
+    pub(crate) reps: usize,
+    /// The PostgreSQL server.
+    pub(crate) postgres_url: String,
+}
+
+impl Settings {
+    /// `base` scaled, at least 1.
+    #[allow(clippy::cast_possible_truncation)] // counts far below usize::MAX
+    pub(crate) fn n(&self, base: usize) -> usize {
+        ((base as f64 * self.scale).round() as usize).max(1)
+    }
+}
+
+/// An empty database with the blog schema, for one run.
+#[derive(Debug)]
+pub(crate) struct Fresh {
+    /// Which database.
+    pub(crate) kind: DbKind,
+    /// The URL to connect to (with the schema as search path on PostgreSQL).
+    pub(crate) url: String,
+    server: String,
+    schema: Option<String>,
+    dir: Option<PathBuf>,
+}
+
+fn unique_suffix() -> String {
+    format!("{:016x}", uuid::Uuid::new_v4().as_u64_pair().0)
+}
+
+impl Fresh {
+    /// Creates the database (a new file or schema) and the blog tables.
+    pub(crate) async fn new(kind: DbKind, settings: &Settings) -> Result<Self, String> {
+        let id = unique_suffix();
+        let fresh = match kind {
+            DbKind::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("alchemy-bench-{id}"));
+                std::fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
+                Self {
+                    kind,
+                    url: format!("sqlite://{}", dir.join("bench.db").display()),
+                    server: String::new(),
+                    schema: None,
+                    dir: Some(dir),
+                }
+            }
+            DbKind::Postgres => {
+                let schema = format!("alc_bench_{id}");
+                let mut admin = sqlx::PgConnection::connect(&settings.postgres_url)
+                    .await
+                    .map_err(|e| format!("postgres: {e}"))?;
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "CREATE SCHEMA {}",
+                        quote(&schema)
+                    )))
+                    .await
+                    .map_err(|e| format!("create schema: {e}"))?;
+                let sep = if settings.postgres_url.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                Self {
+                    kind,
+                    url: format!(
+                        "{}{sep}options=-csearch_path%3D{schema}",
+                        settings.postgres_url
+                    ),
+                    server: settings.postgres_url.clone(),
+                    schema: Some(schema),
+                    dir: None,
+                }
+            }
+        };
+        fresh.create_tables().await?;
+        Ok(fresh)
+    }
+
+    async fn create_tables(&self) -> Result<(), String> {
+        let mut statements = Vec::new();
+        for table in [post_table(), tag_table(), post_tag_table()] {
+            statements.extend(table.create_sql(self.kind.dialect()));
+        }
+        match self.kind {
+            DbKind::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect_with(&sqlite_options(&self.url)?)
+                    .await
+                    .map_err(|e| format!("sqlite: {e}"))?;
+                for s in statements {
+                    c.execute(sqlx::AssertSqlSafe(s))
+                        .await
+                        .map_err(|e| format!("ddl: {e}"))?;
+                }
+            }
+            DbKind::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .map_err(|e| format!("postgres: {e}"))?;
+                for s in statements {
+                    c.execute(sqlx::AssertSqlSafe(s))
+                        .await
+                        .map_err(|e| format!("ddl: {e}"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the file or schema.
+    pub(crate) async fn remove(self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(schema) = &self.schema
+            && let Ok(mut admin) = sqlx::PgConnection::connect(&self.server).await
+        {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP SCHEMA {} CASCADE",
+                    quote(schema)
+                )))
+                .await;
+        }
+    }
+}
+
+/// SQLite's defaults, stated: journal_mode delete, synchronous FULL; foreign
+/// keys on, a busy timeout for the pool's own connections.
+pub(crate) fn sqlite_options(url: &str) -> Result<SqliteConnectOptions, String> {
+    Ok(SqliteConnectOptions::from_str(url)
+        .map_err(|e| format!("sqlite url: {e}"))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Delete)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(std::time::Duration::from_secs(5)))
+}
+
+/// Whether a counted number of rows is `n`.
+pub(crate) fn is(count: impl TryInto<u64>, n: usize) -> bool {
+    count.try_into().ok() == u64::try_from(n).ok()
+}
+
+/// One timed run: its seconds and what it checked.
+#[derive(Debug)]
+pub(crate) struct Run {
+    /// Seconds of the timed part.
+    pub(crate) seconds: f64,
+    /// Peak resident memory during the timed part, in KiB.
+    pub(crate) peak_rss_kib: Option<u64>,
+    /// What the run verified (compared between library and raw).
+    pub(crate) check: Json,
+}
+
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Times `work` and records the peak memory while it runs (Linux: the
+/// high-water mark is reset first).
+pub(crate) async fn timed<F, T>(work: F) -> Result<(T, f64, Option<u64>), String>
+where
+    F: Future<Output = Result<T, String>>,
+{
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let start = Instant::now();
+    let value = work.await?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok((value, seconds, proc_status_kib("VmHWM:")))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Runs the library and the raw version `reps` times each, alternating,
+/// and returns the JSON line; a check that differs is an error.
+pub(crate) async fn measure<L, LF, R, RF>(
+    backend: &str,
+    kind: DbKind,
+    workload: &str,
+    ops: usize,
+    settings: &Settings,
+    mut lib: L,
+    mut raw: R,
+) -> Result<Json, String>
+where
+    L: FnMut() -> LF,
+    LF: Future<Output = Result<Run, String>>,
+    R: FnMut() -> RF,
+    RF: Future<Output = Result<Run, String>>,
+{
+    let (mut lib_runs, mut raw_runs) = (Vec::new(), Vec::new());
+    for rep in 0..settings.reps.max(1) {
+        eprintln!("{backend} {} {workload} rep {}", kind.name(), rep + 1);
+        // Alternate which goes first, so neither always meets a warm cache.
+        if rep % 2 == 0 {
+            lib_runs.push(lib().await?);
+            raw_runs.push(raw().await?);
+        } else {
+            raw_runs.push(raw().await?);
+            lib_runs.push(lib().await?);
+        }
+    }
+    for (l, r) in lib_runs.iter().zip(&raw_runs) {
+        if l.check != r.check || l.check.get("ok") != Some(&Json::Bool(true)) {
+            return Err(format!(
+                "{backend} {} {workload}: check failed: library {} raw {}",
+                kind.name(),
+                l.check,
+                r.check
+            ));
+        }
+    }
+    let seconds = median(lib_runs.iter().map(|r| r.seconds).collect());
+    let raw_seconds = median(raw_runs.iter().map(|r| r.seconds).collect());
+    let peak = lib_runs.iter().filter_map(|r| r.peak_rss_kib).max();
+    let raw_peak = raw_runs.iter().filter_map(|r| r.peak_rss_kib).max();
+    let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
+    Ok(json!({
+        "backend": backend,
+        "db": kind.name(),
+        "workload": workload,
+        "ops": ops,
+        "seconds": round(seconds, 4),
+        "ops_per_s": round(ops as f64 / seconds, 0),
+        "raw_seconds": round(raw_seconds, 4),
+        "ratio_vs_raw": round(seconds / raw_seconds, 3),
+        "peak_rss_kib": peak,
+        "raw_peak_rss_kib": raw_peak,
+        "check": lib_runs.first().map(|r| r.check.clone()).unwrap_or(Json::Null),
+    }))
+}
+
+/// The settings line: versions and the database settings in force.
+pub(crate) async fn settings_line(settings: &Settings, kinds: &[DbKind]) -> Json {
+    let mut sqlite = Json::Null;
+    let mut postgres = Json::Null;
+    for kind in kinds {
+        match kind {
+            DbKind::Sqlite => {
+                if let Ok(fresh) = Fresh::new(DbKind::Sqlite, settings).await {
+                    if let Ok(opts) = sqlite_options(&fresh.url)
+                        && let Ok(mut c) = sqlx::SqliteConnection::connect_with(&opts).await
+                    {
+                        let one = |sql: &'static str| sqlx::query_scalar::<_, String>(sql);
+                        let v = one("select sqlite_version()").fetch_one(&mut c).await.ok();
+                        let jm = one("pragma journal_mode").fetch_one(&mut c).await.ok();
+                        let sync = sqlx::query_scalar::<_, i64>("pragma synchronous")
+                            .fetch_one(&mut c)
+                            .await
+                            .ok();
+                        let fk = sqlx::query_scalar::<_, i64>("pragma foreign_keys")
+                            .fetch_one(&mut c)
+                            .await
+                            .ok();
+                        sqlite = json!({"library_version": v, "journal_mode": jm, "synchronous": sync, "foreign_keys": fk});
+                    }
+                    fresh.remove().await;
+                }
+            }
+            DbKind::Postgres => {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&settings.postgres_url).await {
+                    let mut show = async |name: &str| {
+                        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!("show {name}")))
+                            .fetch_one(&mut c)
+                            .await
+                            .ok()
+                    };
+                    let v = show("server_version").await;
+                    let fsync = show("fsync").await;
+                    let sc = show("synchronous_commit").await;
+                    postgres =
+                        json!({"server_version": v, "fsync": fsync, "synchronous_commit": sc});
+                }
+            }
+        }
+    }
+    json!({
+        "settings": {
+            "rust": env!("BENCH_RUSTC_VERSION"),
+            "sqlx": env!("BENCH_SQLX_VERSION"),
+            "sea_orm": env!("BENCH_SEAORM_VERSION"),
+            "diesel": env!("BENCH_DIESEL_VERSION"),
+            "diesel_async": env!("BENCH_DIESEL_ASYNC_VERSION"),
+            "libsqlite3_sys": env!("BENCH_LIBSQLITE3_SYS_VERSION"),
+            "scale": settings.scale,
+            "reps": settings.reps,
+            "sqlite": sqlite,
+            "postgres": postgres,
+        }
+    })
+}

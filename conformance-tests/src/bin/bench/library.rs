@@ -1,0 +1,261 @@
+//! The library side of every workload, written once against the core
+//! traits; each backend supplies its models and repositories.
+
+use std::future::Future;
+
+use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::unique::Unique;
+use alchemy_core::{Database, KeyOf, Model, Repository, RepositoryExt, Session};
+use serde_json::json;
+
+use crate::common::{Fresh, Run, Settings, is, timed};
+use crate::data;
+
+/// A post model as the workloads use it.
+pub(crate) trait BenchPost: Model {
+    /// A new, unsaved post.
+    fn new(title: String, content: &str) -> Self;
+    /// Replaces the title.
+    fn set_title(&mut self, title: String);
+}
+
+/// A backend's database, models and repositories for the workloads.
+pub(crate) trait LibBackend {
+    /// The database handle.
+    type Db: Database;
+    /// The post model.
+    type Post: BenchPost;
+    /// The tag model (unique by name).
+    type Tag: Unique<UniqueKey = String>;
+    /// Post repository.
+    type Posts: Repository<Model = Self::Post, Session = <Self::Db as Database>::Session>;
+    /// Tag repository.
+    type Tags: Repository<Model = Self::Tag, Session = <Self::Db as Database>::Session>;
+
+    /// Connects to `fresh` with SQLite's default pragmas (as the raw code does).
+    fn connect(fresh: &Fresh) -> impl Future<Output = Result<Self::Db, String>>;
+    /// A post repository.
+    fn posts() -> Self::Posts;
+    /// A tag repository.
+    fn tags() -> Self::Tags;
+    /// A new, unsaved tag.
+    fn tag(name: &str, slug: String) -> Self::Tag;
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+async fn seed<B: LibBackend>(
+    db: &B::Db,
+    titles: impl Iterator<Item = String>,
+) -> Result<Vec<B::Post>, String> {
+    let mut s = db.begin().await.map_err(err)?;
+    let rows = B::posts()
+        .add_many(
+            &mut s,
+            titles.map(|t| B::Post::new(t, data::CONTENT)).collect(),
+        )
+        .await
+        .map_err(err)?;
+    s.commit().await.map_err(err)?;
+    Ok(rows)
+}
+
+async fn count<D: Database, R: Repository<Session = D::Session>>(
+    db: &D,
+    repo: &R,
+    filter: Option<Condition>,
+) -> Result<u64, String> {
+    let mut s = db.begin().await.map_err(err)?;
+    let n = repo.count(&mut s, filter.as_ref()).await.map_err(err)?;
+    s.rollback().await.map_err(err)?;
+    Ok(n)
+}
+
+fn tags_for<B: LibBackend>(calls: usize, names: &[String]) -> Result<Vec<B::Tag>, String> {
+    (0..calls)
+        .map(|i| {
+            let name = &names[i % names.len()];
+            let slug = alchemy_core::slug::slugify(name).map_err(err)?;
+            Ok(B::tag(name, slug))
+        })
+        .collect()
+}
+
+/// Runs one workload through backend `B` on a fresh database.
+pub(crate) async fn run<B: LibBackend>(
+    workload: &str,
+    fresh: &Fresh,
+    s: &Settings,
+) -> Result<Run, String>
+where
+    KeyOf<B::Post>: Into<Value>,
+{
+    let db = B::connect(fresh).await?;
+    let (posts, tags) = (B::posts(), B::tags());
+    Ok(match workload {
+        "W1" => {
+            let n = s.n(10_000);
+            let input: Vec<B::Post> = (0..n)
+                .map(|i| B::Post::new(data::title(i), data::CONTENT))
+                .collect();
+            let (_, seconds, peak) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                posts.add_many(&mut sess, input).await.map_err(err)?;
+                sess.commit().await.map_err(err)
+            })
+            .await?;
+            let rows = count(&db, &posts, None).await?;
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"rows": rows, "ok": is(rows, n)}),
+            }
+        }
+        "W2" | "W2b" => {
+            let calls = if workload == "W2" {
+                s.n(10_000)
+            } else {
+                s.n(2_000)
+            };
+            let names = data::tag_names(s.n(500));
+            let input = tags_for::<B>(calls, &names)?;
+            let (_, seconds, peak) = timed(async {
+                if workload == "W2" {
+                    // One unit of work: the session's cache answers repeats.
+                    let mut sess = db.begin().await.map_err(err)?;
+                    for t in input {
+                        tags.get_or_create(&mut sess, t).await.map_err(err)?;
+                    }
+                    sess.commit().await.map_err(err)
+                } else {
+                    for t in input {
+                        let mut sess = db.begin().await.map_err(err)?;
+                        tags.get_or_create(&mut sess, t).await.map_err(err)?;
+                        sess.commit().await.map_err(err)?;
+                    }
+                    Ok(())
+                }
+            })
+            .await?;
+            let rows = count(&db, &tags, None).await?;
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
+            }
+        }
+        "W3" => {
+            let rows = s.n(10_000);
+            seed::<B>(&db, (0..rows).map(data::title)).await?;
+            let calls = s.n(1_000);
+            let (sums, seconds, peak) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                let (mut totals, mut items) = (0u64, 0usize);
+                for k in 0..calls {
+                    let q = Query::new()
+                        .filter(Condition::search(["title"], "7", true))
+                        .order_by_desc("created_at")
+                        .limit(20)
+                        .offset(data::w3_offset(k, rows));
+                    let (page, total) = posts.list_and_count(&mut sess, &q).await.map_err(err)?;
+                    totals += total;
+                    items += page.len();
+                }
+                sess.rollback().await.map_err(err)?;
+                Ok((totals, items))
+            })
+            .await?;
+            let want = data::w3_expected(rows, calls);
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
+            }
+        }
+        "W4" => {
+            let seeded = seed::<B>(&db, (0..s.n(1_000)).map(data::title)).await?;
+            let edits: Vec<B::Post> = seeded
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mut p = p.clone();
+                    p.set_title(format!("{} (edited)", data::title(i)));
+                    p
+                })
+                .collect();
+            let (_, seconds, peak) = timed(async {
+                for p in edits {
+                    let mut sess = db.begin().await.map_err(err)?;
+                    posts.update(&mut sess, p).await.map_err(err)?;
+                    sess.commit().await.map_err(err)?;
+                }
+                Ok(())
+            })
+            .await?;
+            let mut sess = db.begin().await.map_err(err)?;
+            let edited = posts
+                .list(
+                    &mut sess,
+                    &Query::new().filter(Condition::ends_with("title", " (edited)", false)),
+                )
+                .await
+                .map_err(err)?;
+            sess.rollback().await.map_err(err)?;
+            let bumped = edited
+                .iter()
+                .filter(|p| p.timestamps().is_some_and(|t| t.updated_at > t.created_at))
+                .count();
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"bumped": bumped, "ok": bumped == seeded.len()}),
+            }
+        }
+        "W5" => {
+            let n = s.n(10_000);
+            seed::<B>(&db, (0..n / 2).map(data::upsert_title)).await?;
+            let input: Vec<B::Post> = (0..n)
+                .map(|i| B::Post::new(data::upsert_title(i), "upserted"))
+                .collect();
+            let (done, seconds, peak) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                let done = posts
+                    .upsert_many(&mut sess, input, &["title"])
+                    .await
+                    .map_err(err)?;
+                sess.commit().await.map_err(err)?;
+                Ok((done.created, done.updated))
+            })
+            .await?;
+            let rows = count(&db, &posts, Some(Condition::eq("content", "upserted"))).await?;
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
+            }
+        }
+        "W6" => {
+            let seeded = seed::<B>(&db, (0..s.n(5_000)).map(data::title)).await?;
+            let keys: Vec<KeyOf<B::Post>> = seeded.iter().map(|p| p.key().clone()).collect();
+            let (found, seconds, peak) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                let mut found = 0usize;
+                for k in &keys {
+                    posts.get(&mut sess, k).await.map_err(err)?;
+                    found += 1;
+                }
+                sess.rollback().await.map_err(err)?;
+                Ok(found)
+            })
+            .await?;
+            Run {
+                seconds,
+                peak_rss_kib: peak,
+                check: json!({"found": found, "ok": found == keys.len()}),
+            }
+        }
+        other => return Err(format!("unknown workload {other}")),
+    })
+}

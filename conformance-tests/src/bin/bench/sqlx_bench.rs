@@ -1,0 +1,372 @@
+//! The workloads through alchemy-sqlx and through sqlx by hand.
+
+use alchemy_conformance::fixtures;
+use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::filter::Condition;
+use alchemy_core::impl_model;
+use alchemy_core::slug::slugify;
+use alchemy_core::unique::Unique;
+use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxRepository};
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::json;
+use sqlx::pool::PoolOptions;
+use uuid::Uuid;
+
+use crate::common::{DbKind, Fresh, Run, Settings, is, measure, sqlite_options, timed};
+use crate::data;
+use crate::library::{self, BenchPost, LibBackend};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Post {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    title: String,
+    content: String,
+    published: bool,
+}
+
+impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
+
+impl BenchPost for Post {
+    fn new(title: String, content: &str) -> Self {
+        Self {
+            id: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            title,
+            content: content.to_string(),
+            published: false,
+        }
+    }
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Tag {
+    id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    name: String,
+    slug: String,
+}
+
+impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table(), fields(name, slug));
+
+impl Unique for Tag {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key.as_str())
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+async fn pool<DB: SqlxBackend>(fresh: &Fresh) -> Result<sqlx::Pool<DB>, String> {
+    // Both sides get the same pool: SQLite's default pragmas, no WAL.
+    let any: Box<dyn std::any::Any> = match fresh.kind {
+        DbKind::Sqlite => Box::new(
+            PoolOptions::<sqlx::Sqlite>::new()
+                .max_connections(4)
+                .connect_with(sqlite_options(&fresh.url)?)
+                .await
+                .map_err(err)?,
+        ),
+        DbKind::Postgres => Box::new(
+            PoolOptions::<sqlx::Postgres>::new()
+                .max_connections(4)
+                .connect(&fresh.url)
+                .await
+                .map_err(err)?,
+        ),
+    };
+    any.downcast::<sqlx::Pool<DB>>()
+        .map(|b| *b)
+        .map_err(|_| "pool of the wrong database".to_string())
+}
+
+/// alchemy-sqlx on database `DB`, for the generic library workloads.
+pub(crate) struct Lib<DB>(std::marker::PhantomData<DB>);
+
+impl<DB: SqlxBackend> LibBackend for Lib<DB> {
+    type Db = SqlxDb<DB>;
+    type Post = Post;
+    type Tag = Tag;
+    type Posts = SqlxRepository<Post, DB>;
+    type Tags = SqlxRepository<Tag, DB>;
+
+    async fn connect(fresh: &Fresh) -> Result<Self::Db, String> {
+        Ok(SqlxDb::from_pool(pool::<DB>(fresh).await?))
+    }
+    fn posts() -> Self::Posts {
+        SqlxRepository::new()
+    }
+    fn tags() -> Self::Tags {
+        SqlxRepository::new()
+    }
+    fn tag(name: &str, slug: String) -> Tag {
+        Tag {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.to_string(),
+            slug,
+        }
+    }
+}
+
+/// The same workloads written directly with sqlx, as a careful user would:
+/// one module per database, so every query is concrete.
+macro_rules! raw {
+    ($module:ident, $db:ty) => {
+        mod $module {
+            use super::*;
+            use sqlx::{QueryBuilder, Row};
+
+            type Db = $db;
+
+            fn now() -> DateTime<Utc> {
+                Utc::now().trunc_subsecs(6)
+            }
+
+            async fn seed(pool: &sqlx::Pool<Db>, titles: Vec<String>) -> Result<Vec<Uuid>, String> {
+                let mut tx = pool.begin().await.map_err(err)?;
+                let now = now();
+                let mut keys = Vec::with_capacity(titles.len());
+                for chunk in titles.chunks(5_000) {
+                    let mut qb = QueryBuilder::<Db>::new("INSERT INTO post (id, created_at, updated_at, title, content, published) ");
+                    qb.push_values(chunk, |mut b, t| {
+                        let id = Uuid::now_v7();
+                        keys.push(id);
+                        b.push_bind(id).push_bind(now).push_bind(now).push_bind(t.clone()).push_bind(data::CONTENT).push_bind(false);
+                    });
+                    qb.build().execute(&mut *tx).await.map_err(err)?;
+                }
+                tx.commit().await.map_err(err)?;
+                Ok(keys)
+            }
+
+            async fn scalar(pool: &sqlx::Pool<Db>, sql: &'static str) -> Result<i64, String> {
+                sqlx::query_scalar::<Db, i64>(sql).fetch_one(pool).await.map_err(err)
+            }
+
+            async fn get_or_create(tx: &mut sqlx::Transaction<'_, Db>, name: &str, slug: &str) -> Result<i64, String> {
+                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM tag WHERE name = $1").bind(name).fetch_optional(&mut **tx).await.map_err(err)?;
+                if let Some(id) = found {
+                    return Ok(id);
+                }
+                let now = now();
+                let made: Option<i64> = sqlx::query_scalar("INSERT INTO tag (created_at, updated_at, name, slug) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING id")
+                    .bind(now).bind(now).bind(name).bind(slug)
+                    .fetch_optional(&mut **tx).await.map_err(err)?;
+                match made {
+                    Some(id) => Ok(id),
+                    None => sqlx::query_scalar("SELECT id FROM tag WHERE name = $1").bind(name).fetch_one(&mut **tx).await.map_err(err),
+                }
+            }
+
+            pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+                let pool = pool::<Db>(fresh).await?;
+                let run = match workload {
+                    "W1" => {
+                        let n = s.n(10_000);
+                        let titles: Vec<String> = (0..n).map(data::title).collect();
+                        let (_, seconds, peak) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
+                        let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                    }
+                    "W2" | "W2b" => {
+                        let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
+                        let names = data::tag_names(s.n(500));
+                        let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
+                        let (_, seconds, peak) = timed(async {
+                            if workload == "W2" {
+                                // One transaction; repeats answered from a map, as a careful user would.
+                                let mut tx = pool.begin_with(if fresh.kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(err)?;
+                                let mut seen = std::collections::HashMap::new();
+                                for i in 0..calls {
+                                    let k = i % names.len();
+                                    if !seen.contains_key(&k) {
+                                        let id = get_or_create(&mut tx, &names[k], &slugs[k]).await?;
+                                        seen.insert(k, id);
+                                    }
+                                }
+                                tx.commit().await.map_err(err)
+                            } else {
+                                for i in 0..calls {
+                                    let k = i % names.len();
+                                    let mut tx = pool.begin_with(if fresh.kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(err)?;
+                                    get_or_create(&mut tx, &names[k], &slugs[k]).await?;
+                                    tx.commit().await.map_err(err)?;
+                                }
+                                Ok(())
+                            }
+                        })
+                        .await?;
+                        let rows = scalar(&pool, "SELECT count(*) FROM tag").await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                    }
+                    "W3" => {
+                        let rows = s.n(10_000);
+                        seed(&pool, (0..rows).map(data::title).collect()).await?;
+                        let calls = s.n(1_000);
+                        let ilike = if fresh.kind == DbKind::Postgres { "ILIKE" } else { "LIKE" };
+                        let sql = format!("SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total FROM post WHERE title {ilike} $1 ESCAPE '\\' ORDER BY created_at DESC LIMIT $2 OFFSET $3");
+                        let (sums, seconds, peak) = timed(async {
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            let (mut totals, mut items) = (0u64, 0usize);
+                            for k in 0..calls {
+                                let page = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                                    .bind("%7%")
+                                    .bind(20i64)
+                                    .bind(i64::try_from(data::w3_offset(k, rows)).unwrap_or(i64::MAX))
+                                    .fetch_all(&mut *tx)
+                                    .await
+                                    .map_err(err)?;
+                                let total = match page.first() {
+                                    Some(r) => r.try_get::<i64, _>("total").map_err(err)?,
+                                    None => sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM post WHERE title {ilike} $1 ESCAPE '\\'")))
+                                        .bind("%7%").fetch_one(&mut *tx).await.map_err(err)?,
+                                };
+                                let posts: Vec<Post> = page.iter().map(|r| <Post as sqlx::FromRow<_>>::from_row(r)).collect::<Result<_, _>>().map_err(err)?;
+                                totals += u64::try_from(total).unwrap_or(0);
+                                items += posts.len();
+                            }
+                            tx.rollback().await.map_err(err)?;
+                            Ok((totals, items))
+                        })
+                        .await?;
+                        let want = data::w3_expected(rows, calls);
+                        Run { seconds, peak_rss_kib: peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                    }
+                    "W4" => {
+                        let n = s.n(1_000);
+                        let keys = seed(&pool, (0..n).map(data::title).collect()).await?;
+                        let (_, seconds, peak) = timed(async {
+                            for (i, id) in keys.iter().enumerate() {
+                                let mut tx = pool.begin().await.map_err(err)?;
+                                sqlx::query("UPDATE post SET title = $1, updated_at = $2 WHERE id = $3")
+                                    .bind(format!("{} (edited)", data::title(i)))
+                                    .bind(now())
+                                    .bind(id)
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(err)?;
+                                tx.commit().await.map_err(err)?;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                        let bumped = scalar(&pool, "SELECT count(*) FROM post WHERE updated_at > created_at AND title LIKE '% (edited)'").await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                    }
+                    "W5" => {
+                        let n = s.n(10_000);
+                        seed(&pool, (0..n / 2).map(data::upsert_title).collect()).await?;
+                        let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
+                        let (done, seconds, peak) = timed(async {
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            // Which titles exist, then update those and insert the rest.
+                            let mut existing = std::collections::HashMap::new();
+                            for chunk in titles.chunks(10_000) {
+                                let mut qb = QueryBuilder::<Db>::new("SELECT id, title FROM post WHERE title IN (");
+                                let mut sep = qb.separated(", ");
+                                for t in chunk {
+                                    sep.push_bind(t.clone());
+                                }
+                                qb.push(")");
+                                for r in qb.build().fetch_all(&mut *tx).await.map_err(err)? {
+                                    existing.insert(r.try_get::<String, _>("title").map_err(err)?, r.try_get::<Uuid, _>("id").map_err(err)?);
+                                }
+                            }
+                            let now = now();
+                            let (old, new): (Vec<&String>, Vec<&String>) = titles.iter().partition(|t| existing.contains_key(*t));
+                            for chunk in old.chunks(5_000) {
+                                let mut qb = QueryBuilder::<Db>::new("UPDATE post SET content = v.column2, updated_at = v.column3 FROM (");
+                                qb.push_values(chunk, |mut b, t| {
+                                    b.push_bind(existing[*t]).push_bind("upserted").push_bind(now);
+                                });
+                                qb.push(") AS v WHERE post.id = v.column1");
+                                qb.build().execute(&mut *tx).await.map_err(err)?;
+                            }
+                            for chunk in new.chunks(5_000) {
+                                let mut qb = QueryBuilder::<Db>::new("INSERT INTO post (id, created_at, updated_at, title, content, published) ");
+                                qb.push_values(chunk, |mut b, t| {
+                                    b.push_bind(Uuid::now_v7()).push_bind(now).push_bind(now).push_bind((*t).clone()).push_bind("upserted").push_bind(false);
+                                });
+                                qb.build().execute(&mut *tx).await.map_err(err)?;
+                            }
+                            tx.commit().await.map_err(err)?;
+                            Ok((new.len(), old.len()))
+                        })
+                        .await?;
+                        let rows = scalar(&pool, "SELECT count(*) FROM post WHERE content = 'upserted'").await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                    }
+                    "W6" => {
+                        let keys = seed(&pool, (0..s.n(5_000)).map(data::title).collect()).await?;
+                        let (found, seconds, peak) = timed(async {
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            let mut found = 0usize;
+                            for k in &keys {
+                                let _p: Post = sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post WHERE id = $1")
+                                    .bind(k)
+                                    .fetch_one(&mut *tx)
+                                    .await
+                                    .map_err(err)?;
+                                found += 1;
+                            }
+                            tx.rollback().await.map_err(err)?;
+                            Ok(found)
+                        })
+                        .await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                    }
+                    other => return Err(format!("unknown workload {other}")),
+                };
+                pool.close().await;
+                Ok(run)
+            }
+        }
+    };
+}
+
+raw!(raw_sqlite, sqlx::Sqlite);
+raw!(raw_postgres, sqlx::Postgres);
+
+/// Every workload on `kind`, library and raw alternating.
+pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
+    let mut lines = Vec::new();
+    for (workload, ops) in data::workloads(s) {
+        let lib = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = match kind {
+                DbKind::Sqlite => library::run::<Lib<sqlx::Sqlite>>(workload, &fresh, s).await,
+                DbKind::Postgres => library::run::<Lib<sqlx::Postgres>>(workload, &fresh, s).await,
+            };
+            fresh.remove().await;
+            run
+        };
+        let raw = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = match kind {
+                DbKind::Sqlite => raw_sqlite::run(workload, &fresh, s).await,
+                DbKind::Postgres => raw_postgres::run(workload, &fresh, s).await,
+            };
+            fresh.remove().await;
+            run
+        };
+        lines.push(measure("sqlx", kind, workload, ops, s, lib, raw).await?);
+    }
+    Ok(lines)
+}
