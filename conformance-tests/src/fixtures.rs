@@ -180,3 +180,171 @@ widget_bases! {
     ServerUuidBase => "server_uuid_widget",
     ServerUuidAuditBase => "server_uuid_audit_widget",
 }
+
+// The fixture traits are plain accessors; every backend's fixture structs use
+// the field names of the tables above, so one macro per trait serves all.
+
+/// Implements [`PostFixture`] for a struct with fields `id`, `created_at`,
+/// `updated_at`, `title`, `content`, `published`.
+#[macro_export]
+macro_rules! impl_post_fixture {
+    ($t:ty) => {
+        impl $crate::fixtures::PostFixture for $t {
+            fn new(title: &str, content: &str) -> Self {
+                Self {
+                    id: ::std::default::Default::default(),
+                    created_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    updated_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    title: title.into(),
+                    content: content.into(),
+                    published: false,
+                }
+            }
+            fn title(&self) -> &str {
+                &self.title
+            }
+            fn set_title(&mut self, title: &str) {
+                self.title = title.into();
+            }
+            fn content(&self) -> &str {
+                &self.content
+            }
+            fn published(&self) -> bool {
+                self.published
+            }
+        }
+    };
+}
+
+/// Implements [`TagFixture`], [`SlugKey`] and [`Unique`] (by `name`) for a
+/// struct with fields `id`, `created_at`, `updated_at`, `name`, `slug`.
+#[macro_export]
+macro_rules! impl_tag_fixture {
+    ($t:ty) => {
+        impl $crate::__private::alchemy_core::slug::SlugKey for $t {
+            fn slug(&self) -> &str {
+                &self.slug
+            }
+            fn set_slug(&mut self, slug: ::std::string::String) {
+                self.slug = slug;
+            }
+        }
+        impl $crate::__private::alchemy_core::unique::Unique for $t {
+            type UniqueKey = ::std::string::String;
+            fn unique_columns() -> &'static [&'static str] {
+                &["name"]
+            }
+            fn unique_key(&self) -> ::std::string::String {
+                self.name.clone()
+            }
+            fn unique_filter(
+                key: &::std::string::String,
+            ) -> $crate::__private::alchemy_core::filter::Condition {
+                $crate::__private::alchemy_core::filter::Condition::eq("name", key.as_str())
+            }
+        }
+        impl $crate::fixtures::TagFixture for $t {
+            fn new(name: &str, slug: &str) -> Self {
+                Self {
+                    id: 0,
+                    created_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    updated_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    name: name.into(),
+                    slug: slug.into(),
+                }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+        }
+    };
+}
+
+/// Implements [`ItemFixture`] for a struct with the fields of [`item_table`].
+#[macro_export]
+macro_rules! impl_item_fixture {
+    ($t:ty) => {
+        impl $crate::fixtures::ItemFixture for $t {
+            fn new(name: &str, rank: i64, active: bool) -> Self {
+                Self {
+                    id: 0,
+                    created_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    updated_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+                    name: name.into(),
+                    rank,
+                    active,
+                    note: None,
+                    due_at: None,
+                    label: Some("label".into()),
+                }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn rank(&self) -> i64 {
+                self.rank
+            }
+            fn active(&self) -> bool {
+                self.active
+            }
+            fn note(&self) -> Option<&str> {
+                self.note.as_deref()
+            }
+            fn due_at(
+                &self,
+            ) -> Option<$crate::__private::chrono::DateTime<$crate::__private::chrono::Utc>> {
+                self.due_at
+            }
+            fn label(&self) -> Option<&str> {
+                self.label.as_deref()
+            }
+            fn set_name(&mut self, name: &str) {
+                self.name = name.into();
+            }
+            fn set_rank(&mut self, rank: i64) {
+                self.rank = rank;
+            }
+            fn set_note(&mut self, note: Option<&str>) {
+                self.note = note.map(str::to_string);
+            }
+            fn set_due_at(
+                &mut self,
+                due_at: Option<$crate::__private::chrono::DateTime<$crate::__private::chrono::Utc>>,
+            ) {
+                self.due_at = due_at;
+            }
+            fn set_label(&mut self, label: Option<&str>) {
+                self.label = label.map(str::to_string);
+            }
+        }
+    };
+}
+
+/// Implements [`WidgetFixture`] for a struct with `id`, `name` and, when
+/// `audited`, `created_at` and `updated_at`.
+#[macro_export]
+macro_rules! impl_widget_fixture {
+    ($t:ty, audited) => {
+        $crate::impl_widget_fixture!(@impl $t, {
+            id: ::std::default::Default::default(),
+            created_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+            updated_at: $crate::__private::chrono::DateTime::UNIX_EPOCH,
+        });
+    };
+    ($t:ty, plain) => {
+        $crate::impl_widget_fixture!(@impl $t, { id: ::std::default::Default::default(), });
+    };
+    (@impl $t:ty, { $($field:ident: $value:expr,)* }) => {
+        impl $crate::fixtures::WidgetFixture for $t {
+            fn new(name: &str) -> Self {
+                Self { $($field: $value,)* name: name.into() }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn set_name(&mut self, name: &str) {
+                self.name = name.into();
+            }
+        }
+    };
+}

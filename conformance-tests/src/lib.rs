@@ -27,6 +27,12 @@ pub mod runner;
 
 pub use harness::{Backend, Cx, Harness, HasWidget, SessionOf, Target};
 
+#[doc(hidden)]
+pub mod __private {
+    pub use alchemy_core;
+    pub use chrono;
+}
+
 use chrono::{DateTime, TimeZone, Utc};
 
 /// Where every case's clock starts: a leap day, with sub-microsecond digits

@@ -2,22 +2,17 @@
 //! (`DeriveEntityModel`), their repositories, and the connection to each
 //! case's database.
 
-use alchemy_conformance::fixtures::{
-    self, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
-};
+use alchemy_conformance::fixtures::{self, WidgetBase};
 use alchemy_conformance::{Backend, Harness, HasWidget, Target};
 use alchemy_core::audit::{SharedClock, Timestamps};
 use alchemy_core::base::{
     BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
-use alchemy_core::filter::{Condition, Value};
+use alchemy_core::filter::Value;
 use alchemy_core::schema::{Table, quote};
-use alchemy_core::slug::SlugKey;
-use alchemy_core::unique::Unique;
 use alchemy_core::{KeyOf, Model, Result};
 use alchemy_seaorm::{Db, LinkEntity, SeaLinkRepository, SeaRepository};
-use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 
 /// The `post` entity.
@@ -193,116 +188,11 @@ audited_model!(
     fields(name, rank, active, note, due_at, label)
 );
 
-impl ItemFixture for item::Model {
-    fn new(name: &str, rank: i64, active: bool) -> Self {
-        Self {
-            id: 0,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-            name: name.into(),
-            rank,
-            active,
-            note: None,
-            due_at: None,
-            label: Some("label".into()),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn rank(&self) -> i64 {
-        self.rank
-    }
-    fn active(&self) -> bool {
-        self.active
-    }
-    fn note(&self) -> Option<&str> {
-        self.note.as_deref()
-    }
-    fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.due_at
-    }
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-    fn set_name(&mut self, name: &str) {
-        self.name = name.into();
-    }
-    fn set_rank(&mut self, rank: i64) {
-        self.rank = rank;
-    }
-    fn set_note(&mut self, note: Option<&str>) {
-        self.note = note.map(str::to_string);
-    }
-    fn set_due_at(&mut self, due_at: Option<DateTime<Utc>>) {
-        self.due_at = due_at;
-    }
-    fn set_label(&mut self, label: Option<&str>) {
-        self.label = label.map(str::to_string);
-    }
-}
+alchemy_conformance::impl_item_fixture!(item::Model);
 
-impl PostFixture for post::Model {
-    fn new(title: &str, content: &str) -> Self {
-        Self {
-            id: uuid::Uuid::nil(),
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-            title: title.into(),
-            content: content.into(),
-            published: false,
-        }
-    }
-    fn title(&self) -> &str {
-        &self.title
-    }
-    fn set_title(&mut self, title: &str) {
-        self.title = title.into();
-    }
-    fn content(&self) -> &str {
-        &self.content
-    }
-    fn published(&self) -> bool {
-        self.published
-    }
-}
+alchemy_conformance::impl_post_fixture!(post::Model);
 
-impl Unique for tag::Model {
-    type UniqueKey = String;
-    fn unique_columns() -> &'static [&'static str] {
-        &["name"]
-    }
-    fn unique_key(&self) -> String {
-        self.name.clone()
-    }
-    fn unique_filter(key: &String) -> Condition {
-        Condition::eq("name", key)
-    }
-}
-
-impl SlugKey for tag::Model {
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-    fn set_slug(&mut self, slug: String) {
-        self.slug = slug;
-    }
-}
-
-impl TagFixture for tag::Model {
-    fn new(name: &str, slug: &str) -> Self {
-        Self {
-            id: 0,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-            name: name.into(),
-            slug: slug.into(),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
+alchemy_conformance::impl_tag_fixture!(tag::Model);
 
 impl LinkEntity for post_tag::Entity {
     type Left = post::Entity;
@@ -333,17 +223,7 @@ macro_rules! widgets {
 
         widgets!(@model $module, $base, $kind);
 
-        impl WidgetFixture for $module::Model {
-            fn new(name: &str) -> Self {
-                widgets!(@new $unset, name, $kind)
-            }
-            fn name(&self) -> &str {
-                &self.name
-            }
-            fn set_name(&mut self, name: &str) {
-                self.name = name.into();
-            }
-        }
+        alchemy_conformance::impl_widget_fixture!($module::Model, $kind);
 
         impl HasWidget<$base> for SeaOrmHarness {
             type Widget = $module::Model;
@@ -395,20 +275,6 @@ macro_rules! widgets {
             fn values(&self) -> Vec<Value> {
                 vec![self.id.clone().into(), self.name.clone().into()]
             }
-        }
-    };
-    (@new $unset:expr, $name:ident, audited) => {
-        Self {
-            id: $unset,
-            created_at: DateTime::<Utc>::UNIX_EPOCH,
-            updated_at: DateTime::<Utc>::UNIX_EPOCH,
-            name: $name.into(),
-        }
-    };
-    (@new $unset:expr, $name:ident, plain) => {
-        Self {
-            id: $unset,
-            name: $name.into(),
         }
     };
 }

@@ -2,9 +2,7 @@
 
 use std::marker::PhantomData;
 
-use alchemy_conformance::fixtures::{
-    self, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
-};
+use alchemy_conformance::fixtures::{self, WidgetBase};
 use alchemy_conformance::harness::{Backend, Harness, HasWidget, Target};
 use alchemy_conformance::runner::{Environment, backend_trials_on};
 use alchemy_core::audit::SharedClock;
@@ -12,10 +10,7 @@ use alchemy_core::base::{
     BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
-use alchemy_core::filter::Condition;
 use alchemy_core::schema::{Dialect, quote};
-use alchemy_core::slug::SlugKey;
-use alchemy_core::unique::Unique;
 use alchemy_core::{Error, Result, impl_model};
 use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
@@ -33,30 +28,7 @@ pub(crate) struct Post {
 
 impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
 
-impl PostFixture for Post {
-    fn new(title: &str, content: &str) -> Self {
-        Self {
-            id: Uuid::nil(),
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-            title: title.into(),
-            content: content.into(),
-            published: false,
-        }
-    }
-    fn title(&self) -> &str {
-        &self.title
-    }
-    fn set_title(&mut self, title: &str) {
-        self.title = title.into();
-    }
-    fn content(&self) -> &str {
-        &self.content
-    }
-    fn published(&self) -> bool {
-        self.published
-    }
-}
+alchemy_conformance::impl_post_fixture!(Post);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct Tag {
@@ -69,42 +41,7 @@ pub(crate) struct Tag {
 
 impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table(), fields(name, slug));
 
-impl SlugKey for Tag {
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-    fn set_slug(&mut self, slug: String) {
-        self.slug = slug;
-    }
-}
-
-impl Unique for Tag {
-    type UniqueKey = String;
-    fn unique_columns() -> &'static [&'static str] {
-        &["name"]
-    }
-    fn unique_key(&self) -> String {
-        self.name.clone()
-    }
-    fn unique_filter(key: &String) -> Condition {
-        Condition::eq("name", key.as_str())
-    }
-}
-
-impl TagFixture for Tag {
-    fn new(name: &str, slug: &str) -> Self {
-        Self {
-            id: 0,
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-            name: name.into(),
-            slug: slug.into(),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-}
+alchemy_conformance::impl_tag_fixture!(Tag);
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct Item {
@@ -121,54 +58,7 @@ pub(crate) struct Item {
 
 impl_model!(Item, BigIntAuditBase, audited, from fixtures::item_table(), fields(name, rank, active, note, due_at, label));
 
-impl ItemFixture for Item {
-    fn new(name: &str, rank: i64, active: bool) -> Self {
-        Self {
-            id: 0,
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-            name: name.into(),
-            rank,
-            active,
-            note: None,
-            due_at: None,
-            label: Some("label".into()),
-        }
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn rank(&self) -> i64 {
-        self.rank
-    }
-    fn active(&self) -> bool {
-        self.active
-    }
-    fn note(&self) -> Option<&str> {
-        self.note.as_deref()
-    }
-    fn due_at(&self) -> Option<DateTime<Utc>> {
-        self.due_at
-    }
-    fn label(&self) -> Option<&str> {
-        self.label.as_deref()
-    }
-    fn set_name(&mut self, name: &str) {
-        self.name = name.into();
-    }
-    fn set_rank(&mut self, rank: i64) {
-        self.rank = rank;
-    }
-    fn set_note(&mut self, note: Option<&str>) {
-        self.note = note.map(str::to_string);
-    }
-    fn set_due_at(&mut self, due_at: Option<DateTime<Utc>>) {
-        self.due_at = due_at;
-    }
-    fn set_label(&mut self, label: Option<&str>) {
-        self.label = label.map(str::to_string);
-    }
-}
+alchemy_conformance::impl_item_fixture!(Item);
 
 // Widgets without audit columns.
 macro_rules! plain_widget {
@@ -179,17 +69,7 @@ macro_rules! plain_widget {
             name: String,
         }
         impl_model!($model, $base, plain, from <$base as WidgetBase>::table(), fields(name));
-        impl WidgetFixture for $model {
-            fn new(name: &str) -> Self {
-                Self { id: Default::default(), name: name.into() }
-            }
-            fn name(&self) -> &str {
-                &self.name
-            }
-            fn set_name(&mut self, name: &str) {
-                self.name = name.into();
-            }
-        }
+        alchemy_conformance::impl_widget_fixture!($model, plain);
         impl<DB: SqlxBackend> HasWidget<$base> for SqlxHarness<DB> {
             type Widget = $model;
             type Widgets = SqlxRepository<$model, DB>;
@@ -211,22 +91,7 @@ macro_rules! audit_widget {
             name: String,
         }
         impl_model!($model, $base, audited, from <$base as WidgetBase>::table(), fields(name));
-        impl WidgetFixture for $model {
-            fn new(name: &str) -> Self {
-                Self {
-                    id: Default::default(),
-                    created_at: DateTime::UNIX_EPOCH,
-                    updated_at: DateTime::UNIX_EPOCH,
-                    name: name.into(),
-                }
-            }
-            fn name(&self) -> &str {
-                &self.name
-            }
-            fn set_name(&mut self, name: &str) {
-                self.name = name.into();
-            }
-        }
+        alchemy_conformance::impl_widget_fixture!($model, audited);
         impl<DB: SqlxBackend> HasWidget<$base> for SqlxHarness<DB> {
             type Widget = $model;
             type Widgets = SqlxRepository<$model, DB>;
