@@ -1,8 +1,558 @@
-//! The workloads through alchemy-diesel and through diesel by hand (being written).
+//! The workloads through alchemy-diesel and through diesel by hand.
 
-use crate::common::{DbKind, Settings};
+use alchemy_conformance::fixtures;
+use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::filter::Condition;
+use alchemy_core::impl_model;
+use alchemy_core::slug::slugify;
+use alchemy_core::unique::Unique;
+use alchemy_diesel::Db;
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::common::{DbKind, Fresh, Run, Settings, is, measure, timed};
+use crate::data;
+use crate::library::{self, BenchPost, LibBackend};
+
+mod schema {
+    diesel::table! {
+        post (id) {
+            id -> alchemy_diesel::types::Uuid,
+            created_at -> alchemy_diesel::types::Timestamp,
+            updated_at -> alchemy_diesel::types::Timestamp,
+            title -> Varchar,
+            content -> Text,
+            published -> Bool,
+        }
+    }
+
+    diesel::table! {
+        tag (id) {
+            id -> BigInt,
+            created_at -> alchemy_diesel::types::Timestamp,
+            updated_at -> alchemy_diesel::types::Timestamp,
+            name -> Varchar,
+            slug -> Varchar,
+        }
+    }
+}
+
+use schema::{post, tag};
+
+/// A blog post, as alchemy-diesel models it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = post)]
+pub(crate) struct Post {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    title: String,
+    content: String,
+    published: bool,
+}
+
+impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
+
+impl BenchPost for Post {
+    fn new(title: String, content: &str) -> Self {
+        Self {
+            id: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            title,
+            content: content.to_string(),
+            published: false,
+        }
+    }
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+}
+
+/// A tag: unique by name.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tag)]
+pub(crate) struct Tag {
+    id: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    name: String,
+    slug: String,
+}
+
+impl_model!(Tag, BigIntAuditBase, audited, from fixtures::tag_table(), fields(name, slug));
+
+impl Unique for Tag {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key.as_str())
+    }
+}
+
+alchemy_diesel::repository! {
+    /// Posts.
+    pub(crate) struct PostRepository for Post, table = post::table
+}
+
+alchemy_diesel::repository! {
+    /// Tags.
+    pub(crate) struct TagRepository for Tag, table = tag::table
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Statements both sides run on their SQLite connection: SQLite's defaults
+/// (journal_mode delete, synchronous FULL), foreign keys on, a 5 s busy
+/// timeout — the settings of `common::sqlite_options`.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = DELETE; \
+                              PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+/// alchemy-diesel, for the generic library workloads.
+#[derive(Debug)]
+pub(crate) struct Lib;
+
+impl LibBackend for Lib {
+    type Db = Db;
+    type Post = Post;
+    type Tag = Tag;
+    type Posts = PostRepository;
+    type Tags = TagRepository;
+
+    async fn connect(fresh: &Fresh) -> Result<Db, String> {
+        match fresh.kind {
+            DbKind::Sqlite => {
+                // `Db::connect` puts every new SQLite connection in WAL mode;
+                // with a pool of one connection (the workloads are
+                // sequential), that connection is switched back to SQLite's
+                // defaults, as the raw side runs.
+                let db = Db::connect_with_pool_size(&fresh.url, 1)
+                    .await
+                    .map_err(err)?;
+                db.batch_execute(SQLITE_PRAGMAS).await.map_err(err)?;
+                let mut sess = alchemy_core::Database::begin(&db).await.map_err(err)?;
+                if let alchemy_diesel::ConnectionMut::Sqlite(c) = sess.connection().map_err(err)? {
+                    check_sqlite_settings(c).await?;
+                }
+                alchemy_core::Session::rollback(sess).await.map_err(err)?;
+                Ok(db)
+            }
+            DbKind::Postgres => Db::connect_with_pool_size(&fresh.url, 4).await.map_err(err),
+        }
+    }
+    fn posts() -> PostRepository {
+        PostRepository
+    }
+    fn tags() -> TagRepository {
+        TagRepository
+    }
+    fn tag(name: &str, slug: String) -> Tag {
+        Tag {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.to_string(),
+            slug,
+        }
+    }
+}
+
+/// The raw SQLite connection: diesel's `SqliteConnection` through diesel-async.
+type SqliteConn =
+    diesel_async::sync_connection_wrapper::SyncConnectionWrapper<diesel::SqliteConnection>;
+
+async fn connect_sqlite(fresh: &Fresh) -> Result<SqliteConn, String> {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let path = fresh
+        .url
+        .strip_prefix("sqlite://")
+        .ok_or_else(|| format!("not a SQLite URL: {}", fresh.url))?;
+    let mut conn = SqliteConn::establish(path).await.map_err(err)?;
+    conn.batch_execute(SQLITE_PRAGMAS).await.map_err(err)?;
+    check_sqlite_settings(&mut conn).await?;
+    Ok(conn)
+}
+
+/// The SQLite settings in force on a connection.
+#[derive(Debug, QueryableByName)]
+struct SqliteSettings {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    journal_mode: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    synchronous: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    foreign_keys: i64,
+}
+
+/// Fails unless `conn` runs with SQLite's defaults (journal_mode delete,
+/// synchronous FULL) and foreign keys on, as `common::sqlite_options` does.
+async fn check_sqlite_settings(conn: &mut SqliteConn) -> Result<(), String> {
+    let got: SqliteSettings = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT (SELECT journal_mode FROM pragma_journal_mode) AS journal_mode, \
+         (SELECT synchronous FROM pragma_synchronous) AS synchronous, \
+         (SELECT foreign_keys FROM pragma_foreign_keys) AS foreign_keys",
+        ),
+        conn,
+    )
+    .await
+    .map_err(err)?;
+    if got.journal_mode != "delete" || got.synchronous != 2 || got.foreign_keys != 1 {
+        return Err(format!("SQLite settings not in force: {got:?}"));
+    }
+    Ok(())
+}
+
+async fn connect_postgres(fresh: &Fresh) -> Result<diesel_async::AsyncPgConnection, String> {
+    use diesel_async::AsyncConnection;
+    diesel_async::AsyncPgConnection::establish(&fresh.url)
+        .await
+        .map_err(err)
+}
+
+/// Runs a multi-row INSERT: directly on PostgreSQL; on SQLite on the
+/// wrapped synchronous connection, since diesel's SQLite batch insert is
+/// only implemented for diesel's own `RunQueryDsl`.
+macro_rules! batch {
+    (direct, $c:expr, $q:expr) => {
+        $q.execute($c).await
+    };
+    (blocking, $c:expr, $q:expr) => {{
+        let q = $q;
+        $c.spawn_blocking(move |c| diesel::RunQueryDsl::execute(q, c))
+            .await
+    }};
+}
+
+/// The same workloads written directly with diesel and diesel-async, as a
+/// careful user would: one module per database, with diesel's own SQL types
+/// for that database (UUIDs as `BLOB`s and timestamps as text on SQLite).
+macro_rules! raw {
+    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty, like: $like:ident $(, use $extra:path)?) => {
+        mod $module {
+            use super::*;
+            use diesel::dsl::count_star;
+            use diesel_async::{AsyncConnection, RunQueryDsl};
+            $(use $extra;)?
+
+            mod tables {
+                diesel::table! {
+                    post (id) {
+                        id -> $id_sql,
+                        created_at -> $ts_sql,
+                        updated_at -> $ts_sql,
+                        title -> Varchar,
+                        content -> Text,
+                        published -> Bool,
+                    }
+                }
+
+                diesel::table! {
+                    tag (id) {
+                        id -> BigInt,
+                        created_at -> $ts_sql,
+                        updated_at -> $ts_sql,
+                        name -> Varchar,
+                        slug -> Varchar,
+                    }
+                }
+            }
+
+            use tables::{post, tag};
+
+            type Conn = $conn;
+            type Id = $id;
+            type QResult<T> = diesel::QueryResult<T>;
+
+            fn id(u: Uuid) -> Id {
+                u.into()
+            }
+
+            /// A post row.
+            #[derive(Debug, Queryable, Selectable)]
+            #[diesel(table_name = post)]
+            struct PostRow {
+                id: Id,
+                created_at: DateTime<Utc>,
+                updated_at: DateTime<Utc>,
+                title: String,
+                content: String,
+                published: bool,
+            }
+
+            impl PostRow {
+                /// Whether the row was read whole (every field is used).
+                fn is_whole(&self) -> bool {
+                    self.updated_at >= self.created_at && !self.title.is_empty() && !self.content.is_empty() && !self.published
+                }
+            }
+
+            fn now() -> DateTime<Utc> {
+                Utc::now().trunc_subsecs(6)
+            }
+
+            async fn insert_posts(c: &mut Conn, titles: &[String], content: &str, keys: &mut Vec<Id>) -> QResult<()> {
+                let now = now();
+                for chunk in titles.chunks(5_000) {
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .map(|t| {
+                            let k = Uuid::now_v7();
+                            keys.push(id(k));
+                            (
+                                post::id.eq(id(k)),
+                                post::created_at.eq(now),
+                                post::updated_at.eq(now),
+                                post::title.eq(t.clone()),
+                                post::content.eq(content.to_string()),
+                                post::published.eq(false),
+                            )
+                        })
+                        .collect();
+                    batch!($batch, c, diesel::insert_into(post::table).values(rows))?;
+                }
+                Ok(())
+            }
+
+            async fn seed(c: &mut Conn, titles: Vec<String>) -> Result<Vec<Id>, String> {
+                let titles = &titles;
+                c.transaction(async move |c| {
+                    let mut keys = Vec::with_capacity(titles.len());
+                    insert_posts(c, titles, data::CONTENT, &mut keys).await?;
+                    Ok::<_, diesel::result::Error>(keys)
+                })
+                .await
+                .map_err(err)
+            }
+
+            async fn get_or_create(c: &mut Conn, name: &str, slug: &str) -> QResult<i64> {
+                let found = tag::table.filter(tag::name.eq(name)).select(tag::id).first::<i64>(c).await.optional()?;
+                if let Some(id) = found {
+                    return Ok(id);
+                }
+                let now = now();
+                let made = diesel::insert_into(tag::table)
+                    .values((tag::created_at.eq(now), tag::updated_at.eq(now), tag::name.eq(name), tag::slug.eq(slug)))
+                    .on_conflict(tag::name)
+                    .do_nothing()
+                    .returning(tag::id)
+                    .get_result::<i64>(c)
+                    .await
+                    .optional()?;
+                match made {
+                    Some(id) => Ok(id),
+                    None => tag::table.filter(tag::name.eq(name)).select(tag::id).first::<i64>(c).await,
+                }
+            }
+
+            pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+                let mut conn = $connect(fresh).await?;
+                let c = &mut conn;
+                let run = match workload {
+                    "W1" => {
+                        let n = s.n(10_000);
+                        let titles: Vec<String> = (0..n).map(data::title).collect();
+                        let (_, seconds, peak) = timed(async { seed(c, titles).await.map(drop) }).await?;
+                        let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                    }
+                    "W2" | "W2b" => {
+                        let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
+                        let names = data::tag_names(s.n(500));
+                        let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
+                        let (names_ref, slugs_ref) = (&names, &slugs);
+                        let (_, seconds, peak) = timed(async {
+                            if workload == "W2" {
+                                // One transaction; repeats answered from a map, as a careful user would.
+                                c.transaction(async move |c| {
+                                    let mut seen = std::collections::HashMap::new();
+                                    for i in 0..calls {
+                                        let k = i % names_ref.len();
+                                        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(k) {
+                                            e.insert(get_or_create(c, &names_ref[k], &slugs_ref[k]).await?);
+                                        }
+                                    }
+                                    Ok::<_, diesel::result::Error>(())
+                                })
+                                .await
+                                .map_err(err)
+                            } else {
+                                for i in 0..calls {
+                                    let k = i % names_ref.len();
+                                    c.transaction(async |c| get_or_create(c, &names_ref[k], &slugs_ref[k]).await.map(drop))
+                                        .await
+                                        .map_err(err)?;
+                                }
+                                Ok(())
+                            }
+                        })
+                        .await?;
+                        let rows: i64 = tag::table.count().get_result(c).await.map_err(err)?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                    }
+                    "W3" => {
+                        let rows = s.n(10_000);
+                        seed(c, (0..rows).map(data::title).collect()).await?;
+                        let calls = s.n(1_000);
+                        let (sums, seconds, peak) = timed(async {
+                            c.transaction(async move |c| {
+                                let (mut totals, mut items) = (0u64, 0usize);
+                                for k in 0..calls {
+                                    let offset = i64::try_from(data::w3_offset(k, rows)).unwrap_or(i64::MAX);
+                                    let page: Vec<(PostRow, i64)> = post::table
+                                        .filter(post::title.$like("%7%").escape('\\'))
+                                        .select((PostRow::as_select(), count_star().over()))
+                                        .order(post::created_at.desc())
+                                        .limit(20)
+                                        .offset(offset)
+                                        .load(c)
+                                        .await?;
+                                    // `page.first()` would name diesel's `first` (a query method).
+                                    let total = match <[_]>::first(&page) {
+                                        Some((_, total)) => *total,
+                                        None => post::table.filter(post::title.$like("%7%").escape('\\')).count().get_result(c).await?,
+                                    };
+                                    totals += u64::try_from(total).unwrap_or(0);
+                                    items += page.iter().filter(|(p, _)| p.is_whole()).count();
+                                }
+                                Ok::<_, diesel::result::Error>((totals, items))
+                            })
+                            .await
+                            .map_err(err)
+                        })
+                        .await?;
+                        let want = data::w3_expected(rows, calls);
+                        Run { seconds, peak_rss_kib: peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                    }
+                    "W4" => {
+                        let n = s.n(1_000);
+                        let keys = seed(c, (0..n).map(data::title).collect()).await?;
+                        let (_, seconds, peak) = timed(async {
+                            for (i, key) in keys.iter().enumerate() {
+                                let title = format!("{} (edited)", data::title(i));
+                                c.transaction(async move |c| {
+                                    diesel::update(post::table.find(key))
+                                        .set((post::title.eq(title), post::updated_at.eq(now())))
+                                        .execute(c)
+                                        .await
+                                })
+                                .await
+                                .map_err(err)?;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                        let bumped: i64 = post::table
+                            .filter(post::updated_at.gt(post::created_at))
+                            .filter(post::title.like("% (edited)"))
+                            .count()
+                            .get_result(c)
+                            .await
+                            .map_err(err)?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                    }
+                    "W5" => {
+                        let n = s.n(10_000);
+                        seed(c, (0..n / 2).map(data::upsert_title).collect()).await?;
+                        let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
+                        let titles = &titles;
+                        let (done, seconds, peak) = timed(async {
+                            c.transaction(async move |c| {
+                                // Which titles exist, then update those and insert the rest.
+                                let mut existing = std::collections::HashMap::new();
+                                for chunk in titles.chunks(10_000) {
+                                    let found: Vec<(Id, String)> = post::table
+                                        .filter(post::title.eq_any(chunk))
+                                        .select((post::id, post::title))
+                                        .load(c)
+                                        .await?;
+                                    for (k, t) in found {
+                                        existing.insert(t, k);
+                                    }
+                                }
+                                let now = now();
+                                let (old, new): (Vec<&String>, Vec<&String>) = titles.iter().partition(|t| existing.contains_key(*t));
+                                // Every matched row gets the same values: one UPDATE per chunk of keys.
+                                let old_keys: Vec<Id> = old.iter().filter_map(|t| existing.get(*t).cloned()).collect();
+                                for chunk in old_keys.chunks(5_000) {
+                                    diesel::update(post::table.filter(post::id.eq_any(chunk)))
+                                        .set((post::content.eq("upserted"), post::updated_at.eq(now)))
+                                        .execute(c)
+                                        .await?;
+                                }
+                                let new_titles: Vec<String> = new.iter().map(|t| (*t).clone()).collect();
+                                let mut keys = Vec::with_capacity(new_titles.len());
+                                insert_posts(c, &new_titles, "upserted", &mut keys).await?;
+                                Ok::<_, diesel::result::Error>((new.len(), old.len()))
+                            })
+                            .await
+                            .map_err(err)
+                        })
+                        .await?;
+                        let rows: i64 = post::table.filter(post::content.eq("upserted")).count().get_result(c).await.map_err(err)?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                    }
+                    "W6" => {
+                        let keys = seed(c, (0..s.n(5_000)).map(data::title).collect()).await?;
+                        let keys = &keys;
+                        let (found, seconds, peak) = timed(async {
+                            c.transaction(async move |c| {
+                                let mut found = 0usize;
+                                for k in keys {
+                                    // diesel prepares this once and reuses it from its statement cache.
+                                    let p: PostRow = post::table.find(k).select(PostRow::as_select()).first(c).await?;
+                                    if p.id == *k && p.is_whole() {
+                                        found += 1;
+                                    }
+                                }
+                                Ok::<_, diesel::result::Error>(found)
+                            })
+                            .await
+                            .map_err(err)
+                        })
+                        .await?;
+                        Run { seconds, peak_rss_kib: peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                    }
+                    other => return Err(format!("unknown workload {other}")),
+                };
+                Ok(run)
+            }
+        }
+    };
+}
+
+raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite, like: like);
+raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz, like: ilike, use diesel::PgTextExpressionMethods);
 
 /// Every workload on `kind`, library and raw alternating.
-pub(crate) async fn run(kind: DbKind, _s: &Settings) -> Result<Vec<serde_json::Value>, String> {
-    Err(format!("the diesel workloads on {} are not written yet", kind.name()))
+pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
+    let mut lines = Vec::new();
+    for (workload, ops) in data::workloads(s) {
+        let lib = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = library::run::<Lib>(workload, &fresh, s).await;
+            fresh.remove().await;
+            run
+        };
+        let raw = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = match kind {
+                DbKind::Sqlite => raw_sqlite::run(workload, &fresh, s).await,
+                DbKind::Postgres => raw_postgres::run(workload, &fresh, s).await,
+            };
+            fresh.remove().await;
+            run
+        };
+        lines.push(measure("diesel", kind, workload, ops, s, lib, raw).await?);
+    }
+    Ok(lines)
 }

@@ -18,8 +18,7 @@ mod sqlx_bench;
 
 use common::{DbKind, Settings, settings_line};
 
-const USAGE: &str =
-    "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N]";
+const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N]";
 
 struct Args {
     backends: Vec<&'static str>,
