@@ -146,7 +146,7 @@ impl LibBackend for Lib {
                 alchemy_core::Session::rollback(sess).await.map_err(err)?;
                 Ok(db)
             }
-            DbKind::Postgres => Db::connect_with_pool_size(&fresh.url, 4).await.map_err(err),
+            DbKind::Postgres => Db::connect_with_pool_size(&fresh.url, 1).await.map_err(err),
         }
     }
     fn posts() -> PostRepository {

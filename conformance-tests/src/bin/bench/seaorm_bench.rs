@@ -1,8 +1,535 @@
-//! The workloads through alchemy-seaorm and through seaorm by hand (being written).
+//! The workloads through alchemy-seaorm and through SeaORM by hand.
 
-use crate::common::{DbKind, Settings};
+use alchemy_conformance::fixtures;
+use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::filter::Condition;
+use alchemy_core::impl_model;
+use alchemy_core::unique::Unique;
+use alchemy_seaorm::{Db, SeaRepository};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
+use sqlx::pool::PoolOptions;
+use uuid::Uuid;
+
+use crate::common::{DbKind, Fresh, Run, Settings, measure, sqlite_options};
+use crate::data;
+use crate::library::{self, BenchPost, LibBackend};
+
+/// The `post` entity.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod post {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "post")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub content: String,
+        pub published: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The `tag` entity.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod tag {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "tag")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub name: String,
+        pub slug: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+impl_model!(post::Model, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
+impl_model!(tag::Model, BigIntAuditBase, audited, from fixtures::tag_table(), fields(name, slug));
+
+impl BenchPost for post::Model {
+    fn new(title: String, content: &str) -> Self {
+        Self {
+            id: Uuid::nil(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            title,
+            content: content.to_string(),
+            published: false,
+        }
+    }
+    fn set_title(&mut self, title: String) {
+        self.title = title;
+    }
+}
+
+impl Unique for tag::Model {
+    type UniqueKey = String;
+    fn unique_columns() -> &'static [&'static str] {
+        &["name"]
+    }
+    fn unique_key(&self) -> String {
+        self.name.clone()
+    }
+    fn unique_filter(key: &String) -> Condition {
+        Condition::eq("name", key.as_str())
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Both sides get the same pool: SQLite's default pragmas (no WAL), foreign
+/// keys on, and one connection — the workloads are sequential, and with more
+/// a `begin` right after a commit can open a new connection while the last
+/// one is still on its way back to the pool (~10 ms each on PostgreSQL).
+async fn connection(fresh: &Fresh) -> Result<DatabaseConnection, String> {
+    Ok(match fresh.kind {
+        DbKind::Sqlite => SqlxSqliteConnector::from_sqlx_sqlite_pool(
+            PoolOptions::<sqlx::Sqlite>::new()
+                .max_connections(1)
+                .connect_with(sqlite_options(&fresh.url)?)
+                .await
+                .map_err(err)?,
+        ),
+        DbKind::Postgres => SqlxPostgresConnector::from_sqlx_postgres_pool(
+            PoolOptions::<sqlx::Postgres>::new()
+                .max_connections(1)
+                .connect(&fresh.url)
+                .await
+                .map_err(err)?,
+        ),
+    })
+}
+
+/// alchemy-seaorm, for the generic library workloads.
+pub(crate) struct Lib;
+
+impl LibBackend for Lib {
+    type Db = Db;
+    type Post = post::Model;
+    type Tag = tag::Model;
+    type Posts = SeaRepository<post::Entity>;
+    type Tags = SeaRepository<tag::Entity>;
+
+    async fn connect(fresh: &Fresh) -> Result<Self::Db, String> {
+        Db::from_connection(connection(fresh).await?).map_err(err)
+    }
+    fn posts() -> Self::Posts {
+        SeaRepository::new()
+    }
+    fn tags() -> Self::Tags {
+        SeaRepository::new()
+    }
+    fn tag(name: &str, slug: String) -> tag::Model {
+        tag::Model {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.to_string(),
+            slug,
+        }
+    }
+}
+
+/// The same workloads written directly with SeaORM, as a careful user of
+/// that ORM would: entities, its query builder, batched inserts.
+mod raw {
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
+
+    use chrono::SubsecRound;
+    use sea_orm::sea_query::extension::postgres::PgExpr;
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    use sea_orm::{
+        ActiveValue::{NotSet, Set},
+        ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+        FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+        SqliteTransactionMode, TransactionOptions, TransactionTrait, TryInsertResult,
+    };
+    use serde_json::json;
+
+    use super::{DateTime, DbKind, Fresh, Run, Settings, Utc, Uuid, connection, data, err};
+    use super::{post, tag};
+    use crate::common::{is, timed};
+
+    /// Rows per multi-row INSERT: 6 binds each, under SQLite's 32766.
+    const CHUNK: usize = 5_000;
+
+    fn now() -> DateTime<Utc> {
+        Utc::now().trunc_subsecs(6)
+    }
+
+    /// A W3 page row: the post's columns and the window total.
+    #[derive(Debug, FromQueryResult)]
+    struct PageRow {
+        #[allow(dead_code)] // read to materialize the row, as a page would be
+        id: Uuid,
+        #[allow(dead_code)]
+        created_at: DateTime<Utc>,
+        #[allow(dead_code)]
+        updated_at: DateTime<Utc>,
+        #[allow(dead_code)]
+        title: String,
+        #[allow(dead_code)]
+        content: String,
+        #[allow(dead_code)]
+        published: bool,
+        total: i64,
+    }
+
+    fn new_post(title: String, content: &str, now: DateTime<Utc>) -> post::ActiveModel {
+        post::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            title: Set(title),
+            content: Set(content.to_string()),
+            published: Set(false),
+        }
+    }
+
+    async fn seed(db: &DatabaseConnection, titles: Vec<String>) -> Result<Vec<Uuid>, String> {
+        let tx = db.begin().await.map_err(err)?;
+        let now = now();
+        let mut keys = Vec::with_capacity(titles.len());
+        for chunk in titles.chunks(CHUNK) {
+            let rows: Vec<post::ActiveModel> = chunk
+                .iter()
+                .map(|t| {
+                    let row = new_post(t.clone(), data::CONTENT, now);
+                    if let Set(id) = &row.id {
+                        keys.push(*id);
+                    }
+                    row
+                })
+                .collect();
+            post::Entity::insert_many(rows)
+                .exec_without_returning(&tx)
+                .await
+                .map_err(err)?;
+        }
+        tx.commit().await.map_err(err)?;
+        Ok(keys)
+    }
+
+    /// `BEGIN IMMEDIATE` on SQLite (the writer lock up front), `BEGIN` elsewhere.
+    async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, String> {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+        .map_err(err)
+    }
+
+    async fn tag_id(tx: &DatabaseTransaction, name: &str) -> Result<Option<i64>, String> {
+        tag::Entity::find()
+            .select_only()
+            .column(tag::Column::Id)
+            .filter(tag::Column::Name.eq(name))
+            .into_tuple::<i64>()
+            .one(tx)
+            .await
+            .map_err(err)
+    }
+
+    async fn get_or_create(
+        tx: &DatabaseTransaction,
+        name: &str,
+        slug: &str,
+    ) -> Result<i64, String> {
+        if let Some(id) = tag_id(tx, name).await? {
+            return Ok(id);
+        }
+        let now = now();
+        let row = tag::ActiveModel {
+            id: NotSet,
+            created_at: Set(now),
+            updated_at: Set(now),
+            name: Set(name.to_string()),
+            slug: Set(slug.to_string()),
+        };
+        match tag::Entity::insert(row)
+            .on_conflict_do_nothing_on([tag::Column::Name])
+            .exec(tx)
+            .await
+            .map_err(err)?
+        {
+            TryInsertResult::Inserted(done) => Ok(done.last_insert_id),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => tag_id(tx, name)
+                .await?
+                .ok_or_else(|| format!("tag {name} neither inserted nor found")),
+        }
+    }
+
+    /// `title ILIKE '%7%'` on PostgreSQL, `title LIKE '%7%'` (ASCII
+    /// case-insensitive already) on SQLite.
+    fn search(kind: DbKind) -> Expr {
+        let col = Expr::col((post::Entity, post::Column::Title));
+        match kind {
+            DbKind::Postgres => col.ilike(LikeExpr::new("%7%")),
+            DbKind::Sqlite => col.like(LikeExpr::new("%7%").escape('\\')),
+        }
+    }
+
+    pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+        let db = connection(fresh).await?;
+        let run = match workload {
+            "W1" => {
+                let n = s.n(10_000);
+                let titles: Vec<String> = (0..n).map(data::title).collect();
+                let (_, seconds, peak) = timed(async { seed(&db, titles).await.map(drop) }).await?;
+                let rows = post::Entity::find().count(&db).await.map_err(err)?;
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"rows": rows, "ok": is(rows, n)}),
+                }
+            }
+            "W2" | "W2b" => {
+                let calls = if workload == "W2" {
+                    s.n(10_000)
+                } else {
+                    s.n(2_000)
+                };
+                let names = data::tag_names(s.n(500));
+                let slugs: Vec<String> = names
+                    .iter()
+                    .map(|n| alchemy_core::slug::slugify(n))
+                    .collect::<Result<_, _>>()
+                    .map_err(err)?;
+                let (_, seconds, peak) = timed(async {
+                    if workload == "W2" {
+                        // One transaction; repeats answered from a map, as a careful user would.
+                        let tx = begin_write(&db).await?;
+                        let mut seen = HashMap::new();
+                        for i in 0..calls {
+                            let k = i % names.len();
+                            if let Entry::Vacant(slot) = seen.entry(k) {
+                                slot.insert(get_or_create(&tx, &names[k], &slugs[k]).await?);
+                            }
+                        }
+                        tx.commit().await.map_err(err)
+                    } else {
+                        for i in 0..calls {
+                            let k = i % names.len();
+                            let tx = begin_write(&db).await?;
+                            get_or_create(&tx, &names[k], &slugs[k]).await?;
+                            tx.commit().await.map_err(err)?;
+                        }
+                        Ok(())
+                    }
+                })
+                .await?;
+                let rows = tag::Entity::find().count(&db).await.map_err(err)?;
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
+                }
+            }
+            "W3" => {
+                let rows = s.n(10_000);
+                seed(&db, (0..rows).map(data::title).collect()).await?;
+                let calls = s.n(1_000);
+                let (sums, seconds, peak) = timed(async {
+                    let tx = db.begin().await.map_err(err)?;
+                    let (mut totals, mut items) = (0u64, 0usize);
+                    for k in 0..calls {
+                        let page: Vec<PageRow> = post::Entity::find()
+                            .column_as(Expr::cust("count(*) OVER ()"), "total")
+                            .filter(search(fresh.kind))
+                            .order_by_desc(post::Column::CreatedAt)
+                            .limit(20)
+                            .offset(data::w3_offset(k, rows))
+                            .into_model::<PageRow>()
+                            .all(&tx)
+                            .await
+                            .map_err(err)?;
+                        let total = match page.first() {
+                            Some(r) => u64::try_from(r.total).unwrap_or(0),
+                            None => post::Entity::find()
+                                .filter(search(fresh.kind))
+                                .count(&tx)
+                                .await
+                                .map_err(err)?,
+                        };
+                        totals += total;
+                        items += page.len();
+                    }
+                    tx.rollback().await.map_err(err)?;
+                    Ok((totals, items))
+                })
+                .await?;
+                let want = data::w3_expected(rows, calls);
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
+                }
+            }
+            "W4" => {
+                let n = s.n(1_000);
+                let keys = seed(&db, (0..n).map(data::title).collect()).await?;
+                let (_, seconds, peak) = timed(async {
+                    for (i, id) in keys.iter().enumerate() {
+                        let tx = db.begin().await.map_err(err)?;
+                        post::Entity::update_many()
+                            .col_expr(
+                                post::Column::Title,
+                                Expr::value(format!("{} (edited)", data::title(i))),
+                            )
+                            .col_expr(post::Column::UpdatedAt, Expr::value(now()))
+                            .filter(post::Column::Id.eq(*id))
+                            .exec(&tx)
+                            .await
+                            .map_err(err)?;
+                        tx.commit().await.map_err(err)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+                let bumped = post::Entity::find()
+                    .filter(
+                        Expr::col(post::Column::UpdatedAt).gt(Expr::col(post::Column::CreatedAt)),
+                    )
+                    .filter(post::Column::Title.like("% (edited)"))
+                    .count(&db)
+                    .await
+                    .map_err(err)?;
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"bumped": bumped, "ok": is(bumped, n)}),
+                }
+            }
+            "W5" => {
+                let n = s.n(10_000);
+                seed(&db, (0..n / 2).map(data::upsert_title).collect()).await?;
+                let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
+                let (done, seconds, peak) = timed(async {
+                    let tx = db.begin().await.map_err(err)?;
+                    // Which titles exist, then update those and insert the rest.
+                    let mut existing = HashMap::new();
+                    for chunk in titles.chunks(10_000) {
+                        let found: Vec<(Uuid, String)> = post::Entity::find()
+                            .select_only()
+                            .column(post::Column::Id)
+                            .column(post::Column::Title)
+                            .filter(post::Column::Title.is_in(chunk.iter().cloned()))
+                            .into_tuple()
+                            .all(&tx)
+                            .await
+                            .map_err(err)?;
+                        for (id, title) in found {
+                            existing.insert(title, id);
+                        }
+                    }
+                    let now = now();
+                    let (old, new): (Vec<&String>, Vec<&String>) =
+                        titles.iter().partition(|t| existing.contains_key(*t));
+                    // Every matched row gets the same new values: one UPDATE per chunk of keys.
+                    for chunk in old.chunks(10_000) {
+                        post::Entity::update_many()
+                            .col_expr(post::Column::Content, Expr::value("upserted"))
+                            .col_expr(post::Column::UpdatedAt, Expr::value(now))
+                            .filter(post::Column::Id.is_in(chunk.iter().map(|t| existing[*t])))
+                            .exec(&tx)
+                            .await
+                            .map_err(err)?;
+                    }
+                    for chunk in new.chunks(CHUNK) {
+                        post::Entity::insert_many(
+                            chunk
+                                .iter()
+                                .map(|t| new_post((*t).clone(), "upserted", now)),
+                        )
+                        .exec_without_returning(&tx)
+                        .await
+                        .map_err(err)?;
+                    }
+                    tx.commit().await.map_err(err)?;
+                    Ok((new.len(), old.len()))
+                })
+                .await?;
+                let rows = post::Entity::find()
+                    .filter(post::Column::Content.eq("upserted"))
+                    .count(&db)
+                    .await
+                    .map_err(err)?;
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
+                }
+            }
+            "W6" => {
+                let keys = seed(&db, (0..s.n(5_000)).map(data::title).collect()).await?;
+                let (found, seconds, peak) = timed(async {
+                    let tx = db.begin().await.map_err(err)?;
+                    let mut found = 0usize;
+                    for k in &keys {
+                        post::Entity::find_by_id(*k)
+                            .one(&tx)
+                            .await
+                            .map_err(err)?
+                            .ok_or_else(|| format!("post {k} not found"))?;
+                        found += 1;
+                    }
+                    tx.rollback().await.map_err(err)?;
+                    Ok(found)
+                })
+                .await?;
+                Run {
+                    seconds,
+                    peak_rss_kib: peak,
+                    check: json!({"found": found, "ok": found == keys.len()}),
+                }
+            }
+            other => return Err(format!("unknown workload {other}")),
+        };
+        db.close().await.map_err(err)?;
+        Ok(run)
+    }
+}
 
 /// Every workload on `kind`, library and raw alternating.
-pub(crate) async fn run(kind: DbKind, _s: &Settings) -> Result<Vec<serde_json::Value>, String> {
-    Err(format!("the seaorm workloads on {} are not written yet", kind.name()))
+pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
+    let mut lines = Vec::new();
+    for (workload, ops) in data::workloads(s) {
+        let lib = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = library::run::<Lib>(workload, &fresh, s).await;
+            fresh.remove().await;
+            run
+        };
+        let raw = || async move {
+            let fresh = Fresh::new(kind, s).await?;
+            let run = raw::run(workload, &fresh, s).await;
+            fresh.remove().await;
+            run
+        };
+        lines.push(measure("seaorm", kind, workload, ops, s, lib, raw).await?);
+    }
+    Ok(lines)
 }

@@ -73,18 +73,21 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 async fn pool<DB: SqlxBackend>(fresh: &Fresh) -> Result<sqlx::Pool<DB>, String> {
-    // Both sides get the same pool: SQLite's default pragmas, no WAL.
+    // Both sides get the same pool: SQLite's default pragmas (no WAL) and one
+    // connection — the workloads are sequential, and with more a `begin` right
+    // after a commit can open a new connection while the last one is still on
+    // its way back to the pool (~10 ms each on PostgreSQL).
     let any: Box<dyn std::any::Any> = match fresh.kind {
         DbKind::Sqlite => Box::new(
             PoolOptions::<sqlx::Sqlite>::new()
-                .max_connections(4)
+                .max_connections(1)
                 .connect_with(sqlite_options(&fresh.url)?)
                 .await
                 .map_err(err)?,
         ),
         DbKind::Postgres => Box::new(
             PoolOptions::<sqlx::Postgres>::new()
-                .max_connections(4)
+                .max_connections(1)
                 .connect(&fresh.url)
                 .await
                 .map_err(err)?,
