@@ -48,6 +48,8 @@ pub(crate) struct Settings {
     pub(crate) reps: usize,
     /// The PostgreSQL server.
     pub(crate) postgres_url: String,
+    /// Only these workloads (`--workload`); all when `None`.
+    pub(crate) only: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -193,10 +195,22 @@ pub(crate) fn is(count: impl TryInto<u64>, n: usize) -> bool {
 pub(crate) struct Run {
     /// Seconds of the timed part.
     pub(crate) seconds: f64,
-    /// Peak resident memory during the timed part, in KiB.
-    pub(crate) peak_rss_kib: Option<u64>,
+    /// Memory used by the timed part.
+    pub(crate) peak: Peak,
     /// What the run verified (compared between library and raw).
     pub(crate) check: Json,
+}
+
+/// Memory of one timed part.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peak {
+    /// The process's peak resident set (`VmHWM`, reset at the start; Linux
+    /// only). It includes memory the allocator kept from earlier runs.
+    pub(crate) rss_kib: Option<u64>,
+    /// Most heap bytes live at once, above those live at the start: what
+    /// the workload itself held (the counting allocator in `main.rs`;
+    /// SQLite's own page cache is not on Rust's heap).
+    pub(crate) heap_kib: u64,
 }
 
 fn proc_status_kib(field: &str) -> Option<u64> {
@@ -205,17 +219,23 @@ fn proc_status_kib(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Times `work` and records the peak memory while it runs (Linux: the
-/// high-water mark is reset first).
-pub(crate) async fn timed<F, T>(work: F) -> Result<(T, f64, Option<u64>), String>
+/// Times `work` and records its peak memory (see [`Peak`]).
+pub(crate) async fn timed<F, T>(work: F) -> Result<(T, f64, Peak), String>
 where
     F: Future<Output = Result<T, String>>,
 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    crate::HEAP.reset_peak_usage();
+    let heap_start = crate::HEAP.current_usage();
     let start = Instant::now();
     let value = work.await?;
     let seconds = start.elapsed().as_secs_f64();
-    Ok((value, seconds, proc_status_kib("VmHWM:")))
+    let heap = crate::HEAP.peak_usage().saturating_sub(heap_start);
+    let peak = Peak {
+        rss_kib: proc_status_kib("VmHWM:"),
+        heap_kib: u64::try_from(heap / 1024).unwrap_or(u64::MAX),
+    };
+    Ok((value, seconds, peak))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -272,8 +292,8 @@ where
     }
     let seconds = median(lib_runs.iter().map(|r| r.seconds).collect());
     let raw_seconds = median(raw_runs.iter().map(|r| r.seconds).collect());
-    let peak = lib_runs.iter().filter_map(|r| r.peak_rss_kib).max();
-    let raw_peak = raw_runs.iter().filter_map(|r| r.peak_rss_kib).max();
+    let rss = |runs: &[Run]| runs.iter().filter_map(|r| r.peak.rss_kib).max();
+    let heap = |runs: &[Run]| runs.iter().map(|r| r.peak.heap_kib).max();
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     Ok(json!({
         "backend": backend,
@@ -284,9 +304,13 @@ where
         "ops_per_s": round(ops as f64 / seconds, 0),
         "raw_seconds": round(raw_seconds, 4),
         "ratio_vs_raw": round(seconds / raw_seconds, 3),
-        "peak_rss_kib": peak,
-        "raw_peak_rss_kib": raw_peak,
+        "peak_rss_kib": rss(&lib_runs),
+        "raw_peak_rss_kib": rss(&raw_runs),
+        "peak_heap_kib": heap(&lib_runs),
+        "raw_peak_heap_kib": heap(&raw_runs),
         "check": lib_runs.first().map(|r| r.check.clone()).unwrap_or(Json::Null),
+        "runs": lib_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
+        "raw_runs": raw_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
     }))
 }
 

@@ -39,9 +39,13 @@ pub(crate) fn w3_expected(rows: usize, calls: usize) -> (u64, usize) {
     ((total * calls) as u64, items)
 }
 
-/// The workloads and their operation counts at `s`'s scale.
+/// Every workload's name, in run order.
+pub(crate) const WORKLOADS: [&str; 7] = ["W1", "W2", "W2b", "W3", "W4", "W5", "W6"];
+
+/// The workloads to run (all, or those `--workload` names) and their
+/// operation counts at `s`'s scale.
 pub(crate) fn workloads(s: &Settings) -> Vec<(&'static str, usize)> {
-    vec![
+    let all = vec![
         ("W1", s.n(10_000)),
         ("W2", s.n(10_000)),
         ("W2b", s.n(2_000)),
@@ -49,5 +53,8 @@ pub(crate) fn workloads(s: &Settings) -> Vec<(&'static str, usize)> {
         ("W4", s.n(1_000)),
         ("W5", s.n(10_000)),
         ("W6", s.n(5_000)),
-    ]
+    ];
+    all.into_iter()
+        .filter(|(w, _)| s.only.as_ref().is_none_or(|o| o.iter().any(|x| x == w)))
+        .collect()
 }

@@ -363,7 +363,7 @@ macro_rules! raw {
                         let titles: Vec<String> = (0..n).map(data::title).collect();
                         let (_, seconds, peak) = timed(async { seed(c, titles).await.map(drop) }).await?;
                         let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
                     "W2" | "W2b" => {
                         let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
@@ -397,7 +397,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows: i64 = tag::table.count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
                     "W3" => {
                         let rows = s.n(10_000);
@@ -431,7 +431,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let want = data::w3_expected(rows, calls);
-                        Run { seconds, peak_rss_kib: peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                        Run { seconds, peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
                     "W4" => {
                         let n = s.n(1_000);
@@ -458,7 +458,7 @@ macro_rules! raw {
                             .get_result(c)
                             .await
                             .map_err(err)?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                        Run { seconds, peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
                     "W5" => {
                         let n = s.n(10_000);
@@ -499,7 +499,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows: i64 = post::table.filter(post::content.eq("upserted")).count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
                     "W6" => {
                         let keys = seed(c, (0..s.n(5_000)).map(data::title).collect()).await?;
@@ -520,7 +520,7 @@ macro_rules! raw {
                             .map_err(err)
                         })
                         .await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                        Run { seconds, peak, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
                     other => return Err(format!("unknown workload {other}")),
                 };

@@ -109,7 +109,7 @@ where
             let rows = count(&db, &posts, None).await?;
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"rows": rows, "ok": is(rows, n)}),
             }
         }
@@ -142,7 +142,7 @@ where
             let rows = count(&db, &tags, None).await?;
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
             }
         }
@@ -170,7 +170,7 @@ where
             let want = data::w3_expected(rows, calls);
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
             }
         }
@@ -209,7 +209,7 @@ where
                 .count();
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"bumped": bumped, "ok": bumped == seeded.len()}),
             }
         }
@@ -232,7 +232,7 @@ where
             let rows = count(&db, &posts, Some(Condition::eq("content", "upserted"))).await?;
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
             }
         }
@@ -252,7 +252,7 @@ where
             .await?;
             Run {
                 seconds,
-                peak_rss_kib: peak,
+                peak,
                 check: json!({"found": found, "ok": found == keys.len()}),
             }
         }

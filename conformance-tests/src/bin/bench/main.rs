@@ -2,7 +2,7 @@
 //! hand-written code for the same ORM, on SQLite and PostgreSQL.
 //!
 //! ```sh
-//! cargo run --release -p alchemy-conformance --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N]
+//! cargo run --release -p alchemy-conformance --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..]
 //! ```
 //!
 //! Prints one JSON line of settings, then one JSON line per (backend,
@@ -18,7 +18,11 @@ mod sqlx_bench;
 
 use common::{DbKind, Settings, settings_line};
 
-const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N]";
+/// Counts heap bytes, so each run can report the most it held at once.
+#[global_allocator]
+static HEAP: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+
+const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..]";
 
 struct Args {
     backends: Vec<&'static str>,
@@ -31,6 +35,7 @@ fn parse() -> Result<Args, String> {
     let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres];
     let mut scale: f64 = 1.0;
     let mut reps = 3;
+    let mut only: Option<Vec<String>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -62,6 +67,19 @@ fn parse() -> Result<Args, String> {
                 }
             }
             "--reps" => reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
+            "--workload" => {
+                let names: Vec<String> = value()?.split(',').map(str::to_string).collect();
+                if let Some(bad) = names
+                    .iter()
+                    .find(|n| !data::WORKLOADS.contains(&n.as_str()))
+                {
+                    return Err(format!(
+                        "--workload {bad}? (one of {:?})\n{USAGE}",
+                        data::WORKLOADS
+                    ));
+                }
+                only = Some(names);
+            }
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -75,6 +93,7 @@ fn parse() -> Result<Args, String> {
             scale,
             reps,
             postgres_url,
+            only,
         },
     })
 }

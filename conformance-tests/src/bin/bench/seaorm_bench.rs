@@ -302,7 +302,7 @@ mod raw {
                 let rows = post::Entity::find().count(&db).await.map_err(err)?;
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"rows": rows, "ok": is(rows, n)}),
                 }
             }
@@ -344,7 +344,7 @@ mod raw {
                 let rows = tag::Entity::find().count(&db).await.map_err(err)?;
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
                 }
             }
@@ -384,7 +384,7 @@ mod raw {
                 let want = data::w3_expected(rows, calls);
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
                 }
             }
@@ -419,7 +419,7 @@ mod raw {
                     .map_err(err)?;
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"bumped": bumped, "ok": is(bumped, n)}),
                 }
             }
@@ -479,7 +479,7 @@ mod raw {
                     .map_err(err)?;
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
                 }
             }
@@ -502,7 +502,7 @@ mod raw {
                 .await?;
                 Run {
                     seconds,
-                    peak_rss_kib: peak,
+                    peak,
                     check: json!({"found": found, "ok": found == keys.len()}),
                 }
             }

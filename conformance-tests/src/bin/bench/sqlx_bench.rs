@@ -186,7 +186,7 @@ macro_rules! raw {
                         let titles: Vec<String> = (0..n).map(data::title).collect();
                         let (_, seconds, peak) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
                     "W2" | "W2b" => {
                         let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
@@ -217,7 +217,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM tag").await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
                     "W3" => {
                         let rows = s.n(10_000);
@@ -250,7 +250,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let want = data::w3_expected(rows, calls);
-                        Run { seconds, peak_rss_kib: peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                        Run { seconds, peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
                     "W4" => {
                         let n = s.n(1_000);
@@ -271,7 +271,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let bumped = scalar(&pool, "SELECT count(*) FROM post WHERE updated_at > created_at AND title LIKE '% (edited)'").await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                        Run { seconds, peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
                     "W5" => {
                         let n = s.n(10_000);
@@ -314,7 +314,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post WHERE content = 'upserted'").await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                        Run { seconds, peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
                     "W6" => {
                         let keys = seed(&pool, (0..s.n(5_000)).map(data::title).collect()).await?;
@@ -333,7 +333,7 @@ macro_rules! raw {
                             Ok(found)
                         })
                         .await?;
-                        Run { seconds, peak_rss_kib: peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                        Run { seconds, peak, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
                     other => return Err(format!("unknown workload {other}")),
                 };
