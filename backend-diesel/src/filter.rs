@@ -272,6 +272,8 @@ macro_rules! walk {
                     values,
                     negated,
                 } => {
+                    // The text differs with the list's length: not cached.
+                    out.unsafe_to_cache_prepared();
                     out.push_sql(field);
                     out.push_sql(if *negated { " NOT IN (" } else { " IN (" });
                     for (i, v) in values.iter().enumerate() {
@@ -334,22 +336,3 @@ macro_rules! walk {
 
 walk!(Pg, walk_pg, value_pg, false);
 walk!(Sqlite, walk_sqlite, value_sqlite, true);
-
-/// The conflict target `("a", "b")` of `INSERT .. ON CONFLICT`, from column
-/// names checked against `table`.
-///
-/// # Errors
-/// [`alchemy_core::Error::InvalidInput`] for an unknown column or an empty list.
-#[doc(hidden)]
-pub fn conflict_target(table: &Table, columns: &[&str]) -> Result<String> {
-    if columns.is_empty() {
-        return Err(alchemy_core::Error::invalid_input(format!(
-            "no conflict columns given for table `{}`",
-            table.name()
-        )));
-    }
-    for c in columns {
-        table.check_field(c)?;
-    }
-    Ok(format!("({})", alchemy_core::schema::quote_list(columns)))
-}

@@ -19,7 +19,7 @@
 //! stay useful for hand-written diesel queries through
 //! [`Session::connection`](crate::Session::connection)).
 
-use alchemy_core::base::{Model, key_from_database};
+use alchemy_core::base::Model;
 use alchemy_core::{Error, Result};
 
 /// Checks that a statement that inserted (or upserted) `expected` rows
@@ -40,33 +40,20 @@ pub fn __check_returned<M: Model>(expected: usize, rows: &[M]) -> Result<()> {
     }
 }
 
-/// Puts the rows returned by a multi-row insert of `inputs` into input
-/// order: by their client-made keys, or as returned for database keys (one
-/// multi-row `VALUES` insert returns rows in insertion order on PostgreSQL
-/// and SQLite).
+/// Checks that a statement that inserted `expected` rows wrote as many.
 ///
 /// # Errors
-/// [`Error::Backend`] when a row is missing from what the database returned.
+/// [`Error::Backend`] naming the table when counts differ.
 #[doc(hidden)]
-pub fn __in_input_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
-    __check_returned(inputs.len(), &rows)?;
-    if key_from_database::<M>() {
-        return Ok(rows);
+pub fn __check_written<M: Model>(expected: usize, written: usize) -> Result<()> {
+    if written == expected {
+        Ok(())
+    } else {
+        Err(Error::backend(format!(
+            "INSERT INTO {} wrote {written} rows for {expected}",
+            M::table().name()
+        )))
     }
-    let mut by_key: std::collections::HashMap<_, M> =
-        rows.into_iter().map(|r| (r.key().clone(), r)).collect();
-    inputs
-        .iter()
-        .map(|m| {
-            by_key.remove(m.key()).ok_or_else(|| {
-                Error::backend(format!(
-                    "{}: the insert did not return the row with key {}",
-                    M::table().name(),
-                    m.key()
-                ))
-            })
-        })
-        .collect()
 }
 
 /// Runs `$body` with `$conn` bound to the session's native connection, once
@@ -135,12 +122,14 @@ macro_rules! __load {
 ///   the match fields are unique, else `add_many` plus `update_many`;
 /// - `list_and_count`: one `SELECT` with `count(*) OVER ()`, plus a
 ///   `count(*)` only when the page is empty and offset > 0 (or limit 0);
-/// - `add_if_absent` on PostgreSQL: the insert runs inside a savepoint
-///   (`SAVEPOINT`, `INSERT .. ON CONFLICT (..) DO NOTHING`, `RELEASE`). A
-///   concurrent insert of the same row can make PostgreSQL report a
-///   violation of *another* unique index (only the conflict target is an
-///   arbiter); the insert is then rolled back to the savepoint and tried
-///   once more, which finds the committed row and returns `None`.
+/// - `add_if_absent`: one `INSERT .. ON CONFLICT DO NOTHING RETURNING ..`;
+///   only after a conflict a `count(*)` on the conflict columns, and when no
+///   row has them, a plain insert inside a savepoint that reports the other
+///   constraint.
+///
+/// Inserts with client-made keys read nothing back (the rows are the
+/// models as written); statements whose text does not depend on a row
+/// count are cached as prepared statements by diesel.
 ///
 /// Every write that can change a row cached by get-or-create (`update*`,
 /// `upsert_many`, `delete*`) forgets the session's cached rows of the model.
@@ -160,15 +149,10 @@ macro_rules! repository {
             async fn add(
                 &self,
                 session: &mut $crate::Session,
-                mut model: $model,
+                model: $model,
             ) -> $crate::__private::alchemy_core::Result<$model> {
-                $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
-                let sql = $crate::sql::insert(
-                    ::std::slice::from_ref(&model),
-                    $crate::sql::OnConflict::Fail,
-                )?;
-                let rows = $crate::__load!(session, $model, sql)?;
-                $crate::repository::__in_input_order(::std::slice::from_ref(&model), rows)?
+                <Self as $crate::__private::alchemy_core::Repository>::add_many(self, session, ::std::vec![model])
+                    .await?
                     .pop()
                     .ok_or_else(|| $crate::__private::alchemy_core::Error::backend("INSERT returned no row"))
             }
@@ -178,6 +162,8 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut models: ::std::vec::Vec<$model>,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+                use $crate::__private::alchemy_core::Model as _;
+                use $crate::__private::diesel::SelectableHelper as _;
                 if models.is_empty() {
                     return ::std::result::Result::Ok(models);
                 }
@@ -189,11 +175,21 @@ macro_rules! repository {
                     session.dialect(),
                     $crate::sql::insert_columns::<$model>().len(),
                 );
+                if !$crate::__private::alchemy_core::base::key_from_database::<$model>() {
+                    // Every column comes from the models: nothing to read back.
+                    for chunk in models.chunks(per_statement) {
+                        let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail);
+                        let written = session.__execute_sql(<$model>::table(), sql).await?;
+                        $crate::repository::__check_written::<$model>(chunk.len(), written)?;
+                    }
+                    return ::std::result::Result::Ok(models);
+                }
                 let mut stored = ::std::vec::Vec::with_capacity(models.len());
                 for chunk in models.chunks(per_statement) {
-                    let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail)?;
-                    let rows = $crate::__load!(session, $model, sql)?;
-                    stored.extend($crate::repository::__in_input_order(chunk, rows)?);
+                    let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail).returning();
+                    let rows = $crate::__load!(session, $model, $model, sql, <$model>::as_select())?;
+                    $crate::repository::__check_returned(chunk.len(), &rows)?;
+                    stored.extend(rows);
                 }
                 ::std::result::Result::Ok(stored)
             }
@@ -364,7 +360,7 @@ macro_rules! repository {
                         );
                         let mut rows = ::std::vec::Vec::with_capacity(models.len());
                         for chunk in models.chunks(per_statement) {
-                            let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns))?;
+                            let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns)).returning();
                             let stored = $crate::__load!(session, $model, sql)?;
                             $crate::repository::__check_returned(chunk.len(), &stored)?;
                             rows.extend(bulk::in_input_order(chunk, stored, &columns)?);
@@ -430,43 +426,34 @@ macro_rules! repository {
                 mut model: $model,
                 conflict_columns: &[&str],
             ) -> $crate::__private::alchemy_core::Result<::std::option::Option<$model>> {
-                use $crate::__private::alchemy_core::Model as _;
+                use $crate::__private::alchemy_core::Repository as _;
+                use $crate::__private::diesel::SelectableHelper as _;
                 // Checks the conflict columns before anything is sent.
-                $crate::filter::conflict_target(<$model>::table(), conflict_columns)?;
+                let same = $crate::__private::alchemy_core::base::match_condition(&model, conflict_columns)?;
                 $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
-                // On PostgreSQL, a concurrent insert of the same row can make
-                // the INSERT fail on *another* unique index (only the conflict
-                // target is an arbiter) once the other transaction commits.
-                // The insert runs in a savepoint; after such a failure it is
-                // tried again, and now finds the committed row.
-                let savepoint = session.dialect() == $crate::__private::alchemy_core::schema::Dialect::Postgres;
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    if savepoint {
-                        session.__execute("SAVEPOINT alchemy_add_if_absent").await?;
-                    }
-                    let sql = $crate::sql::insert(
-                        ::std::slice::from_ref(&model),
-                        $crate::sql::OnConflict::Nothing(conflict_columns),
-                    )?;
-                    match $crate::__load!(session, $model, sql) {
-                        ::std::result::Result::Ok(mut rows) => {
-                            if savepoint {
-                                session.__execute("RELEASE SAVEPOINT alchemy_add_if_absent").await?;
-                            }
-                            return ::std::result::Result::Ok(rows.pop());
-                        }
-                        ::std::result::Result::Err(
-                            $crate::__private::alchemy_core::Error::DuplicateKey { .. },
-                        ) if savepoint && attempt < 2 => {
-                            session
-                                .__execute("ROLLBACK TO SAVEPOINT alchemy_add_if_absent")
-                                .await?;
-                        }
-                        ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
-                    }
+                let one = ::std::slice::from_ref(&model);
+                // No conflict target: every unique index settles a concurrent
+                // insert of the same row (PostgreSQL would otherwise report
+                // one on a non-target index, the slug say).
+                let sql = $crate::sql::insert(one, $crate::sql::OnConflict::Nothing).returning();
+                let mut rows = $crate::__load!(session, $model, $model, sql, <$model>::as_select())?;
+                if let ::std::option::Option::Some(row) = rows.pop() {
+                    return ::std::result::Result::Ok(::std::option::Option::Some(row));
                 }
+                // A conflict: usually the row exists; otherwise another unique
+                // constraint, which the plain insert names. The savepoint
+                // keeps the caller's transaction usable after it fails.
+                if self.count(session, ::std::option::Option::Some(&same)).await? > 0 {
+                    return ::std::result::Result::Ok(::std::option::Option::None);
+                }
+                session.__execute("SAVEPOINT alchemy_add_if_absent").await?;
+                let sql = $crate::sql::insert(one, $crate::sql::OnConflict::Fail).returning();
+                let result = $crate::__load!(session, $model, $model, sql, <$model>::as_select());
+                if result.is_err() {
+                    session.__execute("ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
+                }
+                session.__execute("RELEASE SAVEPOINT alchemy_add_if_absent").await?;
+                ::std::result::Result::Ok(result?.pop())
             }
         }
     };

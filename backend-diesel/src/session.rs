@@ -162,6 +162,18 @@ impl Session {
         self.__sent(None, result)
     }
 
+    /// Runs a statement that returns no rows, counting it; the number of
+    /// rows it wrote.
+    #[doc(hidden)]
+    pub async fn __execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<usize> {
+        let query = sql.query(());
+        let result = match self.connection()? {
+            ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
+            ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
+        };
+        self.__sent(table, result)
+    }
+
     async fn finish(mut self, sql: &str) -> Result<()> {
         let dialect = self.dialect;
         let Some(mut conn) = self.conn.take() else {

@@ -38,6 +38,9 @@ enum Part {
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     parts: Vec<Part>,
+    /// The text depends on how many rows or values the statement carries:
+    /// caching its prepared form would grow the cache without bound.
+    varies: bool,
 }
 
 impl Sql {
@@ -64,6 +67,17 @@ impl Sql {
 
     fn filter(&mut self, filter: Filter) -> &mut Self {
         self.parts.push(Part::Filter(filter));
+        self
+    }
+
+    fn varies_with(&mut self, items: usize) -> &mut Self {
+        self.varies |= items > 1;
+        self
+    }
+
+    /// Appends ` RETURNING <select>`.
+    pub fn returning(mut self) -> Self {
+        self.push(" RETURNING ").select();
         self
     }
 
@@ -137,8 +151,12 @@ macro_rules! walk_raw {
 
         impl<S: QueryFragment<$db>> QueryFragment<$db> for RawQuery<S> {
             fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> diesel::QueryResult<()> {
-                // Text differs with every row count: never cache it.
-                out.unsafe_to_cache_prepared();
+                // diesel caches prepared statements by their text (one round
+                // trip instead of two on PostgreSQL); text that differs with
+                // every row count is not cached.
+                if self.sql.varies {
+                    out.unsafe_to_cache_prepared();
+                }
                 for part in &self.sql.parts {
                     match part {
                         Part::Text(s) => out.push_sql(s),
@@ -293,19 +311,16 @@ pub fn count<M: Model>(filter: Option<&Condition>) -> Result<Sql> {
 pub enum OnConflict<'a> {
     /// A plain insert.
     Fail,
-    /// `ON CONFLICT (columns) DO NOTHING`.
-    Nothing(&'a [&'a str]),
+    /// `ON CONFLICT DO NOTHING` (any unique constraint).
+    Nothing,
     /// `ON CONFLICT (match columns) DO UPDATE SET` every other written column.
     Update(&'a [usize]),
 }
 
-/// `INSERT INTO t (..) VALUES (..), .. [ON CONFLICT ..] RETURNING <select>`
-/// for rows already stamped.
-///
-/// # Errors
-/// [`Error::InvalidInput`] for an unknown conflict column.
+/// `INSERT INTO t (..) VALUES (..), .. [ON CONFLICT ..]` for rows already
+/// stamped; add [`Sql::returning`] to read them back.
 #[doc(hidden)]
-pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql> {
+pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
     let table = M::table();
     let columns = insert_columns::<M>();
     let names: Vec<&str> = columns
@@ -317,6 +332,7 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql
         quote(table.name()),
         quote_list(&names)
     ));
+    sql.varies_with(models.len());
     for (n, m) in models.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
@@ -325,17 +341,9 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql
     }
     match on_conflict {
         OnConflict::Fail => {}
-        OnConflict::Nothing(target) => {
-            if target.is_empty() {
-                return Err(Error::invalid_input(format!(
-                    "no conflict columns given for table `{}`",
-                    table.name()
-                )));
-            }
-            for c in target {
-                table.check_field(c)?;
-            }
-            sql.push(format!(" ON CONFLICT ({}) DO NOTHING", quote_list(target)));
+        // No conflict target: every unique index is an arbiter.
+        OnConflict::Nothing => {
+            sql.push(" ON CONFLICT DO NOTHING");
         }
         OnConflict::Update(match_columns) => {
             let name = |i: &usize| table.columns()[*i].name.as_str();
@@ -360,8 +368,7 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Result<Sql
             }
         }
     }
-    sql.push(" RETURNING ").select();
-    Ok(sql)
+    sql
 }
 
 /// `UPDATE t SET <columns> WHERE key = ? RETURNING <select>` for a row
@@ -442,6 +449,7 @@ pub fn update_many<M: Model>(models: &[M]) -> Result<Sql> {
         quote(table.name()),
         set.join(", ")
     ));
+    sql.varies_with(models.len());
     for (n, m) in models.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
@@ -472,6 +480,7 @@ pub fn existing_by<M: Model>(columns: &[usize], wanted: &[Vec<Value>]) -> Sql {
         quote(table.name()),
         quote_list(&names)
     ));
+    sql.varies_with(wanted.len());
     for (n, values) in wanted.iter().enumerate() {
         sql.push(if n == 0 { "(" } else { ", (" });
         for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
@@ -499,6 +508,7 @@ pub fn delete_keys<M: Model>(keys: &[Value]) -> Result<Sql> {
         quote(table.name()),
         quote(&key.name)
     ));
+    sql.varies_with(keys.len());
     for (i, k) in keys.iter().enumerate() {
         if i > 0 {
             sql.push(", ");

@@ -1,11 +1,10 @@
 //! [`SeaRepository`]: the core [`Repository`] for any SeaORM entity whose
 //! model implements [`alchemy_core::Model`].
 
-use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
-use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
+use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
 use alchemy_core::bulk::{self, Plan};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
@@ -315,8 +314,8 @@ where
             .map_err(from_db)
     }
 
-    /// `INSERT .. ON CONFLICT (..) DO NOTHING RETURNING *`: the row, or `None`
-    /// when one existed (SQLite answers that with `RecordNotFound`).
+    /// `INSERT .. ON CONFLICT .. DO NOTHING RETURNING *`: the row, or `None`
+    /// on a conflict (SQLite answers that with `RecordNotFound`).
     async fn insert_absent(
         session: &mut Session,
         am: E::ActiveModel,
@@ -330,10 +329,7 @@ where
             .exec_with_returning(session.counted())
             .await
         {
-            Ok(row) => {
-                session.loaded().record(std::slice::from_ref(&row));
-                Ok(Some(row))
-            }
+            Ok(row) => Ok(Some(row)),
             Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
             Err(e) => Err(from_db(e)),
         }
@@ -350,27 +346,25 @@ where
     type Model = E::Model;
     type Session = Session;
 
-    /// `INSERT .. RETURNING` every column.
+    /// As [`Repository::add_many`] of one row.
     ///
     /// # Errors
     /// [`Error::DuplicateKey`], [`Error::ForeignKey`], [`Error::Backend`].
-    async fn add(&self, session: &mut Session, mut model: E::Model) -> Result<E::Model> {
-        prepare_insert(&mut model, now_micros(&**session.clock()));
-        let am = Self::for_insert(model)?;
-        let row = E::insert(am)
-            .exec_with_returning(session.counted())
-            .await
-            .map_err(from_db)?;
-        session.loaded().record(std::slice::from_ref(&row));
-        Ok(row)
+    async fn add(&self, session: &mut Session, model: E::Model) -> Result<E::Model> {
+        self.add_many(session, vec![model])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::backend(format!("{}: the insert returned no row", Self::table())))
     }
 
-    /// Multi-row `INSERT .. RETURNING` in chunks under the bind-parameter
-    /// limit (32766 on SQLite, 65535 on PostgreSQL); rows come back in input order.
+    /// Multi-row `INSERT` in chunks under the bind-parameter limit (32766 on
+    /// SQLite, 65535 on PostgreSQL); rows come back in input order. With
+    /// client-made keys nothing is read back (the rows are the models as
+    /// written); database-made keys come back through `RETURNING`.
     ///
     /// # Errors
-    /// As [`Repository::add`]; [`Error::Backend`] if the database returns
-    /// rows that cannot be matched to the input.
+    /// As [`Repository::add`]; [`Error::Backend`] if the database wrote or
+    /// returned another number of rows.
     async fn add_many(
         &self,
         session: &mut Session,
@@ -387,47 +381,44 @@ where
         let columns = E::Column::iter().count() - usize::from(database_key);
         let chunk =
             per_statement(session.transaction().get_database_backend(), columns).clamp(1, 10_000);
-        let client_keys: Vec<KeyOf<E::Model>> = if database_key {
-            Vec::new()
-        } else {
-            models.iter().map(|m| m.key().clone()).collect()
-        };
         let mut stored = Vec::with_capacity(models.len());
-        let mut batches = Vec::new();
-        let mut rest = models;
-        while !rest.is_empty() {
-            let tail = rest.split_off(chunk.min(rest.len()));
-            batches.push(std::mem::replace(&mut rest, tail));
-        }
-        for batch in batches {
+        for batch in models.chunks(chunk) {
             let ams = batch
-                .into_iter()
+                .iter()
+                .cloned()
                 .map(Self::for_insert)
                 .collect::<Result<Vec<_>>>()?;
-            let rows = E::insert_many(ams)
-                .exec_with_returning(session.counted())
-                .await
-                .map_err(from_db)?;
-            session.loaded().record(&rows);
-            stored.extend(rows);
+            let insert = E::insert_many(ams);
+            if database_key {
+                // RETURNING of one multi-row VALUES insert follows insertion order.
+                let rows = insert
+                    .exec_with_returning(session.counted())
+                    .await
+                    .map_err(from_db)?;
+                if rows.len() != batch.len() {
+                    return Err(Error::backend(format!(
+                        "{}: the insert returned {} rows for {}",
+                        Self::table(),
+                        rows.len(),
+                        batch.len()
+                    )));
+                }
+                stored.extend(rows);
+            } else {
+                let written = insert
+                    .exec_without_returning(session.counted())
+                    .await
+                    .map_err(from_db)?;
+                if usize::try_from(written).ok() != Some(batch.len()) {
+                    return Err(Error::backend(format!(
+                        "{}: the insert wrote {written} rows for {}",
+                        Self::table(),
+                        batch.len()
+                    )));
+                }
+            }
         }
-        if database_key {
-            // RETURNING of one multi-row VALUES insert follows insertion order.
-            return Ok(stored);
-        }
-        let mut by_key: HashMap<KeyOf<E::Model>, E::Model> =
-            stored.into_iter().map(|m| (m.key().clone(), m)).collect();
-        client_keys
-            .iter()
-            .map(|k| {
-                by_key.remove(k).ok_or_else(|| {
-                    Error::backend(format!(
-                        "{}: inserted row {k} was not returned",
-                        Self::table()
-                    ))
-                })
-            })
-            .collect()
+        Ok(if database_key { stored } else { models })
     }
 
     /// `SELECT .. WHERE <key> = ?`.
@@ -786,40 +777,33 @@ where
         mut model: E::Model,
         conflict_columns: &[&str],
     ) -> Result<Option<E::Model>> {
-        if conflict_columns.is_empty() {
-            return Err(Error::invalid_input(format!(
-                "{}: add_if_absent needs at least one conflict column",
-                Self::table()
-            )));
-        }
-        let columns = conflict_columns
-            .iter()
-            .map(|c| named_column::<E>(c, Self::table()))
-            .collect::<Result<Vec<_>>>()?;
+        // Checked before anything is sent.
+        let same = match_condition(&model, conflict_columns)?;
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let am = Self::for_insert(model)?;
-        let on_conflict = OnConflict::columns(columns).do_nothing().to_owned();
-        if session.transaction().get_database_backend() != DbBackend::Postgres {
-            // SQLite sessions hold the write lock: no concurrent insert can race this one.
-            return Self::insert_absent(session, am, on_conflict).await;
+        // No conflict target: every unique index settles a concurrent insert
+        // of the same row (PostgreSQL would otherwise report one on a
+        // non-target index, the slug say).
+        let nothing = OnConflict::new().do_nothing().to_owned();
+        if let Some(row) = Self::insert_absent(session, am.clone(), nothing).await? {
+            return Ok(Some(row));
         }
-        // PostgreSQL checks unique indexes other than the conflict target as
-        // plain constraints: a concurrent insert of the same row can trip one
-        // of them (the slug, say) instead of the target. That transaction has
-        // finished when the error comes, so one more try inside a savepoint
-        // lets the target decide; a real clash fails again and the savepoint
-        // keeps the caller's transaction usable.
+        // A conflict: usually the row exists; otherwise another unique
+        // constraint, which the plain insert names. The savepoint keeps the
+        // caller's transaction usable after it fails.
+        if self.count(session, Some(&same)).await? > 0 {
+            return Ok(None);
+        }
         Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
-        let mut result = Self::insert_absent(session, am.clone(), on_conflict.clone()).await;
-        if matches!(result, Err(Error::DuplicateKey { .. })) {
-            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
-            result = Self::insert_absent(session, am, on_conflict).await;
-        }
+        let result = E::insert(am)
+            .exec_with_returning(session.counted())
+            .await
+            .map_err(from_db);
         if result.is_err() {
             Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
         }
         Self::statement(session, "RELEASE SAVEPOINT alchemy_add_if_absent").await?;
-        result
+        result.map(Some)
     }
 }
 

@@ -55,6 +55,14 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         qb: QueryBuilder<Self>,
     ) -> impl Future<Output = sqlx::Result<Vec<M>>> + Send;
 
+    /// Runs `qb` and decodes its first row; the rest are never produced
+    /// (one message from SQLite's worker thread instead of one per row and
+    /// one for the end).
+    fn fetch_optional<M: SqlxModel>(
+        conn: &mut Self::Connection,
+        qb: QueryBuilder<Self>,
+    ) -> impl Future<Output = sqlx::Result<Option<M>>> + Send;
+
     /// Runs `qb` and decodes every row plus its `__alchemy_total` column
     /// (the `count(*) OVER ()` of a list-and-count).
     fn fetch_all_with_total<M: SqlxModel>(
@@ -111,6 +119,13 @@ macro_rules! statements {
             mut qb: QueryBuilder<Self>,
         ) -> sqlx::Result<Vec<M>> {
             qb.build_query_as::<M>().fetch_all(conn).await
+        }
+
+        async fn fetch_optional<M: SqlxModel>(
+            conn: &mut Self::Connection,
+            mut qb: QueryBuilder<Self>,
+        ) -> sqlx::Result<Option<M>> {
+            qb.build_query_as::<M>().fetch_optional(conn).await
         }
 
         async fn execute(

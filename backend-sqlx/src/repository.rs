@@ -1,15 +1,14 @@
 //! The repository: one generic implementation for every model.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
-use alchemy_core::base::{key_from_database, prepare_insert, prepare_update};
+use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
 use alchemy_core::bulk::{self, Plan};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
-use alchemy_core::schema::{Dialect, Table, quote, quote_list};
+use alchemy_core::schema::{Table, quote, quote_list};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
 
@@ -95,6 +94,23 @@ impl<M, DB> fmt::Debug for SqlxRepository<M, DB> {
     }
 }
 
+/// `head` (`INSERT INTO t (..) VALUES `) followed by one row of binds per model.
+fn insert_rows<DB: SqlxBackend, M: Model>(
+    head: &str,
+    table: &Table,
+    columns: &[usize],
+    models: &[M],
+) -> QueryBuilder<DB> {
+    let mut qb = QueryBuilder::new(head.to_string());
+    for (i, m) in models.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        push_row(&mut qb, table, columns, m.values());
+    }
+    qb
+}
+
 impl<M, DB> SqlxRepository<M, DB>
 where
     DB: SqlxBackend,
@@ -116,17 +132,32 @@ where
             .map_err(convert)
     }
 
+    /// Runs `qb` and decodes the rows it returns.
+    async fn fetch(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
+        DB::fetch_all::<M>(session.conn_for_statement(), qb)
+            .await
+            .map_err(convert)
+    }
+
     /// Runs `qb` and remembers the rows it returns (see [`identity`]).
     async fn all(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
-        let rows = DB::fetch_all::<M>(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)?;
+        let rows = Self::fetch(session, qb).await?;
         session.loaded().record(&rows);
         Ok(rows)
     }
 
+    /// Runs `qb`, which returns at most one row, and decodes it.
+    async fn first(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
+        DB::fetch_optional::<M>(session.conn_for_statement(), qb)
+            .await
+            .map_err(convert)
+    }
+
+    /// Runs `qb`, which returns at most one row, and remembers it.
     async fn one(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
-        Ok(Self::all(session, qb).await?.into_iter().next())
+        let row = Self::first(session, qb).await?;
+        session.loaded().record(row.as_slice());
+        Ok(row)
     }
 
     /// Rows per statement when each row binds `binds` values.
@@ -193,13 +224,7 @@ where
         let head = insert_head(table, &columns);
         let mut out = Vec::with_capacity(models.len());
         for chunk in models.chunks(Self::per_statement(columns.len())) {
-            let mut qb = QueryBuilder::new(head.as_str());
-            for (n, m) in chunk.iter().enumerate() {
-                if n > 0 {
-                    qb.push(", ");
-                }
-                push_row(&mut qb, table, &columns, m.values());
-            }
+            let mut qb = insert_rows(&head, table, &columns, chunk);
             qb.push(tail.as_str());
             let rows = Self::all(session, qb).await?;
             out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
@@ -217,15 +242,11 @@ where
     type Model = M;
     type Session = SqlxSession<DB>;
 
-    async fn add(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
-        prepare_insert(&mut model, now_micros(&**session.clock()));
+    async fn add(&self, session: &mut SqlxSession<DB>, model: M) -> Result<M> {
         let table = M::table();
-        let columns = insert_columns::<M>(table);
-        let mut qb = QueryBuilder::new(insert_head(table, &columns));
-        push_row(&mut qb, table, &columns, model.values());
-        qb.push(" RETURNING ").push(select_list(table, None));
-        Self::one(session, qb)
+        self.add_many(session, vec![model])
             .await?
+            .pop()
             .ok_or_else(|| Error::backend(format!("INSERT INTO {} returned no row", table.name())))
     }
 
@@ -240,19 +261,36 @@ where
         let table = M::table();
         let columns = insert_columns::<M>(table);
         let head = insert_head(table, &columns);
-        let returning = format!(" RETURNING {}", select_list(table, None));
-        let client_keys = !key_from_database::<M>();
-        let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(Self::per_statement(columns.len())) {
-            let mut qb = QueryBuilder::new(head.as_str());
-            for (i, m) in chunk.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
+        let per_statement = Self::per_statement(columns.len());
+        if !key_from_database::<M>() {
+            // Every column comes from the models (keys included): the stored
+            // rows are the prepared models, so nothing is read back. No
+            // snapshot either: no other transaction can change these rows
+            // before this one commits, so a later `update` may write them whole.
+            for chunk in models.chunks(per_statement) {
+                let qb = insert_rows(&head, table, &columns, chunk);
+                let written = DB::execute(session.conn_for_statement(), qb)
+                    .await
+                    .map_err(convert)?;
+                if usize::try_from(written).ok() != Some(chunk.len()) {
+                    return Err(Error::backend(format!(
+                        "INSERT INTO {} wrote {written} rows for {}",
+                        table.name(),
+                        chunk.len()
+                    )));
                 }
-                push_row(&mut qb, table, &columns, m.values());
             }
+            return Ok(models);
+        }
+        // The database makes the keys: read the rows back. One multi-row
+        // VALUES insert returns rows in insertion order on PostgreSQL and
+        // SQLite; database keys cannot be matched otherwise.
+        let returning = format!(" RETURNING {}", select_list(table, None));
+        let mut out = Vec::with_capacity(models.len());
+        for chunk in models.chunks(per_statement) {
+            let mut qb = insert_rows(&head, table, &columns, chunk);
             qb.push(returning.as_str());
-            let rows = Self::all(session, qb).await?;
+            let rows = Self::fetch(session, qb).await?;
             if rows.len() != chunk.len() {
                 return Err(Error::backend(format!(
                     "INSERT INTO {} returned {} rows for {}",
@@ -261,21 +299,7 @@ where
                     chunk.len()
                 )));
             }
-            if client_keys {
-                // Put rows back in input order by their (known) keys.
-                let mut by_key: HashMap<KeyOf<M>, M> =
-                    rows.into_iter().map(|r| (r.key().clone(), r)).collect();
-                for m in chunk {
-                    let row = by_key.remove(m.key()).ok_or_else(|| {
-                        Error::backend(format!("INSERT INTO {} lost a row", table.name()))
-                    })?;
-                    out.push(row);
-                }
-            } else {
-                // One multi-row VALUES insert returns rows in insertion order
-                // on PostgreSQL and SQLite; database keys cannot be matched otherwise.
-                out.extend(rows);
-            }
+            out.extend(rows);
         }
         Ok(out)
     }
@@ -303,6 +327,9 @@ where
             quote(table.name())
         ));
         push_query(&mut qb, table, &query)?;
+        if query.limit == Some(1) {
+            return Ok(Self::one(session, qb).await?.into_iter().collect());
+        }
         Self::all(session, qb).await
     }
 
@@ -560,36 +587,32 @@ where
         conflict_columns: &[&str],
     ) -> Result<Option<M>> {
         let table = M::table();
-        for c in conflict_columns {
-            table.check_field(c)?;
-        }
+        // Checked before anything is sent.
+        let same = match_condition(&model, conflict_columns)?;
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let columns = insert_columns::<M>(table);
-        let build = || {
-            let mut qb = QueryBuilder::new(insert_head(table, &columns));
-            push_row(&mut qb, table, &columns, model.values());
-            qb.push(" ON CONFLICT (")
-                .push(quote_list(conflict_columns))
-                .push(") DO NOTHING RETURNING ")
-                .push(select_list(table, None));
-            qb
-        };
-        if DB::DIALECT != Dialect::Postgres {
-            // SQLite sessions hold the write lock: no concurrent insert can race this one.
-            return Self::one(session, build()).await;
+        let head = insert_head(table, &columns);
+        // No conflict target: every unique index is an arbiter, so a
+        // concurrent insert of the same row is settled by the database even
+        // when it clashes on another index (the slug) before the target.
+        let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+        qb.push(" ON CONFLICT DO NOTHING RETURNING ")
+            .push(select_list(table, None));
+        if let Some(row) = Self::first(session, qb).await? {
+            return Ok(Some(row));
         }
-        // PostgreSQL checks unique indexes other than the conflict target as
-        // plain constraints: a concurrent insert of the same row can trip one
-        // of them (the slug, say) instead of the target. That transaction has
-        // finished when the error comes, so one more try inside a savepoint
-        // lets the target decide; a real clash fails again and the savepoint
-        // keeps the caller's transaction usable.
+        // A conflict: usually a row with the same values in
+        // `conflict_columns`; otherwise another constraint, which is the
+        // caller's error.
+        if self.count(session, Some(&same)).await? > 0 {
+            return Ok(None);
+        }
+        // The plain insert names the constraint; the savepoint keeps the
+        // caller's transaction usable after it fails (PostgreSQL).
         Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
-        let mut result = Self::one(session, build()).await;
-        if matches!(result, Err(Error::DuplicateKey { .. })) {
-            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
-            result = Self::one(session, build()).await;
-        }
+        let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+        qb.push(" RETURNING ").push(select_list(table, None));
+        let result = Self::first(session, qb).await;
         if result.is_err() {
             Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
         }

@@ -58,18 +58,17 @@ pub(crate) fn push_row<DB: SqlxBackend>(
     qb: &mut QueryBuilder<DB>,
     table: &Table,
     columns: &[usize],
-    values: Vec<Value>,
+    mut values: Vec<Value>,
 ) {
-    let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
     qb.push("(");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             qb.push(", ");
         }
+        // Moved out, not cloned: each column is bound once.
         let value = values
             .get_mut(i)
-            .and_then(Option::take)
-            .unwrap_or(Value::Null);
+            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
         DB::push_value(qb, value, table.columns()[i].ty);
     }
     qb.push(")");

@@ -116,6 +116,29 @@ pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::filter::Value
     model.values().into_iter().nth(index)
 }
 
+/// The condition matching `model`'s values of `fields` (all of them).
+///
+/// # Errors
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) for a field the table does not have.
+pub fn match_condition<M: Model>(
+    model: &M,
+    fields: &[&str],
+) -> crate::Result<crate::filter::Condition> {
+    fields
+        .iter()
+        .map(|f| {
+            let value = value_of(model, f).ok_or_else(|| {
+                crate::Error::invalid_input(format!(
+                    "unknown field `{f}` for table `{}`",
+                    M::table().name()
+                ))
+            })?;
+            Ok(crate::filter::Condition::eq(*f, value))
+        })
+        .collect::<crate::Result<Vec<_>>>()
+        .map(crate::filter::Condition::And)
+}
+
 /// Prepares a new row: fills an unset client key and stamps both audit
 /// columns with `now`. Idempotent for the key (a set key is kept).
 pub fn prepare_insert<M: Model>(model: &mut M, now: DateTime<Utc>) {

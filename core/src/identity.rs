@@ -1,11 +1,14 @@
 //! The rows a session has loaded, so `update` writes only what changed.
 //!
 //! Like SQLAlchemy's identity map, a session remembers the column values of
-//! every row its repositories returned. `update` compares the model with
-//! that snapshot and writes only the columns that differ (plus
+//! every row its repositories read or updated. `update` compares the model
+//! with that snapshot and writes only the columns that differ (plus
 //! `updated_at`), so two units of work that change different columns of one
 //! row do not overwrite each other. A row the session never loaded has no
-//! snapshot: then every column is written.
+//! snapshot: then every column is written. Rows the session inserted get
+//! none either: no other transaction can change them before this one
+//! commits, so writing them whole loses nothing, and a bulk insert stays
+//! free of the bookkeeping.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

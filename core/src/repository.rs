@@ -316,12 +316,22 @@ pub trait Repository: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Self::Model>>> + Send;
 
     /// Inserts `model` unless a row with the same values in `conflict_columns`
-    /// exists (`INSERT .. ON CONFLICT (..) DO NOTHING`); returns the stored
-    /// row, or `None` when one existed. Waits for a concurrent insert of the
-    /// same key to settle instead of failing.
+    /// exists; returns the stored row, or `None` when one existed.
+    ///
+    /// # Behavior
+    /// - One `INSERT .. ON CONFLICT DO NOTHING RETURNING ..` with no conflict
+    ///   target, so every unique index settles a concurrent insert of the
+    ///   same row (waiting for it) instead of failing; PostgreSQL would
+    ///   otherwise report a racing insert on a non-target index (the slug).
+    /// - Only after a conflict: a count on `conflict_columns` tells the
+    ///   usual case (the row exists: `None`) from a clash on another unique
+    ///   constraint, which a plain insert inside a savepoint then reports
+    ///   (the caller's transaction stays usable).
     ///
     /// # Errors
-    /// [`Error::DuplicateKey`] only for a conflict on a *different* unique constraint.
+    /// [`Error::InvalidInput`] for a conflict column the table does not have
+    /// (nothing is sent); [`Error::DuplicateKey`] only for a conflict on a
+    /// *different* unique constraint, naming it.
     fn add_if_absent(
         &self,
         session: &mut Self::Session,
@@ -339,23 +349,6 @@ fn is_data_column<M: Model>(index: usize) -> bool {
             && c.name != crate::audit::CREATED_AT
             && c.name != crate::audit::UPDATED_AT
     })
-}
-
-/// The condition matching `model`'s values of `fields`.
-fn match_condition<M: Model>(model: &M, fields: &[&str]) -> Result<Condition> {
-    fields
-        .iter()
-        .map(|f| {
-            let value = crate::base::value_of(model, f).ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "unknown field `{f}` for table `{}`",
-                    M::table().name()
-                ))
-            })?;
-            Ok(Condition::eq(*f, value))
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Condition::And)
 }
 
 /// Conveniences for every [`Repository`], written once on its required methods.
@@ -602,7 +595,7 @@ pub trait RepositoryExt: Repository {
         match_fields: &[&str],
     ) -> impl Future<Output = Result<(Self::Model, bool)>> + Send {
         async move {
-            let filter = match_condition(&model, match_fields)?;
+            let filter = crate::base::match_condition(&model, match_fields)?;
             let existing = self.get_one(session, &filter).await?;
             let (old, new) = (existing.values(), model.values());
             let changed = (0..new.len())
@@ -634,9 +627,10 @@ pub trait RepositoryExt: Repository {
     /// # Behavior
     /// - A key already seen in this session is answered from the session's
     ///   cache, without a statement.
-    /// - Otherwise SELECT; if absent, `INSERT .. ON CONFLICT DO NOTHING`; if a
-    ///   concurrent caller won that race, SELECT its row. No caller ever sees
-    ///   a duplicate-key error for the natural key.
+    /// - Otherwise SELECT (one row: the natural key is unique); if absent,
+    ///   [`Repository::add_if_absent`]; if a concurrent caller won that race,
+    ///   SELECT its row. No caller ever sees a duplicate-key error for the
+    ///   natural key.
     ///
     /// # Errors
     /// [`Error::DuplicateKey`] when the candidate clashes with another row on a
@@ -654,27 +648,29 @@ pub trait RepositoryExt: Repository {
             if let Some(row) = session.unique_cache().get::<Self::Model>(&key) {
                 return Ok(row.clone());
             }
-            let filter = <Self::Model as Unique>::unique_filter(&key);
-            let row = match self.get_one_or_none(session, &filter).await? {
+            // The natural key is unique (the `Unique` contract): at most one
+            // row matches, so one row is asked for.
+            let lookup = Query::new()
+                .filter(<Self::Model as Unique>::unique_filter(&key))
+                .limit(1);
+            let found = self.list(session, &lookup).await?.pop();
+            let row = match found {
                 Some(row) => row,
                 None => {
                     let columns = <Self::Model as Unique>::unique_columns();
                     match self.add_if_absent(session, candidate, columns).await? {
                         Some(row) => row,
-                        None => self
-                            .get_one_or_none(session, &filter)
-                            .await?
-                            .ok_or_else(|| {
-                                // Only possible under a snapshot older than the
-                                // winning insert (REPEATABLE READ or stricter).
-                                Error::Busy {
-                                    source: format!(
-                                        "{}: row {key:?} was inserted concurrently but is not visible to this transaction",
-                                        Self::Model::table().name()
-                                    )
-                                    .into(),
-                                }
-                            })?,
+                        None => self.list(session, &lookup).await?.pop().ok_or_else(|| {
+                            // Only possible under a snapshot older than the
+                            // winning insert (REPEATABLE READ or stricter).
+                            Error::Busy {
+                                source: format!(
+                                    "{}: row {key:?} was inserted concurrently but is not visible to this transaction",
+                                    Self::Model::table().name()
+                                )
+                                .into(),
+                            }
+                        })?,
                     }
                 }
             };

@@ -70,6 +70,7 @@ register! {
     unique::unique_get_or_create_inserts_once,
     unique::unique_get_or_create_returns_existing_row,
     unique::unique_cache_answers_repeats_without_a_statement,
+    unique::unique_get_or_create_sends_one_statement_per_step,
     unique::unique_cache_dies_with_rollback,
     unique::unique_concurrent_get_or_create,
     unique::unique_concurrent_create_of_one_new_row,

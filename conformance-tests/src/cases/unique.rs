@@ -93,6 +93,30 @@ pub async fn unique_cache_answers_repeats_without_a_statement<H: Harness>(cx: Ar
     ok(s.rollback().await, "rollback");
 }
 
+/// A new key costs one SELECT and one INSERT (no savepoint, no retry); an
+/// existing key one SELECT.
+pub async fn unique_get_or_create_sends_one_statement_per_step<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    ok(
+        tags.get_or_create(&mut s, tag::<H>("fresh")).await,
+        "new key",
+    );
+    assert_eq!(
+        s.statements(),
+        2,
+        "SELECT, then INSERT .. ON CONFLICT DO NOTHING"
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    ok(
+        tags.get_or_create(&mut s, tag::<H>("fresh")).await,
+        "existing key",
+    );
+    assert_eq!(s.statements(), 1, "one SELECT");
+    ok(s.rollback().await, "rollback");
+}
+
 /// The cache dies with its transaction: after a rollback the row is created anew.
 pub async fn unique_cache_dies_with_rollback<H: Harness>(cx: Arc<Cx<H>>) {
     let tags = cx.h.tags();
@@ -161,7 +185,8 @@ pub async fn unique_concurrent_get_or_create<H: Harness>(cx: Arc<Cx<H>>) {
     assert_eq!(count_tags(&cx, &names).await, KEYS);
 }
 
-/// A candidate that clashes on a different unique constraint (the slug) is `DuplicateKey`.
+/// A candidate that clashes on a different unique constraint (the slug) is
+/// `DuplicateKey` naming it, and the caller's transaction stays usable.
 pub async fn unique_conflict_on_other_constraint_is_duplicate_key<H: Harness>(cx: Arc<Cx<H>>) {
     let tags = cx.h.tags();
     let mut s = cx.begin().await;
@@ -172,12 +197,28 @@ pub async fn unique_conflict_on_other_constraint_is_duplicate_key<H: Harness>(cx
     );
     ok(s.commit().await, "commit");
     let mut s = cx.begin().await;
+    let before = ok(
+        tags.get_or_create(&mut s, H::Tag::new("Go", "go")).await,
+        "a write before the clash",
+    );
     let e = err(
         tags.get_or_create(&mut s, H::Tag::new("rust", "rust"))
             .await,
         "clash",
     );
-    ok(s.rollback().await, "rollback");
+    // PostgreSQL aborts a transaction on an error unless it came inside a
+    // savepoint: the session must still write and commit.
+    let after = ok(
+        tags.get_or_create(&mut s, H::Tag::new("Zig", "zig")).await,
+        "a write after the clash",
+    );
+    ok(s.commit().await, "commit after the clash");
+    assert_eq!(
+        count_tags(&cx, &["Go".into(), "Zig".into(), "rust".into()]).await,
+        2,
+        "both writes around the clash are stored, the clashing row is not"
+    );
+    assert_ne!(before.key(), after.key());
     match e {
         Error::DuplicateKey { constraint, .. } => {
             assert_eq!(constraint.as_deref(), Some("uq_tag_slug"))
