@@ -327,7 +327,8 @@ macro_rules! repository {
                 match_fields: &[&str],
             ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
                 use $crate::__private::alchemy_core::bulk::{self, Plan};
-                use $crate::__private::alchemy_core::{Repository as _, Session as _, Upserted};
+                use $crate::__private::alchemy_core::{Model as _, Repository as _, Session as _, Upserted};
+                use $crate::__private::diesel::SelectableHelper as _;
                 let prepared = bulk::prepare(models, match_fields)?;
                 if prepared.models.is_empty() {
                     return ::std::result::Result::Ok(Upserted {
@@ -343,7 +344,8 @@ macro_rules! repository {
                     .chunks($crate::sql::per_statement(session.dialect(), columns.len()))
                 {
                     let sql = $crate::sql::existing_by::<$model>(&columns, chunk);
-                    existing.extend($crate::__load!(session, $model, sql)?);
+                    // Not remembered: the upsert writes these rows itself.
+                    existing.extend($crate::__load!(session, $model, $model, sql, <$model>::as_select())?);
                 }
                 session.unique_cache().forget::<$model>();
                 match prepared.plan(existing)? {
@@ -367,11 +369,38 @@ macro_rules! repository {
                         }
                         ::std::result::Result::Ok(Upserted { rows, created, updated })
                     }
-                    Plan::Split { inserts, updates, order, created, updated } => {
+                    Plan::Split { inserts, mut updates, changed, order, created, updated } => {
                         let inserted = self.add_many(session, inserts).await?;
-                        let changed = self.update_many(session, updates).await?;
+                        let now = session.__now();
+                        for m in &mut updates {
+                            $crate::__private::alchemy_core::base::prepare_update(m, now);
+                        }
+                        if !changed.is_empty() {
+                            // The rows are known (stored values + the changes),
+                            // so nothing is read back; a row deleted since the
+                            // SELECT shows as a short count.
+                            let shared = bulk::shared_values(&updates, &changed);
+                            let per_statement = match shared {
+                                ::std::option::Option::Some(_) => $crate::sql::per_statement(session.dialect(), 1)
+                                    .saturating_sub(changed.len())
+                                    .max(1),
+                                ::std::option::Option::None => $crate::sql::per_statement(session.dialect(), changed.len() + 1),
+                            };
+                            for chunk in updates.chunks(per_statement) {
+                                let sql = match &shared {
+                                    ::std::option::Option::Some(values) => {
+                                        let keys: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
+                                            chunk.iter().map(|m| ::std::clone::Clone::clone(m.key()).into()).collect();
+                                        $crate::sql::update_shared::<$model>(&changed, values, &keys)?
+                                    }
+                                    ::std::option::Option::None => $crate::sql::update_from_values(chunk, &changed)?,
+                                };
+                                let written = session.__execute_sql(<$model>::table(), sql).await?;
+                                bulk::check_updated::<$model>(chunk.len(), u64::try_from(written).unwrap_or(u64::MAX))?;
+                            }
+                        }
                         ::std::result::Result::Ok(Upserted {
-                            rows: order.reassemble(inserted, changed)?,
+                            rows: order.reassemble(inserted, updates)?,
                             created,
                             updated,
                         })

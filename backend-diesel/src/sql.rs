@@ -3,6 +3,8 @@
 //! its column, and the selected columns are the model's diesel `Selectable`
 //! list, so rows load with diesel's derives on both databases.
 
+use std::borrow::Cow;
+
 use alchemy_core::audit::CREATED_AT;
 use alchemy_core::base::key_from_database;
 use alchemy_core::bulk;
@@ -22,8 +24,9 @@ use crate::Filter;
 /// One piece of a statement.
 #[derive(Debug, Clone)]
 enum Part {
-    /// Trusted SQL text (keywords and quoted identifiers).
-    Text(String),
+    /// Trusted SQL text (keywords and quoted identifiers); fixed pieces
+    /// are borrowed, so a row of binds allocates only for its values.
+    Text(Cow<'static, str>),
     /// A value bound as a parameter of its column's type.
     Bind(Value, ColumnType),
     /// A compiled filter.
@@ -44,13 +47,13 @@ pub struct Sql {
 }
 
 impl Sql {
-    fn new(text: impl Into<String>) -> Self {
+    fn new(text: impl Into<Cow<'static, str>>) -> Self {
         let mut sql = Self::default();
         sql.push(text);
         sql
     }
 
-    fn push(&mut self, text: impl Into<String>) -> &mut Self {
+    fn push(&mut self, text: impl Into<Cow<'static, str>>) -> &mut Self {
         self.parts.push(Part::Text(text.into()));
         self
     }
@@ -266,7 +269,7 @@ pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
     let table = M::table();
     let query = query.clone().checked(table)?;
     let mut sql = Sql::new("SELECT ");
-    sql.select().push(format!(" FROM {}", quote(table.name())));
+    sql.select().push(format!(" FROM {}", table.quoted_name()));
     if let Some(filter) = &query.filter {
         sql.push(" WHERE ").filter(checked_filter(table, filter)?);
     }
@@ -277,8 +280,15 @@ pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
     }
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     if let Some(limit) = query.limit {
-        sql.push(" LIMIT ")
-            .bind(Value::Int(clamp(limit)), ColumnType::BigInt);
+        sql.push(" LIMIT ");
+        if dialect == Dialect::Sqlite {
+            // A bound LIMIT makes SQLite prepare the statement again on every
+            // run (its plan depends on the value). An integer is safe as
+            // text, and page sizes are few, so the cached statements stay few.
+            sql.push(clamp(limit).to_string());
+        } else {
+            sql.bind(Value::Int(clamp(limit)), ColumnType::BigInt);
+        }
     } else if query.offset.is_some() && dialect == Dialect::Sqlite {
         // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
         sql.push(" LIMIT -1");
@@ -416,7 +426,8 @@ pub fn update_many_rows<M: Model>(dialect: Dialect) -> usize {
 }
 
 /// `UPDATE t SET c = v.columnN, .. FROM (VALUES (key, ..), ..) AS v WHERE
-/// t.key = v.column1 RETURNING <select>` for rows already stamped.
+/// t.key = v.column1 RETURNING <select>` for rows already stamped, writing
+/// every column but the key and `created_at`.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the table has no primary key.
@@ -427,8 +438,50 @@ pub fn update_many<M: Model>(models: &[M]) -> Result<Sql> {
     let written: Vec<usize> = (0..table.columns().len())
         .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
         .collect();
+    Ok(update_from_values(models, &written)?.returning())
+}
+
+/// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of
+/// columns `written` for every row with one of `keys`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the table has no primary key.
+#[doc(hidden)]
+pub fn update_shared<M: Model>(written: &[usize], values: &[Value], keys: &[Value]) -> Result<Sql> {
+    let table = M::table();
+    let key = key_column(table)?;
+    let mut sql = Sql::new(format!("UPDATE {} SET ", table.quoted_name()));
+    sql.varies_with(keys.len());
+    for (n, (&i, value)) in written.iter().zip(values).enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        let column = &table.columns()[i];
+        sql.push(format!("{} = ", quote(&column.name)));
+        sql.bind(value.clone(), column.ty);
+    }
+    sql.push(format!(" WHERE {} IN (", quote(&key.name)));
+    for (n, k) in keys.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(k.clone(), key.ty);
+    }
+    sql.push(")");
+    Ok(sql)
+}
+
+/// `UPDATE t SET c = v.columnN, .. FROM (VALUES (key, ..), ..) AS v WHERE
+/// t.key = v.column1`, writing columns `written` of `models`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the table has no primary key.
+#[doc(hidden)]
+pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<Sql> {
+    let table = M::table();
+    let key = key_index(table)?;
     let mut row_columns = vec![key];
-    row_columns.extend(&written);
+    row_columns.extend(written);
     let mut set: Vec<String> = written
         .iter()
         .enumerate()
@@ -457,11 +510,10 @@ pub fn update_many<M: Model>(models: &[M]) -> Result<Sql> {
         push_row(&mut sql, table, &row_columns, m.values());
     }
     sql.push(format!(
-        ") AS \"v\" WHERE {}.{} = \"v\".column1 RETURNING ",
+        ") AS \"v\" WHERE {}.{} = \"v\".column1",
         quote(table.name()),
         quote(&table.columns()[key].name)
-    ))
-    .select();
+    ));
     Ok(sql)
 }
 

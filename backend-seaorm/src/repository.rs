@@ -20,7 +20,7 @@ use sea_orm::{
 use crate::error::from_db;
 use crate::filter::compile;
 use crate::session::Session;
-use crate::sql::Sql;
+use crate::sql::{Sql, bind_value};
 
 /// Bind parameters one SQLite statement may carry.
 pub const SQLITE_MAX_PARAMS: usize = 32_766;
@@ -184,16 +184,20 @@ where
     }
 
     /// Runs a hand-written statement and decodes every row it returns.
-    async fn fetch(session: &mut Session, statement: Statement) -> Result<Vec<E::Model>> {
+    async fn decode(session: &mut Session, statement: Statement) -> Result<Vec<E::Model>> {
         let rows = session
             .counted()
             .query_all_raw(statement)
             .await
             .map_err(from_db)?;
-        let rows = rows
-            .iter()
+        rows.iter()
             .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
-            .collect::<Result<Vec<_>>>()?;
+            .collect()
+    }
+
+    /// As [`Self::decode`], and remembers the rows (see [`identity`]).
+    async fn fetch(session: &mut Session, statement: Statement) -> Result<Vec<E::Model>> {
+        let rows = Self::decode(session, statement).await?;
         session.loaded().record(&rows);
         Ok(rows)
     }
@@ -253,7 +257,8 @@ where
                 sql.row(&positions, values, &types);
             }
             sql.push(")");
-            found.extend(Self::fetch(session, sql.build()).await?);
+            // Not remembered: the upsert writes these rows itself.
+            found.extend(Self::decode(session, sql.build()).await?);
         }
         Ok(found)
     }
@@ -302,6 +307,89 @@ where
             out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
+    }
+
+    /// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of
+    /// columns `written` for every one of `models`, by key.
+    fn update_shared(
+        backend: DbBackend,
+        models: &[E::Model],
+        written: &[usize],
+        values: &[Value],
+    ) -> Result<Sql> {
+        let table = <E::Model as Model>::table();
+        let key = key_index(table)?;
+        let key_type = table.columns()[key].ty;
+        let mut sql = Sql::new(backend, format!("UPDATE {} SET ", table.quoted_name()));
+        for (n, (&i, value)) in written.iter().zip(values).enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            let column = &table.columns()[i];
+            sql.push(&format!("{} = ", quote(&column.name)));
+            sql.bind(bind_value(value.clone(), column.ty));
+        }
+        sql.push(&format!(
+            " WHERE {} IN (",
+            quote(&table.columns()[key].name)
+        ));
+        for (n, m) in models.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(bind_value(m.value(key).unwrap_or(Value::Null), key_type));
+        }
+        sql.push(")");
+        Ok(sql)
+    }
+
+    /// `UPDATE t SET c = "v".columnN, .. FROM (VALUES (key, c..), ..) AS "v"
+    /// WHERE t.key = "v".column1`, writing columns `written` of `models`.
+    fn update_from_values(
+        backend: DbBackend,
+        models: &[E::Model],
+        written: &[usize],
+    ) -> Result<Sql> {
+        let table = <E::Model as Model>::table();
+        let key = key_index(table)?;
+        let types = Self::column_types();
+        let mut row_columns = vec![key];
+        row_columns.extend(written);
+        let key_name = quote(&table.columns()[key].name);
+        // Each VALUES row is (key, col..): `v.column1` is the key.
+        let mut set: Vec<String> = written
+            .iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                format!(
+                    "{} = \"v\".column{}",
+                    quote(&table.columns()[i].name),
+                    n + 2
+                )
+            })
+            .collect();
+        if set.is_empty() {
+            set.push(format!("{key_name} = \"v\".column1"));
+        }
+        let mut sql = Sql::new(
+            backend,
+            &format!(
+                "UPDATE {} SET {} FROM (VALUES ",
+                quote(table.name()),
+                set.join(", ")
+            ),
+        );
+        for (n, m) in models.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.row(&row_columns, &m.values(), &types);
+        }
+        sql.push(&format!(
+            ") AS \"v\" WHERE {}.{key_name} = \"v\".column1",
+            quote(table.name())
+        ));
+        Ok(sql)
     }
 
     /// Runs one fixed statement (savepoints) in the session.
@@ -584,50 +672,16 @@ where
             prepare_update(m, now);
         }
         session.unique_cache().forget::<E::Model>();
-        let backend = session.transaction().get_database_backend();
-        let types = Self::column_types();
-        // The key first, then every column written (not the key, not created_at).
+        // Every column but the key and created_at.
         let written: Vec<usize> = (0..table.columns().len())
             .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
             .collect();
-        let mut row_columns = vec![key];
-        row_columns.extend(&written);
-        let key_name = quote(&table.columns()[key].name);
-        // Each VALUES row is (key, col..): `v.column1` is the key.
-        let mut set: Vec<String> = written
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| {
-                format!(
-                    "{} = \"v\".column{}",
-                    quote(&table.columns()[i].name),
-                    n + 2
-                )
-            })
-            .collect();
-        if set.is_empty() {
-            set.push(format!("{key_name} = \"v\".column1"));
-        }
-        let head = format!(
-            "UPDATE {} SET {} FROM (VALUES ",
-            quote(table.name()),
-            set.join(", ")
-        );
-        let tail = format!(
-            ") AS \"v\" WHERE {}.{key_name} = \"v\".column1 RETURNING {}",
-            quote(table.name()),
-            Self::select_list()
-        );
+        let backend = session.transaction().get_database_backend();
+        let returning = format!(" RETURNING {}", Self::select_list());
         let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(per_statement(backend, row_columns.len())) {
-            let mut sql = Sql::new(backend, head.as_str());
-            for (n, m) in chunk.iter().enumerate() {
-                if n > 0 {
-                    sql.push(", ");
-                }
-                sql.row(&row_columns, &m.values(), &types);
-            }
-            sql.push(&tail);
+        for chunk in models.chunks(per_statement(backend, written.len() + 1)) {
+            let mut sql = Self::update_from_values(backend, chunk, &written)?;
+            sql.push(&returning);
             let rows = Self::fetch(session, sql.build()).await?;
             out.extend(bulk::in_key_order(chunk, rows)?);
         }
@@ -684,15 +738,45 @@ where
             }
             Plan::Split {
                 inserts,
-                updates,
+                mut updates,
+                changed,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                let changed = self.update_many(session, updates).await?;
+                let now = now_micros(&**session.clock());
+                for m in &mut updates {
+                    prepare_update(m, now);
+                }
+                if !changed.is_empty() {
+                    // The rows are known (stored values + the changes), so
+                    // nothing is read back; a row deleted since the SELECT
+                    // shows as a short count.
+                    let backend = session.transaction().get_database_backend();
+                    let shared = bulk::shared_values(&updates, &changed);
+                    let rows = match shared {
+                        Some(_) => per_statement(backend, 1)
+                            .saturating_sub(changed.len())
+                            .max(1),
+                        None => per_statement(backend, changed.len() + 1),
+                    };
+                    for chunk in updates.chunks(rows) {
+                        let sql = match &shared {
+                            Some(values) => Self::update_shared(backend, chunk, &changed, values)?,
+                            None => Self::update_from_values(backend, chunk, &changed)?,
+                        };
+                        let written = session
+                            .counted()
+                            .execute_raw(sql.build())
+                            .await
+                            .map_err(from_db)?
+                            .rows_affected();
+                        bulk::check_updated::<E::Model>(chunk.len(), written)?;
+                    }
+                }
                 Ok(Upserted {
-                    rows: order.reassemble(inserted, changed)?,
+                    rows: order.reassemble(inserted, updates)?,
                     created,
                     updated,
                 })

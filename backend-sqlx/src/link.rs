@@ -127,7 +127,7 @@ where
             .unwrap_or("id");
         let mut qb = QueryBuilder::new(format!(
             "SELECT {cols} FROM {rt} AS \"r\" JOIN {lt} AS \"l\" ON \"l\".{rc} = \"r\".{key} WHERE \"l\".{lc} = ",
-            cols = select_list(right, Some("r")),
+            cols = select_list(right, "r"),
             rt = quote(right.name()),
             lt = quote(self.table),
             rc = quote(self.right_column),

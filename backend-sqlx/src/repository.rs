@@ -17,7 +17,6 @@ use crate::error::convert;
 use crate::session::SqlxSession;
 use crate::sql::{
     insert_columns, insert_head, key_column, push_condition, push_query, push_row, push_where,
-    select_list,
 };
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
@@ -111,6 +110,89 @@ fn insert_rows<DB: SqlxBackend, M: Model>(
     qb
 }
 
+/// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of
+/// columns `written` for every row with one of `keys`.
+fn update_shared<DB: SqlxBackend, M: Model>(
+    table: &Table,
+    written: &[usize],
+    values: &[Value],
+    keys: &[M],
+) -> Result<QueryBuilder<DB>>
+where
+    KeyOf<M>: Into<Value>,
+{
+    let key = key_column(table)?;
+    let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", table.quoted_name()));
+    for (n, (&i, value)) in written.iter().zip(values).enumerate() {
+        if n > 0 {
+            qb.push(", ");
+        }
+        let column = &table.columns()[i];
+        qb.push(quote(&column.name)).push(" = ");
+        DB::push_value(&mut qb, value.clone(), column.ty);
+    }
+    qb.push(" WHERE ").push(quote(&key.name)).push(" IN (");
+    for (n, m) in keys.iter().enumerate() {
+        if n > 0 {
+            qb.push(", ");
+        }
+        DB::push_value(&mut qb, m.key().clone().into(), key.ty);
+    }
+    qb.push(")");
+    Ok(qb)
+}
+
+/// `UPDATE t SET c = "v".columnN, .. FROM (VALUES (key, c..), ..) AS "v"
+/// WHERE t.key = "v".column1`, writing columns `written` of `models`.
+fn update_from_values<DB: SqlxBackend, M: Model>(
+    table: &Table,
+    written: &[usize],
+    models: &[M],
+) -> Result<QueryBuilder<DB>> {
+    let key = key_column(table)?;
+    let key_index = table
+        .columns()
+        .iter()
+        .position(|c| c.name == key.name)
+        .unwrap_or(0);
+    let set: Vec<String> = written
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| {
+            format!(
+                "{} = \"v\".column{}",
+                quote(&table.columns()[i].name),
+                n + 2
+            )
+        })
+        .collect();
+    let set = if set.is_empty() {
+        // Nothing but the key: set it to itself, so the statement still matches.
+        vec![format!("{} = \"v\".column1", quote(&key.name))]
+    } else {
+        set
+    };
+    let mut row_columns = vec![key_index];
+    row_columns.extend(written);
+    let mut qb = QueryBuilder::new(format!(
+        "UPDATE {} SET {} FROM (VALUES ",
+        table.quoted_name(),
+        set.join(", ")
+    ));
+    for (n, m) in models.iter().enumerate() {
+        if n > 0 {
+            qb.push(", ");
+        }
+        push_row(&mut qb, table, &row_columns, m.values());
+    }
+    qb.push(format!(
+        ") AS \"v\" WHERE {}.{} = \"v\".column1",
+        table.quoted_name(),
+        quote(&key.name)
+    ));
+    Ok(qb)
+}
+
 impl<M, DB> SqlxRepository<M, DB>
 where
     DB: SqlxBackend,
@@ -180,8 +262,8 @@ where
         for chunk in wanted.chunks(Self::per_statement(columns.len())) {
             let mut qb = QueryBuilder::new(format!(
                 "SELECT {} FROM {} WHERE ({}) IN (",
-                select_list(table, None),
-                quote(table.name()),
+                table.select_list(),
+                table.quoted_name(),
                 quote_list(&names)
             ));
             for (n, values) in chunk.iter().enumerate() {
@@ -195,7 +277,8 @@ where
                 qb.push(")");
             }
             qb.push(")");
-            found.extend(Self::all(session, qb).await?);
+            // Not remembered: the upsert writes these rows itself.
+            found.extend(Self::fetch(session, qb).await?);
         }
         Ok(found)
     }
@@ -219,7 +302,7 @@ where
             " ON CONFLICT ({}) DO UPDATE SET {} RETURNING {}",
             quote_list(&match_names),
             set.join(", "),
-            select_list(table, None)
+            table.select_list()
         );
         let head = insert_head(table, &columns);
         let mut out = Vec::with_capacity(models.len());
@@ -285,7 +368,7 @@ where
         // The database makes the keys: read the rows back. One multi-row
         // VALUES insert returns rows in insertion order on PostgreSQL and
         // SQLite; database keys cannot be matched otherwise.
-        let returning = format!(" RETURNING {}", select_list(table, None));
+        let returning = format!(" RETURNING {}", table.select_list());
         let mut out = Vec::with_capacity(models.len());
         for chunk in models.chunks(per_statement) {
             let mut qb = insert_rows(&head, table, &columns, chunk);
@@ -308,8 +391,8 @@ where
         let table = M::table();
         let mut qb = QueryBuilder::new(format!(
             "SELECT {} FROM {}",
-            select_list(table, None),
-            quote(table.name())
+            table.select_list(),
+            table.quoted_name()
         ));
         Self::where_key(&mut qb, table, key)?;
         Self::one(session, qb)
@@ -323,8 +406,8 @@ where
         let query = query.clone().checked(table)?;
         let mut qb = QueryBuilder::new(format!(
             "SELECT {} FROM {}",
-            select_list(table, None),
-            quote(table.name())
+            table.select_list(),
+            table.quoted_name()
         ));
         push_query(&mut qb, table, &query)?;
         if query.limit == Some(1) {
@@ -340,7 +423,7 @@ where
     ) -> Result<u64> {
         let table = M::table();
         let filter = filter.cloned().map(|f| f.checked(table)).transpose()?;
-        let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", quote(table.name())));
+        let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", table.quoted_name()));
         push_where(&mut qb, table, filter.as_ref())?;
         let n = DB::fetch_count(session.conn_for_statement(), qb)
             .await
@@ -357,9 +440,9 @@ where
         let query = query.clone().checked(table)?;
         let mut qb = QueryBuilder::new(format!(
             "SELECT {}, count(*) OVER () AS {} FROM {}",
-            select_list(table, None),
+            table.select_list(),
             quote(TOTAL),
-            quote(table.name())
+            table.quoted_name()
         ));
         push_query(&mut qb, table, &query)?;
         let rows = DB::fetch_all_with_total::<M>(session.conn_for_statement(), qb)
@@ -393,7 +476,7 @@ where
             return self.get(session, model.key()).await;
         }
         let values = model.values();
-        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", quote(table.name())));
+        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", table.quoted_name()));
         for (n, &i) in columns.iter().enumerate() {
             if n > 0 {
                 qb.push(", ");
@@ -403,7 +486,7 @@ where
             DB::push_value(&mut qb, values[i].clone(), column.ty);
         }
         Self::where_key(&mut qb, table, model.key())?;
-        qb.push(" RETURNING ").push(select_list(table, None));
+        qb.push(" RETURNING ").push(table.select_list());
         Self::one(session, qb)
             .await?
             .ok_or_else(|| Error::not_found(table.name(), model.key()))
@@ -418,55 +501,25 @@ where
             return Ok(models);
         }
         let table = M::table();
-        let key = key_column(table)?;
         bulk::distinct_keys(&models)?;
         let now = now_micros(&**session.clock());
         for m in &mut models {
             prepare_update(m, now);
         }
         session.unique_cache().forget::<M>();
-        // The key first, then every column written (not the key, not created_at).
-        let key_index = table
-            .columns()
-            .iter()
-            .position(|c| c.name == key.name)
-            .unwrap_or(0);
+        let key = key_column(table)?;
+        // Every column but the key and created_at.
         let written: Vec<usize> = (0..table.columns().len())
-            .filter(|&i| i != key_index && table.columns()[i].name != CREATED_AT)
-            .collect();
-        let mut row_columns = vec![key_index];
-        row_columns.extend(&written);
-        // Each VALUES row is (key, col..): `v.column1` is the key.
-        let set: Vec<String> = written
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| {
-                format!(
-                    "{} = \"v\".column{}",
-                    quote(&table.columns()[i].name),
-                    n + 2
-                )
+            .filter(|&i| {
+                let name = &table.columns()[i].name;
+                *name != key.name && name != CREATED_AT
             })
             .collect();
+        let returning = format!(" RETURNING {}", table.select_list());
         let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(Self::per_statement(row_columns.len())) {
-            let mut qb = QueryBuilder::new(format!(
-                "UPDATE {t} SET {set} FROM (VALUES ",
-                t = quote(table.name()),
-                set = set.join(", ")
-            ));
-            for (n, m) in chunk.iter().enumerate() {
-                if n > 0 {
-                    qb.push(", ");
-                }
-                push_row(&mut qb, table, &row_columns, m.values());
-            }
-            qb.push(format!(
-                ") AS \"v\" WHERE {t}.{k} = \"v\".column1 RETURNING {cols}",
-                t = quote(table.name()),
-                k = quote(&key.name),
-                cols = select_list(table, None)
-            ));
+        for chunk in models.chunks(Self::per_statement(written.len() + 1)) {
+            let mut qb = update_from_values(table, &written, chunk)?;
+            qb.push(returning.as_str());
             let rows = Self::all(session, qb).await?;
             out.extend(bulk::in_key_order(chunk, rows)?);
         }
@@ -512,15 +565,39 @@ where
             }
             Plan::Split {
                 inserts,
-                updates,
+                mut updates,
+                changed,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                let changed = self.update_many(session, updates).await?;
+                let now = now_micros(&**session.clock());
+                for m in &mut updates {
+                    prepare_update(m, now);
+                }
+                if !changed.is_empty() {
+                    // The rows are known (stored values + the changes), so
+                    // nothing is read back; a row deleted since the SELECT
+                    // shows as a short count.
+                    let shared = bulk::shared_values(&updates, &changed);
+                    let per_statement = match shared {
+                        Some(_) => Self::per_statement(1).saturating_sub(changed.len()).max(1),
+                        None => Self::per_statement(changed.len() + 1),
+                    };
+                    for chunk in updates.chunks(per_statement) {
+                        let qb = match &shared {
+                            Some(values) => update_shared(table, &changed, values, chunk)?,
+                            None => update_from_values(table, &changed, chunk)?,
+                        };
+                        let written = DB::execute(session.conn_for_statement(), qb)
+                            .await
+                            .map_err(convert)?;
+                        bulk::check_updated::<M>(chunk.len(), written)?;
+                    }
+                }
                 Ok(Upserted {
-                    rows: order.reassemble(inserted, changed)?,
+                    rows: order.reassemble(inserted, updates)?,
                     created,
                     updated,
                 })
@@ -530,9 +607,9 @@ where
 
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
         let table = M::table();
-        let mut qb = QueryBuilder::new(format!("DELETE FROM {}", quote(table.name())));
+        let mut qb = QueryBuilder::new(format!("DELETE FROM {}", table.quoted_name()));
         Self::where_key(&mut qb, table, key)?;
-        qb.push(" RETURNING ").push(select_list(table, None));
+        qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
         Self::one(session, qb)
             .await?
@@ -551,7 +628,7 @@ where
         for chunk in keys.chunks(Self::per_statement(1)) {
             let mut qb = QueryBuilder::new(format!(
                 "DELETE FROM {} WHERE {} IN (",
-                quote(table.name()),
+                table.quoted_name(),
                 quote(&key.name)
             ));
             for (i, k) in chunk.iter().enumerate() {
@@ -560,7 +637,7 @@ where
                 }
                 DB::push_value(&mut qb, k.clone().into(), key.ty);
             }
-            qb.push(") RETURNING ").push(select_list(table, None));
+            qb.push(") RETURNING ").push(table.select_list());
             out.extend(Self::all(session, qb).await?);
         }
         Ok(out)
@@ -573,9 +650,9 @@ where
     ) -> Result<Vec<M>> {
         let table = M::table();
         let filter = filter.clone().checked(table)?;
-        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE ", quote(table.name())));
+        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE ", table.quoted_name()));
         push_condition(&mut qb, table, &filter)?;
-        qb.push(" RETURNING ").push(select_list(table, None));
+        qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
         Self::all(session, qb).await
     }
@@ -597,7 +674,7 @@ where
         // when it clashes on another index (the slug) before the target.
         let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
         qb.push(" ON CONFLICT DO NOTHING RETURNING ")
-            .push(select_list(table, None));
+            .push(table.select_list());
         if let Some(row) = Self::first(session, qb).await? {
             return Ok(Some(row));
         }
@@ -611,7 +688,7 @@ where
         // caller's transaction usable after it fails (PostgreSQL).
         Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
         let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
-        qb.push(" RETURNING ").push(select_list(table, None));
+        qb.push(" RETURNING ").push(table.select_list());
         let result = Self::first(session, qb).await;
         if result.is_err() {
             Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;

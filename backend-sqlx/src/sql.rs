@@ -5,15 +5,15 @@
 
 use alchemy_core::base::key_from_database;
 use alchemy_core::filter::{Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
-use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote, quote_list};
+use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
 use alchemy_core::{Error, Model, Result};
 use sqlx::QueryBuilder;
 
 use crate::backend::SqlxBackend;
 
-/// Quoted, comma-separated column list, optionally qualified by `alias`.
-pub(crate) fn select_list(table: &Table, alias: Option<&str>) -> String {
-    let prefix = alias.map(|a| format!("{}.", quote(a))).unwrap_or_default();
+/// Quoted, comma-separated column list, each qualified by `alias`.
+pub(crate) fn select_list(table: &Table, alias: &str) -> String {
+    let prefix = format!("{}.", quote(alias));
     table
         .columns()
         .iter()
@@ -45,12 +45,12 @@ pub(crate) fn insert_columns<M: Model>(table: &Table) -> Vec<usize> {
 pub(crate) fn insert_head(table: &Table, columns: &[usize]) -> String {
     let names: Vec<&str> = columns
         .iter()
-        .map(|&i| table.columns()[i].name.as_str())
+        .filter_map(|&i| table.quoted_column(i))
         .collect();
     format!(
         "INSERT INTO {} ({}) VALUES ",
-        quote(table.name()),
-        quote_list(&names)
+        table.quoted_name(),
+        names.join(", ")
     )
 }
 
@@ -246,7 +246,14 @@ pub(crate) fn push_query<DB: SqlxBackend>(
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     if let Some(limit) = query.limit {
         qb.push(" LIMIT ");
-        DB::push_value(qb, Value::Int(clamp(limit)), ColumnType::BigInt);
+        if DB::DIALECT == Dialect::Sqlite {
+            // A bound LIMIT makes SQLite prepare the statement again on every
+            // run (its plan depends on the value). An integer is safe as
+            // text, and page sizes are few, so the cached statements stay few.
+            qb.push(clamp(limit));
+        } else {
+            DB::push_value(qb, Value::Int(clamp(limit)), ColumnType::BigInt);
+        }
     } else if query.offset.is_some() && DB::DIALECT == Dialect::Sqlite {
         // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
         qb.push(" LIMIT -1");

@@ -108,12 +108,19 @@ pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
     /// Backends without a typed row API bind these; the generic conveniences
     /// read them (upsert match values, keyset cursors, change detection).
     fn values(&self) -> Vec<crate::filter::Value>;
+
+    /// The value of column `index` (into [`Model::table`]'s columns); `None`
+    /// past the last column. The default takes it from [`Model::values`];
+    /// [`impl_model!`](crate::impl_model) clones only that field.
+    fn value(&self, index: usize) -> Option<crate::filter::Value> {
+        self.values().into_iter().nth(index)
+    }
 }
 
 /// The value of column `field` of `model`, if the table has that column.
 pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::filter::Value> {
     let index = M::table().columns().iter().position(|c| c.name == field)?;
-    model.values().into_iter().nth(index)
+    model.value(index)
 }
 
 /// The condition matching `model`'s values of `fields` (all of them).
@@ -240,6 +247,15 @@ macro_rules! impl_model {
                     $(::std::clone::Clone::clone(&self.$field).into()),*
                 ]
             }
+            fn value(&self, index: usize) -> ::std::option::Option<$crate::filter::Value> {
+                let columns: &[fn(&Self) -> $crate::filter::Value] = &[
+                    |m| ::std::clone::Clone::clone(&m.id).into(),
+                    |m| m.created_at.into(),
+                    |m| m.updated_at.into(),
+                    $(|m| ::std::clone::Clone::clone(&m.$field).into()),*
+                ];
+                columns.get(index).map(|column| column(self))
+            }
         }
     };
     (@impl $model:ty, $base:ty, plain, $table:block, ($($field:ident),*)) => {
@@ -255,6 +271,13 @@ macro_rules! impl_model {
                     ::std::clone::Clone::clone(&self.id).into(),
                     $(::std::clone::Clone::clone(&self.$field).into()),*
                 ]
+            }
+            fn value(&self, index: usize) -> ::std::option::Option<$crate::filter::Value> {
+                let columns: &[fn(&Self) -> $crate::filter::Value] = &[
+                    |m| ::std::clone::Clone::clone(&m.id).into(),
+                    $(|m| ::std::clone::Clone::clone(&m.$field).into()),*
+                ];
+                columns.get(index).map(|column| column(self))
             }
         }
     };

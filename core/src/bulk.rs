@@ -10,28 +10,74 @@
 //! let existing = /* SELECT .. WHERE (match columns) IN (prepared.wanted) */;
 //! match prepared.plan(existing)? {
 //!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
-//!     Plan::Split { inserts, updates, order, .. } => order.reassemble(add_many(inserts), update_many(updates)),
+//!     Plan::Split { inserts, updates, changed, order, .. } => /* add_many(inserts); UPDATE .. SET <changed> FROM (VALUES ..) */,
 //! }
 //! ```
 
 use std::collections::{HashMap, HashSet};
 
-use crate::audit::CREATED_AT;
+use crate::audit::{CREATED_AT, UPDATED_AT};
 use crate::base::{Model, key_from_database};
 use crate::filter::Value;
 use crate::{Error, Result};
 
-/// A hashable rendering of column values (floats make [`Value`] un-hashable).
-pub fn values_key(values: &[Value]) -> String {
-    format!("{values:?}")
+/// Column values as a hash-map key: [`Value`] has floats, so it is not
+/// `Eq`/`Hash` itself; here a float equals another with the same bits.
+#[derive(Debug, Clone)]
+pub struct MatchKey(pub Vec<Value>);
+
+impl PartialEq for MatchKey {
+    fn eq(&self, other: &Self) -> bool {
+        MatchRef(&self.0) == MatchRef(&other.0)
+    }
+}
+
+impl Eq for MatchKey {}
+
+impl std::hash::Hash for MatchKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        MatchRef(&self.0).hash(state);
+    }
+}
+
+/// [`MatchKey`] over borrowed values (no copy to look one up).
+#[derive(Debug, Clone, Copy)]
+struct MatchRef<'a>(&'a [Value]);
+
+impl PartialEq for MatchRef<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(other.0).all(|pair| match pair {
+                (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+                (a, b) => a == b,
+            })
+    }
+}
+
+impl Eq for MatchRef<'_> {}
+
+impl std::hash::Hash for MatchRef<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for v in self.0 {
+            std::mem::discriminant(v).hash(state);
+            match v {
+                Value::Bool(b) => b.hash(state),
+                Value::Int(i) => i.hash(state),
+                Value::Float(f) => f.to_bits().hash(state),
+                Value::Text(t) => t.hash(state),
+                Value::Uuid(u) => u.hash(state),
+                Value::Timestamp(t) => t.hash(state),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// The values of `columns` (indexes into [`Model::table`]) of `model`.
 pub fn pick<M: Model>(model: &M, columns: &[usize]) -> Vec<Value> {
-    let values = model.values();
     columns
         .iter()
-        .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
+        .map(|&i| model.value(i).unwrap_or(Value::Null))
         .collect()
 }
 
@@ -69,6 +115,40 @@ pub fn in_key_order<M: Model>(inputs: &[M], rows: Vec<M>) -> Result<Vec<M>> {
                 .ok_or_else(|| Error::not_found(M::table().name(), m.key()))
         })
         .collect()
+}
+
+/// The values of `columns` when every one of `models` has the same ones
+/// (a bulk change of status, say): then one `UPDATE .. SET c = ? WHERE key
+/// IN (..)` writes them all, with no per-row values to send.
+pub fn shared_values<M: Model>(models: &[M], columns: &[usize]) -> Option<Vec<Value>> {
+    let (first, rest) = models.split_first()?;
+    let shared = pick(first, columns);
+    // A NaN never equals itself here: such rows take the per-row path.
+    let same = |m: &M| {
+        columns
+            .iter()
+            .zip(&shared)
+            .all(|(&i, v)| m.value(i).unwrap_or(Value::Null) == *v)
+    };
+    rest.iter().all(same).then_some(shared)
+}
+
+/// Checks that an update of `expected` rows by key wrote as many.
+///
+/// # Errors
+/// [`Error::Busy`] when fewer were written: a row matched moments ago was
+/// deleted by a concurrent transaction (retrying the unit of work sees it).
+pub fn check_updated<M: Model>(expected: usize, written: u64) -> Result<()> {
+    if u64::try_from(expected).ok() == Some(written) {
+        return Ok(());
+    }
+    Err(Error::Busy {
+        source: format!(
+            "{}: updated {written} of {expected} matched rows; the others were deleted concurrently",
+            M::table().name()
+        )
+        .into(),
+    })
 }
 
 /// Validated input of an upsert.
@@ -110,9 +190,9 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
         })
         .collect::<Result<Vec<usize>>>()?;
     let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &columns)).collect();
-    let mut distinct = HashSet::new();
+    let mut distinct = HashSet::with_capacity(wanted.len());
     for w in &wanted {
-        if !distinct.insert(values_key(w)) {
+        if !distinct.insert(MatchRef(w)) {
             return Err(Error::invalid_input(format!(
                 "{}: upsert got two rows with {match_fields:?} = {w:?}",
                 table.name()
@@ -150,12 +230,19 @@ pub enum Plan<M> {
         /// Rows that existed.
         updated: usize,
     },
-    /// `add_many(inserts)` and `update_many(updates)`, then [`Order::reassemble`].
+    /// `add_many(inserts)` and an update of `updates` that writes only the
+    /// `changed` columns, then [`Order::reassemble`] of the inserted rows
+    /// and `updates`.
     Split {
         /// Rows that did not exist.
         inserts: Vec<M>,
         /// Rows that existed, carrying the stored key and audit columns.
+        /// Stamp them as updates; they are then the rows as stored.
         updates: Vec<M>,
+        /// The columns (indexes into [`Model::table`]) to write for
+        /// `updates`: every data column that differs from the stored row in
+        /// any of them, and `updated_at`. Empty: nothing to write.
+        changed: Vec<usize>,
         /// Where each result goes.
         order: Order,
         /// `inserts.len()`.
@@ -195,10 +282,10 @@ impl<M: Model> Prepared<M> {
     /// # Errors
     /// [`Error::MultipleResults`] when several stored rows match one input row.
     pub fn plan(self, existing: Vec<M>) -> Result<Plan<M>> {
-        let mut by_match: HashMap<String, M> = HashMap::new();
+        let mut by_match: HashMap<MatchKey, M> = HashMap::with_capacity(existing.len());
         for row in existing {
             if by_match
-                .insert(values_key(&pick(&row, &self.columns)), row)
+                .insert(MatchKey(pick(&row, &self.columns)), row)
                 .is_some()
             {
                 return Err(Error::MultipleResults {
@@ -215,12 +302,31 @@ impl<M: Model> Prepared<M> {
                 updated,
             });
         }
+        let table = M::table();
+        let key = table.primary_key_columns();
+        let data: Vec<bool> = table
+            .columns()
+            .iter()
+            .enumerate()
+            // Match columns are equal by construction: nothing to compare.
+            .map(|(i, c)| {
+                !key.contains(&c.name)
+                    && c.name != CREATED_AT
+                    && c.name != UPDATED_AT
+                    && !self.columns.contains(&i)
+            })
+            .collect();
+        let mut changed = vec![false; data.len()];
         let mut inserts = Vec::with_capacity(created);
         let mut updates = Vec::with_capacity(updated);
         let mut order = Vec::with_capacity(self.models.len());
-        for (mut m, w) in self.models.into_iter().zip(&self.wanted) {
-            match by_match.remove(&values_key(w)) {
+        for (mut m, w) in self.models.into_iter().zip(self.wanted) {
+            match by_match.remove(&MatchKey(w)) {
                 Some(old) => {
+                    for (i, flag) in changed.iter_mut().enumerate() {
+                        // Columns already known to change need no comparing.
+                        *flag = *flag || (data[i] && old.value(i) != m.value(i));
+                    }
                     m.set_key(old.key().clone());
                     if let Some(ts) = old.timestamps() {
                         m.set_timestamps(ts);
@@ -234,9 +340,17 @@ impl<M: Model> Prepared<M> {
                 }
             }
         }
+        let changed = table
+            .columns()
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| changed[*i] || (c.name == UPDATED_AT && !updates.is_empty()))
+            .map(|(i, _)| i)
+            .collect();
         Ok(Plan::Split {
             inserts,
             updates,
+            changed,
             order: Order(order),
             created,
             updated,
@@ -250,15 +364,15 @@ impl<M: Model> Prepared<M> {
 /// # Errors
 /// [`Error::Backend`] when an input row has no result.
 pub fn in_input_order<M: Model>(inputs: &[M], rows: Vec<M>, columns: &[usize]) -> Result<Vec<M>> {
-    let mut by_match: HashMap<String, M> = rows
+    let mut by_match: HashMap<MatchKey, M> = rows
         .into_iter()
-        .map(|r| (values_key(&pick(&r, columns)), r))
+        .map(|r| (MatchKey(pick(&r, columns)), r))
         .collect();
     inputs
         .iter()
         .map(|m| {
             by_match
-                .remove(&values_key(&pick(m, columns)))
+                .remove(&MatchKey(pick(m, columns)))
                 .ok_or_else(|| Error::backend("upsert lost a row"))
         })
         .collect()
@@ -379,6 +493,7 @@ mod tests {
         let Plan::Split {
             inserts,
             updates,
+            changed,
             order,
             created,
             updated,
@@ -387,6 +502,15 @@ mod tests {
             panic!("split expected")
         };
         assert_eq!((created, updated), (1, 1));
+        let names: Vec<&str> = changed
+            .iter()
+            .map(|&i| Row::table().columns()[i].name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["updated_at", "n"],
+            "only what differs, and updated_at"
+        );
         assert_eq!(updates[0].id, 7, "the stored key is kept");
         assert_eq!(
             updates[0].created_at,
@@ -397,6 +521,37 @@ mod tests {
             rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["new", "old"]
         );
+    }
+
+    #[test]
+    fn shared_values_only_when_every_row_has_them() {
+        let rows = [row(1, "a", "x", 5), row(2, "b", "x", 5)];
+        assert_eq!(
+            shared_values(&rows, &[4, 5]),
+            Some(vec![Value::Text("x".into()), Value::Int(5)])
+        );
+        assert_eq!(shared_values(&rows, &[3, 5]), None, "names differ");
+        assert_eq!(shared_values::<Row>(&[], &[5]), None);
+    }
+
+    #[test]
+    fn match_keys_compare_floats_by_bits() {
+        use std::collections::HashSet;
+        let k = |v: Vec<Value>| MatchKey(v);
+        let set: HashSet<MatchKey> = [
+            k(vec![Value::Float(1.0)]),
+            k(vec![Value::Float(f64::NAN)]),
+            k(vec![Value::Int(1)]),
+            k(vec![Value::Text("a".into()), Value::Null]),
+        ]
+        .into_iter()
+        .collect();
+        assert!(set.contains(&k(vec![Value::Float(1.0)])));
+        assert!(set.contains(&k(vec![Value::Float(f64::NAN)])));
+        assert!(set.contains(&k(vec![Value::Text("a".into()), Value::Null])));
+        assert!(!set.contains(&k(vec![Value::Float(-0.0)])));
+        assert!(!set.contains(&k(vec![Value::Text("a".into())])));
+        assert_eq!(set.len(), 4);
     }
 
     #[test]

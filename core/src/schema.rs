@@ -5,6 +5,7 @@
 //! Column names listed here are also what filters are checked against.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use crate::audit::{CREATED_AT, UPDATED_AT};
 use crate::base::Base;
@@ -152,7 +153,29 @@ pub struct Table {
     indexes: Vec<Vec<String>>,
     foreign_keys: Vec<ForeignKey>,
     checks: Vec<(String, String)>,
+    quoted: Quoted,
 }
+
+/// The quoted names of a table, made once on first use (models keep their
+/// table in a static): every statement a repository builds starts from them.
+#[derive(Debug, Clone, Default)]
+struct Quoted(OnceLock<QuotedNames>);
+
+#[derive(Debug, Clone)]
+struct QuotedNames {
+    table: String,
+    columns: Vec<String>,
+    select_list: String,
+}
+
+// Derived from the other fields: equal whenever they are.
+impl PartialEq for Quoted {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Quoted {}
 
 impl Table {
     /// An empty table called `name`.
@@ -165,6 +188,7 @@ impl Table {
             indexes: Vec::new(),
             foreign_keys: Vec::new(),
             checks: Vec::new(),
+            quoted: Quoted::default(),
         }
     }
 
@@ -185,6 +209,7 @@ impl Table {
     /// Adds a column.
     pub fn column(mut self, column: Column) -> Self {
         self.columns.push(column);
+        self.quoted = Quoted::default();
         self
     }
 
@@ -249,6 +274,34 @@ impl Table {
     /// The columns, in declaration order.
     pub fn columns(&self) -> &[Column] {
         &self.columns
+    }
+
+    fn quoted(&self) -> &QuotedNames {
+        self.quoted.0.get_or_init(|| {
+            let columns: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
+            QuotedNames {
+                table: quote(&self.name),
+                select_list: columns.join(", "),
+                columns,
+            }
+        })
+    }
+
+    /// The table name, quoted for SQL (see [`quote`]).
+    pub fn quoted_name(&self) -> &str {
+        &self.quoted().table
+    }
+
+    /// The name of column `index` (into [`Table::columns`]), quoted; `None`
+    /// past the last column.
+    pub fn quoted_column(&self, index: usize) -> Option<&str> {
+        self.quoted().columns.get(index).map(String::as_str)
+    }
+
+    /// Every column, quoted and comma-separated in declaration order: the
+    /// list a `SELECT` or `RETURNING` of whole rows names.
+    pub fn select_list(&self) -> &str {
+        &self.quoted().select_list
     }
 
     /// The column called `name`, if any.

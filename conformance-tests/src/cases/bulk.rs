@@ -196,6 +196,101 @@ pub async fn upsert_many_select_then_write<H: Harness>(cx: Arc<Cx<H>>) {
     upsert_mixed(cx, false).await;
 }
 
+/// `upsert_many` select-then-write stores what it returns, whether the
+/// matched rows change in different ways (one value per row) or all the
+/// same way (one shared `SET`), and leaves columns no row changes alone.
+pub async fn upsert_many_select_then_write_stores_each_change<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let mut seeded = Vec::new();
+    for (i, name) in ["p", "q", "r"].into_iter().enumerate() {
+        let mut item = H::Item::new(name, i64::try_from(i).unwrap_or(0), true);
+        item.set_note(Some("kept"));
+        seeded.push(ok(items.add(&mut s, item).await, "seed"));
+    }
+    ok(s.commit().await, "commit");
+    let stored = async |cx: &Cx<H>| {
+        let mut s = cx.begin().await;
+        let rows = ok(
+            cx.h.items()
+                .list(&mut s, &Query::new().order_by("name"))
+                .await,
+            "list",
+        );
+        ok(s.rollback().await, "rollback");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.name().to_string(),
+                    r.rank(),
+                    r.active(),
+                    r.note().map(str::to_string),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let kept = Some("kept".to_string());
+    // The input carries no note: the note is a changed column, per row.
+    let per_row = vec![
+        H::Item::new("p", 10, true),
+        H::Item::new("q", 20, false),
+        H::Item::new("r", 2, true),
+    ];
+    let mut s = cx.begin().await;
+    let done = ok(
+        items.upsert_many(&mut s, per_row, &["name"]).await,
+        "per-row changes",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!((done.created, done.updated), (0, 3));
+    let returned: Vec<(String, i64, bool, Option<String>)> = done
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.name().to_string(),
+                r.rank(),
+                r.active(),
+                r.note().map(str::to_string),
+            )
+        })
+        .collect();
+    let want = vec![
+        ("p".to_string(), 10, true, None),
+        ("q".to_string(), 20, false, None),
+        ("r".to_string(), 2, true, None),
+    ];
+    assert_eq!(returned, want, "returned rows");
+    assert_eq!(stored(&cx).await, want, "stored rows");
+    // Every row gets the same new rank and note; `active` changes in none.
+    let shared: Vec<H::Item> = ["p", "q", "r"]
+        .into_iter()
+        .zip([true, false, true])
+        .map(|(name, active)| {
+            let mut item = H::Item::new(name, 99, active);
+            item.set_note(Some("kept"));
+            item
+        })
+        .collect();
+    let mut s = cx.begin().await;
+    let done = ok(
+        items.upsert_many(&mut s, shared, &["name"]).await,
+        "shared changes",
+    );
+    ok(s.commit().await, "commit");
+    let want = vec![
+        ("p".to_string(), 99, true, kept.clone()),
+        ("q".to_string(), 99, false, kept.clone()),
+        ("r".to_string(), 99, true, kept),
+    ];
+    assert_eq!(done.rows.len(), 3);
+    assert_eq!(stored(&cx).await, want, "stored rows");
+    for (row, old) in done.rows.iter().zip(&seeded) {
+        assert_eq!(row.key(), old.key(), "the stored key is kept");
+        assert!(stamps(row).updated_at >= stamps(old).updated_at);
+    }
+}
+
 /// `upsert_many` matched on the key: client keys (native) and database keys (select-then-write).
 pub async fn upsert_many_on_the_key<H: Harness>(cx: Arc<Cx<H>>) {
     let rows = seed(&cx).await;

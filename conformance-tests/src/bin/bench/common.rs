@@ -122,6 +122,14 @@ impl Fresh {
             }
         };
         fresh.create_tables().await?;
+        if kind == DbKind::Postgres {
+            // Start every run with the WAL written out: a checkpoint that the
+            // previous run's writes set off would otherwise land in this one.
+            // Needs a superuser; without one, runs are only noisier.
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&settings.postgres_url).await {
+                let _ = admin.execute("CHECKPOINT").await;
+            }
+        }
         Ok(fresh)
     }
 
@@ -208,7 +216,7 @@ pub(crate) struct Peak {
     /// only). It includes memory the allocator kept from earlier runs.
     pub(crate) rss_kib: Option<u64>,
     /// Most heap bytes live at once, above those live at the start: what
-    /// the workload itself held (the counting allocator in `main.rs`;
+    /// the workload itself held (the counting allocator in `alloc.rs`;
     /// SQLite's own page cache is not on Rust's heap).
     pub(crate) heap_kib: u64,
 }
@@ -225,12 +233,12 @@ where
     F: Future<Output = Result<T, String>>,
 {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    crate::HEAP.reset_peak_usage();
-    let heap_start = crate::HEAP.current_usage();
+    crate::alloc::reset_peak();
+    let heap_start = crate::alloc::live();
     let start = Instant::now();
     let value = work.await?;
     let seconds = start.elapsed().as_secs_f64();
-    let heap = crate::HEAP.peak_usage().saturating_sub(heap_start);
+    let heap = crate::alloc::peak().saturating_sub(heap_start);
     let peak = Peak {
         rss_kib: proc_status_kib("VmHWM:"),
         heap_kib: u64::try_from(heap / 1024).unwrap_or(u64::MAX),

@@ -334,23 +334,36 @@ macro_rules! raw {
                 .map_err(err)
             }
 
-            async fn get_or_create(c: &mut Conn, name: &str, slug: &str) -> QResult<i64> {
-                let found = tag::table.filter(tag::name.eq(name)).select(tag::id).first::<i64>(c).await.optional()?;
-                if let Some(id) = found {
-                    return Ok(id);
+            /// A tag row (decoded whole, as the library's rows are; not read further).
+            #[allow(dead_code)]
+            #[derive(Debug, Clone, Queryable, Selectable)]
+            #[diesel(table_name = tag)]
+            struct TagRow {
+                id: i64,
+                created_at: DateTime<Utc>,
+                updated_at: DateTime<Utc>,
+                name: String,
+                slug: String,
+            }
+
+            /// The tag row (as the library returns it), found or inserted.
+            async fn get_or_create(c: &mut Conn, name: &str, slug: &str) -> QResult<TagRow> {
+                let found = tag::table.filter(tag::name.eq(name)).select(TagRow::as_select()).first(c).await.optional()?;
+                if let Some(row) = found {
+                    return Ok(row);
                 }
                 let now = now();
                 let made = diesel::insert_into(tag::table)
                     .values((tag::created_at.eq(now), tag::updated_at.eq(now), tag::name.eq(name), tag::slug.eq(slug)))
                     .on_conflict(tag::name)
                     .do_nothing()
-                    .returning(tag::id)
-                    .get_result::<i64>(c)
+                    .returning(TagRow::as_returning())
+                    .get_result(c)
                     .await
                     .optional()?;
                 match made {
-                    Some(id) => Ok(id),
-                    None => tag::table.filter(tag::name.eq(name)).select(tag::id).first::<i64>(c).await,
+                    Some(row) => Ok(row),
+                    None => tag::table.filter(tag::name.eq(name)).select(TagRow::as_select()).first(c).await,
                 }
             }
 
@@ -374,12 +387,17 @@ macro_rules! raw {
                             if workload == "W2" {
                                 // One transaction; repeats answered from a map, as a careful user would.
                                 c.transaction(async move |c| {
-                                    let mut seen = std::collections::HashMap::new();
+                                    let mut seen: std::collections::HashMap<usize, TagRow> = std::collections::HashMap::new();
                                     for i in 0..calls {
                                         let k = i % names_ref.len();
-                                        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(k) {
-                                            e.insert(get_or_create(c, &names_ref[k], &slugs_ref[k]).await?);
-                                        }
+                                        let _tag: TagRow = match seen.get(&k) {
+                                            Some(row) => row.clone(),
+                                            None => {
+                                                let row = get_or_create(c, &names_ref[k], &slugs_ref[k]).await?;
+                                                seen.insert(k, row.clone());
+                                                row
+                                            }
+                                        };
                                     }
                                     Ok::<_, diesel::result::Error>(())
                                 })

@@ -9,6 +9,7 @@
 //! database, workload) with the median seconds of the library and of the raw
 //! code; progress goes to stderr. Exits non-zero when a workload's check fails.
 
+mod alloc;
 mod common;
 mod data;
 mod diesel_bench;
@@ -20,7 +21,7 @@ use common::{DbKind, Settings, settings_line};
 
 /// Counts heap bytes, so each run can report the most it held at once.
 #[global_allocator]
-static HEAP: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
+static HEAP: alloc::Counting = alloc::Counting;
 
 const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..]";
 

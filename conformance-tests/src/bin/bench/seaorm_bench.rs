@@ -154,7 +154,6 @@ impl LibBackend for Lib {
 /// that ORM would: entities, its query builder, batched inserts.
 mod raw {
     use std::collections::HashMap;
-    use std::collections::hash_map::Entry;
 
     use chrono::SubsecRound;
     use sea_orm::sea_query::extension::postgres::PgExpr;
@@ -242,24 +241,22 @@ mod raw {
         .map_err(err)
     }
 
-    async fn tag_id(tx: &DatabaseTransaction, name: &str) -> Result<Option<i64>, String> {
+    async fn find_tag(tx: &DatabaseTransaction, name: &str) -> Result<Option<tag::Model>, String> {
         tag::Entity::find()
-            .select_only()
-            .column(tag::Column::Id)
             .filter(tag::Column::Name.eq(name))
-            .into_tuple::<i64>()
             .one(tx)
             .await
             .map_err(err)
     }
 
+    /// The tag row (as the library returns it), found or inserted.
     async fn get_or_create(
         tx: &DatabaseTransaction,
         name: &str,
         slug: &str,
-    ) -> Result<i64, String> {
-        if let Some(id) = tag_id(tx, name).await? {
-            return Ok(id);
+    ) -> Result<tag::Model, String> {
+        if let Some(row) = find_tag(tx, name).await? {
+            return Ok(row);
         }
         let now = now();
         let row = tag::ActiveModel {
@@ -271,12 +268,12 @@ mod raw {
         };
         match tag::Entity::insert(row)
             .on_conflict_do_nothing_on([tag::Column::Name])
-            .exec(tx)
+            .exec_with_returning(tx)
             .await
             .map_err(err)?
         {
-            TryInsertResult::Inserted(done) => Ok(done.last_insert_id),
-            TryInsertResult::Conflicted | TryInsertResult::Empty => tag_id(tx, name)
+            TryInsertResult::Inserted(row) => Ok(row),
+            TryInsertResult::Conflicted | TryInsertResult::Empty => find_tag(tx, name)
                 .await?
                 .ok_or_else(|| format!("tag {name} neither inserted nor found")),
         }
@@ -322,12 +319,17 @@ mod raw {
                     if workload == "W2" {
                         // One transaction; repeats answered from a map, as a careful user would.
                         let tx = begin_write(&db).await?;
-                        let mut seen = HashMap::new();
+                        let mut seen: HashMap<usize, tag::Model> = HashMap::new();
                         for i in 0..calls {
                             let k = i % names.len();
-                            if let Entry::Vacant(slot) = seen.entry(k) {
-                                slot.insert(get_or_create(&tx, &names[k], &slugs[k]).await?);
-                            }
+                            let _tag: tag::Model = match seen.get(&k) {
+                                Some(row) => row.clone(),
+                                None => {
+                                    let row = get_or_create(&tx, &names[k], &slugs[k]).await?;
+                                    seen.insert(k, row.clone());
+                                    row
+                                }
+                            };
                         }
                         tx.commit().await.map_err(err)
                     } else {

@@ -163,18 +163,20 @@ macro_rules! raw {
                 sqlx::query_scalar::<Db, i64>(sql).fetch_one(pool).await.map_err(err)
             }
 
-            async fn get_or_create(tx: &mut sqlx::Transaction<'_, Db>, name: &str, slug: &str) -> Result<i64, String> {
-                let found: Option<i64> = sqlx::query_scalar("SELECT id FROM tag WHERE name = $1").bind(name).fetch_optional(&mut **tx).await.map_err(err)?;
-                if let Some(id) = found {
-                    return Ok(id);
+            /// The tag row (as the library returns it), found or inserted.
+            async fn get_or_create(tx: &mut sqlx::Transaction<'_, Db>, name: &str, slug: &str) -> Result<Tag, String> {
+                const SELECT: &str = "SELECT id, created_at, updated_at, name, slug FROM tag WHERE name = $1";
+                let found: Option<Tag> = sqlx::query_as(SELECT).bind(name).fetch_optional(&mut **tx).await.map_err(err)?;
+                if let Some(tag) = found {
+                    return Ok(tag);
                 }
                 let now = now();
-                let made: Option<i64> = sqlx::query_scalar("INSERT INTO tag (created_at, updated_at, name, slug) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING id")
+                let made: Option<Tag> = sqlx::query_as("INSERT INTO tag (created_at, updated_at, name, slug) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING id, created_at, updated_at, name, slug")
                     .bind(now).bind(now).bind(name).bind(slug)
                     .fetch_optional(&mut **tx).await.map_err(err)?;
                 match made {
-                    Some(id) => Ok(id),
-                    None => sqlx::query_scalar("SELECT id FROM tag WHERE name = $1").bind(name).fetch_one(&mut **tx).await.map_err(err),
+                    Some(tag) => Ok(tag),
+                    None => sqlx::query_as(SELECT).bind(name).fetch_one(&mut **tx).await.map_err(err),
                 }
             }
 
@@ -196,13 +198,17 @@ macro_rules! raw {
                             if workload == "W2" {
                                 // One transaction; repeats answered from a map, as a careful user would.
                                 let mut tx = pool.begin_with(if fresh.kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(err)?;
-                                let mut seen = std::collections::HashMap::new();
+                                let mut seen: std::collections::HashMap<usize, Tag> = std::collections::HashMap::new();
                                 for i in 0..calls {
                                     let k = i % names.len();
-                                    if !seen.contains_key(&k) {
-                                        let id = get_or_create(&mut tx, &names[k], &slugs[k]).await?;
-                                        seen.insert(k, id);
-                                    }
+                                    let _tag: Tag = match seen.get(&k) {
+                                        Some(tag) => tag.clone(),
+                                        None => {
+                                            let tag = get_or_create(&mut tx, &names[k], &slugs[k]).await?;
+                                            seen.insert(k, tag.clone());
+                                            tag
+                                        }
+                                    };
                                 }
                                 tx.commit().await.map_err(err)
                             } else {
