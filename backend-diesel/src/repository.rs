@@ -177,7 +177,7 @@ macro_rules! repository {
                 );
                 if !$crate::__private::alchemy_core::base::key_from_database::<$model>() {
                     // Every column comes from the models: nothing to read back.
-                    for chunk in models.chunks(per_statement) {
+                    for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
                         let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail);
                         let written = session.__execute_sql(<$model>::table(), sql).await?;
                         $crate::repository::__check_written::<$model>(chunk.len(), written)?;
@@ -185,7 +185,7 @@ macro_rules! repository {
                     return ::std::result::Result::Ok(models);
                 }
                 let mut stored = ::std::vec::Vec::with_capacity(models.len());
-                for chunk in models.chunks(per_statement) {
+                for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
                     let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail).returning();
                     let rows = $crate::__load!(session, $model, $model, sql, <$model>::as_select())?;
                     $crate::repository::__check_returned(chunk.len(), &rows)?;
@@ -312,7 +312,7 @@ macro_rules! repository {
                 session.unique_cache().forget::<$model>();
                 let per_statement = $crate::sql::update_many_rows::<$model>(session.dialect());
                 let mut out = ::std::vec::Vec::with_capacity(models.len());
-                for chunk in models.chunks(per_statement) {
+                for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
                     let sql = $crate::sql::update_many(chunk)?;
                     let rows = $crate::__load!(session, $model, sql)?;
                     out.extend($crate::__private::alchemy_core::bulk::in_key_order(chunk, rows)?);
@@ -339,10 +339,10 @@ macro_rules! repository {
                 }
                 let columns = ::std::clone::Clone::clone(&prepared.columns);
                 let mut existing = ::std::vec::Vec::new();
-                for chunk in prepared
-                    .wanted
-                    .chunks($crate::sql::per_statement(session.dialect(), columns.len()))
-                {
+                for chunk in bulk::chunks(
+                    &prepared.wanted,
+                    $crate::sql::per_statement(session.dialect(), columns.len()),
+                ) {
                     let sql = $crate::sql::existing_by::<$model>(&columns, chunk);
                     // Not remembered: the upsert writes these rows itself.
                     existing.extend($crate::__load!(session, $model, $model, sql, <$model>::as_select())?);
@@ -361,7 +361,7 @@ macro_rules! repository {
                             $crate::sql::insert_columns::<$model>().len(),
                         );
                         let mut rows = ::std::vec::Vec::with_capacity(models.len());
-                        for chunk in models.chunks(per_statement) {
+                        for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
                             let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns)).returning();
                             let stored = $crate::__load!(session, $model, sql)?;
                             $crate::repository::__check_returned(chunk.len(), &stored)?;
@@ -386,7 +386,7 @@ macro_rules! repository {
                                     .max(1),
                                 ::std::option::Option::None => $crate::sql::per_statement(session.dialect(), changed.len() + 1),
                             };
-                            for chunk in updates.chunks(per_statement) {
+                            for chunk in $crate::__private::alchemy_core::bulk::chunks(&updates, per_statement) {
                                 let sql = match &shared {
                                     ::std::option::Option::Some(values) => {
                                         let keys: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
@@ -429,7 +429,7 @@ macro_rules! repository {
                 use $crate::__private::alchemy_core::Session as _;
                 session.unique_cache().forget::<$model>();
                 let mut out = ::std::vec::Vec::with_capacity(keys.len());
-                for chunk in keys.chunks($crate::sql::per_statement(session.dialect(), 1)) {
+                for chunk in $crate::__private::alchemy_core::bulk::chunks(keys, $crate::sql::per_statement(session.dialect(), 1)) {
                     let values: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
                         chunk.iter().map(|k| ::std::clone::Clone::clone(k).into()).collect();
                     let sql = $crate::sql::delete_keys::<$model>(&values)?;

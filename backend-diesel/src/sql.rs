@@ -188,8 +188,14 @@ fn max_binds(dialect: Dialect) -> usize {
 /// Rows per statement when each row binds `binds` values.
 #[doc(hidden)]
 pub fn per_statement(dialect: Dialect, binds: usize) -> usize {
-    (max_binds(dialect) / binds.max(1)).max(1)
+    bulk::rows_per_statement(max_binds(dialect).min(BINDS_PER_STATEMENT), binds)
 }
+
+/// Most binds in one bulk statement, far below the databases' limits: diesel
+/// holds a statement's text pieces and binds and then copies the binds, so
+/// memory grows with the statement while time per row does not drop past a
+/// few thousand binds.
+const BINDS_PER_STATEMENT: usize = 8_192;
 
 fn key_column(table: &Table) -> Result<&Column> {
     let name = table.primary_key_columns().first().ok_or_else(|| {

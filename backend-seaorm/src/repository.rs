@@ -135,8 +135,14 @@ fn names<'t>(table: &'t Table, columns: &[usize]) -> Vec<&'t str> {
 
 /// Most rows one statement may carry when each row binds `binds` values.
 fn per_statement(backend: DbBackend, binds: usize) -> usize {
-    (max_params(backend) / binds.max(1)).max(1)
+    bulk::rows_per_statement(max_params(backend).min(BINDS_PER_STATEMENT), binds)
 }
+
+/// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
+/// (65,535), where SeaORM's sqlx driver runs a 30,000-bind statement no
+/// slower per row and smaller ones slower (each costs a round trip and its
+/// own preparation).
+const BINDS_PER_STATEMENT: usize = 32_766;
 
 /// A row count as the database reports it, as `u64`.
 fn count_of(n: i64) -> u64 {
@@ -248,7 +254,7 @@ where
             quote_list(&names(table, columns))
         );
         let mut found = Vec::new();
-        for chunk in wanted.chunks(per_statement(backend, columns.len())) {
+        for chunk in bulk::chunks(wanted, per_statement(backend, columns.len())) {
             let mut sql = Sql::new(backend, head.as_str());
             for (n, values) in chunk.iter().enumerate() {
                 if n > 0 {
@@ -294,7 +300,7 @@ where
             Self::select_list()
         );
         let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(per_statement(backend, columns.len())) {
+        for chunk in bulk::chunks(&models, per_statement(backend, columns.len())) {
             let mut sql = Sql::new(backend, head.as_str());
             for (n, m) in chunk.iter().enumerate() {
                 if n > 0 {
@@ -467,10 +473,10 @@ where
         }
         let database_key = key_from_database::<E::Model>();
         let columns = E::Column::iter().count() - usize::from(database_key);
-        let chunk =
-            per_statement(session.transaction().get_database_backend(), columns).clamp(1, 10_000);
-        let mut stored = Vec::with_capacity(models.len());
-        for batch in models.chunks(chunk) {
+        let chunk = per_statement(session.transaction().get_database_backend(), columns);
+        // Filled only for database-made keys (the rows read back).
+        let mut stored = Vec::with_capacity(if database_key { models.len() } else { 0 });
+        for batch in bulk::chunks(&models, chunk) {
             let ams = batch
                 .iter()
                 .cloned()
@@ -679,7 +685,7 @@ where
         let backend = session.transaction().get_database_backend();
         let returning = format!(" RETURNING {}", Self::select_list());
         let mut out = Vec::with_capacity(models.len());
-        for chunk in models.chunks(per_statement(backend, written.len() + 1)) {
+        for chunk in bulk::chunks(&models, per_statement(backend, written.len() + 1)) {
             let mut sql = Self::update_from_values(backend, chunk, &written)?;
             sql.push(&returning);
             let rows = Self::fetch(session, sql.build()).await?;
@@ -761,7 +767,7 @@ where
                             .max(1),
                         None => per_statement(backend, changed.len() + 1),
                     };
-                    for chunk in updates.chunks(rows) {
+                    for chunk in bulk::chunks(&updates, rows) {
                         let sql = match &shared {
                             Some(values) => Self::update_shared(backend, chunk, &changed, values)?,
                             None => Self::update_from_values(backend, chunk, &changed)?,
@@ -815,7 +821,7 @@ where
         session.unique_cache().forget::<E::Model>();
         let backend = session.transaction().get_database_backend();
         let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(per_statement(backend, 1)) {
+        for chunk in bulk::chunks(keys, per_statement(backend, 1)) {
             let rows = E::delete_many()
                 .filter(col.is_in(chunk.iter().cloned()))
                 .exec_with_returning(session.counted())

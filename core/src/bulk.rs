@@ -81,6 +81,23 @@ pub fn pick<M: Model>(model: &M, columns: &[usize]) -> Vec<Value> {
         .collect()
 }
 
+/// Rows per bulk statement when each row binds `binds` values and a
+/// statement carries at most `max_binds` (at least 1). Each backend picks
+/// its `max_binds` below the database's limit: how big a statement is
+/// cheapest depends on the driver (see the README's benchmarks section).
+pub fn rows_per_statement(max_binds: usize, binds: usize) -> usize {
+    (max_binds / binds.max(1)).max(1)
+}
+
+/// `items` in chunks of at most `max`, all of nearly the same size (10,000
+/// rows at most 5,461 a chunk: two of 5,000, not 5,461 and 4,539), so a
+/// bulk write prepares one statement shape instead of two.
+pub fn chunks<T>(items: &[T], max: usize) -> std::slice::Chunks<'_, T> {
+    let max = max.max(1);
+    let count = items.len().div_ceil(max).max(1);
+    items.chunks(items.len().div_ceil(count).max(1))
+}
+
 /// Checks that no key appears twice among `models` (one bulk update cannot
 /// write a row twice).
 ///
@@ -520,6 +537,27 @@ mod tests {
         assert_eq!(
             rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["new", "old"]
+        );
+    }
+
+    #[test]
+    fn chunks_are_even_and_within_the_limit() {
+        let items: Vec<usize> = (0..10_000).collect();
+        let sizes: Vec<usize> = chunks(&items, 5_461).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [5_000, 5_000]);
+        let sizes: Vec<usize> = chunks(&items[..7], 3).map(<[usize]>::len).collect();
+        assert_eq!(sizes, [3, 3, 1]);
+        assert_eq!(chunks(&items[..0], 3).count(), 0);
+        assert_eq!(
+            chunks(&items[..5], 0).count(),
+            5,
+            "a limit of 0 still makes progress"
+        );
+        assert_eq!(rows_per_statement(32_766, 6), 5_461);
+        assert_eq!(
+            rows_per_statement(10, 0),
+            10,
+            "no binds a row still makes progress"
         );
     }
 
