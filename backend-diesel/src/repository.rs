@@ -115,11 +115,14 @@ macro_rules! __load {
 /// parameters typed by their columns; rows are read with the model's
 /// `Selectable` derive. Statements: one per call, except
 /// - `add_many`, `update_many`, `upsert_many`, `delete_many`: one statement
-///   per chunk of rows that fits the bind-parameter limit (SQLite 32766,
-///   PostgreSQL 65535); `update_many` is `UPDATE .. FROM (VALUES ..)`;
+///   per chunk of rows, the chunks even and each under 8,192 binds (far
+///   below SQLite's 32,766 and PostgreSQL's 65,535); `update_many` is
+///   `UPDATE .. FROM (VALUES ..)`;
 /// - `upsert_many`: first a `SELECT` of the stored rows matching (per
 ///   chunk); then one `INSERT .. ON CONFLICT (..) DO UPDATE` per chunk when
-///   the match fields are unique, else `add_many` plus `update_many`;
+///   the match fields are unique, else `add_many` plus an `UPDATE` of the
+///   changed columns only (`FROM (VALUES ..)`, or one shared `SET .. WHERE
+///   key IN (..)` when every row changes the same way);
 /// - `list_and_count`: one `SELECT` with `count(*) OVER ()`, plus a
 ///   `count(*)` only when the page is empty and offset > 0 (or limit 0);
 /// - `add_if_absent`: one `INSERT .. ON CONFLICT DO NOTHING RETURNING ..`;

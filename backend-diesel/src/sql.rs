@@ -539,15 +539,26 @@ pub fn existing_by<M: Model>(columns: &[usize], wanted: &[Vec<Value>]) -> Sql {
         quote_list(&names)
     ));
     sql.varies_with(wanted.len());
+    // One column: a plain `IN (?, ..)`, which PostgreSQL hashes or looks up
+    // in an index; it plans `(c) IN ((?), ..)` as one OR branch per value,
+    // tried on every row.
+    let single = columns.len() == 1;
     for (n, values) in wanted.iter().enumerate() {
-        sql.push(if n == 0 { "(" } else { ", (" });
+        sql.push(match (n, single) {
+            (0, true) => "",
+            (_, true) => ", ",
+            (0, false) => "(",
+            (_, false) => ", (",
+        });
         for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
             if j > 0 {
                 sql.push(", ");
             }
             sql.bind(value.clone(), table.columns()[i].ty);
         }
-        sql.push(")");
+        if !single {
+            sql.push(")");
+        }
     }
     sql.push(")");
     sql

@@ -451,8 +451,8 @@ where
             .ok_or_else(|| Error::backend(format!("{}: the insert returned no row", Self::table())))
     }
 
-    /// Multi-row `INSERT` in chunks under the bind-parameter limit (32766 on
-    /// SQLite, 65535 on PostgreSQL); rows come back in input order. With
+    /// Multi-row `INSERT` in even chunks of at most 32,766 binds (SQLite's
+    /// limit, kept on PostgreSQL); rows come back in input order. With
     /// client-made keys nothing is read back (the rows are the models as
     /// written); database-made keys come back through `RETURNING`.
     ///
@@ -698,15 +698,18 @@ where
     /// then either one native `INSERT .. ON CONFLICT (match) DO UPDATE SET
     /// <data columns> = excluded.. RETURNING ..` per chunk, when the match
     /// fields are a unique constraint of the table (or a client-made key), or
-    /// [`Repository::add_many`] for the new rows and
-    /// [`Repository::update_many`] for the existing ones (their keys and
-    /// `created_at` kept, `updated_at` bumped). Rows come back in input order.
+    /// [`Repository::add_many`] for the new rows and an `UPDATE` of the
+    /// existing ones that writes only the columns that differ (their keys and
+    /// `created_at` kept, `updated_at` bumped; `UPDATE .. FROM (VALUES ..)`,
+    /// or one shared `SET .. WHERE key IN (..)` when every row changes the
+    /// same way). Rows come back in input order.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown or empty match field list or two
     /// input rows with the same match values (nothing is sent);
     /// [`Error::MultipleResults`] when several stored rows match one input row;
-    /// as [`Repository::add_many`] and [`Repository::update_many`].
+    /// [`Error::Busy`] when a matched row was deleted concurrently; as
+    /// [`Repository::add_many`].
     async fn upsert_many(
         &self,
         session: &mut Session,

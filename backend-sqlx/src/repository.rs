@@ -271,15 +271,26 @@ where
                 table.quoted_name(),
                 quote_list(&names)
             ));
+            // One column: a plain `IN (?, ..)`, which PostgreSQL hashes or
+            // looks up in an index; it plans `(c) IN ((?), ..)` as one OR
+            // branch per value, tried on every row.
+            let single = columns.len() == 1;
             for (n, values) in chunk.iter().enumerate() {
-                qb.push(if n == 0 { "(" } else { ", (" });
+                qb.push(match (n, single) {
+                    (0, true) => "",
+                    (_, true) => ", ",
+                    (0, false) => "(",
+                    (_, false) => ", (",
+                });
                 for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
                     if j > 0 {
                         qb.push(", ");
                     }
                     DB::push_value(&mut qb, value.clone(), table.columns()[i].ty);
                 }
-                qb.push(")");
+                if !single {
+                    qb.push(")");
+                }
             }
             qb.push(")");
             // Not remembered: the upsert writes these rows itself.

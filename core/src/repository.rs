@@ -165,6 +165,8 @@ pub trait Repository: Send + Sync {
     /// # Behavior
     /// - An unset client key is generated; a database key is read back.
     /// - Audit columns are both set to the session clock's now (microseconds).
+    /// - Every column is written from the model, so with a client key nothing
+    ///   is read back: the row returned is the model as written.
     ///
     /// # Errors
     /// [`Error::DuplicateKey`], [`Error::ForeignKey`], [`Error::Backend`].
@@ -174,9 +176,10 @@ pub trait Repository: Send + Sync {
         model: Self::Model,
     ) -> impl Future<Output = Result<Self::Model>> + Send;
 
-    /// Inserts many rows with batched statements (not a statement per row,
-    /// chunked under the database's bind-parameter limit) and returns them as
-    /// stored, in input order, with their keys.
+    /// Inserts many rows with batched statements (not a statement per row;
+    /// even chunks under the database's bind-parameter limit) and returns them
+    /// as stored, in input order, with their keys (read back only when the
+    /// database makes them, as [`Repository::add`]).
     ///
     /// # Errors
     /// As [`Repository::add`].
@@ -268,7 +271,11 @@ pub trait Repository: Send + Sync {
     /// # Behavior
     /// - When `match_fields` carry a unique constraint (or are the key), a
     ///   native `INSERT .. ON CONFLICT (..) DO UPDATE`; otherwise a
-    ///   select-then-write that is correct inside the caller's transaction.
+    ///   select-then-write that is correct inside the caller's transaction:
+    ///   a `SELECT` of the stored rows, [`Repository::add_many`] of the new
+    ///   ones, and an update of the existing ones that writes only the
+    ///   columns that differ (one shared `SET` when every row changes the
+    ///   same way) and reads nothing back.
     /// - `created_at` of an existing row never changes; `updated_at` of every
     ///   updated row is bumped; keys of existing rows are kept.
     /// - Rows come back in input order.
@@ -276,7 +283,9 @@ pub trait Repository: Send + Sync {
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown match field or two input rows
     /// with the same match values; [`Error::MultipleResults`] when several
-    /// stored rows match one input row.
+    /// stored rows match one input row; [`Error::Busy`] when a matched row
+    /// was deleted by a concurrent transaction before the update (retry the
+    /// unit of work).
     fn upsert_many(
         &self,
         session: &mut Self::Session,
