@@ -379,9 +379,9 @@ where
         }
         let mut sql = Sql::new(
             backend,
-            &format!(
+            format!(
                 "UPDATE {} SET {} FROM (VALUES ",
-                quote(table.name()),
+                table.quoted_name(),
                 set.join(", ")
             ),
         );

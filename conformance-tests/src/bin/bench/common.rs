@@ -128,6 +128,7 @@ impl Fresh {
             // Needs a superuser; without one, runs are only noisier.
             if let Ok(mut admin) = sqlx::PgConnection::connect(&settings.postgres_url).await {
                 let _ = admin.execute("CHECKPOINT").await;
+                let _ = admin.close().await;
             }
         }
         Ok(fresh)
