@@ -488,25 +488,10 @@ pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<S
     let key = key_index(table)?;
     let mut row_columns = vec![key];
     row_columns.extend(written);
-    let mut set: Vec<String> = written
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            format!(
-                "{} = \"v\".column{}",
-                quote(&table.columns()[i].name),
-                n + 2
-            )
-        })
-        .collect();
-    if set.is_empty() {
-        let k = quote(&table.columns()[key].name);
-        set.push(format!("{k} = \"v\".column1"));
-    }
     let mut sql = Sql::new(format!(
         "UPDATE {} SET {} FROM (VALUES ",
-        quote(table.name()),
-        set.join(", ")
+        table.quoted_name(),
+        bulk::values_set_list(table, key, written)
     ));
     sql.varies_with(models.len());
     for (n, m) in models.iter().enumerate() {

@@ -363,26 +363,12 @@ where
         row_columns.extend(written);
         let key_name = quote(&table.columns()[key].name);
         // Each VALUES row is (key, col..): `v.column1` is the key.
-        let mut set: Vec<String> = written
-            .iter()
-            .enumerate()
-            .map(|(n, &i)| {
-                format!(
-                    "{} = \"v\".column{}",
-                    quote(&table.columns()[i].name),
-                    n + 2
-                )
-            })
-            .collect();
-        if set.is_empty() {
-            set.push(format!("{key_name} = \"v\".column1"));
-        }
         let mut sql = Sql::new(
             backend,
             format!(
                 "UPDATE {} SET {} FROM (VALUES ",
                 table.quoted_name(),
-                set.join(", ")
+                bulk::values_set_list(table, key, written)
             ),
         );
         for (n, m) in models.iter().enumerate() {

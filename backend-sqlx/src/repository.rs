@@ -160,29 +160,12 @@ fn update_from_values<DB: SqlxBackend, M: Model>(
         .iter()
         .position(|c| c.name == key.name)
         .unwrap_or(0);
-    let set: Vec<String> = written
-        .iter()
-        .enumerate()
-        .map(|(n, &i)| {
-            format!(
-                "{} = \"v\".column{}",
-                quote(&table.columns()[i].name),
-                n + 2
-            )
-        })
-        .collect();
-    let set = if set.is_empty() {
-        // Nothing but the key: set it to itself, so the statement still matches.
-        vec![format!("{} = \"v\".column1", quote(&key.name))]
-    } else {
-        set
-    };
     let mut row_columns = vec![key_index];
     row_columns.extend(written);
     let mut qb = QueryBuilder::new(format!(
         "UPDATE {} SET {} FROM (VALUES ",
         table.quoted_name(),
-        set.join(", ")
+        bulk::values_set_list(table, key_index, written)
     ));
     for (n, m) in models.iter().enumerate() {
         if n > 0 {

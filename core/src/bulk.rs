@@ -150,6 +150,23 @@ pub fn shared_values<M: Model>(models: &[M], columns: &[usize]) -> Option<Vec<Va
     rest.iter().all(same).then_some(shared)
 }
 
+/// The `SET` list of `UPDATE t SET .. FROM (VALUES (key, c..), ..) AS "v"`:
+/// `"c" = "v".columnN` for each of `written` (indexes into `table`'s
+/// columns), the key being `"v".column1`; with nothing written, the key set
+/// to itself, so the statement still matches its rows.
+pub fn values_set_list(table: &crate::schema::Table, key: usize, written: &[usize]) -> String {
+    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+    if written.is_empty() {
+        return format!("{} = \"v\".column1", name(key));
+    }
+    written
+        .iter()
+        .enumerate()
+        .map(|(n, &i)| format!("{} = \"v\".column{}", name(i), n + 2))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Checks that an update of `expected` rows by key wrote as many.
 ///
 /// # Errors
@@ -538,6 +555,16 @@ mod tests {
             rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["new", "old"]
         );
+    }
+
+    #[test]
+    fn values_set_lists_name_the_values_columns() {
+        let t = Row::table();
+        assert_eq!(
+            values_set_list(t, 0, &[2, 5]),
+            r#""updated_at" = "v".column2, "n" = "v".column3"#
+        );
+        assert_eq!(values_set_list(t, 0, &[]), r#""id" = "v".column1"#);
     }
 
     #[test]
