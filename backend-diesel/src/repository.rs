@@ -351,20 +351,16 @@ macro_rules! repository {
                     existing.extend($crate::__load!(session, $model, $model, sql, <$model>::as_select())?);
                 }
                 session.unique_cache().forget::<$model>();
-                match prepared.plan(existing)? {
-                    Plan::Native { mut models, created, updated } => {
+                match prepared.plan(existing, session.__now())? {
+                    Plan::Native { models, created, updated } => {
                         // Race-free: the database settles a concurrent insert
                         // of the same values.
-                        let now = session.__now();
-                        for m in &mut models {
-                            $crate::__private::alchemy_core::base::prepare_insert(m, now);
-                        }
                         let per_statement = $crate::sql::per_statement(
                             session.dialect(),
                             $crate::sql::insert_columns::<$model>().len(),
                         );
                         let mut rows = ::std::vec::Vec::with_capacity(models.len());
-                        for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
+                        for chunk in bulk::chunks(&models, per_statement) {
                             let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Update(&columns)).returning();
                             let stored = $crate::__load!(session, $model, sql)?;
                             $crate::repository::__check_returned(chunk.len(), &stored)?;
@@ -372,24 +368,18 @@ macro_rules! repository {
                         }
                         ::std::result::Result::Ok(Upserted { rows, created, updated })
                     }
-                    Plan::Split { inserts, mut updates, changed, order, created, updated } => {
+                    Plan::Split { inserts, updates, changed, shared, order, created, updated } => {
                         let inserted = self.add_many(session, inserts).await?;
-                        let now = session.__now();
-                        for m in &mut updates {
-                            $crate::__private::alchemy_core::base::prepare_update(m, now);
-                        }
                         if !changed.is_empty() {
                             // The rows are known (stored values + the changes),
                             // so nothing is read back; a row deleted since the
                             // SELECT shows as a short count.
-                            let shared = bulk::shared_values(&updates, &changed);
-                            let per_statement = match shared {
-                                ::std::option::Option::Some(_) => $crate::sql::per_statement(session.dialect(), 1)
-                                    .saturating_sub(changed.len())
-                                    .max(1),
-                                ::std::option::Option::None => $crate::sql::per_statement(session.dialect(), changed.len() + 1),
-                            };
-                            for chunk in $crate::__private::alchemy_core::bulk::chunks(&updates, per_statement) {
+                            let rows = bulk::update_rows_per_statement(
+                                $crate::sql::statement_binds(session.dialect()),
+                                changed.len(),
+                                shared.is_some(),
+                            );
+                            for chunk in bulk::chunks(&updates, rows) {
                                 let sql = match &shared {
                                     ::std::option::Option::Some(values) => {
                                         let keys: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =

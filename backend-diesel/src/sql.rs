@@ -188,7 +188,13 @@ fn max_binds(dialect: Dialect) -> usize {
 /// Rows per statement when each row binds `binds` values.
 #[doc(hidden)]
 pub fn per_statement(dialect: Dialect, binds: usize) -> usize {
-    bulk::rows_per_statement(max_binds(dialect).min(BINDS_PER_STATEMENT), binds)
+    bulk::rows_per_statement(statement_binds(dialect), binds)
+}
+
+/// Most binds the repository puts in one bulk statement on `dialect`.
+#[doc(hidden)]
+pub fn statement_binds(dialect: Dialect) -> usize {
+    max_binds(dialect).min(BINDS_PER_STATEMENT)
 }
 
 /// Most binds in one bulk statement, far below the databases' limits: diesel

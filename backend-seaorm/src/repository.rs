@@ -135,7 +135,12 @@ fn names<'t>(table: &'t Table, columns: &[usize]) -> Vec<&'t str> {
 
 /// Most rows one statement may carry when each row binds `binds` values.
 fn per_statement(backend: DbBackend, binds: usize) -> usize {
-    bulk::rows_per_statement(max_params(backend).min(BINDS_PER_STATEMENT), binds)
+    bulk::rows_per_statement(statement_binds(backend), binds)
+}
+
+/// Most binds the repository puts in one bulk statement on `backend`.
+fn statement_binds(backend: DbBackend) -> usize {
+    max_params(backend).min(BINDS_PER_STATEMENT)
 }
 
 /// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
@@ -713,17 +718,13 @@ where
         let existing = Self::existing_by(session, &prepared.columns, &prepared.wanted).await?;
         let columns = prepared.columns.clone();
         session.unique_cache().forget::<E::Model>();
-        match prepared.plan(existing)? {
+        match prepared.plan(existing, now_micros(&**session.clock()))? {
             Plan::Native {
-                mut models,
+                models,
                 created,
                 updated,
             } => {
                 // Race-free: the database settles a concurrent insert of the same values.
-                let now = now_micros(&**session.clock());
-                for m in &mut models {
-                    prepare_insert(m, now);
-                }
                 let rows = Self::upsert_native(session, models, &columns).await?;
                 Ok(Upserted {
                     rows,
@@ -733,29 +734,24 @@ where
             }
             Plan::Split {
                 inserts,
-                mut updates,
+                updates,
                 changed,
+                shared,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                let now = now_micros(&**session.clock());
-                for m in &mut updates {
-                    prepare_update(m, now);
-                }
                 if !changed.is_empty() {
                     // The rows are known (stored values + the changes), so
                     // nothing is read back; a row deleted since the SELECT
                     // shows as a short count.
                     let backend = session.transaction().get_database_backend();
-                    let shared = bulk::shared_values(&updates, &changed);
-                    let rows = match shared {
-                        Some(_) => per_statement(backend, 1)
-                            .saturating_sub(changed.len())
-                            .max(1),
-                        None => per_statement(backend, changed.len() + 1),
-                    };
+                    let rows = bulk::update_rows_per_statement(
+                        statement_binds(backend),
+                        changed.len(),
+                        shared.is_some(),
+                    );
                     for chunk in bulk::chunks(&updates, rows) {
                         let sql = match &shared {
                             Some(values) => Self::update_shared(backend, chunk, &changed, values)?,

@@ -230,9 +230,14 @@ where
         Ok(row)
     }
 
+    /// Most binds in one bulk statement on `DB`.
+    fn max_binds() -> usize {
+        DB::MAX_BINDS.min(BINDS_PER_STATEMENT)
+    }
+
     /// Rows per statement when each row binds `binds` values.
     fn per_statement(binds: usize) -> usize {
-        bulk::rows_per_statement(DB::MAX_BINDS.min(BINDS_PER_STATEMENT), binds)
+        bulk::rows_per_statement(Self::max_binds(), binds)
     }
 
     /// The stored rows whose `columns` values are one of `wanted`.
@@ -544,17 +549,13 @@ where
             Self::existing_by(session, table, &prepared.columns, &prepared.wanted).await?;
         let columns = prepared.columns.clone();
         session.unique_cache().forget::<M>();
-        match prepared.plan(existing)? {
+        match prepared.plan(existing, now_micros(&**session.clock()))? {
             Plan::Native {
-                mut models,
+                models,
                 created,
                 updated,
             } => {
                 // Race-free: the database settles a concurrent insert of the same values.
-                let now = now_micros(&**session.clock());
-                for m in &mut models {
-                    prepare_insert(m, now);
-                }
                 let rows = Self::upsert_native(session, table, models, &columns).await?;
                 Ok(Upserted {
                     rows,
@@ -564,27 +565,24 @@ where
             }
             Plan::Split {
                 inserts,
-                mut updates,
+                updates,
                 changed,
+                shared,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                let now = now_micros(&**session.clock());
-                for m in &mut updates {
-                    prepare_update(m, now);
-                }
                 if !changed.is_empty() {
                     // The rows are known (stored values + the changes), so
                     // nothing is read back; a row deleted since the SELECT
                     // shows as a short count.
-                    let shared = bulk::shared_values(&updates, &changed);
-                    let per_statement = match shared {
-                        Some(_) => Self::per_statement(1).saturating_sub(changed.len()).max(1),
-                        None => Self::per_statement(changed.len() + 1),
-                    };
-                    for chunk in bulk::chunks(&updates, per_statement) {
+                    let rows = bulk::update_rows_per_statement(
+                        Self::max_binds(),
+                        changed.len(),
+                        shared.is_some(),
+                    );
+                    for chunk in bulk::chunks(&updates, rows) {
                         let qb = match &shared {
                             Some(values) => update_shared(table, &changed, values, chunk)?,
                             None => update_from_values(table, &changed, chunk)?,

@@ -8,16 +8,18 @@
 //! ```text
 //! let prepared = bulk::prepare(models, match_fields)?;
 //! let existing = /* SELECT .. WHERE (match columns) IN (prepared.wanted) */;
-//! match prepared.plan(existing)? {
+//! match prepared.plan(existing, now)? {
 //!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
-//!     Plan::Split { inserts, updates, changed, order, .. } => /* add_many(inserts); UPDATE .. SET <changed> FROM (VALUES ..) */,
+//!     Plan::Split { inserts, updates, changed, shared, order, .. } => /* add_many(inserts); UPDATE .. SET <changed> FROM (VALUES ..), or SET <shared> WHERE key IN (..) */,
 //! }
 //! ```
 
 use std::collections::{HashMap, HashSet};
 
 use crate::audit::{CREATED_AT, UPDATED_AT};
-use crate::base::{Model, key_from_database};
+use chrono::{DateTime, Utc};
+
+use crate::base::{Model, key_from_database, prepare_insert, prepare_update};
 use crate::filter::Value;
 use crate::{Error, Result};
 
@@ -84,9 +86,20 @@ pub fn pick<M: Model>(model: &M, columns: &[usize]) -> Vec<Value> {
 /// Rows per bulk statement when each row binds `binds` values and a
 /// statement carries at most `max_binds` (at least 1). Each backend picks
 /// its `max_binds` below the database's limit: how big a statement is
-/// cheapest depends on the driver (see the README's benchmarks section).
+/// cheapest depends on the driver (see `BENCHMARKS.md`).
 pub fn rows_per_statement(max_binds: usize, binds: usize) -> usize {
     (max_binds / binds.max(1)).max(1)
+}
+
+/// Rows per statement of the update of a split upsert writing `changed`
+/// columns a row: a shared `SET` binds them once and each row only its key;
+/// a `FROM (VALUES ..)` list binds the key and `changed` values per row.
+pub fn update_rows_per_statement(max_binds: usize, changed: usize, shared: bool) -> usize {
+    if shared {
+        rows_per_statement(max_binds.saturating_sub(changed), 1)
+    } else {
+        rows_per_statement(max_binds, changed + 1)
+    }
 }
 
 /// `items` in chunks of at most `max`, all of nearly the same size (10,000
@@ -254,8 +267,8 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
 /// What to send, once the stored matches are known.
 #[derive(Debug)]
 pub enum Plan<M> {
-    /// One `INSERT .. ON CONFLICT (match) DO UPDATE` of every row (stamp them
-    /// as inserts first; the statement keeps key and `created_at` of existing rows).
+    /// One `INSERT .. ON CONFLICT (match) DO UPDATE` of every row, stamped
+    /// as inserts (the statement keeps key and `created_at` of existing rows).
     Native {
         /// The rows, in input order.
         models: Vec<M>,
@@ -270,13 +283,17 @@ pub enum Plan<M> {
     Split {
         /// Rows that did not exist.
         inserts: Vec<M>,
-        /// Rows that existed, carrying the stored key and audit columns.
-        /// Stamp them as updates; they are then the rows as stored.
+        /// Rows that existed, carrying the stored key and `created_at`,
+        /// stamped as updates: once written, the rows as stored.
         updates: Vec<M>,
         /// The columns (indexes into [`Model::table`]) to write for
         /// `updates`: every data column that differs from the stored row in
         /// any of them, and `updated_at`. Empty: nothing to write.
         changed: Vec<usize>,
+        /// The values of `changed` when every one of `updates` has the same
+        /// ones: then one `UPDATE .. SET c = ? WHERE key IN (..)` per chunk
+        /// writes them (see [`shared_values`]).
+        shared: Option<Vec<Value>>,
         /// Where each result goes.
         order: Order,
         /// `inserts.len()`.
@@ -311,11 +328,13 @@ impl Order {
 }
 
 impl<M: Model> Prepared<M> {
-    /// The plan, given the stored rows whose match values are among `wanted`.
+    /// The plan, given the stored rows whose match values are among
+    /// `wanted`, with the rows to write stamped at `now` (inserts by
+    /// [`Repository::add_many`](crate::Repository::add_many) themselves).
     ///
     /// # Errors
     /// [`Error::MultipleResults`] when several stored rows match one input row.
-    pub fn plan(self, existing: Vec<M>) -> Result<Plan<M>> {
+    pub fn plan(self, existing: Vec<M>, now: DateTime<Utc>) -> Result<Plan<M>> {
         let mut by_match: HashMap<MatchKey, M> = HashMap::with_capacity(existing.len());
         for row in existing {
             if by_match
@@ -330,8 +349,12 @@ impl<M: Model> Prepared<M> {
         let updated = by_match.len();
         let created = self.models.len() - updated;
         if self.native {
+            let mut models = self.models;
+            for m in &mut models {
+                prepare_insert(m, now);
+            }
             return Ok(Plan::Native {
-                models: self.models,
+                models,
                 created,
                 updated,
             });
@@ -365,6 +388,7 @@ impl<M: Model> Prepared<M> {
                     if let Some(ts) = old.timestamps() {
                         m.set_timestamps(ts);
                     }
+                    prepare_update(&mut m, now);
                     order.push((false, updates.len()));
                     updates.push(m);
                 }
@@ -374,17 +398,19 @@ impl<M: Model> Prepared<M> {
                 }
             }
         }
-        let changed = table
+        let changed: Vec<usize> = table
             .columns()
             .iter()
             .enumerate()
             .filter(|(i, c)| changed[*i] || (c.name == UPDATED_AT && !updates.is_empty()))
             .map(|(i, _)| i)
             .collect();
+        let shared = shared_values(&updates, &changed);
         Ok(Plan::Split {
             inserts,
             updates,
             changed,
+            shared,
             order: Order(order),
             created,
             updated,
@@ -524,14 +550,16 @@ mod tests {
         .unwrap();
         let mut stored = row(7, "old", "2", 0);
         stored.created_at = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1);
+        let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(2);
         let Plan::Split {
             inserts,
             updates,
             changed,
+            shared,
             order,
             created,
             updated,
-        } = p.plan(vec![stored]).unwrap()
+        } = p.plan(vec![stored], now).unwrap()
         else {
             panic!("split expected")
         };
@@ -544,6 +572,12 @@ mod tests {
             names,
             ["updated_at", "n"],
             "only what differs, and updated_at"
+        );
+        assert_eq!(updates[0].updated_at, now, "stamped as an update");
+        assert_eq!(
+            shared,
+            Some(vec![Value::Timestamp(now), Value::Int(2)]),
+            "one row shares its own values"
         );
         assert_eq!(updates[0].id, 7, "the stored key is kept");
         assert_eq!(
@@ -623,7 +657,10 @@ mod tests {
     fn several_stored_matches_are_multiple_results() {
         let p = prepare(vec![row(0, "dup", "1", 1)], &["name"]).unwrap();
         let e = p
-            .plan(vec![row(1, "dup", "a", 0), row(2, "dup", "b", 0)])
+            .plan(
+                vec![row(1, "dup", "a", 0), row(2, "dup", "b", 0)],
+                DateTime::UNIX_EPOCH,
+            )
             .unwrap_err();
         assert!(matches!(e, Error::MultipleResults { .. }), "{e}");
     }
