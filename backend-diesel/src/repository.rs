@@ -118,11 +118,12 @@ macro_rules! __load {
 ///   per chunk of rows, the chunks even and each under 8,192 binds (far
 ///   below SQLite's 32,766 and PostgreSQL's 65,535); `update_many` is
 ///   `UPDATE .. FROM (VALUES ..)`;
-/// - `upsert_many`: first a `SELECT` of the stored rows matching (per
-///   chunk); then one `INSERT .. ON CONFLICT (..) DO UPDATE` per chunk when
-///   the match fields are unique, else `add_many` plus an `UPDATE` of the
-///   changed columns only (`FROM (VALUES ..)`, or one shared `SET .. WHERE
-///   key IN (..)` when every row changes the same way);
+/// - `upsert_many`: first a `SELECT` of the key, `created_at` and match
+///   columns of the stored rows matching (per chunk); then one `INSERT ..
+///   ON CONFLICT (..) DO UPDATE` per chunk when the match fields are unique,
+///   else `add_many` plus an `UPDATE` by key of every other column
+///   (`FROM (VALUES ..)`, or one shared `SET .. WHERE key IN (..)` when
+///   every row has the same values);
 /// - `list_and_count`: one `SELECT` with `count(*) OVER ()`, plus a
 ///   `count(*)` only when the page is empty and offset > 0 (or limit 0);
 /// - `add_if_absent`: one `INSERT .. ON CONFLICT DO NOTHING RETURNING ..`;
@@ -331,7 +332,6 @@ macro_rules! repository {
             ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
                 use $crate::__private::alchemy_core::bulk::{self, Plan};
                 use $crate::__private::alchemy_core::{Model as _, Repository as _, Session as _, Upserted};
-                use $crate::__private::diesel::SelectableHelper as _;
                 let prepared = bulk::prepare(models, match_fields)?;
                 if prepared.models.is_empty() {
                     return ::std::result::Result::Ok(Upserted {
@@ -341,14 +341,19 @@ macro_rules! repository {
                     });
                 }
                 let columns = ::std::clone::Clone::clone(&prepared.columns);
+                let stored = prepared.stored_columns();
                 let mut existing = ::std::vec::Vec::new();
                 for chunk in bulk::chunks(
                     &prepared.wanted,
                     $crate::sql::per_statement(session.dialect(), columns.len()),
                 ) {
-                    let sql = $crate::sql::existing_by::<$model>(&columns, chunk);
-                    // Not remembered: the upsert writes these rows itself.
-                    existing.extend($crate::__load!(session, $model, $model, sql, <$model>::as_select())?);
+                    let sql = $crate::sql::existing_by::<$model>(&stored, &columns, chunk);
+                    let rows: $crate::__private::diesel::QueryResult<
+                        ::std::vec::Vec<$crate::sql::StoredRow<$model>>,
+                    > = $crate::__with_connection!(session, |conn| {
+                        $crate::__private::diesel_async::RunQueryDsl::load(sql.untyped(), conn).await
+                    });
+                    existing.extend(session.__sent(<$model>::table(), rows)?.into_iter().map(|r| r.values));
                 }
                 session.unique_cache().forget::<$model>();
                 match prepared.plan(existing, session.__now())? {
@@ -368,15 +373,15 @@ macro_rules! repository {
                         }
                         ::std::result::Result::Ok(Upserted { rows, created, updated })
                     }
-                    Plan::Split { inserts, updates, changed, shared, order, created, updated } => {
+                    Plan::Split { inserts, updates, written, shared, order, created, updated } => {
                         let inserted = self.add_many(session, inserts).await?;
-                        if !changed.is_empty() {
-                            // The rows are known (stored values + the changes),
-                            // so nothing is read back; a row deleted since the
-                            // SELECT shows as a short count.
+                        if !written.is_empty() {
+                            // The rows are known (the input, with the stored
+                            // key and created_at), so nothing is read back; a
+                            // row deleted since the SELECT shows as a short count.
                             let rows = bulk::update_rows_per_statement(
                                 $crate::sql::statement_binds(session.dialect()),
-                                changed.len(),
+                                written.len(),
                                 shared.is_some(),
                             );
                             for chunk in bulk::chunks(&updates, rows) {
@@ -384,9 +389,9 @@ macro_rules! repository {
                                     ::std::option::Option::Some(values) => {
                                         let keys: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
                                             chunk.iter().map(|m| ::std::clone::Clone::clone(m.key()).into()).collect();
-                                        $crate::sql::update_shared::<$model>(&changed, values, &keys)?
+                                        $crate::sql::update_shared::<$model>(&written, values, &keys)?
                                     }
-                                    ::std::option::Option::None => $crate::sql::update_from_values(chunk, &changed)?,
+                                    ::std::option::Option::None => $crate::sql::update_from_values(chunk, &written)?,
                                 };
                                 let written = session.__execute_sql(<$model>::table(), sql).await?;
                                 bulk::check_updated::<$model>(chunk.len(), u64::try_from(written).unwrap_or(u64::MAX))?;

@@ -89,6 +89,41 @@ impl Sql {
     pub fn query<S>(self, select: S) -> RawQuery<S> {
         RawQuery { sql: self, select }
     }
+
+    /// The statement, which names its selected columns itself, as a diesel
+    /// query of untyped rows, to `load` as [`StoredRow`]s.
+    pub fn untyped(self) -> RawQuery<Named> {
+        RawQuery {
+            sql: self,
+            select: Named,
+        }
+    }
+}
+
+/// The select of a [`Sql::untyped`] query: nothing (the text names the
+/// columns), with diesel's `Untyped` SQL type, so its rows load by name.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Named;
+
+impl diesel::query_builder::Query for RawQuery<Named> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for Named {
+    fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
+/// A stored row of model `M` read as core values, each column decoded after
+/// its type in `M`'s table (found by the column's name).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct StoredRow<M> {
+    /// The values, in the order of the statement's columns.
+    pub values: Vec<Value>,
+    model: std::marker::PhantomData<fn() -> M>,
 }
 
 /// A [`Sql`] statement with its selected columns, runnable by diesel-async.
@@ -176,6 +211,74 @@ macro_rules! walk_raw {
 
 walk_raw!(Pg, bind_pg);
 walk_raw!(Sqlite, bind_sqlite);
+
+macro_rules! stored_row {
+    ($db:ty) => {
+        impl<M: Model> diesel::deserialize::QueryableByName<$db> for StoredRow<M> {
+            fn build<'a>(
+                row: &impl diesel::row::NamedRow<'a, $db>,
+            ) -> diesel::deserialize::Result<Self> {
+                use diesel::deserialize::FromSql;
+                use diesel::row::{Field, Row};
+                let table = M::table();
+                let mut values = Vec::with_capacity(row.field_count());
+                for i in 0..row.field_count() {
+                    let field = Row::get(row, i).ok_or("a column is missing")?;
+                    let name = field.field_name().ok_or("a column has no name")?;
+                    let ty = table
+                        .columns()
+                        .iter()
+                        .find(|c| c.name == name)
+                        .map(|c| c.ty)
+                        .ok_or_else(|| format!("`{name}` is not a column of `{}`", table.name()))?;
+                    let raw = field.value();
+                    values.push(match ty {
+                        ColumnType::Bool => {
+                            <Option<bool> as FromSql<Nullable<Bool>, $db>>::from_nullable_sql(raw)?
+                                .into()
+                        }
+                        ColumnType::BigInt => {
+                            <Option<i64> as FromSql<Nullable<BigInt>, $db>>::from_nullable_sql(raw)?
+                                .into()
+                        }
+                        ColumnType::Integer => <Option<i32> as FromSql<
+                            Nullable<diesel::sql_types::Integer>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Double => Value::from(<Option<f64> as FromSql<
+                            Nullable<Double>,
+                            $db,
+                        >>::from_nullable_sql(
+                            raw
+                        )?),
+                        ColumnType::Uuid => <Option<uuid::Uuid> as FromSql<
+                            Nullable<crate::types::Uuid>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Timestamp => <Option<DateTime<Utc>> as FromSql<
+                            Nullable<crate::types::Timestamp>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        _ => <Option<String> as FromSql<Nullable<Text>, $db>>::from_nullable_sql(
+                            raw,
+                        )?
+                        .into(),
+                    });
+                }
+                Ok(Self {
+                    values,
+                    model: std::marker::PhantomData,
+                })
+            }
+        }
+    };
+}
+
+stored_row!(Pg);
+stored_row!(Sqlite);
 
 /// The largest number of bind parameters one statement may carry.
 fn max_binds(dialect: Dialect) -> usize {
@@ -514,18 +617,17 @@ pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<S
     Ok(sql)
 }
 
-/// `SELECT <select> FROM t WHERE (match columns) IN ((..), ..)` for one
-/// chunk of an upsert's wanted values.
+/// `SELECT <stored> FROM t WHERE (match columns) IN ((..), ..)` for one
+/// chunk of an upsert's wanted values, to load as [`StoredRow`]s.
 #[doc(hidden)]
-pub fn existing_by<M: Model>(columns: &[usize], wanted: &[Vec<Value>]) -> Sql {
+pub fn existing_by<M: Model>(stored: &[usize], columns: &[usize], wanted: &[Vec<Value>]) -> Sql {
     let table = M::table();
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|&i| table.columns()[i].name.as_str())
-        .collect();
-    let mut sql = Sql::new("SELECT ");
-    sql.select().push(format!(
-        " FROM {} WHERE ({}) IN (",
+    let name = |i: &usize| table.columns()[*i].name.as_str();
+    let names: Vec<&str> = columns.iter().map(name).collect();
+    let selected: Vec<&str> = stored.iter().map(name).collect();
+    let mut sql = Sql::new(format!(
+        "SELECT {} FROM {} WHERE ({}) IN (",
+        quote_list(&selected),
         quote(table.name()),
         quote_list(&names)
     ));

@@ -20,7 +20,7 @@ use sea_orm::{
 use crate::error::from_db;
 use crate::filter::compile;
 use crate::session::Session;
-use crate::sql::{Sql, bind_value};
+use crate::sql::{Sql, bind_value, decode_values};
 
 /// Bind parameters one SQLite statement may carry.
 pub const SQLITE_MAX_PARAMS: usize = 32_766;
@@ -238,25 +238,30 @@ where
         Ok(select.limit(limit).offset(query.offset.map(clamp)))
     }
 
-    /// The stored rows whose `columns` values are one of `wanted` (chunked
-    /// under the bind-parameter limit).
+    /// The `stored` columns (see [`bulk::Prepared::stored_columns`]) of the
+    /// stored rows whose `columns` values are one of `wanted` (chunked under
+    /// the bind-parameter limit).
     async fn existing_by(
         session: &mut Session,
+        stored: &[usize],
         columns: &[usize],
         wanted: &[Vec<Value>],
-    ) -> Result<Vec<E::Model>> {
+    ) -> Result<Vec<Vec<Value>>> {
         let table = <E::Model as Model>::table();
         let backend = session.transaction().get_database_backend();
-        let types: Vec<ColumnType> = columns
-            .iter()
-            .map(|&i| table.columns().get(i).map_or(ColumnType::Text, |c| c.ty))
-            .collect();
+        let type_of = |i: &usize| table.columns().get(*i).map_or(ColumnType::Text, |c| c.ty);
+        let types: Vec<ColumnType> = columns.iter().map(type_of).collect();
+        let stored_types: Vec<ColumnType> = stored.iter().map(type_of).collect();
         let positions: Vec<usize> = (0..columns.len()).collect();
+        // One column: a plain `IN (?, ..)`, which both databases look up in
+        // an index or hash; a row value needs `IN (VALUES (..), ..)`.
+        let single = columns.len() == 1;
         let head = format!(
-            "SELECT {} FROM {} WHERE ({}) IN (VALUES ",
-            Self::select_list(),
+            "SELECT {} FROM {} WHERE ({}) IN ({}",
+            quote_list(&names(table, stored)),
             quote(table.name()),
-            quote_list(&names(table, columns))
+            quote_list(&names(table, columns)),
+            if single { "" } else { "VALUES " }
         );
         let mut found = Vec::new();
         for chunk in bulk::chunks(wanted, per_statement(backend, columns.len())) {
@@ -265,11 +270,22 @@ where
                 if n > 0 {
                     sql.push(", ");
                 }
-                sql.row(&positions, values, &types);
+                if single {
+                    let value = values.first().cloned().unwrap_or(Value::Null);
+                    sql.bind(bind_value(value, types[0]));
+                } else {
+                    sql.row(&positions, values, &types);
+                }
             }
             sql.push(")");
-            // Not remembered: the upsert writes these rows itself.
-            found.extend(Self::decode(session, sql.build()).await?);
+            let rows = session
+                .counted()
+                .query_all_raw(sql.build())
+                .await
+                .map_err(from_db)?;
+            for row in &rows {
+                found.push(decode_values(row, &stored_types)?);
+            }
         }
         Ok(found)
     }
@@ -685,15 +701,16 @@ where
         Ok(out)
     }
 
-    /// Selects the stored rows matching the input on `match_fields` (chunked),
-    /// then either one native `INSERT .. ON CONFLICT (match) DO UPDATE SET
-    /// <data columns> = excluded.. RETURNING ..` per chunk, when the match
-    /// fields are a unique constraint of the table (or a client-made key), or
-    /// [`Repository::add_many`] for the new rows and an `UPDATE` of the
-    /// existing ones that writes only the columns that differ (their keys and
+    /// Selects the key, `created_at` and match columns of the stored rows
+    /// matching the input on `match_fields` (chunked), then either one
+    /// native `INSERT .. ON CONFLICT (match) DO UPDATE SET <data columns> =
+    /// excluded.. RETURNING ..` per chunk, when the match fields are a unique
+    /// constraint of the table (or a client-made key), or
+    /// [`Repository::add_many`] for the new rows and an `UPDATE` by key of
+    /// the existing ones that writes the input's values (their keys and
     /// `created_at` kept, `updated_at` bumped; `UPDATE .. FROM (VALUES ..)`,
-    /// or one shared `SET .. WHERE key IN (..)` when every row changes the
-    /// same way). Rows come back in input order.
+    /// or one shared `SET .. WHERE key IN (..)` when every row has the same
+    /// values). Rows come back in input order.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an unknown or empty match field list or two
@@ -715,7 +732,13 @@ where
                 updated: 0,
             });
         }
-        let existing = Self::existing_by(session, &prepared.columns, &prepared.wanted).await?;
+        let existing = Self::existing_by(
+            session,
+            &prepared.stored_columns(),
+            &prepared.columns,
+            &prepared.wanted,
+        )
+        .await?;
         let columns = prepared.columns.clone();
         session.unique_cache().forget::<E::Model>();
         match prepared.plan(existing, now_micros(&**session.clock()))? {
@@ -735,27 +758,27 @@ where
             Plan::Split {
                 inserts,
                 updates,
-                changed,
+                written,
                 shared,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                if !changed.is_empty() {
-                    // The rows are known (stored values + the changes), so
-                    // nothing is read back; a row deleted since the SELECT
-                    // shows as a short count.
+                if !written.is_empty() {
+                    // The rows are known (the input, with the stored key and
+                    // created_at), so nothing is read back; a row deleted
+                    // since the SELECT shows as a short count.
                     let backend = session.transaction().get_database_backend();
                     let rows = bulk::update_rows_per_statement(
                         statement_binds(backend),
-                        changed.len(),
+                        written.len(),
                         shared.is_some(),
                     );
                     for chunk in bulk::chunks(&updates, rows) {
                         let sql = match &shared {
-                            Some(values) => Self::update_shared(backend, chunk, &changed, values)?,
-                            None => Self::update_from_values(backend, chunk, &changed)?,
+                            Some(values) => Self::update_shared(backend, chunk, &written, values)?,
+                            None => Self::update_from_values(backend, chunk, &written)?,
                         };
                         let written = session
                             .counted()

@@ -37,6 +37,34 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
     }
 }
 
+/// Column `i` of `row` as a core value of type `types[i]`, for every `i`
+/// (a NULL as [`Value::Null`]).
+///
+/// # Errors
+/// [`alchemy_core::Error::Backend`] when a column is missing or of another type.
+pub(crate) fn decode_values(
+    row: &sea_orm::QueryResult,
+    types: &[ColumnType],
+) -> alchemy_core::Result<Vec<Value>> {
+    let get = |i: usize, ty: ColumnType| -> Result<Value, sea_orm::DbErr> {
+        Ok(match ty {
+            ColumnType::Bool => row.try_get_by_index::<Option<bool>>(i)?.into(),
+            ColumnType::BigInt => row.try_get_by_index::<Option<i64>>(i)?.into(),
+            // PostgreSQL's INTEGER decodes only as i32.
+            ColumnType::Integer => row.try_get_by_index::<Option<i32>>(i)?.into(),
+            ColumnType::Double => Value::from(row.try_get_by_index::<Option<f64>>(i)?),
+            ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(i)?.into(),
+            ColumnType::Timestamp => row.try_get_by_index::<Option<DateTime<Utc>>>(i)?.into(),
+            _ => row.try_get_by_index::<Option<String>>(i)?.into(),
+        })
+    };
+    types
+        .iter()
+        .enumerate()
+        .map(|(i, &ty)| get(i, ty).map_err(alchemy_core::Error::backend))
+        .collect()
+}
+
 /// A statement being written: SQL text plus its bound values, numbered the
 /// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite).
 pub(crate) struct Sql {

@@ -8,7 +8,7 @@ use alchemy_core::base::{key_from_database, match_condition, prepare_insert, pre
 use alchemy_core::bulk::{self, Plan};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
-use alchemy_core::schema::{Table, quote, quote_list};
+use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::{FromRow, QueryBuilder};
 
@@ -240,14 +240,22 @@ where
         bulk::rows_per_statement(Self::max_binds(), binds)
     }
 
-    /// The stored rows whose `columns` values are one of `wanted`.
+    /// The `stored` columns (see [`bulk::Prepared::stored_columns`]) of the
+    /// stored rows whose `columns` values are one of `wanted`.
     async fn existing_by(
         session: &mut SqlxSession<DB>,
         table: &Table,
+        stored: &[usize],
         columns: &[usize],
         wanted: &[Vec<Value>],
-    ) -> Result<Vec<M>> {
+    ) -> Result<Vec<Vec<Value>>> {
         let mut found = Vec::new();
+        let types: Vec<ColumnType> = stored.iter().map(|&i| table.columns()[i].ty).collect();
+        let select: Vec<&str> = stored
+            .iter()
+            .map(|&i| table.columns()[i].name.as_str())
+            .collect();
+        let select = quote_list(&select);
         let names: Vec<&str> = columns
             .iter()
             .map(|&i| table.columns()[i].name.as_str())
@@ -255,7 +263,7 @@ where
         for chunk in bulk::chunks(wanted, Self::per_statement(columns.len())) {
             let mut qb = QueryBuilder::new(format!(
                 "SELECT {} FROM {} WHERE ({}) IN (",
-                table.select_list(),
+                select,
                 table.quoted_name(),
                 quote_list(&names)
             ));
@@ -281,8 +289,11 @@ where
                 }
             }
             qb.push(")");
-            // Not remembered: the upsert writes these rows itself.
-            found.extend(Self::fetch(session, qb).await?);
+            found.extend(
+                DB::fetch_values(session.conn_for_statement(), qb, &types)
+                    .await
+                    .map_err(convert)?,
+            );
         }
         Ok(found)
     }
@@ -545,8 +556,14 @@ where
                 updated: 0,
             });
         }
-        let existing =
-            Self::existing_by(session, table, &prepared.columns, &prepared.wanted).await?;
+        let existing = Self::existing_by(
+            session,
+            table,
+            &prepared.stored_columns(),
+            &prepared.columns,
+            &prepared.wanted,
+        )
+        .await?;
         let columns = prepared.columns.clone();
         session.unique_cache().forget::<M>();
         match prepared.plan(existing, now_micros(&**session.clock()))? {
@@ -566,26 +583,26 @@ where
             Plan::Split {
                 inserts,
                 updates,
-                changed,
+                written,
                 shared,
                 order,
                 created,
                 updated,
             } => {
                 let inserted = self.add_many(session, inserts).await?;
-                if !changed.is_empty() {
-                    // The rows are known (stored values + the changes), so
-                    // nothing is read back; a row deleted since the SELECT
-                    // shows as a short count.
+                if !written.is_empty() {
+                    // The rows are known (the input, with the stored key and
+                    // created_at), so nothing is read back; a row deleted
+                    // since the SELECT shows as a short count.
                     let rows = bulk::update_rows_per_statement(
                         Self::max_binds(),
-                        changed.len(),
+                        written.len(),
                         shared.is_some(),
                     );
                     for chunk in bulk::chunks(&updates, rows) {
                         let qb = match &shared {
-                            Some(values) => update_shared(table, &changed, values, chunk)?,
-                            None => update_from_values(table, &changed, chunk)?,
+                            Some(values) => update_shared(table, &written, values, chunk)?,
+                            None => update_from_values(table, &written, chunk)?,
                         };
                         let written = DB::execute(session.conn_for_statement(), qb)
                             .await

@@ -7,19 +7,19 @@
 //!
 //! ```text
 //! let prepared = bulk::prepare(models, match_fields)?;
-//! let existing = /* SELECT .. WHERE (match columns) IN (prepared.wanted) */;
+//! let existing = /* SELECT <prepared.stored_columns()> .. WHERE (match columns) IN (prepared.wanted) */;
 //! match prepared.plan(existing, now)? {
 //!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
-//!     Plan::Split { inserts, updates, changed, shared, order, .. } => /* add_many(inserts); UPDATE .. SET <changed> FROM (VALUES ..), or SET <shared> WHERE key IN (..) */,
+//!     Plan::Split { inserts, updates, written, shared, order, .. } => /* add_many(inserts); UPDATE .. SET <written> FROM (VALUES ..), or SET <shared> WHERE key IN (..) */,
 //! }
 //! ```
 
 use std::collections::{HashMap, HashSet};
 
-use crate::audit::{CREATED_AT, UPDATED_AT};
+use crate::audit::{CREATED_AT, Timestamps};
 use chrono::{DateTime, Utc};
 
-use crate::base::{Model, key_from_database, prepare_insert, prepare_update};
+use crate::base::{KeyOf, Model, key_from_database, prepare_insert, prepare_update};
 use crate::filter::Value;
 use crate::{Error, Result};
 
@@ -91,14 +91,14 @@ pub fn rows_per_statement(max_binds: usize, binds: usize) -> usize {
     (max_binds / binds.max(1)).max(1)
 }
 
-/// Rows per statement of the update of a split upsert writing `changed`
+/// Rows per statement of the update of a split upsert writing `written`
 /// columns a row: a shared `SET` binds them once and each row only its key;
-/// a `FROM (VALUES ..)` list binds the key and `changed` values per row.
-pub fn update_rows_per_statement(max_binds: usize, changed: usize, shared: bool) -> usize {
+/// a `FROM (VALUES ..)` list binds the key and `written` values per row.
+pub fn update_rows_per_statement(max_binds: usize, written: usize, shared: bool) -> usize {
     if shared {
-        rows_per_statement(max_binds.saturating_sub(changed), 1)
+        rows_per_statement(max_binds.saturating_sub(written), 1)
     } else {
-        rows_per_statement(max_binds, changed + 1)
+        rows_per_statement(max_binds, written + 1)
     }
 }
 
@@ -277,9 +277,9 @@ pub enum Plan<M> {
         /// Rows that existed.
         updated: usize,
     },
-    /// `add_many(inserts)` and an update of `updates` that writes only the
-    /// `changed` columns, then [`Order::reassemble`] of the inserted rows
-    /// and `updates`.
+    /// `add_many(inserts)` and an update of `updates` by key that writes
+    /// the `written` columns, then [`Order::reassemble`] of the inserted
+    /// rows and `updates`.
     Split {
         /// Rows that did not exist.
         inserts: Vec<M>,
@@ -287,10 +287,11 @@ pub enum Plan<M> {
         /// stamped as updates: once written, the rows as stored.
         updates: Vec<M>,
         /// The columns (indexes into [`Model::table`]) to write for
-        /// `updates`: every data column that differs from the stored row in
-        /// any of them, and `updated_at`. Empty: nothing to write.
-        changed: Vec<usize>,
-        /// The values of `changed` when every one of `updates` has the same
+        /// `updates`: every column but the key, `created_at` and the match
+        /// columns. Empty: nothing to write (no updates, or a table of
+        /// nothing else).
+        written: Vec<usize>,
+        /// The values of `written` when every one of `updates` has the same
         /// ones: then one `UPDATE .. SET c = ? WHERE key IN (..)` per chunk
         /// writes them (see [`shared_values`]).
         shared: Option<Vec<Value>>,
@@ -328,17 +329,52 @@ impl Order {
 }
 
 impl<M: Model> Prepared<M> {
+    /// The columns to read of each stored row that matches, in this order:
+    /// the key, `created_at` (audited tables), then the match columns. They
+    /// are all [`Prepared::plan`] needs: an existing row gets the input's
+    /// values, so its other stored values are not read.
+    pub fn stored_columns(&self) -> Vec<usize> {
+        let table = M::table();
+        let position = |name: &str| table.columns().iter().position(|c| c.name == name);
+        let key = table.primary_key_columns();
+        let mut columns: Vec<usize> = key.iter().filter_map(|k| position(k)).collect();
+        if <M::Base as crate::base::Base>::AUDITED {
+            columns.extend(position(CREATED_AT));
+        }
+        columns.extend(&self.columns);
+        columns
+    }
+
     /// The plan, given the stored rows whose match values are among
-    /// `wanted`, with the rows to write stamped at `now` (inserts by
+    /// `wanted`, each as the values of [`Prepared::stored_columns`], with
+    /// the rows to write stamped at `now` (inserts by
     /// [`Repository::add_many`](crate::Repository::add_many) themselves).
     ///
     /// # Errors
-    /// [`Error::MultipleResults`] when several stored rows match one input row.
-    pub fn plan(self, existing: Vec<M>, now: DateTime<Utc>) -> Result<Plan<M>> {
-        let mut by_match: HashMap<MatchKey, M> = HashMap::with_capacity(existing.len());
-        for row in existing {
+    /// [`Error::MultipleResults`] when several stored rows match one input
+    /// row; [`Error::Backend`] when a stored row does not have the shape of
+    /// [`Prepared::stored_columns`].
+    pub fn plan(self, existing: Vec<Vec<Value>>, now: DateTime<Utc>) -> Result<Plan<M>> {
+        let audited = <M::Base as crate::base::Base>::AUDITED;
+        // Values before the match columns: the key, and `created_at`.
+        let head = 1 + usize::from(audited);
+        let mut by_match: HashMap<MatchKey, (KeyOf<M>, Option<DateTime<Utc>>)> =
+            HashMap::with_capacity(existing.len());
+        for mut row in existing {
+            if row.len() != head + self.columns.len() {
+                return Err(Error::backend(format!(
+                    "{}: a stored match has {} values, expected {}",
+                    M::table().name(),
+                    row.len(),
+                    head + self.columns.len()
+                )));
+            }
+            let matched = row.split_off(head);
+            let mut head = row.into_iter();
+            let key = KeyOf::<M>::try_from(head.next().unwrap_or(Value::Null))?;
+            let created_at = head.next().map(DateTime::<Utc>::try_from).transpose()?;
             if by_match
-                .insert(MatchKey(pick(&row, &self.columns)), row)
+                .insert(MatchKey(matched), (key, created_at))
                 .is_some()
             {
                 return Err(Error::MultipleResults {
@@ -359,34 +395,18 @@ impl<M: Model> Prepared<M> {
                 updated,
             });
         }
-        let table = M::table();
-        let key = table.primary_key_columns();
-        let data: Vec<bool> = table
-            .columns()
-            .iter()
-            .enumerate()
-            // Match columns are equal by construction: nothing to compare.
-            .map(|(i, c)| {
-                !key.contains(&c.name)
-                    && c.name != CREATED_AT
-                    && c.name != UPDATED_AT
-                    && !self.columns.contains(&i)
-            })
-            .collect();
-        let mut changed = vec![false; data.len()];
         let mut inserts = Vec::with_capacity(created);
         let mut updates = Vec::with_capacity(updated);
         let mut order = Vec::with_capacity(self.models.len());
         for (mut m, w) in self.models.into_iter().zip(self.wanted) {
             match by_match.remove(&MatchKey(w)) {
-                Some(old) => {
-                    for (i, flag) in changed.iter_mut().enumerate() {
-                        // Columns already known to change need no comparing.
-                        *flag = *flag || (data[i] && old.value(i) != m.value(i));
-                    }
-                    m.set_key(old.key().clone());
-                    if let Some(ts) = old.timestamps() {
-                        m.set_timestamps(ts);
+                Some((key, created_at)) => {
+                    m.set_key(key);
+                    if let Some(created_at) = created_at {
+                        m.set_timestamps(Timestamps {
+                            created_at,
+                            updated_at: created_at,
+                        });
                     }
                     prepare_update(&mut m, now);
                     order.push((false, updates.len()));
@@ -398,24 +418,39 @@ impl<M: Model> Prepared<M> {
                 }
             }
         }
-        let changed: Vec<usize> = table
-            .columns()
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| changed[*i] || (c.name == UPDATED_AT && !updates.is_empty()))
-            .map(|(i, _)| i)
-            .collect();
-        let shared = shared_values(&updates, &changed);
+        let written = if updates.is_empty() {
+            Vec::new()
+        } else {
+            written_columns::<M>(&self.columns)
+        };
+        let shared = shared_values(&updates, &written);
         Ok(Plan::Split {
             inserts,
             updates,
-            changed,
+            written,
             shared,
             order: Order(order),
             created,
             updated,
         })
     }
+}
+
+/// The columns select-then-write sets on an existing row: every column but
+/// the key, `created_at` and the match columns (which are equal by
+/// construction), in table order.
+fn written_columns<M: Model>(match_columns: &[usize]) -> Vec<usize> {
+    let table = M::table();
+    let key = table.primary_key_columns();
+    table
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            !key.contains(&c.name) && c.name != CREATED_AT && !match_columns.contains(i)
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// `rows` (returned by a native upsert, in any order) in the order of
@@ -541,6 +576,15 @@ mod tests {
         );
     }
 
+    /// A stored match as the backends read it: key, `created_at`, `name`.
+    fn stored(id: i64, created_at: DateTime<Utc>, name: &str) -> Vec<Value> {
+        vec![
+            Value::Int(id),
+            Value::Timestamp(created_at),
+            Value::Text(name.into()),
+        ]
+    }
+
     #[test]
     fn plan_splits_and_reassembles_in_input_order() {
         let p = prepare(
@@ -548,47 +592,79 @@ mod tests {
             &["name"],
         )
         .unwrap();
-        let mut stored = row(7, "old", "2", 0);
-        stored.created_at = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1);
+        let names = |cols: &[usize]| {
+            cols.iter()
+                .map(|&i| Row::table().columns()[i].name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&p.stored_columns()), ["id", "created_at", "name"]);
+        let created_at = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1);
         let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(2);
         let Plan::Split {
             inserts,
             updates,
-            changed,
+            written,
             shared,
             order,
             created,
             updated,
-        } = p.plan(vec![stored], now).unwrap()
+        } = p.plan(vec![stored(7, created_at, "old")], now).unwrap()
         else {
             panic!("split expected")
         };
         assert_eq!((created, updated), (1, 1));
-        let names: Vec<&str> = changed
-            .iter()
-            .map(|&i| Row::table().columns()[i].name.as_str())
-            .collect();
         assert_eq!(
-            names,
-            ["updated_at", "n"],
-            "only what differs, and updated_at"
+            names(&written),
+            ["updated_at", "code", "n"],
+            "all but the key, created_at and the match column"
         );
         assert_eq!(updates[0].updated_at, now, "stamped as an update");
         assert_eq!(
             shared,
-            Some(vec![Value::Timestamp(now), Value::Int(2)]),
+            Some(vec![
+                Value::Timestamp(now),
+                Value::Text("2".into()),
+                Value::Int(2)
+            ]),
             "one row shares its own values"
         );
         assert_eq!(updates[0].id, 7, "the stored key is kept");
-        assert_eq!(
-            updates[0].created_at,
-            DateTime::UNIX_EPOCH + chrono::TimeDelta::days(1)
-        );
+        assert_eq!(updates[0].created_at, created_at);
         let rows = order.reassemble(inserts, updates).unwrap();
         assert_eq!(
             rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["new", "old"]
         );
+    }
+
+    #[test]
+    fn plan_rejects_stored_rows_of_another_shape() {
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let e = p
+            .plan(vec![vec![Value::Int(1)]], DateTime::UNIX_EPOCH)
+            .unwrap_err();
+        assert!(matches!(e, Error::Backend { .. }), "{e}");
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let wrong_key = vec![
+            Value::Text("1".into()),
+            Value::Timestamp(DateTime::UNIX_EPOCH),
+            Value::Text("a".into()),
+        ];
+        let e = p.plan(vec![wrong_key], DateTime::UNIX_EPOCH).unwrap_err();
+        assert!(matches!(e, Error::Backend { .. }), "{e}");
+    }
+
+    #[test]
+    fn plan_without_updates_writes_nothing() {
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let Plan::Split {
+            written, shared, ..
+        } = p.plan(vec![], DateTime::UNIX_EPOCH).unwrap()
+        else {
+            panic!("split expected")
+        };
+        assert!(written.is_empty());
+        assert_eq!(shared, None);
     }
 
     #[test]
@@ -658,7 +734,10 @@ mod tests {
         let p = prepare(vec![row(0, "dup", "1", 1)], &["name"]).unwrap();
         let e = p
             .plan(
-                vec![row(1, "dup", "a", 0), row(2, "dup", "b", 0)],
+                vec![
+                    stored(1, DateTime::UNIX_EPOCH, "dup"),
+                    stored(2, DateTime::UNIX_EPOCH, "dup"),
+                ],
                 DateTime::UNIX_EPOCH,
             )
             .unwrap_err();

@@ -29,8 +29,19 @@ pub enum KeyGeneration {
 ///   a database strategy leaves it to the server.
 /// - A key that is already set is inserted as given.
 pub trait KeyStrategy: Send + Sync + 'static {
-    /// The Rust type of the key.
-    type Value: Clone + Debug + Display + Default + PartialEq + Eq + Hash + Send + Sync + 'static;
+    /// The Rust type of the key. `TryFrom<Value>` reads it back from a
+    /// backend's untyped row (the key of a stored row an upsert matched).
+    type Value: Clone
+        + Debug
+        + Display
+        + Default
+        + PartialEq
+        + Eq
+        + Hash
+        + Send
+        + Sync
+        + TryFrom<crate::filter::Value, Error = crate::Error>
+        + 'static;
     /// Who produces new keys.
     const GENERATION: KeyGeneration;
     /// The column type used in generated DDL.

@@ -272,10 +272,11 @@ pub trait Repository: Send + Sync {
     /// - When `match_fields` carry a unique constraint (or are the key), a
     ///   native `INSERT .. ON CONFLICT (..) DO UPDATE`; otherwise a
     ///   select-then-write that is correct inside the caller's transaction:
-    ///   a `SELECT` of the stored rows, [`Repository::add_many`] of the new
-    ///   ones, and an update of the existing ones that writes only the
-    ///   columns that differ (one shared `SET` when every row changes the
-    ///   same way) and reads nothing back.
+    ///   a `SELECT` of the key, `created_at` and match columns of the stored
+    ///   rows, [`Repository::add_many`] of the new ones, and an update by key
+    ///   of the existing ones that writes every other column from the input
+    ///   (one shared `SET` when every row has the same values) and reads
+    ///   nothing back.
     /// - `created_at` of an existing row never changes; `updated_at` of every
     ///   updated row is bumped; keys of existing rows are kept.
     /// - Rows come back in input order.

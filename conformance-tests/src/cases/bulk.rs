@@ -196,6 +196,48 @@ pub async fn upsert_many_select_then_write<H: Harness>(cx: Arc<Cx<H>>) {
     upsert_mixed(cx, false).await;
 }
 
+/// `upsert_many` select-then-write on a UUID-keyed table (posts matched on
+/// their non-unique title): an existing row keeps its stored key and
+/// `created_at` (read back from a 16-byte BLOB on SQLite, a `uuid` on
+/// PostgreSQL) and gets every other value of the input.
+pub async fn upsert_many_select_then_write_on_uuid_keys<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let one = ok(posts.add(&mut s, H::Post::new("one", "first")).await, "one");
+    let two = ok(posts.add(&mut s, H::Post::new("two", "first")).await, "two");
+    ok(s.commit().await, "commit");
+    cx.clock.advance(TimeDelta::minutes(5));
+    let mut s = cx.begin().await;
+    let done = ok(
+        posts
+            .upsert_many(
+                &mut s,
+                vec![H::Post::new("three", "new"), H::Post::new("two", "second")],
+                &["title"],
+            )
+            .await,
+        "upsert_many",
+    );
+    ok(s.commit().await, "commit");
+    assert_eq!((done.created, done.updated), (1, 1));
+    let updated = &done.rows[1];
+    assert_eq!(updated.key(), two.key(), "the stored key is kept");
+    assert_eq!(
+        stamps(updated).created_at,
+        stamps(&two).created_at,
+        "created_at is kept"
+    );
+    assert!(stamps(updated).updated_at > stamps(&two).updated_at);
+    assert_ne!(done.rows[0].key(), one.key());
+    let mut s = cx.begin().await;
+    let stored = ok(posts.get(&mut s, two.key()).await, "get");
+    let all = ok(posts.count(&mut s, None).await, "count");
+    ok(s.rollback().await, "rollback");
+    assert_eq!((stored.title(), stored.content()), ("two", "second"));
+    assert_eq!(stamps(&stored), stamps(updated), "returned as stored");
+    assert_eq!(all, 3);
+}
+
 /// `upsert_many` select-then-write stores what it returns, whether the
 /// matched rows change in different ways (one value per row) or all the
 /// same way (one shared `SET`), and leaves columns no row changes alone.

@@ -111,6 +111,7 @@ register! {
     bulk::upsert_many_native_on_unique_column,
     bulk::upsert_many_select_then_write,
     bulk::upsert_many_select_then_write_stores_each_change,
+    bulk::upsert_many_select_then_write_on_uuid_keys,
     bulk::upsert_many_keeps_created_at,
     bulk::upsert_many_on_the_key,
     bulk::upsert_many_rejects_ambiguous_input,

@@ -74,6 +74,29 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A stored key read back as a [`Value`] (by a backend's narrow `SELECT`)
+/// converted to its Rust type.
+macro_rules! value_into {
+    ($($t:ty => $v:ident),*) => {$(
+        impl TryFrom<Value> for $t {
+            type Error = Error;
+
+            /// # Errors
+            /// [`Error::Backend`] when the value is of another type.
+            fn try_from(v: Value) -> Result<Self> {
+                match v {
+                    Value::$v(x) => Ok(x),
+                    other => Err(Error::backend(format!(
+                        concat!("expected a ", stringify!($t), " value, read {:?}"),
+                        other
+                    ))),
+                }
+            }
+        }
+    )*};
+}
+value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
+
 impl Value {
     /// This value as the type of a column, converting what has one obvious
     /// meaning (a UUID or RFC 3339 string, an integer for a float column).
