@@ -347,7 +347,7 @@ macro_rules! repository {
                     &prepared.wanted,
                     $crate::sql::per_statement(session.dialect(), columns.len()),
                 ) {
-                    let sql = $crate::sql::existing_by::<$model>(&stored, &columns, chunk);
+                    let sql = $crate::sql::existing_by::<$model>(session.dialect(), &stored, &columns, chunk);
                     let rows: $crate::__private::diesel::QueryResult<
                         ::std::vec::Vec<$crate::sql::StoredRow<$model>>,
                     > = $crate::__with_connection!(session, |conn| {
@@ -389,7 +389,7 @@ macro_rules! repository {
                                     ::std::option::Option::Some(values) => {
                                         let keys: ::std::vec::Vec<$crate::__private::alchemy_core::filter::Value> =
                                             chunk.iter().map(|m| ::std::clone::Clone::clone(m.key()).into()).collect();
-                                        $crate::sql::update_shared::<$model>(&written, values, &keys)?
+                                        $crate::sql::update_shared::<$model>(session.dialect(), &written, values, &keys)?
                                     }
                                     ::std::option::Option::None => $crate::sql::update_from_values(chunk, &written)?,
                                 };

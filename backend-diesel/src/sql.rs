@@ -33,6 +33,68 @@ enum Part {
     Filter(Filter),
     /// The selected columns (the query's `select` expression).
     Select,
+    /// Values bound as one PostgreSQL array.
+    Array(Array),
+}
+
+/// The values of one column as a PostgreSQL array: `c = ANY($1)` is one
+/// bind and one statement text whatever the count, so it is prepared once
+/// and cached, where `c IN ($1, .., $n)` is parsed and planned anew for
+/// every count.
+#[derive(Debug, Clone)]
+enum Array {
+    Bool(Vec<Option<bool>>),
+    BigInt(Vec<Option<i64>>),
+    Double(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+    Uuid(Vec<Option<uuid::Uuid>>),
+    Timestamp(Vec<Option<DateTime<Utc>>>),
+}
+
+impl Array {
+    /// `values` as an array of column type `ty`; `None` when a value is of
+    /// another kind, or for a type bound otherwise (`Integer`, whose array
+    /// would be `int8[]` against an `int4` column).
+    fn new<'v>(values: impl ExactSizeIterator<Item = &'v Value>, ty: ColumnType) -> Option<Self> {
+        fn all<'v, T>(
+            values: impl Iterator<Item = &'v Value>,
+            get: impl Fn(&'v Value) -> Option<T>,
+        ) -> Option<Vec<Option<T>>> {
+            values
+                .map(|v| match v {
+                    Value::Null => Some(None),
+                    v => get(v).map(Some),
+                })
+                .collect()
+        }
+        Some(match ty {
+            ColumnType::Bool => Self::Bool(all(values, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })?),
+            ColumnType::BigInt => Self::BigInt(all(values, |v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })?),
+            ColumnType::Double => Self::Double(all(values, |v| match v {
+                Value::Float(f) => Some(*f),
+                _ => None,
+            })?),
+            ColumnType::Text | ColumnType::VarChar(_) => Self::Text(all(values, |v| match v {
+                Value::Text(t) => Some(t.clone()),
+                _ => None,
+            })?),
+            ColumnType::Uuid => Self::Uuid(all(values, |v| match v {
+                Value::Uuid(u) => Some(*u),
+                _ => None,
+            })?),
+            ColumnType::Timestamp => Self::Timestamp(all(values, |v| match v {
+                Value::Timestamp(t) => Some(*t),
+                _ => None,
+            })?),
+            _ => return None,
+        })
+    }
 }
 
 /// A statement under construction: SQL text, bound values and the place of
@@ -76,6 +138,33 @@ impl Sql {
     fn varies_with(&mut self, items: usize) -> &mut Self {
         self.varies |= items > 1;
         self
+    }
+
+    /// Appends `<column> = ANY(?)` with `values` as one array on PostgreSQL
+    /// (see [`Array`]), else `<column> IN (?, ..)`; `column` is quoted SQL.
+    fn any_of<'v>(
+        &mut self,
+        dialect: Dialect,
+        column: String,
+        values: impl ExactSizeIterator<Item = &'v Value> + Clone,
+        ty: ColumnType,
+    ) -> &mut Self {
+        if dialect == Dialect::Postgres
+            && let Some(array) = Array::new(values.clone(), ty)
+        {
+            self.push(column).push(" = ANY(");
+            self.parts.push(Part::Array(array));
+            return self.push(")");
+        }
+        self.varies_with(values.len());
+        self.push(column).push(" IN (");
+        for (n, value) in values.enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.bind(value.clone(), ty);
+        }
+        self.push(")")
     }
 
     /// Appends ` RETURNING <select>`.
@@ -151,7 +240,7 @@ static NULL_UUID: Option<uuid::Uuid> = None;
 static NULL_TIMESTAMP: Option<DateTime<Utc>> = None;
 
 macro_rules! walk_raw {
-    ($db:ty, $bind:ident) => {
+    ($db:ty, $bind:ident, $array:ident) => {
         fn $bind<'b>(
             value: &'b Value,
             ty: ColumnType,
@@ -201,6 +290,7 @@ macro_rules! walk_raw {
                         Part::Bind(value, ty) => $bind(value, *ty, &mut out)?,
                         Part::Filter(f) => f.walk_ast(out.reborrow())?,
                         Part::Select => self.select.walk_ast(out.reborrow())?,
+                        Part::Array(array) => $array(array, &mut out)?,
                     }
                 }
                 Ok(())
@@ -209,8 +299,27 @@ macro_rules! walk_raw {
     };
 }
 
-walk_raw!(Pg, bind_pg);
-walk_raw!(Sqlite, bind_sqlite);
+fn array_pg<'b>(array: &'b Array, out: &mut AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+    use diesel::sql_types::Array as A;
+    match array {
+        Array::Bool(v) => out.push_bind_param::<A<Nullable<Bool>>, _>(v),
+        Array::BigInt(v) => out.push_bind_param::<A<Nullable<BigInt>>, _>(v),
+        Array::Double(v) => out.push_bind_param::<A<Nullable<Double>>, _>(v),
+        Array::Text(v) => out.push_bind_param::<A<Nullable<Text>>, _>(v),
+        Array::Uuid(v) => out.push_bind_param::<A<Nullable<crate::types::Uuid>>, _>(v),
+        Array::Timestamp(v) => out.push_bind_param::<A<Nullable<crate::types::Timestamp>>, _>(v),
+    }
+}
+
+fn array_sqlite(_: &Array, _: &mut AstPass<'_, '_, Sqlite>) -> diesel::QueryResult<()> {
+    // `Sql::any_of` makes arrays only for PostgreSQL.
+    Err(diesel::result::Error::QueryBuilderError(
+        "SQLite has no array parameters".into(),
+    ))
+}
+
+walk_raw!(Pg, bind_pg, array_pg);
+walk_raw!(Sqlite, bind_sqlite, array_sqlite);
 
 macro_rules! stored_row {
     ($db:ty) => {
@@ -556,17 +665,22 @@ pub fn update_many<M: Model>(models: &[M]) -> Result<Sql> {
     Ok(update_from_values(models, &written)?.returning())
 }
 
-/// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of
-/// columns `written` for every row with one of `keys`.
+/// `UPDATE t SET c = ?, .. WHERE key = ANY(?)` (PostgreSQL; `key IN (..)`
+/// on SQLite): the same `values` of columns `written` for every row with
+/// one of `keys`.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the table has no primary key.
 #[doc(hidden)]
-pub fn update_shared<M: Model>(written: &[usize], values: &[Value], keys: &[Value]) -> Result<Sql> {
+pub fn update_shared<M: Model>(
+    dialect: Dialect,
+    written: &[usize],
+    values: &[Value],
+    keys: &[Value],
+) -> Result<Sql> {
     let table = M::table();
     let key = key_column(table)?;
     let mut sql = Sql::new(format!("UPDATE {} SET ", table.quoted_name()));
-    sql.varies_with(keys.len());
     for (n, (&i, value)) in written.iter().zip(values).enumerate() {
         if n > 0 {
             sql.push(", ");
@@ -575,14 +689,8 @@ pub fn update_shared<M: Model>(written: &[usize], values: &[Value], keys: &[Valu
         sql.push(format!("{} = ", quote(&column.name)));
         sql.bind(value.clone(), column.ty);
     }
-    sql.push(format!(" WHERE {} IN (", quote(&key.name)));
-    for (n, k) in keys.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.bind(k.clone(), key.ty);
-    }
-    sql.push(")");
+    sql.push(" WHERE ")
+        .any_of(dialect, quote(&key.name), keys.iter(), key.ty);
     Ok(sql)
 }
 
@@ -618,40 +726,43 @@ pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<S
 }
 
 /// `SELECT <stored> FROM t WHERE (match columns) IN ((..), ..)` for one
-/// chunk of an upsert's wanted values, to load as [`StoredRow`]s.
+/// chunk of an upsert's wanted values, to load as [`StoredRow`]s; on one
+/// match column, `c = ANY(?)` on PostgreSQL and `c IN (..)` on SQLite.
 #[doc(hidden)]
-pub fn existing_by<M: Model>(stored: &[usize], columns: &[usize], wanted: &[Vec<Value>]) -> Sql {
+pub fn existing_by<M: Model>(
+    dialect: Dialect,
+    stored: &[usize],
+    columns: &[usize],
+    wanted: &[Vec<Value>],
+) -> Sql {
     let table = M::table();
     let name = |i: &usize| table.columns()[*i].name.as_str();
     let names: Vec<&str> = columns.iter().map(name).collect();
     let selected: Vec<&str> = stored.iter().map(name).collect();
     let mut sql = Sql::new(format!(
-        "SELECT {} FROM {} WHERE ({}) IN (",
+        "SELECT {} FROM {} WHERE ",
         quote_list(&selected),
         quote(table.name()),
-        quote_list(&names)
     ));
+    if let [i] = columns {
+        // One column: `c = ANY(?)` or a plain `IN (?, ..)`, which PostgreSQL
+        // hashes or looks up in an index; it plans `(c) IN ((?), ..)` as one
+        // OR branch per value, tried on every row.
+        let values = wanted.iter().map(|w| w.first().unwrap_or(&Value::Null));
+        sql.any_of(dialect, quote(name(i)), values, table.columns()[*i].ty);
+        return sql;
+    }
     sql.varies_with(wanted.len());
-    // One column: a plain `IN (?, ..)`, which PostgreSQL hashes or looks up
-    // in an index; it plans `(c) IN ((?), ..)` as one OR branch per value,
-    // tried on every row.
-    let single = columns.len() == 1;
+    sql.push(format!("({}) IN (", quote_list(&names)));
     for (n, values) in wanted.iter().enumerate() {
-        sql.push(match (n, single) {
-            (0, true) => "",
-            (_, true) => ", ",
-            (0, false) => "(",
-            (_, false) => ", (",
-        });
+        sql.push(if n == 0 { "(" } else { ", (" });
         for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
             if j > 0 {
                 sql.push(", ");
             }
             sql.bind(value.clone(), table.columns()[i].ty);
         }
-        if !single {
-            sql.push(")");
-        }
+        sql.push(")");
     }
     sql.push(")");
     sql
@@ -692,4 +803,84 @@ pub fn delete_where<M: Model>(filter: &Condition) -> Result<Sql> {
     let mut sql = Sql::new(format!("DELETE FROM {} WHERE ", quote(table.name())));
     sql.filter(filter).push(" RETURNING ").select();
     Ok(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alchemy_core::base::BigIntAuditBase;
+
+    #[derive(Debug, Clone)]
+    struct Row {
+        id: i64,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        name: String,
+        n: i32,
+    }
+    alchemy_core::impl_model!(
+        Row,
+        BigIntAuditBase,
+        table = "row",
+        audited,
+        |t| t
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("n", ColumnType::Integer)),
+        fields(name, n)
+    );
+
+    fn text<DB>(sql: Sql) -> String
+    where
+        DB: diesel::backend::Backend + Default,
+        DB::QueryBuilder: Default,
+        RawQuery<Named>: QueryFragment<DB>,
+    {
+        diesel::debug_query::<DB, _>(&sql.untyped())
+            .to_string()
+            .split(" -- binds")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn one_match_column_is_an_array_on_postgres_and_a_list_on_sqlite() {
+        let wanted = vec![vec![Value::from("a")], vec![Value::from("b")]];
+        let pg = existing_by::<Row>(Dialect::Postgres, &[0, 1, 3], &[3], &wanted);
+        assert!(!pg.varies, "one text for every count: cached");
+        assert_eq!(
+            text::<Pg>(pg),
+            r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" = ANY($1)"#
+        );
+        let lite = existing_by::<Row>(Dialect::Sqlite, &[0, 1, 3], &[3], &wanted);
+        assert!(lite.varies);
+        assert_eq!(
+            text::<Sqlite>(lite),
+            r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" IN (?, ?)"#
+        );
+    }
+
+    #[test]
+    fn arrays_only_for_values_of_the_column_type() {
+        let wanted = vec![vec![Value::Int(1)], vec![Value::Int(2)]];
+        // INTEGER is not bound as an int8[] array.
+        let sql = existing_by::<Row>(Dialect::Postgres, &[0], &[4], &wanted);
+        assert_eq!(
+            text::<Pg>(sql),
+            r#"SELECT "id" FROM "row" WHERE "n" IN ($1, $2)"#
+        );
+        let mixed = [Value::Int(1), Value::from("x")];
+        assert!(Array::new(mixed.iter(), ColumnType::BigInt).is_none());
+        let keys = [Value::Int(1), Value::Null];
+        assert!(matches!(
+            Array::new(keys.iter(), ColumnType::BigInt),
+            Some(Array::BigInt(v)) if v == [Some(1), None]
+        ));
+        let stamp = [Value::Timestamp(DateTime::UNIX_EPOCH)];
+        let sql = update_shared::<Row>(Dialect::Postgres, &[2], &stamp, &keys).unwrap();
+        assert_eq!(
+            text::<Pg>(sql),
+            r#"UPDATE "row" SET "updated_at" = $1 WHERE "id" = ANY($2)"#
+        );
+    }
 }
