@@ -342,9 +342,8 @@ macro_rules! repository {
                 }
                 let columns = ::std::clone::Clone::clone(&prepared.columns);
                 let stored = prepared.stored_columns();
-                let mut existing = ::std::vec::Vec::new();
-                for chunk in bulk::chunks(
-                    &prepared.wanted,
+                let mut existing = bulk::Rows::with_capacity(stored.len(), 0);
+                for chunk in prepared.wanted.chunks(
                     $crate::sql::per_statement(session.dialect(), columns.len()),
                 ) {
                     let sql = $crate::sql::existing_by::<$model>(session.dialect(), &stored, &columns, chunk);
@@ -353,7 +352,7 @@ macro_rules! repository {
                     > = $crate::__with_connection!(session, |conn| {
                         $crate::__private::diesel_async::RunQueryDsl::load(sql.untyped(), conn).await
                     });
-                    existing.extend(session.__sent(<$model>::table(), rows)?.into_iter().map(|r| r.values));
+                    existing.extend(session.__sent(<$model>::table(), rows)?.into_iter().flat_map(|r| r.values));
                 }
                 session.unique_cache().forget::<$model>();
                 match prepared.plan(existing, session.__now())? {

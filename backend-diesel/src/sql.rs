@@ -733,7 +733,7 @@ pub fn existing_by<M: Model>(
     dialect: Dialect,
     stored: &[usize],
     columns: &[usize],
-    wanted: &[Vec<Value>],
+    wanted: std::slice::ChunksExact<'_, Value>,
 ) -> Sql {
     let table = M::table();
     let name = |i: &usize| table.columns()[*i].name.as_str();
@@ -748,13 +748,13 @@ pub fn existing_by<M: Model>(
         // One column: `c = ANY(?)` or a plain `IN (?, ..)`, which PostgreSQL
         // hashes or looks up in an index; it plans `(c) IN ((?), ..)` as one
         // OR branch per value, tried on every row.
-        let values = wanted.iter().map(|w| w.first().unwrap_or(&Value::Null));
+        let values = wanted.map(|w| w.first().unwrap_or(&Value::Null));
         sql.any_of(dialect, quote(name(i)), values, table.columns()[*i].ty);
         return sql;
     }
     sql.varies_with(wanted.len());
     sql.push(format!("({}) IN (", quote_list(&names)));
-    for (n, values) in wanted.iter().enumerate() {
+    for (n, values) in wanted.enumerate() {
         sql.push(if n == 0 { "(" } else { ", (" });
         for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
             if j > 0 {
@@ -845,14 +845,14 @@ mod tests {
 
     #[test]
     fn one_match_column_is_an_array_on_postgres_and_a_list_on_sqlite() {
-        let wanted = vec![vec![Value::from("a")], vec![Value::from("b")]];
-        let pg = existing_by::<Row>(Dialect::Postgres, &[0, 1, 3], &[3], &wanted);
+        let wanted = [Value::from("a"), Value::from("b")];
+        let pg = existing_by::<Row>(Dialect::Postgres, &[0, 1, 3], &[3], wanted.chunks_exact(1));
         assert!(!pg.varies, "one text for every count: cached");
         assert_eq!(
             text::<Pg>(pg),
             r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" = ANY($1)"#
         );
-        let lite = existing_by::<Row>(Dialect::Sqlite, &[0, 1, 3], &[3], &wanted);
+        let lite = existing_by::<Row>(Dialect::Sqlite, &[0, 1, 3], &[3], wanted.chunks_exact(1));
         assert!(lite.varies);
         assert_eq!(
             text::<Sqlite>(lite),
@@ -862,9 +862,9 @@ mod tests {
 
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
-        let wanted = vec![vec![Value::Int(1)], vec![Value::Int(2)]];
+        let wanted = [Value::Int(1), Value::Int(2)];
         // INTEGER is not bound as an int8[] array.
-        let sql = existing_by::<Row>(Dialect::Postgres, &[0], &[4], &wanted);
+        let sql = existing_by::<Row>(Dialect::Postgres, &[0], &[4], wanted.chunks_exact(1));
         assert_eq!(
             text::<Pg>(sql),
             r#"SELECT "id" FROM "row" WHERE "n" IN ($1, $2)"#

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
-use alchemy_core::bulk::{self, Plan};
+use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
@@ -245,8 +245,8 @@ where
         session: &mut Session,
         stored: &[usize],
         columns: &[usize],
-        wanted: &[Vec<Value>],
-    ) -> Result<Vec<Vec<Value>>> {
+        wanted: &Rows,
+    ) -> Result<Rows> {
         let table = <E::Model as Model>::table();
         let backend = session.transaction().get_database_backend();
         let type_of = |i: &usize| table.columns().get(*i).map_or(ColumnType::Text, |c| c.ty);
@@ -263,10 +263,10 @@ where
             quote_list(&names(table, columns)),
             if single { "" } else { "VALUES " }
         );
-        let mut found = Vec::new();
-        for chunk in bulk::chunks(wanted, per_statement(backend, columns.len())) {
+        let mut found = Rows::with_capacity(stored.len(), 0);
+        for chunk in wanted.chunks(per_statement(backend, columns.len())) {
             let mut sql = Sql::new(backend, head.as_str());
-            for (n, values) in chunk.iter().enumerate() {
+            for (n, values) in chunk.enumerate() {
                 if n > 0 {
                     sql.push(", ");
                 }
@@ -284,7 +284,7 @@ where
                 .await
                 .map_err(from_db)?;
             for row in &rows {
-                found.push(decode_values(row, &stored_types)?);
+                decode_values(row, &stored_types, &mut found)?;
             }
         }
         Ok(found)

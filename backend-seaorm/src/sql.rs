@@ -3,6 +3,7 @@
 //! value bound: identifiers come only from the model's table (quoted),
 //! values only from [`Sql::bind`].
 
+use alchemy_core::bulk::Rows;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
 use chrono::{DateTime, Utc};
@@ -37,15 +38,17 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
     }
 }
 
-/// Column `i` of `row` as a core value of type `types[i]`, for every `i`
-/// (a NULL as [`Value::Null`]).
+/// Appends column `i` of `row` to `out` as a core value of type
+/// `types[i]`, for every `i` (a NULL as [`Value::Null`]).
 ///
 /// # Errors
-/// [`alchemy_core::Error::Backend`] when a column is missing or of another type.
+/// [`alchemy_core::Error::Backend`] when a column is missing or of another
+/// type; `out` may then hold part of the row.
 pub(crate) fn decode_values(
     row: &sea_orm::QueryResult,
     types: &[ColumnType],
-) -> alchemy_core::Result<Vec<Value>> {
+    out: &mut Rows,
+) -> alchemy_core::Result<()> {
     let get = |i: usize, ty: ColumnType| -> Result<Value, sea_orm::DbErr> {
         Ok(match ty {
             ColumnType::Bool => row.try_get_by_index::<Option<bool>>(i)?.into(),
@@ -58,11 +61,10 @@ pub(crate) fn decode_values(
             _ => row.try_get_by_index::<Option<String>>(i)?.into(),
         })
     };
-    types
-        .iter()
-        .enumerate()
-        .map(|(i, &ty)| get(i, ty).map_err(alchemy_core::Error::backend))
-        .collect()
+    for (i, &ty) in types.iter().enumerate() {
+        out.push(get(i, ty).map_err(alchemy_core::Error::backend)?);
+    }
+    Ok(())
 }
 
 /// A statement being written: SQL text plus its bound values, numbered the

@@ -71,12 +71,13 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     ) -> impl Future<Output = sqlx::Result<Vec<(M, i64)>>> + Send;
 
     /// Runs `qb` and decodes every row as untyped values, column `i` as
-    /// `types[i]` (a NULL as [`Value::Null`]).
+    /// `types[i]` (a NULL as [`Value::Null`]), all rows in one list, row
+    /// after row.
     fn fetch_values(
         conn: &mut Self::Connection,
         qb: QueryBuilder<Self>,
         types: &[ColumnType],
-    ) -> impl Future<Output = sqlx::Result<Vec<Vec<Value>>>> + Send;
+    ) -> impl Future<Output = sqlx::Result<Vec<Value>>> + Send;
 
     /// Runs `qb` and returns its one `BIGINT` value (`count(*)`).
     fn fetch_count(
@@ -157,30 +158,24 @@ macro_rules! statements {
             conn: &mut Self::Connection,
             mut qb: QueryBuilder<Self>,
             types: &[ColumnType],
-        ) -> sqlx::Result<Vec<Vec<Value>>> {
+        ) -> sqlx::Result<Vec<Value>> {
             let rows = qb.build().fetch_all(conn).await?;
             rows.iter()
-                .map(|row: &$row| {
-                    types
-                        .iter()
-                        .enumerate()
-                        .map(|(i, ty)| {
-                            Ok(match ty {
-                                ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.into(),
-                                ColumnType::BigInt => row.try_get::<Option<i64>, _>(i)?.into(),
-                                // PostgreSQL's INTEGER decodes only as i32.
-                                ColumnType::Integer => row.try_get::<Option<i32>, _>(i)?.into(),
-                                ColumnType::Double => {
-                                    Value::from(row.try_get::<Option<f64>, _>(i)?)
-                                }
-                                ColumnType::Uuid => row.try_get::<Option<Uuid>, _>(i)?.into(),
-                                ColumnType::Timestamp => {
-                                    row.try_get::<Option<DateTime<Utc>>, _>(i)?.into()
-                                }
-                                _ => row.try_get::<Option<String>, _>(i)?.into(),
-                            })
+                .flat_map(|row: &$row| {
+                    types.iter().enumerate().map(move |(i, ty)| {
+                        Ok(match ty {
+                            ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.into(),
+                            ColumnType::BigInt => row.try_get::<Option<i64>, _>(i)?.into(),
+                            // PostgreSQL's INTEGER decodes only as i32.
+                            ColumnType::Integer => row.try_get::<Option<i32>, _>(i)?.into(),
+                            ColumnType::Double => Value::from(row.try_get::<Option<f64>, _>(i)?),
+                            ColumnType::Uuid => row.try_get::<Option<Uuid>, _>(i)?.into(),
+                            ColumnType::Timestamp => {
+                                row.try_get::<Option<DateTime<Utc>>, _>(i)?.into()
+                            }
+                            _ => row.try_get::<Option<String>, _>(i)?.into(),
                         })
-                        .collect()
+                    })
                 })
                 .collect()
         }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
-use alchemy_core::bulk::{self, Plan};
+use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity;
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
@@ -247,9 +247,9 @@ where
         table: &Table,
         stored: &[usize],
         columns: &[usize],
-        wanted: &[Vec<Value>],
-    ) -> Result<Vec<Vec<Value>>> {
-        let mut found = Vec::new();
+        wanted: &Rows,
+    ) -> Result<Rows> {
+        let mut found = Rows::with_capacity(stored.len(), 0);
         let types: Vec<ColumnType> = stored.iter().map(|&i| table.columns()[i].ty).collect();
         let select: Vec<&str> = stored
             .iter()
@@ -260,7 +260,7 @@ where
             .iter()
             .map(|&i| table.columns()[i].name.as_str())
             .collect();
-        for chunk in bulk::chunks(wanted, Self::per_statement(columns.len())) {
+        for chunk in wanted.chunks(Self::per_statement(columns.len())) {
             let mut qb = QueryBuilder::new(format!(
                 "SELECT {} FROM {} WHERE ({}) IN (",
                 select,
@@ -271,7 +271,7 @@ where
             // looks up in an index; it plans `(c) IN ((?), ..)` as one OR
             // branch per value, tried on every row.
             let single = columns.len() == 1;
-            for (n, values) in chunk.iter().enumerate() {
+            for (n, values) in chunk.enumerate() {
                 qb.push(match (n, single) {
                     (0, true) => "",
                     (_, true) => ", ",

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! let prepared = bulk::prepare(models, match_fields)?;
-//! let existing = /* SELECT <prepared.stored_columns()> .. WHERE (match columns) IN (prepared.wanted) */;
+//! let existing: Rows = /* SELECT <prepared.stored_columns()> .. WHERE (match columns) IN (prepared.wanted) */;
 //! match prepared.plan(existing, now)? {
 //!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
 //!     Plan::Split { inserts, updates, written, shared, order, .. } => /* add_many(inserts); UPDATE .. SET <written> FROM (VALUES ..), or SET <shared> WHERE key IN (..) */,
@@ -15,6 +15,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
 
 use crate::audit::{CREATED_AT, Timestamps};
 use chrono::{DateTime, Utc};
@@ -72,6 +73,79 @@ impl std::hash::Hash for MatchRef<'_> {
                 _ => {}
             }
         }
+    }
+}
+
+/// Rows of values of one width, kept in one flat list: one allocation for
+/// all rows instead of one per row, which shows in bulk work over thousands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    width: usize,
+    values: Vec<Value>,
+}
+
+impl Rows {
+    /// No rows yet, of `width` values each, with room for `rows` of them.
+    pub fn with_capacity(width: usize, rows: usize) -> Self {
+        Self {
+            width,
+            values: Vec::with_capacity(width * rows),
+        }
+    }
+
+    /// Appends the next value of the row being written: a row is complete
+    /// after [`Rows::width`] values.
+    pub fn push(&mut self, value: Value) {
+        self.values.push(value);
+    }
+
+    /// Values a row.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// How many complete rows there are.
+    pub fn len(&self) -> usize {
+        self.values.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// Whether there are no complete rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the last row is complete.
+    fn is_whole(&self) -> bool {
+        self.values.len() == self.len() * self.width
+    }
+
+    /// The values of row `i`.
+    fn row(&self, i: usize) -> &[Value] {
+        &self.values[i * self.width..(i + 1) * self.width]
+    }
+
+    /// Each complete row's values, in order.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, Value> {
+        self.values.chunks_exact(self.width.max(1))
+    }
+
+    /// The rows in chunks of at most `max` rows, all of nearly the same size
+    /// (as [`chunks`]), each an iterator over its rows' values.
+    pub fn chunks(&self, max: usize) -> impl Iterator<Item = std::slice::ChunksExact<'_, Value>> {
+        let width = self.width.max(1);
+        let rows = self.len();
+        let max = max.max(1);
+        let per = rows.div_ceil(rows.div_ceil(max).max(1)).max(1);
+        self.values[..rows * self.width]
+            .chunks(per * width)
+            .map(move |c| c.chunks_exact(width))
+    }
+}
+
+/// Appends values row after row (as [`Rows::push`]).
+impl Extend<Value> for Rows {
+    fn extend<I: IntoIterator<Item = Value>>(&mut self, values: I) {
+        self.values.extend(values);
     }
 }
 
@@ -206,10 +280,55 @@ pub struct Prepared<M> {
     /// Indexes of the match columns.
     pub columns: Vec<usize>,
     /// Each row's match values, in input order (all distinct).
-    pub wanted: Vec<Vec<Value>>,
+    pub wanted: Rows,
     /// Whether the match columns are a unique constraint (or a client-made
     /// key), so `ON CONFLICT` on them is race-free.
     pub native: bool,
+    /// Positions in `wanted`, by their values: [`Prepared::plan`] finds each
+    /// stored row's input with one lookup and no copy of its values.
+    index: Index,
+}
+
+/// Positions in a list of match values, hashed by those values (a
+/// [`HashTable`](hashbrown::HashTable) holds the positions only, so the
+/// values are not copied into it).
+#[derive(Debug, Default)]
+struct Index {
+    table: hashbrown::HashTable<usize>,
+    hasher: RandomState,
+}
+
+impl Index {
+    fn hash(&self, values: &[Value]) -> u64 {
+        self.hasher.hash_one(MatchRef(values))
+    }
+
+    /// The position in `wanted` of the row with `values`.
+    fn find(&self, wanted: &Rows, values: &[Value]) -> Option<usize> {
+        self.table
+            .find(self.hash(values), |&i| {
+                MatchRef(wanted.row(i)) == MatchRef(values)
+            })
+            .copied()
+    }
+
+    /// Indexes row `i` of `wanted`; `false` when an earlier row has the same values.
+    fn insert(&mut self, wanted: &Rows, i: usize) -> bool {
+        let values = wanted.row(i);
+        let hash = self.hash(values);
+        let hasher = &self.hasher;
+        match self.table.entry(
+            hash,
+            |&j| MatchRef(wanted.row(j)) == MatchRef(values),
+            |&j| hasher.hash_one(MatchRef(wanted.row(j))),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => false,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(i);
+                true
+            }
+        }
+    }
 }
 
 /// Checks `match_fields` against `M`'s table and the rows' match values for repeats.
@@ -236,13 +355,22 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
                 .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
         })
         .collect::<Result<Vec<usize>>>()?;
-    let wanted: Vec<Vec<Value>> = models.iter().map(|m| pick(m, &columns)).collect();
-    let mut distinct = HashSet::with_capacity(wanted.len());
-    for w in &wanted {
-        if !distinct.insert(MatchRef(w)) {
+    let mut wanted = Rows::with_capacity(columns.len(), models.len());
+    for m in &models {
+        for &i in &columns {
+            wanted.push(m.value(i).unwrap_or(Value::Null));
+        }
+    }
+    let mut index = Index {
+        table: hashbrown::HashTable::with_capacity(wanted.len()),
+        hasher: RandomState::new(),
+    };
+    for i in 0..wanted.len() {
+        if !index.insert(&wanted, i) {
             return Err(Error::invalid_input(format!(
-                "{}: upsert got two rows with {match_fields:?} = {w:?}",
-                table.name()
+                "{}: upsert got two rows with {match_fields:?} = {:?}",
+                table.name(),
+                wanted.row(i)
             )));
         }
     }
@@ -261,6 +389,7 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
         columns,
         wanted,
         native: unique || on_client_key,
+        index,
     })
 }
 
@@ -304,6 +433,9 @@ pub enum Plan<M> {
     },
 }
 
+/// A stored row's key and, on audited tables, `created_at`.
+type Stored<M> = (KeyOf<M>, Option<DateTime<Utc>>);
+
 /// Where each input row's result comes from: (inserted?, index).
 #[derive(Debug)]
 pub struct Order(Vec<(bool, usize)>);
@@ -346,7 +478,8 @@ impl<M: Model> Prepared<M> {
     }
 
     /// The plan, given the stored rows whose match values are among
-    /// `wanted`, each as the values of [`Prepared::stored_columns`], with
+    /// `wanted`, each as the values of [`Prepared::stored_columns`] (a
+    /// [`Rows`] of that width), with
     /// the rows to write stamped at `now` (inserts by
     /// [`Repository::add_many`](crate::Repository::add_many) themselves).
     ///
@@ -354,35 +487,48 @@ impl<M: Model> Prepared<M> {
     /// [`Error::MultipleResults`] when several stored rows match one input
     /// row; [`Error::Backend`] when a stored row does not have the shape of
     /// [`Prepared::stored_columns`].
-    pub fn plan(self, existing: Vec<Vec<Value>>, now: DateTime<Utc>) -> Result<Plan<M>> {
+    pub fn plan(self, existing: Rows, now: DateTime<Utc>) -> Result<Plan<M>> {
         let audited = <M::Base as crate::base::Base>::AUDITED;
         // Values before the match columns: the key, and `created_at`.
         let head = 1 + usize::from(audited);
-        let mut by_match: HashMap<MatchKey, (KeyOf<M>, Option<DateTime<Utc>>)> =
-            HashMap::with_capacity(existing.len());
-        for mut row in existing {
-            if row.len() != head + self.columns.len() {
-                return Err(Error::backend(format!(
-                    "{}: a stored match has {} values, expected {}",
-                    M::table().name(),
-                    row.len(),
-                    head + self.columns.len()
-                )));
-            }
-            let matched = row.split_off(head);
-            let mut head = row.into_iter();
-            let key = KeyOf::<M>::try_from(head.next().unwrap_or(Value::Null))?;
-            let created_at = head.next().map(DateTime::<Utc>::try_from).transpose()?;
-            if by_match
-                .insert(MatchKey(matched), (key, created_at))
-                .is_some()
-            {
+        // Each input row's stored key and `created_at`, if it exists.
+        let mut stored: Vec<Option<Stored<M>>> = std::iter::repeat_with(|| None)
+            .take(self.models.len())
+            .collect();
+        let mut updated = 0;
+        if existing.width() != head + self.columns.len() || !existing.is_whole() {
+            return Err(Error::backend(format!(
+                "{}: stored matches of {} values ({} in all), expected rows of {}",
+                M::table().name(),
+                existing.width(),
+                existing.values.len(),
+                head + self.columns.len()
+            )));
+        }
+        let width = existing.width();
+        let mut values = existing.values.into_iter();
+        while let Some(key) = values.next() {
+            let key = KeyOf::<M>::try_from(key)?;
+            let created_at = if audited {
+                values.next().map(DateTime::<Utc>::try_from).transpose()?
+            } else {
+                None
+            };
+            let matched = values.as_slice().get(..width - head).unwrap_or_default();
+            let found = self.index.find(&self.wanted, matched);
+            values.nth(width - head - 1);
+            // A row the database matched but whose values differ (a
+            // collation that folds case, say) is no input row's.
+            let Some(i) = found else {
+                continue;
+            };
+            if stored[i].replace((key, created_at)).is_some() {
                 return Err(Error::MultipleResults {
                     entity: M::table().name().to_string(),
                 });
             }
+            updated += 1;
         }
-        let updated = by_match.len();
         let created = self.models.len() - updated;
         if self.native {
             let mut models = self.models;
@@ -398,8 +544,8 @@ impl<M: Model> Prepared<M> {
         let mut inserts = Vec::with_capacity(created);
         let mut updates = Vec::with_capacity(updated);
         let mut order = Vec::with_capacity(self.models.len());
-        for (mut m, w) in self.models.into_iter().zip(self.wanted) {
-            match by_match.remove(&MatchKey(w)) {
+        for (mut m, stored) in self.models.into_iter().zip(stored) {
+            match stored {
                 Some((key, created_at)) => {
                     m.set_key(key);
                     if let Some(created_at) = created_at {
@@ -585,6 +731,73 @@ mod tests {
         ]
     }
 
+    /// `rows` as [`Rows`] of `width`.
+    fn table_of(width: usize, rows: Vec<Vec<Value>>) -> Rows {
+        let mut out = Rows::with_capacity(width, rows.len());
+        for v in rows.into_iter().flatten() {
+            out.push(v);
+        }
+        out
+    }
+
+    #[test]
+    fn rows_come_in_even_chunks_of_whole_rows() {
+        let rows = table_of(
+            2,
+            (0..7).map(|i| vec![Value::Int(i), Value::Null]).collect(),
+        );
+        assert_eq!((rows.len(), rows.width()), (7, 2));
+        let sizes: Vec<usize> = rows.chunks(3).map(|c| c.len()).collect();
+        assert_eq!(sizes, [3, 3, 1]);
+        let firsts: Vec<&Value> = rows.chunks(4).flatten().map(|r| &r[0]).collect();
+        assert_eq!(firsts.len(), 7);
+        assert_eq!(firsts[6], &Value::Int(6));
+        assert_eq!(Rows::with_capacity(2, 0).chunks(3).count(), 0);
+        let mut partial = rows.clone();
+        partial.push(Value::Int(7));
+        assert_eq!(partial.len(), 7, "an incomplete row is not counted");
+        assert_eq!(partial.iter().count(), 7);
+        assert!(!partial.is_whole());
+    }
+
+    #[test]
+    fn prepare_keeps_the_match_values_in_input_order() {
+        let p = prepare(
+            vec![row(0, "a", "x", 1), row(0, "b", "x", 2)],
+            &["name", "n"],
+        )
+        .unwrap();
+        let wanted: Vec<&[Value]> = p.wanted.iter().collect();
+        assert_eq!(
+            wanted,
+            [
+                &[Value::Text("a".into()), Value::Int(1)][..],
+                &[Value::Text("b".into()), Value::Int(2)][..]
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_skips_stored_rows_that_match_no_input() {
+        // As a collation that folds case would return "OLD" for "old".
+        let p = prepare(vec![row(0, "old", "1", 1)], &["name"]).unwrap();
+        let Plan::Split {
+            inserts,
+            created,
+            updated,
+            ..
+        } = p
+            .plan(
+                table_of(3, vec![stored(7, DateTime::UNIX_EPOCH, "OLD")]),
+                DateTime::UNIX_EPOCH,
+            )
+            .unwrap()
+        else {
+            panic!("split expected")
+        };
+        assert_eq!((created, updated, inserts.len()), (1, 0, 1));
+    }
+
     #[test]
     fn plan_splits_and_reassembles_in_input_order() {
         let p = prepare(
@@ -608,7 +821,9 @@ mod tests {
             order,
             created,
             updated,
-        } = p.plan(vec![stored(7, created_at, "old")], now).unwrap()
+        } = p
+            .plan(table_of(3, vec![stored(7, created_at, "old")]), now)
+            .unwrap()
         else {
             panic!("split expected")
         };
@@ -641,16 +856,23 @@ mod tests {
     fn plan_rejects_stored_rows_of_another_shape() {
         let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
         let e = p
-            .plan(vec![vec![Value::Int(1)]], DateTime::UNIX_EPOCH)
+            .plan(table_of(1, vec![vec![Value::Int(1)]]), DateTime::UNIX_EPOCH)
             .unwrap_err();
         assert!(matches!(e, Error::Backend { .. }), "{e}");
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let mut partial = table_of(3, vec![stored(1, DateTime::UNIX_EPOCH, "a")]);
+        partial.push(Value::Int(2));
+        let e = p.plan(partial, DateTime::UNIX_EPOCH).unwrap_err();
+        assert!(e.to_string().contains("4 in all"), "an incomplete row: {e}");
         let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
         let wrong_key = vec![
             Value::Text("1".into()),
             Value::Timestamp(DateTime::UNIX_EPOCH),
             Value::Text("a".into()),
         ];
-        let e = p.plan(vec![wrong_key], DateTime::UNIX_EPOCH).unwrap_err();
+        let e = p
+            .plan(table_of(3, vec![wrong_key]), DateTime::UNIX_EPOCH)
+            .unwrap_err();
         assert!(matches!(e, Error::Backend { .. }), "{e}");
     }
 
@@ -659,7 +881,7 @@ mod tests {
         let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
         let Plan::Split {
             written, shared, ..
-        } = p.plan(vec![], DateTime::UNIX_EPOCH).unwrap()
+        } = p.plan(table_of(3, vec![]), DateTime::UNIX_EPOCH).unwrap()
         else {
             panic!("split expected")
         };
@@ -734,10 +956,13 @@ mod tests {
         let p = prepare(vec![row(0, "dup", "1", 1)], &["name"]).unwrap();
         let e = p
             .plan(
-                vec![
-                    stored(1, DateTime::UNIX_EPOCH, "dup"),
-                    stored(2, DateTime::UNIX_EPOCH, "dup"),
-                ],
+                table_of(
+                    3,
+                    vec![
+                        stored(1, DateTime::UNIX_EPOCH, "dup"),
+                        stored(2, DateTime::UNIX_EPOCH, "dup"),
+                    ],
+                ),
                 DateTime::UNIX_EPOCH,
             )
             .unwrap_err();
