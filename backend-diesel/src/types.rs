@@ -147,9 +147,9 @@ impl ToSql<Uuid, Sqlite> for uuid::Uuid {
 }
 
 impl FromSql<Uuid, Sqlite> for uuid::Uuid {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        let bytes = <Vec<u8> as FromSql<sql_types::Binary, Sqlite>>::from_sql(value)?;
-        Ok(uuid::Uuid::from_slice(&bytes)?)
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        // Borrowed, not copied into a Vec: this runs once per row read.
+        Ok(uuid::Uuid::from_slice(value.read_blob())?)
     }
 }
 
@@ -179,9 +179,9 @@ impl ToSql<Timestamp, Sqlite> for DateTime<Utc> {
 }
 
 impl FromSql<Timestamp, Sqlite> for DateTime<Utc> {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        let text = <String as FromSql<sql_types::Text, Sqlite>>::from_sql(value)?;
-        Ok(DateTime::parse_from_rfc3339(&text)?.with_timezone(&Utc))
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        // Borrowed, not copied into a String: this runs once per row read.
+        Ok(DateTime::parse_from_rfc3339(value.read_text())?.with_timezone(&Utc))
     }
 }
 
