@@ -134,10 +134,8 @@ impl Rows {
     pub fn chunks(&self, max: usize) -> impl Iterator<Item = std::slice::ChunksExact<'_, Value>> {
         let width = self.width.max(1);
         let rows = self.len();
-        let max = max.max(1);
-        let per = rows.div_ceil(rows.div_ceil(max).max(1)).max(1);
         self.values[..rows * self.width]
-            .chunks(per * width)
+            .chunks(even_chunk(rows, max) * width)
             .map(move |c| c.chunks_exact(width))
     }
 }
@@ -180,9 +178,14 @@ pub fn update_rows_per_statement(max_binds: usize, written: usize, shared: bool)
 /// rows at most 5,461 a chunk: two of 5,000, not 5,461 and 4,539), so a
 /// bulk write prepares one statement shape instead of two.
 pub fn chunks<T>(items: &[T], max: usize) -> std::slice::Chunks<'_, T> {
-    let max = max.max(1);
-    let count = items.len().div_ceil(max).max(1);
-    items.chunks(items.len().div_ceil(count).max(1))
+    items.chunks(even_chunk(items.len(), max))
+}
+
+/// The size of the nearly even chunks of at most `max` (at least 1) that
+/// `len` items go in.
+fn even_chunk(len: usize, max: usize) -> usize {
+    let count = len.div_ceil(max.max(1)).max(1);
+    len.div_ceil(count).max(1)
 }
 
 /// Checks that no key appears twice among `models` (one bulk update cannot
@@ -292,7 +295,7 @@ pub struct Prepared<M> {
 /// Positions in a list of match values, hashed by those values (a
 /// [`HashTable`](hashbrown::HashTable) holds the positions only, so the
 /// values are not copied into it).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Index {
     table: hashbrown::HashTable<usize>,
     hasher: RandomState,
@@ -505,22 +508,20 @@ impl<M: Model> Prepared<M> {
                 head + self.columns.len()
             )));
         }
-        let width = existing.width();
-        let mut values = existing.values.into_iter();
-        while let Some(key) = values.next() {
-            let key = KeyOf::<M>::try_from(key)?;
-            let created_at = if audited {
-                values.next().map(DateTime::<Utc>::try_from).transpose()?
-            } else {
-                None
-            };
-            let matched = values.as_slice().get(..width - head).unwrap_or_default();
-            let found = self.index.find(&self.wanted, matched);
-            values.nth(width - head - 1);
+        let mut values = existing.values;
+        for row in values.chunks_exact_mut(existing.width) {
+            let (front, matched) = row.split_at_mut(head);
             // A row the database matched but whose values differ (a
             // collation that folds case, say) is no input row's.
-            let Some(i) = found else {
+            let Some(i) = self.index.find(&self.wanted, matched) else {
                 continue;
+            };
+            let mut take = |j: usize| std::mem::replace(&mut front[j], Value::Null);
+            let key = KeyOf::<M>::try_from(take(0))?;
+            let created_at = if audited {
+                Some(DateTime::<Utc>::try_from(take(1))?)
+            } else {
+                None
             };
             if stored[i].replace((key, created_at)).is_some() {
                 return Err(Error::MultipleResults {
