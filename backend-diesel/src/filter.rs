@@ -1,5 +1,7 @@
 //! A core [`Condition`] as a diesel boolean expression, for `.filter(..)`.
 
+use std::borrow::Cow;
+
 use alchemy_core::Result;
 use alchemy_core::filter::{Condition, TextMatch, Value, like_to_glob, literal_pattern};
 use alchemy_core::schema::{Table, quote};
@@ -32,28 +34,31 @@ enum Node {
     Constant(&'static str),
     /// `"field" <op> value`.
     Compare {
-        field: String,
+        field: Cow<'static, str>,
         op: &'static str,
         value: Value,
     },
     /// `"field" IS [NOT] NULL`.
-    Null { field: String, negated: bool },
+    Null {
+        field: Cow<'static, str>,
+        negated: bool,
+    },
     /// `"field" BETWEEN low AND high`.
     Between {
-        field: String,
+        field: Cow<'static, str>,
         low: Value,
         high: Value,
     },
     /// `"field" [NOT] IN (..)` with at least one value.
     In {
-        field: String,
+        field: Cow<'static, str>,
         values: Vec<Value>,
         negated: bool,
     },
     /// A pattern match: `like` is the `LIKE` pattern (`\` escapes), `glob`
     /// the equivalent case-sensitive SQLite `GLOB` pattern.
     Like {
-        field: String,
+        field: Cow<'static, str>,
         like: String,
         glob: String,
         case_insensitive: bool,
@@ -67,9 +72,12 @@ enum Node {
     },
 }
 
-fn like(field: &str, pattern: String, case_insensitive: bool) -> Node {
+/// A column's quoted name, borrowed from a `'static` table when there is one.
+type Name<'a> = &'a dyn Fn(&str) -> Result<Cow<'static, str>>;
+
+fn like(field: Cow<'static, str>, pattern: String, case_insensitive: bool) -> Node {
     Node::Like {
-        field: quote(field),
+        field,
         glob: like_to_glob(&pattern),
         like: pattern,
         case_insensitive,
@@ -84,58 +92,63 @@ fn group(joiner: &'static str, empty: &'static str, members: Vec<Node>) -> Node 
     }
 }
 
-fn lower(condition: Condition) -> Result<Node> {
+/// `condition` (checked) lowered, its values copied and its fields named by `name`.
+fn lower(condition: &Condition, name: Name<'_>) -> Result<Node> {
     Ok(match condition {
         Condition::Eq { field, value } => match value {
             Value::Null => Node::Null {
-                field: quote(&field),
+                field: name(field)?,
                 negated: false,
             },
             value => Node::Compare {
-                field: quote(&field),
+                field: name(field)?,
                 op: "=",
-                value,
+                value: value.clone(),
             },
         },
         Condition::Compare { field, op, value } => Node::Compare {
-            field: quote(&field),
+            field: name(field)?,
             op: op.sql(),
-            value,
+            value: value.clone(),
         },
         Condition::Between { field, low, high } => Node::Between {
-            field: quote(&field),
-            low,
-            high,
+            field: name(field)?,
+            low: low.clone(),
+            high: high.clone(),
         },
         Condition::In { values, .. } if values.is_empty() => Node::Constant("1 = 0"),
         Condition::NotIn { values, .. } if values.is_empty() => Node::Constant("1 = 1"),
         Condition::In { field, values } => Node::In {
-            field: quote(&field),
-            values,
+            field: name(field)?,
+            values: values.clone(),
             negated: false,
         },
         Condition::NotIn { field, values } => Node::In {
-            field: quote(&field),
-            values,
+            field: name(field)?,
+            values: values.clone(),
             negated: true,
         },
         Condition::Like {
             field,
             pattern,
             case_insensitive,
-        } => like(&field, pattern, case_insensitive),
+        } => like(name(field)?, pattern.clone(), *case_insensitive),
         Condition::Text {
             field,
             matching,
             value,
             case_insensitive,
-        } => like(&field, literal_pattern(matching, &value), case_insensitive),
+        } => like(
+            name(field)?,
+            literal_pattern(*matching, value),
+            *case_insensitive,
+        ),
         Condition::IsNull { field } => Node::Null {
-            field: quote(&field),
+            field: name(field)?,
             negated: false,
         },
         Condition::IsNotNull { field } => Node::Null {
-            field: quote(&field),
+            field: name(field)?,
             negated: true,
         },
         Condition::Search {
@@ -143,11 +156,11 @@ fn lower(condition: Condition) -> Result<Node> {
             value,
             case_insensitive,
         } => {
-            let pattern = literal_pattern(TextMatch::Contains, &value);
+            let pattern = literal_pattern(TextMatch::Contains, value);
             let members = fields
                 .iter()
-                .map(|f| like(f, pattern.clone(), case_insensitive))
-                .collect();
+                .map(|f| Ok(like(name(f)?, pattern.clone(), *case_insensitive)))
+                .collect::<Result<_>>()?;
             group(" OR ", "1 = 0", members)
         }
         Condition::NotInSearch {
@@ -155,32 +168,34 @@ fn lower(condition: Condition) -> Result<Node> {
             value,
             case_insensitive,
         } => {
-            let pattern = literal_pattern(TextMatch::Contains, &value);
+            let pattern = literal_pattern(TextMatch::Contains, value);
             // A NULL field contains nothing, so it does not contain the value.
             let members = fields
                 .iter()
-                .map(|f| Node::Group {
-                    joiner: " OR ",
-                    members: vec![
-                        Node::Null {
-                            field: quote(f),
-                            negated: false,
-                        },
-                        Node::Not(Box::new(like(f, pattern.clone(), case_insensitive))),
-                    ],
+                .map(|f| {
+                    Ok(Node::Group {
+                        joiner: " OR ",
+                        members: vec![
+                            Node::Null {
+                                field: name(f)?,
+                                negated: false,
+                            },
+                            Node::Not(Box::new(like(name(f)?, pattern.clone(), *case_insensitive))),
+                        ],
+                    })
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             group(" AND ", "1 = 1", members)
         }
         Condition::And(all) => group(
             " AND ",
             "1 = 1",
-            all.into_iter().map(lower).collect::<Result<_>>()?,
+            all.iter().map(|c| lower(c, name)).collect::<Result<_>>()?,
         ),
         Condition::Or(all) => group(
             " OR ",
             "1 = 0",
-            all.into_iter().map(lower).collect::<Result<_>>()?,
+            all.iter().map(|c| lower(c, name)).collect::<Result<_>>()?,
         ),
         _ => {
             return Err(alchemy_core::Error::NotSupported {
@@ -200,9 +215,23 @@ impl Filter {
     /// unsuitable value; [`alchemy_core::Error::NotSupported`] for a condition
     /// kind this backend does not know.
     pub fn new(condition: &Condition, table: &Table) -> Result<Self> {
-        let checked = condition.clone().checked(table)?;
+        let checked = condition.checked_ref(table)?;
         Ok(Self {
-            node: lower(checked)?,
+            node: lower(&checked, &|field| Ok(Cow::Owned(quote(field))))?,
+        })
+    }
+
+    /// As [`Filter::new`], for a table that lives for the whole program (a
+    /// model's): the quoted column names are borrowed from it, not copied.
+    ///
+    /// # Errors
+    /// As [`Filter::new`].
+    pub fn of_static(condition: &Condition, table: &'static Table) -> Result<Self> {
+        let checked = condition.checked_ref(table)?;
+        Ok(Self {
+            node: lower(&checked, &|field| {
+                table.quoted_field(field).map(Cow::Borrowed)
+            })?,
         })
     }
 }

@@ -117,6 +117,7 @@ pub use session::{ConnectionMut, Session};
 #[doc(hidden)]
 pub mod __private {
     pub use alchemy_core;
+    pub use chrono;
     pub use diesel;
     pub use diesel_async;
 }

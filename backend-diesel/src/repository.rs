@@ -75,27 +75,45 @@ macro_rules! __with_connection {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __load {
-    ($session:expr, $model:ty, $ty:ty, $sql:expr, $select:expr) => {{
+    ($session:expr, $model:ty, $ty:ty, $sql:expr, $select:expr $(, fixed = $kind:ty)?) => {{
         let sql: $crate::sql::Sql = $sql;
         let result: $crate::__private::diesel::QueryResult<::std::vec::Vec<$ty>> =
             $crate::__with_connection!($session, |conn| {
-                $crate::__private::diesel_async::RunQueryDsl::load(sql.query($select), conn).await
+                $crate::__private::diesel_async::RunQueryDsl::load(
+                    $crate::__query!(sql, $select $(, $model, $kind)?),
+                    conn,
+                )
+                .await
             });
         $session.__sent(
             <$model as $crate::__private::alchemy_core::Model>::table(),
             result,
         )
     }};
-    ($session:expr, $model:ty, $sql:expr) => {{
+    ($session:expr, $model:ty, $sql:expr $(, fixed = $kind:ty)?) => {{
         #[allow(unused_imports)]
         use $crate::__private::diesel::SelectableHelper as _;
-        let rows = $crate::__load!($session, $model, $model, $sql, <$model>::as_select());
+        let rows = $crate::__load!($session, $model, $model, $sql, <$model>::as_select() $(, fixed = $kind)?);
         // Remember what was loaded, so `update` writes only what changed.
         if let ::std::result::Result::Ok(rows) = &rows {
             $crate::__private::alchemy_core::Session::loaded(&mut *$session).record(rows);
         }
         rows
     }};
+}
+
+/// The diesel query of statement `$sql` selecting `$select`: found in
+/// diesel's statement cache by its text, or (with a model and a
+/// [`crate::sql::Fixed`] kind) by type.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __query {
+    ($sql:expr, $select:expr) => {
+        $sql.query($select)
+    };
+    ($sql:expr, $select:expr, $model:ty, $kind:ty) => {
+        $sql.fixed::<_, $model, $kind>($select)
+    };
 }
 
 /// Generates a repository type implementing [`alchemy_core::Repository`]
@@ -205,7 +223,7 @@ macro_rules! repository {
             ) -> $crate::__private::alchemy_core::Result<$model> {
                 use $crate::__private::alchemy_core::Model as _;
                 let sql = $crate::sql::get::<$model>(::std::clone::Clone::clone(key).into())?;
-                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
+                $crate::__load!(session, $model, sql, fixed = $crate::sql::GetByKey)?.pop().ok_or_else(|| {
                     $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), key)
                 })
             }
@@ -285,16 +303,47 @@ macro_rules! repository {
                 use $crate::__private::alchemy_core::{Model as _, Session as _};
                 $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now());
                 session.unique_cache().forget::<$model>();
-                let changed = session.loaded().changed(&model);
-                match $crate::sql::update(&model, changed)? {
-                    ::std::option::Option::Some(sql) => {
-                        $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
-                            $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), model.key())
-                        })
-                    }
+                let plan = $crate::__private::alchemy_core::identity::update_plan::<$model>(
+                    session.loaded().changed(&model),
+                );
+                if plan.columns.is_empty() {
                     // Nothing to write (no change, no audit column): the stored row.
-                    ::std::option::Option::None => {
-                        $crate::__private::alchemy_core::Repository::get(self, session, model.key()).await
+                    return $crate::__private::alchemy_core::Repository::get(self, session, model.key()).await;
+                }
+                let not_found = || {
+                    $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), model.key())
+                };
+                let sql = $crate::sql::update(&model, &plan.columns)?;
+                match plan.read_back {
+                    $crate::__private::alchemy_core::identity::ReadBack::Row => {
+                        $crate::__load!(session, $model, sql.returning())?.pop().ok_or_else(not_found)
+                    }
+                    // Every other column was written from the model: only
+                    // `created_at` is read back.
+                    $crate::__private::alchemy_core::identity::ReadBack::CreatedAt => {
+                        let created = $crate::__load!(
+                            session,
+                            $model,
+                            $crate::__private::chrono::DateTime<$crate::__private::chrono::Utc>,
+                            sql.returning_created_at(),
+                            $crate::__private::diesel::dsl::sql::<$crate::types::Timestamp>("\"created_at\""),
+                            fixed = $crate::sql::UpdateWhole
+                        )?
+                        .pop()
+                        .ok_or_else(not_found)?;
+                        if let ::std::option::Option::Some(mut stamps) = model.timestamps() {
+                            stamps.created_at = created;
+                            model.set_timestamps(stamps);
+                        }
+                        session.loaded().record(::std::slice::from_ref(&model));
+                        ::std::result::Result::Ok(model)
+                    }
+                    $crate::__private::alchemy_core::identity::ReadBack::Nothing => {
+                        if session.__execute_sql(<$model>::table(), sql).await? == 0 {
+                            return ::std::result::Result::Err(not_found());
+                        }
+                        session.loaded().record(::std::slice::from_ref(&model));
+                        ::std::result::Result::Ok(model)
                     }
                 }
             }
@@ -462,7 +511,14 @@ macro_rules! repository {
                 // insert of the same row (PostgreSQL would otherwise report
                 // one on a non-target index, the slug say).
                 let sql = $crate::sql::insert(one, $crate::sql::OnConflict::Nothing).returning();
-                let mut rows = $crate::__load!(session, $model, $model, sql, <$model>::as_select())?;
+                let mut rows = $crate::__load!(
+                    session,
+                    $model,
+                    $model,
+                    sql,
+                    <$model>::as_select(),
+                    fixed = $crate::sql::InsertAbsent
+                )?;
                 if let ::std::option::Option::Some(row) = rows.pop() {
                     return ::std::result::Result::Ok(::std::option::Option::Some(row));
                 }

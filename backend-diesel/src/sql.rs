@@ -9,7 +9,6 @@ use alchemy_core::audit::CREATED_AT;
 use alchemy_core::base::key_from_database;
 use alchemy_core::bulk;
 use alchemy_core::filter::{Condition, Query, Value};
-use alchemy_core::identity;
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote, quote_list};
 use alchemy_core::{Error, Model, Result};
 use chrono::{DateTime, Utc};
@@ -110,7 +109,10 @@ pub struct Sql {
 
 impl Sql {
     fn new(text: impl Into<Cow<'static, str>>) -> Self {
-        let mut sql = Self::default();
+        let mut sql = Self {
+            parts: Vec::with_capacity(16),
+            varies: false,
+        };
         sql.push(text);
         sql
     }
@@ -173,19 +175,39 @@ impl Sql {
         self
     }
 
+    /// Appends ` RETURNING "created_at"`.
+    pub fn returning_created_at(mut self) -> Self {
+        self.push(" RETURNING \"created_at\"");
+        self
+    }
+
     /// The statement as a diesel query whose selected columns are `select`
-    /// (e.g. `Model::as_select()`), to `load` with diesel-async.
+    /// (e.g. `Model::as_select()`), to `load` with diesel-async; diesel
+    /// finds its prepared form by its text.
     pub fn query<S>(self, select: S) -> RawQuery<S> {
-        RawQuery { sql: self, select }
+        RawQuery {
+            sql: self,
+            select,
+            id: std::marker::PhantomData,
+        }
+    }
+
+    /// As [`Sql::query`], for a statement whose text and bind types are the
+    /// same on every call for model `M` and statement kind `K` (see
+    /// [`Fixed`]): diesel finds its prepared form by type.
+    pub fn fixed<S, M: 'static, K: 'static>(self, select: S) -> RawQuery<S, Fixed<M, K>> {
+        debug_assert!(!self.varies, "a fixed statement cannot vary with a count");
+        RawQuery {
+            sql: self,
+            select,
+            id: std::marker::PhantomData,
+        }
     }
 
     /// The statement, which names its selected columns itself, as a diesel
     /// query of untyped rows, to `load` as [`StoredRow`]s.
     pub fn untyped(self) -> RawQuery<Named> {
-        RawQuery {
-            sql: self,
-            select: Named,
-        }
+        self.query(Named)
     }
 }
 
@@ -195,7 +217,7 @@ impl Sql {
 #[derive(Debug, Clone, Copy)]
 pub struct Named;
 
-impl diesel::query_builder::Query for RawQuery<Named> {
+impl diesel::query_builder::Query for RawQuery<Named, ByText> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
@@ -218,17 +240,67 @@ pub struct StoredRow<M> {
 /// A [`Sql`] statement with its selected columns, runnable by diesel-async.
 #[doc(hidden)]
 #[derive(Debug, Clone)]
-pub struct RawQuery<S> {
+pub struct RawQuery<S, I = ByText> {
     sql: Sql,
     select: S,
+    id: std::marker::PhantomData<fn() -> I>,
 }
 
-impl<S> QueryId for RawQuery<S> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+/// How diesel finds the prepared form of a [`RawQuery`] in its statement
+/// cache.
+#[doc(hidden)]
+pub trait CacheKey: 'static {
+    /// Whether the statement's type identifies it.
+    const BY_TYPE: bool;
 }
 
-impl<S: Expression> diesel::query_builder::Query for RawQuery<S> {
+/// Found by the statement's text (and bind types), which diesel builds and
+/// hashes on every call.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ByText;
+
+impl CacheKey for ByText {
+    const BY_TYPE: bool = false;
+}
+
+/// A statement of kind `K` for model `M` whose text and bind types are the
+/// same on every call (on one connection, so one dialect): diesel finds its
+/// prepared form by type, so it does not build the text to look it up
+/// (SQLite) or hash it (PostgreSQL), as for its own query DSL.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Fixed<M, K>(std::marker::PhantomData<fn() -> (M, K)>);
+
+impl<M: 'static, K: 'static> CacheKey for Fixed<M, K> {
+    const BY_TYPE: bool = true;
+}
+
+/// [`Fixed`] kind: `SELECT .. WHERE key = ?` ([`get`]).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct GetByKey;
+
+/// [`Fixed`] kind: an `UPDATE` of every column but the key and
+/// `created_at` ([`update`] of an [`alchemy_core::identity::UpdatePlan`] that writes the
+/// whole row).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct UpdateWhole;
+
+/// [`Fixed`] kind: one row's `INSERT .. ON CONFLICT DO NOTHING RETURNING ..`
+/// ([`insert`] with [`OnConflict::Nothing`]); the bind types are the
+/// columns' (a model's values are typed by its fields).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct InsertAbsent;
+
+impl<S, I: CacheKey> QueryId for RawQuery<S, I> {
+    type QueryId = I;
+    const HAS_STATIC_QUERY_ID: bool = I::BY_TYPE;
+}
+
+impl<S: Expression, I> diesel::query_builder::Query for RawQuery<S, I> {
     type SqlType = S::SqlType;
 }
 
@@ -276,7 +348,7 @@ macro_rules! walk_raw {
             }
         }
 
-        impl<S: QueryFragment<$db>> QueryFragment<$db> for RawQuery<S> {
+        impl<S: QueryFragment<$db>, I> QueryFragment<$db> for RawQuery<S, I> {
             fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $db>) -> diesel::QueryResult<()> {
                 // diesel caches prepared statements by their text (one round
                 // trip instead of two on PostgreSQL); text that differs with
@@ -446,39 +518,42 @@ pub fn insert_columns<M: Model>() -> Vec<usize> {
         .collect()
 }
 
-fn push_row(sql: &mut Sql, table: &Table, columns: &[usize], values: Vec<Value>) {
-    let mut values: Vec<Option<Value>> = values.into_iter().map(Some).collect();
+fn push_row(sql: &mut Sql, table: &Table, columns: &[usize], mut values: Vec<Value>) {
     sql.push("(");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
+        // Moved out, not cloned: each column is bound once.
         let value = values
             .get_mut(i)
-            .and_then(Option::take)
-            .unwrap_or(Value::Null);
+            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
         sql.bind(value, table.columns()[i].ty);
     }
     sql.push(")");
 }
 
-fn where_key(sql: &mut Sql, table: &Table, key: Value) -> Result<()> {
+fn where_key(sql: &mut Sql, table: &'static Table, key: Value) -> Result<()> {
     let column = key_column(table)?;
-    sql.push(format!(" WHERE {} = ", quote(&column.name)))
+    sql.push(" WHERE ")
+        .push(table.quoted_field(&column.name)?)
+        .push(" = ")
         .bind(key, column.ty);
     Ok(())
 }
 
-fn checked_filter(table: &Table, condition: &Condition) -> Result<Filter> {
-    Filter::new(condition, table)
+/// `SELECT <select> FROM t`.
+fn select_from(table: &'static Table) -> Sql {
+    let mut sql = Sql::new("SELECT ");
+    sql.select().push(" FROM ").push(table.quoted_name());
+    sql
 }
 
 /// `SELECT <select> FROM t WHERE key = ?`.
 #[doc(hidden)]
 pub fn get<M: Model>(key: Value) -> Result<Sql> {
     let table = M::table();
-    let mut sql = Sql::new("SELECT ");
-    sql.select().push(format!(" FROM {}", quote(table.name())));
+    let mut sql = select_from(table);
     where_key(&mut sql, table, key)?;
     Ok(sql)
 }
@@ -491,28 +566,24 @@ pub fn get<M: Model>(key: Value) -> Result<Sql> {
 #[doc(hidden)]
 pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
     let table = M::table();
-    let query = query.clone().checked(table)?;
-    let mut sql = Sql::new("SELECT ");
-    sql.select().push(format!(" FROM {}", table.quoted_name()));
+    let query = query.checked_ref(table)?;
+    let mut sql = select_from(table);
     if let Some(filter) = &query.filter {
-        sql.push(" WHERE ").filter(checked_filter(table, filter)?);
+        sql.push(" WHERE ")
+            .filter(Filter::of_static(filter, table)?);
     }
     for (i, order) in query.order_by.iter().enumerate() {
         sql.push(if i == 0 { " ORDER BY " } else { ", " });
-        sql.push(quote(&order.field));
+        sql.push(table.quoted_field(&order.field)?);
         sql.push(if order.descending { " DESC" } else { " ASC" });
     }
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     if let Some(limit) = query.limit {
-        sql.push(" LIMIT ");
-        if dialect == Dialect::Sqlite {
-            // A bound LIMIT makes SQLite prepare the statement again on every
-            // run (its plan depends on the value). An integer is safe as
-            // text, and page sizes are few, so the cached statements stay few.
-            sql.push(clamp(limit).to_string());
-        } else {
-            sql.bind(Value::Int(clamp(limit)), ColumnType::BigInt);
-        }
+        // An integer, not a bind: a bound LIMIT makes SQLite prepare the
+        // statement again on every run (its plan depends on the value), and
+        // lets PostgreSQL's generic plan guess the row count. An integer is
+        // safe as text, and page sizes are few, so cached statements stay few.
+        sql.push(" LIMIT ").push(clamp(limit).to_string());
     } else if query.offset.is_some() && dialect == Dialect::Sqlite {
         // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
         sql.push(" LIMIT -1");
@@ -531,10 +602,10 @@ pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
 #[doc(hidden)]
 pub fn count<M: Model>(filter: Option<&Condition>) -> Result<Sql> {
     let table = M::table();
-    let mut sql = Sql::new("SELECT ");
-    sql.select().push(format!(" FROM {}", quote(table.name())));
+    let mut sql = select_from(table);
     if let Some(filter) = filter {
-        sql.push(" WHERE ").filter(checked_filter(table, filter)?);
+        sql.push(" WHERE ")
+            .filter(Filter::of_static(filter, table)?);
     }
     Ok(sql)
 }
@@ -557,15 +628,15 @@ pub enum OnConflict<'a> {
 pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
     let table = M::table();
     let columns = insert_columns::<M>();
-    let names: Vec<&str> = columns
-        .iter()
-        .map(|&i| table.columns()[i].name.as_str())
-        .collect();
-    let mut sql = Sql::new(format!(
-        "INSERT INTO {} ({}) VALUES ",
-        quote(table.name()),
-        quote_list(&names)
-    ));
+    let mut sql = Sql::new("INSERT INTO ");
+    sql.push(table.quoted_name()).push(" (");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.push(table.quoted_column(i).unwrap_or_default());
+    }
+    sql.push(") VALUES ");
     sql.varies_with(models.len());
     for (n, m) in models.iter().enumerate() {
         if n > 0 {
@@ -605,36 +676,31 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
     sql
 }
 
-/// `UPDATE t SET <columns> WHERE key = ? RETURNING <select>` for a row
-/// already stamped, writing the columns [`identity::update_columns`] picks
-/// from `changed` (every column but key and `created_at` when unknown);
-/// `None` when there is nothing to write.
+/// `UPDATE t SET <columns> WHERE key = ?` for a row already stamped,
+/// writing `columns` (an [`alchemy_core::identity::UpdatePlan`]'s); add
+/// [`Sql::returning`] or [`Sql::returning_created_at`] as the plan reads back.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] when the table has no primary key.
 #[doc(hidden)]
-pub fn update<M: Model>(model: &M, changed: Option<Vec<usize>>) -> Result<Option<Sql>> {
+pub fn update<M: Model>(model: &M, columns: &[usize]) -> Result<Sql> {
     let table = M::table();
     let key = key_index(table)?;
-    let columns = identity::update_columns::<M>(changed);
-    if columns.is_empty() {
-        return Ok(None);
-    }
-    let values = model.values();
-    let mut sql = Sql::new(format!("UPDATE {} SET ", quote(table.name())));
+    let mut sql = Sql::new("UPDATE ");
+    sql.push(table.quoted_name()).push(" SET ");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
         let column = &table.columns()[i];
-        let value = values.get(i).cloned().unwrap_or(Value::Null);
-        sql.push(format!("{} = ", quote(&column.name)))
+        let value = model.value(i).unwrap_or(Value::Null);
+        sql.push(table.quoted_column(i).unwrap_or_default())
+            .push(" = ")
             .bind(value, column.ty);
     }
-    let key_value = values.get(key).cloned().unwrap_or(Value::Null);
+    let key_value = model.value(key).unwrap_or(Value::Null);
     where_key(&mut sql, table, key_value)?;
-    sql.push(" RETURNING ").select();
-    Ok(Some(sql))
+    Ok(sql)
 }
 
 /// How many rows one `update_many` statement carries.
@@ -680,14 +746,16 @@ pub fn update_shared<M: Model>(
 ) -> Result<Sql> {
     let table = M::table();
     let key = key_column(table)?;
-    let mut sql = Sql::new(format!("UPDATE {} SET ", table.quoted_name()));
+    let mut sql = Sql::new("UPDATE ");
+    sql.push(table.quoted_name()).push(" SET ");
     for (n, (&i, value)) in written.iter().zip(values).enumerate() {
         if n > 0 {
             sql.push(", ");
         }
         let column = &table.columns()[i];
-        sql.push(format!("{} = ", quote(&column.name)));
-        sql.bind(value.clone(), column.ty);
+        sql.push(table.quoted_column(i).unwrap_or_default())
+            .push(" = ")
+            .bind(value.clone(), column.ty);
     }
     sql.push(" WHERE ")
         .any_of(dialect, quote(&key.name), keys.iter(), key.ty);
@@ -799,8 +867,9 @@ pub fn delete_keys<M: Model>(keys: &[Value]) -> Result<Sql> {
 #[doc(hidden)]
 pub fn delete_where<M: Model>(filter: &Condition) -> Result<Sql> {
     let table = M::table();
-    let filter = checked_filter(table, filter)?;
-    let mut sql = Sql::new(format!("DELETE FROM {} WHERE ", quote(table.name())));
+    let filter = Filter::of_static(filter, table)?;
+    let mut sql = Sql::new("DELETE FROM ");
+    sql.push(table.quoted_name()).push(" WHERE ");
     sql.filter(filter).push(" RETURNING ").select();
     Ok(sql)
 }

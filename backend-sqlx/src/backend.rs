@@ -12,15 +12,19 @@ use std::time::Duration;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::{ColumnType, Dialect};
 use chrono::{DateTime, Utc};
+use sqlx::error::BoxDynError;
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Pool, Postgres, QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{Arguments, AssertSqlSafe, Pool, Postgres, Row, Sqlite, Transaction};
 
 use crate::repository::SqlxModel;
+use crate::sql::{Sql, push_digits};
 
 /// The column a list-and-count query adds for the total.
 pub(crate) const TOTAL: &str = "__alchemy_total";
+/// [`TOTAL`], quoted.
+pub(crate) const TOTAL_QUOTED: &str = "\"__alchemy_total\"";
 use uuid::Uuid;
 
 mod sealed {
@@ -46,13 +50,23 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         pool: &Pool<Self>,
     ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
 
-    /// Binds `value`; a NULL is typed after the column type `ty`.
-    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType);
+    /// Appends the placeholder of bind parameter `n` (from 1).
+    fn placeholder(text: &mut String, n: usize);
+
+    /// Adds `value` to `args`; a NULL is typed after the column type `ty`.
+    ///
+    /// # Errors
+    /// sqlx's encoding error (none of this crate's value types has one).
+    fn add_value(
+        args: &mut Self::Arguments,
+        value: Value,
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError>;
 
     /// Runs `qb` and decodes every row.
     fn fetch_all<M: SqlxModel>(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<Vec<M>>> + Send;
 
     /// Runs `qb` and decodes its first row; the rest are never produced
@@ -60,14 +74,14 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// one for the end).
     fn fetch_optional<M: SqlxModel>(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<Option<M>>> + Send;
 
     /// Runs `qb` and decodes every row plus its `__alchemy_total` column
     /// (the `count(*) OVER ()` of a list-and-count).
     fn fetch_all_with_total<M: SqlxModel>(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<Vec<(M, i64)>>> + Send;
 
     /// Runs `qb` and decodes every row as untyped values, column `i` as
@@ -75,20 +89,27 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// after row.
     fn fetch_values(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
         types: &[ColumnType],
     ) -> impl Future<Output = sqlx::Result<Vec<Value>>> + Send;
+
+    /// Runs `qb` and returns the timestamp in the first column of its first
+    /// row (a `RETURNING created_at`), if it returned one.
+    fn fetch_timestamp(
+        conn: &mut Self::Connection,
+        qb: Sql<Self>,
+    ) -> impl Future<Output = sqlx::Result<Option<DateTime<Utc>>>> + Send;
 
     /// Runs `qb` and returns its one `BIGINT` value (`count(*)`).
     fn fetch_count(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<i64>> + Send;
 
     /// Runs `qb` and returns the number of rows it affected.
     fn execute(
         conn: &mut Self::Connection,
-        qb: QueryBuilder<Self>,
+        qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<u64>> + Send;
 
     /// Runs one statement of trusted, developer-written SQL (DDL).
@@ -96,25 +117,25 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
-macro_rules! push_value {
-    ($db:ty, $qb:expr, $value:expr, $ty:expr, $timestamp:expr) => {
+macro_rules! add_value {
+    ($args:expr, $value:expr, $ty:expr, $timestamp:expr) => {
         match $value {
             Value::Null => match $ty {
-                ColumnType::Bool => $qb.push_bind(None::<bool>),
-                ColumnType::BigInt | ColumnType::Integer => $qb.push_bind(None::<i64>),
-                ColumnType::Double => $qb.push_bind(None::<f64>),
-                ColumnType::Uuid => $qb.push_bind(None::<Uuid>),
-                ColumnType::Timestamp => $qb.push_bind(None::<DateTime<Utc>>),
-                _ => $qb.push_bind(None::<String>),
+                ColumnType::Bool => $args.add(None::<bool>),
+                ColumnType::BigInt | ColumnType::Integer => $args.add(None::<i64>),
+                ColumnType::Double => $args.add(None::<f64>),
+                ColumnType::Uuid => $args.add(None::<Uuid>),
+                ColumnType::Timestamp => $args.add(None::<DateTime<Utc>>),
+                _ => $args.add(None::<String>),
             },
-            Value::Bool(v) => $qb.push_bind(v),
-            Value::Int(v) => $qb.push_bind(v),
-            Value::Float(v) => $qb.push_bind(v),
-            Value::Text(v) => $qb.push_bind(v),
-            Value::Uuid(v) => $qb.push_bind(v),
-            Value::Timestamp(v) => $qb.push_bind($timestamp(v)),
+            Value::Bool(v) => $args.add(v),
+            Value::Int(v) => $args.add(v),
+            Value::Float(v) => $args.add(v),
+            Value::Text(v) => $args.add(v),
+            Value::Uuid(v) => $args.add(v),
+            Value::Timestamp(v) => $args.add($timestamp(v)),
             // `Value` is non-exhaustive; a new kind must be added here first.
-            _ => $qb.push_bind(None::<String>),
+            _ => $args.add(None::<String>),
         }
     };
 }
@@ -125,30 +146,40 @@ macro_rules! statements {
     ($row:ty) => {
         async fn fetch_all<M: SqlxModel>(
             conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
+            qb: Sql<Self>,
         ) -> sqlx::Result<Vec<M>> {
-            qb.build_query_as::<M>().fetch_all(conn).await
+            let (text, args) = qb.into_parts()?;
+            sqlx::query_as_with::<Self, M, _>(AssertSqlSafe(text), args)
+                .fetch_all(conn)
+                .await
         }
 
         async fn fetch_optional<M: SqlxModel>(
             conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
+            qb: Sql<Self>,
         ) -> sqlx::Result<Option<M>> {
-            qb.build_query_as::<M>().fetch_optional(conn).await
+            let (text, args) = qb.into_parts()?;
+            sqlx::query_as_with::<Self, M, _>(AssertSqlSafe(text), args)
+                .fetch_optional(conn)
+                .await
         }
 
-        async fn execute(
-            conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
-        ) -> sqlx::Result<u64> {
-            Ok(qb.build().execute(conn).await?.rows_affected())
+        async fn execute(conn: &mut Self::Connection, qb: Sql<Self>) -> sqlx::Result<u64> {
+            let (text, args) = qb.into_parts()?;
+            Ok(sqlx::query_with(AssertSqlSafe(text), args)
+                .execute(conn)
+                .await?
+                .rows_affected())
         }
 
         async fn fetch_all_with_total<M: SqlxModel>(
             conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
+            qb: Sql<Self>,
         ) -> sqlx::Result<Vec<(M, i64)>> {
-            let rows = qb.build().fetch_all(conn).await?;
+            let (text, args) = qb.into_parts()?;
+            let rows = sqlx::query_with(AssertSqlSafe(text), args)
+                .fetch_all(conn)
+                .await?;
             rows.iter()
                 .map(|row: &$row| Ok((M::from_row(row)?, row.try_get::<i64, _>(TOTAL)?)))
                 .collect()
@@ -156,10 +187,13 @@ macro_rules! statements {
 
         async fn fetch_values(
             conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
+            qb: Sql<Self>,
             types: &[ColumnType],
         ) -> sqlx::Result<Vec<Value>> {
-            let rows = qb.build().fetch_all(conn).await?;
+            let (text, args) = qb.into_parts()?;
+            let rows = sqlx::query_with(AssertSqlSafe(text), args)
+                .fetch_all(conn)
+                .await?;
             rows.iter()
                 .flat_map(|row: &$row| {
                     types.iter().enumerate().map(move |(i, ty)| {
@@ -180,11 +214,21 @@ macro_rules! statements {
                 .collect()
         }
 
-        async fn fetch_count(
+        async fn fetch_timestamp(
             conn: &mut Self::Connection,
-            mut qb: QueryBuilder<Self>,
-        ) -> sqlx::Result<i64> {
-            qb.build_query_scalar::<i64>().fetch_one(conn).await
+            qb: Sql<Self>,
+        ) -> sqlx::Result<Option<DateTime<Utc>>> {
+            let (text, args) = qb.into_parts()?;
+            sqlx::query_scalar_with::<Self, DateTime<Utc>, _>(AssertSqlSafe(text), args)
+                .fetch_optional(conn)
+                .await
+        }
+
+        async fn fetch_count(conn: &mut Self::Connection, qb: Sql<Self>) -> sqlx::Result<i64> {
+            let (text, args) = qb.into_parts()?;
+            sqlx::query_scalar_with::<Self, i64, _>(AssertSqlSafe(text), args)
+                .fetch_one(conn)
+                .await
         }
 
         async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
@@ -212,8 +256,17 @@ impl SqlxBackend for Postgres {
         pool.begin().await
     }
 
-    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
-        push_value!(Postgres, qb, value, ty, std::convert::identity);
+    fn placeholder(text: &mut String, n: usize) {
+        text.push('$');
+        push_digits(text, n as u64);
+    }
+
+    fn add_value(
+        args: &mut Self::Arguments,
+        value: Value,
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError> {
+        add_value!(args, value, ty, std::convert::identity)
     }
 
     statements!(sqlx::postgres::PgRow);
@@ -256,9 +309,17 @@ impl SqlxBackend for Sqlite {
         pool.begin_with("BEGIN IMMEDIATE").await
     }
 
-    fn push_value(qb: &mut QueryBuilder<Self>, value: Value, ty: ColumnType) {
+    fn placeholder(text: &mut String, _: usize) {
+        text.push('?');
+    }
+
+    fn add_value(
+        args: &mut Self::Arguments,
+        value: Value,
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError> {
         // The one text form every backend writes (see `audit::sqlite_text`).
-        push_value!(Sqlite, qb, value, ty, alchemy_core::audit::sqlite_text);
+        add_value!(args, value, ty, alchemy_core::audit::sqlite_text)
     }
 
     statements!(sqlx::sqlite::SqliteRow);

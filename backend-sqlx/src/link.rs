@@ -6,13 +6,12 @@ use std::marker::PhantomData;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::quote;
 use alchemy_core::{KeyOf, LinkRepository, Model, Result};
-use sqlx::QueryBuilder;
 
 use crate::backend::SqlxBackend;
 use crate::error::convert;
 use crate::repository::SqlxModel;
 use crate::session::SqlxSession;
-use crate::sql::{key_type_of, select_list};
+use crate::sql::{Sql, key_type_of, select_list};
 
 /// Ties the repository to its models and database without owning any.
 type Marker<L, R, DB> = PhantomData<fn() -> (L, R, DB)>;
@@ -82,15 +81,15 @@ where
         left: &KeyOf<L>,
         right: &KeyOf<R>,
     ) -> Result<()> {
-        let mut qb = QueryBuilder::new(format!(
+        let mut qb = Sql::new(&format!(
             "INSERT INTO {} ({}, {}) VALUES (",
             quote(self.table),
             quote(self.left_column),
             quote(self.right_column)
         ));
-        DB::push_value(&mut qb, left.clone().into(), key_type_of::<L>());
-        qb.push(", ");
-        DB::push_value(&mut qb, right.clone().into(), key_type_of::<R>());
+        qb.bind(left.clone().into(), key_type_of::<L>())
+            .push(", ")
+            .bind(right.clone().into(), key_type_of::<R>());
         qb.push(") ON CONFLICT DO NOTHING");
         DB::execute(session.conn_for_statement(), qb)
             .await
@@ -104,14 +103,16 @@ where
         left: &KeyOf<L>,
         right: &KeyOf<R>,
     ) -> Result<bool> {
-        let mut qb = QueryBuilder::new(format!(
+        let mut qb = Sql::new(&format!(
             "DELETE FROM {} WHERE {} = ",
             quote(self.table),
             quote(self.left_column)
         ));
-        DB::push_value(&mut qb, left.clone().into(), key_type_of::<L>());
-        qb.push(" AND ").push(quote(self.right_column)).push(" = ");
-        DB::push_value(&mut qb, right.clone().into(), key_type_of::<R>());
+        qb.bind(left.clone().into(), key_type_of::<L>())
+            .push(" AND ")
+            .push(&quote(self.right_column))
+            .push(" = ")
+            .bind(right.clone().into(), key_type_of::<R>());
         let n = DB::execute(session.conn_for_statement(), qb)
             .await
             .map_err(convert)?;
@@ -125,7 +126,7 @@ where
             .first()
             .map(String::as_str)
             .unwrap_or("id");
-        let mut qb = QueryBuilder::new(format!(
+        let mut qb = Sql::new(&format!(
             "SELECT {cols} FROM {rt} AS \"r\" JOIN {lt} AS \"l\" ON \"l\".{rc} = \"r\".{key} WHERE \"l\".{lc} = ",
             cols = select_list(right, "r"),
             rt = quote(right.name()),
@@ -134,8 +135,9 @@ where
             key = quote(key),
             lc = quote(self.left_column),
         ));
-        DB::push_value(&mut qb, left.clone().into(), key_type_of::<L>());
-        qb.push(" ORDER BY \"r\".").push(quote(key));
+        qb.bind(left.clone().into(), key_type_of::<L>())
+            .push(" ORDER BY \"r\".")
+            .push(&quote(key));
         DB::fetch_all::<R>(session.conn_for_statement(), qb)
             .await
             .map_err(convert)

@@ -7,16 +7,16 @@ use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
 use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
-use alchemy_core::identity;
+use alchemy_core::identity::{self, ReadBack};
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
-use sqlx::{FromRow, QueryBuilder};
+use sqlx::FromRow;
 
-use crate::backend::{SqlxBackend, TOTAL};
+use crate::backend::{SqlxBackend, TOTAL_QUOTED};
 use crate::error::convert;
 use crate::session::SqlxSession;
 use crate::sql::{
-    insert_columns, insert_head, key_column, push_condition, push_query, push_row, push_where,
+    Sql, insert_columns, insert_head, key_column, push_condition, push_query, push_row, push_where,
 };
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
@@ -93,6 +93,9 @@ impl<M, DB> fmt::Debug for SqlxRepository<M, DB> {
     }
 }
 
+/// `created_at`, quoted.
+const CREATED_AT_QUOTED: &str = "\"created_at\"";
+
 /// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
 /// (65,535), where sqlx runs a 30,000-bind statement no slower per row and
 /// smaller ones slower (each costs a round trip and its own preparation).
@@ -104,8 +107,8 @@ fn insert_rows<DB: SqlxBackend, M: Model>(
     table: &Table,
     columns: &[usize],
     models: &[M],
-) -> QueryBuilder<DB> {
-    let mut qb = QueryBuilder::new(head.to_string());
+) -> Sql<DB> {
+    let mut qb = Sql::new(head);
     for (i, m) in models.iter().enumerate() {
         if i > 0 {
             qb.push(", ");
@@ -115,6 +118,23 @@ fn insert_rows<DB: SqlxBackend, M: Model>(
     qb
 }
 
+/// `c = ?, ..`: `values` of columns `columns`, in order.
+fn push_set<DB: SqlxBackend>(
+    qb: &mut Sql<DB>,
+    table: &Table,
+    columns: &[usize],
+    values: impl Iterator<Item = Value>,
+) {
+    for (n, (&i, value)) in columns.iter().zip(values).enumerate() {
+        if n > 0 {
+            qb.push(", ");
+        }
+        let column = &table.columns()[i];
+        let name = table.quoted_column(i).unwrap_or_default();
+        qb.push(name).push(" = ").bind(value, column.ty);
+    }
+}
+
 /// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of
 /// columns `written` for every row with one of `keys`.
 fn update_shared<DB: SqlxBackend, M: Model>(
@@ -122,26 +142,22 @@ fn update_shared<DB: SqlxBackend, M: Model>(
     written: &[usize],
     values: &[Value],
     keys: &[M],
-) -> Result<QueryBuilder<DB>>
+) -> Result<Sql<DB>>
 where
     KeyOf<M>: Into<Value>,
 {
     let key = key_column(table)?;
-    let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", table.quoted_name()));
-    for (n, (&i, value)) in written.iter().zip(values).enumerate() {
-        if n > 0 {
-            qb.push(", ");
-        }
-        let column = &table.columns()[i];
-        qb.push(quote(&column.name)).push(" = ");
-        DB::push_value(&mut qb, value.clone(), column.ty);
-    }
-    qb.push(" WHERE ").push(quote(&key.name)).push(" IN (");
+    let mut qb = Sql::new("UPDATE ");
+    qb.push(table.quoted_name()).push(" SET ");
+    push_set(&mut qb, table, written, values.iter().cloned());
+    qb.push(" WHERE ")
+        .push(table.quoted_field(&key.name)?)
+        .push(" IN (");
     for (n, m) in keys.iter().enumerate() {
         if n > 0 {
             qb.push(", ");
         }
-        DB::push_value(&mut qb, m.key().clone().into(), key.ty);
+        qb.bind(m.key().clone().into(), key.ty);
     }
     qb.push(")");
     Ok(qb)
@@ -153,7 +169,7 @@ fn update_from_values<DB: SqlxBackend, M: Model>(
     table: &Table,
     written: &[usize],
     models: &[M],
-) -> Result<QueryBuilder<DB>> {
+) -> Result<Sql<DB>> {
     let key = key_column(table)?;
     let key_index = table
         .columns()
@@ -162,22 +178,22 @@ fn update_from_values<DB: SqlxBackend, M: Model>(
         .unwrap_or(0);
     let mut row_columns = vec![key_index];
     row_columns.extend(written);
-    let mut qb = QueryBuilder::new(format!(
-        "UPDATE {} SET {} FROM (VALUES ",
-        table.quoted_name(),
-        bulk::values_set_list(table, key_index, written)
-    ));
+    let mut qb = Sql::new("UPDATE ");
+    qb.push(table.quoted_name())
+        .push(" SET ")
+        .push(&bulk::values_set_list(table, key_index, written))
+        .push(" FROM (VALUES ");
     for (n, m) in models.iter().enumerate() {
         if n > 0 {
             qb.push(", ");
         }
         push_row(&mut qb, table, &row_columns, m.values());
     }
-    qb.push(format!(
-        ") AS \"v\" WHERE {}.{} = \"v\".column1",
-        table.quoted_name(),
-        quote(&key.name)
-    ));
+    qb.push(") AS \"v\" WHERE ")
+        .push(table.quoted_name())
+        .push(".")
+        .push(table.quoted_field(&key.name)?)
+        .push(" = \"v\".column1");
     Ok(qb)
 }
 
@@ -187,44 +203,55 @@ where
     M: SqlxModel,
     KeyOf<M>: Into<Value>,
 {
-    fn where_key(qb: &mut QueryBuilder<DB>, table: &Table, key: &KeyOf<M>) -> Result<()> {
+    fn where_key(qb: &mut Sql<DB>, table: &Table, key: &KeyOf<M>) -> Result<()> {
         let column = key_column(table)?;
-        qb.push(" WHERE ").push(quote(&column.name)).push(" = ");
-        DB::push_value(qb, key.clone().into(), column.ty);
+        qb.push(" WHERE ")
+            .push(table.quoted_field(&column.name)?)
+            .push(" = ")
+            .bind(key.clone().into(), column.ty);
         Ok(())
+    }
+
+    /// `SELECT <every column> FROM t`.
+    fn select(table: &Table) -> Sql<DB> {
+        let mut qb = Sql::new("SELECT ");
+        qb.push(table.select_list())
+            .push(" FROM ")
+            .push(table.quoted_name());
+        qb
     }
 
     /// Runs one fixed statement (savepoints) in the session.
     async fn statement(session: &mut SqlxSession<DB>, sql: &'static str) -> Result<()> {
-        DB::execute(session.conn_for_statement(), QueryBuilder::new(sql))
+        DB::execute(session.conn_for_statement(), Sql::new(sql))
             .await
             .map(drop)
             .map_err(convert)
     }
 
     /// Runs `qb` and decodes the rows it returns.
-    async fn fetch(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
+    async fn fetch(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Vec<M>> {
         DB::fetch_all::<M>(session.conn_for_statement(), qb)
             .await
             .map_err(convert)
     }
 
     /// Runs `qb` and remembers the rows it returns (see [`identity`]).
-    async fn all(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Vec<M>> {
+    async fn all(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Vec<M>> {
         let rows = Self::fetch(session, qb).await?;
         session.loaded().record(&rows);
         Ok(rows)
     }
 
     /// Runs `qb`, which returns at most one row, and decodes it.
-    async fn first(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
+    async fn first(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Option<M>> {
         DB::fetch_optional::<M>(session.conn_for_statement(), qb)
             .await
             .map_err(convert)
     }
 
     /// Runs `qb`, which returns at most one row, and remembers it.
-    async fn one(session: &mut SqlxSession<DB>, qb: QueryBuilder<DB>) -> Result<Option<M>> {
+    async fn one(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Option<M>> {
         let row = Self::first(session, qb).await?;
         session.loaded().record(row.as_slice());
         Ok(row)
@@ -261,7 +288,7 @@ where
             .map(|&i| table.columns()[i].name.as_str())
             .collect();
         for chunk in wanted.chunks(Self::per_statement(columns.len())) {
-            let mut qb = QueryBuilder::new(format!(
+            let mut qb = Sql::new(&format!(
                 "SELECT {} FROM {} WHERE ({}) IN (",
                 select,
                 table.quoted_name(),
@@ -282,7 +309,7 @@ where
                     if j > 0 {
                         qb.push(", ");
                     }
-                    DB::push_value(&mut qb, value.clone(), table.columns()[i].ty);
+                    qb.bind(value.clone(), table.columns()[i].ty);
                 }
                 if !single {
                     qb.push(")");
@@ -404,11 +431,7 @@ where
 
     async fn get(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
         let table = M::table();
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {} FROM {}",
-            table.select_list(),
-            table.quoted_name()
-        ));
+        let mut qb = Self::select(table);
         Self::where_key(&mut qb, table, key)?;
         Self::one(session, qb)
             .await?
@@ -418,12 +441,8 @@ where
     async fn list(&self, session: &mut SqlxSession<DB>, query: &Query) -> Result<Vec<M>> {
         let table = M::table();
         // Check (and type) everything before anything is built or sent.
-        let query = query.clone().checked(table)?;
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {} FROM {}",
-            table.select_list(),
-            table.quoted_name()
-        ));
+        let query = query.checked_ref(table)?;
+        let mut qb = Self::select(table);
         push_query(&mut qb, table, &query)?;
         if query.limit == Some(1) {
             return Ok(Self::one(session, qb).await?.into_iter().collect());
@@ -437,9 +456,10 @@ where
         filter: Option<&Condition>,
     ) -> Result<u64> {
         let table = M::table();
-        let filter = filter.cloned().map(|f| f.checked(table)).transpose()?;
-        let mut qb = QueryBuilder::new(format!("SELECT count(*) FROM {}", table.quoted_name()));
-        push_where(&mut qb, table, filter.as_ref())?;
+        let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
+        let mut qb = Sql::new("SELECT count(*) FROM ");
+        qb.push(table.quoted_name());
+        push_where(&mut qb, table, filter.as_deref())?;
         let n = DB::fetch_count(session.conn_for_statement(), qb)
             .await
             .map_err(convert)?;
@@ -452,13 +472,13 @@ where
         query: &Query,
     ) -> Result<(Vec<M>, u64)> {
         let table = M::table();
-        let query = query.clone().checked(table)?;
-        let mut qb = QueryBuilder::new(format!(
-            "SELECT {}, count(*) OVER () AS {} FROM {}",
-            table.select_list(),
-            quote(TOTAL),
-            table.quoted_name()
-        ));
+        let query = query.checked_ref(table)?;
+        let mut qb = Sql::new("SELECT ");
+        qb.push(table.select_list())
+            .push(", count(*) OVER () AS ")
+            .push(TOTAL_QUOTED)
+            .push(" FROM ")
+            .push(table.quoted_name());
         push_query(&mut qb, table, &query)?;
         let rows = DB::fetch_all_with_total::<M>(session.conn_for_statement(), qb)
             .await
@@ -483,28 +503,53 @@ where
     async fn update(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
         prepare_update(&mut model, now_micros(&**session.clock()));
         let table = M::table();
-        let changed = session.loaded().changed(&model);
-        let columns = identity::update_columns::<M>(changed);
+        let plan = identity::update_plan::<M>(session.loaded().changed(&model));
         session.unique_cache().forget::<M>();
-        if columns.is_empty() {
+        if plan.columns.is_empty() {
             // Nothing to write (no change, no audit column): the stored row.
             return self.get(session, model.key()).await;
         }
-        let values = model.values();
-        let mut qb = QueryBuilder::new(format!("UPDATE {} SET ", table.quoted_name()));
-        for (n, &i) in columns.iter().enumerate() {
-            if n > 0 {
-                qb.push(", ");
-            }
-            let column = &table.columns()[i];
-            qb.push(quote(&column.name)).push(" = ");
-            DB::push_value(&mut qb, values[i].clone(), column.ty);
-        }
+        let mut qb = Sql::new("UPDATE ");
+        qb.push(table.quoted_name()).push(" SET ");
+        push_set(
+            &mut qb,
+            table,
+            &plan.columns,
+            plan.columns
+                .iter()
+                .map(|&i| model.value(i).unwrap_or(Value::Null)),
+        );
         Self::where_key(&mut qb, table, model.key())?;
-        qb.push(" RETURNING ").push(table.select_list());
-        Self::one(session, qb)
-            .await?
-            .ok_or_else(|| Error::not_found(table.name(), model.key()))
+        let not_found = || Error::not_found(table.name(), model.key());
+        match plan.read_back {
+            ReadBack::Row => {
+                qb.push(" RETURNING ").push(table.select_list());
+                return Self::one(session, qb).await?.ok_or_else(not_found);
+            }
+            // Every other column was written from the model: only
+            // `created_at` is read back.
+            ReadBack::CreatedAt => {
+                qb.push(" RETURNING ").push(CREATED_AT_QUOTED);
+                let created = DB::fetch_timestamp(session.conn_for_statement(), qb)
+                    .await
+                    .map_err(convert)?
+                    .ok_or_else(not_found)?;
+                if let Some(mut stamps) = model.timestamps() {
+                    stamps.created_at = created;
+                    model.set_timestamps(stamps);
+                }
+            }
+            ReadBack::Nothing => {
+                let written = DB::execute(session.conn_for_statement(), qb)
+                    .await
+                    .map_err(convert)?;
+                if written == 0 {
+                    return Err(not_found());
+                }
+            }
+        }
+        session.loaded().record(std::slice::from_ref(&model));
+        Ok(model)
     }
 
     async fn update_many(
@@ -621,7 +666,8 @@ where
 
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
         let table = M::table();
-        let mut qb = QueryBuilder::new(format!("DELETE FROM {}", table.quoted_name()));
+        let mut qb = Sql::new("DELETE FROM ");
+        qb.push(table.quoted_name());
         Self::where_key(&mut qb, table, key)?;
         qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
@@ -640,16 +686,16 @@ where
         session.unique_cache().forget::<M>();
         let mut out = Vec::with_capacity(keys.len());
         for chunk in bulk::chunks(keys, Self::per_statement(1)) {
-            let mut qb = QueryBuilder::new(format!(
-                "DELETE FROM {} WHERE {} IN (",
-                table.quoted_name(),
-                quote(&key.name)
-            ));
+            let mut qb = Sql::new("DELETE FROM ");
+            qb.push(table.quoted_name())
+                .push(" WHERE ")
+                .push(table.quoted_field(&key.name)?)
+                .push(" IN (");
             for (i, k) in chunk.iter().enumerate() {
                 if i > 0 {
                     qb.push(", ");
                 }
-                DB::push_value(&mut qb, k.clone().into(), key.ty);
+                qb.bind(k.clone().into(), key.ty);
             }
             qb.push(") RETURNING ").push(table.select_list());
             out.extend(Self::all(session, qb).await?);
@@ -663,8 +709,9 @@ where
         filter: &Condition,
     ) -> Result<Vec<M>> {
         let table = M::table();
-        let filter = filter.clone().checked(table)?;
-        let mut qb = QueryBuilder::new(format!("DELETE FROM {} WHERE ", table.quoted_name()));
+        let filter = filter.checked_ref(table)?;
+        let mut qb = Sql::new("DELETE FROM ");
+        qb.push(table.quoted_name()).push(" WHERE ");
         push_condition(&mut qb, table, &filter)?;
         qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();

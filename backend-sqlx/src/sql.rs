@@ -1,4 +1,5 @@
-//! SQL text for the repository: column lists, rows, conditions, queries.
+//! SQL text for the repository: the statement builder, column lists, rows,
+//! conditions, queries.
 //!
 //! Identifiers come only from the model's `Table` (quoted); every value is a
 //! bind parameter.
@@ -7,9 +8,104 @@ use alchemy_core::base::key_from_database;
 use alchemy_core::filter::{Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
 use alchemy_core::{Error, Model, Result};
-use sqlx::QueryBuilder;
+use sqlx::error::BoxDynError;
 
 use crate::backend::SqlxBackend;
+
+/// One statement being built: its text and its bind values. (Public only
+/// because [`SqlxBackend`]'s sealed methods take it.)
+///
+/// sqlx's `QueryBuilder` formats every fragment and placeholder through
+/// `std::fmt`; this appends them, which is most of the cost of building a
+/// statement for one row.
+pub struct Sql<DB: SqlxBackend> {
+    text: String,
+    args: DB::Arguments,
+    binds: usize,
+    /// The first value that failed to encode; the statement then fails
+    /// when run, with that error.
+    error: Option<BoxDynError>,
+}
+
+impl<DB: SqlxBackend> Sql<DB> {
+    /// A statement starting with `head`.
+    pub(crate) fn new(head: &str) -> Self {
+        let mut text = String::with_capacity(head.len() + 128);
+        text.push_str(head);
+        Self {
+            text,
+            args: DB::Arguments::default(),
+            binds: 0,
+            error: None,
+        }
+    }
+
+    /// Appends trusted SQL text (keywords, quoted identifiers).
+    pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends a non-negative integer literal (a `LIMIT`).
+    pub(crate) fn push_int(&mut self, n: u64) -> &mut Self {
+        push_digits(&mut self.text, n);
+        self
+    }
+
+    /// Appends a placeholder and binds `value` to it; a NULL is typed after
+    /// the column type `ty`.
+    pub(crate) fn bind(&mut self, value: Value, ty: ColumnType) -> &mut Self {
+        self.binds += 1;
+        DB::placeholder(&mut self.text, self.binds);
+        if let Err(e) = DB::add_value(&mut self.args, value, ty)
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// The text so far.
+    #[cfg(test)]
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The text and the bind values.
+    ///
+    /// # Errors
+    /// The first value that failed to encode, as sqlx reports it.
+    pub(crate) fn into_parts(self) -> sqlx::Result<(String, DB::Arguments)> {
+        match self.error {
+            Some(e) => Err(sqlx::Error::Encode(e)),
+            None => Ok((self.text, self.args)),
+        }
+    }
+}
+
+impl<DB: SqlxBackend> std::fmt::Debug for Sql<DB> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sql")
+            .field("text", &self.text)
+            .field("binds", &self.binds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Appends the decimal digits of `n`.
+pub(crate) fn push_digits(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b"0123456789"[usize::try_from(n % 10).unwrap_or(0)];
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    text.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
 
 /// Quoted, comma-separated column list, each qualified by `alias`.
 pub(crate) fn select_list(table: &Table, alias: &str) -> String {
@@ -42,20 +138,29 @@ pub(crate) fn insert_columns<M: Model>(table: &Table) -> Vec<usize> {
         .collect()
 }
 
+/// `INSERT INTO t (c, ..) VALUES ` for columns `columns`.
 pub(crate) fn insert_head(table: &Table, columns: &[usize]) -> String {
-    let names: Vec<&str> = columns
+    let mut head = String::with_capacity(table.select_list().len() + 40);
+    head.push_str("INSERT INTO ");
+    head.push_str(table.quoted_name());
+    head.push_str(" (");
+    for (n, name) in columns
         .iter()
         .filter_map(|&i| table.quoted_column(i))
-        .collect();
-    format!(
-        "INSERT INTO {} ({}) VALUES ",
-        table.quoted_name(),
-        names.join(", ")
-    )
+        .enumerate()
+    {
+        if n > 0 {
+            head.push_str(", ");
+        }
+        head.push_str(name);
+    }
+    head.push_str(") VALUES ");
+    head
 }
 
+/// `(?, ..)`: the values of `columns` of one row.
 pub(crate) fn push_row<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
+    qb: &mut Sql<DB>,
     table: &Table,
     columns: &[usize],
     mut values: Vec<Value>,
@@ -69,38 +174,36 @@ pub(crate) fn push_row<DB: SqlxBackend>(
         let value = values
             .get_mut(i)
             .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
-        DB::push_value(qb, value, table.columns()[i].ty);
+        qb.bind(value, table.columns()[i].ty);
     }
     qb.push(")");
 }
 
 /// Compiles `condition` (already checked against `table`) into `qb`.
 pub(crate) fn push_condition<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
+    qb: &mut Sql<DB>,
     table: &Table,
     condition: &Condition,
 ) -> Result<()> {
     let ty = |field: &str| table.check_field(field).map(|c| c.ty);
+    let name = |field: &str| table.quoted_field(field);
     match condition {
         Condition::Eq { field, value } => {
-            qb.push(quote(field));
+            qb.push(name(field)?);
             if *value == Value::Null {
                 qb.push(" IS NULL");
             } else {
-                qb.push(" = ");
-                DB::push_value(qb, value.clone(), ty(field)?);
+                qb.push(" = ").bind(value.clone(), ty(field)?);
             }
         }
         Condition::Compare { field, op, value } => {
-            qb.push(quote(field)).push(" ").push(op.sql()).push(" ");
-            DB::push_value(qb, value.clone(), ty(field)?);
+            qb.push(name(field)?).push(" ").push(op.sql()).push(" ");
+            qb.bind(value.clone(), ty(field)?);
         }
         Condition::Between { field, low, high } => {
             let t = ty(field)?;
-            qb.push(quote(field)).push(" BETWEEN ");
-            DB::push_value(qb, low.clone(), t);
-            qb.push(" AND ");
-            DB::push_value(qb, high.clone(), t);
+            qb.push(name(field)?).push(" BETWEEN ");
+            qb.bind(low.clone(), t).push(" AND ").bind(high.clone(), t);
         }
         Condition::In { field, values } | Condition::NotIn { field, values } => {
             let negate = matches!(condition, Condition::NotIn { .. });
@@ -110,13 +213,13 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
                 return Ok(());
             }
             let t = ty(field)?;
-            qb.push(quote(field))
+            qb.push(name(field)?)
                 .push(if negate { " NOT IN (" } else { " IN (" });
             for (i, v) in values.iter().enumerate() {
                 if i > 0 {
                     qb.push(", ");
                 }
-                DB::push_value(qb, v.clone(), t);
+                qb.bind(v.clone(), t);
             }
             qb.push(")");
         }
@@ -124,23 +227,23 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
             field,
             pattern,
             case_insensitive,
-        } => push_like::<DB>(qb, field, pattern, *case_insensitive),
+        } => push_like(qb, name(field)?, pattern, *case_insensitive),
         Condition::Text {
             field,
             matching,
             value,
             case_insensitive,
-        } => push_like::<DB>(
+        } => push_like(
             qb,
-            field,
+            name(field)?,
             &literal_pattern(*matching, value),
             *case_insensitive,
         ),
         Condition::IsNull { field } => {
-            qb.push(quote(field)).push(" IS NULL");
+            qb.push(name(field)?).push(" IS NULL");
         }
         Condition::IsNotNull { field } => {
-            qb.push(quote(field)).push(" IS NOT NULL");
+            qb.push(name(field)?).push(" IS NOT NULL");
         }
         Condition::Search {
             fields,
@@ -153,7 +256,7 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
                 if i > 0 {
                     qb.push(" OR ");
                 }
-                push_like::<DB>(qb, field, &pattern, *case_insensitive);
+                push_like(qb, name(field)?, &pattern, *case_insensitive);
             }
             qb.push(")");
         }
@@ -169,8 +272,9 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
                     qb.push(" AND ");
                 }
                 // A NULL field contains nothing, so it does not contain the value.
-                qb.push("(").push(quote(field)).push(" IS NULL OR NOT ");
-                push_like::<DB>(qb, field, &pattern, *case_insensitive);
+                let field = name(field)?;
+                qb.push("(").push(field).push(" IS NULL OR NOT ");
+                push_like(qb, field, &pattern, *case_insensitive);
                 qb.push(")");
             }
             qb.push(")");
@@ -204,26 +308,27 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
     Ok(())
 }
 
-/// `field LIKE pattern` with `\` escapes, case-sensitive or not, the same on
-/// both databases (SQLite's LIKE folds ASCII case, so its exact match is GLOB).
+/// `field LIKE pattern` (`field` quoted) with `\` escapes, case-sensitive
+/// or not, the same on both databases (SQLite's LIKE folds ASCII case, so
+/// its exact match is GLOB).
 fn push_like<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
+    qb: &mut Sql<DB>,
     field: &str,
     pattern: &str,
     case_insensitive: bool,
 ) {
-    qb.push(quote(field));
+    qb.push(field);
     match (DB::DIALECT, case_insensitive) {
         (Dialect::Sqlite, false) => {
-            qb.push(" GLOB ");
-            DB::push_value(qb, Value::Text(like_to_glob(pattern)), ColumnType::Text);
+            qb.push(" GLOB ")
+                .bind(Value::Text(like_to_glob(pattern)), ColumnType::Text);
             return;
         }
         (Dialect::Postgres, true) => qb.push(" ILIKE "),
         _ => qb.push(" LIKE "),
     };
-    DB::push_value(qb, Value::Text(pattern.to_string()), ColumnType::Text);
-    qb.push(" ESCAPE '\\'");
+    qb.bind(Value::Text(pattern.to_string()), ColumnType::Text)
+        .push(" ESCAPE '\\'");
 }
 
 pub(crate) fn key_type(table: &Table) -> ColumnType {
@@ -233,41 +338,37 @@ pub(crate) fn key_type(table: &Table) -> ColumnType {
 /// Appends ` WHERE ..`, ` ORDER BY ..`, ` LIMIT ..` and ` OFFSET ..` of a
 /// query already checked against `table`.
 pub(crate) fn push_query<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
+    qb: &mut Sql<DB>,
     table: &Table,
     query: &Query,
 ) -> Result<()> {
     push_where(qb, table, query.filter.as_ref())?;
     for (i, order) in query.order_by.iter().enumerate() {
         qb.push(if i == 0 { " ORDER BY " } else { ", " });
-        qb.push(quote(&order.field));
+        qb.push(table.quoted_field(&order.field)?);
         qb.push(if order.descending { " DESC" } else { " ASC" });
     }
-    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let clamp = |n: u64| n.min(i64::MAX as u64);
     if let Some(limit) = query.limit {
-        qb.push(" LIMIT ");
-        if DB::DIALECT == Dialect::Sqlite {
-            // A bound LIMIT makes SQLite prepare the statement again on every
-            // run (its plan depends on the value). An integer is safe as
-            // text, and page sizes are few, so the cached statements stay few.
-            qb.push(clamp(limit));
-        } else {
-            DB::push_value(qb, Value::Int(clamp(limit)), ColumnType::BigInt);
-        }
+        // An integer, not a bind: a bound LIMIT makes SQLite prepare the
+        // statement again on every run (its plan depends on the value), and
+        // lets PostgreSQL's generic plan guess the row count. An integer is
+        // safe as text, and page sizes are few, so cached statements stay few.
+        qb.push(" LIMIT ").push_int(clamp(limit));
     } else if query.offset.is_some() && DB::DIALECT == Dialect::Sqlite {
         // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
         qb.push(" LIMIT -1");
     }
     if let Some(offset) = query.offset {
-        qb.push(" OFFSET ");
-        DB::push_value(qb, Value::Int(clamp(offset)), ColumnType::BigInt);
+        qb.push(" OFFSET ")
+            .bind(Value::Int(clamp(offset).cast_signed()), ColumnType::BigInt);
     }
     Ok(())
 }
 
 /// Appends ` WHERE <condition>` when there is one.
 pub(crate) fn push_where<DB: SqlxBackend>(
-    qb: &mut QueryBuilder<DB>,
+    qb: &mut Sql<DB>,
     table: &Table,
     filter: Option<&Condition>,
 ) -> Result<()> {
@@ -280,4 +381,68 @@ pub(crate) fn push_where<DB: SqlxBackend>(
 
 pub(crate) fn key_type_of<M: Model>() -> ColumnType {
     key_type(M::table())
+}
+
+#[cfg(test)]
+mod tests {
+    use alchemy_core::base::BigIntAuditBase;
+    use alchemy_core::schema::Column;
+
+    use super::*;
+
+    fn tag() -> Table {
+        Table::with_base::<BigIntAuditBase>("tag").column(Column::new("name", ColumnType::Text))
+    }
+
+    #[test]
+    fn digits_are_written_in_decimal() {
+        for n in [0, 7, 10, 12_345, u64::MAX] {
+            let mut text = String::new();
+            push_digits(&mut text, n);
+            assert_eq!(text, n.to_string());
+        }
+    }
+
+    #[test]
+    fn placeholders_are_numbered_on_postgres_and_plain_on_sqlite() {
+        let mut pg = Sql::<sqlx::Postgres>::new("SELECT ");
+        for i in 0..11 {
+            pg.bind(Value::Int(i), ColumnType::BigInt).push(",");
+        }
+        assert_eq!(pg.text(), "SELECT $1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,");
+        let mut lite = Sql::<sqlx::Sqlite>::new("SELECT ");
+        lite.bind(Value::Null, ColumnType::Uuid)
+            .push(",")
+            .bind(Value::Text("x".into()), ColumnType::Text);
+        assert_eq!(lite.text(), "SELECT ?,?");
+        assert!(lite.into_parts().is_ok());
+    }
+
+    #[test]
+    fn queries_use_quoted_names_a_literal_limit_and_a_bound_offset() {
+        let table = tag();
+        let query = Query::new()
+            .filter(Condition::eq("name", "a"))
+            .order_by_desc("created_at")
+            .limit(20)
+            .offset(40);
+        let mut pg = Sql::<sqlx::Postgres>::new("SELECT 1 FROM t");
+        push_query(&mut pg, &table, &query).unwrap();
+        assert_eq!(
+            pg.text(),
+            "SELECT 1 FROM t WHERE \"name\" = $1 ORDER BY \"created_at\" DESC LIMIT 20 OFFSET $2"
+        );
+        let mut lite = Sql::<sqlx::Sqlite>::new("SELECT 1 FROM t");
+        push_query(&mut lite, &table, &Query::new().offset(3)).unwrap();
+        assert_eq!(lite.text(), "SELECT 1 FROM t LIMIT -1 OFFSET ?");
+    }
+
+    #[test]
+    fn an_unknown_field_is_an_error_not_sql() {
+        let table = tag();
+        let mut qb = Sql::<sqlx::Postgres>::new("SELECT 1 FROM t");
+        let bad = Query::new().order_by("name; DROP TABLE tag");
+        let e = push_query(&mut qb, &table, &bad).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    }
 }

@@ -10,19 +10,21 @@
 //! commits, so writing them whole loses nothing, and a bulk insert stays
 //! free of the bookkeeping.
 
-use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 
 use crate::base::{KeyOf, Model};
-use crate::filter::Value;
+use crate::by_model::ByModel;
 
-type Snapshots<M> = HashMap<KeyOf<M>, Vec<Value>>;
+/// Loaded rows of one model by key: the rows as read, whose column values
+/// are compared only when an `update` asks (a clone is cheaper to keep than
+/// a list of values made for every row read).
+type Snapshots<M> = HashMap<KeyOf<M>, M>;
 
 /// Column values of loaded rows, by model and key. Dies with its session.
 #[derive(Default)]
 pub struct Loaded {
-    maps: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    maps: ByModel,
 }
 
 impl fmt::Debug for Loaded {
@@ -39,25 +41,19 @@ impl Loaded {
         Self::default()
     }
 
-    fn map<M: Model>(&mut self) -> Option<&mut Snapshots<M>> {
-        self.maps
-            .entry(TypeId::of::<M>())
-            .or_insert_with(|| Box::new(Snapshots::<M>::new()))
-            .downcast_mut::<Snapshots<M>>()
-    }
-
     /// Remembers `rows` as stored now.
     pub fn record<M: Model>(&mut self, rows: &[M]) {
-        if let Some(map) = self.map::<M>() {
+        if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
+            map.reserve(rows.len());
             for row in rows {
-                map.insert(row.key().clone(), row.values());
+                map.insert(row.key().clone(), row.clone());
             }
         }
     }
 
     /// Forgets the row with `key` (it was deleted).
     pub fn forget<M: Model>(&mut self, key: &KeyOf<M>) {
-        if let Some(map) = self.map::<M>() {
+        if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
             map.remove(key);
         }
     }
@@ -68,9 +64,9 @@ impl Loaded {
     pub fn changed<M: Model>(&self, model: &M) -> Option<Vec<usize>> {
         let old = self
             .maps
-            .get(&TypeId::of::<M>())?
-            .downcast_ref::<Snapshots<M>>()?
-            .get(model.key())?;
+            .get::<M, Snapshots<M>>()?
+            .get(model.key())?
+            .values();
         let new = model.values();
         Some(
             (0..new.len())
@@ -88,24 +84,61 @@ impl Loaded {
 /// The columns `update` writes: the changed ones (all when unknown), never
 /// the key or `created_at`, always `updated_at` when the table has it.
 pub fn update_columns<M: Model>(changed: Option<Vec<usize>>) -> Vec<usize> {
+    update_plan::<M>(changed).columns
+}
+
+/// What `update` reads back to return the row as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBack {
+    /// The whole row (`RETURNING` every column): some columns were not
+    /// written and may have changed since this session loaded the row.
+    Row,
+    /// Only `created_at`: every other column but the key was written from
+    /// the model, so the stored row is the model with the stored `created_at`.
+    CreatedAt,
+    /// Nothing: every column but the key was written (the table has no
+    /// `created_at`), so the stored row is the model; the count of rows
+    /// written says whether it exists.
+    Nothing,
+}
+
+/// An `update`'s columns and what it reads back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdatePlan {
+    /// The columns written (see [`update_columns`]), in table order.
+    pub columns: Vec<usize>,
+    /// What the statement returns.
+    pub read_back: ReadBack,
+}
+
+/// The plan of an `update` given the columns [`Loaded::changed`] found:
+/// the changed ones (all when unknown), never the key or `created_at`,
+/// always `updated_at` when the table has it; and what to read back.
+pub fn update_plan<M: Model>(changed: Option<Vec<usize>>) -> UpdatePlan {
     let table = M::table();
     let key = table.primary_key_columns();
-    let all = 0..table.columns().len();
-    let chosen: Vec<usize> = match changed {
-        Some(c) => c,
-        None => all.collect(),
-    };
-    table
+    let writable =
+        |c: &crate::schema::Column| !key.contains(&c.name) && c.name != crate::audit::CREATED_AT;
+    let columns: Vec<usize> = table
         .columns()
         .iter()
         .enumerate()
         .filter(|(i, c)| {
-            !key.contains(&c.name)
-                && c.name != crate::audit::CREATED_AT
-                && (chosen.contains(i) || c.name == crate::audit::UPDATED_AT)
+            writable(c)
+                && (changed.as_ref().is_none_or(|ch| ch.contains(i))
+                    || c.name == crate::audit::UPDATED_AT)
         })
         .map(|(i, _)| i)
-        .collect()
+        .collect();
+    let whole = columns.len() == table.columns().iter().filter(|c| writable(c)).count();
+    let read_back = if !whole {
+        ReadBack::Row
+    } else if table.column_named(crate::audit::CREATED_AT).is_some() {
+        ReadBack::CreatedAt
+    } else {
+        ReadBack::Nothing
+    };
+    UpdatePlan { columns, read_back }
 }
 
 #[cfg(test)]
@@ -168,5 +201,35 @@ mod tests {
         loaded.record(&[r.clone()]);
         loaded.clear();
         assert_eq!(loaded.changed(&r), None);
+    }
+
+    #[test]
+    fn an_update_that_writes_every_column_reads_back_only_created_at() {
+        let plan = update_plan::<Row>(None);
+        assert_eq!(plan.columns, [2, 3, 4]);
+        assert_eq!(plan.read_back, ReadBack::CreatedAt);
+        let plan = update_plan::<Row>(Some(vec![3]));
+        assert_eq!(plan.columns, [2, 3]);
+        assert_eq!(plan.read_back, ReadBack::Row, "b was not written");
+        let plan = update_plan::<Row>(Some(vec![3, 4]));
+        assert_eq!(plan.read_back, ReadBack::CreatedAt, "every column written");
+
+        #[derive(Debug, Clone)]
+        struct Plain {
+            id: i64,
+            a: String,
+        }
+        crate::impl_model!(
+            Plain,
+            crate::base::BigIntBase,
+            table = "plain",
+            plain,
+            |t| t.column(Column::new("a", ColumnType::Text)),
+            fields(a)
+        );
+        assert_eq!(update_plan::<Plain>(None).read_back, ReadBack::Nothing);
+        let none = update_plan::<Plain>(Some(vec![]));
+        assert!(none.columns.is_empty(), "no change, no audit column");
+        assert_eq!(none.read_back, ReadBack::Row);
     }
 }

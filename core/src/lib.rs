@@ -48,6 +48,7 @@
 pub mod audit;
 pub mod base;
 pub mod bulk;
+mod by_model;
 pub mod error;
 pub mod filter;
 pub mod identity;

@@ -298,6 +298,20 @@ impl Table {
         self.quoted().columns.get(index).map(String::as_str)
     }
 
+    /// Column `field`, quoted for SQL (see [`quote`]); made once per table.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field
+    /// and table when the table has no such column.
+    pub fn quoted_field(&self, field: &str) -> crate::Result<&str> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c.name == field)
+            .ok_or_else(|| self.unknown_field(field))?;
+        Ok(&self.quoted().columns[i])
+    }
+
     /// Every column, quoted and comma-separated in declaration order: the
     /// list a `SELECT` or `RETURNING` of whole rows names.
     pub fn select_list(&self) -> &str {
@@ -324,12 +338,12 @@ impl Table {
     /// # Errors
     /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field and table.
     pub fn check_field(&self, field: &str) -> crate::Result<&Column> {
-        self.column_named(field).ok_or_else(|| {
-            crate::Error::invalid_input(format!(
-                "unknown field `{field}` for table `{}`",
-                self.name
-            ))
-        })
+        self.column_named(field)
+            .ok_or_else(|| self.unknown_field(field))
+    }
+
+    fn unknown_field(&self, field: &str) -> crate::Error {
+        crate::Error::invalid_input(format!("unknown field `{field}` for table `{}`", self.name))
     }
 
     /// `CREATE TABLE IF NOT EXISTS` and `CREATE INDEX IF NOT EXISTS`

@@ -5,12 +5,12 @@
 //! returns that row or inserts the candidate, without ever reporting a
 //! duplicate key to a caller that races another one.
 
-use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
 use crate::base::Model;
+use crate::by_model::ByModel;
 use crate::filter::Condition;
 
 /// A model with a natural key other than its primary key.
@@ -40,8 +40,10 @@ pub trait Unique: Model {
 /// rollback, so it never holds a row that the database does not.
 #[derive(Default)]
 pub struct UniqueCache {
-    maps: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    maps: ByModel,
 }
+
+type Rows<M> = HashMap<<M as Unique>::UniqueKey, M>;
 
 impl Debug for UniqueCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,19 +61,12 @@ impl UniqueCache {
 
     /// The cached row of model `M` with natural key `key`.
     pub fn get<M: Unique>(&self, key: &M::UniqueKey) -> Option<&M> {
-        self.maps
-            .get(&TypeId::of::<M>())
-            .and_then(|m| m.downcast_ref::<HashMap<M::UniqueKey, M>>())
-            .and_then(|m| m.get(key))
+        self.maps.get::<M, Rows<M>>()?.get(key)
     }
 
     /// Caches `row` under its natural key.
     pub fn insert<M: Unique>(&mut self, row: M) {
-        let map = self
-            .maps
-            .entry(TypeId::of::<M>())
-            .or_insert_with(|| Box::new(HashMap::<M::UniqueKey, M>::new()));
-        if let Some(map) = map.downcast_mut::<HashMap<M::UniqueKey, M>>() {
+        if let Some(map) = self.maps.get_or_default::<M, Rows<M>>() {
             map.insert(row.unique_key(), row);
         }
     }
@@ -79,7 +74,7 @@ impl UniqueCache {
     /// Forgets every row of model `M`; repositories call it after an update
     /// or delete of `M`, which may have changed or removed a cached row.
     pub fn forget<M: 'static>(&mut self) {
-        self.maps.remove(&TypeId::of::<M>());
+        self.maps.remove::<M>();
     }
 
     /// Forgets everything (rollback).
@@ -89,6 +84,6 @@ impl UniqueCache {
 
     /// Whether nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.maps.is_empty()
+        self.maps.len() == 0
     }
 }

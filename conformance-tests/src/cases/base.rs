@@ -135,3 +135,29 @@ pub async fn base_big_int_keys_increase<H: Harness>(cx: Arc<Cx<H>>) {
     }
     ok(s.commit().await, "commit");
 }
+
+/// `update` on a table without audit columns writes every column of a row the
+/// session never loaded and returns it as stored; a missing row is `NotFound`.
+pub async fn base_update_without_audit_columns<H: Harness>(cx: Arc<Cx<H>>) {
+    let repo = <H as HasWidget<UuidV7Base>>::widgets(&cx.h);
+    let mut s = cx.begin().await;
+    let w = ok(repo.add(&mut s, WidgetFixture::new("before")).await, "add");
+    ok(s.commit().await, "commit");
+
+    let mut changed = w.clone();
+    changed.set_name("after");
+    let mut s = cx.begin().await;
+    let stored = ok(repo.update(&mut s, changed).await, "update");
+    assert_eq!((stored.key(), stored.name()), (w.key(), "after"));
+    let got = ok(repo.get(&mut s, w.key()).await, "get");
+    assert_eq!(got.name(), "after");
+
+    let mut missing = w.clone();
+    missing.set_key(UuidV7::generate());
+    let e = repo.update(&mut s, missing).await;
+    assert!(
+        matches!(e, Err(alchemy_core::Error::NotFound { .. })),
+        "{e:?}"
+    );
+    ok(s.commit().await, "commit");
+}

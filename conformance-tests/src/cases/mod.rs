@@ -42,6 +42,7 @@ register! {
     base::base_custom_server_uuid_audit_round_trip,
     base::base_client_key_is_kept,
     base::base_big_int_keys_increase,
+    base::base_update_without_audit_columns,
     audit::audit_insert_stamps_both_columns,
     audit::audit_timestamps_round_trip_exactly,
     audit::audit_update_bumps_updated_at_only,

@@ -19,6 +19,8 @@
 //!   `NotInSearch` matches rows where no field contains the value (a NULL
 //!   field contains nothing, so it counts as not containing it).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -606,6 +608,62 @@ impl Condition {
     }
 }
 
+impl Condition {
+    /// This condition checked against `table` as [`Condition::checked`]
+    /// does, borrowed when nothing needs converting (every field is fit
+    /// for its use and every value already of its column's type, the usual
+    /// case), so checking copies nothing.
+    ///
+    /// # Errors
+    /// As [`Condition::checked`].
+    pub fn checked_ref(&self, table: &Table) -> Result<Cow<'_, Condition>> {
+        if self.fits(table) {
+            Ok(Cow::Borrowed(self))
+        } else {
+            self.clone().checked(table).map(Cow::Owned)
+        }
+    }
+
+    /// Whether [`Condition::checked`] would succeed and change nothing.
+    fn fits(&self, table: &Table) -> bool {
+        let ty = |field: &str| table.column_named(field).map(|c| c.ty);
+        let typed = |field: &str, values: &[&Value]| {
+            ty(field).is_some_and(|t| values.iter().all(|v| value_fits(v, t)))
+        };
+        let text =
+            |field: &str| matches!(ty(field), Some(ColumnType::Text | ColumnType::VarChar(_)));
+        match self {
+            Self::Eq { field, value } => typed(field, &[value]),
+            Self::Compare { field, value, .. } => *value != Value::Null && typed(field, &[value]),
+            Self::Between { field, low, high } => typed(field, &[low, high]),
+            Self::In { field, values } | Self::NotIn { field, values } => {
+                ty(field).is_some_and(|t| values.iter().all(|v| value_fits(v, t)))
+            }
+            Self::Like { field, .. } | Self::Text { field, .. } => text(field),
+            Self::IsNull { field } | Self::IsNotNull { field } => ty(field).is_some(),
+            Self::Search { fields, .. } | Self::NotInSearch { fields, .. } => {
+                !fields.is_empty() && fields.iter().all(|f| text(f))
+            }
+            Self::And(all) | Self::Or(all) => all.iter().all(|c| c.fits(table)),
+        }
+    }
+}
+
+/// Whether `value` is already of column type `ty` ([`Value::coerce`] would
+/// return it unchanged).
+fn value_fits(value: &Value, ty: ColumnType) -> bool {
+    matches!(
+        (value, ty),
+        (Value::Null, _)
+            | (Value::Bool(_), ColumnType::Bool)
+            | (Value::Int(_), ColumnType::BigInt | ColumnType::Integer)
+            | (Value::Float(_), ColumnType::Double)
+            | (Value::Text(_), ColumnType::Text | ColumnType::VarChar(_))
+            | (Value::Uuid(_), ColumnType::Uuid)
+            | (Value::Timestamp(_), ColumnType::Timestamp)
+    )
+}
+
 fn check_search_fields(fields: &[String], text_field: impl Fn(&str) -> Result<()>) -> Result<()> {
     if fields.is_empty() {
         return Err(Error::invalid_input("a search needs at least one field"));
@@ -737,6 +795,24 @@ impl Query {
         self
     }
 
+    /// This query checked against `table` as [`Query::checked`] does,
+    /// borrowed when nothing needs converting (see
+    /// [`Condition::checked_ref`]), so a repository call copies nothing.
+    ///
+    /// # Errors
+    /// As [`Query::checked`].
+    pub fn checked_ref(&self, table: &Table) -> Result<Cow<'_, Query>> {
+        let sorts_fit = self
+            .order_by
+            .iter()
+            .all(|o| table.column_named(&o.field).is_some());
+        if sorts_fit && self.filter.as_ref().is_none_or(|f| f.fits(table)) {
+            Ok(Cow::Borrowed(self))
+        } else {
+            self.clone().checked(table).map(Cow::Owned)
+        }
+    }
+
     /// This query with its filter and sort fields checked against `table`.
     ///
     /// # Errors
@@ -812,6 +888,58 @@ mod tests {
         assert!(e.to_string().contains("text"), "{e}");
         let e = Condition::lt("score", Value::Null).checked(&t).unwrap_err();
         assert!(e.to_string().contains("NULL"), "{e}");
+    }
+
+    #[test]
+    fn checked_ref_agrees_with_checked_and_borrows_what_it_leaves_alone() {
+        let t = table();
+        let id = Uuid::now_v7();
+        let cases = [
+            Condition::eq("title", "x"),
+            Condition::eq("title", Value::Null),
+            Condition::eq("id", id),
+            Condition::eq("id", id.to_string()),
+            Condition::eq("id", "not-a-uuid"),
+            Condition::gt("score", 3.0f64),
+            Condition::gt("score", 3i64),
+            Condition::lt("score", Value::Null),
+            Condition::between("created_at", DateTime::UNIX_EPOCH, DateTime::UNIX_EPOCH),
+            Condition::is_in("created_at", ["2024-02-29T12:00:00Z"]),
+            Condition::not_in("title", ["a", "b"]),
+            Condition::contains("title", "1", true),
+            Condition::contains("score", "1", false),
+            Condition::like("title", "a%"),
+            Condition::is_null("ghost"),
+            Condition::is_not_null("title"),
+            Condition::search(["title"], "x", true),
+            Condition::search(Vec::<String>::new(), "x", true),
+            Condition::not_in_search(["title", "score"], "x", true),
+            Condition::and([Condition::eq("title", "x"), Condition::gt("score", 1.0f64)]),
+            Condition::or([Condition::eq("title", "x"), Condition::gt("score", 1i64)]),
+            Condition::and([Condition::eq("title; DROP TABLE post", 1i64)]),
+        ];
+        for c in cases {
+            let owned = c.clone().checked(&t);
+            match c.checked_ref(&t) {
+                Ok(Cow::Borrowed(b)) => assert_eq!(owned.as_ref().ok(), Some(b), "{c:?}"),
+                Ok(Cow::Owned(o)) => {
+                    assert_eq!(owned.as_ref().ok(), Some(&o), "{c:?}");
+                    assert_ne!(o, c, "an unchanged condition is borrowed: {c:?}");
+                }
+                Err(e) => assert_eq!(
+                    owned.map_err(|e| e.to_string()),
+                    Err(e.to_string()),
+                    "{c:?}"
+                ),
+            }
+            let q = Query::new().filter(c.clone()).order_by("title");
+            let owned = q.clone().checked(&t).ok();
+            assert_eq!(q.checked_ref(&t).ok().map(Cow::into_owned), owned, "{c:?}");
+        }
+        let e = Query::new().order_by("nope").checked_ref(&t).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        let q = Query::new().order_by_desc("created_at").limit(3);
+        assert!(matches!(q.checked_ref(&t), Ok(Cow::Borrowed(_))));
     }
 
     #[test]

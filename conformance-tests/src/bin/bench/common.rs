@@ -3,7 +3,9 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use alchemy_conformance::fixtures::{post_table, post_tag_table, tag_table};
@@ -50,6 +52,19 @@ pub(crate) struct Settings {
     pub(crate) postgres_url: String,
     /// Only these workloads (`--workload`); all when `None`.
     pub(crate) only: Option<Vec<String>>,
+    /// Which side runs (`--side`).
+    pub(crate) side: Side,
+}
+
+/// The sides of a measurement that run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The library and the raw code, alternating (a measurement).
+    Both,
+    /// Only the library (for profiling it).
+    Lib,
+    /// Only the raw code (for profiling it).
+    Raw,
 }
 
 impl Settings {
@@ -204,15 +219,15 @@ pub(crate) fn is(count: impl TryInto<u64>, n: usize) -> bool {
 pub(crate) struct Run {
     /// Seconds of the timed part.
     pub(crate) seconds: f64,
-    /// Memory used by the timed part.
-    pub(crate) peak: Peak,
+    /// Memory and CPU the timed part used.
+    pub(crate) usage: Usage,
     /// What the run verified (compared between library and raw).
     pub(crate) check: Json,
 }
 
-/// Memory of one timed part.
+/// What one timed part used besides wall-clock time.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Peak {
+pub(crate) struct Usage {
     /// The process's peak resident set (`VmHWM`, reset at the start; Linux
     /// only). It includes memory the allocator kept from earlier runs.
     pub(crate) rss_kib: Option<u64>,
@@ -220,6 +235,11 @@ pub(crate) struct Peak {
     /// the workload itself held (the counting allocator in `alloc.rs`;
     /// SQLite's own page cache is not on Rust's heap).
     pub(crate) heap_kib: u64,
+    /// CPU seconds spent by this process's threads (Linux only): the
+    /// library, the ORM, the driver and SQLite, but not the PostgreSQL
+    /// server. Unlike wall time it does not wait on commits' fsyncs, so it
+    /// shows the client side's own cost with little noise.
+    pub(crate) cpu_seconds: Option<f64>,
 }
 
 fn proc_status_kib(field: &str) -> Option<u64> {
@@ -228,23 +248,63 @@ fn proc_status_kib(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Times `work` and records its peak memory (see [`Peak`]).
-pub(crate) async fn timed<F, T>(work: F) -> Result<(T, f64, Peak), String>
+/// Nanoseconds on a CPU of every live thread of this process, from
+/// `/proc/self/task/*/schedstat` (its first field); `None` off Linux.
+/// The bench's threads (the runtime's and sqlx's SQLite workers) live
+/// across a run, so the difference of two readings is the run's CPU time.
+fn cpu_nanos() -> Option<u64> {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = task.ok()?.path().join("schedstat");
+        // A thread may end between the listing and the read: skip it.
+        let Ok(stat) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(total)
+}
+
+/// The timed part of a run as a future of its own, whose `poll` is never
+/// inlined: a profiler can count only it, e.g. `valgrind --tool=callgrind
+/// --toggle-collect='*TimedPart*' .. bench --side lib` (SQLite's work on
+/// sqlx's worker thread is not inside it).
+struct TimedPart<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for TimedPart<F> {
+    type Output = F::Output;
+
+    #[inline(never)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+/// Times `work` and records what it used (see [`Usage`]).
+pub(crate) async fn timed<F, T>(work: F) -> Result<(T, f64, Usage), String>
 where
     F: Future<Output = Result<T, String>>,
 {
+    let work = TimedPart(Box::pin(work));
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     crate::alloc::reset_peak();
     let heap_start = crate::alloc::live();
+    let cpu_start = cpu_nanos();
     let start = Instant::now();
     let value = work.await?;
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_end = cpu_nanos();
     let heap = crate::alloc::peak().saturating_sub(heap_start);
-    let peak = Peak {
+    #[allow(clippy::cast_precision_loss)] // nanoseconds of one run fit an f64 exactly
+    let cpu_seconds = cpu_start
+        .zip(cpu_end)
+        .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9);
+    let usage = Usage {
         rss_kib: proc_status_kib("VmHWM:"),
         heap_kib: u64::try_from(heap / 1024).unwrap_or(u64::MAX),
+        cpu_seconds,
     };
-    Ok((value, seconds, peak))
+    Ok((value, seconds, usage))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -280,19 +340,33 @@ where
     let (mut lib_runs, mut raw_runs) = (Vec::new(), Vec::new());
     for rep in 0..settings.reps.max(1) {
         eprintln!("{backend} {} {workload} rep {}", kind.name(), rep + 1);
-        // Alternate which goes first, so neither always meets a warm cache.
-        if rep % 2 == 0 {
-            lib_runs.push(lib().await?);
-            raw_runs.push(raw().await?);
-        } else {
-            raw_runs.push(raw().await?);
-            lib_runs.push(lib().await?);
+        match settings.side {
+            Side::Lib => lib_runs.push(lib().await?),
+            Side::Raw => raw_runs.push(raw().await?),
+            // Alternate which goes first, so neither always meets a warm cache.
+            Side::Both if rep % 2 == 0 => {
+                lib_runs.push(lib().await?);
+                raw_runs.push(raw().await?);
+            }
+            Side::Both => {
+                raw_runs.push(raw().await?);
+                lib_runs.push(lib().await?);
+            }
+        }
+    }
+    for run in lib_runs.iter().chain(&raw_runs) {
+        if run.check.get("ok") != Some(&Json::Bool(true)) {
+            return Err(format!(
+                "{backend} {} {workload}: check failed: {}",
+                kind.name(),
+                run.check
+            ));
         }
     }
     for (l, r) in lib_runs.iter().zip(&raw_runs) {
-        if l.check != r.check || l.check.get("ok") != Some(&Json::Bool(true)) {
+        if l.check != r.check {
             return Err(format!(
-                "{backend} {} {workload}: check failed: library {} raw {}",
+                "{backend} {} {workload}: checks differ: library {} raw {}",
                 kind.name(),
                 l.check,
                 r.check
@@ -301,8 +375,12 @@ where
     }
     let seconds = median(lib_runs.iter().map(|r| r.seconds).collect());
     let raw_seconds = median(raw_runs.iter().map(|r| r.seconds).collect());
-    let rss = |runs: &[Run]| runs.iter().filter_map(|r| r.peak.rss_kib).max();
-    let heap = |runs: &[Run]| runs.iter().map(|r| r.peak.heap_kib).max();
+    let rss = |runs: &[Run]| runs.iter().filter_map(|r| r.usage.rss_kib).max();
+    let heap = |runs: &[Run]| runs.iter().map(|r| r.usage.heap_kib).max();
+    let cpu = |runs: &[Run]| {
+        let v: Vec<f64> = runs.iter().filter_map(|r| r.usage.cpu_seconds).collect();
+        (v.len() == runs.len()).then(|| median(v))
+    };
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
     Ok(json!({
         "backend": backend,
@@ -317,7 +395,10 @@ where
         "raw_peak_rss_kib": rss(&raw_runs),
         "peak_heap_kib": heap(&lib_runs),
         "raw_peak_heap_kib": heap(&raw_runs),
-        "check": lib_runs.first().map(|r| r.check.clone()).unwrap_or(Json::Null),
+        "cpu_seconds": cpu(&lib_runs).map(|c| round(c, 4)),
+        "raw_cpu_seconds": cpu(&raw_runs).map(|c| round(c, 4)),
+        "cpu_ratio_vs_raw": cpu(&lib_runs).zip(cpu(&raw_runs)).map(|(l, r)| round(l / r, 3)),
+        "check": lib_runs.iter().chain(&raw_runs).next().map(|r| r.check.clone()).unwrap_or(Json::Null),
         "runs": lib_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
         "raw_runs": raw_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
     }))

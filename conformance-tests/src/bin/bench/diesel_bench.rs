@@ -374,16 +374,16 @@ macro_rules! raw {
                     "W1" => {
                         let n = s.n(10_000);
                         let titles: Vec<String> = (0..n).map(data::title).collect();
-                        let (_, seconds, peak) = timed(async { seed(c, titles).await.map(drop) }).await?;
+                        let (_, seconds, usage) = timed(async { seed(c, titles).await.map(drop) }).await?;
                         let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
                     "W2" | "W2b" => {
                         let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
                         let names = data::tag_names(s.n(500));
                         let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
                         let (names_ref, slugs_ref) = (&names, &slugs);
-                        let (_, seconds, peak) = timed(async {
+                        let (_, seconds, usage) = timed(async {
                             if workload == "W2" {
                                 // One transaction; repeats answered from a map, as a careful user would.
                                 c.transaction(async move |c| {
@@ -415,13 +415,13 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows: i64 = tag::table.count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
                     "W3" => {
                         let rows = s.n(10_000);
                         seed(c, (0..rows).map(data::title).collect()).await?;
                         let calls = s.n(1_000);
-                        let (sums, seconds, peak) = timed(async {
+                        let (sums, seconds, usage) = timed(async {
                             c.transaction(async move |c| {
                                 let (mut totals, mut items) = (0u64, 0usize);
                                 for k in 0..calls {
@@ -449,12 +449,12 @@ macro_rules! raw {
                         })
                         .await?;
                         let want = data::w3_expected(rows, calls);
-                        Run { seconds, peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                        Run { seconds, usage, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
                     "W4" => {
                         let n = s.n(1_000);
                         let keys = seed(c, (0..n).map(data::title).collect()).await?;
-                        let (_, seconds, peak) = timed(async {
+                        let (_, seconds, usage) = timed(async {
                             for (i, key) in keys.iter().enumerate() {
                                 let title = format!("{} (edited)", data::title(i));
                                 c.transaction(async move |c| {
@@ -476,14 +476,14 @@ macro_rules! raw {
                             .get_result(c)
                             .await
                             .map_err(err)?;
-                        Run { seconds, peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                        Run { seconds, usage, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
                     "W5" => {
                         let n = s.n(10_000);
                         seed(c, (0..n / 2).map(data::upsert_title).collect()).await?;
                         let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
                         let titles = &titles;
-                        let (done, seconds, peak) = timed(async {
+                        let (done, seconds, usage) = timed(async {
                             c.transaction(async move |c| {
                                 // Which titles exist, then update those and insert the rest.
                                 let mut existing = std::collections::HashMap::new();
@@ -517,12 +517,12 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows: i64 = post::table.filter(post::content.eq("upserted")).count().get_result(c).await.map_err(err)?;
-                        Run { seconds, peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
                     "W6" => {
                         let keys = seed(c, (0..s.n(5_000)).map(data::title).collect()).await?;
                         let keys = &keys;
-                        let (found, seconds, peak) = timed(async {
+                        let (found, seconds, usage) = timed(async {
                             c.transaction(async move |c| {
                                 let mut found = 0usize;
                                 for k in keys {
@@ -538,7 +538,7 @@ macro_rules! raw {
                             .map_err(err)
                         })
                         .await?;
-                        Run { seconds, peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                        Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
                     other => return Err(format!("unknown workload {other}")),
                 };

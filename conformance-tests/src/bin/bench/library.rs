@@ -100,7 +100,7 @@ where
             let input: Vec<B::Post> = (0..n)
                 .map(|i| B::Post::new(data::title(i), data::CONTENT))
                 .collect();
-            let (_, seconds, peak) = timed(async {
+            let (_, seconds, usage) = timed(async {
                 let mut sess = db.begin().await.map_err(err)?;
                 posts.add_many(&mut sess, input).await.map_err(err)?;
                 sess.commit().await.map_err(err)
@@ -109,7 +109,7 @@ where
             let rows = count(&db, &posts, None).await?;
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"rows": rows, "ok": is(rows, n)}),
             }
         }
@@ -121,7 +121,7 @@ where
             };
             let names = data::tag_names(s.n(500));
             let input = tags_for::<B>(calls, &names)?;
-            let (_, seconds, peak) = timed(async {
+            let (_, seconds, usage) = timed(async {
                 if workload == "W2" {
                     // One unit of work: the session's cache answers repeats.
                     let mut sess = db.begin().await.map_err(err)?;
@@ -142,7 +142,7 @@ where
             let rows = count(&db, &tags, None).await?;
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
             }
         }
@@ -150,7 +150,7 @@ where
             let rows = s.n(10_000);
             seed::<B>(&db, (0..rows).map(data::title)).await?;
             let calls = s.n(1_000);
-            let (sums, seconds, peak) = timed(async {
+            let (sums, seconds, usage) = timed(async {
                 let mut sess = db.begin().await.map_err(err)?;
                 let (mut totals, mut items) = (0u64, 0usize);
                 for k in 0..calls {
@@ -170,7 +170,7 @@ where
             let want = data::w3_expected(rows, calls);
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
             }
         }
@@ -185,7 +185,7 @@ where
                     p
                 })
                 .collect();
-            let (_, seconds, peak) = timed(async {
+            let (_, seconds, usage) = timed(async {
                 for p in edits {
                     let mut sess = db.begin().await.map_err(err)?;
                     posts.update(&mut sess, p).await.map_err(err)?;
@@ -209,7 +209,7 @@ where
                 .count();
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"bumped": bumped, "ok": bumped == seeded.len()}),
             }
         }
@@ -219,7 +219,7 @@ where
             let input: Vec<B::Post> = (0..n)
                 .map(|i| B::Post::new(data::upsert_title(i), "upserted"))
                 .collect();
-            let (done, seconds, peak) = timed(async {
+            let (done, seconds, usage) = timed(async {
                 let mut sess = db.begin().await.map_err(err)?;
                 let done = posts
                     .upsert_many(&mut sess, input, &["title"])
@@ -232,14 +232,14 @@ where
             let rows = count(&db, &posts, Some(Condition::eq("content", "upserted"))).await?;
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
             }
         }
         "W6" => {
             let seeded = seed::<B>(&db, (0..s.n(5_000)).map(data::title)).await?;
             let keys: Vec<KeyOf<B::Post>> = seeded.iter().map(|p| p.key().clone()).collect();
-            let (found, seconds, peak) = timed(async {
+            let (found, seconds, usage) = timed(async {
                 let mut sess = db.begin().await.map_err(err)?;
                 let mut found = 0usize;
                 for k in &keys {
@@ -252,7 +252,7 @@ where
             .await?;
             Run {
                 seconds,
-                peak,
+                usage,
                 check: json!({"found": found, "ok": found == keys.len()}),
             }
         }

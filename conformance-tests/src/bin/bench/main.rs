@@ -2,8 +2,11 @@
 //! hand-written code for the same ORM, on SQLite and PostgreSQL.
 //!
 //! ```sh
-//! cargo run --release -p alchemy-conformance --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..]
+//! cargo run --release -p alchemy-conformance --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
 //! ```
+//!
+//! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
+//! under `valgrind --tool=callgrind`); its lines then carry no ratio.
 //!
 //! Prints one JSON line of settings, then one JSON line per (backend,
 //! database, workload) with the median seconds of the library and of the raw
@@ -17,13 +20,13 @@ mod library;
 mod seaorm_bench;
 mod sqlx_bench;
 
-use common::{DbKind, Settings, settings_line};
+use common::{DbKind, Settings, Side, settings_line};
 
 /// Counts heap bytes, so each run can report the most it held at once.
 #[global_allocator]
 static HEAP: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..]";
+const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]";
 
 struct Args {
     backends: Vec<&'static str>,
@@ -37,6 +40,7 @@ fn parse() -> Result<Args, String> {
     let mut scale: f64 = 1.0;
     let mut reps = 3;
     let mut only: Option<Vec<String>> = None;
+    let mut side = Side::Both;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || {
@@ -81,6 +85,14 @@ fn parse() -> Result<Args, String> {
                 }
                 only = Some(names);
             }
+            "--side" => {
+                side = match value()?.as_str() {
+                    "both" => Side::Both,
+                    "lib" => Side::Lib,
+                    "raw" => Side::Raw,
+                    other => return Err(format!("--side {other}?\n{USAGE}")),
+                }
+            }
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -95,6 +107,7 @@ fn parse() -> Result<Args, String> {
             reps,
             postgres_url,
             only,
+            side,
         },
     })
 }

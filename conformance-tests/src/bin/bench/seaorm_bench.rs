@@ -295,11 +295,12 @@ mod raw {
             "W1" => {
                 let n = s.n(10_000);
                 let titles: Vec<String> = (0..n).map(data::title).collect();
-                let (_, seconds, peak) = timed(async { seed(&db, titles).await.map(drop) }).await?;
+                let (_, seconds, usage) =
+                    timed(async { seed(&db, titles).await.map(drop) }).await?;
                 let rows = post::Entity::find().count(&db).await.map_err(err)?;
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"rows": rows, "ok": is(rows, n)}),
                 }
             }
@@ -315,7 +316,7 @@ mod raw {
                     .map(|n| alchemy_core::slug::slugify(n))
                     .collect::<Result<_, _>>()
                     .map_err(err)?;
-                let (_, seconds, peak) = timed(async {
+                let (_, seconds, usage) = timed(async {
                     if workload == "W2" {
                         // One transaction; repeats answered from a map, as a careful user would.
                         let tx = begin_write(&db).await?;
@@ -346,7 +347,7 @@ mod raw {
                 let rows = tag::Entity::find().count(&db).await.map_err(err)?;
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
                 }
             }
@@ -354,7 +355,7 @@ mod raw {
                 let rows = s.n(10_000);
                 seed(&db, (0..rows).map(data::title).collect()).await?;
                 let calls = s.n(1_000);
-                let (sums, seconds, peak) = timed(async {
+                let (sums, seconds, usage) = timed(async {
                     let tx = db.begin().await.map_err(err)?;
                     let (mut totals, mut items) = (0u64, 0usize);
                     for k in 0..calls {
@@ -386,14 +387,14 @@ mod raw {
                 let want = data::w3_expected(rows, calls);
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
                 }
             }
             "W4" => {
                 let n = s.n(1_000);
                 let keys = seed(&db, (0..n).map(data::title).collect()).await?;
-                let (_, seconds, peak) = timed(async {
+                let (_, seconds, usage) = timed(async {
                     for (i, id) in keys.iter().enumerate() {
                         let tx = db.begin().await.map_err(err)?;
                         post::Entity::update_many()
@@ -421,7 +422,7 @@ mod raw {
                     .map_err(err)?;
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"bumped": bumped, "ok": is(bumped, n)}),
                 }
             }
@@ -429,7 +430,7 @@ mod raw {
                 let n = s.n(10_000);
                 seed(&db, (0..n / 2).map(data::upsert_title).collect()).await?;
                 let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
-                let (done, seconds, peak) = timed(async {
+                let (done, seconds, usage) = timed(async {
                     let tx = db.begin().await.map_err(err)?;
                     // Which titles exist, then update those and insert the rest.
                     let mut existing = HashMap::new();
@@ -481,13 +482,13 @@ mod raw {
                     .map_err(err)?;
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
                 }
             }
             "W6" => {
                 let keys = seed(&db, (0..s.n(5_000)).map(data::title).collect()).await?;
-                let (found, seconds, peak) = timed(async {
+                let (found, seconds, usage) = timed(async {
                     let tx = db.begin().await.map_err(err)?;
                     let mut found = 0usize;
                     for k in &keys {
@@ -504,7 +505,7 @@ mod raw {
                 .await?;
                 Run {
                     seconds,
-                    peak,
+                    usage,
                     check: json!({"found": found, "ok": found == keys.len()}),
                 }
             }

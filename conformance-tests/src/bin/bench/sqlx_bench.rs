@@ -186,15 +186,15 @@ macro_rules! raw {
                     "W1" => {
                         let n = s.n(10_000);
                         let titles: Vec<String> = (0..n).map(data::title).collect();
-                        let (_, seconds, peak) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
+                        let (_, seconds, usage) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
-                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
                     "W2" | "W2b" => {
                         let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
                         let names = data::tag_names(s.n(500));
                         let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
-                        let (_, seconds, peak) = timed(async {
+                        let (_, seconds, usage) = timed(async {
                             if workload == "W2" {
                                 // One transaction; repeats answered from a map, as a careful user would.
                                 let mut tx = pool.begin_with(if fresh.kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(err)?;
@@ -223,7 +223,7 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM tag").await?;
-                        Run { seconds, peak, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
                     "W3" => {
                         let rows = s.n(10_000);
@@ -231,7 +231,7 @@ macro_rules! raw {
                         let calls = s.n(1_000);
                         let ilike = if fresh.kind == DbKind::Postgres { "ILIKE" } else { "LIKE" };
                         let sql = format!("SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total FROM post WHERE title {ilike} $1 ESCAPE '\\' ORDER BY created_at DESC LIMIT $2 OFFSET $3");
-                        let (sums, seconds, peak) = timed(async {
+                        let (sums, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
                             let (mut totals, mut items) = (0u64, 0usize);
                             for k in 0..calls {
@@ -256,12 +256,12 @@ macro_rules! raw {
                         })
                         .await?;
                         let want = data::w3_expected(rows, calls);
-                        Run { seconds, peak, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
+                        Run { seconds, usage, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
                     "W4" => {
                         let n = s.n(1_000);
                         let keys = seed(&pool, (0..n).map(data::title).collect()).await?;
-                        let (_, seconds, peak) = timed(async {
+                        let (_, seconds, usage) = timed(async {
                             for (i, id) in keys.iter().enumerate() {
                                 let mut tx = pool.begin().await.map_err(err)?;
                                 sqlx::query("UPDATE post SET title = $1, updated_at = $2 WHERE id = $3")
@@ -277,13 +277,13 @@ macro_rules! raw {
                         })
                         .await?;
                         let bumped = scalar(&pool, "SELECT count(*) FROM post WHERE updated_at > created_at AND title LIKE '% (edited)'").await?;
-                        Run { seconds, peak, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
+                        Run { seconds, usage, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
                     "W5" => {
                         let n = s.n(10_000);
                         seed(&pool, (0..n / 2).map(data::upsert_title).collect()).await?;
                         let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
-                        let (done, seconds, peak) = timed(async {
+                        let (done, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
                             // Which titles exist, then update those and insert the rest.
                             let mut existing = std::collections::HashMap::new();
@@ -320,11 +320,11 @@ macro_rules! raw {
                         })
                         .await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post WHERE content = 'upserted'").await?;
-                        Run { seconds, peak, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
+                        Run { seconds, usage, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
                     "W6" => {
                         let keys = seed(&pool, (0..s.n(5_000)).map(data::title).collect()).await?;
-                        let (found, seconds, peak) = timed(async {
+                        let (found, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
                             let mut found = 0usize;
                             for k in &keys {
@@ -339,7 +339,7 @@ macro_rules! raw {
                             Ok(found)
                         })
                         .await?;
-                        Run { seconds, peak, check: json!({"found": found, "ok": found == keys.len()}) }
+                        Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
                     other => return Err(format!("unknown workload {other}")),
                 };
