@@ -129,6 +129,10 @@ impl Unique for Tag {
     fn unique_filter(key: &String) -> Condition {
         Condition::eq("name", key)
     }
+    // Lends the name: a cache hit copies nothing.
+    fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
+        f(&self.name)
+    }
 }
 
 impl SlugKey for Tag {

@@ -99,6 +99,10 @@ impl Unique for Tag {
     fn unique_filter(name: &String) -> Condition {
         Condition::eq("name", name.as_str())
     }
+    // Lends the name: a cache hit copies nothing.
+    fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
+        f(&self.name)
+    }
 }
 
 impl Tag {

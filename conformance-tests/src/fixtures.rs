@@ -242,6 +242,9 @@ macro_rules! impl_tag_fixture {
             ) -> $crate::__private::alchemy_core::filter::Condition {
                 $crate::__private::alchemy_core::filter::Condition::eq("name", key.as_str())
             }
+            fn with_unique_key<R>(&self, f: impl FnOnce(&::std::string::String) -> R) -> R {
+                f(&self.name)
+            }
         }
         impl $crate::fixtures::TagFixture for $t {
             fn new(name: &str, slug: &str) -> Self {

@@ -18,8 +18,11 @@ use crate::by_model::ByModel;
 
 /// Loaded rows of one model by key: the rows as read, whose column values
 /// are compared only when an `update` asks (a clone is cheaper to keep than
-/// a list of values made for every row read).
-type Snapshots<M> = HashMap<KeyOf<M>, M>;
+/// a list of values made for every row read). Keys are hashed with
+/// foldhash, randomly seeded per map: they are primary keys the database
+/// returned, hashed for every row read, where SipHash would cost more than
+/// the rest of remembering the row.
+type Snapshots<M> = HashMap<KeyOf<M>, M, foldhash::fast::RandomState>;
 
 /// Column values of loaded rows, by model and key. Dies with its session.
 #[derive(Default)]

@@ -361,6 +361,49 @@ fn is_data_column<M: Model>(index: usize) -> bool {
     })
 }
 
+/// get-or-create past the session cache: SELECT the row with natural key
+/// `key`; if absent, insert the candidate `make` builds (if a concurrent
+/// caller won that race, SELECT its row); cache the row.
+async fn find_or_insert<R, F>(
+    repo: &R,
+    session: &mut R::Session,
+    key: &<R::Model as Unique>::UniqueKey,
+    make: F,
+) -> Result<R::Model>
+where
+    R: Repository + ?Sized,
+    R::Model: Unique,
+    F: FnOnce() -> Result<R::Model>,
+{
+    // The natural key is unique (the `Unique` contract): at most one row
+    // matches, so one row is asked for.
+    let lookup = Query::new()
+        .filter(<R::Model as Unique>::unique_filter(key))
+        .limit(1);
+    let row = match repo.list(session, &lookup).await?.pop() {
+        Some(row) => row,
+        None => {
+            let columns = <R::Model as Unique>::unique_columns();
+            match repo.add_if_absent(session, make()?, columns).await? {
+                Some(row) => row,
+                None => repo.list(session, &lookup).await?.pop().ok_or_else(|| {
+                    // Only possible under a snapshot older than the winning
+                    // insert (REPEATABLE READ or stricter).
+                    Error::Busy {
+                        source: format!(
+                            "{}: row {key:?} was inserted concurrently but is not visible to this transaction",
+                            R::Model::table().name()
+                        )
+                        .into(),
+                    }
+                })?,
+            }
+        }
+    };
+    session.unique_cache().insert(row.clone());
+    Ok(row)
+}
+
 /// Conveniences for every [`Repository`], written once on its required methods.
 pub trait RepositoryExt: Repository {
     /// The one row matching `filter`.
@@ -641,6 +684,8 @@ pub trait RepositoryExt: Repository {
     ///   [`Repository::add_if_absent`]; if a concurrent caller won that race,
     ///   SELECT its row. No caller ever sees a duplicate-key error for the
     ///   natural key.
+    /// - [`RepositoryExt::get_or_create_with`] does the same from a key,
+    ///   building the candidate only when no row has it.
     ///
     /// # Errors
     /// [`Error::DuplicateKey`] when the candidate clashes with another row on a
@@ -654,38 +699,60 @@ pub trait RepositoryExt: Repository {
         Self::Model: Unique,
     {
         async move {
+            let cache = session.unique_cache();
+            let cached = candidate.with_unique_key(|key| cache.get::<Self::Model>(key).cloned());
+            if let Some(row) = cached {
+                debug_assert!(
+                    candidate.with_unique_key(|k| *k == candidate.unique_key()),
+                    "Unique::with_unique_key must pass the key unique_key returns"
+                );
+                return Ok(row);
+            }
             let key = candidate.unique_key();
-            if let Some(row) = session.unique_cache().get::<Self::Model>(&key) {
+            find_or_insert(self, session, &key, || Ok(candidate)).await
+        }
+    }
+
+    /// The existing row with natural key `key`, or the candidate `make`
+    /// builds inserted: [`RepositoryExt::get_or_create`] for a caller that
+    /// holds the key, as Advanced Alchemy's `as_unique_async` builds the
+    /// object from its arguments only when no row has them. A cache hit or
+    /// a found row builds nothing.
+    ///
+    /// ```text
+    /// let tag = tags.get_or_create_with(&mut s, &name, || Tag::new(&name)).await?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the candidate's natural key is not `key`
+    /// (nothing is inserted); otherwise as [`RepositoryExt::get_or_create`].
+    fn get_or_create_with<F>(
+        &self,
+        session: &mut Self::Session,
+        key: &<Self::Model as Unique>::UniqueKey,
+        make: F,
+    ) -> impl Future<Output = Result<Self::Model>> + Send
+    where
+        Self::Model: Unique,
+        F: FnOnce() -> Self::Model + Send,
+    {
+        async move {
+            if let Some(row) = session.unique_cache().get::<Self::Model>(key) {
                 return Ok(row.clone());
             }
-            // The natural key is unique (the `Unique` contract): at most one
-            // row matches, so one row is asked for.
-            let lookup = Query::new()
-                .filter(<Self::Model as Unique>::unique_filter(&key))
-                .limit(1);
-            let found = self.list(session, &lookup).await?.pop();
-            let row = match found {
-                Some(row) => row,
-                None => {
-                    let columns = <Self::Model as Unique>::unique_columns();
-                    match self.add_if_absent(session, candidate, columns).await? {
-                        Some(row) => row,
-                        None => self.list(session, &lookup).await?.pop().ok_or_else(|| {
-                            // Only possible under a snapshot older than the
-                            // winning insert (REPEATABLE READ or stricter).
-                            Error::Busy {
-                                source: format!(
-                                    "{}: row {key:?} was inserted concurrently but is not visible to this transaction",
-                                    Self::Model::table().name()
-                                )
-                                .into(),
-                            }
-                        })?,
-                    }
+            let make = || {
+                let candidate = make();
+                if candidate.with_unique_key(|k| k == key) {
+                    Ok(candidate)
+                } else {
+                    Err(Error::invalid_input(format!(
+                        "{}: the candidate's natural key {:?} is not the key looked up, {key:?}",
+                        Self::Model::table().name(),
+                        candidate.unique_key()
+                    )))
                 }
             };
-            session.unique_cache().insert(row.clone());
-            Ok(row)
+            find_or_insert(self, session, key, make).await
         }
     }
 

@@ -20,6 +20,41 @@ use crate::filter::Condition;
 ///   [`Table::unique`](crate::schema::Table::unique)): concurrent inserts rely on it.
 /// - `unique_filter(&m.unique_key())` matches exactly the rows whose
 ///   `unique_columns` equal `m`'s.
+/// - `with_unique_key` passes the same key as `unique_key` returns.
+///
+/// ```
+/// use alchemy_core::{impl_model, base::BigIntAuditBase, filter::Condition, unique::Unique};
+/// use alchemy_core::schema::{Column, ColumnType};
+/// use chrono::{DateTime, Utc};
+///
+/// #[derive(Debug, Clone)]
+/// pub struct Tag {
+///     pub id: i64,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     pub name: String,
+/// }
+/// impl_model!(Tag, BigIntAuditBase, audited, |t| t
+///     .column(Column::new("name", ColumnType::VarChar(100)))
+///     .unique(["name"]), fields(name));
+///
+/// impl Unique for Tag {
+///     type UniqueKey = String;
+///     fn unique_columns() -> &'static [&'static str] {
+///         &["name"]
+///     }
+///     fn unique_key(&self) -> String {
+///         self.name.clone()
+///     }
+///     fn unique_filter(key: &String) -> Condition {
+///         Condition::eq("name", key.as_str())
+///     }
+///     // Lends the key, so a cache hit copies nothing.
+///     fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
+///         f(&self.name)
+///     }
+/// }
+/// ```
 pub trait Unique: Model {
     /// The hashable natural key (e.g. the tag name).
     type UniqueKey: Clone + Debug + Eq + Hash + Send + Sync + 'static;
@@ -32,6 +67,15 @@ pub trait Unique: Model {
 
     /// The condition that finds the row with natural key `key`.
     fn unique_filter(key: &Self::UniqueKey) -> Condition;
+
+    /// Calls `f` with this row's natural key, the one
+    /// [`Unique::unique_key`] returns. get-or-create looks its session cache
+    /// up through this, once per call: when the key is one field, override
+    /// it to lend that field (`f(&self.name)`) and a cache hit copies
+    /// nothing. The default builds the key with [`Unique::unique_key`].
+    fn with_unique_key<R>(&self, f: impl FnOnce(&Self::UniqueKey) -> R) -> R {
+        f(&self.unique_key())
+    }
 }
 
 /// Rows already fetched or created in one unit of work, by model and natural key.

@@ -76,6 +76,8 @@ register! {
     unique::unique_concurrent_get_or_create,
     unique::unique_concurrent_create_of_one_new_row,
     unique::unique_conflict_on_other_constraint_is_duplicate_key,
+    unique::unique_get_or_create_with_builds_only_missing_rows,
+    unique::unique_get_or_create_with_checks_the_candidate_key,
     link::link_attach_and_load,
     link::link_attach_twice_is_idempotent,
     link::link_detach_removes_the_link,

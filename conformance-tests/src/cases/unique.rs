@@ -267,3 +267,66 @@ pub async fn unique_concurrent_create_of_one_new_row<H: Harness>(cx: Arc<Cx<H>>)
     let names: Vec<String> = (0..ROUNDS).map(|r| format!("race {r:03}")).collect();
     assert_eq!(count_tags(&cx, &names).await, ROUNDS);
 }
+
+/// `get_or_create_with` builds its candidate only when no row has the key: not
+/// for a cached key, not for a stored row; the row it inserts is cached.
+pub async fn unique_get_or_create_with_builds_only_missing_rows<H: Harness>(cx: Arc<Cx<H>>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let stored = ok(tags.add(&mut s, tag::<H>("stored")).await, "add");
+    ok(s.commit().await, "commit");
+
+    let built = AtomicUsize::new(0);
+    let make = |name: &str| {
+        built.fetch_add(1, Ordering::Relaxed);
+        tag::<H>(name)
+    };
+    let mut s = cx.begin().await;
+    let key = "stored".to_string();
+    let found = ok(
+        tags.get_or_create_with(&mut s, &key, || make("stored")).await,
+        "stored row",
+    );
+    assert_eq!(found.key(), stored.key());
+    assert_eq!(built.load(Ordering::Relaxed), 0, "a stored row builds nothing");
+
+    let key = "new".to_string();
+    let made = ok(
+        tags.get_or_create_with(&mut s, &key, || make("new")).await,
+        "missing row",
+    );
+    assert_eq!(made.name(), "new");
+    assert_eq!(built.load(Ordering::Relaxed), 1, "a missing row is built once");
+    let before = s.statements();
+    let again = ok(
+        tags.get_or_create_with(&mut s, &key, || make("new")).await,
+        "cached row",
+    );
+    assert_eq!(again.key(), made.key());
+    assert_eq!(s.statements(), before, "a cached key sends nothing");
+    assert_eq!(built.load(Ordering::Relaxed), 1, "a cached key builds nothing");
+    ok(s.commit().await, "commit");
+    assert_eq!(count_tags(&cx, &[key]).await, 1);
+}
+
+/// `get_or_create_with` whose candidate has another natural key than the key
+/// looked up is `InvalidInput`, and nothing is inserted.
+pub async fn unique_get_or_create_with_checks_the_candidate_key<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let key = "asked".to_string();
+    let e = err(
+        tags.get_or_create_with(&mut s, &key, || tag::<H>("built"))
+            .await,
+        "mismatched candidate",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(e.to_string().contains("asked"), "{e}");
+    ok(s.commit().await, "commit");
+    assert_eq!(
+        count_tags(&cx, &["asked".into(), "built".into()]).await,
+        0
+    );
+}
