@@ -34,6 +34,9 @@ enum Part {
     Select,
     /// Values bound as one PostgreSQL array.
     Array(Array),
+    /// `(?, ..)`: the next this many of the statement's row values, after
+    /// `, ` when a row came before.
+    Row(usize),
 }
 
 /// The values of one column as a PostgreSQL array: `c = ANY($1)` is one
@@ -102,6 +105,9 @@ impl Array {
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     parts: Vec<Part>,
+    /// The values of the [`Part::Row`]s, in order: one list for every row,
+    /// so a row costs one part, not one per value and separator.
+    rows: Vec<(Value, ColumnType)>,
     /// The text depends on how many rows or values the statement carries:
     /// caching its prepared form would grow the cache without bound.
     varies: bool,
@@ -111,10 +117,18 @@ impl Sql {
     fn new(text: impl Into<Cow<'static, str>>) -> Self {
         let mut sql = Self {
             parts: Vec::with_capacity(16),
+            rows: Vec::new(),
             varies: false,
         };
         sql.push(text);
         sql
+    }
+
+    /// Room for `rows` rows of `columns` values.
+    fn reserve_rows(&mut self, rows: usize, columns: usize) -> &mut Self {
+        self.parts.reserve(rows);
+        self.rows.reserve(rows.saturating_mul(columns));
+        self
     }
 
     fn push(&mut self, text: impl Into<Cow<'static, str>>) -> &mut Self {
@@ -356,6 +370,8 @@ macro_rules! walk_raw {
                 if self.sql.varies {
                     out.unsafe_to_cache_prepared();
                 }
+                let mut rows = self.sql.rows.iter();
+                let mut first_row = true;
                 for part in &self.sql.parts {
                     match part {
                         Part::Text(s) => out.push_sql(s),
@@ -363,6 +379,17 @@ macro_rules! walk_raw {
                         Part::Filter(f) => f.walk_ast(out.reborrow())?,
                         Part::Select => self.select.walk_ast(out.reborrow())?,
                         Part::Array(array) => $array(array, &mut out)?,
+                        Part::Row(n) => {
+                            out.push_sql(if first_row { "(" } else { ", (" });
+                            first_row = false;
+                            for (j, (value, ty)) in rows.by_ref().take(*n).enumerate() {
+                                if j > 0 {
+                                    out.push_sql(", ");
+                                }
+                                $bind(value, *ty, &mut out)?;
+                            }
+                            out.push_sql(")");
+                        }
                     }
                 }
                 Ok(())
@@ -518,19 +545,17 @@ pub fn insert_columns<M: Model>() -> Vec<usize> {
         .collect()
 }
 
+/// Appends `(?, ..)` with `values` of `columns`, after `, ` when a row came
+/// before in this statement.
 fn push_row(sql: &mut Sql, table: &Table, columns: &[usize], mut values: Vec<Value>) {
-    sql.push("(");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
+    for &i in columns {
         // Moved out, not cloned: each column is bound once.
         let value = values
             .get_mut(i)
             .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
-        sql.bind(value, table.columns()[i].ty);
+        sql.rows.push((value, table.columns()[i].ty));
     }
-    sql.push(")");
+    sql.parts.push(Part::Row(columns.len()));
 }
 
 fn where_key(sql: &mut Sql, table: &'static Table, key: Value) -> Result<()> {
@@ -637,11 +662,9 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
         sql.push(table.quoted_column(i).unwrap_or_default());
     }
     sql.push(") VALUES ");
-    sql.varies_with(models.len());
-    for (n, m) in models.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
+    sql.varies_with(models.len())
+        .reserve_rows(models.len(), columns.len());
+    for m in models {
         push_row(&mut sql, table, &columns, m.values());
     }
     match on_conflict {
@@ -778,11 +801,9 @@ pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<S
         table.quoted_name(),
         bulk::values_set_list(table, key, written)
     ));
-    sql.varies_with(models.len());
-    for (n, m) in models.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
+    sql.varies_with(models.len())
+        .reserve_rows(models.len(), row_columns.len());
+    for m in models {
         push_row(&mut sql, table, &row_columns, m.values());
     }
     sql.push(format!(
@@ -926,6 +947,37 @@ mod tests {
         assert_eq!(
             text::<Sqlite>(lite),
             r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" IN (?, ?)"#
+        );
+    }
+
+    fn row(name: &str) -> Row {
+        Row {
+            id: 0,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+            name: name.into(),
+            n: 1,
+        }
+    }
+
+    #[test]
+    fn rows_are_listed_with_one_placeholder_per_value() {
+        let sql = insert(&[row("a"), row("b")], OnConflict::Nothing);
+        assert!(sql.varies, "two rows: not cached");
+        assert_eq!(
+            text::<Pg>(sql),
+            r#"INSERT INTO "row" ("created_at", "updated_at", "name", "n") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8) ON CONFLICT DO NOTHING"#
+        );
+        let one = insert(&[row("a")], OnConflict::Fail).returning();
+        assert!(!one.varies, "one row: cached");
+        assert_eq!(
+            text::<Sqlite>(one),
+            r#"INSERT INTO "row" ("created_at", "updated_at", "name", "n") VALUES (?, ?, ?, ?) RETURNING "#
+        );
+        let sql = update_from_values(&[row("a"), row("b")], &[3]).unwrap();
+        assert_eq!(
+            text::<Pg>(sql),
+            r#"UPDATE "row" SET "name" = "v".column2 FROM (VALUES ($1, $2), ($3, $4)) AS "v" WHERE "row"."id" = "v".column1"#
         );
     }
 

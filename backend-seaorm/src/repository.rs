@@ -7,7 +7,7 @@ use alchemy_core::audit::{CREATED_AT, now_micros};
 use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
 use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
-use alchemy_core::identity;
+use alchemy_core::identity::{self, ReadBack};
 use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -626,9 +626,8 @@ where
         prepare_update(&mut model, now_micros(&**session.clock()));
         let key = model.key().clone();
         session.unique_cache().forget::<E::Model>();
-        let changed = session.loaded().changed(&model);
-        let write = identity::update_columns::<E::Model>(changed);
-        if write.is_empty() {
+        let plan = identity::update_plan::<E::Model>(session.loaded().changed(&model));
+        if plan.columns.is_empty() {
             // Nothing to write (no change, no audit column): the stored row.
             return self.get(session, &key).await;
         }
@@ -638,26 +637,67 @@ where
             .first()
             .cloned()
             .unwrap_or_default();
-        let mut am = model.into_active_model().reset_all();
-        // Only the changed columns (and updated_at) are Set; the key stays for WHERE.
-        for (i, c) in table.columns().iter().enumerate() {
-            if c.name != key_name
-                && !write.contains(&i)
-                && let Some(col) = column::<E>(&c.name)
-            {
-                am.not_set(col);
+        let not_found = || Error::not_found(Self::table(), &key);
+        let written = |model: E::Model| {
+            let mut am = model.into_active_model().reset_all();
+            // Only the written columns are Set; the key stays for WHERE.
+            for (i, c) in table.columns().iter().enumerate() {
+                if c.name != key_name
+                    && !plan.columns.contains(&i)
+                    && let Some(col) = column::<E>(&c.name)
+                {
+                    am.not_set(col);
+                }
+            }
+            am
+        };
+        if plan.read_back == ReadBack::Row {
+            return match E::update(written(model)).exec(session.counted()).await {
+                Ok(row) => {
+                    session.loaded().record(std::slice::from_ref(&row));
+                    Ok(row)
+                }
+                Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => Err(not_found()),
+                Err(e) => Err(from_db(e)),
+            };
+        }
+        // Every column but the key (and created_at) was written from the
+        // model: at most `created_at` is read back.
+        let backend = session.transaction().get_database_backend();
+        let mut am = written(model.clone());
+        am.not_set(key_column::<E>()?);
+        let mut statement = E::update_many()
+            .set(am)
+            .filter(key_column::<E>()?.eq(key.clone()))
+            .into_query();
+        if plan.read_back == ReadBack::CreatedAt {
+            let created = named_column::<E>(CREATED_AT, table.name())?;
+            statement.returning_col(created);
+            let row = session
+                .counted()
+                .query_one_raw(backend.build(&statement))
+                .await
+                .map_err(from_db)?
+                .ok_or_else(not_found)?;
+            let created_at = row
+                .try_get::<chrono::DateTime<chrono::Utc>>("", CREATED_AT)
+                .map_err(from_db)?;
+            if let Some(mut stamps) = model.timestamps() {
+                stamps.created_at = created_at;
+                model.set_timestamps(stamps);
+            }
+        } else {
+            let done = session
+                .counted()
+                .execute_raw(backend.build(&statement))
+                .await
+                .map_err(from_db)?;
+            if done.rows_affected() == 0 {
+                return Err(not_found());
             }
         }
-        match E::update(am).exec(session.counted()).await {
-            Ok(row) => {
-                session.loaded().record(std::slice::from_ref(&row));
-                Ok(row)
-            }
-            Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => {
-                Err(Error::not_found(Self::table(), key))
-            }
-            Err(e) => Err(from_db(e)),
-        }
+        session.loaded().record(std::slice::from_ref(&model));
+        Ok(model)
     }
 
     /// `UPDATE t SET .. FROM (VALUES (key, ..), ..) AS v WHERE t.key = v.column1

@@ -286,11 +286,16 @@ pub async fn unique_get_or_create_with_builds_only_missing_rows<H: Harness>(cx: 
     let mut s = cx.begin().await;
     let key = "stored".to_string();
     let found = ok(
-        tags.get_or_create_with(&mut s, &key, || make("stored")).await,
+        tags.get_or_create_with(&mut s, &key, || make("stored"))
+            .await,
         "stored row",
     );
     assert_eq!(found.key(), stored.key());
-    assert_eq!(built.load(Ordering::Relaxed), 0, "a stored row builds nothing");
+    assert_eq!(
+        built.load(Ordering::Relaxed),
+        0,
+        "a stored row builds nothing"
+    );
 
     let key = "new".to_string();
     let made = ok(
@@ -298,7 +303,11 @@ pub async fn unique_get_or_create_with_builds_only_missing_rows<H: Harness>(cx: 
         "missing row",
     );
     assert_eq!(made.name(), "new");
-    assert_eq!(built.load(Ordering::Relaxed), 1, "a missing row is built once");
+    assert_eq!(
+        built.load(Ordering::Relaxed),
+        1,
+        "a missing row is built once"
+    );
     let before = s.statements();
     let again = ok(
         tags.get_or_create_with(&mut s, &key, || make("new")).await,
@@ -306,7 +315,11 @@ pub async fn unique_get_or_create_with_builds_only_missing_rows<H: Harness>(cx: 
     );
     assert_eq!(again.key(), made.key());
     assert_eq!(s.statements(), before, "a cached key sends nothing");
-    assert_eq!(built.load(Ordering::Relaxed), 1, "a cached key builds nothing");
+    assert_eq!(
+        built.load(Ordering::Relaxed),
+        1,
+        "a cached key builds nothing"
+    );
     ok(s.commit().await, "commit");
     assert_eq!(count_tags(&cx, &[key]).await, 1);
 }
@@ -325,8 +338,5 @@ pub async fn unique_get_or_create_with_checks_the_candidate_key<H: Harness>(cx: 
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     assert!(e.to_string().contains("asked"), "{e}");
     ok(s.commit().await, "commit");
-    assert_eq!(
-        count_tags(&cx, &["asked".into(), "built".into()]).await,
-        0
-    );
+    assert_eq!(count_tags(&cx, &["asked".into(), "built".into()]).await, 0);
 }
