@@ -16,7 +16,8 @@ use crate::backend::{SqlxBackend, TOTAL_QUOTED};
 use crate::error::convert;
 use crate::session::SqlxSession;
 use crate::sql::{
-    Sql, insert_columns, insert_head, key_column, push_condition, push_query, push_row, push_where,
+    Fixed, Sql, cached, insert_columns, insert_head, key_column, push_condition, push_query,
+    push_row, push_where,
 };
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
@@ -431,8 +432,13 @@ where
 
     async fn get(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
         let table = M::table();
-        let mut qb = Self::select(table);
-        Self::where_key(&mut qb, table, key)?;
+        let text = cached::<DB, M>(Fixed::GetByKey, || {
+            let mut qb = Self::select(table);
+            Self::where_key(&mut qb, table, key)?;
+            Ok(qb.into_text())
+        })?;
+        let mut qb = Sql::fixed(text);
+        qb.arg(key.clone().into(), key_column(table)?.ty);
         Self::one(session, qb)
             .await?
             .ok_or_else(|| Error::not_found(table.name(), key))
@@ -509,27 +515,38 @@ where
             // Nothing to write (no change, no audit column): the stored row.
             return self.get(session, model.key()).await;
         }
-        let mut qb = Sql::new("UPDATE ");
-        qb.push(table.quoted_name()).push(" SET ");
-        push_set(
-            &mut qb,
-            table,
-            &plan.columns,
-            plan.columns
-                .iter()
-                .map(|&i| model.value(i).unwrap_or(Value::Null)),
-        );
-        Self::where_key(&mut qb, table, model.key())?;
+        let values = plan
+            .columns
+            .iter()
+            .map(|&i| model.value(i).unwrap_or(Value::Null));
         let not_found = || Error::not_found(table.name(), model.key());
+        let build = |values| {
+            let mut qb = Sql::new("UPDATE ");
+            qb.push(table.quoted_name()).push(" SET ");
+            push_set(&mut qb, table, &plan.columns, values);
+            Self::where_key(&mut qb, table, model.key())?;
+            Ok::<_, Error>(qb)
+        };
         match plan.read_back {
             ReadBack::Row => {
+                let mut qb = build(values)?;
                 qb.push(" RETURNING ").push(table.select_list());
                 return Self::one(session, qb).await?.ok_or_else(not_found);
             }
             // Every other column was written from the model: only
-            // `created_at` is read back.
+            // `created_at` is read back. Whole-row updates of a model all
+            // have one text, made once.
             ReadBack::CreatedAt => {
-                qb.push(" RETURNING ").push(CREATED_AT_QUOTED);
+                let text = cached::<DB, M>(Fixed::UpdateWhole, || {
+                    let mut qb = build(values.clone())?;
+                    qb.push(" RETURNING ").push(CREATED_AT_QUOTED);
+                    Ok(qb.into_text())
+                })?;
+                let mut qb = Sql::fixed(text);
+                for (&i, value) in plan.columns.iter().zip(values) {
+                    qb.arg(value, table.columns()[i].ty);
+                }
+                qb.arg(model.key().clone().into(), key_column(table)?.ty);
                 let created = DB::fetch_timestamp(session.conn_for_statement(), qb)
                     .await
                     .map_err(convert)?
@@ -540,7 +557,7 @@ where
                 }
             }
             ReadBack::Nothing => {
-                let written = DB::execute(session.conn_for_statement(), qb)
+                let written = DB::execute(session.conn_for_statement(), build(values)?)
                     .await
                     .map_err(convert)?;
                 if written == 0 {
@@ -729,13 +746,24 @@ where
         let same = match_condition(&model, conflict_columns)?;
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let columns = insert_columns::<M>(table);
-        let head = insert_head(table, &columns);
         // No conflict target: every unique index is an arbiter, so a
         // concurrent insert of the same row is settled by the database even
         // when it clashes on another index (the slug) before the target.
-        let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
-        qb.push(" ON CONFLICT DO NOTHING RETURNING ")
-            .push(table.select_list());
+        let text = cached::<DB, M>(Fixed::InsertAbsent, || {
+            let head = insert_head(table, &columns);
+            let mut qb: Sql<DB> = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+            qb.push(" ON CONFLICT DO NOTHING RETURNING ")
+                .push(table.select_list());
+            Ok(qb.into_text())
+        })?;
+        let mut qb = Sql::fixed(text);
+        let mut values = model.values();
+        for &i in &columns {
+            let value = values
+                .get_mut(i)
+                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+            qb.arg(value, table.columns()[i].ty);
+        }
         if let Some(row) = Self::first(session, qb).await? {
             return Ok(Some(row));
         }
@@ -748,6 +776,7 @@ where
         // The plain insert names the constraint; the savepoint keeps the
         // caller's transaction usable after it fails (PostgreSQL).
         Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
+        let head = insert_head(table, &columns);
         let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
         qb.push(" RETURNING ").push(table.select_list());
         let result = Self::first(session, qb).await;

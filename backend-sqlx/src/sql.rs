@@ -4,6 +4,11 @@
 //! Identifiers come only from the model's `Table` (quoted); every value is a
 //! bind parameter.
 
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{OnceLock, PoisonError, RwLock};
+
 use alchemy_core::base::key_from_database;
 use alchemy_core::filter::{Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
@@ -19,7 +24,8 @@ use crate::backend::SqlxBackend;
 /// `std::fmt`; this appends them, which is most of the cost of building a
 /// statement for one row.
 pub struct Sql<DB: SqlxBackend> {
-    text: String,
+    /// The text: built, or made once and cached ([`Sql::fixed`]).
+    text: Cow<'static, str>,
     args: DB::Arguments,
     binds: usize,
     /// The first value that failed to encode; the statement then fails
@@ -32,6 +38,16 @@ impl<DB: SqlxBackend> Sql<DB> {
     pub(crate) fn new(head: &str) -> Self {
         let mut text = String::with_capacity(head.len() + 128);
         text.push_str(head);
+        Self::with_text(Cow::Owned(text))
+    }
+
+    /// A statement whose whole text, placeholders included, is `text` (see
+    /// [`cached`]); add its values with [`Sql::arg`].
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        Self::with_text(Cow::Borrowed(text))
+    }
+
+    fn with_text(text: Cow<'static, str>) -> Self {
         Self {
             text,
             args: DB::Arguments::default(),
@@ -42,21 +58,26 @@ impl<DB: SqlxBackend> Sql<DB> {
 
     /// Appends trusted SQL text (keywords, quoted identifiers).
     pub(crate) fn push(&mut self, sql: &str) -> &mut Self {
-        self.text.push_str(sql);
+        self.text.to_mut().push_str(sql);
         self
     }
 
     /// Appends a non-negative integer literal (a `LIMIT`).
     pub(crate) fn push_int(&mut self, n: u64) -> &mut Self {
-        push_digits(&mut self.text, n);
+        push_digits(self.text.to_mut(), n);
         self
     }
 
     /// Appends a placeholder and binds `value` to it; a NULL is typed after
     /// the column type `ty`.
     pub(crate) fn bind(&mut self, value: Value, ty: ColumnType) -> &mut Self {
+        DB::placeholder(self.text.to_mut(), self.binds + 1);
+        self.arg(value, ty)
+    }
+
+    /// Binds `value` to the next placeholder already in the text.
+    pub(crate) fn arg(&mut self, value: Value, ty: ColumnType) -> &mut Self {
         self.binds += 1;
-        DB::placeholder(&mut self.text, self.binds);
         if let Err(e) = DB::add_value(&mut self.args, value, ty)
             && self.error.is_none()
         {
@@ -71,11 +92,22 @@ impl<DB: SqlxBackend> Sql<DB> {
         &self.text
     }
 
+    /// How many values are bound.
+    #[cfg(test)]
+    pub(crate) fn binds(&self) -> usize {
+        self.binds
+    }
+
+    /// The text alone (to cache: see [`cached`]).
+    pub(crate) fn into_text(self) -> String {
+        self.text.into_owned()
+    }
+
     /// The text and the bind values.
     ///
     /// # Errors
     /// The first value that failed to encode, as sqlx reports it.
-    pub(crate) fn into_parts(self) -> sqlx::Result<(String, DB::Arguments)> {
+    pub(crate) fn into_parts(self) -> sqlx::Result<(Cow<'static, str>, DB::Arguments)> {
         match self.error {
             Some(e) => Err(sqlx::Error::Encode(e)),
             None => Ok((self.text, self.args)),
@@ -90,6 +122,50 @@ impl<DB: SqlxBackend> std::fmt::Debug for Sql<DB> {
             .field("binds", &self.binds)
             .finish_non_exhaustive()
     }
+}
+
+/// Statements whose text depends only on the model, the database and the
+/// kind of statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Fixed {
+    /// `SELECT <every column> FROM t WHERE key = ?`.
+    GetByKey,
+    /// `UPDATE t SET <every column but key and created_at> WHERE key = ?
+    /// RETURNING created_at`.
+    UpdateWhole,
+    /// One row's `INSERT .. ON CONFLICT DO NOTHING RETURNING <every column>`.
+    InsertAbsent,
+}
+
+type Texts = HashMap<(TypeId, TypeId, Fixed), &'static str, foldhash::fast::RandomState>;
+
+/// The text of statement `kind` for model `M` on database `DB`: built by
+/// `build` on first use, then the same `&'static str` (sqlx finds its
+/// prepared statement by the text, and a static text is neither copied nor
+/// freed per call). One text per model, database and kind is kept for the
+/// life of the program, as the models' tables are.
+///
+/// # Errors
+/// `build`'s error (the text is then not cached).
+pub(crate) fn cached<DB: SqlxBackend, M: 'static>(
+    kind: Fixed,
+    build: impl FnOnce() -> Result<String>,
+) -> Result<&'static str> {
+    static TEXTS: OnceLock<RwLock<Texts>> = OnceLock::new();
+    let texts = TEXTS.get_or_init(RwLock::default);
+    let key = (TypeId::of::<M>(), TypeId::of::<DB>(), kind);
+    // A poisoned lock only means a panic elsewhere mid-insert; the map is
+    // still whole.
+    if let Some(text) = texts
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(text);
+    }
+    let built = build()?;
+    let mut texts = texts.write().unwrap_or_else(PoisonError::into_inner);
+    Ok(texts.entry(key).or_insert_with(|| built.leak()))
 }
 
 /// Appends the decimal digits of `n`.
@@ -435,6 +511,25 @@ mod tests {
         let mut lite = Sql::<sqlx::Sqlite>::new("SELECT 1 FROM t");
         push_query(&mut lite, &table, &Query::new().offset(3)).unwrap();
         assert_eq!(lite.text(), "SELECT 1 FROM t LIMIT -1 OFFSET ?");
+    }
+
+    #[test]
+    fn fixed_texts_are_built_once_per_model_database_and_kind() {
+        struct A;
+        struct B;
+        let fail = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Err(Error::backend("no")));
+        assert!(fail.is_err(), "an error is not cached");
+        let a = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Ok("a".into())).unwrap();
+        let again = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Ok("other".into())).unwrap();
+        assert!(std::ptr::eq(a, again), "built once");
+        let b = cached::<sqlx::Postgres, B>(Fixed::GetByKey, || Ok("b".into())).unwrap();
+        let lite = cached::<sqlx::Sqlite, A>(Fixed::GetByKey, || Ok("lite".into())).unwrap();
+        let kind = cached::<sqlx::Postgres, A>(Fixed::UpdateWhole, || Ok("u".into())).unwrap();
+        assert_eq!((a, b, lite, kind), ("a", "b", "lite", "u"));
+
+        let mut qb = Sql::<sqlx::Postgres>::fixed(a);
+        qb.arg(Value::Int(1), ColumnType::BigInt);
+        assert_eq!((qb.text(), qb.binds()), ("a", 1), "args add no placeholder");
     }
 
     #[test]
