@@ -504,7 +504,7 @@ macro_rules! repository {
                 use $crate::__private::alchemy_core::Repository as _;
                 use $crate::__private::diesel::SelectableHelper as _;
                 // Checks the conflict columns before anything is sent.
-                let same = $crate::__private::alchemy_core::base::match_condition(&model, conflict_columns)?;
+                $crate::__private::alchemy_core::base::check_fields::<$model>(conflict_columns)?;
                 $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
                 let one = ::std::slice::from_ref(&model);
                 // No conflict target: every unique index settles a concurrent
@@ -525,6 +525,7 @@ macro_rules! repository {
                 // A conflict: usually the row exists; otherwise another unique
                 // constraint, which the plain insert names. The savepoint
                 // keeps the caller's transaction usable after it fails.
+                let same = $crate::__private::alchemy_core::base::match_condition(&model, conflict_columns)?;
                 if self.count(session, ::std::option::Option::Some(&same)).await? > 0 {
                     return ::std::result::Result::Ok(::std::option::Option::None);
                 }

@@ -4,7 +4,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
-use alchemy_core::base::{key_from_database, match_condition, prepare_insert, prepare_update};
+use alchemy_core::base::{
+    check_fields, key_from_database, match_condition, prepare_insert, prepare_update,
+};
 use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
@@ -743,7 +745,7 @@ where
     ) -> Result<Option<M>> {
         let table = M::table();
         // Checked before anything is sent.
-        let same = match_condition(&model, conflict_columns)?;
+        check_fields::<M>(conflict_columns)?;
         prepare_insert(&mut model, now_micros(&**session.clock()));
         let columns = insert_columns::<M>(table);
         // No conflict target: every unique index is an arbiter, so a
@@ -770,6 +772,7 @@ where
         // A conflict: usually a row with the same values in
         // `conflict_columns`; otherwise another constraint, which is the
         // caller's error.
+        let same = match_condition(&model, conflict_columns)?;
         if self.count(session, Some(&same)).await? > 0 {
             return Ok(None);
         }

@@ -123,6 +123,18 @@ pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::filter::Value
     model.value(index)
 }
 
+/// Checks that `M`'s table has every field in `fields`, building nothing.
+///
+/// # Errors
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the first
+/// field the table does not have.
+pub fn check_fields<M: Model>(fields: &[&str]) -> crate::Result<()> {
+    let table = M::table();
+    fields
+        .iter()
+        .try_for_each(|f| table.check_field(f).map(drop))
+}
+
 /// The condition matching `model`'s values of `fields` (all of them).
 ///
 /// # Errors

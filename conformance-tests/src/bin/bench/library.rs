@@ -117,23 +117,26 @@ where
                 .map_err(err)?;
             // By key, as the raw code: a candidate is built only for a name
             // no row has yet.
-            let get_or_create = async |sess: &mut <B::Db as Database>::Session, k: usize| {
-                tags.get_or_create_with(sess, &names[k], || B::tag(&names[k], slugs[k].clone()))
-                    .await
-                    .map_err(err)
-            };
+            let (names, slugs) = (&names, &slugs);
+            let make = |k: usize| move || B::tag(&names[k], slugs[k].clone());
             let (_, seconds, usage) = timed(async {
                 if workload == "W2" {
                     // One unit of work: the session's cache answers repeats.
                     let mut sess = db.begin().await.map_err(err)?;
                     for i in 0..calls {
-                        get_or_create(&mut sess, i % names.len()).await?;
+                        let k = i % names.len();
+                        tags.get_or_create_with(&mut sess, &names[k], make(k))
+                            .await
+                            .map_err(err)?;
                     }
                     sess.commit().await.map_err(err)
                 } else {
                     for i in 0..calls {
+                        let k = i % names.len();
                         let mut sess = db.begin().await.map_err(err)?;
-                        get_or_create(&mut sess, i % names.len()).await?;
+                        tags.get_or_create_with(&mut sess, &names[k], make(k))
+                            .await
+                            .map_err(err)?;
                         sess.commit().await.map_err(err)?;
                     }
                     Ok(())
