@@ -28,8 +28,8 @@ enum Part {
     Text(Cow<'static, str>),
     /// A value bound as a parameter of its column's type.
     Bind(Value, ColumnType),
-    /// A compiled filter.
-    Filter(Filter),
+    /// A compiled filter (boxed: it is larger than the other parts).
+    Filter(Box<Filter>),
     /// The selected columns (the query's `select` expression).
     Select,
     /// Values bound as one PostgreSQL array.
@@ -116,7 +116,9 @@ pub struct Sql {
 impl Sql {
     fn new(text: impl Into<Cow<'static, str>>) -> Self {
         let mut sql = Self {
-            parts: Vec::with_capacity(16),
+            // A get or a one-row insert: a few hundred bytes, which the
+            // allocator's small-size caches serve.
+            parts: Vec::with_capacity(8),
             rows: Vec::new(),
             varies: false,
         };
@@ -147,7 +149,7 @@ impl Sql {
     }
 
     fn filter(&mut self, filter: Filter) -> &mut Self {
-        self.parts.push(Part::Filter(filter));
+        self.parts.push(Part::Filter(Box::new(filter)));
         self
     }
 
@@ -958,6 +960,16 @@ mod tests {
             name: name.into(),
             n: 1,
         }
+    }
+
+    #[test]
+    fn parts_stay_small() {
+        // Eight parts (a get) fit the allocator's small-size caches.
+        assert!(
+            std::mem::size_of::<Part>() <= 64,
+            "{}",
+            std::mem::size_of::<Part>()
+        );
     }
 
     #[test]

@@ -709,7 +709,9 @@ pub trait RepositoryExt: Repository {
                 return Ok(row);
             }
             let key = candidate.unique_key();
-            find_or_insert(self, session, &key, || Ok(candidate)).await
+            // Boxed: its statements' futures are large, and a cache hit
+            // should not carry (and move) them.
+            Box::pin(find_or_insert(self, session, &key, || Ok(candidate))).await
         }
     }
 
@@ -752,7 +754,8 @@ pub trait RepositoryExt: Repository {
                     )))
                 }
             };
-            find_or_insert(self, session, key, make).await
+            // Boxed, as in `get_or_create`.
+            Box::pin(find_or_insert(self, session, key, make)).await
         }
     }
 
