@@ -252,8 +252,11 @@ impl SqlxBackend for Postgres {
             .await
     }
 
-    async fn begin(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
-        pool.begin().await
+    fn begin(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send {
+        // The pool's future itself, not wrapped in another (it is large).
+        pool.begin()
     }
 
     fn placeholder(text: &mut String, n: usize) {
@@ -303,10 +306,12 @@ impl SqlxBackend for Sqlite {
             .await
     }
 
-    async fn begin(pool: &Pool<Self>) -> sqlx::Result<Transaction<'static, Self>> {
+    fn begin(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send {
         // Take the write lock at once: a deferred transaction that reads and
         // then writes fails with SQLITE_BUSY_SNAPSHOT whatever the timeout.
-        pool.begin_with("BEGIN IMMEDIATE").await
+        pool.begin_with("BEGIN IMMEDIATE")
     }
 
     fn placeholder(text: &mut String, _: usize) {

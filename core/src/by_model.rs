@@ -7,18 +7,27 @@
 
 use std::any::{Any, TypeId};
 
+type Slot = (TypeId, Box<dyn Any + Send + Sync>);
+
 /// A `T` per model type `M`, each made on first use.
+///
+/// The first model's slot is kept inline: most sessions touch one model
+/// per store, and a session is often one short transaction.
 #[derive(Default)]
 pub(crate) struct ByModel {
-    slots: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
+    first: Option<Slot>,
+    rest: Vec<Slot>,
 }
 
 impl ByModel {
+    fn slots(&self) -> impl Iterator<Item = &Slot> {
+        self.first.iter().chain(&self.rest)
+    }
+
     /// The slot of model `M`, if it was made.
     pub(crate) fn get<M: 'static, T: 'static>(&self) -> Option<&T> {
         let id = TypeId::of::<M>();
-        self.slots
-            .iter()
+        self.slots()
             .find(|(t, _)| *t == id)
             .and_then(|(_, slot)| slot.downcast_ref::<T>())
     }
@@ -31,30 +40,40 @@ impl ByModel {
         &mut self,
     ) -> Option<&mut T> {
         let id = TypeId::of::<M>();
-        let at = match self.slots.iter().position(|(t, _)| *t == id) {
-            Some(at) => at,
-            None => {
-                self.slots.push((id, Box::new(T::default())));
-                self.slots.len() - 1
-            }
+        let new = || -> Slot { (id, Box::new(T::default())) };
+        if self.first.is_none() {
+            self.first = Some(new());
+        }
+        let slot = if self.first.as_ref().is_some_and(|(t, _)| *t == id) {
+            self.first.as_mut()?
+        } else if let Some(at) = self.rest.iter().position(|(t, _)| *t == id) {
+            &mut self.rest[at]
+        } else {
+            self.rest.push(new());
+            self.rest.last_mut()?
         };
-        self.slots[at].1.downcast_mut::<T>()
+        slot.1.downcast_mut::<T>()
     }
 
     /// Drops the slot of model `M`.
     pub(crate) fn remove<M: 'static>(&mut self) {
         let id = TypeId::of::<M>();
-        self.slots.retain(|(t, _)| *t != id);
+        if self.first.as_ref().is_some_and(|(t, _)| *t == id) {
+            self.first = self.rest.pop();
+        } else {
+            self.rest.retain(|(t, _)| *t != id);
+        }
     }
 
     /// Drops every slot.
     pub(crate) fn clear(&mut self) {
-        self.slots.clear();
+        self.first = None;
+        self.rest.clear();
     }
 
     /// How many models have a slot.
     pub(crate) fn len(&self) -> usize {
-        self.slots.len()
+        self.slots().count()
     }
 }
 
@@ -77,6 +96,11 @@ mod tests {
         assert!(m.get::<A, String>().is_none(), "another type is not found");
         m.remove::<A>();
         assert!(m.get::<A, Vec<i32>>().is_none());
+        assert_eq!(m.get::<B, Vec<i32>>(), Some(&vec![2]), "the others stay");
+        assert_eq!(m.len(), 1);
+        m.get_or_default::<A, Vec<i32>>().unwrap().push(4);
+        m.remove::<B>();
+        assert_eq!(m.get::<A, Vec<i32>>(), Some(&vec![4]));
         assert_eq!(m.len(), 1);
         m.clear();
         assert_eq!(m.len(), 0);

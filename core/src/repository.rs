@@ -709,9 +709,7 @@ pub trait RepositoryExt: Repository {
                 return Ok(row);
             }
             let key = candidate.unique_key();
-            // Boxed: its statements' futures are large, and a cache hit
-            // should not carry (and move) them.
-            Box::pin(find_or_insert(self, session, &key, || Ok(candidate))).await
+            find_or_insert(self, session, &key, || Ok(candidate)).await
         }
     }
 
@@ -754,8 +752,7 @@ pub trait RepositoryExt: Repository {
                     )))
                 }
             };
-            // Boxed, as in `get_or_create`.
-            Box::pin(find_or_insert(self, session, key, make)).await
+            find_or_insert(self, session, key, make).await
         }
     }
 

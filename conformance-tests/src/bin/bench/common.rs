@@ -401,6 +401,8 @@ where
         "check": lib_runs.iter().chain(&raw_runs).next().map(|r| r.check.clone()).unwrap_or(Json::Null),
         "runs": lib_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
         "raw_runs": raw_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
+        "cpu_runs": lib_runs.iter().map(|r| r.usage.cpu_seconds.map(|c| round(c, 5))).collect::<Vec<_>>(),
+        "raw_cpu_runs": raw_runs.iter().map(|r| r.usage.cpu_seconds.map(|c| round(c, 5))).collect::<Vec<_>>(),
     }))
 }
 
