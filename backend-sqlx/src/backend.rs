@@ -59,7 +59,7 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// sqlx's encoding error (none of this crate's value types has one).
     fn add_value(
         args: &mut Self::Arguments,
-        value: Value,
+        value: &Value,
         ty: ColumnType,
     ) -> Result<(), BoxDynError>;
 
@@ -128,12 +128,13 @@ macro_rules! add_value {
                 ColumnType::Timestamp => $args.add(None::<DateTime<Utc>>),
                 _ => $args.add(None::<String>),
             },
-            Value::Bool(v) => $args.add(v),
-            Value::Int(v) => $args.add(v),
-            Value::Float(v) => $args.add(v),
-            Value::Text(v) => $args.add(v),
-            Value::Uuid(v) => $args.add(v),
-            Value::Timestamp(v) => $args.add($timestamp(v)),
+            Value::Bool(v) => $args.add(*v),
+            Value::Int(v) => $args.add(*v),
+            Value::Float(v) => $args.add(*v),
+            // Encoded from the borrowed text: the arguments copy it once.
+            Value::Text(v) => $args.add(v.as_str()),
+            Value::Uuid(v) => $args.add(*v),
+            Value::Timestamp(v) => $args.add($timestamp(*v)),
             // `Value` is non-exhaustive; a new kind must be added here first.
             _ => $args.add(None::<String>),
         }
@@ -266,7 +267,7 @@ impl SqlxBackend for Postgres {
 
     fn add_value(
         args: &mut Self::Arguments,
-        value: Value,
+        value: &Value,
         ty: ColumnType,
     ) -> Result<(), BoxDynError> {
         add_value!(args, value, ty, std::convert::identity)
@@ -320,7 +321,7 @@ impl SqlxBackend for Sqlite {
 
     fn add_value(
         args: &mut Self::Arguments,
-        value: Value,
+        value: &Value,
         ty: ColumnType,
     ) -> Result<(), BoxDynError> {
         // The one text form every backend writes (see `audit::sqlite_text`).

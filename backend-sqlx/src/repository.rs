@@ -312,7 +312,7 @@ where
                     if j > 0 {
                         qb.push(", ");
                     }
-                    qb.bind(value.clone(), table.columns()[i].ty);
+                    qb.bind(value, table.columns()[i].ty);
                 }
                 if !single {
                     qb.push(")");

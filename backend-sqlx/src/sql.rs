@@ -5,7 +5,7 @@
 //! bind parameter.
 
 use std::any::TypeId;
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
@@ -70,15 +70,15 @@ impl<DB: SqlxBackend> Sql<DB> {
 
     /// Appends a placeholder and binds `value` to it; a NULL is typed after
     /// the column type `ty`.
-    pub(crate) fn bind(&mut self, value: Value, ty: ColumnType) -> &mut Self {
+    pub(crate) fn bind(&mut self, value: impl Borrow<Value>, ty: ColumnType) -> &mut Self {
         DB::placeholder(self.text.to_mut(), self.binds + 1);
         self.arg(value, ty)
     }
 
     /// Binds `value` to the next placeholder already in the text.
-    pub(crate) fn arg(&mut self, value: Value, ty: ColumnType) -> &mut Self {
+    pub(crate) fn arg(&mut self, value: impl Borrow<Value>, ty: ColumnType) -> &mut Self {
         self.binds += 1;
-        if let Err(e) = DB::add_value(&mut self.args, value, ty)
+        if let Err(e) = DB::add_value(&mut self.args, value.borrow(), ty)
             && self.error.is_none()
         {
             self.error = Some(e);
@@ -269,17 +269,17 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
             if *value == Value::Null {
                 qb.push(" IS NULL");
             } else {
-                qb.push(" = ").bind(value.clone(), ty(field)?);
+                qb.push(" = ").bind(value, ty(field)?);
             }
         }
         Condition::Compare { field, op, value } => {
             qb.push(name(field)?).push(" ").push(op.sql()).push(" ");
-            qb.bind(value.clone(), ty(field)?);
+            qb.bind(value, ty(field)?);
         }
         Condition::Between { field, low, high } => {
             let t = ty(field)?;
             qb.push(name(field)?).push(" BETWEEN ");
-            qb.bind(low.clone(), t).push(" AND ").bind(high.clone(), t);
+            qb.bind(low, t).push(" AND ").bind(high, t);
         }
         Condition::In { field, values } | Condition::NotIn { field, values } => {
             let negate = matches!(condition, Condition::NotIn { .. });
@@ -295,7 +295,7 @@ pub(crate) fn push_condition<DB: SqlxBackend>(
                 if i > 0 {
                     qb.push(", ");
                 }
-                qb.bind(v.clone(), t);
+                qb.bind(v, t);
             }
             qb.push(")");
         }

@@ -20,16 +20,14 @@ pub(crate) struct ByModel {
 }
 
 impl ByModel {
-    fn slots(&self) -> impl Iterator<Item = &Slot> {
-        self.first.iter().chain(&self.rest)
-    }
-
     /// The slot of model `M`, if it was made.
     pub(crate) fn get<M: 'static, T: 'static>(&self) -> Option<&T> {
         let id = TypeId::of::<M>();
-        self.slots()
-            .find(|(t, _)| *t == id)
-            .and_then(|(_, slot)| slot.downcast_ref::<T>())
+        let slot = match &self.first {
+            Some((t, slot)) if *t == id => slot,
+            _ => &self.rest.iter().find(|(t, _)| *t == id)?.1,
+        };
+        slot.downcast_ref::<T>()
     }
 
     /// The slot of model `M`, made empty (`T::default()`) if there is none.
@@ -73,7 +71,7 @@ impl ByModel {
 
     /// How many models have a slot.
     pub(crate) fn len(&self) -> usize {
-        self.slots().count()
+        usize::from(self.first.is_some()) + self.rest.len()
     }
 }
 
