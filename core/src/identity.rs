@@ -11,18 +11,69 @@
 //! free of the bookkeeping.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 
 use crate::base::{KeyOf, Model};
 use crate::by_model::ByModel;
 
-/// Loaded rows of one model by key: the rows as read, whose column values
-/// are compared only when an `update` asks (a clone is cheaper to keep than
-/// a list of values made for every row read). Keys are hashed with
+/// Loaded rows of one model: the rows as read, whose column values are
+/// compared only when an `update` asks (a clone is cheaper to keep than a
+/// list of values made for every row read).
+///
+/// The rows sit in one list in the order read, found through a small index
+/// of key to position: a session that reads thousands of rows then touches
+/// the list only at its end and an index of a few bytes a row, instead of a
+/// hash table of whole rows written at random. Keys are hashed with
 /// foldhash, randomly seeded per map: they are primary keys the database
 /// returned, hashed for every row read, where SipHash would cost more than
 /// the rest of remembering the row.
-type Snapshots<M> = HashMap<KeyOf<M>, M, foldhash::fast::RandomState>;
+struct Snapshots<M: Model> {
+    index: HashMap<KeyOf<M>, usize, foldhash::fast::RandomState>,
+    rows: Vec<M>,
+}
+
+impl<M: Model> Default for Snapshots<M> {
+    fn default() -> Self {
+        Self {
+            index: HashMap::default(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl<M: Model> Snapshots<M> {
+    fn record(&mut self, rows: &[M]) {
+        self.index.reserve(rows.len());
+        self.rows.reserve(rows.len());
+        for row in rows {
+            match self.index.entry(row.key().clone()) {
+                Entry::Occupied(at) => self.rows[*at.get()] = row.clone(),
+                Entry::Vacant(slot) => {
+                    slot.insert(self.rows.len());
+                    self.rows.push(row.clone());
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self, key: &KeyOf<M>) {
+        let Some(at) = self.index.remove(key) else {
+            return;
+        };
+        self.rows.swap_remove(at);
+        // The last row moved into the gap: point its key at its new place.
+        if let Some(moved) = self.rows.get(at)
+            && let Some(position) = self.index.get_mut(moved.key())
+        {
+            *position = at;
+        }
+    }
+
+    fn get(&self, key: &KeyOf<M>) -> Option<&M> {
+        self.rows.get(*self.index.get(key)?)
+    }
+}
 
 /// Column values of loaded rows, by model and key. Dies with its session.
 #[derive(Default)]
@@ -47,17 +98,14 @@ impl Loaded {
     /// Remembers `rows` as stored now.
     pub fn record<M: Model>(&mut self, rows: &[M]) {
         if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
-            map.reserve(rows.len());
-            for row in rows {
-                map.insert(row.key().clone(), row.clone());
-            }
+            map.record(rows);
         }
     }
 
     /// Forgets the row with `key` (it was deleted).
     pub fn forget<M: Model>(&mut self, key: &KeyOf<M>) {
         if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
-            map.remove(key);
+            map.forget(key);
         }
     }
 
@@ -204,6 +252,35 @@ mod tests {
         loaded.record(&[r.clone()]);
         loaded.clear();
         assert_eq!(loaded.changed(&r), None);
+    }
+
+    #[test]
+    fn forgetting_a_row_keeps_the_others_and_a_second_read_replaces_the_first() {
+        let mut loaded = Loaded::new();
+        let rows: Vec<Row> = (1..=4)
+            .map(|id| Row {
+                id,
+                a: format!("row {id}"),
+                ..row()
+            })
+            .collect();
+        loaded.record(&rows);
+        // Forget a row in the middle: the last one moves into its place.
+        loaded.forget::<Row>(&2);
+        loaded.forget::<Row>(&99);
+        assert_eq!(loaded.changed(&rows[1]), None);
+        for r in [&rows[0], &rows[2], &rows[3]] {
+            assert_eq!(loaded.changed(r), Some(vec![]), "row {}", r.id);
+        }
+        // Read again with other values: the new snapshot replaces the old.
+        let mut again = rows[3].clone();
+        again.b = 7;
+        loaded.record(std::slice::from_ref(&again));
+        assert_eq!(loaded.changed(&again), Some(vec![]));
+        assert_eq!(loaded.changed(&rows[3]), Some(vec![4]));
+        loaded.forget::<Row>(&4);
+        assert_eq!(loaded.changed(&again), None);
+        assert_eq!(loaded.changed(&rows[2]), Some(vec![]));
     }
 
     #[test]
