@@ -248,7 +248,9 @@ macro_rules! repository {
                     $model,
                     i64,
                     sql,
-                    $crate::__private::diesel::dsl::sql::<$crate::__private::diesel::sql_types::BigInt>("count(*)")
+                    // diesel's `count_star`, not an SQL literal: a literal
+                    // keeps diesel from caching the prepared statement.
+                    $crate::__private::diesel::dsl::count_star()
                 )?;
                 ::std::result::Result::Ok(
                     n.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)),
@@ -261,6 +263,7 @@ macro_rules! repository {
                 query: &$crate::__private::alchemy_core::filter::Query,
             ) -> $crate::__private::alchemy_core::Result<(::std::vec::Vec<$model>, u64)> {
                 use $crate::__private::diesel::SelectableHelper as _;
+                use $crate::__private::diesel::expression_methods::WindowExpressionMethods as _;
                 let sql = $crate::sql::list::<$model>(session.dialect(), query)?;
                 let rows = $crate::__load!(
                     session,
@@ -269,9 +272,9 @@ macro_rules! repository {
                     sql,
                     (
                         <$model>::as_select(),
-                        $crate::__private::diesel::dsl::sql::<$crate::__private::diesel::sql_types::BigInt>(
-                            "count(*) OVER ()",
-                        ),
+                        // `COUNT(*) OVER ()` as a diesel expression, so the
+                        // statement is cached (an SQL literal is not).
+                        $crate::__private::diesel::dsl::count_star().over(),
                     )
                 )?;
                 let ::std::option::Option::Some(&(_, total)) = rows.first() else {

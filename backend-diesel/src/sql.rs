@@ -962,6 +962,43 @@ mod tests {
         }
     }
 
+    /// Whether diesel would keep the prepared form of `sql` selecting `select`.
+    fn cached<S>(sql: Sql, select: S, dialect: Dialect) -> bool
+    where
+        S: QueryFragment<Pg> + QueryFragment<Sqlite>,
+    {
+        let query = sql.query(select);
+        match dialect {
+            Dialect::Postgres => query.is_safe_to_cache_prepared(&Pg),
+            _ => query.is_safe_to_cache_prepared(&Sqlite),
+        }
+        .expect("walks")
+    }
+
+    #[test]
+    fn a_page_with_its_total_and_a_count_are_cached_statements() {
+        use alchemy_core::filter::{Condition, Query};
+        use diesel::dsl::count_star;
+        use diesel::expression_methods::WindowExpressionMethods as _;
+        let page = Query::new()
+            .filter(Condition::search(["name"], "7", true))
+            .order_by_desc("created_at")
+            .limit(20)
+            .offset(37);
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            // What `list_and_count` and `count` select besides the row.
+            let listed = list::<Row>(dialect, &page).expect("valid query");
+            assert!(cached(listed, count_star().over(), dialect), "{dialect:?}");
+            let counted = count::<Row>(page.filter.as_ref()).expect("valid filter");
+            assert!(cached(counted, count_star(), dialect), "{dialect:?}");
+        }
+        // Why the repository does not select SQL literals: diesel never
+        // caches a statement holding one, so every call would prepare anew.
+        let listed = list::<Row>(Dialect::Postgres, &page).expect("valid query");
+        let literal = diesel::dsl::sql::<BigInt>("count(*) OVER ()");
+        assert!(!cached(listed, literal, Dialect::Postgres));
+    }
+
     #[test]
     fn parts_stay_small() {
         // Eight parts (a get) fit the allocator's small-size caches.
