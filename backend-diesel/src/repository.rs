@@ -465,9 +465,11 @@ macro_rules! repository {
                 use $crate::__private::alchemy_core::{Model as _, Session as _};
                 let sql = $crate::sql::delete_keys::<$model>(&[::std::clone::Clone::clone(key).into()])?;
                 session.unique_cache().forget::<$model>();
-                $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
+                let row = $crate::__load!(session, $model, sql)?.pop().ok_or_else(|| {
                     $crate::__private::alchemy_core::Error::not_found(<$model>::table().name(), key)
-                })
+                })?;
+                session.loaded().forget::<$model>(row.key());
+                ::std::result::Result::Ok(row)
             }
 
             async fn delete_many(
@@ -484,6 +486,7 @@ macro_rules! repository {
                     let sql = $crate::sql::delete_keys::<$model>(&values)?;
                     out.extend($crate::__load!(session, $model, sql)?);
                 }
+                session.loaded().forget_rows(&out);
                 ::std::result::Result::Ok(out)
             }
 
@@ -495,7 +498,9 @@ macro_rules! repository {
                 use $crate::__private::alchemy_core::Session as _;
                 let sql = $crate::sql::delete_where::<$model>(filter)?;
                 session.unique_cache().forget::<$model>();
-                $crate::__load!(session, $model, sql)
+                let rows = $crate::__load!(session, $model, sql)?;
+                session.loaded().forget_rows(&rows);
+                ::std::result::Result::Ok(rows)
             }
 
             async fn add_if_absent(

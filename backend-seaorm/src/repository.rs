@@ -664,11 +664,12 @@ where
         // Every column but the key (and created_at) was written from the
         // model: at most `created_at` is read back.
         let backend = session.transaction().get_database_backend();
+        let key_col = key_column::<E>()?;
         let mut am = written(model.clone());
-        am.not_set(key_column::<E>()?);
+        am.not_set(key_col);
         let mut statement = E::update_many()
             .set(am)
-            .filter(key_column::<E>()?.eq(key.clone()))
+            .filter(key_col.eq(key.clone()))
             .into_query();
         if plan.read_back == ReadBack::CreatedAt {
             let created = named_column::<E>(CREATED_AT, table.name())?;
@@ -845,14 +846,16 @@ where
     async fn delete(&self, session: &mut Session, key: &KeyOf<E::Model>) -> Result<E::Model> {
         let col = key_column::<E>()?;
         session.unique_cache().forget::<E::Model>();
-        E::delete_many()
+        let row = E::delete_many()
             .filter(col.eq(key.clone()))
             .exec_with_returning(session.counted())
             .await
             .map_err(from_db)?
             .into_iter()
             .next()
-            .ok_or_else(|| Error::not_found(Self::table(), key))
+            .ok_or_else(|| Error::not_found(Self::table(), key))?;
+        session.loaded().forget::<E::Model>(row.key());
+        Ok(row)
     }
 
     /// `DELETE .. WHERE <key> IN (..) RETURNING *`, chunked under the
@@ -877,6 +880,7 @@ where
                 .map_err(from_db)?;
             out.extend(rows);
         }
+        session.loaded().forget_rows(&out);
         Ok(out)
     }
 
@@ -894,11 +898,13 @@ where
         let backend = session.transaction().get_database_backend();
         let condition = compile::<E>(&filter, backend)?;
         session.unique_cache().forget::<E::Model>();
-        E::delete_many()
+        let rows = E::delete_many()
             .filter(condition)
             .exec_with_returning(session.counted())
             .await
-            .map_err(from_db)
+            .map_err(from_db)?;
+        session.loaded().forget_rows(&rows);
+        Ok(rows)
     }
 
     /// `INSERT .. ON CONFLICT (<conflict_columns>) DO NOTHING RETURNING *`.

@@ -690,9 +690,11 @@ where
         Self::where_key(&mut qb, table, key)?;
         qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
-        Self::one(session, qb)
+        let row = Self::one(session, qb)
             .await?
-            .ok_or_else(|| Error::not_found(table.name(), key))
+            .ok_or_else(|| Error::not_found(table.name(), key))?;
+        session.loaded().forget::<M>(row.key());
+        Ok(row)
     }
 
     async fn delete_many(
@@ -719,6 +721,7 @@ where
             qb.push(") RETURNING ").push(table.select_list());
             out.extend(Self::all(session, qb).await?);
         }
+        session.loaded().forget_rows(&out);
         Ok(out)
     }
 
@@ -734,7 +737,9 @@ where
         push_condition(&mut qb, table, &filter)?;
         qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
-        Self::all(session, qb).await
+        let rows = Self::all(session, qb).await?;
+        session.loaded().forget_rows(&rows);
+        Ok(rows)
     }
 
     async fn add_if_absent(

@@ -102,10 +102,20 @@ impl Loaded {
         }
     }
 
-    /// Forgets the row with `key` (it was deleted).
+    /// Forgets the row with `key` (it was deleted): a row later inserted
+    /// with the same key is not compared with the deleted one.
     pub fn forget<M: Model>(&mut self, key: &KeyOf<M>) {
         if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
             map.forget(key);
+        }
+    }
+
+    /// Forgets each of `rows` (a delete returned them), as [`Loaded::forget`].
+    pub fn forget_rows<M: Model>(&mut self, rows: &[M]) {
+        if let Some(map) = self.maps.get_or_default::<M, Snapshots<M>>() {
+            for row in rows {
+                map.forget(row.key());
+            }
         }
     }
 

@@ -56,6 +56,7 @@ register! {
     repository::update_writes_fields,
     repository::update_missing_is_not_found,
     repository::update_writes_only_changed_columns,
+    repository::update_after_delete_and_reinsert_writes_every_change,
     repository::delete_returns_the_row,
     repository::delete_missing_is_not_found,
     repository::session_rollback_discards_writes,

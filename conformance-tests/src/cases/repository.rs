@@ -332,6 +332,51 @@ pub async fn errors_lock_conflict_is_busy<H: Harness>(cx: Arc<Cx<H>>) {
     let _ = s2.rollback().await;
 }
 
+/// A deleted row is forgotten by the session: a row inserted again with its
+/// key and then updated is compared with the new row, not the deleted one,
+/// so a change back to the deleted row's value is still written. Through
+/// `delete`, `delete_many` and `delete_where`.
+pub async fn update_after_delete_and_reinsert_writes_every_change<H: Harness>(cx: Arc<Cx<H>>) {
+    use alchemy_core::filter::Condition;
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let stored = ok(posts.add(&mut s, H::Post::new("old", "body")).await, "seed");
+    ok(s.commit().await, "commit");
+    let key = *stored.key();
+    for how in ["delete", "delete_many", "delete_where"] {
+        let mut s = cx.begin().await;
+        ok(posts.get(&mut s, &key).await, "load");
+        let deleted = match how {
+            "delete" => vec![ok(posts.delete(&mut s, &key).await, how)],
+            "delete_many" => ok(
+                posts.delete_many(&mut s, std::slice::from_ref(&key)).await,
+                how,
+            ),
+            _ => ok(
+                posts
+                    .delete_where(&mut s, &Condition::eq("title", "old"))
+                    .await,
+                how,
+            ),
+        };
+        assert_eq!(deleted.len(), 1, "{how}");
+        // The same key again, with another title.
+        let mut again = stored.clone();
+        again.set_title("new");
+        let mut again = ok(posts.add(&mut s, again).await, "add again");
+        assert_eq!(again.key(), &key);
+        // Back to the deleted row's title: a change against the stored row.
+        again.set_title("old");
+        ok(posts.update(&mut s, again).await, "update");
+        ok(s.commit().await, "commit");
+
+        let mut s = cx.begin().await;
+        let read = ok(posts.get(&mut s, &key).await, "read");
+        assert_eq!(read.title(), "old", "after {how}: the title was written");
+        ok(s.rollback().await, "rollback");
+    }
+}
+
 /// `update` writes only the columns changed since the session loaded the row, so a
 /// concurrent change to another column survives (interleaved on PostgreSQL; SQLite
 /// serialises writers); a row the session never loaded has every column written.
