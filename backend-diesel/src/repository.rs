@@ -62,7 +62,7 @@ pub fn __check_written<M: Model>(expected: usize, written: usize) -> Result<()> 
 #[macro_export]
 macro_rules! __with_connection {
     ($session:expr, |$conn:ident| $body:expr) => {
-        match $session.connection()? {
+        match $session.__statement_connection()? {
             $crate::session::ConnectionMut::Postgres($conn) => $body,
             $crate::session::ConnectionMut::Sqlite($conn) => $body,
         }
@@ -531,20 +531,22 @@ macro_rules! repository {
                     return ::std::result::Result::Ok(::std::option::Option::Some(row));
                 }
                 // A conflict: usually the row exists; otherwise another unique
-                // constraint, which the plain insert names. The savepoint
-                // keeps the caller's transaction usable after it fails.
+                // constraint, which the plain insert names.
                 let same = $crate::__private::alchemy_core::base::match_condition(&model, conflict_columns)?;
                 if self.count(session, ::std::option::Option::Some(&same)).await? > 0 {
                     return ::std::result::Result::Ok(::std::option::Option::None);
                 }
-                session.__execute("SAVEPOINT alchemy_add_if_absent").await?;
-                let sql = $crate::sql::insert(one, $crate::sql::OnConflict::Fail).returning();
-                let result = $crate::__load!(session, $model, $model, sql, <$model>::as_select());
-                if result.is_err() {
-                    session.__execute("ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
-                }
-                session.__execute("RELEASE SAVEPOINT alchemy_add_if_absent").await?;
-                ::std::result::Result::Ok(result?.pop())
+                // The savepoint keeps the session usable after it fails.
+                $crate::__private::alchemy_core::Session::savepoint(session, |session| {
+                    ::std::boxed::Box::pin(async move {
+                        let one = ::std::slice::from_ref(&model);
+                        let sql = $crate::sql::insert(one, $crate::sql::OnConflict::Fail).returning();
+                        ::std::result::Result::Ok(
+                            $crate::__load!(session, $model, $model, sql, <$model>::as_select())?.pop(),
+                        )
+                    })
+                })
+                .await
             }
         }
     };

@@ -3,10 +3,9 @@
 
 use std::fmt;
 
-use alchemy_core::audit::{SharedClock, now_micros};
-use alchemy_core::identity::Loaded;
+use alchemy_core::audit::SharedClock;
 use alchemy_core::schema::{Dialect, Table};
-use alchemy_core::unique::UniqueCache;
+use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Error, Result};
 use chrono::{DateTime, Utc};
 use diesel_async::pooled_connection::deadpool::Object;
@@ -63,8 +62,9 @@ impl fmt::Debug for ConnectionMut<'_> {
 }
 
 /// A unit of work: a transaction on one pooled connection (begun by
-/// [`alchemy_core::Database::begin`]), the get-or-create cache, the clock
-/// and a counter of the statements sent through the library.
+/// [`alchemy_core::Database::begin`]) and the library's
+/// [`SessionState`] (get-or-create cache, loaded rows, clock, statement
+/// counter, failure).
 ///
 /// Dropping a session without [`commit`](alchemy_core::Session::commit)
 /// rolls the transaction back: a background task sends `ROLLBACK` before
@@ -72,10 +72,7 @@ impl fmt::Debug for ConnectionMut<'_> {
 pub struct Session {
     conn: Option<Connection>,
     dialect: Dialect,
-    clock: SharedClock,
-    cache: UniqueCache,
-    loaded: Loaded,
-    statements: u64,
+    state: SessionState,
 }
 
 impl fmt::Debug for Session {
@@ -83,8 +80,7 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("dialect", &self.dialect)
             .field("open", &self.conn.is_some())
-            .field("statements", &self.statements)
-            .field("cache", &self.cache)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -94,10 +90,7 @@ impl Session {
         Self {
             conn: Some(conn),
             dialect,
-            clock,
-            cache: UniqueCache::new(),
-            loaded: Loaded::new(),
-            statements: 0,
+            state: SessionState::new(clock),
         }
     }
 
@@ -108,6 +101,10 @@ impl Session {
 
     /// The native connection, inside this session's transaction (the escape
     /// hatch for hand-written diesel queries).
+    ///
+    /// A statement that fails here does not fail the session (see
+    /// [`alchemy_core::session`]): run one that may fail inside
+    /// [`alchemy_core::Session::savepoint`].
     ///
     /// # Errors
     /// [`Error::Backend`] only if the session has already given its
@@ -120,46 +117,34 @@ impl Session {
         }
     }
 
+    /// The connection for one statement of the library's, counted.
+    ///
+    /// # Errors
+    /// [`Error::SessionFailed`] when the session has failed: nothing may be sent.
+    #[doc(hidden)]
+    pub fn __statement_connection(&mut self) -> Result<ConnectionMut<'_>> {
+        self.state.begin_statement()?;
+        self.connection()
+    }
+
     /// The clock's now, cut to microseconds: the stamp for audit columns.
     #[doc(hidden)]
     pub fn __now(&self) -> DateTime<Utc> {
-        now_micros(self.clock.as_ref())
+        self.state.now()
     }
 
-    /// Counts one statement sent by the library and converts its error,
-    /// raised by a statement on `table`.
+    /// The outcome of a statement on `table` sent on
+    /// [`Session::__statement_connection`]: its error converted, failing
+    /// the session.
     #[doc(hidden)]
     pub fn __sent<'t, T>(
         &mut self,
         table: impl Into<Option<&'t Table>>,
         result: diesel::QueryResult<T>,
     ) -> Result<T> {
-        self.statements += 1;
         let table = table.into();
-        result.map_err(|e| error::from_diesel(e, self.dialect, table))
-    }
-
-    /// Counts `sent` statements sent by the library and converts their error.
-    #[doc(hidden)]
-    pub fn __sent_many<'t, T>(
-        &mut self,
-        sent: u64,
-        table: impl Into<Option<&'t Table>>,
-        result: diesel::QueryResult<T>,
-    ) -> Result<T> {
-        self.statements += sent.saturating_sub(1);
-        self.__sent(table, result)
-    }
-
-    /// Runs one statement of library-written SQL (savepoints) on the
-    /// session's connection, counting it.
-    #[doc(hidden)]
-    pub async fn __execute(&mut self, sql: &str) -> Result<()> {
-        let result = match self.connection()? {
-            ConnectionMut::Postgres(c) => c.batch_execute(sql).await,
-            ConnectionMut::Sqlite(c) => c.batch_execute(sql).await,
-        };
-        self.__sent(None, result)
+        let result = result.map_err(|e| error::from_diesel(e, self.dialect, table));
+        self.state.finish_statement(result)
     }
 
     /// Runs a statement that returns no rows, counting it; the number of
@@ -167,7 +152,7 @@ impl Session {
     #[doc(hidden)]
     pub async fn __execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<usize> {
         let query = sql.query(());
-        let result = match self.connection()? {
+        let result = match self.__statement_connection()? {
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
             ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
         };
@@ -179,8 +164,7 @@ impl Session {
         let Some(mut conn) = self.conn.take() else {
             return Err(Error::backend("the session has no connection any more"));
         };
-        self.cache.clear();
-        self.loaded.clear();
+        self.state.forget_rows();
         let result = match &mut conn {
             Connection::Postgres(c) => c.batch_execute(sql).await,
             Connection::Sqlite(c) => c.batch_execute(sql).await,
@@ -243,37 +227,37 @@ impl Drop for Session {
 }
 
 impl alchemy_core::Session for Session {
+    fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    fn state_mut(&mut self) -> &mut SessionState {
+        &mut self.state
+    }
+
     /// Sends `COMMIT`; the connection goes back to the pool.
     ///
     /// # Errors
     /// [`Error::Busy`] or [`Error::Backend`] when the commit fails; the
     /// connection is then closed (rolling the transaction back).
-    async fn commit(self) -> Result<()> {
+    async fn commit_transaction(self) -> Result<()> {
         self.finish("COMMIT").await
     }
 
-    /// Sends `ROLLBACK` and forgets every cached row.
+    /// Sends `ROLLBACK`.
     ///
     /// # Errors
     /// [`Error::Backend`] when the connection failed; it is then closed,
     /// which rolls the transaction back as well.
-    async fn rollback(self) -> Result<()> {
+    async fn rollback_transaction(self) -> Result<()> {
         self.finish("ROLLBACK").await
     }
 
-    fn unique_cache(&mut self) -> &mut UniqueCache {
-        &mut self.cache
-    }
-
-    fn loaded(&mut self) -> &mut Loaded {
-        &mut self.loaded
-    }
-
-    fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    fn statements(&self) -> u64 {
-        self.statements
+    async fn execute_savepoint(&mut self, statement: &SavepointStatement) -> Result<()> {
+        let result = match self.connection()? {
+            ConnectionMut::Postgres(c) => c.batch_execute(statement.sql()).await,
+            ConnectionMut::Sqlite(c) => c.batch_execute(statement.sql()).await,
+        };
+        result.map_err(|e| error::from_diesel(e, self.dialect, None))
     }
 }

@@ -9,7 +9,6 @@ use sea_orm::{
     RelationDef,
 };
 
-use crate::error::from_db;
 use crate::repository::key_column;
 use crate::session::Session;
 
@@ -100,8 +99,9 @@ where
             .values([Expr::val(left.clone()), Expr::val(right.clone())])
             .map_err(alchemy_core::Error::backend)?
             .on_conflict(OnConflict::columns([l, r]).do_nothing().to_owned());
-        session.counted().execute(&insert).await.map_err(from_db)?;
-        Ok(())
+        let tx = session.statement_tx()?;
+        let result = tx.execute(&insert).await;
+        session.sent(result).map(drop)
     }
 
     /// `DELETE .. WHERE left = ? AND right = ?`; whether a row was deleted.
@@ -114,12 +114,13 @@ where
         left: &KeyOf<Self::Left>,
         right: &KeyOf<Self::Right>,
     ) -> Result<bool> {
+        let tx = session.statement_tx()?;
         let result = J::delete_many()
             .filter(J::left_column().eq(left.clone()))
             .filter(J::right_column().eq(right.clone()))
-            .exec(session.counted())
-            .await
-            .map_err(from_db)?;
+            .exec(tx)
+            .await;
+        let result = session.sent(result)?;
         Ok(result.rows_affected > 0)
     }
 
@@ -137,12 +138,13 @@ where
             .from(right_key)
             .to(J::right_column())
             .into();
-        J::Right::find()
+        let tx = session.statement_tx()?;
+        let result = J::Right::find()
             .join(JoinType::InnerJoin, join)
             .filter(J::left_column().eq(left.clone()))
             .order_by_asc(right_key)
-            .all(session.counted())
-            .await
-            .map_err(from_db)
+            .all(tx)
+            .await;
+        session.sent(result)
     }
 }

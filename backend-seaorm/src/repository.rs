@@ -196,11 +196,9 @@ where
 
     /// Runs a hand-written statement and decodes every row it returns.
     async fn decode(session: &mut Session, statement: Statement) -> Result<Vec<E::Model>> {
-        let rows = session
-            .counted()
-            .query_all_raw(statement)
-            .await
-            .map_err(from_db)?;
+        let tx = session.statement_tx()?;
+        let result = tx.query_all_raw(statement).await;
+        let rows = session.sent(result)?;
         rows.iter()
             .map(|r| E::Model::from_query_result(r, "").map_err(from_db))
             .collect()
@@ -278,11 +276,9 @@ where
                 }
             }
             sql.push(")");
-            let rows = session
-                .counted()
-                .query_all_raw(sql.build())
-                .await
-                .map_err(from_db)?;
+            let tx = session.statement_tx()?;
+            let result = tx.query_all_raw(sql.build()).await;
+            let rows = session.sent(result)?;
             for row in &rows {
                 decode_values(row, &stored_types, &mut found)?;
             }
@@ -405,16 +401,6 @@ where
         Ok(sql)
     }
 
-    /// Runs one fixed statement (savepoints) in the session.
-    async fn statement(session: &mut Session, sql: &'static str) -> Result<()> {
-        session
-            .counted()
-            .execute_unprepared(sql)
-            .await
-            .map(drop)
-            .map_err(from_db)
-    }
-
     /// `INSERT .. ON CONFLICT .. DO NOTHING RETURNING *`: the row, or `None`
     /// on a conflict (SQLite answers that with `RecordNotFound`).
     async fn insert_absent(
@@ -425,14 +411,15 @@ where
     where
         E::ActiveModel: Send,
     {
-        match E::insert(am)
+        let tx = session.statement_tx()?;
+        let result = E::insert(am)
             .on_conflict(on_conflict)
-            .exec_with_returning(session.counted())
-            .await
-        {
-            Ok(row) => Ok(Some(row)),
+            .exec_with_returning(tx)
+            .await;
+        match result {
+            // The conflict: no row came back; not a failure.
             Err(DbErr::RecordNotFound(_) | DbErr::RecordNotInserted) => Ok(None),
-            Err(e) => Err(from_db(e)),
+            other => session.sent(other.map(Some)),
         }
     }
 }
@@ -492,10 +479,9 @@ where
             let insert = E::insert_many(ams);
             if database_key {
                 // RETURNING of one multi-row VALUES insert follows insertion order.
-                let rows = insert
-                    .exec_with_returning(session.counted())
-                    .await
-                    .map_err(from_db)?;
+                let tx = session.statement_tx()?;
+                let result = insert.exec_with_returning(tx).await;
+                let rows = session.sent(result)?;
                 if rows.len() != batch.len() {
                     return Err(Error::backend(format!(
                         "{}: the insert returned {} rows for {}",
@@ -506,10 +492,9 @@ where
                 }
                 stored.extend(rows);
             } else {
-                let written = insert
-                    .exec_without_returning(session.counted())
-                    .await
-                    .map_err(from_db)?;
+                let tx = session.statement_tx()?;
+                let result = insert.exec_without_returning(tx).await;
+                let written = session.sent(result)?;
                 if usize::try_from(written).ok() != Some(batch.len()) {
                     return Err(Error::backend(format!(
                         "{}: the insert wrote {written} rows for {}",
@@ -528,11 +513,10 @@ where
     /// [`Error::NotFound`] naming the table and the key.
     async fn get(&self, session: &mut Session, key: &KeyOf<E::Model>) -> Result<E::Model> {
         let col = key_column::<E>()?;
-        let row = E::find()
-            .filter(col.eq(key.clone()))
-            .one(session.counted())
-            .await
-            .map_err(from_db)?
+        let tx = session.statement_tx()?;
+        let result = E::find().filter(col.eq(key.clone())).one(tx).await;
+        let row = session
+            .sent(result)?
             .ok_or_else(|| Error::not_found(Self::table(), key))?;
         session.loaded().record(std::slice::from_ref(&row));
         Ok(row)
@@ -547,10 +531,10 @@ where
         // Check (and type) everything before anything is built or sent.
         let query = query.clone().checked(<E::Model as Model>::table())?;
         let backend = session.transaction().get_database_backend();
-        let rows = Self::select(&query, backend)?
-            .all(session.counted())
-            .await
-            .map_err(from_db)?;
+        let select = Self::select(&query, backend)?;
+        let tx = session.statement_tx()?;
+        let result = select.all(tx).await;
+        let rows = session.sent(result)?;
         session.loaded().record(&rows);
         Ok(rows)
     }
@@ -569,11 +553,10 @@ where
         if let Some(filter) = &filter {
             select = select.filter(compile::<E>(filter, backend)?);
         }
+        let tx = session.statement_tx()?;
+        let result = tx.query_one_raw(select.build(backend)).await;
         let row = session
-            .counted()
-            .query_one_raw(select.build(backend))
-            .await
-            .map_err(from_db)?
+            .sent(result)?
             .ok_or_else(|| Error::backend(format!("{}: count returned no row", table.name())))?;
         Ok(count_of(row.try_get::<i64>("", TOTAL).map_err(from_db)?))
     }
@@ -594,11 +577,9 @@ where
         let statement = Self::select(&query, backend)?
             .column_as(Expr::cust("count(*) OVER ()"), TOTAL)
             .build(backend);
-        let rows = session
-            .counted()
-            .query_all_raw(statement)
-            .await
-            .map_err(from_db)?;
+        let tx = session.statement_tx()?;
+        let result = tx.query_all_raw(statement).await;
+        let rows = session.sent(result)?;
         let Some(first) = rows.first() else {
             let total = if query.offset.unwrap_or(0) > 0 || query.limit == Some(0) {
                 self.count(session, query.filter.as_ref()).await?
@@ -652,14 +633,15 @@ where
             am
         };
         if plan.read_back == ReadBack::Row {
-            return match E::update(written(model)).exec(session.counted()).await {
-                Ok(row) => {
-                    session.loaded().record(std::slice::from_ref(&row));
-                    Ok(row)
-                }
-                Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => Err(not_found()),
-                Err(e) => Err(from_db(e)),
+            let tx = session.statement_tx()?;
+            let result = E::update(written(model)).exec(tx).await;
+            let row = match result {
+                // No row has the key: not a failure.
+                Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => return Err(not_found()),
+                other => session.sent(other)?,
             };
+            session.loaded().record(std::slice::from_ref(&row));
+            return Ok(row);
         }
         // Every column but the key (and created_at) was written from the
         // model: at most `created_at` is read back.
@@ -674,12 +656,9 @@ where
         if plan.read_back == ReadBack::CreatedAt {
             let created = named_column::<E>(CREATED_AT, table.name())?;
             statement.returning_col(created);
-            let row = session
-                .counted()
-                .query_one_raw(backend.build(&statement))
-                .await
-                .map_err(from_db)?
-                .ok_or_else(not_found)?;
+            let tx = session.statement_tx()?;
+            let result = tx.query_one_raw(backend.build(&statement)).await;
+            let row = session.sent(result)?.ok_or_else(not_found)?;
             let created_at = row
                 .try_get::<chrono::DateTime<chrono::Utc>>("", CREATED_AT)
                 .map_err(from_db)?;
@@ -688,11 +667,9 @@ where
                 model.set_timestamps(stamps);
             }
         } else {
-            let done = session
-                .counted()
-                .execute_raw(backend.build(&statement))
-                .await
-                .map_err(from_db)?;
+            let tx = session.statement_tx()?;
+            let result = tx.execute_raw(backend.build(&statement)).await;
+            let done = session.sent(result)?;
             if done.rows_affected() == 0 {
                 return Err(not_found());
             }
@@ -821,12 +798,9 @@ where
                             Some(values) => Self::update_shared(backend, chunk, &written, values)?,
                             None => Self::update_from_values(backend, chunk, &written)?,
                         };
-                        let written = session
-                            .counted()
-                            .execute_raw(sql.build())
-                            .await
-                            .map_err(from_db)?
-                            .rows_affected();
+                        let tx = session.statement_tx()?;
+                        let result = tx.execute_raw(sql.build()).await;
+                        let written = session.sent(result)?.rows_affected();
                         bulk::check_updated::<E::Model>(chunk.len(), written)?;
                     }
                 }
@@ -846,11 +820,13 @@ where
     async fn delete(&self, session: &mut Session, key: &KeyOf<E::Model>) -> Result<E::Model> {
         let col = key_column::<E>()?;
         session.unique_cache().forget::<E::Model>();
-        let row = E::delete_many()
+        let tx = session.statement_tx()?;
+        let result = E::delete_many()
             .filter(col.eq(key.clone()))
-            .exec_with_returning(session.counted())
-            .await
-            .map_err(from_db)?
+            .exec_with_returning(tx)
+            .await;
+        let row = session
+            .sent(result)?
             .into_iter()
             .next()
             .ok_or_else(|| Error::not_found(Self::table(), key))?;
@@ -873,11 +849,12 @@ where
         let backend = session.transaction().get_database_backend();
         let mut out = Vec::with_capacity(keys.len());
         for chunk in bulk::chunks(keys, per_statement(backend, 1)) {
-            let rows = E::delete_many()
+            let tx = session.statement_tx()?;
+            let result = E::delete_many()
                 .filter(col.is_in(chunk.iter().cloned()))
-                .exec_with_returning(session.counted())
-                .await
-                .map_err(from_db)?;
+                .exec_with_returning(tx)
+                .await;
+            let rows = session.sent(result)?;
             out.extend(rows);
         }
         session.loaded().forget_rows(&out);
@@ -898,11 +875,12 @@ where
         let backend = session.transaction().get_database_backend();
         let condition = compile::<E>(&filter, backend)?;
         session.unique_cache().forget::<E::Model>();
-        let rows = E::delete_many()
+        let tx = session.statement_tx()?;
+        let result = E::delete_many()
             .filter(condition)
-            .exec_with_returning(session.counted())
-            .await
-            .map_err(from_db)?;
+            .exec_with_returning(tx)
+            .await;
+        let rows = session.sent(result)?;
         session.loaded().forget_rows(&rows);
         Ok(rows)
     }
@@ -933,21 +911,20 @@ where
             return Ok(Some(row));
         }
         // A conflict: usually the row exists; otherwise another unique
-        // constraint, which the plain insert names. The savepoint keeps the
-        // caller's transaction usable after it fails.
+        // constraint, which the plain insert names.
         if self.count(session, Some(&same)).await? > 0 {
             return Ok(None);
         }
-        Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
-        let result = E::insert(am)
-            .exec_with_returning(session.counted())
+        // The savepoint keeps the session usable after it fails.
+        session
+            .savepoint(|session| {
+                Box::pin(async move {
+                    let tx = session.statement_tx()?;
+                    let result = E::insert(am).exec_with_returning(tx).await;
+                    session.sent(result).map(Some)
+                })
+            })
             .await
-            .map_err(from_db);
-        if result.is_err() {
-            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
-        }
-        Self::statement(session, "RELEASE SAVEPOINT alchemy_add_if_absent").await?;
-        result.map(Some)
     }
 }
 

@@ -3,31 +3,26 @@
 
 use alchemy_core::Result;
 use alchemy_core::audit::SharedClock;
-use alchemy_core::identity::Loaded;
-use alchemy_core::unique::UniqueCache;
-use sea_orm::DatabaseTransaction;
+use alchemy_core::session::{SavepointStatement, SessionState};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 
 use crate::error::from_db;
 
-/// A unit of work: one SeaORM [`DatabaseTransaction`] plus the
-/// [`UniqueCache`] of get-or-create, the clock and a statement counter.
+/// A unit of work: one SeaORM [`DatabaseTransaction`] plus the library's
+/// [`SessionState`] (get-or-create cache, loaded rows, clock, statement
+/// counter, failure).
 ///
 /// Dropping a session without committing rolls the transaction back (SeaORM
 /// does so when a [`DatabaseTransaction`] is dropped).
 pub struct Session {
     tx: DatabaseTransaction,
-    cache: UniqueCache,
-    loaded: Loaded,
-    clock: SharedClock,
-    statements: u64,
+    state: SessionState,
 }
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
-            .field("cache", &self.cache)
-            .field("clock", &self.clock)
-            .field("statements", &self.statements)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -36,61 +31,68 @@ impl Session {
     pub(crate) fn new(tx: DatabaseTransaction, clock: SharedClock) -> Self {
         Self {
             tx,
-            cache: UniqueCache::new(),
-            loaded: Loaded::new(),
-            clock,
-            statements: 0,
+            state: SessionState::new(clock),
         }
     }
 
     /// The native SeaORM transaction: the escape hatch for hand-written
     /// queries (`Entity::find().all(session.transaction())`). Statements sent
     /// through it are part of this unit of work but are not counted by
-    /// [`statements`](alchemy_core::Session::statements), and rows they
-    /// change are not seen by the get-or-create cache.
+    /// [`statements`](alchemy_core::Session::statements), rows they change
+    /// are not seen by the get-or-create cache, and one that fails does not
+    /// fail the session (see [`alchemy_core::session`]): run one that may
+    /// fail inside [`alchemy_core::Session::savepoint`].
     pub fn transaction(&self) -> &DatabaseTransaction {
         &self.tx
     }
 
-    /// The transaction, counting one statement about to be sent through it.
-    pub(crate) fn counted(&mut self) -> &DatabaseTransaction {
-        self.statements += 1;
-        &self.tx
+    /// The transaction for one statement of the library's, counted.
+    ///
+    /// # Errors
+    /// [`alchemy_core::Error::SessionFailed`] when the session has failed:
+    /// nothing may be sent.
+    pub(crate) fn statement_tx(&mut self) -> Result<&DatabaseTransaction> {
+        self.state.begin_statement()?;
+        Ok(&self.tx)
+    }
+
+    /// The outcome of a statement sent on [`Session::statement_tx`]: its
+    /// error converted, failing the session.
+    pub(crate) fn sent<T>(&mut self, result: std::result::Result<T, DbErr>) -> Result<T> {
+        self.state.finish_statement(result.map_err(from_db))
     }
 }
 
 impl alchemy_core::Session for Session {
+    fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    fn state_mut(&mut self) -> &mut SessionState {
+        &mut self.state
+    }
+
     /// Commits the transaction.
     ///
     /// # Errors
     /// [`alchemy_core::Error::Busy`] or [`alchemy_core::Error::Backend`].
-    async fn commit(self) -> Result<()> {
+    async fn commit_transaction(self) -> Result<()> {
         self.tx.commit().await.map_err(from_db)
     }
 
-    /// Rolls back; the cache goes with the session.
+    /// Rolls back.
     ///
     /// # Errors
     /// [`alchemy_core::Error::Backend`].
-    async fn rollback(mut self) -> Result<()> {
-        self.cache.clear();
-        self.loaded.clear();
+    async fn rollback_transaction(self) -> Result<()> {
         self.tx.rollback().await.map_err(from_db)
     }
 
-    fn unique_cache(&mut self) -> &mut UniqueCache {
-        &mut self.cache
-    }
-
-    fn loaded(&mut self) -> &mut Loaded {
-        &mut self.loaded
-    }
-
-    fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    fn statements(&self) -> u64 {
-        self.statements
+    async fn execute_savepoint(&mut self, statement: &SavepointStatement) -> Result<()> {
+        self.tx
+            .execute_unprepared(statement.sql())
+            .await
+            .map(drop)
+            .map_err(from_db)
     }
 }

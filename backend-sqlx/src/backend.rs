@@ -115,6 +115,13 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// Runs one statement of trusted, developer-written SQL (DDL).
     fn execute_sql(pool: &Pool<Self>, sql: String)
     -> impl Future<Output = sqlx::Result<()>> + Send;
+
+    /// Runs one statement of library-written SQL without parameters
+    /// (savepoints) on `conn`.
+    fn execute_sql_in(
+        conn: &mut Self::Connection,
+        sql: &str,
+    ) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
 macro_rules! add_value {
@@ -235,6 +242,13 @@ macro_rules! statements {
         async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                 .execute(pool)
+                .await?;
+            Ok(())
+        }
+
+        async fn execute_sql_in(conn: &mut Self::Connection, sql: &str) -> sqlx::Result<()> {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(conn)
                 .await?;
             Ok(())
         }

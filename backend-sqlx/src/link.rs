@@ -8,7 +8,6 @@ use alchemy_core::schema::quote;
 use alchemy_core::{KeyOf, LinkRepository, Model, Result};
 
 use crate::backend::SqlxBackend;
-use crate::error::convert;
 use crate::repository::SqlxModel;
 use crate::session::SqlxSession;
 use crate::sql::{Sql, key_type_of, select_list};
@@ -91,9 +90,10 @@ where
             .push(", ")
             .bind(right.clone().into(), key_type_of::<R>());
         qb.push(") ON CONFLICT DO NOTHING");
-        DB::execute(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)?;
+        {
+            let result = DB::execute(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }?;
         Ok(())
     }
 
@@ -113,9 +113,10 @@ where
             .push(&quote(self.right_column))
             .push(" = ")
             .bind(right.clone().into(), key_type_of::<R>());
-        let n = DB::execute(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)?;
+        let n = {
+            let result = DB::execute(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }?;
         Ok(n > 0)
     }
 
@@ -138,8 +139,9 @@ where
         qb.bind(left.clone().into(), key_type_of::<L>())
             .push(" ORDER BY \"r\".")
             .push(&quote(key));
-        DB::fetch_all::<R>(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)
+        {
+            let result = DB::fetch_all::<R>(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }
     }
 }

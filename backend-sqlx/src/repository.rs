@@ -15,7 +15,6 @@ use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::FromRow;
 
 use crate::backend::{SqlxBackend, TOTAL_QUOTED};
-use crate::error::convert;
 use crate::session::SqlxSession;
 use crate::sql::{
     Fixed, Sql, cached, insert_columns, insert_head, key_column, push_condition, push_query,
@@ -224,19 +223,12 @@ where
         qb
     }
 
-    /// Runs one fixed statement (savepoints) in the session.
-    async fn statement(session: &mut SqlxSession<DB>, sql: &'static str) -> Result<()> {
-        DB::execute(session.conn_for_statement(), Sql::new(sql))
-            .await
-            .map(drop)
-            .map_err(convert)
-    }
-
     /// Runs `qb` and decodes the rows it returns.
     async fn fetch(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Vec<M>> {
-        DB::fetch_all::<M>(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)
+        {
+            let result = DB::fetch_all::<M>(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }
     }
 
     /// Runs `qb` and remembers the rows it returns (see [`identity`]).
@@ -248,9 +240,10 @@ where
 
     /// Runs `qb`, which returns at most one row, and decodes it.
     async fn first(session: &mut SqlxSession<DB>, qb: Sql<DB>) -> Result<Option<M>> {
-        DB::fetch_optional::<M>(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)
+        {
+            let result = DB::fetch_optional::<M>(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }
     }
 
     /// Runs `qb`, which returns at most one row, and remembers it.
@@ -319,11 +312,10 @@ where
                 }
             }
             qb.push(")");
-            found.extend(
-                DB::fetch_values(session.conn_for_statement(), qb, &types)
-                    .await
-                    .map_err(convert)?,
-            );
+            found.extend({
+                let result = DB::fetch_values(session.conn_for_statement()?, qb, &types).await;
+                session.sent(result)
+            }?);
         }
         Ok(found)
     }
@@ -397,9 +389,10 @@ where
             // before this one commits, so a later `update` may write them whole.
             for chunk in bulk::chunks(&models, per_statement) {
                 let qb = insert_rows(&head, table, &columns, chunk);
-                let written = DB::execute(session.conn_for_statement(), qb)
-                    .await
-                    .map_err(convert)?;
+                let written = {
+                    let result = DB::execute(session.conn_for_statement()?, qb).await;
+                    session.sent(result)
+                }?;
                 if usize::try_from(written).ok() != Some(chunk.len()) {
                     return Err(Error::backend(format!(
                         "INSERT INTO {} wrote {written} rows for {}",
@@ -468,9 +461,10 @@ where
         let mut qb = Sql::new("SELECT count(*) FROM ");
         qb.push(table.quoted_name());
         push_where(&mut qb, table, filter.as_deref())?;
-        let n = DB::fetch_count(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)?;
+        let n = {
+            let result = DB::fetch_count(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -488,9 +482,10 @@ where
             .push(" FROM ")
             .push(table.quoted_name());
         push_query(&mut qb, table, &query)?;
-        let rows = DB::fetch_all_with_total::<M>(session.conn_for_statement(), qb)
-            .await
-            .map_err(convert)?;
+        let rows = {
+            let result = DB::fetch_all_with_total::<M>(session.conn_for_statement()?, qb).await;
+            session.sent(result)
+        }?;
         for (row, _) in &rows {
             session.loaded().record(std::slice::from_ref(row));
         }
@@ -549,19 +544,21 @@ where
                     qb.arg(value, table.columns()[i].ty);
                 }
                 qb.arg(model.key().clone().into(), key_column(table)?.ty);
-                let created = DB::fetch_timestamp(session.conn_for_statement(), qb)
-                    .await
-                    .map_err(convert)?
-                    .ok_or_else(not_found)?;
+                let created = {
+                    let result = DB::fetch_timestamp(session.conn_for_statement()?, qb).await;
+                    session.sent(result)
+                }?
+                .ok_or_else(not_found)?;
                 if let Some(mut stamps) = model.timestamps() {
                     stamps.created_at = created;
                     model.set_timestamps(stamps);
                 }
             }
             ReadBack::Nothing => {
-                let written = DB::execute(session.conn_for_statement(), build(values)?)
-                    .await
-                    .map_err(convert)?;
+                let written = {
+                    let result = DB::execute(session.conn_for_statement()?, build(values)?).await;
+                    session.sent(result)
+                }?;
                 if written == 0 {
                     return Err(not_found());
                 }
@@ -668,9 +665,10 @@ where
                             Some(values) => update_shared(table, &written, values, chunk)?,
                             None => update_from_values(table, &written, chunk)?,
                         };
-                        let written = DB::execute(session.conn_for_statement(), qb)
-                            .await
-                            .map_err(convert)?;
+                        let written = {
+                            let result = DB::execute(session.conn_for_statement()?, qb).await;
+                            session.sent(result)
+                        }?;
                         bulk::check_updated::<M>(chunk.len(), written)?;
                     }
                 }
@@ -782,16 +780,16 @@ where
             return Ok(None);
         }
         // The plain insert names the constraint; the savepoint keeps the
-        // caller's transaction usable after it fails (PostgreSQL).
-        Self::statement(session, "SAVEPOINT alchemy_add_if_absent").await?;
-        let head = insert_head(table, &columns);
-        let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
-        qb.push(" RETURNING ").push(table.select_list());
-        let result = Self::first(session, qb).await;
-        if result.is_err() {
-            Self::statement(session, "ROLLBACK TO SAVEPOINT alchemy_add_if_absent").await?;
-        }
-        Self::statement(session, "RELEASE SAVEPOINT alchemy_add_if_absent").await?;
-        result
+        // session usable after it fails.
+        session
+            .savepoint(|session| {
+                Box::pin(async move {
+                    let head = insert_head(table, &columns);
+                    let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+                    qb.push(" RETURNING ").push(table.select_list());
+                    Self::first(session, qb).await
+                })
+            })
+            .await
     }
 }

@@ -3,8 +3,7 @@
 use std::fmt;
 
 use alchemy_core::audit::SharedClock;
-use alchemy_core::identity::Loaded;
-use alchemy_core::unique::UniqueCache;
+use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Result, Session};
 use sqlx::Transaction;
 
@@ -14,18 +13,14 @@ use crate::error::convert;
 /// One transaction. Dropping it without [`Session::commit`] rolls back.
 pub struct SqlxSession<DB: SqlxBackend> {
     tx: Transaction<'static, DB>,
-    cache: UniqueCache,
-    loaded: Loaded,
-    clock: SharedClock,
-    statements: u64,
+    state: SessionState,
 }
 
 impl<DB: SqlxBackend> fmt::Debug for SqlxSession<DB> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlxSession")
             .field("dialect", &DB::DIALECT)
-            .field("statements", &self.statements)
-            .field("cache", &self.cache)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -34,52 +29,58 @@ impl<DB: SqlxBackend> SqlxSession<DB> {
     pub(crate) fn new(tx: Transaction<'static, DB>, clock: SharedClock) -> Self {
         Self {
             tx,
-            cache: UniqueCache::new(),
-            loaded: Loaded::new(),
-            clock,
-            statements: 0,
+            state: SessionState::new(clock),
         }
     }
 
     /// The transaction's connection, for hand-written queries in the same
     /// unit of work (`query(..).fetch_all(session.conn())`).
     ///
-    /// Rows written this way are not seen by the get-or-create cache.
+    /// Rows written this way are not seen by the get-or-create cache, and a
+    /// statement that fails here does not fail the session (see
+    /// [`alchemy_core::session`]): run one that may fail inside
+    /// [`Session::savepoint`].
     pub fn conn(&mut self) -> &mut DB::Connection {
         &mut self.tx
     }
 
-    /// The connection, counting one statement (used by the repositories).
-    pub(crate) fn conn_for_statement(&mut self) -> &mut DB::Connection {
-        self.statements += 1;
-        &mut self.tx
+    /// The connection for one statement of the library's, counted.
+    ///
+    /// # Errors
+    /// [`Error::SessionFailed`](alchemy_core::Error::SessionFailed) when the
+    /// session has failed: nothing may be sent.
+    pub(crate) fn conn_for_statement(&mut self) -> Result<&mut DB::Connection> {
+        self.state.begin_statement()?;
+        Ok(&mut self.tx)
+    }
+
+    /// The outcome of a statement sent on [`SqlxSession::conn_for_statement`]:
+    /// its error converted, failing the session.
+    pub(crate) fn sent<T>(&mut self, result: sqlx::Result<T>) -> Result<T> {
+        self.state.finish_statement(result.map_err(convert))
     }
 }
 
 impl<DB: SqlxBackend> Session for SqlxSession<DB> {
-    async fn commit(self) -> Result<()> {
+    fn state(&self) -> &SessionState {
+        &self.state
+    }
+
+    fn state_mut(&mut self) -> &mut SessionState {
+        &mut self.state
+    }
+
+    async fn commit_transaction(self) -> Result<()> {
         self.tx.commit().await.map_err(convert)
     }
 
-    async fn rollback(mut self) -> Result<()> {
-        self.cache.clear();
-        self.loaded.clear();
+    async fn rollback_transaction(self) -> Result<()> {
         self.tx.rollback().await.map_err(convert)
     }
 
-    fn unique_cache(&mut self) -> &mut UniqueCache {
-        &mut self.cache
-    }
-
-    fn loaded(&mut self) -> &mut Loaded {
-        &mut self.loaded
-    }
-
-    fn clock(&self) -> &SharedClock {
-        &self.clock
-    }
-
-    fn statements(&self) -> u64 {
-        self.statements
+    async fn execute_savepoint(&mut self, statement: &SavepointStatement) -> Result<()> {
+        DB::execute_sql_in(&mut self.tx, statement.sql())
+            .await
+            .map_err(convert)
     }
 }

@@ -95,6 +95,17 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// An earlier statement of this unit of work was rejected by the
+    /// database, so the session is failed: nothing more is sent, and
+    /// [`Session::commit`](crate::Session::commit) rolls back and returns
+    /// this error. Roll the session back and start again, or contain an
+    /// expected failure in [`Session::savepoint`](crate::Session::savepoint).
+    #[error("the session failed earlier and was not committed ({first}); roll it back")]
+    SessionFailed {
+        /// The first failure of the session (its driver error rendered as text).
+        #[source]
+        first: Box<Error>,
+    },
 }
 
 fn constraint_suffix(constraint: &Option<String>) -> String {
@@ -127,9 +138,72 @@ impl Error {
         }
     }
 
-    /// Whether re-running the whole transaction may succeed ([`Error::Busy`]).
+    /// Whether re-running the whole transaction may succeed ([`Error::Busy`],
+    /// or a session that failed with it).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Busy { .. })
+        match self {
+            Self::Busy { .. } => true,
+            Self::SessionFailed { first } => first.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether the database (or the connection) raised this error while
+    /// running a statement, as opposed to the library deciding the outcome
+    /// (no row found, input refused before anything was sent).
+    pub fn is_from_database(&self) -> bool {
+        !matches!(
+            self,
+            Self::NotFound { .. }
+                | Self::MultipleResults { .. }
+                | Self::InvalidInput { .. }
+                | Self::NotSupported { .. }
+        )
+    }
+
+    /// A copy of this error, with its driver error kept as text (driver
+    /// errors cannot be cloned): what a failed session keeps of its first
+    /// failure while the original goes back to the caller.
+    pub(crate) fn replica(&self) -> Self {
+        let text = |source: &BoxError| -> BoxError { source.to_string().into() };
+        match self {
+            Self::NotFound { entity, key } => Self::NotFound {
+                entity: entity.clone(),
+                key: key.clone(),
+            },
+            Self::DuplicateKey { constraint, source } => Self::DuplicateKey {
+                constraint: constraint.clone(),
+                source: text(source),
+            },
+            Self::ForeignKey { constraint, source } => Self::ForeignKey {
+                constraint: constraint.clone(),
+                source: text(source),
+            },
+            Self::NotNull { column, source } => Self::NotNull {
+                column: column.clone(),
+                source: text(source),
+            },
+            Self::Check { constraint, source } => Self::Check {
+                constraint: constraint.clone(),
+                source: text(source),
+            },
+            Self::MultipleResults { entity } => Self::MultipleResults {
+                entity: entity.clone(),
+            },
+            Self::InvalidInput { message } => Self::InvalidInput {
+                message: message.clone(),
+            },
+            Self::NotSupported { operation, backend } => Self::NotSupported { operation, backend },
+            Self::Busy { source } => Self::Busy {
+                source: text(source),
+            },
+            Self::Backend { source } => Self::Backend {
+                source: text(source),
+            },
+            Self::SessionFailed { first } => Self::SessionFailed {
+                first: Box::new(first.replica()),
+            },
+        }
     }
 }
 

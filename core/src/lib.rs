@@ -40,7 +40,8 @@
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
-//! | [`repository`] | sessions and the repository traits |
+//! | [`session`] | the unit of work: [`Session`], failed sessions, savepoints |
+//! | [`repository`] | databases and the repository traits |
 //! | [`error`] | the one error enum |
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
@@ -57,6 +58,7 @@ pub mod pagination;
 pub mod pk;
 pub mod repository;
 pub mod schema;
+pub mod session;
 pub mod slug;
 pub mod unique;
 

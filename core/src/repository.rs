@@ -9,15 +9,15 @@
 
 use std::future::Future;
 
-use crate::audit::SharedClock;
 use crate::base::{KeyOf, Model};
 use crate::filter::{Condition, Query, Value};
-use crate::identity::Loaded;
 use crate::pagination::{Cursor, KeysetPage, KeysetRequest, OffsetPagination};
 use crate::schema::{Dialect, Table};
 use crate::slug::{self, SlugKey};
-use crate::unique::{Unique, UniqueCache};
+use crate::unique::Unique;
 use crate::{Error, Result};
+
+pub use crate::session::Session;
 
 /// A connection pool of one backend, on one database.
 pub trait Database: Clone + Send + Sync + 'static {
@@ -106,37 +106,6 @@ pub trait DatabaseExt: Database {
 }
 
 impl<D: Database> DatabaseExt for D {}
-
-/// A unit of work: one transaction plus the get-or-create cache.
-///
-/// Dropping a session without [`Session::commit`] rolls the transaction back.
-pub trait Session: Send {
-    /// Commits the transaction.
-    ///
-    /// # Errors
-    /// [`Error::Busy`] or [`Error::Backend`] when the commit fails; nothing was written.
-    fn commit(self) -> impl Future<Output = Result<()>> + Send;
-
-    /// Rolls the transaction back and forgets every cached row.
-    ///
-    /// # Errors
-    /// [`Error::Backend`] when the connection failed; nothing was written either way.
-    fn rollback(self) -> impl Future<Output = Result<()>> + Send;
-
-    /// The rows cached by get-or-create in this unit of work.
-    fn unique_cache(&mut self) -> &mut UniqueCache;
-
-    /// The column values of rows this unit of work has loaded or written
-    /// (cleared on rollback); `update` writes only what differs from them.
-    fn loaded(&mut self) -> &mut Loaded;
-
-    /// The clock that stamps audit columns.
-    fn clock(&self) -> &SharedClock;
-
-    /// Statements this session has sent through the library (not through the
-    /// native escape hatch); lets tests prove that a call sent nothing.
-    fn statements(&self) -> u64;
-}
 
 /// What [`Repository::upsert_many`] did.
 #[derive(Debug, Clone, PartialEq)]
@@ -699,6 +668,8 @@ pub trait RepositoryExt: Repository {
         Self::Model: Unique,
     {
         async move {
+            // A failed session answers nothing, not even from its cache.
+            session.state().ensure_usable()?;
             let cache = session.unique_cache();
             let cached = candidate.with_unique_key(|key| cache.get::<Self::Model>(key).cloned());
             if let Some(row) = cached {
@@ -737,6 +708,7 @@ pub trait RepositoryExt: Repository {
         F: FnOnce() -> Self::Model + Send,
     {
         async move {
+            session.state().ensure_usable()?;
             if let Some(row) = session.unique_cache().get::<Self::Model>(key) {
                 return Ok(row.clone());
             }

@@ -15,6 +15,7 @@ pub mod keyset;
 pub mod link;
 pub mod query;
 pub mod repository;
+pub mod session;
 pub mod slug;
 pub mod unique;
 
@@ -64,6 +65,11 @@ register! {
     repository::session_transaction_retries_busy_work,
     repository::session_transaction_gives_up,
     repository::errors_lock_conflict_is_busy,
+    session::session_failed_statement_fails_the_session,
+    session::session_savepoint_contains_a_failure,
+    session::session_savepoints_nest,
+    session::session_failed_answers_nothing_from_its_cache,
+    session::session_transaction_never_commits_half,
     slug::slug_available_is_the_slugified_name_when_free,
     slug::slug_available_appends_suffix_when_taken,
     slug::slug_unusable_name_is_invalid_input,
