@@ -63,23 +63,32 @@ pub fn slugify(value: &str) -> Result<String> {
 }
 
 /// `slug` with `-` and a random suffix of [`SUFFIX_LEN`] `[a-z0-9]`
-/// characters, shortened first so the result stays within [`SLUG_MAX_LEN`].
+/// characters.
+///
+/// # Behavior
+/// - `slug` is first cut to its first 95 characters (not bytes: any text
+///   is cut at a character boundary), so the result has at most
+///   [`SLUG_MAX_LEN`] characters.
+/// - Trailing `-` and `_` of the cut slug are dropped; an empty slug gives
+///   the suffix alone, never a leading `-`.
 pub fn with_random_suffix(slug: &str) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let keep = SLUG_MAX_LEN - SUFFIX_LEN - 1;
-    let head = if slug.len() > keep {
-        &slug[..keep]
-    } else {
-        slug
+    let head = match slug.char_indices().nth(keep) {
+        Some((end, _)) => &slug[..end],
+        None => slug,
     };
     let head = head.trim_end_matches(['-', '_']);
-    let suffix: String = (0..SUFFIX_LEN)
-        .map(|_| {
-            let i = rand::random_range(0..ALPHABET.len());
-            char::from(ALPHABET[i])
-        })
-        .collect();
-    format!("{head}-{suffix}")
+    let mut out = String::with_capacity(head.len() + 1 + SUFFIX_LEN);
+    if !head.is_empty() {
+        out.push_str(head);
+        out.push('-');
+    }
+    out.extend((0..SUFFIX_LEN).map(|_| {
+        let i = rand::random_range(0..ALPHABET.len());
+        char::from(ALPHABET[i])
+    }));
+    out
 }
 
 #[cfg(test)]
@@ -129,5 +138,26 @@ mod tests {
         let s = with_random_suffix(&"a".repeat(100));
         assert_eq!(s.len(), 100);
         assert_ne!(with_random_suffix("x"), with_random_suffix("x"));
+    }
+
+    #[test]
+    fn suffix_cuts_any_text_at_a_character_boundary() {
+        // 96 two-byte characters: byte 95 is inside one.
+        let s = with_random_suffix(&"é".repeat(96));
+        assert_eq!(s.chars().count(), SLUG_MAX_LEN);
+        assert!(s.starts_with(&"é".repeat(95)));
+        let s = with_random_suffix(&"日本".repeat(60));
+        assert_eq!(s.chars().count(), SLUG_MAX_LEN);
+        let s = with_random_suffix(&"🦀".repeat(30));
+        assert_eq!(s.chars().count(), 30 + 1 + SUFFIX_LEN);
+    }
+
+    #[test]
+    fn suffix_of_nothing_has_no_leading_dash() {
+        for empty in ["", "-", "--_"] {
+            let s = with_random_suffix(empty);
+            assert_eq!(s.len(), SUFFIX_LEN, "{empty:?} -> {s:?}");
+            assert!(!s.starts_with('-'), "{s}");
+        }
     }
 }
