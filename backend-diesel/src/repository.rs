@@ -191,7 +191,7 @@ macro_rules! repository {
                 }
                 let now = session.__now();
                 for m in &mut models {
-                    $crate::__private::alchemy_core::base::prepare_insert(m, now);
+                    $crate::__private::alchemy_core::base::prepare_insert(m, now)?;
                 }
                 let per_statement = $crate::sql::per_statement(
                     session.dialect(),
@@ -304,7 +304,7 @@ macro_rules! repository {
                 mut model: $model,
             ) -> $crate::__private::alchemy_core::Result<$model> {
                 use $crate::__private::alchemy_core::{Model as _, Session as _};
-                $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now());
+                $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now())?;
                 session.unique_cache().forget::<$model>();
                 let plan = $crate::__private::alchemy_core::identity::update_plan::<$model>(
                     session.loaded().changed(&model),
@@ -363,7 +363,7 @@ macro_rules! repository {
                 $crate::__private::alchemy_core::bulk::distinct_keys(&models)?;
                 let now = session.__now();
                 for m in &mut models {
-                    $crate::__private::alchemy_core::base::prepare_update(m, now);
+                    $crate::__private::alchemy_core::base::prepare_update(m, now)?;
                 }
                 session.unique_cache().forget::<$model>();
                 let per_statement = $crate::sql::update_many_rows::<$model>(session.dialect());
@@ -513,7 +513,7 @@ macro_rules! repository {
                 use $crate::__private::diesel::SelectableHelper as _;
                 // Checks the conflict columns before anything is sent.
                 $crate::__private::alchemy_core::base::check_fields::<$model>(conflict_columns)?;
-                $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now());
+                $crate::__private::alchemy_core::base::prepare_insert(&mut model, session.__now())?;
                 let one = ::std::slice::from_ref(&model);
                 // No conflict target: every unique index settles a concurrent
                 // insert of the same row (PostgreSQL would otherwise report

@@ -463,7 +463,7 @@ where
         }
         let now = now_micros(&**session.clock());
         for m in &mut models {
-            prepare_insert(m, now);
+            prepare_insert(m, now)?;
         }
         let database_key = key_from_database::<E::Model>();
         let columns = E::Column::iter().count() - usize::from(database_key);
@@ -604,7 +604,7 @@ where
     /// [`Error::NotFound`] when no row has the key; [`Error::DuplicateKey`],
     /// [`Error::ForeignKey`], [`Error::Backend`].
     async fn update(&self, session: &mut Session, mut model: E::Model) -> Result<E::Model> {
-        prepare_update(&mut model, now_micros(&**session.clock()));
+        prepare_update(&mut model, now_micros(&**session.clock()))?;
         let key = model.key().clone();
         session.unique_cache().forget::<E::Model>();
         let plan = identity::update_plan::<E::Model>(session.loaded().changed(&model));
@@ -700,7 +700,7 @@ where
         bulk::distinct_keys(&models)?;
         let now = now_micros(&**session.clock());
         for m in &mut models {
-            prepare_update(m, now);
+            prepare_update(m, now)?;
         }
         session.unique_cache().forget::<E::Model>();
         // Every column but the key and created_at.
@@ -901,7 +901,7 @@ where
     ) -> Result<Option<E::Model>> {
         // Checked before anything is sent.
         let same = match_condition(&model, conflict_columns)?;
-        prepare_insert(&mut model, now_micros(&**session.clock()));
+        prepare_insert(&mut model, now_micros(&**session.clock()))?;
         let am = Self::for_insert(model)?;
         // No conflict target: every unique index settles a concurrent insert
         // of the same row (PostgreSQL would otherwise report one on a

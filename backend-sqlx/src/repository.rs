@@ -376,7 +376,7 @@ where
         }
         let now = now_micros(&**session.clock());
         for m in &mut models {
-            prepare_insert(m, now);
+            prepare_insert(m, now)?;
         }
         let table = M::table();
         let columns = insert_columns::<M>(table);
@@ -504,7 +504,7 @@ where
     }
 
     async fn update(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
-        prepare_update(&mut model, now_micros(&**session.clock()));
+        prepare_update(&mut model, now_micros(&**session.clock()))?;
         let table = M::table();
         let plan = identity::update_plan::<M>(session.loaded().changed(&model));
         session.unique_cache().forget::<M>();
@@ -580,7 +580,7 @@ where
         bulk::distinct_keys(&models)?;
         let now = now_micros(&**session.clock());
         for m in &mut models {
-            prepare_update(m, now);
+            prepare_update(m, now)?;
         }
         session.unique_cache().forget::<M>();
         let key = key_column(table)?;
@@ -749,7 +749,7 @@ where
         let table = M::table();
         // Checked before anything is sent.
         check_fields::<M>(conflict_columns)?;
-        prepare_insert(&mut model, now_micros(&**session.clock()));
+        prepare_insert(&mut model, now_micros(&**session.clock()))?;
         let columns = insert_columns::<M>(table);
         // No conflict target: every unique index is an arbiter, so a
         // concurrent insert of the same row is settled by the database even

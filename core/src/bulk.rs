@@ -334,10 +334,12 @@ impl Index {
     }
 }
 
-/// Checks `match_fields` against `M`'s table and the rows' match values for repeats.
+/// Checks `match_fields` against `M`'s table, every row's values
+/// ([`crate::check::row`]), and the rows' match values for repeats.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for no or unknown match fields, or two rows with
+/// [`Error::InvalidInput`] for no or unknown match fields, a value the
+/// database must not be sent, or two rows with
 /// the same match values. Nothing has been sent.
 pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepared<M>> {
     let table = M::table();
@@ -360,6 +362,8 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
         .collect::<Result<Vec<usize>>>()?;
     let mut wanted = Rows::with_capacity(columns.len(), models.len());
     for m in &models {
+        // Before the SELECT of the stored rows: nothing is sent for bad input.
+        crate::check::row(m)?;
         for &i in &columns {
             wanted.push(m.value(i).unwrap_or(Value::Null));
         }
@@ -534,7 +538,7 @@ impl<M: Model> Prepared<M> {
         if self.native {
             let mut models = self.models;
             for m in &mut models {
-                prepare_insert(m, now);
+                prepare_insert(m, now)?;
             }
             return Ok(Plan::Native {
                 models,
@@ -555,7 +559,7 @@ impl<M: Model> Prepared<M> {
                             updated_at: created_at,
                         });
                     }
-                    prepare_update(&mut m, now);
+                    prepare_update(&mut m, now)?;
                     order.push((false, updates.len()));
                     updates.push(m);
                 }

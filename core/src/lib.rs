@@ -36,6 +36,7 @@
 //! | [`schema`] | table definitions and their DDL |
 //! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
 //! | [`bulk`] | the backend-independent halves of `update_many` and `upsert_many` |
+//! | [`check`] | the values refused before anything is sent |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
@@ -50,6 +51,7 @@ pub mod audit;
 pub mod base;
 pub mod bulk;
 mod by_model;
+pub mod check;
 pub mod error;
 pub mod filter;
 pub mod identity;

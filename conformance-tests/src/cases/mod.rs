@@ -11,6 +11,7 @@ pub mod bulk;
 pub mod data;
 pub mod errors;
 pub mod filter;
+pub mod input;
 pub mod keyset;
 pub mod link;
 pub mod query;
@@ -108,6 +109,10 @@ register! {
     filter::filter_unknown_field_is_rejected_before_sql,
     filter::filter_wrong_value_type_is_invalid_input,
     filter::filter_json_form,
+    input::input_nul_in_a_filter_is_invalid_input,
+    input::input_text_too_long_or_with_nul_is_invalid_input,
+    input::input_timestamps_out_of_range_are_invalid_input,
+    input::input_patterns_over_the_limit_are_invalid_input,
     query::list_orders_by_several_fields,
     query::list_limit_offset,
     query::count_and_exists,

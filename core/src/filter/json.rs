@@ -331,7 +331,7 @@ mod tests {
             .unwrap()
             .into_query(&table())
             .unwrap();
-        let Some(Condition::Or(all)) = q.filter else {
+        let Some(Condition::Or(all)) = &q.filter else {
             panic!("{:?}", q.filter)
         };
         assert_eq!(all.len(), 11);

@@ -475,13 +475,27 @@ impl Condition {
         Self::Or(conditions.into_iter().collect())
     }
 
+    /// How deep groups nest in this condition (a leaf is 1, `And([leaf])`
+    /// is 2), counted without recursion.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1)];
+        while let Some((c, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            if let Self::And(all) | Self::Or(all) = c {
+                stack.extend(all.iter().map(|child| (child, depth + 1)));
+            }
+        }
+        deepest
+    }
+
     /// Checks every field name against `table` (and that text matches target
     /// text columns), without changing anything.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming the first unknown or unsuitable field.
+    /// As [`Condition::checked`].
     pub fn check(&self, table: &Table) -> Result<()> {
-        self.clone().checked(table).map(drop)
+        self.checked_ref(table).map(drop)
     }
 
     /// This condition with every field checked against `table` and every
@@ -489,126 +503,15 @@ impl Condition {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the first unknown field, a value that is
-    /// not of its column's type, or a text match on a column that is not text.
+    /// not of its column's type, a text match on a column that is not text,
+    /// a value the [`check`](crate::check) module refuses (a NUL, a
+    /// timestamp out of range, NaN, a pattern too long), or nesting deeper
+    /// than [`MAX_DEPTH`] (checked first, without recursion).
     pub fn checked(self, table: &Table) -> Result<Condition> {
-        let ty = |field: &str| table.check_field(field).map(|c| c.ty);
-        let text_field = |field: &str| -> Result<()> {
-            match ty(field)? {
-                ColumnType::Text | ColumnType::VarChar(_) => Ok(()),
-                other => Err(Error::invalid_input(format!(
-                    "field `{field}` is {other:?}; text matching needs a text column"
-                ))),
-            }
-        };
-        Ok(match self {
-            Self::Eq { field, value } => {
-                let value = value.coerce(&field, ty(&field)?)?;
-                Self::Eq { field, value }
-            }
-            Self::Compare { field, op, value } => {
-                if value == Value::Null {
-                    return Err(Error::invalid_input(format!(
-                        "field `{field}`: NULL cannot be compared with {}",
-                        op.sql()
-                    )));
-                }
-                let value = value.coerce(&field, ty(&field)?)?;
-                Self::Compare { field, op, value }
-            }
-            Self::Between { field, low, high } => {
-                let t = ty(&field)?;
-                let (low, high) = (low.coerce(&field, t)?, high.coerce(&field, t)?);
-                Self::Between { field, low, high }
-            }
-            Self::In { field, values } => {
-                let t = ty(&field)?;
-                let values = values
-                    .into_iter()
-                    .map(|v| v.coerce(&field, t))
-                    .collect::<Result<_>>()?;
-                Self::In { field, values }
-            }
-            Self::NotIn { field, values } => {
-                let t = ty(&field)?;
-                let values = values
-                    .into_iter()
-                    .map(|v| v.coerce(&field, t))
-                    .collect::<Result<_>>()?;
-                Self::NotIn { field, values }
-            }
-            Self::Like {
-                field,
-                pattern,
-                case_insensitive,
-            } => {
-                text_field(&field)?;
-                Self::Like {
-                    field,
-                    pattern,
-                    case_insensitive,
-                }
-            }
-            Self::Text {
-                field,
-                matching,
-                value,
-                case_insensitive,
-            } => {
-                text_field(&field)?;
-                Self::Text {
-                    field,
-                    matching,
-                    value,
-                    case_insensitive,
-                }
-            }
-            Self::IsNull { field } => {
-                ty(&field)?;
-                Self::IsNull { field }
-            }
-            Self::IsNotNull { field } => {
-                ty(&field)?;
-                Self::IsNotNull { field }
-            }
-            Self::Search {
-                fields,
-                value,
-                case_insensitive,
-            } => {
-                check_search_fields(&fields, text_field)?;
-                Self::Search {
-                    fields,
-                    value,
-                    case_insensitive,
-                }
-            }
-            Self::NotInSearch {
-                fields,
-                value,
-                case_insensitive,
-            } => {
-                check_search_fields(&fields, text_field)?;
-                Self::NotInSearch {
-                    fields,
-                    value,
-                    case_insensitive,
-                }
-            }
-            Self::And(all) => Self::And(
-                all.into_iter()
-                    .map(|c| c.checked(table))
-                    .collect::<Result<_>>()?,
-            ),
-            Self::Or(all) => Self::Or(
-                all.into_iter()
-                    .map(|c| c.checked(table))
-                    .collect::<Result<_>>()?,
-            ),
-        })
+        let changed = self.validated(table)?;
+        Ok(changed.unwrap_or(self))
     }
-}
 
-impl Condition {
     /// This condition checked against `table` as [`Condition::checked`]
     /// does, borrowed when nothing needs converting (every field is fit
     /// for its use and every value already of its column's type, the usual
@@ -617,41 +520,184 @@ impl Condition {
     /// # Errors
     /// As [`Condition::checked`].
     pub fn checked_ref(&self, table: &Table) -> Result<Cow<'_, Condition>> {
-        if self.fits(table) {
-            Ok(Cow::Borrowed(self))
-        } else {
-            self.clone().checked(table).map(Cow::Owned)
-        }
+        Ok(match self.validated(table)? {
+            Some(changed) => Cow::Owned(changed),
+            None => Cow::Borrowed(self),
+        })
     }
 
-    /// Whether [`Condition::checked`] would succeed and change nothing.
-    fn fits(&self, table: &Table) -> bool {
-        let ty = |field: &str| table.column_named(field).map(|c| c.ty);
-        let typed = |field: &str, values: &[&Value]| {
-            ty(field).is_some_and(|t| values.iter().all(|v| value_fits(v, t)))
+    /// The one validator: `Some` with the converted condition when a value
+    /// needed converting, `None` when it is fine as it is.
+    fn validated(&self, table: &Table) -> Result<Option<Condition>> {
+        let depth = self.depth();
+        if depth > MAX_DEPTH {
+            return Err(Error::invalid_input(format!(
+                "a filter nested {depth} deep; at most {MAX_DEPTH} levels are allowed"
+            )));
+        }
+        // Recursion below is bounded by MAX_DEPTH.
+        validate(self, table)
+    }
+}
+
+/// How deep a condition's groups may nest (see [`Condition::depth`]): the
+/// JSON form cannot nest deeper than about 63 levels (serde_json stops at
+/// 128 nested values, two per level), so everything it parses fits. Every
+/// step of the library that walks a condition recursively comes after this
+/// check, so no condition overflows a stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// Checks `c` (within [`MAX_DEPTH`]) against `table`; see [`Condition::checked_ref`].
+fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
+    let ty = |field: &str| table.check_field(field).map(|c| c.ty);
+    let text_field = |field: &str| -> Result<()> {
+        match ty(field)? {
+            ColumnType::Text | ColumnType::VarChar(_) => Ok(()),
+            other => Err(Error::invalid_input(format!(
+                "field `{field}` is {other:?}; text matching needs a text column"
+            ))),
+        }
+    };
+    // A value of `field`'s column: `Some` when it had to be converted.
+    let value = |field: &str, v: &Value| -> Result<Option<Value>> {
+        let t = ty(field)?;
+        if value_fits(v, t) {
+            crate::check::filter_value(table, field, v)?;
+            return Ok(None);
+        }
+        let converted = v.clone().coerce(field, t)?;
+        crate::check::filter_value(table, field, &converted)?;
+        Ok(Some(converted))
+    };
+    let literal = |field: &str, matching: TextMatch, text: &str| {
+        crate::check::pattern(table, field, &literal_pattern(matching, text))
+    };
+    Ok(match c {
+        Condition::Eq { field, value: v } => value(field, v)?.map(|value| Condition::Eq {
+            field: field.clone(),
+            value,
+        }),
+        Condition::Compare {
+            field,
+            op,
+            value: v,
+        } => {
+            if *v == Value::Null {
+                return Err(Error::invalid_input(format!(
+                    "field `{field}`: a comparison with NULL matches nothing; use is_null"
+                )));
+            }
+            value(field, v)?.map(|value| Condition::Compare {
+                field: field.clone(),
+                op: *op,
+                value,
+            })
+        }
+        Condition::Between { field, low, high } => {
+            let (l, h) = (value(field, low)?, value(field, high)?);
+            (l.is_some() || h.is_some()).then(|| Condition::Between {
+                field: field.clone(),
+                low: l.unwrap_or_else(|| low.clone()),
+                high: h.unwrap_or_else(|| high.clone()),
+            })
+        }
+        Condition::In { field, values } | Condition::NotIn { field, values } => {
+            let mut converted: Option<Vec<Value>> = None;
+            for (i, v) in values.iter().enumerate() {
+                if let Some(new) = value(field, v)? {
+                    converted
+                        .get_or_insert_with(|| values[..i].to_vec())
+                        .push(new);
+                } else if let Some(out) = &mut converted {
+                    out.push(v.clone());
+                }
+            }
+            converted.map(|values| match c {
+                Condition::In { .. } => Condition::In {
+                    field: field.clone(),
+                    values,
+                },
+                _ => Condition::NotIn {
+                    field: field.clone(),
+                    values,
+                },
+            })
+        }
+        Condition::Like { field, pattern, .. } => {
+            text_field(field)?;
+            crate::check::pattern(table, field, pattern)?;
+            None
+        }
+        Condition::Text {
+            field,
+            matching,
+            value: text,
+            ..
+        } => {
+            text_field(field)?;
+            literal(field, *matching, text)?;
+            None
+        }
+        Condition::IsNull { field } | Condition::IsNotNull { field } => {
+            ty(field)?;
+            None
+        }
+        Condition::Search {
+            fields,
+            value: text,
+            ..
+        }
+        | Condition::NotInSearch {
+            fields,
+            value: text,
+            ..
+        } => {
+            let Some(first) = fields.first() else {
+                return Err(Error::invalid_input("a search needs at least one field"));
+            };
+            for f in fields {
+                text_field(f)?;
+            }
+            literal(first, TextMatch::Contains, text)?;
+            None
+        }
+        Condition::And(all) | Condition::Or(all) => {
+            let mut converted: Option<Vec<Condition>> = None;
+            for (i, child) in all.iter().enumerate() {
+                if let Some(new) = validate(child, table)? {
+                    converted.get_or_insert_with(|| all[..i].to_vec()).push(new);
+                } else if let Some(out) = &mut converted {
+                    out.push(child.clone());
+                }
+            }
+            converted.map(|all| match c {
+                Condition::And(_) => Condition::And(all),
+                _ => Condition::Or(all),
+            })
+        }
+    })
+}
+
+/// Drops a condition's groups without recursion, so a condition of any
+/// depth (built in Rust; the JSON form stops at about 63) is dropped
+/// without overflowing the stack.
+impl Drop for Condition {
+    fn drop(&mut self) {
+        let mut stack = match self {
+            Self::And(all) | Self::Or(all) if !all.is_empty() => std::mem::take(all),
+            _ => return,
         };
-        let text =
-            |field: &str| matches!(ty(field), Some(ColumnType::Text | ColumnType::VarChar(_)));
-        match self {
-            Self::Eq { field, value } => typed(field, &[value]),
-            Self::Compare { field, value, .. } => *value != Value::Null && typed(field, &[value]),
-            Self::Between { field, low, high } => typed(field, &[low, high]),
-            Self::In { field, values } | Self::NotIn { field, values } => {
-                ty(field).is_some_and(|t| values.iter().all(|v| value_fits(v, t)))
+        while let Some(mut child) = stack.pop() {
+            if let Self::And(all) | Self::Or(all) = &mut child {
+                stack.append(all);
             }
-            Self::Like { field, .. } | Self::Text { field, .. } => text(field),
-            Self::IsNull { field } | Self::IsNotNull { field } => ty(field).is_some(),
-            Self::Search { fields, .. } | Self::NotInSearch { fields, .. } => {
-                !fields.is_empty() && fields.iter().all(|f| text(f))
-            }
-            Self::And(all) | Self::Or(all) => all.iter().all(|c| c.fits(table)),
         }
     }
 }
 
 /// Whether `value` is already of column type `ty` ([`Value::coerce`] would
 /// return it unchanged).
-fn value_fits(value: &Value, ty: ColumnType) -> bool {
+pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
     matches!(
         (value, ty),
         (Value::Null, _)
@@ -662,13 +708,6 @@ fn value_fits(value: &Value, ty: ColumnType) -> bool {
             | (Value::Uuid(_), ColumnType::Uuid)
             | (Value::Timestamp(_), ColumnType::Timestamp)
     )
-}
-
-fn check_search_fields(fields: &[String], text_field: impl Fn(&str) -> Result<()>) -> Result<()> {
-    if fields.is_empty() {
-        return Err(Error::invalid_input("a search needs at least one field"));
-    }
-    fields.iter().try_for_each(|f| text_field(f))
 }
 
 /// Escapes `\`, `%` and `_` with `\`, so `value` matches literally in
@@ -756,11 +795,14 @@ impl Query {
     pub fn filter(mut self, condition: Condition) -> Self {
         self.filter = Some(match self.filter.take() {
             None => condition,
-            Some(Condition::And(mut all)) => {
-                all.push(condition);
-                Condition::And(all)
+            Some(mut previous) => {
+                if let Condition::And(all) = &mut previous {
+                    all.push(condition);
+                    previous
+                } else {
+                    Condition::And(vec![previous, condition])
+                }
             }
-            Some(previous) => Condition::And(vec![previous, condition]),
         });
         self
     }
@@ -802,28 +844,40 @@ impl Query {
     /// # Errors
     /// As [`Query::checked`].
     pub fn checked_ref(&self, table: &Table) -> Result<Cow<'_, Query>> {
-        let sorts_fit = self
-            .order_by
-            .iter()
-            .all(|o| table.column_named(&o.field).is_some());
-        if sorts_fit && self.filter.as_ref().is_none_or(|f| f.fits(table)) {
-            Ok(Cow::Borrowed(self))
-        } else {
-            self.clone().checked(table).map(Cow::Owned)
+        for o in &self.order_by {
+            table.check_field(&o.field)?;
         }
+        let Some(filter) = &self.filter else {
+            return Ok(Cow::Borrowed(self));
+        };
+        Ok(match filter.validated(table)? {
+            None => Cow::Borrowed(self),
+            Some(filter) => Cow::Owned(Query {
+                filter: Some(filter),
+                order_by: self.order_by.clone(),
+                ..*self
+            }),
+        })
     }
 
     /// This query with its filter and sort fields checked against `table`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] naming the first unknown field or bad value.
+    /// [`Error::InvalidInput`] naming the first unknown field or bad value
+    /// (see [`Condition::checked`]).
     pub fn checked(self, table: &Table) -> Result<Query> {
         for o in &self.order_by {
             table.check_field(&o.field)?;
         }
-        Ok(Query {
-            filter: self.filter.map(|f| f.checked(table)).transpose()?,
-            ..self
+        let Some(filter) = &self.filter else {
+            return Ok(self);
+        };
+        Ok(match filter.validated(table)? {
+            None => self,
+            Some(filter) => Query {
+                filter: Some(filter),
+                ..self
+            },
         })
     }
 }
@@ -940,6 +994,30 @@ mod tests {
         assert!(e.to_string().contains("nope"), "{e}");
         let q = Query::new().order_by_desc("created_at").limit(3);
         assert!(matches!(q.checked_ref(&t), Ok(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn deep_conditions_are_refused_and_dropped_without_recursion() {
+        let worker = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(|| {
+                let t = table();
+                let mut c = Condition::eq("title", "x");
+                for _ in 1..MAX_DEPTH {
+                    c = Condition::And(vec![c]);
+                }
+                assert_eq!(c.depth(), MAX_DEPTH);
+                assert!(c.check(&t).is_ok(), "the limit itself is allowed");
+                for _ in 0..1_000_000 {
+                    c = Condition::Or(vec![c, Condition::is_null("title")]);
+                }
+                let e = c.check(&t).unwrap_err();
+                assert!(e.to_string().contains("at most 64"), "{e}");
+                let e = Query::new().filter(c).checked_ref(&t).unwrap_err();
+                assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+            })
+            .unwrap();
+        worker.join().unwrap();
     }
 
     #[test]

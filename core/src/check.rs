@@ -1,0 +1,254 @@
+//! What the library refuses before it sends anything: values that the
+//! databases would store differently, misread, or reject with an error that
+//! names nothing. Each is [`Error::InvalidInput`] naming the column, the
+//! same on every database, and nothing is sent.
+//!
+//! | input | limit | why |
+//! |---|---|---|
+//! | text (writes and filters) | no NUL character | SQLite reads a bound pattern up to its first NUL (a search for `"\0"` matched every row); PostgreSQL refuses NUL in text |
+//! | `VARCHAR(n)` (writes) | at most `n` characters | SQLite stores longer text; PostgreSQL refuses it with a generic error |
+//! | `INTEGER` (writes) | a 32-bit value | PostgreSQL refuses a larger one; SQLite stores it |
+//! | timestamps (writes and filters) | 0001-01-01 to 9999-12-31, UTC | PostgreSQL's range differs; SQLite's text form sorts only four-digit years |
+//! | floats (writes and filters) | not NaN | SQLite stores NaN as NULL |
+//! | `LIKE`/`GLOB` patterns (filters) | at most [`MAX_PATTERN_BYTES`] | SQLite's pattern limit |
+//! | a value of another type than its column (writes) | refused | a model declared with the wrong column type |
+//!
+//! Filters have limits of their own (nesting depth, bound values): see
+//! [`crate::filter`].
+
+use std::any::Any;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::base::Model;
+use crate::filter::Value;
+use crate::schema::{Column, ColumnType, Table};
+use crate::{Error, Result};
+
+/// The longest `LIKE` or `GLOB` pattern a filter may make, in bytes:
+/// SQLite's `SQLITE_MAX_LIKE_PATTERN_LENGTH` (50,000). A search value is
+/// escaped first, and case-sensitive SQLite matching turns the pattern into
+/// a `GLOB` (where a literal `*`, `?` or `[` takes three bytes), so a value
+/// may be shorter than this and still too long.
+pub const MAX_PATTERN_BYTES: usize = 50_000;
+
+/// The earliest timestamp a database is given: 0001-01-01T00:00:00Z.
+pub fn min_timestamp() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(1, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
+}
+
+/// The latest timestamp a database is given: 9999-12-31T23:59:59.999999Z.
+pub fn max_timestamp() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// Checks every column value of `model` as it would be written.
+///
+/// Text fields are read in place where the model lends them
+/// ([`Model::field`]); other values through [`Model::value`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the first column whose value breaks a
+/// limit of the [module docs](self).
+pub fn row<M: Model>(model: &M) -> Result<()> {
+    let table = M::table();
+    for (i, column) in table.columns().iter().enumerate() {
+        if let Some(text) = model.field(i).and_then(lent_text) {
+            match text {
+                Some(text) if is_text(column.ty) => write_text(table, column, text)?,
+                Some(_) => return Err(mismatch(table, column, "text")),
+                None => {}
+            }
+            continue;
+        }
+        write_value(table, column, &model.value(i).unwrap_or(Value::Null))?;
+    }
+    Ok(())
+}
+
+/// A text field lent as `&dyn Any`: `Some(None)` for a `None` text.
+fn lent_text(field: &dyn Any) -> Option<Option<&str>> {
+    if let Some(s) = field.downcast_ref::<String>() {
+        return Some(Some(s));
+    }
+    if let Some(s) = field.downcast_ref::<Option<String>>() {
+        return Some(s.as_deref());
+    }
+    field.downcast_ref::<&'static str>().map(|s| Some(*s))
+}
+
+fn is_text(ty: ColumnType) -> bool {
+    matches!(ty, ColumnType::Text | ColumnType::VarChar(_))
+}
+
+/// Checks `value` as the value written to `column` of `table`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] as [`row`].
+pub fn write_value(table: &Table, column: &Column, value: &Value) -> Result<()> {
+    match (value, column.ty) {
+        (Value::Null, _) => Ok(()),
+        (Value::Text(text), ty) if is_text(ty) => write_text(table, column, text),
+        (Value::Int(i), ColumnType::Integer) if i32::try_from(*i).is_err() => {
+            Err(Error::invalid_input(format!(
+                "{}: {i} is out of the range of a 32-bit INTEGER",
+                name(table, column)
+            )))
+        }
+        (v, ty) if crate::filter::value_fits(v, ty) => shared(table, &column.name, v),
+        (v, _) => Err(mismatch(table, column, kind(v))),
+    }
+}
+
+/// Checks `value`, already of `field`'s column type, as a filter compares it.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field` for text with a NUL, a timestamp
+/// out of range or a NaN.
+pub fn filter_value(table: &Table, field: &str, value: &Value) -> Result<()> {
+    shared(table, field, value)
+}
+
+/// The checks writes and filters share.
+fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
+    match value {
+        Value::Text(text) => no_nul(table, field, text),
+        Value::Timestamp(t) if *t < min_timestamp() || *t > max_timestamp() => {
+            Err(Error::invalid_input(format!(
+                "column `{field}` of `{}`: {t} is outside 0001-01-01 to 9999-12-31 (UTC)",
+                table.name()
+            )))
+        }
+        Value::Float(f) if f.is_nan() => Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: NaN is not stored the same on every database",
+            table.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn write_text(table: &Table, column: &Column, text: &str) -> Result<()> {
+    no_nul(table, &column.name, text)?;
+    if let ColumnType::VarChar(max) = column.ty
+        // Bytes bound the characters: most text is checked without counting.
+        && text.len() > max
+    {
+        let chars = text.chars().count();
+        if chars > max {
+            return Err(Error::invalid_input(format!(
+                "{}: text of {chars} characters, longer than VARCHAR({max})",
+                name(table, column)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn no_nul(table: &Table, field: &str, text: &str) -> Result<()> {
+    match text.bytes().position(|b| b == 0) {
+        None => Ok(()),
+        Some(at) => Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: text with a NUL character (at byte {at})",
+            table.name()
+        ))),
+    }
+}
+
+/// Checks the `LIKE` pattern (`\` escapes) a filter on `field` makes, and
+/// the `GLOB` pattern case-sensitive SQLite matching turns it into,
+/// against [`MAX_PATTERN_BYTES`].
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `field`.
+pub fn pattern(table: &Table, field: &str, like: &str) -> Result<()> {
+    no_nul(table, field, like)?;
+    // `like_to_glob` writes `*`, `?` and `[` as three bytes each.
+    let glob = like.len() + 2 * like.bytes().filter(|b| b"*?[".contains(b)).count();
+    let bytes = like.len().max(glob);
+    if bytes > MAX_PATTERN_BYTES {
+        return Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: a pattern of {bytes} bytes, longer than {MAX_PATTERN_BYTES}",
+            table.name()
+        )));
+    }
+    Ok(())
+}
+
+fn name(table: &Table, column: &Column) -> String {
+    format!("column `{}` of `{}`", column.name, table.name())
+}
+
+fn mismatch(table: &Table, column: &Column, given: &str) -> Error {
+    Error::invalid_input(format!(
+        "{} is {:?}; the model gives it {given}",
+        name(table, column),
+        column.ty
+    ))
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NULL",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Text(_) => "text",
+        Value::Uuid(_) => "a UUID",
+        Value::Timestamp(_) => "a timestamp",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    fn table() -> Table {
+        Table::new("t")
+            .column(Column::new("name", ColumnType::VarChar(3)))
+            .column(Column::new("n", ColumnType::Integer))
+            .column(Column::new("at", ColumnType::Timestamp))
+            .column(Column::new("x", ColumnType::Double))
+    }
+
+    fn write(i: usize, v: Value) -> Result<()> {
+        let t = table();
+        write_value(&t, &t.columns()[i], &v)
+    }
+
+    #[test]
+    fn writes_are_checked_per_column_type() {
+        assert!(write(0, Value::from("abc")).is_ok());
+        assert!(
+            write(0, Value::from("äöü")).is_ok(),
+            "characters, not bytes"
+        );
+        let e = write(0, Value::from("abcd")).unwrap_err();
+        assert!(e.to_string().contains("`name` of `t`"), "{e}");
+        assert!(write(0, Value::from("a\0")).is_err());
+        assert!(write(1, Value::Int(i64::from(i32::MAX))).is_ok());
+        assert!(write(1, Value::Int(i64::from(i32::MAX) + 1)).is_err());
+        assert!(write(2, Value::Timestamp(max_timestamp())).is_ok());
+        assert!(write(2, Value::Timestamp(min_timestamp())).is_ok());
+        let late = max_timestamp() + chrono::TimeDelta::microseconds(1);
+        assert!(write(2, Value::Timestamp(late)).is_err());
+        assert!(write(3, Value::Float(f64::NAN)).is_err());
+        assert!(write(3, Value::Float(f64::INFINITY)).is_ok());
+        assert!(write(3, Value::from("1.5")).is_err(), "text for a float");
+        assert!(write(3, Value::Null).is_ok(), "NOT NULL is the database's");
+    }
+
+    #[test]
+    fn patterns_count_their_glob_form() {
+        let t = table();
+        assert!(pattern(&t, "name", &"a".repeat(MAX_PATTERN_BYTES)).is_ok());
+        assert!(pattern(&t, "name", &"a".repeat(MAX_PATTERN_BYTES + 1)).is_err());
+        // 20,000 `*` are 60,000 bytes as a GLOB.
+        assert!(pattern(&t, "name", &"*".repeat(20_000)).is_err());
+        assert!(pattern(&t, "name", "a\0").is_err());
+    }
+}
