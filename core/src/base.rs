@@ -202,6 +202,56 @@ pub fn key_from_database<M: Model>() -> bool {
     <<M::Base as Base>::Key as KeyStrategy>::GENERATION == KeyGeneration::Database
 }
 
+/// Checks a model's declaration, as [`impl_model!`](crate::impl_model)
+/// does on the first use of [`Model::table`]: the table's columns must be
+/// `base` (the base's, `id` and for audited bases `created_at` and
+/// `updated_at`) followed by `fields`, by name and in order.
+///
+/// Call it from a test of a hand-written [`Model`] impl.
+///
+/// # Panics
+/// With a message naming the model, the field and the column, when a field
+/// is in another place than its column, a column has no field, or a field
+/// has no column: the model's values would be written to the wrong columns
+/// (or a column would silently be NULL), a bug any test of the model finds.
+pub fn check_declaration(model: &str, table: &Table, base: &[&str], fields: &[&str]) {
+    let declared = base.iter().chain(fields);
+    let columns = table.columns();
+    for (i, name) in declared.clone().enumerate() {
+        match columns.get(i) {
+            Some(c) if c.name == *name => {}
+            Some(c) => panic!(
+                "impl_model!({model}): field `{name}` is declared for column {i} of table `{}`, which is `{}`; list `fields(..)` in the table's column order ({})",
+                table.name(),
+                c.name,
+                column_list(table)
+            ),
+            None => panic!(
+                "impl_model!({model}): field `{name}` has no column: table `{}` has {} columns ({})",
+                table.name(),
+                columns.len(),
+                column_list(table)
+            ),
+        }
+    }
+    if let Some(c) = columns.get(declared.count()) {
+        panic!(
+            "impl_model!({model}): column `{}` of table `{}` has no field; add it to `fields(..)` (a column left out would be written as NULL)",
+            c.name,
+            table.name()
+        );
+    }
+}
+
+fn column_list(table: &Table) -> String {
+    table
+        .columns()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Implements [`Model`]'s accessors for a struct with an `id` field and, for
 /// audited bases, `created_at` / `updated_at` fields.
 ///
@@ -233,18 +283,38 @@ pub fn key_from_database<M: Model>() -> bool {
 /// - `impl_model!(Model, Base, table = "name", audited, |t| .., fields(..))`: an explicit name.
 /// - `impl_model!(Model, Base, audited, from some_fn(), fields(..))`: a `&'static Table` built elsewhere.
 ///
-/// Write `plain` instead of `audited` for bases without audit columns.
+/// Write `plain` instead of `audited` for bases without audit columns. A
+/// field whose column has another name is written `field as "column"`.
+///
+/// # Checks
+/// - Every field of the struct must be listed (the base's and yours): a
+///   field left out is a compile error (E0027, "pattern does not mention
+///   field"), since its column would be written as NULL. A struct with
+///   fields that are not columns implements [`Model`] by hand.
+/// - On the first use of [`Model::table`], the table's columns must be the
+///   base's followed by `fields(..)`, by name and in order; otherwise it
+///   panics naming the field and the column (see [`check_declaration`]).
+///
+/// ```compile_fail,E0027
+/// # use alchemy_core::{impl_model, base::BigIntBase, schema::{Column, ColumnType}};
+/// #[derive(Debug, Clone)]
+/// pub struct Tag { pub id: i64, pub name: String, pub note: Option<String> }
+/// // `note` is missing from `fields(..)`.
+/// impl_model!(Tag, BigIntBase, plain, |t| t
+///     .column(Column::new("name", ColumnType::Text))
+///     .column(Column::new("note", ColumnType::Text).nullable()), fields(name));
+/// ```
 #[macro_export]
 macro_rules! impl_model {
     // A table the caller already built (`&'static Table`).
-    ($model:ty, $base:ty, $kind:ident, from $table:expr, fields($($field:ident),* $(,)?)) => {
-        $crate::impl_model!(@impl $model, $base, $kind, { $table }, ($($field),*));
+    ($model:ty, $base:ty, $kind:ident, from $table:expr, fields($($field:ident $(as $column:literal)?),* $(,)?)) => {
+        $crate::impl_model!(@impl $model, $base, $kind, { $table }, ($($field $(as $column)?),*));
     };
-    ($model:ty, $base:ty, table = $name:expr, $kind:ident, |$t:ident| $table:expr, fields($($field:ident),* $(,)?)) => {
-        $crate::impl_model!(@build $model, $base, ::std::string::String::from($name), $kind, |$t| $table, ($($field),*));
+    ($model:ty, $base:ty, table = $name:expr, $kind:ident, |$t:ident| $table:expr, fields($($field:ident $(as $column:literal)?),* $(,)?)) => {
+        $crate::impl_model!(@build $model, $base, ::std::string::String::from($name), $kind, |$t| $table, ($($field $(as $column)?),*));
     };
-    ($model:ty, $base:ty, $kind:ident, |$t:ident| $table:expr, fields($($field:ident),* $(,)?)) => {
-        $crate::impl_model!(@build $model, $base, $crate::naming::table_name::<$model>(), $kind, |$t| $table, ($($field),*));
+    ($model:ty, $base:ty, $kind:ident, |$t:ident| $table:expr, fields($($field:ident $(as $column:literal)?),* $(,)?)) => {
+        $crate::impl_model!(@build $model, $base, $crate::naming::table_name::<$model>(), $kind, |$t| $table, ($($field $(as $column)?),*));
     };
     (@build $model:ty, $base:ty, $name:expr, $kind:ident, |$t:ident| $table:expr, $fields:tt) => {
         $crate::impl_model!(@impl $model, $base, $kind, {
@@ -255,10 +325,32 @@ macro_rules! impl_model {
             })
         }, $fields);
     };
-    (@impl $model:ty, $base:ty, audited, $table:block, ($($field:ident),*)) => {
+    // The column name of a field: its own, or the one given with `as`.
+    (@column $field:ident) => { ::std::stringify!($field) };
+    (@column $field:ident as $column:literal) => { $column };
+    // `table()`, checked against the declaration on first use.
+    (@table $model:ty, $table:block, [$($base_column:expr),*], ($($field:ident $(as $column:literal)?),*)) => {
+        fn table() -> &'static $crate::schema::Table {
+            static CHECKED: ::std::sync::OnceLock<&'static $crate::schema::Table> =
+                ::std::sync::OnceLock::new();
+            CHECKED.get_or_init(|| {
+                let table: &'static $crate::schema::Table = $table;
+                $crate::base::check_declaration(
+                    ::std::stringify!($model),
+                    table,
+                    &[$($base_column),*],
+                    &[$($crate::impl_model!(@column $field $(as $column)?)),*],
+                );
+                table
+            })
+        }
+    };
+    (@impl $model:ty, $base:ty, audited, $table:block, ($($field:ident $(as $column:literal)?),*)) => {
         impl $crate::Model for $model {
             type Base = $base;
-            fn table() -> &'static $crate::schema::Table $table
+            $crate::impl_model!(@table $model, $table, [
+                $crate::schema::ID, $crate::audit::CREATED_AT, $crate::audit::UPDATED_AT
+            ], ($($field $(as $column)?),*));
             fn key(&self) -> &$crate::KeyOf<Self> { &self.id }
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> {
@@ -272,6 +364,9 @@ macro_rules! impl_model {
                 self.updated_at = ts.updated_at;
             }
             fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+                // Every field of the struct is a column: one left out of
+                // `fields(..)` is a compile error here.
+                let Self { id: _, created_at: _, updated_at: _, $($field: _),* } = self;
                 ::std::vec![
                     ::std::clone::Clone::clone(&self.id).into(),
                     self.created_at.into(),
@@ -299,15 +394,18 @@ macro_rules! impl_model {
             }
         }
     };
-    (@impl $model:ty, $base:ty, plain, $table:block, ($($field:ident),*)) => {
+    (@impl $model:ty, $base:ty, plain, $table:block, ($($field:ident $(as $column:literal)?),*)) => {
         impl $crate::Model for $model {
             type Base = $base;
-            fn table() -> &'static $crate::schema::Table $table
+            $crate::impl_model!(@table $model, $table, [$crate::schema::ID], ($($field $(as $column)?),*));
             fn key(&self) -> &$crate::KeyOf<Self> { &self.id }
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> { ::std::option::Option::None }
             fn set_timestamps(&mut self, _: $crate::audit::Timestamps) {}
             fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+                // Every field of the struct is a column: one left out of
+                // `fields(..)` is a compile error here.
+                let Self { id: _, $($field: _),* } = self;
                 ::std::vec![
                     ::std::clone::Clone::clone(&self.id).into(),
                     $(::std::clone::Clone::clone(&self.$field).into()),*
@@ -375,6 +473,94 @@ mod tests {
         T.get_or_init(|| Table::with_base::<NanoIdBase>("fixed"))
     }
     crate::impl_model!(Fixed, NanoIdBase, plain, from fixed_table(), fields());
+
+    #[derive(Debug, Clone)]
+    struct Swapped {
+        id: i64,
+        slug: String,
+        name: String,
+    }
+    crate::impl_model!(
+        Swapped,
+        BigIntBase,
+        plain,
+        |t| t
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("slug", ColumnType::Text)),
+        fields(slug, name)
+    );
+
+    #[test]
+    #[should_panic(
+        expected = "impl_model!(Swapped): field `slug` is declared for column 1 of table `swapped`, which is `name`"
+    )]
+    fn fields_out_of_column_order_panic_on_first_use() {
+        let _ = Swapped::table();
+    }
+
+    #[derive(Debug, Clone)]
+    struct Short {
+        id: i64,
+        name: String,
+    }
+    crate::impl_model!(
+        Short,
+        BigIntBase,
+        plain,
+        |t| t
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("note", ColumnType::Text).nullable()),
+        fields(name)
+    );
+
+    #[test]
+    #[should_panic(expected = "impl_model!(Short): column `note` of table `short` has no field")]
+    fn a_column_without_a_field_panics_on_first_use() {
+        let _ = Short::table();
+    }
+
+    #[derive(Debug, Clone)]
+    struct Long {
+        id: i64,
+        name: String,
+        extra: String,
+    }
+    crate::impl_model!(
+        Long,
+        BigIntBase,
+        plain,
+        |t| t.column(Column::new("name", ColumnType::Text)),
+        fields(name, extra)
+    );
+
+    #[test]
+    #[should_panic(expected = "impl_model!(Long): field `extra` has no column")]
+    fn a_field_without_a_column_panics_on_first_use() {
+        let _ = Long::table();
+    }
+
+    #[derive(Debug, Clone)]
+    struct Renamed {
+        id: i64,
+        kind: String,
+    }
+    crate::impl_model!(
+        Renamed,
+        BigIntBase,
+        plain,
+        |t| t.column(Column::new("type", ColumnType::Text)),
+        fields(kind as "type")
+    );
+
+    #[test]
+    fn a_field_may_name_its_column() {
+        assert_eq!(Renamed::table().columns()[1].name, "type");
+        let r = Renamed {
+            id: 1,
+            kind: "k".into(),
+        };
+        assert_eq!(value_of(&r, "type"), Some(crate::filter::Value::from("k")));
+    }
 
     fn post() -> UuidV7Post {
         UuidV7Post {
