@@ -40,22 +40,6 @@ pub fn __check_returned<M: Model>(expected: usize, rows: &[M]) -> Result<()> {
     }
 }
 
-/// Checks that a statement that inserted `expected` rows wrote as many.
-///
-/// # Errors
-/// [`Error::Backend`] naming the table when counts differ.
-#[doc(hidden)]
-pub fn __check_written<M: Model>(expected: usize, written: usize) -> Result<()> {
-    if written == expected {
-        Ok(())
-    } else {
-        Err(Error::backend(format!(
-            "INSERT INTO {} wrote {written} rows for {expected}",
-            M::table().name()
-        )))
-    }
-}
-
 /// Runs `$body` with `$conn` bound to the session's native connection, once
 /// typed for PostgreSQL and once for SQLite.
 #[doc(hidden)]
@@ -182,38 +166,47 @@ macro_rules! repository {
             async fn add_many(
                 &self,
                 session: &mut $crate::Session,
-                mut models: ::std::vec::Vec<$model>,
+                models: ::std::vec::Vec<$model>,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
-                use $crate::__private::alchemy_core::Model as _;
-                use $crate::__private::diesel::SelectableHelper as _;
-                if models.is_empty() {
-                    return ::std::result::Result::Ok(models);
+                use $crate::__private::alchemy_core::insert;
+                use $crate::__private::alchemy_core::sql::Statement;
+                use $crate::__private::alchemy_core::schema::{ColumnType, Dialect};
+                use $crate::__private::alchemy_core::{Model as _, Result};
+                use $crate::__private::alchemy_core::filter::Value;
+                /// The statements of `add_many` on a session.
+                struct Inserter<'s>(&'s mut $crate::Session);
+                impl insert::Insert<$model> for Inserter<'_> {
+                    fn dialect(&self) -> Dialect {
+                        self.0.dialect()
+                    }
+                    fn rows_per_statement(&self, columns: usize) -> usize {
+                        $crate::sql::per_statement(self.0.dialect(), columns)
+                    }
+                    async fn insert(&mut self, rows: &[$model]) -> Result<u64> {
+                        let sql = $crate::sql::insert_whole(rows);
+                        let written = self.0.__execute_sql(<$model>::table(), sql).await?;
+                        ::std::result::Result::Ok(u64::try_from(written).unwrap_or(u64::MAX))
+                    }
+                    async fn insert_returning(&mut self, rows: &[$model]) -> Result<::std::vec::Vec<$model>> {
+                        use $crate::__private::diesel::SelectableHelper as _;
+                        let session = &mut *self.0;
+                        let sql = $crate::sql::insert(rows, $crate::sql::OnConflict::Fail).returning();
+                        $crate::__load!(session, $model, $model, sql, <$model>::as_select())
+                    }
+                    async fn query_values(&mut self, statement: &Statement, _: ColumnType) -> Result<::std::vec::Vec<Value>> {
+                        let session = &mut *self.0;
+                        let sql = $crate::sql::from_statement(statement);
+                        let rows: $crate::__private::diesel::QueryResult<
+                            ::std::vec::Vec<$crate::sql::StoredRow<$model>>,
+                        > = $crate::__with_connection!(session, |conn| {
+                            $crate::__private::diesel_async::RunQueryDsl::load(sql.untyped(), conn).await
+                        });
+                        let rows = session.__sent(<$model>::table(), rows)?;
+                        ::std::result::Result::Ok(rows.into_iter().flat_map(|r| r.values).collect())
+                    }
                 }
                 let now = session.__now();
-                for m in &mut models {
-                    $crate::__private::alchemy_core::base::prepare_insert(m, now)?;
-                }
-                let per_statement = $crate::sql::per_statement(
-                    session.dialect(),
-                    $crate::sql::insert_columns::<$model>().len(),
-                );
-                if !$crate::__private::alchemy_core::base::key_from_database::<$model>() {
-                    // Every column comes from the models: nothing to read back.
-                    for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
-                        let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail);
-                        let written = session.__execute_sql(<$model>::table(), sql).await?;
-                        $crate::repository::__check_written::<$model>(chunk.len(), written)?;
-                    }
-                    return ::std::result::Result::Ok(models);
-                }
-                let mut stored = ::std::vec::Vec::with_capacity(models.len());
-                for chunk in $crate::__private::alchemy_core::bulk::chunks(&models, per_statement) {
-                    let sql = $crate::sql::insert(chunk, $crate::sql::OnConflict::Fail).returning();
-                    let rows = $crate::__load!(session, $model, $model, sql, <$model>::as_select())?;
-                    $crate::repository::__check_returned(chunk.len(), &rows)?;
-                    stored.extend(rows);
-                }
-                ::std::result::Result::Ok(stored)
+                insert::add_many(&mut Inserter(session), models, now).await
             }
 
             async fn get(

@@ -99,6 +99,16 @@ impl Array {
     }
 }
 
+impl alchemy_core::sql::SqlWriter for Sql {
+    fn push(&mut self, sql: &str) {
+        Sql::push(self, sql.to_string());
+    }
+
+    fn bind(&mut self, value: &Value, ty: ColumnType) {
+        Sql::bind(self, value.clone(), ty);
+    }
+}
+
 /// A statement under construction: SQL text, bound values and the place of
 /// the selected columns.
 #[doc(hidden)]
@@ -650,11 +660,36 @@ pub enum OnConflict<'a> {
 }
 
 /// `INSERT INTO t (..) VALUES (..), .. [ON CONFLICT ..]` for rows already
-/// stamped; add [`Sql::returning`] to read them back.
+/// stamped, without a database-made key; add [`Sql::returning`] to read
+/// them back.
 #[doc(hidden)]
 pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
+    insert_columns_of(models, &insert_columns::<M>(), on_conflict)
+}
+
+/// `INSERT INTO t (<every column>) VALUES (..), ..` for rows already
+/// stamped, their keys included.
+#[doc(hidden)]
+pub fn insert_whole<M: Model>(models: &[M]) -> Sql {
+    let columns: Vec<usize> = (0..M::table().columns().len()).collect();
+    insert_columns_of(models, &columns, OnConflict::Fail)
+}
+
+/// Runs a statement the library wrote ([`alchemy_core::sql::Statement`]),
+/// its columns named in its text, to load as [`StoredRow`]s.
+#[doc(hidden)]
+pub fn from_statement(statement: &alchemy_core::sql::Statement) -> Sql {
+    let mut sql = Sql::new("");
+    statement.write_to(&mut sql);
+    sql
+}
+
+fn insert_columns_of<M: Model>(
+    models: &[M],
+    columns: &[usize],
+    on_conflict: OnConflict<'_>,
+) -> Sql {
     let table = M::table();
-    let columns = insert_columns::<M>();
     let mut sql = Sql::new("INSERT INTO ");
     sql.push(table.quoted_name()).push(" (");
     for (n, &i) in columns.iter().enumerate() {
@@ -667,7 +702,7 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
     sql.varies_with(models.len())
         .reserve_rows(models.len(), columns.len());
     for m in models {
-        push_row(&mut sql, table, &columns, m.values());
+        push_row(&mut sql, table, columns, m.values());
     }
     match on_conflict {
         OnConflict::Fail => {}
@@ -678,7 +713,7 @@ pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
         OnConflict::Update(match_columns) => {
             let name = |i: &usize| table.columns()[*i].name.as_str();
             let match_names: Vec<&str> = match_columns.iter().map(name).collect();
-            let set: Vec<String> = bulk::update_columns::<M>(&columns, match_columns)
+            let set: Vec<String> = bulk::update_columns::<M>(columns, match_columns)
                 .iter()
                 .map(|i| format!("{0} = excluded.{0}", quote(name(i))))
                 .collect();

@@ -8,7 +8,9 @@ use alchemy_core::base::{key_from_database, match_condition, prepare_insert, pre
 use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
-use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
+use alchemy_core::insert;
+use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
+use alchemy_core::sql::Statement as SqlStatement;
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -424,6 +426,68 @@ where
     }
 }
 
+/// The statements of `add_many` ([`insert::add_many`]) on a session:
+/// multi-row inserts through SeaORM's `insert_many`, in even chunks of at
+/// most 32,766 binds (SQLite's limit, kept on PostgreSQL).
+struct Inserter<'s, E>(&'s mut Session, PhantomData<fn() -> E>);
+
+impl<E> insert::Insert<E::Model> for Inserter<'_, E>
+where
+    E: EntityTrait + Sync,
+    E::Model: Model + IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: Send + Sync,
+    KeyOf<E::Model>: Into<sea_orm::Value>,
+{
+    fn dialect(&self) -> Dialect {
+        match self.0.transaction().get_database_backend() {
+            DbBackend::Postgres => Dialect::Postgres,
+            _ => Dialect::Sqlite,
+        }
+    }
+
+    fn rows_per_statement(&self, columns: usize) -> usize {
+        per_statement(self.0.transaction().get_database_backend(), columns)
+    }
+
+    async fn insert(&mut self, rows: &[E::Model]) -> Result<u64> {
+        // Every column, the key included.
+        let ams = rows
+            .iter()
+            .map(|m| m.clone().into_active_model().reset_all());
+        let tx = self.0.statement_tx()?;
+        let result = E::insert_many(ams).exec_without_returning(tx).await;
+        self.0.sent(result)
+    }
+
+    async fn insert_returning(&mut self, rows: &[E::Model]) -> Result<Vec<E::Model>> {
+        let ams = rows
+            .iter()
+            .cloned()
+            .map(SeaRepository::<E>::for_insert)
+            .collect::<Result<Vec<_>>>()?;
+        let tx = self.0.statement_tx()?;
+        let result = E::insert_many(ams).exec_with_returning(tx).await;
+        self.0.sent(result)
+    }
+
+    async fn query_values(
+        &mut self,
+        statement: &SqlStatement,
+        ty: ColumnType,
+    ) -> Result<Vec<Value>> {
+        let mut sql = Sql::new(self.0.transaction().get_database_backend(), "");
+        statement.write_to(&mut sql);
+        let tx = self.0.statement_tx()?;
+        let result = tx.query_all_raw(sql.build()).await;
+        let rows = self.0.sent(result)?;
+        let mut values = Rows::with_capacity(1, rows.len());
+        for row in &rows {
+            decode_values(row, &[ty], &mut values)?;
+        }
+        Ok(values.iter().flatten().cloned().collect())
+    }
+}
+
 impl<E> Repository for SeaRepository<E>
 where
     E: EntityTrait + Sync,
@@ -445,66 +509,13 @@ where
             .ok_or_else(|| Error::backend(format!("{}: the insert returned no row", Self::table())))
     }
 
-    /// Multi-row `INSERT` in even chunks of at most 32,766 binds (SQLite's
-    /// limit, kept on PostgreSQL); rows come back in input order. With
-    /// client-made keys nothing is read back (the rows are the models as
-    /// written); database-made keys come back through `RETURNING`.
-    ///
-    /// # Errors
-    /// As [`Repository::add`]; [`Error::Backend`] if the database wrote or
-    /// returned another number of rows.
     async fn add_many(
         &self,
         session: &mut Session,
-        mut models: Vec<E::Model>,
+        models: Vec<E::Model>,
     ) -> Result<Vec<E::Model>> {
-        if models.is_empty() {
-            return Ok(Vec::new());
-        }
         let now = now_micros(&**session.clock());
-        for m in &mut models {
-            prepare_insert(m, now)?;
-        }
-        let database_key = key_from_database::<E::Model>();
-        let columns = E::Column::iter().count() - usize::from(database_key);
-        let chunk = per_statement(session.transaction().get_database_backend(), columns);
-        // Filled only for database-made keys (the rows read back).
-        let mut stored = Vec::with_capacity(if database_key { models.len() } else { 0 });
-        for batch in bulk::chunks(&models, chunk) {
-            let ams = batch
-                .iter()
-                .cloned()
-                .map(Self::for_insert)
-                .collect::<Result<Vec<_>>>()?;
-            let insert = E::insert_many(ams);
-            if database_key {
-                // RETURNING of one multi-row VALUES insert follows insertion order.
-                let tx = session.statement_tx()?;
-                let result = insert.exec_with_returning(tx).await;
-                let rows = session.sent(result)?;
-                if rows.len() != batch.len() {
-                    return Err(Error::backend(format!(
-                        "{}: the insert returned {} rows for {}",
-                        Self::table(),
-                        rows.len(),
-                        batch.len()
-                    )));
-                }
-                stored.extend(rows);
-            } else {
-                let tx = session.statement_tx()?;
-                let result = insert.exec_without_returning(tx).await;
-                let written = session.sent(result)?;
-                if usize::try_from(written).ok() != Some(batch.len()) {
-                    return Err(Error::backend(format!(
-                        "{}: the insert wrote {written} rows for {}",
-                        Self::table(),
-                        batch.len()
-                    )));
-                }
-            }
-        }
-        Ok(if database_key { stored } else { models })
+        insert::add_many(&mut Inserter::<E>(session, PhantomData), models, now).await
     }
 
     /// `SELECT .. WHERE <key> = ?`.

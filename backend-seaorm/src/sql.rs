@@ -67,6 +67,16 @@ pub(crate) fn decode_values(
     Ok(())
 }
 
+impl alchemy_core::sql::SqlWriter for Sql {
+    fn push(&mut self, sql: &str) {
+        Sql::push(self, sql);
+    }
+
+    fn bind(&mut self, value: &Value, ty: ColumnType) {
+        Sql::bind(self, bind_value(value.clone(), ty));
+    }
+}
+
 /// A statement being written: SQL text plus its bound values, numbered the
 /// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite).
 pub(crate) struct Sql {

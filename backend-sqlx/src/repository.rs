@@ -4,13 +4,13 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use alchemy_core::audit::{CREATED_AT, now_micros};
-use alchemy_core::base::{
-    check_fields, key_from_database, match_condition, prepare_insert, prepare_update,
-};
+use alchemy_core::base::{check_fields, match_condition, prepare_insert, prepare_update};
 use alchemy_core::bulk::{self, Plan, Rows};
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
-use alchemy_core::schema::{ColumnType, Table, quote, quote_list};
+use alchemy_core::insert;
+use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
+use alchemy_core::sql::Statement;
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::FromRow;
 
@@ -353,6 +353,47 @@ where
     }
 }
 
+/// The statements of `add_many` ([`insert::add_many`]) on a session.
+struct Inserter<'s, DB: SqlxBackend>(&'s mut SqlxSession<DB>);
+
+impl<M, DB> insert::Insert<M> for Inserter<'_, DB>
+where
+    DB: SqlxBackend,
+    M: SqlxModel,
+    KeyOf<M>: Into<Value>,
+{
+    fn dialect(&self) -> Dialect {
+        DB::DIALECT
+    }
+
+    fn rows_per_statement(&self, columns: usize) -> usize {
+        SqlxRepository::<M, DB>::per_statement(columns)
+    }
+
+    async fn insert(&mut self, rows: &[M]) -> Result<u64> {
+        let table = M::table();
+        let columns: Vec<usize> = (0..table.columns().len()).collect();
+        let qb = insert_rows(&insert_head(table, &columns), table, &columns, rows);
+        let result = DB::execute(self.0.conn_for_statement()?, qb).await;
+        self.0.sent(result)
+    }
+
+    async fn insert_returning(&mut self, rows: &[M]) -> Result<Vec<M>> {
+        let table = M::table();
+        let columns = insert_columns::<M>(table);
+        let mut qb = insert_rows(&insert_head(table, &columns), table, &columns, rows);
+        qb.push(" RETURNING ").push(table.select_list());
+        SqlxRepository::<M, DB>::fetch(self.0, qb).await
+    }
+
+    async fn query_values(&mut self, statement: &Statement, ty: ColumnType) -> Result<Vec<Value>> {
+        let mut qb = Sql::new("");
+        statement.write_to(&mut qb);
+        let result = DB::fetch_values(self.0.conn_for_statement()?, qb, &[ty]).await;
+        self.0.sent(result)
+    }
+}
+
 impl<M, DB> Repository for SqlxRepository<M, DB>
 where
     DB: SqlxBackend,
@@ -370,59 +411,9 @@ where
             .ok_or_else(|| Error::backend(format!("INSERT INTO {} returned no row", table.name())))
     }
 
-    async fn add_many(&self, session: &mut SqlxSession<DB>, mut models: Vec<M>) -> Result<Vec<M>> {
-        if models.is_empty() {
-            return Ok(models);
-        }
+    async fn add_many(&self, session: &mut SqlxSession<DB>, models: Vec<M>) -> Result<Vec<M>> {
         let now = now_micros(&**session.clock());
-        for m in &mut models {
-            prepare_insert(m, now)?;
-        }
-        let table = M::table();
-        let columns = insert_columns::<M>(table);
-        let head = insert_head(table, &columns);
-        let per_statement = Self::per_statement(columns.len());
-        if !key_from_database::<M>() {
-            // Every column comes from the models (keys included): the stored
-            // rows are the prepared models, so nothing is read back. No
-            // snapshot either: no other transaction can change these rows
-            // before this one commits, so a later `update` may write them whole.
-            for chunk in bulk::chunks(&models, per_statement) {
-                let qb = insert_rows(&head, table, &columns, chunk);
-                let written = {
-                    let result = DB::execute(session.conn_for_statement()?, qb).await;
-                    session.sent(result)
-                }?;
-                if usize::try_from(written).ok() != Some(chunk.len()) {
-                    return Err(Error::backend(format!(
-                        "INSERT INTO {} wrote {written} rows for {}",
-                        table.name(),
-                        chunk.len()
-                    )));
-                }
-            }
-            return Ok(models);
-        }
-        // The database makes the keys: read the rows back. One multi-row
-        // VALUES insert returns rows in insertion order on PostgreSQL and
-        // SQLite; database keys cannot be matched otherwise.
-        let returning = format!(" RETURNING {}", table.select_list());
-        let mut out = Vec::with_capacity(models.len());
-        for chunk in bulk::chunks(&models, per_statement) {
-            let mut qb = insert_rows(&head, table, &columns, chunk);
-            qb.push(returning.as_str());
-            let rows = Self::fetch(session, qb).await?;
-            if rows.len() != chunk.len() {
-                return Err(Error::backend(format!(
-                    "INSERT INTO {} returned {} rows for {}",
-                    table.name(),
-                    rows.len(),
-                    chunk.len()
-                )));
-            }
-            out.extend(rows);
-        }
-        Ok(out)
+        insert::add_many(&mut Inserter(session), models, now).await
     }
 
     async fn get(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {

@@ -12,6 +12,7 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 use alchemy_core::base::key_from_database;
 use alchemy_core::filter::{Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
 use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
+use alchemy_core::sql::SqlWriter;
 use alchemy_core::{Error, Model, Result};
 use sqlx::error::BoxDynError;
 
@@ -112,6 +113,16 @@ impl<DB: SqlxBackend> Sql<DB> {
             Some(e) => Err(sqlx::Error::Encode(e)),
             None => Ok((self.text, self.args)),
         }
+    }
+}
+
+impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
+    fn push(&mut self, sql: &str) {
+        Sql::push(self, sql);
+    }
+
+    fn bind(&mut self, value: &Value, ty: ColumnType) {
+        Sql::bind(self, value, ty);
     }
 }
 

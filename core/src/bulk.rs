@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 
 use crate::base::{KeyOf, Model, key_from_database, prepare_insert, prepare_update};
 use crate::filter::Value;
+use crate::pk::KeyStrategy;
 use crate::{Error, Result};
 
 /// Column values as a hash-map key: [`Value`] has floats, so it is not
@@ -183,7 +184,7 @@ pub fn chunks<T>(items: &[T], max: usize) -> std::slice::Chunks<'_, T> {
 
 /// The size of the nearly even chunks of at most `max` (at least 1) that
 /// `len` items go in.
-fn even_chunk(len: usize, max: usize) -> usize {
+pub(crate) fn even_chunk(len: usize, max: usize) -> usize {
     let count = len.div_ceil(max.max(1)).max(1);
     len.div_ceil(count).max(1)
 }
@@ -282,8 +283,13 @@ pub struct Prepared<M> {
     pub models: Vec<M>,
     /// Indexes of the match columns.
     pub columns: Vec<usize>,
-    /// Each row's match values, in input order (all distinct).
+    /// The match values of the rows that can match a stored row, in input
+    /// order (all distinct): every row, but for a match on the primary key
+    /// the rows whose key is unset, which are new.
     pub wanted: Rows,
+    /// For each row of `wanted`, its place in `models`; `None` when
+    /// `wanted` holds every row.
+    positions: Option<Vec<usize>>,
     /// Whether the match columns are a unique constraint (or a client-made
     /// key), so `ON CONFLICT` on them is race-free.
     pub native: bool,
@@ -338,14 +344,32 @@ impl Index {
 /// ([`crate::check::row`]), and the rows' match values for repeats.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for no or unknown match fields, a value the
-/// database must not be sent, or two rows with
-/// the same match values. Nothing has been sent.
+/// [`Error::InvalidInput`] for unknown match fields, a value the database
+/// must not be sent, or two rows with the same match values. Nothing has
+/// been sent.
+///
+/// # Behavior
+/// - No match fields means the primary key.
+/// - Matched on a one-column primary key, a row whose key is unset (0, the
+///   nil UUID) is new: it matches no stored row and no other input row.
+/// - A native `ON CONFLICT` is planned when the match fields are a unique
+///   constraint or a client-made key, unless a row carries a key the
+///   database would otherwise make (that key is written as given by the
+///   select-then-write path).
 pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepared<M>> {
+    type K<M> = <<M as Model>::Base as crate::base::Base>::Key;
     let table = M::table();
+    let key = table.primary_key_columns();
+    // No match fields: the primary key, as in Advanced Alchemy.
+    let key_fields: Vec<&str> = key.iter().map(String::as_str).collect();
+    let match_fields = if match_fields.is_empty() {
+        &key_fields[..]
+    } else {
+        match_fields
+    };
     if match_fields.is_empty() {
         return Err(Error::invalid_input(format!(
-            "{}: upsert needs at least one match field",
+            "{}: upsert needs match fields (the table has no primary key)",
             table.name()
         )));
     }
@@ -360,14 +384,24 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
                 .ok_or_else(|| Error::invalid_input(format!("unknown field `{f}`")))
         })
         .collect::<Result<Vec<usize>>>()?;
+    let mut sorted = match_fields.to_vec();
+    sorted.sort_unstable();
+    let on_key = key.len() == 1 && sorted == [key[0].as_str()];
     let mut wanted = Rows::with_capacity(columns.len(), models.len());
-    for m in &models {
+    let mut positions = Vec::new();
+    for (n, m) in models.iter().enumerate() {
         // Before the SELECT of the stored rows: nothing is sent for bad input.
         crate::check::row(m)?;
+        if on_key && K::<M>::is_unset(m.key()) {
+            // A new row: it gets a fresh key, and matches nothing.
+            continue;
+        }
+        positions.push(n);
         for &i in &columns {
             wanted.push(m.value(i).unwrap_or(Value::Null));
         }
     }
+    let positions = (positions.len() < models.len()).then_some(positions);
     let mut index = Index {
         table: hashbrown::HashTable::with_capacity(wanted.len()),
         hasher: RandomState::new(),
@@ -381,21 +415,23 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
             )));
         }
     }
-    let mut sorted = match_fields.to_vec();
-    sorted.sort_unstable();
     let unique = table.unique_constraints().iter().any(|u| {
         let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
         u.sort_unstable();
         u == sorted
     });
-    let key = table.primary_key_columns();
-    // A database-made key is not in the insert, so it cannot be a conflict target.
-    let on_client_key = key.len() == 1 && sorted == [key[0].as_str()] && !key_from_database::<M>();
+    let database_keys = key_from_database::<M>();
+    // A database-made key is not in the native insert: it cannot be its
+    // conflict target, and a key the caller set would be lost (such rows
+    // take select-then-write, whose inserts write set keys as given).
+    let native = (unique || (on_key && !database_keys))
+        && !(database_keys && models.iter().any(|m| !K::<M>::is_unset(m.key())));
     Ok(Prepared {
         models,
         columns,
         wanted,
-        native: unique || on_client_key,
+        positions,
+        native,
         index,
     })
 }
@@ -517,9 +553,10 @@ impl<M: Model> Prepared<M> {
             let (front, matched) = row.split_at_mut(head);
             // A row the database matched but whose values differ (a
             // collation that folds case, say) is no input row's.
-            let Some(i) = self.index.find(&self.wanted, matched) else {
+            let Some(w) = self.index.find(&self.wanted, matched) else {
                 continue;
             };
+            let i = self.positions.as_ref().map_or(w, |p| p[w]);
             let mut take = |j: usize| std::mem::replace(&mut front[j], Value::Null);
             let key = KeyOf::<M>::try_from(take(0))?;
             let created_at = if audited {
@@ -706,7 +743,16 @@ mod tests {
 
     #[test]
     fn prepare_checks_fields_and_repeats() {
-        assert!(prepare(vec![row(0, "a", "x", 1)], &[]).is_err());
+        // No match fields: the key. Unset keys are new rows, never repeats.
+        let p = prepare(vec![row(0, "a", "x", 1), row(0, "b", "y", 2)], &[]).unwrap();
+        assert!(p.wanted.is_empty());
+        assert_eq!(p.columns, [0]);
+        let p = prepare(vec![row(0, "a", "x", 1), row(7, "b", "y", 2)], &["id"]).unwrap();
+        assert_eq!(p.wanted.len(), 1);
+        assert_eq!(p.positions, Some(vec![1]));
+        // A database key the caller set is not lost to a native insert.
+        let p = prepare(vec![row(7, "a", "x", 1)], &["code"]).unwrap();
+        assert!(!p.native);
         let e = prepare(vec![row(0, "a", "x", 1)], &["nope"]).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
         let e = prepare(vec![row(0, "a", "x", 1), row(0, "a", "y", 2)], &["name"]).unwrap_err();

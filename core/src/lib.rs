@@ -38,6 +38,8 @@
 //! | [`bulk`] | the backend-independent halves of `update_many` and `upsert_many` |
 //! | [`check`] | the values refused before anything is sent |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
+//! | [`sql`] | SQL written once for every backend (for backend authors) |
+//! | [`insert`] | `add_many` over a backend's statements (for backend authors) |
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
@@ -55,6 +57,7 @@ pub mod check;
 pub mod error;
 pub mod filter;
 pub mod identity;
+pub mod insert;
 pub mod naming;
 pub mod pagination;
 pub mod pk;
@@ -62,6 +65,7 @@ pub mod repository;
 pub mod schema;
 pub mod session;
 pub mod slug;
+pub mod sql;
 pub mod unique;
 
 pub use base::{Base, KeyOf, Model};

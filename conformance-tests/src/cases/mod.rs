@@ -12,6 +12,7 @@ pub mod data;
 pub mod errors;
 pub mod filter;
 pub mod input;
+pub mod keys;
 pub mod keyset;
 pub mod link;
 pub mod query;
@@ -45,6 +46,10 @@ register! {
     base::base_client_key_is_kept,
     base::base_big_int_keys_increase,
     base::base_update_without_audit_columns,
+    keys::keys_set_database_key_is_written_as_given,
+    keys::keys_upsert_on_a_set_database_key_is_idempotent,
+    keys::keys_upsert_many_on_the_key_with_new_rows,
+    keys::keys_server_made_keys_belong_to_their_rows,
     audit::audit_insert_stamps_both_columns,
     audit::audit_timestamps_round_trip_exactly,
     audit::audit_update_bumps_updated_at_only,
