@@ -235,7 +235,7 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 filter: ::std::option::Option<&$crate::__private::alchemy_core::filter::Condition>,
             ) -> $crate::__private::alchemy_core::Result<u64> {
-                let sql = $crate::sql::count::<$model>(filter)?;
+                let sql = $crate::sql::count::<$model>(session.dialect(), filter)?;
                 let n = $crate::__load!(
                     session,
                     $model,
@@ -489,7 +489,7 @@ macro_rules! repository {
                 filter: &$crate::__private::alchemy_core::filter::Condition,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
                 use $crate::__private::alchemy_core::Session as _;
-                let sql = $crate::sql::delete_where::<$model>(filter)?;
+                let sql = $crate::sql::delete_where::<$model>(session.dialect(), filter)?;
                 session.unique_cache().forget::<$model>();
                 let rows = $crate::__load!(session, $model, sql)?;
                 session.loaded().forget_rows(&rows);

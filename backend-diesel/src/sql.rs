@@ -18,8 +18,6 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 use diesel::sqlite::Sqlite;
 
-use crate::Filter;
-
 /// One piece of a statement.
 #[derive(Debug, Clone)]
 enum Part {
@@ -28,8 +26,6 @@ enum Part {
     Text(Cow<'static, str>),
     /// A value bound as a parameter of its column's type.
     Bind(Value, ColumnType),
-    /// A compiled filter (boxed: it is larger than the other parts).
-    Filter(Box<Filter>),
     /// The selected columns (the query's `select` expression).
     Select,
     /// Values bound as one PostgreSQL array.
@@ -54,9 +50,9 @@ enum Array {
 }
 
 impl Array {
-    /// `values` as an array of column type `ty`; `None` when a value is of
-    /// another kind, or for a type bound otherwise (`Integer`, whose array
-    /// would be `int8[]` against an `int4` column).
+    /// `values` as an array of column type `ty` (an `INTEGER` column takes
+    /// an `int8[]`, which PostgreSQL compares with it, indexes included);
+    /// `None` when a value is of another kind.
     fn new<'v>(values: impl ExactSizeIterator<Item = &'v Value>, ty: ColumnType) -> Option<Self> {
         fn all<'v, T>(
             values: impl Iterator<Item = &'v Value>,
@@ -74,7 +70,7 @@ impl Array {
                 Value::Bool(b) => Some(*b),
                 _ => None,
             })?),
-            ColumnType::BigInt => Self::BigInt(all(values, |v| match v {
+            ColumnType::BigInt | ColumnType::Integer => Self::BigInt(all(values, |v| match v {
                 Value::Int(i) => Some(*i),
                 _ => None,
             })?),
@@ -107,6 +103,21 @@ impl alchemy_core::sql::SqlWriter for Sql {
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         Sql::bind(self, value.clone(), ty);
     }
+
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+        match Array::new(values.iter().copied(), ty) {
+            Some(array) => self.parts.push(Part::Array(array)),
+            None => {
+                self.error.get_or_insert_with(|| {
+                    format!("values of other types than {ty:?} in an array")
+                });
+            }
+        }
+    }
+
+    fn text_varies(&mut self) {
+        self.varies = true;
+    }
 }
 
 /// A statement under construction: SQL text, bound values and the place of
@@ -121,6 +132,9 @@ pub struct Sql {
     /// The text depends on how many rows or values the statement carries:
     /// caching its prepared form would grow the cache without bound.
     varies: bool,
+    /// Why the statement cannot be run (a value of the wrong type in an
+    /// array); reported when it is.
+    error: Option<String>,
 }
 
 impl Sql {
@@ -131,6 +145,7 @@ impl Sql {
             parts: Vec::with_capacity(8),
             rows: Vec::new(),
             varies: false,
+            error: None,
         };
         sql.push(text);
         sql
@@ -155,11 +170,6 @@ impl Sql {
 
     fn select(&mut self) -> &mut Self {
         self.parts.push(Part::Select);
-        self
-    }
-
-    fn filter(&mut self, filter: Filter) -> &mut Self {
-        self.parts.push(Part::Filter(Box::new(filter)));
         self
     }
 
@@ -283,7 +293,7 @@ pub trait CacheKey: 'static {
 /// Found by the statement's text (and bind types), which diesel builds and
 /// hashes on every call.
 #[doc(hidden)]
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ByText;
 
 impl CacheKey for ByText {
@@ -379,6 +389,9 @@ macro_rules! walk_raw {
                 // diesel caches prepared statements by their text (one round
                 // trip instead of two on PostgreSQL); text that differs with
                 // every row count is not cached.
+                if let Some(e) = &self.sql.error {
+                    return Err(diesel::result::Error::QueryBuilderError(e.clone().into()));
+                }
                 if self.sql.varies {
                     out.unsafe_to_cache_prepared();
                 }
@@ -388,7 +401,6 @@ macro_rules! walk_raw {
                     match part {
                         Part::Text(s) => out.push_sql(s),
                         Part::Bind(value, ty) => $bind(value, *ty, &mut out)?,
-                        Part::Filter(f) => f.walk_ast(out.reborrow())?,
                         Part::Select => self.select.walk_ast(out.reborrow())?,
                         Part::Array(array) => $array(array, &mut out)?,
                         Part::Row(n) => {
@@ -605,30 +617,7 @@ pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
     let table = M::table();
     let query = query.checked_ref(table)?;
     let mut sql = select_from(table);
-    if let Some(filter) = &query.filter {
-        sql.push(" WHERE ")
-            .filter(Filter::of_static(filter, table)?);
-    }
-    for (i, order) in query.order_by.iter().enumerate() {
-        sql.push(if i == 0 { " ORDER BY " } else { ", " });
-        sql.push(table.quoted_field(&order.field)?);
-        sql.push(if order.descending { " DESC" } else { " ASC" });
-    }
-    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    if let Some(limit) = query.limit {
-        // An integer, not a bind: a bound LIMIT makes SQLite prepare the
-        // statement again on every run (its plan depends on the value), and
-        // lets PostgreSQL's generic plan guess the row count. An integer is
-        // safe as text, and page sizes are few, so cached statements stay few.
-        sql.push(" LIMIT ").push(clamp(limit).to_string());
-    } else if query.offset.is_some() && dialect == Dialect::Sqlite {
-        // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
-        sql.push(" LIMIT -1");
-    }
-    if let Some(offset) = query.offset {
-        sql.push(" OFFSET ")
-            .bind(Value::Int(clamp(offset)), ColumnType::BigInt);
-    }
+    alchemy_core::sql::write_query(&mut sql, table, dialect, &query)?;
     Ok(sql)
 }
 
@@ -637,13 +626,11 @@ pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
 /// # Errors
 /// [`Error::InvalidInput`] as [`list`].
 #[doc(hidden)]
-pub fn count<M: Model>(filter: Option<&Condition>) -> Result<Sql> {
+pub fn count<M: Model>(dialect: Dialect, filter: Option<&Condition>) -> Result<Sql> {
     let table = M::table();
+    let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
     let mut sql = select_from(table);
-    if let Some(filter) = filter {
-        sql.push(" WHERE ")
-            .filter(Filter::of_static(filter, table)?);
-    }
+    alchemy_core::sql::write_where(&mut sql, table, dialect, filter.as_deref())?;
     Ok(sql)
 }
 
@@ -923,12 +910,13 @@ pub fn delete_keys<M: Model>(keys: &[Value]) -> Result<Sql> {
 /// # Errors
 /// [`Error::InvalidInput`] for an unknown field or a value of the wrong type.
 #[doc(hidden)]
-pub fn delete_where<M: Model>(filter: &Condition) -> Result<Sql> {
+pub fn delete_where<M: Model>(dialect: Dialect, filter: &Condition) -> Result<Sql> {
     let table = M::table();
-    let filter = Filter::of_static(filter, table)?;
+    let filter = filter.checked_ref(table)?;
     let mut sql = Sql::new("DELETE FROM ");
     sql.push(table.quoted_name()).push(" WHERE ");
-    sql.filter(filter).push(" RETURNING ").select();
+    alchemy_core::sql::write_condition(&mut sql, table, dialect, &filter)?;
+    sql.push(" RETURNING ").select();
     Ok(sql)
 }
 
@@ -1024,7 +1012,7 @@ mod tests {
             // What `list_and_count` and `count` select besides the row.
             let listed = list::<Row>(dialect, &page).expect("valid query");
             assert!(cached(listed, count_star().over(), dialect), "{dialect:?}");
-            let counted = count::<Row>(page.filter.as_ref()).expect("valid filter");
+            let counted = count::<Row>(dialect, page.filter.as_ref()).expect("valid filter");
             assert!(cached(counted, count_star(), dialect), "{dialect:?}");
         }
         // Why the repository does not select SQL literals: diesel never
@@ -1068,11 +1056,11 @@ mod tests {
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
         let wanted = [Value::Int(1), Value::Int(2)];
-        // INTEGER is not bound as an int8[] array.
+        // INTEGER is bound as an int8[] array, which PostgreSQL compares with it.
         let sql = existing_by::<Row>(Dialect::Postgres, &[0], &[4], wanted.chunks_exact(1));
         assert_eq!(
             text::<Pg>(sql),
-            r#"SELECT "id" FROM "row" WHERE "n" IN ($1, $2)"#
+            r#"SELECT "id" FROM "row" WHERE "n" = ANY($1)"#
         );
         let mixed = [Value::Int(1), Value::from("x")];
         assert!(Array::new(mixed.iter(), ColumnType::BigInt).is_none());

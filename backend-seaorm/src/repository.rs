@@ -12,15 +12,13 @@ use alchemy_core::insert;
 use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
 use alchemy_core::sql::Statement as SqlStatement;
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    IdenStatic, IntoActiveModel, Iterable, Order, PrimaryKeyToColumn, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Statement,
+    IdenStatic, IntoActiveModel, Iterable, PrimaryKeyToColumn, QueryFilter, QueryTrait, Statement,
 };
 
 use crate::error::from_db;
-use crate::filter::compile;
 use crate::session::Session;
 use crate::sql::{Sql, bind_value, decode_values};
 
@@ -100,6 +98,16 @@ fn max_params(backend: DbBackend) -> usize {
 
 /// The column a list-and-count query adds for the total.
 const TOTAL: &str = "__alchemy_total";
+/// [`TOTAL`], quoted.
+const TOTAL_QUOTED: &str = "\"__alchemy_total\"";
+
+/// The dialect of `backend` (PostgreSQL or SQLite; `Db` refuses others).
+pub(crate) fn dialect(backend: DbBackend) -> Dialect {
+    match backend {
+        DbBackend::Postgres => Dialect::Postgres,
+        _ => Dialect::Sqlite,
+    }
+}
 
 /// The index of the table's single primary-key column.
 fn key_index(table: &Table) -> Result<usize> {
@@ -156,11 +164,6 @@ fn count_of(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// A limit or offset as SeaORM binds it (PostgreSQL takes at most `i64::MAX`).
-fn clamp(n: u64) -> u64 {
-    n.min(i64::MAX.unsigned_abs())
-}
-
 impl<E> SeaRepository<E>
 where
     E: EntityTrait,
@@ -213,29 +216,15 @@ where
         Ok(rows)
     }
 
-    /// `SELECT .. FROM E` with `query`'s filter, order, limit and offset;
+    /// `SELECT <every column>[, <extra>] FROM t` followed by `query`'s
+    /// filter, order, limit and offset, written by `alchemy_core::sql`;
     /// `query` must be checked against the model's table.
-    fn select(query: &Query, backend: DbBackend) -> Result<Select<E>> {
-        let mut select = E::find();
-        if let Some(filter) = &query.filter {
-            select = select.filter(compile::<E>(filter, backend)?);
-        }
-        for order in &query.order_by {
-            let col = named_column::<E>(&order.field, Self::table())?;
-            let direction = if order.descending {
-                Order::Desc
-            } else {
-                Order::Asc
-            };
-            select = select.order_by(col, direction);
-        }
-        let limit = match (query.limit, query.offset) {
-            (Some(n), _) => Some(clamp(n)),
-            // SQLite takes no OFFSET without a LIMIT.
-            (None, Some(_)) if backend == DbBackend::Sqlite => Some(clamp(u64::MAX)),
-            (None, _) => None,
-        };
-        Ok(select.limit(limit).offset(query.offset.map(clamp)))
+    fn select(query: &Query, backend: DbBackend, extra: &str) -> Result<Sql> {
+        let table = <E::Model as Model>::table();
+        let mut sql = Sql::new(backend, format!("SELECT {}", Self::select_list()));
+        sql.push(extra).push(" FROM ").push(table.quoted_name());
+        alchemy_core::sql::write_query(&mut sql, table, dialect(backend), query)?;
+        Ok(sql)
     }
 
     /// The `stored` columns (see [`bulk::Prepared::stored_columns`]) of the
@@ -278,8 +267,9 @@ where
                 }
             }
             sql.push(")");
+            let statement = sql.build()?;
             let tx = session.statement_tx()?;
-            let result = tx.query_all_raw(sql.build()).await;
+            let result = tx.query_all_raw(statement).await;
             let rows = session.sent(result)?;
             for row in &rows {
                 decode_values(row, &stored_types, &mut found)?;
@@ -328,7 +318,7 @@ where
                 sql.row(&columns, &m.values(), &types);
             }
             sql.push(&tail);
-            let rows = Self::fetch(session, sql.build()).await?;
+            let rows = Self::fetch(session, sql.build()?).await?;
             out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
         }
         Ok(out)
@@ -439,10 +429,7 @@ where
     KeyOf<E::Model>: Into<sea_orm::Value>,
 {
     fn dialect(&self) -> Dialect {
-        match self.0.transaction().get_database_backend() {
-            DbBackend::Postgres => Dialect::Postgres,
-            _ => Dialect::Sqlite,
-        }
+        dialect(self.0.transaction().get_database_backend())
     }
 
     fn rows_per_statement(&self, columns: usize) -> usize {
@@ -477,8 +464,9 @@ where
     ) -> Result<Vec<Value>> {
         let mut sql = Sql::new(self.0.transaction().get_database_backend(), "");
         statement.write_to(&mut sql);
+        let statement = sql.build()?;
         let tx = self.0.statement_tx()?;
-        let result = tx.query_all_raw(sql.build()).await;
+        let result = tx.query_all_raw(statement).await;
         let rows = self.0.sent(result)?;
         let mut values = Rows::with_capacity(1, rows.len());
         for row in &rows {
@@ -540,14 +528,10 @@ where
     /// type (nothing is sent).
     async fn list(&self, session: &mut Session, query: &Query) -> Result<Vec<E::Model>> {
         // Check (and type) everything before anything is built or sent.
-        let query = query.clone().checked(<E::Model as Model>::table())?;
+        let query = query.checked_ref(<E::Model as Model>::table())?;
         let backend = session.transaction().get_database_backend();
-        let select = Self::select(&query, backend)?;
-        let tx = session.statement_tx()?;
-        let result = select.all(tx).await;
-        let rows = session.sent(result)?;
-        session.loaded().record(&rows);
-        Ok(rows)
+        let sql = Self::select(&query, backend, "")?.build()?;
+        Self::fetch(session, sql).await
     }
 
     /// `SELECT count(*) .. WHERE <filter>`.
@@ -556,16 +540,14 @@ where
     /// [`Error::InvalidInput`] as [`Repository::list`].
     async fn count(&self, session: &mut Session, filter: Option<&Condition>) -> Result<u64> {
         let table = <E::Model as Model>::table();
-        let filter = filter.cloned().map(|f| f.checked(table)).transpose()?;
+        let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
         let backend = session.transaction().get_database_backend();
-        let mut select = E::find()
-            .select_only()
-            .column_as(Expr::cust("count(*)"), TOTAL);
-        if let Some(filter) = &filter {
-            select = select.filter(compile::<E>(filter, backend)?);
-        }
+        let mut sql = Sql::new(backend, format!("SELECT count(*) AS {TOTAL_QUOTED} FROM "));
+        sql.push(table.quoted_name());
+        alchemy_core::sql::write_where(&mut sql, table, dialect(backend), filter.as_deref())?;
+        let statement = sql.build()?;
         let tx = session.statement_tx()?;
-        let result = tx.query_one_raw(select.build(backend)).await;
+        let result = tx.query_one_raw(statement).await;
         let row = session
             .sent(result)?
             .ok_or_else(|| Error::backend(format!("{}: count returned no row", table.name())))?;
@@ -583,11 +565,10 @@ where
         session: &mut Session,
         query: &Query,
     ) -> Result<(Vec<E::Model>, u64)> {
-        let query = query.clone().checked(<E::Model as Model>::table())?;
+        let query = query.checked_ref(<E::Model as Model>::table())?;
         let backend = session.transaction().get_database_backend();
-        let statement = Self::select(&query, backend)?
-            .column_as(Expr::cust("count(*) OVER ()"), TOTAL)
-            .build(backend);
+        let extra = format!(", count(*) OVER () AS {TOTAL_QUOTED}");
+        let statement = Self::select(&query, backend, &extra)?.build()?;
         let tx = session.statement_tx()?;
         let result = tx.query_all_raw(statement).await;
         let rows = session.sent(result)?;
@@ -724,7 +705,7 @@ where
         for chunk in bulk::chunks(&models, per_statement(backend, written.len() + 1)) {
             let mut sql = Self::update_from_values(backend, chunk, &written)?;
             sql.push(&returning);
-            let rows = Self::fetch(session, sql.build()).await?;
+            let rows = Self::fetch(session, sql.build()?).await?;
             out.extend(bulk::in_key_order(chunk, rows)?);
         }
         Ok(out)
@@ -809,8 +790,9 @@ where
                             Some(values) => Self::update_shared(backend, chunk, &written, values)?,
                             None => Self::update_from_values(backend, chunk, &written)?,
                         };
+                        let statement = sql.build()?;
                         let tx = session.statement_tx()?;
-                        let result = tx.execute_raw(sql.build()).await;
+                        let result = tx.execute_raw(statement).await;
                         let written = session.sent(result)?.rows_affected();
                         bulk::check_updated::<E::Model>(chunk.len(), written)?;
                     }
@@ -882,16 +864,16 @@ where
         session: &mut Session,
         filter: &Condition,
     ) -> Result<Vec<E::Model>> {
-        let filter = filter.clone().checked(<E::Model as Model>::table())?;
+        let table = <E::Model as Model>::table();
+        let filter = filter.checked_ref(table)?;
         let backend = session.transaction().get_database_backend();
-        let condition = compile::<E>(&filter, backend)?;
+        let mut sql = Sql::new(backend, "DELETE FROM ");
+        sql.push(table.quoted_name()).push(" WHERE ");
+        alchemy_core::sql::write_condition(&mut sql, table, dialect(backend), &filter)?;
+        sql.push(" RETURNING ").push(&Self::select_list());
+        let statement = sql.build()?;
         session.unique_cache().forget::<E::Model>();
-        let tx = session.statement_tx()?;
-        let result = E::delete_many()
-            .filter(condition)
-            .exec_with_returning(tx)
-            .await;
-        let rows = session.sent(result)?;
+        let rows = Self::decode(session, statement).await?;
         session.loaded().forget_rows(&rows);
         Ok(rows)
     }

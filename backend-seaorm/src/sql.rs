@@ -75,6 +75,10 @@ impl alchemy_core::sql::SqlWriter for Sql {
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         Sql::bind(self, bind_value(value.clone(), ty));
     }
+
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+        Sql::bind_array(self, values, ty);
+    }
 }
 
 /// A statement being written: SQL text plus its bound values, numbered the
@@ -83,6 +87,9 @@ pub(crate) struct Sql {
     backend: DbBackend,
     text: String,
     values: Vec<sea_orm::Value>,
+    /// Why the statement cannot be built (a value of the wrong type in an
+    /// array, which SeaORM's driver would panic on).
+    error: Option<String>,
 }
 
 impl Sql {
@@ -92,6 +99,7 @@ impl Sql {
             backend,
             text: text.into(),
             values: Vec::new(),
+            error: None,
         }
     }
 
@@ -129,9 +137,70 @@ impl Sql {
         self.push(")");
     }
 
+    /// Appends a placeholder bound to `values` as one PostgreSQL array of
+    /// column type `ty` (an `INTEGER` column takes a `BIGINT` array).
+    /// SeaORM's driver panics on an element of another type or a NULL, so
+    /// such values make the statement an error instead.
+    pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
+        use sea_orm::sea_query::ArrayType;
+        let element = |v: &Value| -> Option<sea_orm::Value> {
+            Some(match (ty, v) {
+                (ColumnType::Bool, Value::Bool(b)) => (*b).into(),
+                (ColumnType::BigInt | ColumnType::Integer, Value::Int(i)) => (*i).into(),
+                (ColumnType::Double, Value::Float(f)) => (*f).into(),
+                (ColumnType::Uuid, Value::Uuid(u)) => (*u).into(),
+                (ColumnType::Timestamp, Value::Timestamp(t)) => (*t).into(),
+                (ColumnType::Text | ColumnType::VarChar(_), Value::Text(t)) => t.clone().into(),
+                _ => return None,
+            })
+        };
+        let kind = match ty {
+            ColumnType::Bool => ArrayType::Bool,
+            ColumnType::BigInt | ColumnType::Integer => ArrayType::BigInt,
+            ColumnType::Double => ArrayType::Double,
+            ColumnType::Uuid => ArrayType::Uuid,
+            ColumnType::Timestamp => ArrayType::ChronoDateTimeUtc,
+            _ => ArrayType::String,
+        };
+        match values
+            .iter()
+            .map(|v| element(v))
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(elements) => self.bind(sea_orm::Value::Array(kind, Some(Box::new(elements)))),
+            None => {
+                self.error.get_or_insert_with(|| {
+                    format!("values of other types than {ty:?} in an array")
+                });
+                self.bind(sea_orm::Value::Array(kind, None))
+            }
+        }
+    }
+
     /// The finished statement.
-    pub(crate) fn build(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    ///
+    /// # Errors
+    /// [`alchemy_core::Error::Backend`] when a value could not be bound.
+    pub(crate) fn build(self) -> alchemy_core::Result<Statement> {
+        if let Some(e) = self.error {
+            return Err(alchemy_core::Error::backend(e));
+        }
+        Ok(Statement::from_sql_and_values(
+            self.backend,
+            self.text,
+            self.values,
+        ))
+    }
+
+    /// The text and values, for a SeaORM custom expression.
+    ///
+    /// # Errors
+    /// As [`Sql::build`].
+    pub(crate) fn into_parts(self) -> alchemy_core::Result<(String, Vec<sea_orm::Value>)> {
+        match self.error {
+            Some(e) => Err(alchemy_core::Error::backend(e)),
+            None => Ok((self.text, self.values)),
+        }
     }
 }
 
@@ -143,14 +212,14 @@ mod tests {
     fn placeholders_follow_the_backend() {
         let mut pg = Sql::new(DbBackend::Postgres, "SELECT ");
         pg.bind(1i64.into()).push(", ").bind(2i64.into());
-        assert_eq!(pg.build().sql, "SELECT $1, $2");
+        assert_eq!(pg.build().unwrap().sql, "SELECT $1, $2");
         let mut lite = Sql::new(DbBackend::Sqlite, "SELECT ");
         lite.row(
             &[1, 0],
             &[Value::Int(1), Value::Null],
             &[ColumnType::BigInt, ColumnType::Uuid],
         );
-        let stmt = lite.build();
+        let stmt = lite.build().unwrap();
         assert_eq!(stmt.sql, "SELECT (?, ?)");
         let values = stmt.values.map(|v| v.0).unwrap_or_default();
         assert_eq!(values, vec![None::<Uuid>.into(), 1i64.into()]);

@@ -63,6 +63,17 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         ty: ColumnType,
     ) -> Result<(), BoxDynError>;
 
+    /// Adds `values` to `args` as one array of column type `ty` (PostgreSQL;
+    /// SQLite has no array parameters, and the library asks it for none).
+    ///
+    /// # Errors
+    /// A value of another type than `ty`; on SQLite, always.
+    fn add_array(
+        args: &mut Self::Arguments,
+        values: &[&Value],
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError>;
+
     /// Runs `qb` and decodes every row.
     fn fetch_all<M: SqlxModel>(
         conn: &mut Self::Connection,
@@ -146,6 +157,26 @@ macro_rules! add_value {
             _ => $args.add(None::<String>),
         }
     };
+}
+
+/// `values` as the elements of an array of column type `ty` (NULL as `None`).
+///
+/// # Errors
+/// A value `get` does not take (of another type than `ty`).
+fn typed<'v, T>(
+    values: &[&'v Value],
+    ty: ColumnType,
+    get: impl Fn(&'v Value) -> Option<T>,
+) -> Result<Vec<Option<T>>, BoxDynError> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Null => Ok(None),
+            v => get(v)
+                .map(Some)
+                .ok_or_else(|| format!("{v:?} in an array of {ty:?}").into()),
+        })
+        .collect()
 }
 
 // Running a built statement is the same code for both databases; only the
@@ -287,6 +318,40 @@ impl SqlxBackend for Postgres {
         add_value!(args, value, ty, std::convert::identity)
     }
 
+    fn add_array(
+        args: &mut Self::Arguments,
+        values: &[&Value],
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError> {
+        match ty {
+            ColumnType::Bool => args.add(typed(values, ty, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })?),
+            // An `INTEGER` column compares with a BIGINT array too.
+            ColumnType::BigInt | ColumnType::Integer => args.add(typed(values, ty, |v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })?),
+            ColumnType::Double => args.add(typed(values, ty, |v| match v {
+                Value::Float(f) => Some(*f),
+                _ => None,
+            })?),
+            ColumnType::Uuid => args.add(typed(values, ty, |v| match v {
+                Value::Uuid(u) => Some(*u),
+                _ => None,
+            })?),
+            ColumnType::Timestamp => args.add(typed(values, ty, |v| match v {
+                Value::Timestamp(t) => Some(*t),
+                _ => None,
+            })?),
+            _ => args.add(typed(values, ty, |v| match v {
+                Value::Text(t) => Some(t.as_str()),
+                _ => None,
+            })?),
+        }
+    }
+
     statements!(sqlx::postgres::PgRow);
 }
 
@@ -340,6 +405,10 @@ impl SqlxBackend for Sqlite {
     ) -> Result<(), BoxDynError> {
         // The one text form every backend writes (see `audit::sqlite_text`).
         add_value!(args, value, ty, alchemy_core::audit::sqlite_text)
+    }
+
+    fn add_array(_: &mut Self::Arguments, _: &[&Value], _: ColumnType) -> Result<(), BoxDynError> {
+        Err("SQLite has no array parameters".into())
     }
 
     statements!(sqlx::sqlite::SqliteRow);

@@ -10,16 +10,13 @@ use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
 use alchemy_core::insert;
 use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
-use alchemy_core::sql::Statement;
+use alchemy_core::sql::{self, Statement};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::FromRow;
 
 use crate::backend::{SqlxBackend, TOTAL_QUOTED};
 use crate::session::SqlxSession;
-use crate::sql::{
-    Fixed, Sql, cached, insert_columns, insert_head, key_column, push_condition, push_query,
-    push_row, push_where,
-};
+use crate::sql::{Fixed, Sql, cached, insert_columns, insert_head, key_column, push_row};
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
 /// `sqlx::FromRow` for PostgreSQL and SQLite rows (the derive does both for
@@ -435,7 +432,7 @@ where
         // Check (and type) everything before anything is built or sent.
         let query = query.checked_ref(table)?;
         let mut qb = Self::select(table);
-        push_query(&mut qb, table, &query)?;
+        sql::write_query(&mut qb, table, DB::DIALECT, &query)?;
         if query.limit == Some(1) {
             return Ok(Self::one(session, qb).await?.into_iter().collect());
         }
@@ -451,7 +448,7 @@ where
         let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
         let mut qb = Sql::new("SELECT count(*) FROM ");
         qb.push(table.quoted_name());
-        push_where(&mut qb, table, filter.as_deref())?;
+        sql::write_where(&mut qb, table, DB::DIALECT, filter.as_deref())?;
         let n = {
             let result = DB::fetch_count(session.conn_for_statement()?, qb).await;
             session.sent(result)
@@ -472,7 +469,7 @@ where
             .push(TOTAL_QUOTED)
             .push(" FROM ")
             .push(table.quoted_name());
-        push_query(&mut qb, table, &query)?;
+        sql::write_query(&mut qb, table, DB::DIALECT, &query)?;
         let rows = {
             let result = DB::fetch_all_with_total::<M>(session.conn_for_statement()?, qb).await;
             session.sent(result)
@@ -723,7 +720,7 @@ where
         let filter = filter.checked_ref(table)?;
         let mut qb = Sql::new("DELETE FROM ");
         qb.push(table.quoted_name()).push(" WHERE ");
-        push_condition(&mut qb, table, &filter)?;
+        sql::write_condition(&mut qb, table, DB::DIALECT, &filter)?;
         qb.push(" RETURNING ").push(table.select_list());
         session.unique_cache().forget::<M>();
         let rows = Self::all(session, qb).await?;

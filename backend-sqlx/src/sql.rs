@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use alchemy_core::base::key_from_database;
-use alchemy_core::filter::{Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
-use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote};
+use alchemy_core::filter::Value;
+use alchemy_core::schema::{Column, ColumnType, Table, quote};
 use alchemy_core::sql::SqlWriter;
 use alchemy_core::{Error, Model, Result};
 use sqlx::error::BoxDynError;
@@ -63,17 +63,24 @@ impl<DB: SqlxBackend> Sql<DB> {
         self
     }
 
-    /// Appends a non-negative integer literal (a `LIMIT`).
-    pub(crate) fn push_int(&mut self, n: u64) -> &mut Self {
-        push_digits(self.text.to_mut(), n);
-        self
-    }
-
     /// Appends a placeholder and binds `value` to it; a NULL is typed after
     /// the column type `ty`.
     pub(crate) fn bind(&mut self, value: impl Borrow<Value>, ty: ColumnType) -> &mut Self {
         DB::placeholder(self.text.to_mut(), self.binds + 1);
         self.arg(value, ty)
+    }
+
+    /// Appends a placeholder and binds `values` to it as one array
+    /// (PostgreSQL; see [`SqlxBackend::add_array`]).
+    pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
+        self.binds += 1;
+        DB::placeholder(self.text.to_mut(), self.binds);
+        if let Err(e) = DB::add_array(&mut self.args, values, ty)
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+        self
     }
 
     /// Binds `value` to the next placeholder already in the text.
@@ -123,6 +130,10 @@ impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         Sql::bind(self, value, ty);
+    }
+
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+        Sql::bind_array(self, values, ty);
     }
 }
 
@@ -266,204 +277,8 @@ pub(crate) fn push_row<DB: SqlxBackend>(
     qb.push(")");
 }
 
-/// Compiles `condition` (already checked against `table`) into `qb`.
-pub(crate) fn push_condition<DB: SqlxBackend>(
-    qb: &mut Sql<DB>,
-    table: &Table,
-    condition: &Condition,
-) -> Result<()> {
-    let ty = |field: &str| table.check_field(field).map(|c| c.ty);
-    let name = |field: &str| table.quoted_field(field);
-    match condition {
-        Condition::Eq { field, value } => {
-            qb.push(name(field)?);
-            if *value == Value::Null {
-                qb.push(" IS NULL");
-            } else {
-                qb.push(" = ").bind(value, ty(field)?);
-            }
-        }
-        Condition::Compare { field, op, value } => {
-            qb.push(name(field)?).push(" ").push(op.sql()).push(" ");
-            qb.bind(value, ty(field)?);
-        }
-        Condition::Between { field, low, high } => {
-            let t = ty(field)?;
-            qb.push(name(field)?).push(" BETWEEN ");
-            qb.bind(low, t).push(" AND ").bind(high, t);
-        }
-        Condition::In { field, values } | Condition::NotIn { field, values } => {
-            let negate = matches!(condition, Condition::NotIn { .. });
-            if values.is_empty() {
-                // IN () matches nothing; NOT IN () filters nothing.
-                qb.push(if negate { "1 = 1" } else { "1 = 0" });
-                return Ok(());
-            }
-            let t = ty(field)?;
-            qb.push(name(field)?)
-                .push(if negate { " NOT IN (" } else { " IN (" });
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    qb.push(", ");
-                }
-                qb.bind(v, t);
-            }
-            qb.push(")");
-        }
-        Condition::Like {
-            field,
-            pattern,
-            case_insensitive,
-        } => push_like(qb, name(field)?, pattern, *case_insensitive),
-        Condition::Text {
-            field,
-            matching,
-            value,
-            case_insensitive,
-        } => push_like(
-            qb,
-            name(field)?,
-            &literal_pattern(*matching, value),
-            *case_insensitive,
-        ),
-        Condition::IsNull { field } => {
-            qb.push(name(field)?).push(" IS NULL");
-        }
-        Condition::IsNotNull { field } => {
-            qb.push(name(field)?).push(" IS NOT NULL");
-        }
-        Condition::Search {
-            fields,
-            value,
-            case_insensitive,
-        } => {
-            let pattern = literal_pattern(TextMatch::Contains, value);
-            qb.push("(");
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" OR ");
-                }
-                push_like(qb, name(field)?, &pattern, *case_insensitive);
-            }
-            qb.push(")");
-        }
-        Condition::NotInSearch {
-            fields,
-            value,
-            case_insensitive,
-        } => {
-            let pattern = literal_pattern(TextMatch::Contains, value);
-            qb.push("(");
-            for (i, field) in fields.iter().enumerate() {
-                if i > 0 {
-                    qb.push(" AND ");
-                }
-                // A NULL field contains nothing, so it does not contain the value.
-                let field = name(field)?;
-                qb.push("(").push(field).push(" IS NULL OR NOT ");
-                push_like(qb, field, &pattern, *case_insensitive);
-                qb.push(")");
-            }
-            qb.push(")");
-        }
-        Condition::And(all) | Condition::Or(all) => {
-            let (joiner, empty) = if matches!(condition, Condition::And(_)) {
-                (" AND ", "1 = 1")
-            } else {
-                (" OR ", "1 = 0")
-            };
-            if all.is_empty() {
-                qb.push(empty);
-                return Ok(());
-            }
-            qb.push("(");
-            for (i, c) in all.iter().enumerate() {
-                if i > 0 {
-                    qb.push(joiner);
-                }
-                push_condition(qb, table, c)?;
-            }
-            qb.push(")");
-        }
-        _ => {
-            return Err(Error::NotSupported {
-                operation: "this filter",
-                backend: "alchemy-sqlx",
-            });
-        }
-    }
-    Ok(())
-}
-
-/// `field LIKE pattern` (`field` quoted) with `\` escapes, case-sensitive
-/// or not, the same on both databases (SQLite's LIKE folds ASCII case, so
-/// its exact match is GLOB).
-fn push_like<DB: SqlxBackend>(
-    qb: &mut Sql<DB>,
-    field: &str,
-    pattern: &str,
-    case_insensitive: bool,
-) {
-    qb.push(field);
-    match (DB::DIALECT, case_insensitive) {
-        (Dialect::Sqlite, false) => {
-            qb.push(" GLOB ")
-                .bind(Value::Text(like_to_glob(pattern)), ColumnType::Text);
-            return;
-        }
-        (Dialect::Postgres, true) => qb.push(" ILIKE "),
-        _ => qb.push(" LIKE "),
-    };
-    qb.bind(Value::Text(pattern.to_string()), ColumnType::Text)
-        .push(" ESCAPE '\\'");
-}
-
 pub(crate) fn key_type(table: &Table) -> ColumnType {
     key_column(table).map_or(ColumnType::Text, |c| c.ty)
-}
-
-/// Appends ` WHERE ..`, ` ORDER BY ..`, ` LIMIT ..` and ` OFFSET ..` of a
-/// query already checked against `table`.
-pub(crate) fn push_query<DB: SqlxBackend>(
-    qb: &mut Sql<DB>,
-    table: &Table,
-    query: &Query,
-) -> Result<()> {
-    push_where(qb, table, query.filter.as_ref())?;
-    for (i, order) in query.order_by.iter().enumerate() {
-        qb.push(if i == 0 { " ORDER BY " } else { ", " });
-        qb.push(table.quoted_field(&order.field)?);
-        qb.push(if order.descending { " DESC" } else { " ASC" });
-    }
-    let clamp = |n: u64| n.min(i64::MAX as u64);
-    if let Some(limit) = query.limit {
-        // An integer, not a bind: a bound LIMIT makes SQLite prepare the
-        // statement again on every run (its plan depends on the value), and
-        // lets PostgreSQL's generic plan guess the row count. An integer is
-        // safe as text, and page sizes are few, so cached statements stay few.
-        qb.push(" LIMIT ").push_int(clamp(limit));
-    } else if query.offset.is_some() && DB::DIALECT == Dialect::Sqlite {
-        // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
-        qb.push(" LIMIT -1");
-    }
-    if let Some(offset) = query.offset {
-        qb.push(" OFFSET ")
-            .bind(Value::Int(clamp(offset).cast_signed()), ColumnType::BigInt);
-    }
-    Ok(())
-}
-
-/// Appends ` WHERE <condition>` when there is one.
-pub(crate) fn push_where<DB: SqlxBackend>(
-    qb: &mut Sql<DB>,
-    table: &Table,
-    filter: Option<&Condition>,
-) -> Result<()> {
-    if let Some(filter) = filter {
-        qb.push(" WHERE ");
-        push_condition(qb, table, filter)?;
-    }
-    Ok(())
 }
 
 pub(crate) fn key_type_of<M: Model>() -> ColumnType {
@@ -473,7 +288,9 @@ pub(crate) fn key_type_of<M: Model>() -> ColumnType {
 #[cfg(test)]
 mod tests {
     use alchemy_core::base::BigIntAuditBase;
+    use alchemy_core::filter::{Condition, Query};
     use alchemy_core::schema::Column;
+    use alchemy_core::schema::Dialect;
 
     use super::*;
 
@@ -514,13 +331,14 @@ mod tests {
             .limit(20)
             .offset(40);
         let mut pg = Sql::<sqlx::Postgres>::new("SELECT 1 FROM t");
-        push_query(&mut pg, &table, &query).unwrap();
+        alchemy_core::sql::write_query(&mut pg, &table, Dialect::Postgres, &query).unwrap();
         assert_eq!(
             pg.text(),
             "SELECT 1 FROM t WHERE \"name\" = $1 ORDER BY \"created_at\" DESC LIMIT 20 OFFSET $2"
         );
         let mut lite = Sql::<sqlx::Sqlite>::new("SELECT 1 FROM t");
-        push_query(&mut lite, &table, &Query::new().offset(3)).unwrap();
+        alchemy_core::sql::write_query(&mut lite, &table, Dialect::Sqlite, &Query::new().offset(3))
+            .unwrap();
         assert_eq!(lite.text(), "SELECT 1 FROM t LIMIT -1 OFFSET ?");
     }
 
@@ -548,7 +366,8 @@ mod tests {
         let table = tag();
         let mut qb = Sql::<sqlx::Postgres>::new("SELECT 1 FROM t");
         let bad = Query::new().order_by("name; DROP TABLE tag");
-        let e = push_query(&mut qb, &table, &bad).unwrap_err();
+        let e =
+            alchemy_core::sql::write_query(&mut qb, &table, Dialect::Postgres, &bad).unwrap_err();
         assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     }
 }

@@ -364,6 +364,7 @@ mod tests {
                 .map(|p| match p {
                     crate::sql::Part::Text(t) => t.to_string(),
                     crate::sql::Part::Bind(v, _) => format!("{v:?}"),
+                    crate::sql::Part::Array(v, _) => format!("{v:?}"),
                 })
                 .collect();
             self.statements.push(text.clone());

@@ -402,9 +402,12 @@ pub trait RepositoryExt: Repository {
         session: &mut Self::Session,
         filter: &Condition,
     ) -> impl Future<Output = Result<Option<Self::Model>>> + Send {
-        let query = Query::new().filter(filter.clone()).limit(2);
+        // The depth is checked before the (recursive) clone.
+        let query = filter
+            .check_depth()
+            .map(|()| Query::new().filter(filter.clone()).limit(2));
         async move {
-            let mut rows = self.list(session, &query).await?;
+            let mut rows = self.list(session, &query?).await?;
             match rows.len() {
                 0 | 1 => Ok(rows.pop()),
                 _ => Err(Error::MultipleResults {
@@ -452,8 +455,11 @@ pub trait RepositoryExt: Repository {
         session: &mut Self::Session,
         filter: &Condition,
     ) -> impl Future<Output = Result<bool>> + Send {
-        let query = Query::new().filter(filter.clone()).limit(1);
-        async move { Ok(!self.list(session, &query).await?.is_empty()) }
+        // The depth is checked before the (recursive) clone.
+        let query = filter
+            .check_depth()
+            .map(|()| Query::new().filter(filter.clone()).limit(1));
+        async move { Ok(!self.list(session, &query?).await?.is_empty()) }
     }
 
     /// A page of rows and the total over all pages, as
@@ -515,6 +521,8 @@ pub trait RepositoryExt: Repository {
             let descending_read = request.descending != backward;
             let mut query = Query::new();
             if let Some(f) = &request.filter {
+                // The depth is checked before the (recursive) clone.
+                f.check_depth()?;
                 query = query.filter(f.clone());
             }
             if let Some(c) = request.after.as_deref().or(request.before.as_deref()) {

@@ -20,6 +20,7 @@ pub mod repository;
 pub mod session;
 pub mod slug;
 pub mod unique;
+pub mod wide;
 
 macro_rules! register {
     ($($module:ident :: $case:ident),* $(,)?) => {
@@ -114,6 +115,10 @@ register! {
     filter::filter_unknown_field_is_rejected_before_sql,
     filter::filter_wrong_value_type_is_invalid_input,
     filter::filter_json_form,
+    wide::wide_in_and_not_in_of_100000_values,
+    wide::wide_flat_groups_of_100000_members,
+    wide::wide_json_and_deep_filters,
+    wide::wide_filter_over_the_bind_limit_is_invalid_input,
     input::input_nul_in_a_filter_is_invalid_input,
     input::input_text_too_long_or_with_nul_is_invalid_input,
     input::input_timestamps_out_of_range_are_invalid_input,

@@ -381,6 +381,26 @@ mod tests {
     }
 
     #[test]
+    fn json_nests_62_groups_within_max_depth() {
+        let nested = |levels: usize| {
+            format!(
+                r#"{{"filter": {}{{"op": "eq", "field": "title", "value": "x"}}{}}}"#,
+                r#"{"op": "and", "filters": ["#.repeat(levels),
+                "]}".repeat(levels)
+            )
+        };
+        let q = JsonQuery::from_json(&nested(62))
+            .unwrap()
+            .into_query(&table())
+            .unwrap();
+        let depth = q.filter.as_ref().map_or(0, Condition::depth);
+        assert_eq!(depth, 63);
+        assert!(depth <= crate::filter::MAX_DEPTH);
+        let e = JsonQuery::from_json(&nested(63)).unwrap_err();
+        assert!(e.to_string().contains("recursion limit"), "{e}");
+    }
+
+    #[test]
     fn round_trips_through_serde() {
         let q = JsonQuery {
             filter: Some(JsonFilter::Search {

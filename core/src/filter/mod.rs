@@ -526,25 +526,36 @@ impl Condition {
         })
     }
 
-    /// The one validator: `Some` with the converted condition when a value
-    /// needed converting, `None` when it is fine as it is.
-    fn validated(&self, table: &Table) -> Result<Option<Condition>> {
+    /// Checks that groups nest at most [`MAX_DEPTH`] deep, without
+    /// recursion: every recursive walk of a condition (checking, writing
+    /// SQL, cloning, comparing, formatting) is safe after it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a deeper condition.
+    pub fn check_depth(&self) -> Result<()> {
         let depth = self.depth();
         if depth > MAX_DEPTH {
             return Err(Error::invalid_input(format!(
                 "a filter nested {depth} deep; at most {MAX_DEPTH} levels are allowed"
             )));
         }
+        Ok(())
+    }
+
+    /// The one validator: `Some` with the converted condition when a value
+    /// needed converting, `None` when it is fine as it is.
+    fn validated(&self, table: &Table) -> Result<Option<Condition>> {
+        self.check_depth()?;
         // Recursion below is bounded by MAX_DEPTH.
         validate(self, table)
     }
 }
 
 /// How deep a condition's groups may nest (see [`Condition::depth`]): the
-/// JSON form cannot nest deeper than about 63 levels (serde_json stops at
-/// 128 nested values, two per level), so everything it parses fits. Every
-/// step of the library that walks a condition recursively comes after this
-/// check, so no condition overflows a stack.
+/// JSON form nests at most 62 groups around a leaf, depth 63 (serde_json
+/// stops at 128 nested values, two per group), so everything it parses
+/// fits. Every step of the library that walks a condition recursively
+/// comes after this check, so no condition overflows a stack.
 pub const MAX_DEPTH: usize = 64;
 
 /// Checks `c` (within [`MAX_DEPTH`]) against `table`; see [`Condition::checked_ref`].

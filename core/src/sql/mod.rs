@@ -1,5 +1,10 @@
 //! SQL the library writes once for every backend (for backend authors).
 //!
+//! Filters and queries ([`write_condition`], [`write_query`]) and the
+//! statements of [`crate::insert`] are written here, once; backends run
+//! them. The text and its limits are described in the docs of
+//! [`write_condition`]'s module, repeated at [`crate::filter`].
+//!
 //! A backend implements [`SqlWriter`] for its own statement builder (sqlx
 //! arguments, diesel query fragments, SeaORM values); the library writes
 //! trusted text and bound values into it, so the text is written in one
@@ -7,6 +12,13 @@
 //! [`Statement`] is such text recorded, to be written out later.
 
 use std::borrow::Cow;
+
+mod filter;
+
+pub use filter::{
+    MAX_BOUND_VALUES, MAX_SQL_DEPTH, MERGE_AT, SQLITE_INLINE, write_condition, write_query,
+    write_where,
+};
 
 use crate::filter::Value;
 use crate::schema::ColumnType;
@@ -19,6 +31,17 @@ pub trait SqlWriter {
     /// Appends a placeholder bound to `value`; a NULL is typed after the
     /// column type `ty`.
     fn bind(&mut self, value: &Value, ty: ColumnType);
+
+    /// Appends one placeholder bound to `values` as one array of column
+    /// type `ty` (`INTEGER` columns take a `BIGINT` array). Only asked for
+    /// on PostgreSQL.
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType);
+
+    /// Says that the text being written depends on how many values it
+    /// binds (an inline list), so a cache of prepared statements keyed by
+    /// text would grow with every count: a backend whose cache is unbounded
+    /// should not keep this statement. Does nothing by default.
+    fn text_varies(&mut self) {}
 }
 
 /// One piece of a [`Statement`].
@@ -28,6 +51,8 @@ pub enum Part {
     Text(Cow<'static, str>),
     /// A bound value and its column type.
     Bind(Value, ColumnType),
+    /// Values bound as one array of a column type (PostgreSQL).
+    Array(Vec<Value>, ColumnType),
 }
 
 /// A statement the library wrote: text and bound values, in order. Write
@@ -60,6 +85,10 @@ impl Statement {
             match part {
                 Part::Text(text) => writer.push(text),
                 Part::Bind(value, ty) => writer.bind(value, *ty),
+                Part::Array(values, ty) => {
+                    let values: Vec<&Value> = values.iter().collect();
+                    writer.bind_array(&values, *ty);
+                }
             }
         }
     }
@@ -72,5 +101,10 @@ impl SqlWriter for Statement {
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         self.parts.push(Part::Bind(value.clone(), ty));
+    }
+
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+        let values = values.iter().map(|v| (*v).clone()).collect();
+        self.parts.push(Part::Array(values, ty));
     }
 }

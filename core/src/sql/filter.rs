@@ -1,0 +1,861 @@
+//! Conditions and queries as SQL, written once for every backend.
+//!
+//! The semantics are those of [`crate::filter`]. What the text looks like:
+//! - Every value is bound. Identifiers come from the model's table, quoted.
+//! - Lists (`In`, `NotIn`): `c = ANY($1)` / `c <> ALL($1)` with one array
+//!   on PostgreSQL, one statement text for any length; on SQLite
+//!   `c IN (?, ..)` up to [`SQLITE_INLINE`] values, above it
+//!   `c IN (SELECT value FROM json_each(?))` with one JSON array, so a list
+//!   of any length binds one value and stays under SQLite's 32,766.
+//! - Wide groups: in an `And`/`Or` of at least [`MERGE_AT`] members, the
+//!   members that test one column the same way become one test: `Eq`s (and
+//!   `In`s) of an `Or` one list, `Ne`s (and `NotIn`s) of an `And` one
+//!   `NOT IN` list, comparisons one `> ANY`/`> ALL` (SQLite: against the
+//!   `min`/`max` of a JSON array), text matches of an `Or` one
+//!   `LIKE ANY` (SQLite: an `EXISTS` over a JSON array). Each is one bound
+//!   value, whatever the count.
+//! - Groups are written flat up to 8 members and as a balanced tree of
+//!   parentheses above, so a group of 100,000 members nests about 14 deep:
+//!   SQLite refuses expressions nested deeper than 1,000.
+//!
+//! Limits, the same on every database, checked before anything is sent:
+//! at most [`MAX_BOUND_VALUES`] bound values per filter (after merging), and
+//! at most [`MAX_SQL_DEPTH`] levels of SQL expression.
+
+use std::fmt::Write as _;
+
+use super::SqlWriter;
+use crate::audit::sqlite_text;
+use crate::filter::{CompareOp, Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
+use crate::schema::{ColumnType, Dialect, Table};
+use crate::{Error, Result};
+
+/// The most values a filter may bind, after merging wide groups: below
+/// SQLite's 32,766 with room for the rest of the statement, and the same
+/// on PostgreSQL (65,535) so that a filter works on every database or on none.
+pub const MAX_BOUND_VALUES: usize = 32_000;
+
+/// The deepest SQL expression a filter may make (SQLite refuses 1,000).
+pub const MAX_SQL_DEPTH: usize = 900;
+
+/// Members of a group from which members testing one column the same way
+/// are merged (below it the SQL is the plain one).
+pub const MERGE_AT: usize = 16;
+
+/// Values of a list written inline on SQLite; longer lists are one JSON array.
+pub const SQLITE_INLINE: usize = 100;
+
+/// Members of a group written flat (`a OR b OR c`); above, a balanced tree.
+const FLAT: usize = 8;
+
+/// Writes ` WHERE <filter>` when there is a filter. `filter` must be
+/// checked against `table` ([`Condition::checked_ref`]).
+///
+/// # Errors
+/// [`Error::InvalidInput`] when the filter needs more than
+/// [`MAX_BOUND_VALUES`] values or [`MAX_SQL_DEPTH`] levels.
+pub fn write_where(
+    w: &mut impl SqlWriter,
+    table: &Table,
+    dialect: Dialect,
+    filter: Option<&Condition>,
+) -> Result<()> {
+    if let Some(filter) = filter {
+        w.push(" WHERE ");
+        write_condition(w, table, dialect, filter)?;
+    }
+    Ok(())
+}
+
+/// Writes ` WHERE ..`, ` ORDER BY ..`, ` LIMIT ..` and ` OFFSET ..` of a
+/// query checked against `table` ([`Query::checked_ref`]).
+///
+/// `LIMIT` is written as an integer, not bound: a bound `LIMIT` makes
+/// SQLite prepare the statement again on every run (its plan depends on
+/// the value) and hides the row count from PostgreSQL's generic plan; page
+/// sizes are few, so cached statements stay few. The offset is bound.
+///
+/// # Errors
+/// As [`write_where`]; [`Error::InvalidInput`] for an unknown sort field.
+pub fn write_query(
+    w: &mut impl SqlWriter,
+    table: &Table,
+    dialect: Dialect,
+    query: &Query,
+) -> Result<()> {
+    write_where(w, table, dialect, query.filter.as_ref())?;
+    for (i, order) in query.order_by.iter().enumerate() {
+        w.push(if i == 0 { " ORDER BY " } else { ", " });
+        w.push(table.quoted_field(&order.field)?);
+        w.push(if order.descending { " DESC" } else { " ASC" });
+    }
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    if let Some(limit) = query.limit {
+        let mut digits = String::with_capacity(28);
+        let _ = write!(digits, " LIMIT {}", clamp(limit));
+        w.push(&digits);
+    } else if query.offset.is_some() && dialect == Dialect::Sqlite {
+        // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
+        w.push(" LIMIT -1");
+    }
+    if let Some(offset) = query.offset {
+        w.push(" OFFSET ");
+        w.bind(&Value::Int(clamp(offset)), ColumnType::BigInt);
+    }
+    Ok(())
+}
+
+/// Writes `condition`, checked against `table` ([`Condition::checked_ref`]),
+/// as a boolean SQL expression.
+///
+/// # Errors
+/// As [`write_where`].
+pub fn write_condition(
+    w: &mut impl SqlWriter,
+    table: &Table,
+    dialect: Dialect,
+    condition: &Condition,
+) -> Result<()> {
+    let mut r = Renderer {
+        w,
+        table,
+        dialect,
+        binds: 0,
+    };
+    let depth = r.condition(condition)?;
+    if depth > MAX_SQL_DEPTH {
+        return Err(Error::invalid_input(format!(
+            "a filter that makes an SQL expression {depth} levels deep; at most {MAX_SQL_DEPTH} are allowed"
+        )));
+    }
+    if r.binds > MAX_BOUND_VALUES {
+        return Err(Error::invalid_input(format!(
+            "a filter that binds {} values; at most {MAX_BOUND_VALUES} are allowed (lists and wide groups on one column bind one each)",
+            r.binds
+        )));
+    }
+    Ok(())
+}
+
+/// How a merged group member tests its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Test {
+    /// `In` (or `NotIn` when negated) a list.
+    List { negated: bool },
+    /// A comparison with any (in an `Or`) or all (in an `And`) of the values.
+    Compare(CompareOp),
+    /// A text match with any of the patterns.
+    Pattern { case_insensitive: bool },
+}
+
+/// A member of a group as written: a condition, or several merged.
+enum Member<'a> {
+    One(&'a Condition),
+    Merged {
+        field: &'a str,
+        test: Test,
+        values: Vec<&'a Value>,
+        /// The `LIKE` patterns of a [`Test::Pattern`].
+        patterns: Vec<String>,
+    },
+}
+
+struct Renderer<'a, W> {
+    w: &'a mut W,
+    table: &'a Table,
+    dialect: Dialect,
+    binds: usize,
+}
+
+impl<W: SqlWriter> Renderer<'_, W> {
+    fn ty(&self, field: &str) -> Result<ColumnType> {
+        Ok(self.table.check_field(field)?.ty)
+    }
+
+    fn bind(&mut self, value: &Value, ty: ColumnType) {
+        self.binds += 1;
+        self.w.bind(value, ty);
+    }
+
+    /// Writes `c`; returns how deep the SQL expression it wrote is.
+    fn condition(&mut self, c: &Condition) -> Result<usize> {
+        Ok(match c {
+            Condition::Eq { field, value } => {
+                self.w.push(self.table.quoted_field(field)?);
+                if *value == Value::Null {
+                    self.w.push(" IS NULL");
+                } else {
+                    self.w.push(" = ");
+                    self.bind(value, self.ty(field)?);
+                }
+                2
+            }
+            Condition::Compare { field, op, value } => {
+                self.w.push(self.table.quoted_field(field)?);
+                self.w.push(" ");
+                self.w.push(op.sql());
+                self.w.push(" ");
+                self.bind(value, self.ty(field)?);
+                2
+            }
+            Condition::Between { field, low, high } => {
+                let ty = self.ty(field)?;
+                self.w.push(self.table.quoted_field(field)?);
+                self.w.push(" BETWEEN ");
+                self.bind(low, ty);
+                self.w.push(" AND ");
+                self.bind(high, ty);
+                2
+            }
+            Condition::In { field, values } | Condition::NotIn { field, values } => {
+                let negated = matches!(c, Condition::NotIn { .. });
+                let values: Vec<&Value> = values.iter().collect();
+                self.list(field, &values, negated)?
+            }
+            Condition::Like {
+                field,
+                pattern,
+                case_insensitive,
+            } => self.like(field, pattern, *case_insensitive)?,
+            Condition::Text {
+                field,
+                matching,
+                value,
+                case_insensitive,
+            } => self.like(field, &literal_pattern(*matching, value), *case_insensitive)?,
+            Condition::IsNull { field } => {
+                self.w.push(self.table.quoted_field(field)?);
+                self.w.push(" IS NULL");
+                2
+            }
+            Condition::IsNotNull { field } => {
+                self.w.push(self.table.quoted_field(field)?);
+                self.w.push(" IS NOT NULL");
+                2
+            }
+            Condition::Search {
+                fields,
+                value,
+                case_insensitive,
+            } => {
+                let pattern = literal_pattern(TextMatch::Contains, value);
+                self.w.push("(");
+                let mut depth = 0;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        self.w.push(" OR ");
+                    }
+                    depth = depth.max(self.like(field, &pattern, *case_insensitive)? + i);
+                }
+                self.w.push(")");
+                depth + 1
+            }
+            Condition::NotInSearch {
+                fields,
+                value,
+                case_insensitive,
+            } => {
+                let pattern = literal_pattern(TextMatch::Contains, value);
+                self.w.push("(");
+                let mut depth = 0;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        self.w.push(" AND ");
+                    }
+                    // A NULL field contains nothing, so it does not contain the value.
+                    self.w.push("(");
+                    self.w.push(self.table.quoted_field(field)?);
+                    self.w.push(" IS NULL OR NOT ");
+                    let like = self.like(field, &pattern, *case_insensitive)?;
+                    self.w.push(")");
+                    depth = depth.max(like + 2 + i);
+                }
+                self.w.push(")");
+                depth + 1
+            }
+            Condition::And(all) | Condition::Or(all) => {
+                let and = matches!(c, Condition::And(_));
+                if all.is_empty() {
+                    // And([]) is true, Or([]) is false.
+                    self.w.push(if and { "1 = 1" } else { "1 = 0" });
+                    return Ok(2);
+                }
+                let members = if all.len() >= MERGE_AT {
+                    self.merge(all, and)?
+                } else {
+                    all.iter().map(Member::One).collect()
+                };
+                self.group(&members, if and { " AND " } else { " OR " }, and)?
+            }
+        })
+    }
+
+    /// `members` joined by `joiner`, in parentheses: flat up to [`FLAT`]
+    /// members, else split in halves, so the nesting grows as the logarithm
+    /// of the count.
+    fn group(&mut self, members: &[Member<'_>], joiner: &str, and: bool) -> Result<usize> {
+        self.w.push("(");
+        let depth = if members.len() <= FLAT {
+            let mut depth = 0;
+            for (i, m) in members.iter().enumerate() {
+                if i > 0 {
+                    self.w.push(joiner);
+                }
+                depth = depth.max(self.member(m, and)? + i);
+            }
+            depth
+        } else {
+            let (left, right) = members.split_at(members.len() / 2);
+            let l = self.group(left, joiner, and)?;
+            self.w.push(joiner);
+            let r = self.group(right, joiner, and)?;
+            l.max(r) + 1
+        };
+        self.w.push(")");
+        Ok(depth + 1)
+    }
+
+    fn member(&mut self, m: &Member<'_>, and: bool) -> Result<usize> {
+        match m {
+            Member::One(c) => self.condition(c),
+            Member::Merged {
+                field,
+                test: Test::List { negated },
+                values,
+                ..
+            } => self.list(field, values, *negated),
+            Member::Merged {
+                field,
+                test: Test::Compare(op),
+                values,
+                ..
+            } => self.extreme(field, *op, values, and),
+            Member::Merged {
+                field,
+                test: Test::Pattern { case_insensitive },
+                patterns,
+                ..
+            } => self.any_pattern(field, patterns, *case_insensitive),
+        }
+    }
+
+    /// The members of a wide group, those that test one column the same
+    /// way merged, each kept where its first member was.
+    fn merge<'c>(&self, all: &'c [Condition], and: bool) -> Result<Vec<Member<'c>>> {
+        let mut out: Vec<Member<'c>> = Vec::with_capacity(all.len());
+        // Where each (field, test) bucket sits in `out`: few buckets, so a
+        // list searched by comparison.
+        let mut buckets: Vec<(&'c str, Test, usize)> = Vec::new();
+        let mut add = |out: &mut Vec<Member<'c>>,
+                       field: &'c str,
+                       test: Test,
+                       values: &mut dyn Iterator<Item = &'c Value>,
+                       pattern: Option<String>| {
+            let at = match buckets.iter().find(|(f, t, _)| *f == field && *t == test) {
+                Some((_, _, at)) => *at,
+                None => {
+                    out.push(Member::Merged {
+                        field,
+                        test,
+                        values: Vec::new(),
+                        patterns: Vec::new(),
+                    });
+                    buckets.push((field, test, out.len() - 1));
+                    out.len() - 1
+                }
+            };
+            if let Member::Merged {
+                values: v,
+                patterns: p,
+                ..
+            } = &mut out[at]
+            {
+                v.extend(values);
+                p.extend(pattern);
+            }
+        };
+        for c in all {
+            match (c, and) {
+                (Condition::Eq { field, value }, false) if *value != Value::Null => add(
+                    &mut out,
+                    field,
+                    Test::List { negated: false },
+                    &mut std::iter::once(value),
+                    None,
+                ),
+                (Condition::In { field, values }, false) if !values.is_empty() => add(
+                    &mut out,
+                    field,
+                    Test::List { negated: false },
+                    &mut values.iter(),
+                    None,
+                ),
+                (
+                    Condition::Compare {
+                        field,
+                        op: CompareOp::Ne,
+                        value,
+                    },
+                    true,
+                ) => add(
+                    &mut out,
+                    field,
+                    Test::List { negated: true },
+                    &mut std::iter::once(value),
+                    None,
+                ),
+                (Condition::NotIn { field, values }, true) if !values.is_empty() => add(
+                    &mut out,
+                    field,
+                    Test::List { negated: true },
+                    &mut values.iter(),
+                    None,
+                ),
+                (Condition::Compare { field, op, value }, _) if *op != CompareOp::Ne => add(
+                    &mut out,
+                    field,
+                    Test::Compare(*op),
+                    &mut std::iter::once(value),
+                    None,
+                ),
+                (
+                    Condition::Text {
+                        field,
+                        matching,
+                        value,
+                        case_insensitive,
+                    },
+                    false,
+                ) => add(
+                    &mut out,
+                    field,
+                    Test::Pattern {
+                        case_insensitive: *case_insensitive,
+                    },
+                    &mut std::iter::empty(),
+                    Some(literal_pattern(*matching, value)),
+                ),
+                (
+                    Condition::Like {
+                        field,
+                        pattern,
+                        case_insensitive,
+                    },
+                    false,
+                ) => add(
+                    &mut out,
+                    field,
+                    Test::Pattern {
+                        case_insensitive: *case_insensitive,
+                    },
+                    &mut std::iter::empty(),
+                    Some(pattern.clone()),
+                ),
+                (
+                    Condition::Search {
+                        fields,
+                        value,
+                        case_insensitive,
+                    },
+                    false,
+                ) => {
+                    // An OR inside an OR: each field's match is a member.
+                    let pattern = literal_pattern(TextMatch::Contains, value);
+                    for field in fields {
+                        add(
+                            &mut out,
+                            field,
+                            Test::Pattern {
+                                case_insensitive: *case_insensitive,
+                            },
+                            &mut std::iter::empty(),
+                            Some(pattern.clone()),
+                        );
+                    }
+                }
+                _ => out.push(Member::One(c)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `field [NOT] IN (values)` (see the module docs for its forms).
+    ///
+    /// NULLs never reach an array (some drivers cannot bind them there):
+    /// `x IN (.., NULL)` holds exactly when `x IN (..)` does, and
+    /// `x NOT IN (.., NULL)` never holds. A filter has no `NOT` over a
+    /// list, so writing "never" as false for SQL's unknown changes no result.
+    fn list(&mut self, field: &str, values: &[&Value], negated: bool) -> Result<usize> {
+        let has_null = values.iter().any(|v| **v == Value::Null);
+        if negated && has_null {
+            self.w.push("1 = 0");
+            return Ok(2);
+        }
+        let without_nulls: Vec<&Value>;
+        let values = if has_null {
+            without_nulls = values
+                .iter()
+                .copied()
+                .filter(|v| **v != Value::Null)
+                .collect();
+            &without_nulls[..]
+        } else {
+            values
+        };
+        if values.is_empty() {
+            // IN () matches nothing; NOT IN () filters nothing.
+            self.w.push(if negated { "1 = 1" } else { "1 = 0" });
+            return Ok(2);
+        }
+        let ty = self.ty(field)?;
+        self.w.push(self.table.quoted_field(field)?);
+        match self.dialect {
+            Dialect::Postgres => {
+                self.w.push(if negated { " <> ALL(" } else { " = ANY(" });
+                self.binds += 1;
+                self.w.bind_array(values, ty);
+                self.w.push(")");
+            }
+            _ if values.len() <= SQLITE_INLINE => {
+                self.w.text_varies();
+                self.w.push(if negated { " NOT IN (" } else { " IN (" });
+                for (i, v) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.w.push(", ");
+                    }
+                    self.bind(v, ty);
+                }
+                self.w.push(")");
+            }
+            _ => {
+                self.w.push(if negated {
+                    " NOT IN (SELECT "
+                } else {
+                    " IN (SELECT "
+                });
+                self.w.push(json_value(ty));
+                self.w.push(" FROM json_each(");
+                self.bind(&json_array(values), ColumnType::Text);
+                self.w.push("))");
+            }
+        }
+        Ok(2)
+    }
+
+    /// `field <op>` any (in an `Or`) or all (in an `And`) of `values`.
+    fn extreme(
+        &mut self,
+        field: &str,
+        op: CompareOp,
+        values: &[&Value],
+        and: bool,
+    ) -> Result<usize> {
+        let ty = self.ty(field)?;
+        self.w.push(self.table.quoted_field(field)?);
+        self.w.push(" ");
+        self.w.push(op.sql());
+        if self.dialect == Dialect::Postgres {
+            self.w.push(if and { " ALL(" } else { " ANY(" });
+            self.binds += 1;
+            self.w.bind_array(values, ty);
+            self.w.push(")");
+            return Ok(2);
+        }
+        // Greater than any is greater than the least; than all, the greatest.
+        let greater = matches!(op, CompareOp::Gt | CompareOp::Ge);
+        self.w.push(if greater != and {
+            " (SELECT min("
+        } else {
+            " (SELECT max("
+        });
+        self.w.push(json_value(ty));
+        self.w.push(") FROM json_each(");
+        self.bind(&json_array(values), ColumnType::Text);
+        self.w.push("))");
+        Ok(3)
+    }
+
+    /// `field` matches one of the `LIKE` `patterns`.
+    fn any_pattern(&mut self, field: &str, patterns: &[String], ci: bool) -> Result<usize> {
+        let name = self.table.quoted_field(field)?;
+        match self.dialect {
+            Dialect::Postgres => {
+                self.w.push(name);
+                // PostgreSQL's LIKE escapes with `\` by default (ANY takes no ESCAPE).
+                self.w.push(if ci { " ILIKE ANY(" } else { " LIKE ANY(" });
+                let values: Vec<Value> = patterns.iter().map(|p| Value::Text(p.clone())).collect();
+                let refs: Vec<&Value> = values.iter().collect();
+                self.binds += 1;
+                self.w.bind_array(&refs, ColumnType::Text);
+                self.w.push(")");
+                Ok(2)
+            }
+            _ => {
+                self.w.push("EXISTS (SELECT 1 FROM json_each(");
+                let values: Vec<Value> = patterns
+                    .iter()
+                    .map(|p| Value::Text(if ci { p.clone() } else { like_to_glob(p) }))
+                    .collect();
+                let refs: Vec<&Value> = values.iter().collect();
+                self.bind(&json_array(&refs), ColumnType::Text);
+                self.w.push(") WHERE ");
+                self.w.push(name);
+                self.w.push(if ci {
+                    " LIKE value ESCAPE '\\')"
+                } else {
+                    " GLOB value)"
+                });
+                Ok(4)
+            }
+        }
+    }
+
+    /// `field LIKE pattern` with `\` escapes, case-sensitive or not, the
+    /// same on both databases (SQLite's `LIKE` folds ASCII case, so its
+    /// exact match is `GLOB`).
+    fn like(&mut self, field: &str, pattern: &str, case_insensitive: bool) -> Result<usize> {
+        self.w.push(self.table.quoted_field(field)?);
+        match (self.dialect, case_insensitive) {
+            (Dialect::Sqlite, false) => {
+                self.w.push(" GLOB ");
+                self.bind(&Value::Text(like_to_glob(pattern)), ColumnType::Text);
+                return Ok(2);
+            }
+            (Dialect::Postgres, true) => self.w.push(" ILIKE "),
+            _ => self.w.push(" LIKE "),
+        }
+        self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
+        self.w.push(" ESCAPE '\\'");
+        Ok(2)
+    }
+}
+
+/// How `json_each` gives back a value of column type `ty`: UUIDs travel as
+/// hex text, everything else as itself.
+fn json_value(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Uuid => "unhex(value)",
+        _ => "value",
+    }
+}
+
+/// `values` as one JSON array for SQLite's `json_each`, each in the form
+/// SQLite stores its column type in: booleans as 0/1, UUIDs as hex (read
+/// back with `unhex`), timestamps as the text every backend writes.
+fn json_array(values: &[&Value]) -> Value {
+    let mut json = String::with_capacity(values.len() * 8 + 2);
+    json.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        match v {
+            Value::Null => json.push_str("null"),
+            Value::Bool(b) => json.push(if *b { '1' } else { '0' }),
+            Value::Int(n) => {
+                let _ = write!(json, "{n}");
+            }
+            // SQLite reads 9e999 as infinity (NaN never gets here).
+            Value::Float(f) if f.is_infinite() => {
+                json.push_str(if *f > 0.0 { "9e999" } else { "-9e999" })
+            }
+            Value::Float(f) => {
+                let _ = write!(json, "{f:?}");
+            }
+            Value::Text(t) => push_json_string(&mut json, t),
+            Value::Uuid(u) => {
+                let _ = write!(json, "\"{}\"", u.simple());
+            }
+            Value::Timestamp(t) => push_json_string(&mut json, &sqlite_text(*t)),
+        }
+    }
+    json.push(']');
+    Value::Text(json)
+}
+
+fn push_json_string(json: &mut String, text: &str) {
+    json.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(json, "\\u{:04x}", u32::from(c));
+            }
+            c => json.push(c),
+        }
+    }
+    json.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    /// Text with numbered (`$n`) or plain (`?`) placeholders, and the binds.
+    struct Text {
+        dialect: Dialect,
+        sql: String,
+        binds: Vec<String>,
+    }
+
+    impl SqlWriter for Text {
+        fn push(&mut self, sql: &str) {
+            self.sql.push_str(sql);
+        }
+        fn bind(&mut self, value: &Value, _: ColumnType) {
+            self.binds.push(format!("{value:?}"));
+            match self.dialect {
+                Dialect::Postgres => self.sql.push_str(&format!("${}", self.binds.len())),
+                _ => self.sql.push('?'),
+            }
+        }
+        fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+            self.bind(&Value::Text(format!("{ty:?}{values:?}")), ty);
+        }
+    }
+
+    fn table() -> Table {
+        Table::new("t")
+            .column(Column::new("id", ColumnType::Uuid))
+            .column(Column::new("name", ColumnType::Text))
+            .column(Column::new("n", ColumnType::BigInt))
+            .column(Column::new("at", ColumnType::Timestamp))
+    }
+
+    fn sql(dialect: Dialect, c: Condition) -> Result<(String, Vec<String>)> {
+        let mut w = Text {
+            dialect,
+            sql: String::new(),
+            binds: Vec::new(),
+        };
+        let t = table();
+        let c = c.checked(&t)?;
+        write_condition(&mut w, &t, dialect, &c)?;
+        Ok((w.sql, w.binds))
+    }
+
+    #[test]
+    fn lists_are_one_array_on_postgres_and_inline_or_json_on_sqlite() {
+        let small = Condition::is_in("name", ["a", "b"]);
+        assert_eq!(
+            sql(Dialect::Postgres, small.clone()).unwrap().0,
+            r#""name" = ANY($1)"#
+        );
+        assert_eq!(
+            sql(Dialect::Sqlite, small).unwrap().0,
+            r#""name" IN (?, ?)"#
+        );
+        let names: Vec<String> = (0..=SQLITE_INLINE).map(|i| format!("n{i}")).collect();
+        let (text, binds) = sql(Dialect::Sqlite, Condition::not_in("name", names)).unwrap();
+        assert_eq!(text, r#""name" NOT IN (SELECT value FROM json_each(?))"#);
+        assert!(binds[0].starts_with(r#"Text("[\"n0\",\"n1\""#), "{binds:?}");
+        let ids = vec![uuid::Uuid::nil(); SQLITE_INLINE + 1];
+        let (text, _) = sql(Dialect::Sqlite, Condition::is_in("id", ids)).unwrap();
+        assert_eq!(text, r#""id" IN (SELECT unhex(value) FROM json_each(?))"#);
+    }
+
+    #[test]
+    fn nulls_never_reach_a_list() {
+        let in_null = Condition::is_in("name", [Value::from("a"), Value::Null]);
+        let (text, binds) = sql(Dialect::Postgres, in_null).unwrap();
+        assert_eq!(text, r#""name" = ANY($1)"#);
+        assert!(!binds[0].contains("Null"), "{binds:?}");
+        let not_in_null = Condition::not_in("name", [Value::from("a"), Value::Null]);
+        assert_eq!(sql(Dialect::Postgres, not_in_null).unwrap().0, "1 = 0");
+        let only_null = Condition::is_in("name", [Value::Null]);
+        assert_eq!(sql(Dialect::Sqlite, only_null).unwrap().0, "1 = 0");
+    }
+
+    #[test]
+    fn wide_groups_merge_tests_of_one_column() {
+        let or = Condition::or((0..MERGE_AT as i64).map(|i| Condition::eq("n", i)));
+        assert_eq!(
+            sql(Dialect::Postgres, or.clone()).unwrap().0,
+            r#"("n" = ANY($1))"#
+        );
+        assert_eq!(
+            sql(Dialect::Sqlite, or).unwrap().0,
+            r#"("n" IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?))"#
+        );
+        let and = Condition::and(
+            (0..MERGE_AT as i64)
+                .map(|i| Condition::gt("n", i))
+                .chain([Condition::ne("name", "x"), Condition::is_null("at")]),
+        );
+        assert_eq!(
+            sql(Dialect::Postgres, and.clone()).unwrap().0,
+            r#"("n" > ALL($1) AND "name" <> ALL($2) AND "at" IS NULL)"#
+        );
+        assert_eq!(
+            sql(Dialect::Sqlite, and).unwrap().0,
+            r#"("n" > (SELECT max(value) FROM json_each(?)) AND "name" NOT IN (?) AND "at" IS NULL)"#
+        );
+        let texts = Condition::or(
+            (0..MERGE_AT).map(|i| Condition::contains("name", format!("{i}"), false)),
+        );
+        assert_eq!(
+            sql(Dialect::Postgres, texts.clone()).unwrap().0,
+            r#"("name" LIKE ANY($1))"#
+        );
+        assert_eq!(
+            sql(Dialect::Sqlite, texts).unwrap().0,
+            r#"(EXISTS (SELECT 1 FROM json_each(?) WHERE "name" GLOB value))"#
+        );
+        // Below MERGE_AT the SQL is the plain one.
+        let few = Condition::or([Condition::eq("n", 1i64), Condition::eq("n", 2i64)]);
+        assert_eq!(
+            sql(Dialect::Postgres, few).unwrap().0,
+            r#"("n" = $1 OR "n" = $2)"#
+        );
+    }
+
+    #[test]
+    fn wide_groups_nest_logarithmically_and_bind_limits_hold() {
+        // 100,000 members that cannot merge (IS NULL binds nothing).
+        let wide = Condition::or((0..100_000).map(|_| Condition::is_null("at")));
+        let (text, _) = sql(Dialect::Sqlite, wide).unwrap();
+        let deepest = text
+            .chars()
+            .scan(0i32, |d, c| {
+                *d += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                Some(*d)
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(deepest <= 20, "{deepest}");
+        let over = Condition::or(
+            (0..=MAX_BOUND_VALUES as i64 / 2).map(|i| Condition::between("n", i, i + 1)),
+        );
+        let e = sql(Dialect::Postgres, over).unwrap_err();
+        assert!(e.to_string().contains("32000"), "{e}");
+    }
+
+    #[test]
+    fn json_arrays_hold_values_as_sqlite_stores_them() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let v = [
+            Value::from("it's \"q\"\\\n"),
+            Value::Int(-3),
+            Value::Float(1.5),
+            Value::Float(f64::INFINITY),
+            Value::Bool(true),
+            Value::Uuid(uuid::Uuid::nil()),
+            Value::Timestamp(at),
+            Value::Null,
+        ];
+        let refs: Vec<&Value> = v.iter().collect();
+        assert_eq!(
+            json_array(&refs),
+            Value::Text(
+                r#"["it's \"q\"\\\u000a",-3,1.5,9e999,1,"00000000000000000000000000000000","1970-01-01T00:00:00+00:00",null]"#
+                    .into()
+            )
+        );
+    }
+}
