@@ -55,6 +55,10 @@ pub(crate) fn from_diesel(e: DieselError, dialect: Dialect, table: Option<&Table
             },
             source: Box::new(e),
         },
+        _ if alchemy_core::error::sqlite_foreign_key(&message) => Error::ForeignKey {
+            constraint: None,
+            source: Box::new(e),
+        },
         _ if message.contains("NOT NULL constraint failed: ") => Error::NotNull {
             column: alchemy_core::error::sqlite_not_null_column(&message),
             source: Box::new(e),

@@ -296,6 +296,8 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut model: $model,
             ) -> $crate::__private::alchemy_core::Result<$model> {
+
+                let result: $crate::__private::alchemy_core::Result<$model> = async {
                 use $crate::__private::alchemy_core::{Model as _, Session as _};
                 $crate::__private::alchemy_core::base::prepare_update(&mut model, session.__now())?;
                 session.unique_cache().forget::<$model>();
@@ -342,6 +344,15 @@ macro_rules! repository {
                         ::std::result::Result::Ok(model)
                     }
                 }
+
+                }
+
+                .await;
+
+                // A foreign key this write broke, named where the database did not.
+
+                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+
             }
 
             async fn update_many(
@@ -349,6 +360,8 @@ macro_rules! repository {
                 session: &mut $crate::Session,
                 mut models: ::std::vec::Vec<$model>,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
+
+                let result: $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> = async {
                 use $crate::__private::alchemy_core::Session as _;
                 if models.is_empty() {
                     return ::std::result::Result::Ok(models);
@@ -367,6 +380,15 @@ macro_rules! repository {
                     out.extend($crate::__private::alchemy_core::bulk::in_key_order(chunk, rows)?);
                 }
                 ::std::result::Result::Ok(out)
+
+                }
+
+                .await;
+
+                // A foreign key this write broke, named where the database did not.
+
+                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+
             }
 
             async fn upsert_many(
@@ -375,6 +397,8 @@ macro_rules! repository {
                 models: ::std::vec::Vec<$model>,
                 match_fields: &[&str],
             ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
+
+                let result: $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> = async {
                 use $crate::__private::alchemy_core::bulk::{self, Plan};
                 use $crate::__private::alchemy_core::{Model as _, Repository as _, Session as _, Upserted};
                 let prepared = bulk::prepare(models, match_fields)?;
@@ -448,6 +472,15 @@ macro_rules! repository {
                         })
                     }
                 }
+
+                }
+
+                .await;
+
+                // A foreign key this write broke, named where the database did not.
+
+                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+
             }
 
             async fn delete(
@@ -502,6 +535,8 @@ macro_rules! repository {
                 mut model: $model,
                 conflict_columns: &[&str],
             ) -> $crate::__private::alchemy_core::Result<::std::option::Option<$model>> {
+
+                let result: $crate::__private::alchemy_core::Result<::std::option::Option<$model>> = async {
                 use $crate::__private::alchemy_core::Repository as _;
                 use $crate::__private::diesel::SelectableHelper as _;
                 // Checks the conflict columns before anything is sent.
@@ -540,6 +575,15 @@ macro_rules! repository {
                     })
                 })
                 .await
+
+                }
+
+                .await;
+
+                // A foreign key this write broke, named where the database did not.
+
+                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+
             }
         }
     };

@@ -102,6 +102,7 @@ fn classify(err: &DbErr) -> Kind {
                 Kind::NotNull(alchemy_core::error::sqlite_not_null_column(db.message()))
             }
             SQLITE_CHECK => Kind::Check(alchemy_core::error::sqlite_check_name(db.message())),
+            _ if alchemy_core::error::sqlite_foreign_key(db.message()) => Kind::ForeignKey(None),
             n if n & 0xff == SQLITE_BUSY || n & 0xff == SQLITE_LOCKED => Kind::Busy,
             _ => Kind::Other,
         }

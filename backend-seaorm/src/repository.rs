@@ -596,78 +596,85 @@ where
     /// [`Error::NotFound`] when no row has the key; [`Error::DuplicateKey`],
     /// [`Error::ForeignKey`], [`Error::Backend`].
     async fn update(&self, session: &mut Session, mut model: E::Model) -> Result<E::Model> {
-        prepare_update(&mut model, now_micros(&**session.clock()))?;
-        let key = model.key().clone();
-        session.unique_cache().forget::<E::Model>();
-        let plan = identity::update_plan::<E::Model>(session.loaded().changed(&model));
-        if plan.columns.is_empty() {
-            // Nothing to write (no change, no audit column): the stored row.
-            return self.get(session, &key).await;
-        }
-        let table = <E::Model as Model>::table();
-        let key_name = table
-            .primary_key_columns()
-            .first()
-            .cloned()
-            .unwrap_or_default();
-        let not_found = || Error::not_found(Self::table(), &key);
-        let written = |model: E::Model| {
-            let mut am = model.into_active_model().reset_all();
-            // Only the written columns are Set; the key stays for WHERE.
-            for (i, c) in table.columns().iter().enumerate() {
-                if c.name != key_name
-                    && !plan.columns.contains(&i)
-                    && let Some(col) = column::<E>(&c.name)
-                {
-                    am.not_set(col);
+        let result: Result<E::Model> = async {
+            prepare_update(&mut model, now_micros(&**session.clock()))?;
+            let key = model.key().clone();
+            session.unique_cache().forget::<E::Model>();
+            let plan = identity::update_plan::<E::Model>(session.loaded().changed(&model));
+            if plan.columns.is_empty() {
+                // Nothing to write (no change, no audit column): the stored row.
+                return self.get(session, &key).await;
+            }
+            let table = <E::Model as Model>::table();
+            let key_name = table
+                .primary_key_columns()
+                .first()
+                .cloned()
+                .unwrap_or_default();
+            let not_found = || Error::not_found(Self::table(), &key);
+            let written = |model: E::Model| {
+                let mut am = model.into_active_model().reset_all();
+                // Only the written columns are Set; the key stays for WHERE.
+                for (i, c) in table.columns().iter().enumerate() {
+                    if c.name != key_name
+                        && !plan.columns.contains(&i)
+                        && let Some(col) = column::<E>(&c.name)
+                    {
+                        am.not_set(col);
+                    }
+                }
+                am
+            };
+            if plan.read_back == ReadBack::Row {
+                let tx = session.statement_tx()?;
+                let result = E::update(written(model)).exec(tx).await;
+                let row = match result {
+                    // No row has the key: not a failure.
+                    Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => {
+                        return Err(not_found());
+                    }
+                    other => session.sent(other)?,
+                };
+                session.loaded().record(std::slice::from_ref(&row));
+                return Ok(row);
+            }
+            // Every column but the key (and created_at) was written from the
+            // model: at most `created_at` is read back.
+            let backend = session.transaction().get_database_backend();
+            let key_col = key_column::<E>()?;
+            let mut am = written(model.clone());
+            am.not_set(key_col);
+            let mut statement = E::update_many()
+                .set(am)
+                .filter(key_col.eq(key.clone()))
+                .into_query();
+            if plan.read_back == ReadBack::CreatedAt {
+                let created = named_column::<E>(CREATED_AT, table.name())?;
+                statement.returning_col(created);
+                let tx = session.statement_tx()?;
+                let result = tx.query_one_raw(backend.build(&statement)).await;
+                let row = session.sent(result)?.ok_or_else(not_found)?;
+                let created_at = row
+                    .try_get::<chrono::DateTime<chrono::Utc>>("", CREATED_AT)
+                    .map_err(from_db)?;
+                if let Some(mut stamps) = model.timestamps() {
+                    stamps.created_at = created_at;
+                    model.set_timestamps(stamps);
+                }
+            } else {
+                let tx = session.statement_tx()?;
+                let result = tx.execute_raw(backend.build(&statement)).await;
+                let done = session.sent(result)?;
+                if done.rows_affected() == 0 {
+                    return Err(not_found());
                 }
             }
-            am
-        };
-        if plan.read_back == ReadBack::Row {
-            let tx = session.statement_tx()?;
-            let result = E::update(written(model)).exec(tx).await;
-            let row = match result {
-                // No row has the key: not a failure.
-                Err(DbErr::RecordNotUpdated | DbErr::RecordNotFound(_)) => return Err(not_found()),
-                other => session.sent(other)?,
-            };
-            session.loaded().record(std::slice::from_ref(&row));
-            return Ok(row);
+            session.loaded().record(std::slice::from_ref(&model));
+            Ok(model)
         }
-        // Every column but the key (and created_at) was written from the
-        // model: at most `created_at` is read back.
-        let backend = session.transaction().get_database_backend();
-        let key_col = key_column::<E>()?;
-        let mut am = written(model.clone());
-        am.not_set(key_col);
-        let mut statement = E::update_many()
-            .set(am)
-            .filter(key_col.eq(key.clone()))
-            .into_query();
-        if plan.read_back == ReadBack::CreatedAt {
-            let created = named_column::<E>(CREATED_AT, table.name())?;
-            statement.returning_col(created);
-            let tx = session.statement_tx()?;
-            let result = tx.query_one_raw(backend.build(&statement)).await;
-            let row = session.sent(result)?.ok_or_else(not_found)?;
-            let created_at = row
-                .try_get::<chrono::DateTime<chrono::Utc>>("", CREATED_AT)
-                .map_err(from_db)?;
-            if let Some(mut stamps) = model.timestamps() {
-                stamps.created_at = created_at;
-                model.set_timestamps(stamps);
-            }
-        } else {
-            let tx = session.statement_tx()?;
-            let result = tx.execute_raw(backend.build(&statement)).await;
-            let done = session.sent(result)?;
-            if done.rows_affected() == 0 {
-                return Err(not_found());
-            }
-        }
-        session.loaded().record(std::slice::from_ref(&model));
-        Ok(model)
+        .await;
+        // A foreign key this write broke, named where the database did not.
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
     }
 
     /// `UPDATE t SET .. FROM (VALUES (key, ..), ..) AS v WHERE t.key = v.column1
@@ -684,31 +691,36 @@ where
         session: &mut Session,
         mut models: Vec<E::Model>,
     ) -> Result<Vec<E::Model>> {
-        if models.is_empty() {
-            return Ok(models);
+        let result: Result<Vec<E::Model>> = async {
+            if models.is_empty() {
+                return Ok(models);
+            }
+            let table = <E::Model as Model>::table();
+            let key = key_index(table)?;
+            bulk::distinct_keys(&models)?;
+            let now = now_micros(&**session.clock());
+            for m in &mut models {
+                prepare_update(m, now)?;
+            }
+            session.unique_cache().forget::<E::Model>();
+            // Every column but the key and created_at.
+            let written: Vec<usize> = (0..table.columns().len())
+                .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
+                .collect();
+            let backend = session.transaction().get_database_backend();
+            let returning = format!(" RETURNING {}", Self::select_list());
+            let mut out = Vec::with_capacity(models.len());
+            for chunk in bulk::chunks(&models, per_statement(backend, written.len() + 1)) {
+                let mut sql = Self::update_from_values(backend, chunk, &written)?;
+                sql.push(&returning);
+                let rows = Self::fetch(session, sql.build()?).await?;
+                out.extend(bulk::in_key_order(chunk, rows)?);
+            }
+            Ok(out)
         }
-        let table = <E::Model as Model>::table();
-        let key = key_index(table)?;
-        bulk::distinct_keys(&models)?;
-        let now = now_micros(&**session.clock());
-        for m in &mut models {
-            prepare_update(m, now)?;
-        }
-        session.unique_cache().forget::<E::Model>();
-        // Every column but the key and created_at.
-        let written: Vec<usize> = (0..table.columns().len())
-            .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
-            .collect();
-        let backend = session.transaction().get_database_backend();
-        let returning = format!(" RETURNING {}", Self::select_list());
-        let mut out = Vec::with_capacity(models.len());
-        for chunk in bulk::chunks(&models, per_statement(backend, written.len() + 1)) {
-            let mut sql = Self::update_from_values(backend, chunk, &written)?;
-            sql.push(&returning);
-            let rows = Self::fetch(session, sql.build()?).await?;
-            out.extend(bulk::in_key_order(chunk, rows)?);
-        }
-        Ok(out)
+        .await;
+        // A foreign key this write broke, named where the database did not.
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
     }
 
     /// Selects the key, `created_at` and match columns of the stored rows
@@ -734,76 +746,83 @@ where
         models: Vec<E::Model>,
         match_fields: &[&str],
     ) -> Result<Upserted<E::Model>> {
-        let prepared = bulk::prepare(models, match_fields)?;
-        if prepared.models.is_empty() {
-            return Ok(Upserted {
-                rows: prepared.models,
-                created: 0,
-                updated: 0,
-            });
-        }
-        let existing = Self::existing_by(
-            session,
-            &prepared.stored_columns(),
-            &prepared.columns,
-            &prepared.wanted,
-        )
-        .await?;
-        let columns = prepared.columns.clone();
-        session.unique_cache().forget::<E::Model>();
-        match prepared.plan(existing, now_micros(&**session.clock()))? {
-            Plan::Native {
-                models,
-                created,
-                updated,
-            } => {
-                // Race-free: the database settles a concurrent insert of the same values.
-                let rows = Self::upsert_native(session, models, &columns).await?;
-                Ok(Upserted {
-                    rows,
+        let result: Result<Upserted<E::Model>> = async {
+            let prepared = bulk::prepare(models, match_fields)?;
+            if prepared.models.is_empty() {
+                return Ok(Upserted {
+                    rows: prepared.models,
+                    created: 0,
+                    updated: 0,
+                });
+            }
+            let existing = Self::existing_by(
+                session,
+                &prepared.stored_columns(),
+                &prepared.columns,
+                &prepared.wanted,
+            )
+            .await?;
+            let columns = prepared.columns.clone();
+            session.unique_cache().forget::<E::Model>();
+            match prepared.plan(existing, now_micros(&**session.clock()))? {
+                Plan::Native {
+                    models,
                     created,
                     updated,
-                })
-            }
-            Plan::Split {
-                inserts,
-                updates,
-                written,
-                shared,
-                order,
-                created,
-                updated,
-            } => {
-                let inserted = self.add_many(session, inserts).await?;
-                if !written.is_empty() {
-                    // The rows are known (the input, with the stored key and
-                    // created_at), so nothing is read back; a row deleted
-                    // since the SELECT shows as a short count.
-                    let backend = session.transaction().get_database_backend();
-                    let rows = bulk::update_rows_per_statement(
-                        statement_binds(backend),
-                        written.len(),
-                        shared.is_some(),
-                    );
-                    for chunk in bulk::chunks(&updates, rows) {
-                        let sql = match &shared {
-                            Some(values) => Self::update_shared(backend, chunk, &written, values)?,
-                            None => Self::update_from_values(backend, chunk, &written)?,
-                        };
-                        let statement = sql.build()?;
-                        let tx = session.statement_tx()?;
-                        let result = tx.execute_raw(statement).await;
-                        let written = session.sent(result)?.rows_affected();
-                        bulk::check_updated::<E::Model>(chunk.len(), written)?;
-                    }
+                } => {
+                    // Race-free: the database settles a concurrent insert of the same values.
+                    let rows = Self::upsert_native(session, models, &columns).await?;
+                    Ok(Upserted {
+                        rows,
+                        created,
+                        updated,
+                    })
                 }
-                Ok(Upserted {
-                    rows: order.reassemble(inserted, updates)?,
+                Plan::Split {
+                    inserts,
+                    updates,
+                    written,
+                    shared,
+                    order,
                     created,
                     updated,
-                })
+                } => {
+                    let inserted = self.add_many(session, inserts).await?;
+                    if !written.is_empty() {
+                        // The rows are known (the input, with the stored key and
+                        // created_at), so nothing is read back; a row deleted
+                        // since the SELECT shows as a short count.
+                        let backend = session.transaction().get_database_backend();
+                        let rows = bulk::update_rows_per_statement(
+                            statement_binds(backend),
+                            written.len(),
+                            shared.is_some(),
+                        );
+                        for chunk in bulk::chunks(&updates, rows) {
+                            let sql = match &shared {
+                                Some(values) => {
+                                    Self::update_shared(backend, chunk, &written, values)?
+                                }
+                                None => Self::update_from_values(backend, chunk, &written)?,
+                            };
+                            let statement = sql.build()?;
+                            let tx = session.statement_tx()?;
+                            let result = tx.execute_raw(statement).await;
+                            let written = session.sent(result)?.rows_affected();
+                            bulk::check_updated::<E::Model>(chunk.len(), written)?;
+                        }
+                    }
+                    Ok(Upserted {
+                        rows: order.reassemble(inserted, updates)?,
+                        created,
+                        updated,
+                    })
+                }
             }
         }
+        .await;
+        // A foreign key this write broke, named where the database did not.
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
     }
 
     /// `DELETE .. WHERE <key> = ? RETURNING *`.
@@ -892,32 +911,37 @@ where
         mut model: E::Model,
         conflict_columns: &[&str],
     ) -> Result<Option<E::Model>> {
-        // Checked before anything is sent.
-        let same = match_condition(&model, conflict_columns)?;
-        prepare_insert(&mut model, now_micros(&**session.clock()))?;
-        let am = Self::for_insert(model)?;
-        // No conflict target: every unique index settles a concurrent insert
-        // of the same row (PostgreSQL would otherwise report one on a
-        // non-target index, the slug say).
-        let nothing = OnConflict::new().do_nothing().to_owned();
-        if let Some(row) = Self::insert_absent(session, am.clone(), nothing).await? {
-            return Ok(Some(row));
-        }
-        // A conflict: usually the row exists; otherwise another unique
-        // constraint, which the plain insert names.
-        if self.count(session, Some(&same)).await? > 0 {
-            return Ok(None);
-        }
-        // The savepoint keeps the session usable after it fails.
-        session
-            .savepoint(|session| {
-                Box::pin(async move {
-                    let tx = session.statement_tx()?;
-                    let result = E::insert(am).exec_with_returning(tx).await;
-                    session.sent(result).map(Some)
+        let result: Result<Option<E::Model>> = async {
+            // Checked before anything is sent.
+            let same = match_condition(&model, conflict_columns)?;
+            prepare_insert(&mut model, now_micros(&**session.clock()))?;
+            let am = Self::for_insert(model)?;
+            // No conflict target: every unique index settles a concurrent insert
+            // of the same row (PostgreSQL would otherwise report one on a
+            // non-target index, the slug say).
+            let nothing = OnConflict::new().do_nothing().to_owned();
+            if let Some(row) = Self::insert_absent(session, am.clone(), nothing).await? {
+                return Ok(Some(row));
+            }
+            // A conflict: usually the row exists; otherwise another unique
+            // constraint, which the plain insert names.
+            if self.count(session, Some(&same)).await? > 0 {
+                return Ok(None);
+            }
+            // The savepoint keeps the session usable after it fails.
+            session
+                .savepoint(|session| {
+                    Box::pin(async move {
+                        let tx = session.statement_tx()?;
+                        let result = E::insert(am).exec_with_returning(tx).await;
+                        session.sent(result).map(Some)
+                    })
                 })
-            })
-            .await
+                .await
+        }
+        .await;
+        // A foreign key this write broke, named where the database did not.
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
     }
 }
 

@@ -1,7 +1,9 @@
 //! sqlx errors into the core [`Error`], in one place.
 
 use alchemy_core::Error;
-use alchemy_core::error::{sqlite_check_name, sqlite_constraint_name, sqlite_not_null_column};
+use alchemy_core::error::{
+    sqlite_check_name, sqlite_constraint_name, sqlite_foreign_key, sqlite_not_null_column,
+};
 use sqlx::error::ErrorKind;
 
 // SQLite extended result codes.
@@ -56,6 +58,10 @@ pub(crate) fn convert(e: sqlx::Error) -> Error {
                 source: e.into(),
             }
         }
+        _ if sqlite && sqlite_foreign_key(db.message()) => Error::ForeignKey {
+            constraint: None,
+            source: e.into(),
+        },
         _ if sqlite && is_sqlite_busy(&code) => Error::Busy { source: e.into() },
         _ if !sqlite && PG_RETRYABLE.contains(&code.as_str()) => Error::Busy { source: e.into() },
         _ => Error::backend(e),

@@ -492,68 +492,76 @@ where
     }
 
     async fn update(&self, session: &mut SqlxSession<DB>, mut model: M) -> Result<M> {
-        prepare_update(&mut model, now_micros(&**session.clock()))?;
-        let table = M::table();
-        let plan = identity::update_plan::<M>(session.loaded().changed(&model));
-        session.unique_cache().forget::<M>();
-        if plan.columns.is_empty() {
-            // Nothing to write (no change, no audit column): the stored row.
-            return self.get(session, model.key()).await;
+        let result: Result<M> = async {
+            prepare_update(&mut model, now_micros(&**session.clock()))?;
+            let table = M::table();
+            let plan = identity::update_plan::<M>(session.loaded().changed(&model));
+            session.unique_cache().forget::<M>();
+            if plan.columns.is_empty() {
+                // Nothing to write (no change, no audit column): the stored row.
+                return self.get(session, model.key()).await;
+            }
+            let values = plan
+                .columns
+                .iter()
+                .map(|&i| model.value(i).unwrap_or(Value::Null));
+            let not_found = || Error::not_found(table.name(), model.key());
+            let build = |values| {
+                let mut qb = Sql::new("UPDATE ");
+                qb.push(table.quoted_name()).push(" SET ");
+                push_set(&mut qb, table, &plan.columns, values);
+                Self::where_key(&mut qb, table, model.key())?;
+                Ok::<_, Error>(qb)
+            };
+            match plan.read_back {
+                ReadBack::Row => {
+                    let mut qb = build(values)?;
+                    qb.push(" RETURNING ").push(table.select_list());
+                    return Self::one(session, qb).await?.ok_or_else(not_found);
+                }
+                // Every other column was written from the model: only
+                // `created_at` is read back. Whole-row updates of a model all
+                // have one text, made once.
+                ReadBack::CreatedAt => {
+                    let text = cached::<DB, M>(Fixed::UpdateWhole, || {
+                        let mut qb = build(values.clone())?;
+                        qb.push(" RETURNING ").push(CREATED_AT_QUOTED);
+                        Ok(qb.into_text())
+                    })?;
+                    let mut qb = Sql::fixed(text);
+                    for (&i, value) in plan.columns.iter().zip(values) {
+                        qb.arg(value, table.columns()[i].ty);
+                    }
+                    qb.arg(model.key().clone().into(), key_column(table)?.ty);
+                    let created = {
+                        let result = DB::fetch_timestamp(session.conn_for_statement()?, qb).await;
+                        session.sent(result)
+                    }?
+                    .ok_or_else(not_found)?;
+                    if let Some(mut stamps) = model.timestamps() {
+                        stamps.created_at = created;
+                        model.set_timestamps(stamps);
+                    }
+                }
+                ReadBack::Nothing => {
+                    let written = {
+                        let result =
+                            DB::execute(session.conn_for_statement()?, build(values)?).await;
+                        session.sent(result)
+                    }?;
+                    if written == 0 {
+                        return Err(not_found());
+                    }
+                }
+            }
+            session.loaded().record(std::slice::from_ref(&model));
+            Ok(model)
         }
-        let values = plan
-            .columns
-            .iter()
-            .map(|&i| model.value(i).unwrap_or(Value::Null));
-        let not_found = || Error::not_found(table.name(), model.key());
-        let build = |values| {
-            let mut qb = Sql::new("UPDATE ");
-            qb.push(table.quoted_name()).push(" SET ");
-            push_set(&mut qb, table, &plan.columns, values);
-            Self::where_key(&mut qb, table, model.key())?;
-            Ok::<_, Error>(qb)
-        };
-        match plan.read_back {
-            ReadBack::Row => {
-                let mut qb = build(values)?;
-                qb.push(" RETURNING ").push(table.select_list());
-                return Self::one(session, qb).await?.ok_or_else(not_found);
-            }
-            // Every other column was written from the model: only
-            // `created_at` is read back. Whole-row updates of a model all
-            // have one text, made once.
-            ReadBack::CreatedAt => {
-                let text = cached::<DB, M>(Fixed::UpdateWhole, || {
-                    let mut qb = build(values.clone())?;
-                    qb.push(" RETURNING ").push(CREATED_AT_QUOTED);
-                    Ok(qb.into_text())
-                })?;
-                let mut qb = Sql::fixed(text);
-                for (&i, value) in plan.columns.iter().zip(values) {
-                    qb.arg(value, table.columns()[i].ty);
-                }
-                qb.arg(model.key().clone().into(), key_column(table)?.ty);
-                let created = {
-                    let result = DB::fetch_timestamp(session.conn_for_statement()?, qb).await;
-                    session.sent(result)
-                }?
-                .ok_or_else(not_found)?;
-                if let Some(mut stamps) = model.timestamps() {
-                    stamps.created_at = created;
-                    model.set_timestamps(stamps);
-                }
-            }
-            ReadBack::Nothing => {
-                let written = {
-                    let result = DB::execute(session.conn_for_statement()?, build(values)?).await;
-                    session.sent(result)
-                }?;
-                if written == 0 {
-                    return Err(not_found());
-                }
-            }
-        }
-        session.loaded().record(std::slice::from_ref(&model));
-        Ok(model)
+        .await;
+
+        // A foreign key this write broke, named where the database did not.
+
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
     }
 
     async fn update_many(
@@ -561,33 +569,40 @@ where
         session: &mut SqlxSession<DB>,
         mut models: Vec<M>,
     ) -> Result<Vec<M>> {
-        if models.is_empty() {
-            return Ok(models);
+        let result: Result<Vec<M>> = async {
+            if models.is_empty() {
+                return Ok(models);
+            }
+            let table = M::table();
+            bulk::distinct_keys(&models)?;
+            let now = now_micros(&**session.clock());
+            for m in &mut models {
+                prepare_update(m, now)?;
+            }
+            session.unique_cache().forget::<M>();
+            let key = key_column(table)?;
+            // Every column but the key and created_at.
+            let written: Vec<usize> = (0..table.columns().len())
+                .filter(|&i| {
+                    let name = &table.columns()[i].name;
+                    *name != key.name && name != CREATED_AT
+                })
+                .collect();
+            let returning = format!(" RETURNING {}", table.select_list());
+            let mut out = Vec::with_capacity(models.len());
+            for chunk in bulk::chunks(&models, Self::per_statement(written.len() + 1)) {
+                let mut qb = update_from_values(table, &written, chunk)?;
+                qb.push(returning.as_str());
+                let rows = Self::all(session, qb).await?;
+                out.extend(bulk::in_key_order(chunk, rows)?);
+            }
+            Ok(out)
         }
-        let table = M::table();
-        bulk::distinct_keys(&models)?;
-        let now = now_micros(&**session.clock());
-        for m in &mut models {
-            prepare_update(m, now)?;
-        }
-        session.unique_cache().forget::<M>();
-        let key = key_column(table)?;
-        // Every column but the key and created_at.
-        let written: Vec<usize> = (0..table.columns().len())
-            .filter(|&i| {
-                let name = &table.columns()[i].name;
-                *name != key.name && name != CREATED_AT
-            })
-            .collect();
-        let returning = format!(" RETURNING {}", table.select_list());
-        let mut out = Vec::with_capacity(models.len());
-        for chunk in bulk::chunks(&models, Self::per_statement(written.len() + 1)) {
-            let mut qb = update_from_values(table, &written, chunk)?;
-            qb.push(returning.as_str());
-            let rows = Self::all(session, qb).await?;
-            out.extend(bulk::in_key_order(chunk, rows)?);
-        }
-        Ok(out)
+        .await;
+
+        // A foreign key this write broke, named where the database did not.
+
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
     }
 
     async fn upsert_many(
@@ -596,77 +611,84 @@ where
         models: Vec<M>,
         match_fields: &[&str],
     ) -> Result<Upserted<M>> {
-        let table = M::table();
-        let prepared = bulk::prepare(models, match_fields)?;
-        if prepared.models.is_empty() {
-            return Ok(Upserted {
-                rows: prepared.models,
-                created: 0,
-                updated: 0,
-            });
-        }
-        let existing = Self::existing_by(
-            session,
-            table,
-            &prepared.stored_columns(),
-            &prepared.columns,
-            &prepared.wanted,
-        )
-        .await?;
-        let columns = prepared.columns.clone();
-        session.unique_cache().forget::<M>();
-        match prepared.plan(existing, now_micros(&**session.clock()))? {
-            Plan::Native {
-                models,
-                created,
-                updated,
-            } => {
-                // Race-free: the database settles a concurrent insert of the same values.
-                let rows = Self::upsert_native(session, table, models, &columns).await?;
-                Ok(Upserted {
-                    rows,
+        let result: Result<Upserted<M>> = async {
+            let table = M::table();
+            let prepared = bulk::prepare(models, match_fields)?;
+            if prepared.models.is_empty() {
+                return Ok(Upserted {
+                    rows: prepared.models,
+                    created: 0,
+                    updated: 0,
+                });
+            }
+            let existing = Self::existing_by(
+                session,
+                table,
+                &prepared.stored_columns(),
+                &prepared.columns,
+                &prepared.wanted,
+            )
+            .await?;
+            let columns = prepared.columns.clone();
+            session.unique_cache().forget::<M>();
+            match prepared.plan(existing, now_micros(&**session.clock()))? {
+                Plan::Native {
+                    models,
                     created,
                     updated,
-                })
-            }
-            Plan::Split {
-                inserts,
-                updates,
-                written,
-                shared,
-                order,
-                created,
-                updated,
-            } => {
-                let inserted = self.add_many(session, inserts).await?;
-                if !written.is_empty() {
-                    // The rows are known (the input, with the stored key and
-                    // created_at), so nothing is read back; a row deleted
-                    // since the SELECT shows as a short count.
-                    let rows = bulk::update_rows_per_statement(
-                        Self::max_binds(),
-                        written.len(),
-                        shared.is_some(),
-                    );
-                    for chunk in bulk::chunks(&updates, rows) {
-                        let qb = match &shared {
-                            Some(values) => update_shared(table, &written, values, chunk)?,
-                            None => update_from_values(table, &written, chunk)?,
-                        };
-                        let written = {
-                            let result = DB::execute(session.conn_for_statement()?, qb).await;
-                            session.sent(result)
-                        }?;
-                        bulk::check_updated::<M>(chunk.len(), written)?;
-                    }
+                } => {
+                    // Race-free: the database settles a concurrent insert of the same values.
+                    let rows = Self::upsert_native(session, table, models, &columns).await?;
+                    Ok(Upserted {
+                        rows,
+                        created,
+                        updated,
+                    })
                 }
-                Ok(Upserted {
-                    rows: order.reassemble(inserted, updates)?,
+                Plan::Split {
+                    inserts,
+                    updates,
+                    written,
+                    shared,
+                    order,
                     created,
                     updated,
-                })
+                } => {
+                    let inserted = self.add_many(session, inserts).await?;
+                    if !written.is_empty() {
+                        // The rows are known (the input, with the stored key and
+                        // created_at), so nothing is read back; a row deleted
+                        // since the SELECT shows as a short count.
+                        let rows = bulk::update_rows_per_statement(
+                            Self::max_binds(),
+                            written.len(),
+                            shared.is_some(),
+                        );
+                        for chunk in bulk::chunks(&updates, rows) {
+                            let qb = match &shared {
+                                Some(values) => update_shared(table, &written, values, chunk)?,
+                                None => update_from_values(table, &written, chunk)?,
+                            };
+                            let written = {
+                                let result = DB::execute(session.conn_for_statement()?, qb).await;
+                                session.sent(result)
+                            }?;
+                            bulk::check_updated::<M>(chunk.len(), written)?;
+                        }
+                    }
+                    Ok(Upserted {
+                        rows: order.reassemble(inserted, updates)?,
+                        created,
+                        updated,
+                    })
+                }
             }
         }
+        .await;
+
+        // A foreign key this write broke, named where the database did not.
+
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
     }
 
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {
@@ -734,50 +756,59 @@ where
         mut model: M,
         conflict_columns: &[&str],
     ) -> Result<Option<M>> {
-        let table = M::table();
-        // Checked before anything is sent.
-        check_fields::<M>(conflict_columns)?;
-        prepare_insert(&mut model, now_micros(&**session.clock()))?;
-        let columns = insert_columns::<M>(table);
-        // No conflict target: every unique index is an arbiter, so a
-        // concurrent insert of the same row is settled by the database even
-        // when it clashes on another index (the slug) before the target.
-        let text = cached::<DB, M>(Fixed::InsertAbsent, || {
-            let head = insert_head(table, &columns);
-            let mut qb: Sql<DB> = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
-            qb.push(" ON CONFLICT DO NOTHING RETURNING ")
-                .push(table.select_list());
-            Ok(qb.into_text())
-        })?;
-        let mut qb = Sql::fixed(text);
-        let mut values = model.values();
-        for &i in &columns {
-            let value = values
-                .get_mut(i)
-                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
-            qb.arg(value, table.columns()[i].ty);
-        }
-        if let Some(row) = Self::first(session, qb).await? {
-            return Ok(Some(row));
-        }
-        // A conflict: usually a row with the same values in
-        // `conflict_columns`; otherwise another constraint, which is the
-        // caller's error.
-        let same = match_condition(&model, conflict_columns)?;
-        if self.count(session, Some(&same)).await? > 0 {
-            return Ok(None);
-        }
-        // The plain insert names the constraint; the savepoint keeps the
-        // session usable after it fails.
-        session
-            .savepoint(|session| {
-                Box::pin(async move {
-                    let head = insert_head(table, &columns);
-                    let mut qb = insert_rows(&head, table, &columns, std::slice::from_ref(&model));
-                    qb.push(" RETURNING ").push(table.select_list());
-                    Self::first(session, qb).await
+        let result: Result<Option<M>> = async {
+            let table = M::table();
+            // Checked before anything is sent.
+            check_fields::<M>(conflict_columns)?;
+            prepare_insert(&mut model, now_micros(&**session.clock()))?;
+            let columns = insert_columns::<M>(table);
+            // No conflict target: every unique index is an arbiter, so a
+            // concurrent insert of the same row is settled by the database even
+            // when it clashes on another index (the slug) before the target.
+            let text = cached::<DB, M>(Fixed::InsertAbsent, || {
+                let head = insert_head(table, &columns);
+                let mut qb: Sql<DB> =
+                    insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+                qb.push(" ON CONFLICT DO NOTHING RETURNING ")
+                    .push(table.select_list());
+                Ok(qb.into_text())
+            })?;
+            let mut qb = Sql::fixed(text);
+            let mut values = model.values();
+            for &i in &columns {
+                let value = values
+                    .get_mut(i)
+                    .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+                qb.arg(value, table.columns()[i].ty);
+            }
+            if let Some(row) = Self::first(session, qb).await? {
+                return Ok(Some(row));
+            }
+            // A conflict: usually a row with the same values in
+            // `conflict_columns`; otherwise another constraint, which is the
+            // caller's error.
+            let same = match_condition(&model, conflict_columns)?;
+            if self.count(session, Some(&same)).await? > 0 {
+                return Ok(None);
+            }
+            // The plain insert names the constraint; the savepoint keeps the
+            // session usable after it fails.
+            session
+                .savepoint(|session| {
+                    Box::pin(async move {
+                        let head = insert_head(table, &columns);
+                        let mut qb =
+                            insert_rows(&head, table, &columns, std::slice::from_ref(&model));
+                        qb.push(" RETURNING ").push(table.select_list());
+                        Self::first(session, qb).await
+                    })
                 })
-            })
-            .await
+                .await
+        }
+        .await;
+
+        // A foreign key this write broke, named where the database did not.
+
+        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
     }
 }

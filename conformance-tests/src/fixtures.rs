@@ -11,6 +11,8 @@
 //!   `note TEXT NULL`, `due_at` timestamp NULL, and `label TEXT NOT NULL`
 //!   whose Rust field is deliberately an `Option<String>` so a case can
 //!   provoke a not-null violation.
+//! - `comment`: `BigIntBase`, `post_id` (a foreign key to `post`, `ON
+//!   DELETE RESTRICT`, the table's only one) and `body TEXT`.
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -76,6 +78,16 @@ pub trait ItemFixture: Model<Base = BigIntAuditBase> {
     fn set_label(&mut self, label: Option<&str>);
 }
 
+/// A row of the `comment` table.
+pub trait CommentFixture: Model<Base = BigIntBase> {
+    /// A new, unsaved comment on post `post_id`.
+    fn new(post_id: uuid::Uuid, body: &str) -> Self;
+    /// The post commented on.
+    fn post_id(&self) -> uuid::Uuid;
+    /// Replaces the post commented on.
+    fn set_post_id(&mut self, post_id: uuid::Uuid);
+}
+
 /// A row of one `<base>_widget` table.
 pub trait WidgetFixture: Model {
     /// A new, unsaved widget.
@@ -138,6 +150,18 @@ pub fn post_tag_table() -> &'static Table {
     })
 }
 
+/// The `comment` table: one foreign key, so SQLite's unnamed foreign-key
+/// failures can be named after it.
+pub fn comment_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        Table::with_base::<BigIntBase>("comment")
+            .column(Column::new("post_id", ColumnType::Uuid))
+            .column(Column::new("body", ColumnType::Text))
+            .foreign_key("post_id", "post", "id", OnDelete::Restrict)
+    })
+}
+
 /// A base with a fixture widget table.
 pub trait WidgetBase: Base {
     /// The widget table's name, e.g. `uuid_v7_audit_widget`.
@@ -161,7 +185,7 @@ macro_rules! widget_bases {
 
         /// Every fixture table, parents before children.
         pub fn all_tables() -> Vec<&'static Table> {
-            vec![post_table(), tag_table(), post_tag_table(), item_table(), $(<$base as WidgetBase>::table()),*]
+            vec![post_table(), tag_table(), post_tag_table(), item_table(), comment_table(), $(<$base as WidgetBase>::table()),*]
         }
     };
 }
@@ -318,6 +342,28 @@ macro_rules! impl_item_fixture {
             }
             fn set_label(&mut self, label: Option<&str>) {
                 self.label = label.map(str::to_string);
+            }
+        }
+    };
+}
+
+/// Implements [`CommentFixture`] for a struct with fields `id`, `post_id`, `body`.
+#[macro_export]
+macro_rules! impl_comment_fixture {
+    ($t:ty) => {
+        impl $crate::fixtures::CommentFixture for $t {
+            fn new(post_id: $crate::__private::uuid::Uuid, body: &str) -> Self {
+                Self {
+                    id: 0,
+                    post_id,
+                    body: body.into(),
+                }
+            }
+            fn post_id(&self) -> $crate::__private::uuid::Uuid {
+                self.post_id
+            }
+            fn set_post_id(&mut self, post_id: $crate::__private::uuid::Uuid) {
+                self.post_id = post_id;
             }
         }
     };

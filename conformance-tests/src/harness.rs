@@ -12,7 +12,9 @@ use alchemy_core::base::{
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Database, LinkRepository, Repository, Result};
 
-use crate::fixtures::{ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture};
+use crate::fixtures::{
+    CommentFixture, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
+};
 
 /// An isolated database for one case.
 #[derive(Debug, Clone)]
@@ -115,6 +117,10 @@ pub trait Harness:
     type Tags: Repository<Model = Self::Tag, Session = SessionOf<Self>> + Clone + 'static;
     /// Item repository.
     type Items: Repository<Model = Self::Item, Session = SessionOf<Self>> + Clone + 'static;
+    /// The comment model (declares [`crate::fixtures::comment_table`]).
+    type Comment: CommentFixture;
+    /// Comment repository.
+    type Comments: Repository<Model = Self::Comment, Session = SessionOf<Self>> + Clone + 'static;
     /// The `post_tag` link repository.
     type PostTags: LinkRepository<Left = Self::Post, Right = Self::Tag, Session = SessionOf<Self>>
         + Clone
@@ -126,6 +132,8 @@ pub trait Harness:
     fn tags(&self) -> Self::Tags;
     /// An item repository.
     fn items(&self) -> Self::Items;
+    /// A comment repository.
+    fn comments(&self) -> Self::Comments;
     /// A `post_tag` repository.
     fn post_tags(&self) -> Self::PostTags;
 }

@@ -31,6 +31,7 @@ pub use harness::{Backend, Cx, Harness, HasWidget, SessionOf, Target};
 pub mod __private {
     pub use alchemy_core;
     pub use chrono;
+    pub use uuid;
 }
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -231,6 +231,42 @@ pub fn sqlite_constraint_name(primary_key: bool, message: &str) -> Option<String
     })
 }
 
+/// `error` from an insert or update of `table`, with the name of the
+/// foreign key it broke filled in when the database gave none (SQLite says
+/// only `FOREIGN KEY constraint failed`) and the table has exactly one, so
+/// the name follows from the naming convention of [`crate::naming`].
+///
+/// Only for writes into `table` itself: a delete that breaks a foreign key
+/// breaks one of another table (a row referring to the deleted one), which
+/// this cannot name.
+pub fn name_foreign_key(error: Error, table: &crate::schema::Table) -> Error {
+    match (error, table.foreign_keys()) {
+        (
+            Error::ForeignKey {
+                constraint: None,
+                source,
+            },
+            [fk],
+        ) => Error::ForeignKey {
+            constraint: Some(crate::naming::foreign_key(
+                table.name(),
+                &fk.column,
+                &fk.referred_table,
+            )),
+            source,
+        },
+        (other, _) => other,
+    }
+}
+
+/// Whether a SQLite error message reports a foreign-key violation. SQLite
+/// gives these two extended codes: `SQLITE_CONSTRAINT_FOREIGNKEY` (787)
+/// for an insert or update, and `SQLITE_CONSTRAINT_TRIGGER` (1811) for a
+/// delete refused by `ON DELETE RESTRICT`, which drivers do not classify.
+pub fn sqlite_foreign_key(message: &str) -> bool {
+    message.contains("FOREIGN KEY constraint failed")
+}
+
 /// The column of a SQLite `NOT NULL constraint failed: <table>.<column>` message.
 pub fn sqlite_not_null_column(message: &str) -> Option<String> {
     let (_, qualified) = message.split_once("NOT NULL constraint failed: ")?;
@@ -266,6 +302,33 @@ mod tests {
             sqlite_constraint_name(false, "FOREIGN KEY constraint failed"),
             None
         );
+    }
+
+    #[test]
+    fn a_table_with_one_foreign_key_names_it() {
+        use crate::schema::{Column, ColumnType, OnDelete, Table};
+        let fk = || Error::ForeignKey {
+            constraint: None,
+            source: "FOREIGN KEY constraint failed".into(),
+        };
+        let one = Table::new("comment")
+            .column(Column::new("post_id", ColumnType::BigInt))
+            .foreign_key("post_id", "post", "id", OnDelete::Restrict);
+        assert_eq!(
+            name_foreign_key(fk(), &one).to_string(),
+            "foreign key violation (fk_comment_post_id_post)"
+        );
+        let two = one
+            .clone()
+            .foreign_key("post_id", "other", "id", OnDelete::Cascade);
+        assert!(matches!(
+            name_foreign_key(fk(), &two),
+            Error::ForeignKey {
+                constraint: None,
+                ..
+            }
+        ));
+        assert!(sqlite_foreign_key("FOREIGN KEY constraint failed"));
     }
 
     #[test]

@@ -62,9 +62,20 @@ pub trait Insert<M: Model>: Send {
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for a value the database must not be sent (before
-/// anything is sent); the database's errors; [`Error::Backend`] when a
+/// anything is sent); the database's errors (a foreign key named as
+/// [`crate::error::name_foreign_key`] does); [`Error::Backend`] when a
 /// statement wrote or returned another number of rows than it was given.
 pub async fn add_many<M: Model, D: Insert<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+    now: DateTime<Utc>,
+) -> Result<Vec<M>> {
+    write(driver, models, now)
+        .await
+        .map_err(|e| crate::error::name_foreign_key(e, M::table()))
+}
+
+async fn write<M: Model, D: Insert<M>>(
     driver: &mut D,
     models: Vec<M>,
     now: DateTime<Utc>,

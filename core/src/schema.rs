@@ -342,6 +342,11 @@ impl Table {
             })
     }
 
+    /// The foreign keys.
+    pub fn foreign_keys(&self) -> &[ForeignKey] {
+        &self.foreign_keys
+    }
+
     /// The unique constraints, each a list of columns.
     pub fn unique_constraints(&self) -> &[Vec<String>] {
         &self.uniques

@@ -99,6 +99,7 @@ register! {
     link::link_missing_row_is_foreign_key,
     errors::errors_duplicate_primary_key_names_pk,
     errors::errors_duplicate_unique_names_uq,
+    errors::errors_foreign_key_names_the_constraint,
     blog::blog_posts_share_tags,
     filter::filter_eq_ne_boolean,
     filter::filter_comparisons_and_between,

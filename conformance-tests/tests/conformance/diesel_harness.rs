@@ -58,12 +58,20 @@ mod schema {
         }
     }
 
+    diesel::table! {
+        comment (id) {
+            id -> BigInt,
+            post_id -> alchemy_diesel::types::Uuid,
+            body -> Text,
+        }
+    }
+
     diesel::joinable!(post_tag -> post (post_id));
     diesel::joinable!(post_tag -> tag (tag_id));
-    diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag, item);
+    diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag, item, comment);
 }
 
-use schema::{item, post, post_tag, tag};
+use schema::{comment, item, post, post_tag, tag};
 
 /// A blog post.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -129,6 +137,24 @@ alchemy_diesel::repository! {
 alchemy_diesel::repository! {
     /// Items.
     pub(crate) struct ItemRepository for Item, table = item::table
+}
+
+/// A comment on a post (the post's only foreign key).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comment)]
+pub(crate) struct Comment {
+    id: i64,
+    post_id: Uuid,
+    body: String,
+}
+
+impl_model!(Comment, BigIntBase, plain, from fixtures::comment_table(), fields(post_id, body));
+
+alchemy_conformance::impl_comment_fixture!(Comment);
+
+alchemy_diesel::repository! {
+    /// Comments.
+    pub(crate) struct CommentRepository for Comment, table = comment::table
 }
 
 alchemy_diesel::link_repository! {
@@ -380,6 +406,8 @@ impl Harness for DieselHarness {
     type Tags = TagRepository;
     type Items = ItemRepository;
     type PostTags = PostTagRepository;
+    type Comment = Comment;
+    type Comments = CommentRepository;
 
     fn posts(&self) -> PostRepository {
         PostRepository
@@ -392,6 +420,9 @@ impl Harness for DieselHarness {
     }
     fn post_tags(&self) -> PostTagRepository {
         PostTagRepository
+    }
+    fn comments(&self) -> CommentRepository {
+        CommentRepository
     }
 }
 

@@ -133,6 +133,31 @@ pub(crate) mod post_tag {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `comment` entity: one foreign key, to `post`.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod comment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comment")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub post_id: Uuid,
+        #[sea_orm(column_type = "Text")]
+        pub body: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+alchemy_core::impl_model!(comment::Model, BigIntBase, plain, from fixtures::comment_table(), fields(post_id, body));
+
+alchemy_conformance::impl_comment_fixture!(comment::Model);
+
 macro_rules! audited_model {
     ($model:ty, $base:ty, $table:expr, fields($($field:ident),*)) => {
         impl Model for $model {
@@ -345,6 +370,8 @@ impl Harness for SeaOrmHarness {
     type Item = item::Model;
     type Items = SeaRepository<item::Entity>;
     type PostTags = SeaLinkRepository<post_tag::Entity>;
+    type Comment = comment::Model;
+    type Comments = SeaRepository<comment::Entity>;
 
     fn posts(&self) -> Self::Posts {
         SeaRepository::new()
@@ -357,6 +384,9 @@ impl Harness for SeaOrmHarness {
     }
     fn post_tags(&self) -> Self::PostTags {
         SeaLinkRepository::new()
+    }
+    fn comments(&self) -> Self::Comments {
+        SeaRepository::new()
     }
 }
 

@@ -60,6 +60,17 @@ impl_model!(Item, BigIntAuditBase, audited, from fixtures::item_table(), fields(
 
 alchemy_conformance::impl_item_fixture!(Item);
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Comment {
+    id: i64,
+    post_id: Uuid,
+    body: String,
+}
+
+impl_model!(Comment, BigIntBase, plain, from fixtures::comment_table(), fields(post_id, body));
+
+alchemy_conformance::impl_comment_fixture!(Comment);
+
 // Widgets without audit columns.
 macro_rules! plain_widget {
     ($model:ident, $base:ty, $key:ty) => {
@@ -180,6 +191,8 @@ impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
     type Item = Item;
     type Items = SqlxRepository<Item, DB>;
     type PostTags = SqlxLinkRepository<Post, Tag, DB>;
+    type Comment = Comment;
+    type Comments = SqlxRepository<Comment, DB>;
 
     fn posts(&self) -> Self::Posts {
         SqlxRepository::new()
@@ -192,6 +205,9 @@ impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
     }
     fn post_tags(&self) -> Self::PostTags {
         SqlxLinkRepository::new("post_tag", "post_id", "tag_id")
+    }
+    fn comments(&self) -> Self::Comments {
+        SqlxRepository::new()
     }
 }
 
