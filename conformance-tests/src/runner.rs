@@ -2,8 +2,11 @@
 //!
 //! SQLite always runs, each case on a fresh file. PostgreSQL comes from
 //! `ALCHEMY_TEST_POSTGRES_URL`, else from a testcontainers container when a
-//! Docker engine answers, else its cases are reported as ignored with the
-//! reason. With `CI` set, a missing PostgreSQL fails every PostgreSQL case.
+//! Docker engine answers (image [`POSTGRES_IMAGE`], or the `name:tag` in
+//! `ALCHEMY_TEST_POSTGRES_IMAGE`), else its cases are reported as ignored
+//! with the reason. With `CI` set, a missing PostgreSQL fails every
+//! PostgreSQL case; a Docker engine that answers but cannot start
+//! PostgreSQL fails them always.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,17 +27,27 @@ pub type CaseFn<H> = fn(Arc<Cx<H>>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 pub enum Postgres {
     /// A server at this URL.
     Url(String),
-    /// No server: the reason, and whether that is a failure (CI) or a skip.
+    /// No server: the reason, and whether that is a failure or a skip.
     Missing {
-        /// Why there is no server.
+        /// Why there is no server (and why that fails, when it does).
         reason: String,
-        /// `CI` is set: report failure, not a skip.
+        /// Report a failure, not a skip: `CI` is set, or Docker answered
+        /// but PostgreSQL did not start.
         fail: bool,
     },
 }
 
 /// The environment variable naming the PostgreSQL server for the suite.
 pub const POSTGRES_URL_VAR: &str = "ALCHEMY_TEST_POSTGRES_URL";
+
+/// The environment variable naming the image (`name:tag`) testcontainers
+/// starts when [`POSTGRES_URL_VAR`] is unset.
+pub const POSTGRES_IMAGE_VAR: &str = "ALCHEMY_TEST_POSTGRES_IMAGE";
+
+/// The image testcontainers starts by default. PostgreSQL 13 is the oldest
+/// the library supports (`gen_random_uuid()` is built in from 13; the
+/// module's own default, 11, fails every case that makes a server UUID).
+pub const POSTGRES_IMAGE: (&str, &str) = ("postgres", "17-alpine");
 
 /// Keeps a testcontainers PostgreSQL alive for as long as the value lives.
 pub struct Environment {
@@ -97,12 +110,19 @@ impl Environment {
                 _container: Some(container),
                 runtime: Some(runtime),
             },
-            Err(NoContainer::NoDocker(reason)) => Self::plain(Postgres::Missing {
-                reason: format!(
+            Err(NoContainer::NoDocker(reason)) => {
+                let why = format!(
                     "PostgreSQL cases need {POSTGRES_URL_VAR} or a Docker engine for testcontainers: {reason}"
-                ),
-                fail: ci,
-            }),
+                );
+                Self::plain(Postgres::Missing {
+                    reason: if ci {
+                        format!("CI is set, so a missing PostgreSQL is a failure: {why}")
+                    } else {
+                        why
+                    },
+                    fail: ci,
+                })
+            }
             Err(NoContainer::Failed(reason)) => Self::plain(Postgres::Missing {
                 reason: format!("a Docker engine answered but PostgreSQL did not start: {reason}"),
                 fail: true,
@@ -127,17 +147,42 @@ enum NoContainer {
     Failed(String),
 }
 
+/// The testcontainers image: [`POSTGRES_IMAGE_VAR`] when set, else
+/// [`POSTGRES_IMAGE`].
+pub fn postgres_image() -> (String, String) {
+    image_named(std::env::var(POSTGRES_IMAGE_VAR).ok())
+}
+
+/// `name:tag` (the tag after the last `:` that is not part of a registry
+/// host's port) as name and tag; `latest` without a tag; the default image
+/// when `None` or empty.
+fn image_named(image: Option<String>) -> (String, String) {
+    match image {
+        Some(image) if !image.is_empty() => match image.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => (name.into(), tag.into()),
+            _ => (image, "latest".into()),
+        },
+        _ => (POSTGRES_IMAGE.0.into(), POSTGRES_IMAGE.1.into()),
+    }
+}
+
 async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
     use testcontainers_modules::postgres::Postgres as Image;
-    use testcontainers_modules::testcontainers::TestcontainersError;
     use testcontainers_modules::testcontainers::core::error::ClientError;
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
-    let container = Image::default().start().await.map_err(|e| match e {
-        TestcontainersError::Client(ClientError::Init(e)) => {
-            NoContainer::NoDocker(format!("no Docker engine ({e})"))
-        }
-        other => NoContainer::Failed(format!("testcontainers: {other}")),
-    })?;
+    use testcontainers_modules::testcontainers::{ImageExt, TestcontainersError};
+    let (name, tag) = postgres_image();
+    let container = Image::default()
+        .with_name(name.clone())
+        .with_tag(tag.clone())
+        .start()
+        .await
+        .map_err(|e| match e {
+            TestcontainersError::Client(ClientError::Init(e)) => {
+                NoContainer::NoDocker(format!("no Docker engine ({e})"))
+            }
+            other => NoContainer::Failed(format!("testcontainers, image {name}:{tag}: {other}")),
+        })?;
     let port = container
         .get_host_port_ipv4(5432)
         .await
@@ -183,9 +228,7 @@ pub fn trials_on<H: Harness + Clone>(
             }
             Postgres::Missing { reason, fail: true } => {
                 let reason = reason.clone();
-                Trial::test(name, move || {
-                    Err(Failed::from(format!("CI is set: {reason}")))
-                })
+                Trial::test(name, move || Err(Failed::from(reason.clone())))
             }
             Postgres::Missing {
                 reason,
@@ -318,5 +361,30 @@ impl<H: Backend> Cx<H> {
             Ok(s) => s,
             Err(e) => panic!("begin: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_named_with_a_tag() {
+        let image = |s: &str| image_named(Some(s.into()));
+        assert_eq!(image_named(None), ("postgres".into(), "17-alpine".into()));
+        assert_eq!(image_named(Some(String::new())), image_named(None));
+        assert_eq!(
+            image("alchemy-local/postgres:15"),
+            ("alchemy-local/postgres".into(), "15".into())
+        );
+        assert_eq!(image("postgres"), ("postgres".into(), "latest".into()));
+        assert_eq!(
+            image("registry:5000/pg"),
+            ("registry:5000/pg".into(), "latest".into())
+        );
+        assert_eq!(
+            image("registry:5000/pg:13"),
+            ("registry:5000/pg".into(), "13".into())
+        );
     }
 }

@@ -132,13 +132,22 @@ pub trait Repository: Send + Sync {
     /// Inserts one row and returns it as stored.
     ///
     /// # Behavior
-    /// - An unset client key is generated; a database key is read back.
+    /// - An unset client key is generated; an unset database key is made by
+    ///   the database and read back. A key the caller set is written as
+    ///   given, whoever makes keys (on PostgreSQL an identity sequence is
+    ///   moved past it, so later rows never collide with it).
     /// - Audit columns are both set to the session clock's now (microseconds).
-    /// - Every column is written from the model, so with a client key nothing
-    ///   is read back: the row returned is the model as written.
+    /// - Every value is checked first ([`crate::check`]): nothing is sent for
+    ///   text too long for its column, a NUL, a timestamp out of range.
+    /// - Every column is written from the model, so with a key set (or made
+    ///   by the client) nothing is read back: the row returned is the model
+    ///   as written.
     ///
     /// # Errors
-    /// [`Error::DuplicateKey`], [`Error::ForeignKey`], [`Error::Backend`].
+    /// [`Error::InvalidInput`] naming the column; [`Error::DuplicateKey`],
+    /// [`Error::ForeignKey`] (named on every database when the table has one
+    /// foreign key), [`Error::Backend`]; [`Error::SessionFailed`] on a
+    /// failed session (see [`crate::session`]).
     fn add(
         &self,
         session: &mut Self::Session,
@@ -148,7 +157,10 @@ pub trait Repository: Send + Sync {
     /// Inserts many rows with batched statements (not a statement per row;
     /// even chunks under the database's bind-parameter limit) and returns them
     /// as stored, in input order, with their keys (read back only when the
-    /// database makes them, as [`Repository::add`]).
+    /// database makes them, as [`Repository::add`]; see [`crate::insert`]
+    /// for how rows read back are matched to the input without relying on
+    /// the order of `RETURNING`). Every row is checked before the first
+    /// statement is sent.
     ///
     /// # Errors
     /// As [`Repository::add`].
@@ -171,8 +183,9 @@ pub trait Repository: Send + Sync {
     /// The rows matching `query`'s filter, in its order, within its limit and offset.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an unknown field or a value of the wrong
-    /// type; nothing is sent.
+    /// [`Error::InvalidInput`] for an unknown field, a value of the wrong
+    /// type or one [`crate::check`] refuses, or a filter over the limits of
+    /// [`crate::filter`] (nesting, bound values); nothing is sent.
     fn list(
         &self,
         session: &mut Self::Session,
@@ -248,11 +261,16 @@ pub trait Repository: Send + Sync {
     ///   nothing back.
     /// - `created_at` of an existing row never changes; `updated_at` of every
     ///   updated row is bumped; keys of existing rows are kept.
+    /// - No `match_fields` means the primary key (as in Advanced Alchemy).
+    ///   Matched on the primary key, rows whose key is unset are new rows
+    ///   with fresh keys, never matched with each other or a stored row.
+    /// - A row carrying a key the database would otherwise make takes the
+    ///   select-then-write path, so its key is written as given.
     /// - Rows come back in input order.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an unknown match field or two input rows
-    /// with the same match values; [`Error::MultipleResults`] when several
+    /// [`Error::InvalidInput`] for an unknown match field, a value
+    /// [`crate::check`] refuses, or two input rows with the same match values; [`Error::MultipleResults`] when several
     /// stored rows match one input row; [`Error::Busy`] when a matched row
     /// was deleted by a concurrent transaction before the update (retry the
     /// unit of work).

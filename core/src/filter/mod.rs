@@ -1,4 +1,5 @@
-//! Conditions over a model's columns, as pure data that each backend compiles.
+//! Conditions over a model's columns, as pure data written as SQL once for
+//! every backend ([`crate::sql`]).
 //!
 //! Field names are checked against the model's [`Table`] before any SQL is
 //! built ([`Condition::checked`]); values are always bound, never spliced.
@@ -18,6 +19,21 @@
 //! - `Search` is a substring match over several fields joined by OR;
 //!   `NotInSearch` matches rows where no field contains the value (a NULL
 //!   field contains nothing, so it counts as not containing it).
+//!
+//! # Size and depth
+//! Every backend writes a filter with [`crate::sql::write_condition`]:
+//! - `In`/`NotIn` lists of any length bind one value (an array on
+//!   PostgreSQL, a JSON array on SQLite past 100 values): 100,000 values work.
+//! - Flat `And`/`Or` groups of any width work: members that test one column
+//!   the same way are merged into one test, and groups are written as a
+//!   balanced tree, so 100,000 members nest about 17 deep in SQL.
+//! - Limits, the same on every database and checked before anything is
+//!   sent ([`Error::InvalidInput`]): groups nest at most [`MAX_DEPTH`] (64)
+//!   deep (the JSON form stops at 63), checked without recursion; a filter
+//!   binds at most [`crate::sql::MAX_BOUND_VALUES`] (32,000) values after
+//!   merging; its SQL nests at most [`crate::sql::MAX_SQL_DEPTH`] (900) deep.
+//! - Values are checked as [`crate::check`] says: no NUL in text, no
+//!   timestamp outside 0001-9999, no NaN, no pattern over 50,000 bytes.
 
 use std::borrow::Cow;
 
