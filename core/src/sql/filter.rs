@@ -343,81 +343,55 @@ impl<W: SqlWriter> Renderer<'_, W> {
     /// way merged, each kept where its first member was.
     fn merge<'c>(&self, all: &'c [Condition], and: bool) -> Result<Vec<Member<'c>>> {
         let mut out: Vec<Member<'c>> = Vec::with_capacity(all.len());
-        // Where each (field, test) bucket sits in `out`: few buckets, so a
-        // list searched by comparison.
+        // Where each (field, test) bucket sits in `out`: few buckets (a
+        // table's columns times the tests), so a list searched in order.
         let mut buckets: Vec<(&'c str, Test, usize)> = Vec::new();
-        let mut add = |out: &mut Vec<Member<'c>>,
-                       field: &'c str,
-                       test: Test,
-                       values: &mut dyn Iterator<Item = &'c Value>,
-                       pattern: Option<String>| {
-            let at = match buckets.iter().find(|(f, t, _)| *f == field && *t == test) {
-                Some((_, _, at)) => *at,
-                None => {
-                    out.push(Member::Merged {
-                        field,
-                        test,
-                        values: Vec::new(),
-                        patterns: Vec::new(),
-                    });
-                    buckets.push((field, test, out.len() - 1));
-                    out.len() - 1
+        let mut add =
+            |out: &mut Vec<Member<'c>>, field: &'c str, test, values: &'c [Value], pattern| {
+                let at = match buckets.iter().find(|(f, t, _)| *f == field && *t == test) {
+                    Some(&(_, _, at)) => at,
+                    None => {
+                        buckets.push((field, test, out.len()));
+                        out.push(Member::Merged {
+                            field,
+                            test,
+                            values: Vec::new(),
+                            patterns: Vec::new(),
+                        });
+                        out.len() - 1
+                    }
+                };
+                if let Member::Merged {
+                    values: v,
+                    patterns: p,
+                    ..
+                } = &mut out[at]
+                {
+                    v.extend(values);
+                    p.extend(pattern);
                 }
             };
-            if let Member::Merged {
-                values: v,
-                patterns: p,
-                ..
-            } = &mut out[at]
-            {
-                v.extend(values);
-                p.extend(pattern);
-            }
-        };
+        let list = |negated| Test::List { negated };
+        let text = |case_insensitive| Test::Pattern { case_insensitive };
         for c in all {
-            match (c, and) {
-                (Condition::Eq { field, value }, false) if *value != Value::Null => add(
-                    &mut out,
-                    field,
-                    Test::List { negated: false },
-                    &mut std::iter::once(value),
-                    None,
-                ),
-                (Condition::In { field, values }, false) if !values.is_empty() => add(
-                    &mut out,
-                    field,
-                    Test::List { negated: false },
-                    &mut values.iter(),
-                    None,
-                ),
-                (
-                    Condition::Compare {
-                        field,
-                        op: CompareOp::Ne,
-                        value,
-                    },
-                    true,
-                ) => add(
-                    &mut out,
-                    field,
-                    Test::List { negated: true },
-                    &mut std::iter::once(value),
-                    None,
-                ),
-                (Condition::NotIn { field, values }, true) if !values.is_empty() => add(
-                    &mut out,
-                    field,
-                    Test::List { negated: true },
-                    &mut values.iter(),
-                    None,
-                ),
-                (Condition::Compare { field, op, value }, _) if *op != CompareOp::Ne => add(
-                    &mut out,
-                    field,
-                    Test::Compare(*op),
-                    &mut std::iter::once(value),
-                    None,
-                ),
+            // What this member adds to a bucket: its column, its test, its
+            // values and its pattern.
+            let merged: Option<(&str, Test, &[Value], Option<String>)> = match (c, and) {
+                (Condition::Eq { field, value }, false) if *value != Value::Null => {
+                    Some((field, list(false), std::slice::from_ref(value), None))
+                }
+                (Condition::In { field, values }, false) if !values.is_empty() => {
+                    Some((field, list(false), values, None))
+                }
+                (Condition::Compare { field, op, value }, true) if *op == CompareOp::Ne => {
+                    Some((field, list(true), std::slice::from_ref(value), None))
+                }
+                (Condition::NotIn { field, values }, true) if !values.is_empty() => {
+                    Some((field, list(true), values, None))
+                }
+                (Condition::Compare { field, op, value }, _) if *op != CompareOp::Ne => {
+                    Some((field, Test::Compare(*op), std::slice::from_ref(value), None))
+                }
                 (
                     Condition::Text {
                         field,
@@ -426,15 +400,12 @@ impl<W: SqlWriter> Renderer<'_, W> {
                         case_insensitive,
                     },
                     false,
-                ) => add(
-                    &mut out,
+                ) => Some((
                     field,
-                    Test::Pattern {
-                        case_insensitive: *case_insensitive,
-                    },
-                    &mut std::iter::empty(),
+                    text(*case_insensitive),
+                    &[],
                     Some(literal_pattern(*matching, value)),
-                ),
+                )),
                 (
                     Condition::Like {
                         field,
@@ -442,15 +413,7 @@ impl<W: SqlWriter> Renderer<'_, W> {
                         case_insensitive,
                     },
                     false,
-                ) => add(
-                    &mut out,
-                    field,
-                    Test::Pattern {
-                        case_insensitive: *case_insensitive,
-                    },
-                    &mut std::iter::empty(),
-                    Some(pattern.clone()),
-                ),
+                ) => Some((field, text(*case_insensitive), &[], Some(pattern.clone()))),
                 (
                     Condition::Search {
                         fields,
@@ -465,15 +428,18 @@ impl<W: SqlWriter> Renderer<'_, W> {
                         add(
                             &mut out,
                             field,
-                            Test::Pattern {
-                                case_insensitive: *case_insensitive,
-                            },
-                            &mut std::iter::empty(),
+                            text(*case_insensitive),
+                            &[],
                             Some(pattern.clone()),
                         );
                     }
+                    continue;
                 }
-                _ => out.push(Member::One(c)),
+                _ => None,
+            };
+            match merged {
+                Some((field, test, values, pattern)) => add(&mut out, field, test, values, pattern),
+                None => out.push(Member::One(c)),
             }
         }
         Ok(out)
