@@ -176,6 +176,9 @@ macro_rules! repository {
                 /// The statements of `add_many` on a session.
                 struct Inserter<'s>(&'s mut $crate::Session);
                 impl insert::Insert<$model> for Inserter<'_> {
+                    fn state(&mut self) -> &mut $crate::__private::alchemy_core::session::SessionState {
+                        $crate::__private::alchemy_core::Session::state_mut(&mut *self.0)
+                    }
                     fn dialect(&self) -> Dialect {
                         self.0.dialect()
                     }
@@ -361,6 +364,7 @@ macro_rules! repository {
                 mut models: ::std::vec::Vec<$model>,
             ) -> $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> {
 
+                let before = $crate::__private::alchemy_core::Session::statements(&*session);
                 let result: $crate::__private::alchemy_core::Result<::std::vec::Vec<$model>> = async {
                 use $crate::__private::alchemy_core::Session as _;
                 if models.is_empty() {
@@ -385,9 +389,9 @@ macro_rules! repository {
 
                 .await;
 
-                // A foreign key this write broke, named where the database did not.
+                // A foreign key named; a failure after a write fails the session.
 
-                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+                $crate::__private::alchemy_core::Session::state_mut(&mut *session).finish_writes(before, <$model as $crate::__private::alchemy_core::Model>::table(), result)
 
             }
 
@@ -398,6 +402,7 @@ macro_rules! repository {
                 match_fields: &[&str],
             ) -> $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> {
 
+                let before = $crate::__private::alchemy_core::Session::statements(&*session);
                 let result: $crate::__private::alchemy_core::Result<$crate::__private::alchemy_core::Upserted<$model>> = async {
                 use $crate::__private::alchemy_core::bulk::{self, Plan};
                 use $crate::__private::alchemy_core::{Model as _, Repository as _, Session as _, Upserted};
@@ -477,9 +482,9 @@ macro_rules! repository {
 
                 .await;
 
-                // A foreign key this write broke, named where the database did not.
+                // A foreign key named; a failure after a write fails the session.
 
-                result.map_err(|e| $crate::__private::alchemy_core::error::name_foreign_key(e, <$model as $crate::__private::alchemy_core::Model>::table()))
+                $crate::__private::alchemy_core::Session::state_mut(&mut *session).finish_writes(before, <$model as $crate::__private::alchemy_core::Model>::table(), result)
 
             }
 

@@ -10,6 +10,7 @@ use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
 use alchemy_core::insert;
 use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
+use alchemy_core::session::SessionState;
 use alchemy_core::sql::{self, Statement};
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session, Upserted};
 use sqlx::FromRow;
@@ -359,6 +360,10 @@ where
     M: SqlxModel,
     KeyOf<M>: Into<Value>,
 {
+    fn state(&mut self) -> &mut SessionState {
+        self.0.state_mut()
+    }
+
     fn dialect(&self) -> Dialect {
         DB::DIALECT
     }
@@ -569,6 +574,7 @@ where
         session: &mut SqlxSession<DB>,
         mut models: Vec<M>,
     ) -> Result<Vec<M>> {
+        let before = session.statements();
         let result: Result<Vec<M>> = async {
             if models.is_empty() {
                 return Ok(models);
@@ -600,9 +606,11 @@ where
         }
         .await;
 
-        // A foreign key this write broke, named where the database did not.
+        // A foreign key named; a failure after a write fails the session.
 
-        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
+        session
+            .state_mut()
+            .finish_writes(before, M::table(), result)
     }
 
     async fn upsert_many(
@@ -611,6 +619,7 @@ where
         models: Vec<M>,
         match_fields: &[&str],
     ) -> Result<Upserted<M>> {
+        let before = session.statements();
         let result: Result<Upserted<M>> = async {
             let table = M::table();
             let prepared = bulk::prepare(models, match_fields)?;
@@ -686,9 +695,11 @@ where
         }
         .await;
 
-        // A foreign key this write broke, named where the database did not.
+        // A foreign key named; a failure after a write fails the session.
 
-        result.map_err(|e| alchemy_core::error::name_foreign_key(e, M::table()))
+        session
+            .state_mut()
+            .finish_writes(before, M::table(), result)
     }
 
     async fn delete(&self, session: &mut SqlxSession<DB>, key: &KeyOf<M>) -> Result<M> {

@@ -28,11 +28,15 @@ use crate::bulk;
 use crate::filter::Value;
 use crate::pk::KeyStrategy;
 use crate::schema::{ColumnType, Default as ColumnDefault, Dialect, Table, default_expression};
+use crate::session::SessionState;
 use crate::sql::{SqlWriter, Statement};
 use crate::{Error, Result};
 
 /// The statements [`add_many`] sends, supplied by a backend for model `M`.
 pub trait Insert<M: Model>: Send {
+    /// The state of the session the statements run in.
+    fn state(&mut self) -> &mut SessionState;
+
     /// The database the statements run on.
     fn dialect(&self) -> Dialect;
 
@@ -65,14 +69,16 @@ pub trait Insert<M: Model>: Send {
 /// anything is sent); the database's errors (a foreign key named as
 /// [`crate::error::name_foreign_key`] does); [`Error::Backend`] when a
 /// statement wrote or returned another number of rows than it was given.
+/// An error after a statement was sent fails the session
+/// ([`SessionState::finish_writes`]): some rows may be written.
 pub async fn add_many<M: Model, D: Insert<M>>(
     driver: &mut D,
     models: Vec<M>,
     now: DateTime<Utc>,
 ) -> Result<Vec<M>> {
-    write(driver, models, now)
-        .await
-        .map_err(|e| crate::error::name_foreign_key(e, M::table()))
+    let before = driver.state().statements();
+    let result = write(driver, models, now).await;
+    driver.state().finish_writes(before, M::table(), result)
 }
 
 async fn write<M: Model, D: Insert<M>>(
@@ -330,14 +336,28 @@ mod tests {
     /// A database that numbers rows as one statement does, returns them in
     /// reverse (the order `RETURNING` does not promise), and records what
     /// was sent.
-    #[derive(Default)]
     struct Fake {
         next: i64,
         stored: Vec<(String, Vec<Value>)>,
         statements: Vec<String>,
+        state: SessionState,
+    }
+
+    impl Default for Fake {
+        fn default() -> Self {
+            Self {
+                next: 0,
+                stored: Vec::new(),
+                statements: Vec::new(),
+                state: SessionState::new(crate::audit::system_clock()),
+            }
+        }
     }
 
     impl<M: Model> Insert<M> for Fake {
+        fn state(&mut self) -> &mut SessionState {
+            &mut self.state
+        }
         fn dialect(&self) -> Dialect {
             Dialect::Postgres
         }

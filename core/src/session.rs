@@ -267,6 +267,11 @@ impl SessionState {
         }
     }
 
+    /// Statements sent through the library so far.
+    pub fn statements(&self) -> u64 {
+        self.statements
+    }
+
     /// The clock's now, cut to microseconds: the stamp for audit columns.
     pub fn now(&self) -> DateTime<Utc> {
         now_micros(self.clock.as_ref())
@@ -304,6 +309,43 @@ impl SessionState {
     pub fn finish_statement<T>(&mut self, result: Result<T>) -> Result<T> {
         if let Err(e) = &result
             && e.is_from_database()
+            && self.failure.is_none()
+        {
+            self.failure = Some(Box::new(e.replica()));
+        }
+        result
+    }
+
+    /// The outcome of a write of several statements (`add_many`,
+    /// `update_many`, `upsert_many`) on `table`, begun when the session had
+    /// sent `sent_before` statements.
+    ///
+    /// # Behavior
+    /// - A foreign key the error names nothing of is named after `table`'s
+    ///   only one ([`crate::error::name_foreign_key`]).
+    /// - An error after a statement was sent fails the session, whatever
+    ///   raised it (a row found missing, a count that does not add up):
+    ///   some rows may be written and others not, so the unit of work must
+    ///   not commit. Input refused before anything was written
+    ///   ([`Error::InvalidInput`], [`Error::MultipleResults`]) does not.
+    ///
+    /// # Errors
+    /// `result`'s error.
+    pub fn finish_writes<T>(
+        &mut self,
+        sent_before: u64,
+        table: &crate::schema::Table,
+        result: Result<T>,
+    ) -> Result<T> {
+        let result = result.map_err(|e| crate::error::name_foreign_key(e, table));
+        if let Err(e) = &result
+            && self.statements > sent_before
+            && !matches!(
+                e,
+                Error::InvalidInput { .. }
+                    | Error::MultipleResults { .. }
+                    | Error::NotSupported { .. }
+            )
             && self.failure.is_none()
         {
             self.failure = Some(Box::new(e.replica()));

@@ -77,6 +77,7 @@ register! {
     session::session_savepoints_nest,
     session::session_failed_answers_nothing_from_its_cache,
     session::session_transaction_never_commits_half,
+    session::session_write_failing_half_way_is_never_committed,
     slug::slug_available_is_the_slugified_name_when_free,
     slug::slug_available_appends_suffix_when_taken,
     slug::slug_unusable_name_is_invalid_input,

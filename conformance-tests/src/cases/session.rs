@@ -229,3 +229,39 @@ pub async fn session_transaction_never_commits_half<H: Harness>(cx: Arc<Cx<H>>) 
     ok(s.commit().await, "commit");
     assert_eq!(stored_titles(&cx).await, ["a", "c"]);
 }
+
+/// A write of several rows that fails half-way (`update_many` with a row
+/// that does not exist: the others were written) fails the session, so
+/// the half is never committed.
+pub async fn session_write_failing_half_way_is_never_committed<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let a = ok(posts.add(&mut s, H::Post::new("a", "c")).await, "add a");
+    ok(s.commit().await, "commit");
+    let mut changed = a.clone();
+    changed.set_title("changed");
+    let mut ghost = H::Post::new("ghost", "c");
+    ghost.set_key(uuid::Uuid::now_v7());
+    let mut s = cx.begin().await;
+    let e = err(
+        posts.update_many(&mut s, vec![changed, ghost]).await,
+        "update_many with a missing row",
+    );
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    assert!(
+        s.failure()
+            .is_some_and(|f| matches!(f, Error::NotFound { .. })),
+        "{:?}",
+        s.failure()
+    );
+    let e = err(s.commit().await, "commit");
+    assert!(
+        matches!(&e, Error::SessionFailed { first } if matches!(**first, Error::NotFound { .. })),
+        "{e}"
+    );
+    assert_eq!(
+        stored_titles(&cx).await,
+        ["a"],
+        "nothing of the update was kept"
+    );
+}
