@@ -10,6 +10,7 @@ use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::identity::{self, ReadBack};
 use alchemy_core::insert;
 use alchemy_core::schema::{ColumnType, Dialect, Table, quote, quote_list};
+use alchemy_core::session::SessionState;
 use alchemy_core::sql::Statement as SqlStatement;
 use alchemy_core::{Error, KeyOf, Model, Repository, Result, Session as _, Upserted};
 use sea_orm::sea_query::OnConflict;
@@ -221,8 +222,13 @@ where
     /// `query` must be checked against the model's table.
     fn select(query: &Query, backend: DbBackend, extra: &str) -> Result<Sql> {
         let table = <E::Model as Model>::table();
-        let mut sql = Sql::new(backend, format!("SELECT {}", Self::select_list()));
-        sql.push(extra).push(" FROM ").push(table.quoted_name());
+        // The table's column list, quoted once per program (the entity's
+        // columns are the table's: `impl_model!` checks the fields).
+        let mut sql = Sql::new(backend, "SELECT ");
+        sql.push(table.select_list())
+            .push(extra)
+            .push(" FROM ")
+            .push(table.quoted_name());
         alchemy_core::sql::write_query(&mut sql, table, dialect(backend), query)?;
         Ok(sql)
     }
@@ -428,6 +434,10 @@ where
     E::ActiveModel: Send + Sync,
     KeyOf<E::Model>: Into<sea_orm::Value>,
 {
+    fn state(&mut self) -> &mut SessionState {
+        self.0.state_mut()
+    }
+
     fn dialect(&self) -> Dialect {
         dialect(self.0.transaction().get_database_backend())
     }
@@ -691,6 +701,7 @@ where
         session: &mut Session,
         mut models: Vec<E::Model>,
     ) -> Result<Vec<E::Model>> {
+        let before = session.statements();
         let result: Result<Vec<E::Model>> = async {
             if models.is_empty() {
                 return Ok(models);
@@ -719,8 +730,10 @@ where
             Ok(out)
         }
         .await;
-        // A foreign key this write broke, named where the database did not.
-        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
+        // A foreign key named; a failure after a write fails the session.
+        session
+            .state_mut()
+            .finish_writes(before, <E::Model as Model>::table(), result)
     }
 
     /// Selects the key, `created_at` and match columns of the stored rows
@@ -746,6 +759,7 @@ where
         models: Vec<E::Model>,
         match_fields: &[&str],
     ) -> Result<Upserted<E::Model>> {
+        let before = session.statements();
         let result: Result<Upserted<E::Model>> = async {
             let prepared = bulk::prepare(models, match_fields)?;
             if prepared.models.is_empty() {
@@ -821,8 +835,10 @@ where
             }
         }
         .await;
-        // A foreign key this write broke, named where the database did not.
-        result.map_err(|e| alchemy_core::error::name_foreign_key(e, <E::Model as Model>::table()))
+        // A foreign key named; a failure after a write fails the session.
+        session
+            .state_mut()
+            .finish_writes(before, <E::Model as Model>::table(), result)
     }
 
     /// `DELETE .. WHERE <key> = ? RETURNING *`.
@@ -889,7 +905,7 @@ where
         let mut sql = Sql::new(backend, "DELETE FROM ");
         sql.push(table.quoted_name()).push(" WHERE ");
         alchemy_core::sql::write_condition(&mut sql, table, dialect(backend), &filter)?;
-        sql.push(" RETURNING ").push(&Self::select_list());
+        sql.push(" RETURNING ").push(table.select_list());
         let statement = sql.build()?;
         session.unique_cache().forget::<E::Model>();
         let rows = Self::decode(session, statement).await?;

@@ -20,7 +20,7 @@ use std::hash::{BuildHasher, RandomState};
 use crate::audit::{CREATED_AT, Timestamps};
 use chrono::{DateTime, Utc};
 
-use crate::base::{KeyOf, Model, key_from_database, prepare_insert, prepare_update};
+use crate::base::{KeyOf, Model, key_from_database};
 use crate::filter::Value;
 use crate::pk::KeyStrategy;
 use crate::{Error, Result};
@@ -575,7 +575,8 @@ impl<M: Model> Prepared<M> {
         if self.native {
             let mut models = self.models;
             for m in &mut models {
-                prepare_insert(m, now)?;
+                // Checked by `prepare`; the stamps are the clock's.
+                crate::base::stamp_insert(m, now);
             }
             return Ok(Plan::Native {
                 models,
@@ -596,7 +597,7 @@ impl<M: Model> Prepared<M> {
                             updated_at: created_at,
                         });
                     }
-                    prepare_update(&mut m, now)?;
+                    crate::base::stamp_update(&mut m, now);
                     order.push((false, updates.len()));
                     updates.push(m);
                 }

@@ -21,7 +21,7 @@ use std::any::Any;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::base::Model;
-use crate::filter::Value;
+use crate::filter::{TextMatch, Value};
 use crate::schema::{Column, ColumnType, Table};
 use crate::{Error, Result};
 
@@ -57,17 +57,51 @@ pub fn max_timestamp() -> DateTime<Utc> {
 pub fn row<M: Model>(model: &M) -> Result<()> {
     let table = M::table();
     for (i, column) in table.columns().iter().enumerate() {
-        if let Some(text) = model.field(i).and_then(lent_text) {
-            match text {
-                Some(text) if is_text(column.ty) => write_text(table, column, text)?,
-                Some(_) => return Err(mismatch(table, column, "text")),
-                None => {}
-            }
-            continue;
+        // Fields the model lends are read in place (no copy of text);
+        // others, and values of another type than the column's, go through
+        // `Model::value`.
+        let lent = model.field(i).and_then(|f| lent_field(table, column, f));
+        match lent {
+            Some(checked) => checked?,
+            None => write_value(table, column, &model.value(i).unwrap_or(Value::Null))?,
         }
-        write_value(table, column, &model.value(i).unwrap_or(Value::Null))?;
     }
     Ok(())
+}
+
+/// The check of a lent field of the common types for `column`'s type;
+/// `None` when the field is of another type (then checked as a `Value`).
+fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<()>> {
+    fn opt<T: 'static>(field: &dyn Any) -> Option<Option<&T>> {
+        if let Some(v) = field.downcast_ref::<T>() {
+            return Some(Some(v));
+        }
+        field.downcast_ref::<Option<T>>().map(Option::as_ref)
+    }
+    Some(match column.ty {
+        ColumnType::Text | ColumnType::VarChar(_) => match lent_text(field)? {
+            Some(text) => write_text(table, column, text),
+            None => Ok(()),
+        },
+        ColumnType::Timestamp => match opt::<DateTime<Utc>>(field)? {
+            Some(t) => shared(table, &column.name, &Value::Timestamp(*t)),
+            None => Ok(()),
+        },
+        ColumnType::Double => match opt::<f64>(field)? {
+            Some(f) if f.is_nan() => shared(table, &column.name, &Value::Float(*f)),
+            _ => Ok(()),
+        },
+        ColumnType::BigInt => opt::<i64>(field).map(|_| Ok(()))?,
+        ColumnType::Integer => match opt::<i32>(field) {
+            Some(_) => Ok(()),
+            None => match opt::<i64>(field)? {
+                Some(i) => write_value(table, column, &Value::Int(*i)),
+                None => Ok(()),
+            },
+        },
+        ColumnType::Uuid => opt::<uuid::Uuid>(field).map(|_| Ok(()))?,
+        ColumnType::Bool => opt::<bool>(field).map(|_| Ok(()))?,
+    })
 }
 
 /// A text field lent as `&dyn Any`: `Some(None)` for a `None` text.
@@ -149,13 +183,15 @@ fn write_text(table: &Table, column: &Column, text: &str) -> Result<()> {
 }
 
 fn no_nul(table: &Table, field: &str, text: &str) -> Result<()> {
-    match text.bytes().position(|b| b == 0) {
-        None => Ok(()),
-        Some(at) => Err(Error::invalid_input(format!(
-            "column `{field}` of `{}`: text with a NUL character (at byte {at})",
-            table.name()
-        ))),
+    // `contains` on bytes is a memchr: most text is scanned at once.
+    if !text.as_bytes().contains(&0) {
+        return Ok(());
     }
+    let at = text.bytes().position(|b| b == 0).unwrap_or(0);
+    Err(Error::invalid_input(format!(
+        "column `{field}` of `{}`: text with a NUL character (at byte {at})",
+        table.name()
+    )))
 }
 
 /// Checks the `LIKE` pattern (`\` escapes) a filter on `field` makes, and
@@ -167,8 +203,36 @@ fn no_nul(table: &Table, field: &str, text: &str) -> Result<()> {
 pub fn pattern(table: &Table, field: &str, like: &str) -> Result<()> {
     no_nul(table, field, like)?;
     // `like_to_glob` writes `*`, `?` and `[` as three bytes each.
-    let glob = like.len() + 2 * like.bytes().filter(|b| b"*?[".contains(b)).count();
-    let bytes = like.len().max(glob);
+    let glob = like.len() + 2 * stars(like);
+    pattern_bytes(table, field, like.len().max(glob))
+}
+
+/// Checks the pattern of a literal match of `text` ([`crate::filter::literal_pattern`])
+/// as [`pattern`] does, without making it.
+///
+/// # Errors
+/// As [`pattern`].
+pub fn literal(table: &Table, field: &str, matching: TextMatch, text: &str) -> Result<()> {
+    no_nul(table, field, text)?;
+    let wildcards = if matching == TextMatch::Contains {
+        2
+    } else {
+        1
+    };
+    // LIKE escapes `\`, `%` and `_`; GLOB writes `*`, `?` and `[` as three
+    // bytes and the escaped ones as themselves.
+    let escapes = text.bytes().filter(|b| b"\\%_".contains(b)).count();
+    let like = text.len() + escapes + wildcards;
+    let glob = text.len() + 2 * stars(text) + wildcards;
+    pattern_bytes(table, field, like.max(glob))
+}
+
+/// How many of `*`, `?` and `[` `text` holds.
+fn stars(text: &str) -> usize {
+    text.bytes().filter(|b| b"*?[".contains(b)).count()
+}
+
+fn pattern_bytes(table: &Table, field: &str, bytes: usize) -> Result<()> {
     if bytes > MAX_PATTERN_BYTES {
         return Err(Error::invalid_input(format!(
             "column `{field}` of `{}`: a pattern of {bytes} bytes, longer than {MAX_PATTERN_BYTES}",
@@ -250,5 +314,26 @@ mod tests {
         // 20,000 `*` are 60,000 bytes as a GLOB.
         assert!(pattern(&t, "name", &"*".repeat(20_000)).is_err());
         assert!(pattern(&t, "name", "a\0").is_err());
+    }
+
+    #[test]
+    fn literal_patterns_are_measured_as_made() {
+        use crate::filter::{like_to_glob, literal_pattern};
+        let t = table();
+        for text in ["plain", r"50%_off\", "*?[x]", "é*"] {
+            for matching in [
+                TextMatch::Contains,
+                TextMatch::StartsWith,
+                TextMatch::EndsWith,
+            ] {
+                let like = literal_pattern(matching, text);
+                let bytes = like.len().max(like_to_glob(&like).len());
+                let room = "a".repeat(MAX_PATTERN_BYTES - bytes);
+                let padded = format!("{text}{room}");
+                assert!(literal(&t, "name", matching, &padded).is_ok(), "{text:?}");
+                let over = format!("{padded}a");
+                assert!(literal(&t, "name", matching, &over).is_err(), "{text:?}");
+            }
+        }
     }
 }

@@ -494,6 +494,13 @@ impl Condition {
     /// How deep groups nest in this condition (a leaf is 1, `And([leaf])`
     /// is 2), counted without recursion.
     pub fn depth(&self) -> usize {
+        let (Self::And(all) | Self::Or(all)) = self else {
+            return 1;
+        };
+        if !all.is_empty() && all.iter().all(|c| !matches!(c, Self::And(_) | Self::Or(_))) {
+            // A flat group, the usual filter: no stack to keep.
+            return 2;
+        }
         let mut deepest = 0;
         let mut stack = vec![(self, 1)];
         while let Some((c, depth)) = stack.pop() {
@@ -597,7 +604,7 @@ fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
         Ok(Some(converted))
     };
     let literal = |field: &str, matching: TextMatch, text: &str| {
-        crate::check::pattern(table, field, &literal_pattern(matching, text))
+        crate::check::literal(table, field, matching, text)
     };
     Ok(match c {
         Condition::Eq { field, value: v } => value(field, v)?.map(|value| Condition::Eq {
@@ -782,12 +789,21 @@ pub fn like_to_glob(pattern: &str) -> String {
 
 /// The `LIKE` pattern (escaped with `\`) of a literal text match.
 pub fn literal_pattern(matching: TextMatch, value: &str) -> String {
-    let escaped = escape_like(value);
-    match matching {
-        TextMatch::Contains => format!("%{escaped}%"),
-        TextMatch::StartsWith => format!("{escaped}%"),
-        TextMatch::EndsWith => format!("%{escaped}"),
+    // One allocation: this runs for every search a page makes.
+    let mut out = String::with_capacity(value.len() + 10);
+    if matching != TextMatch::StartsWith {
+        out.push('%');
     }
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if matching != TextMatch::EndsWith {
+        out.push('%');
+    }
+    out
 }
 
 /// One sort key.
