@@ -32,6 +32,11 @@ use crate::{Error, Result};
 /// may be shorter than this and still too long.
 pub const MAX_PATTERN_BYTES: usize = 50_000;
 
+/// Seconds from the Unix epoch to 0001-01-01T00:00:00Z.
+const MIN_SECONDS: i64 = -62_135_596_800;
+/// Seconds from the Unix epoch to 9999-12-31T23:59:59Z.
+const MAX_SECONDS: i64 = 253_402_300_799;
+
 /// The earliest timestamp a database is given: 0001-01-01T00:00:00Z.
 pub fn min_timestamp() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(1, 1, 1)
@@ -44,6 +49,12 @@ pub fn max_timestamp() -> DateTime<Utc> {
     NaiveDate::from_ymd_opt(9999, 12, 31)
         .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
         .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// Whether `t` is within [`min_timestamp`] and [`max_timestamp`], compared
+/// by whole seconds (every instant of the last second is within).
+fn in_range(t: &DateTime<Utc>) -> bool {
+    (MIN_SECONDS..=MAX_SECONDS).contains(&t.timestamp())
 }
 
 /// Checks every column value of `model` as it would be written.
@@ -84,8 +95,8 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
             None => Ok(()),
         },
         ColumnType::Timestamp => match opt::<DateTime<Utc>>(field)? {
-            Some(t) => shared(table, &column.name, &Value::Timestamp(*t)),
-            None => Ok(()),
+            Some(t) if !in_range(t) => shared(table, &column.name, &Value::Timestamp(*t)),
+            _ => Ok(()),
         },
         ColumnType::Double => match opt::<f64>(field)? {
             Some(f) if f.is_nan() => shared(table, &column.name, &Value::Float(*f)),
@@ -151,12 +162,10 @@ pub fn filter_value(table: &Table, field: &str, value: &Value) -> Result<()> {
 fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
     match value {
         Value::Text(text) => no_nul(table, field, text),
-        Value::Timestamp(t) if *t < min_timestamp() || *t > max_timestamp() => {
-            Err(Error::invalid_input(format!(
-                "column `{field}` of `{}`: {t} is outside 0001-01-01 to 9999-12-31 (UTC)",
-                table.name()
-            )))
-        }
+        Value::Timestamp(t) if !in_range(t) => Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: {t} is outside 0001-01-01 to 9999-12-31 (UTC)",
+            table.name()
+        ))),
         Value::Float(f) if f.is_nan() => Err(Error::invalid_input(format!(
             "column `{field}` of `{}`: NaN is not stored the same on every database",
             table.name()
@@ -304,6 +313,19 @@ mod tests {
         assert!(write(3, Value::Float(f64::INFINITY)).is_ok());
         assert!(write(3, Value::from("1.5")).is_err(), "text for a float");
         assert!(write(3, Value::Null).is_ok(), "NOT NULL is the database's");
+    }
+
+    #[test]
+    fn the_range_is_the_one_named() {
+        assert_eq!(min_timestamp().timestamp(), MIN_SECONDS);
+        assert_eq!(max_timestamp().timestamp(), MAX_SECONDS);
+        assert!(in_range(&min_timestamp()) && in_range(&max_timestamp()));
+        assert!(!in_range(
+            &(min_timestamp() - chrono::TimeDelta::microseconds(1))
+        ));
+        assert!(!in_range(
+            &(max_timestamp() + chrono::TimeDelta::microseconds(1))
+        ));
     }
 
     #[test]
