@@ -83,37 +83,40 @@ pub async fn add_many<M: Model, D: Insert<M>>(
 
 async fn write<M: Model, D: Insert<M>>(
     driver: &mut D,
-    models: Vec<M>,
+    mut models: Vec<M>,
     now: DateTime<Utc>,
 ) -> Result<Vec<M>> {
     let database_keys = key_from_database::<M>();
-    let mut given = Vec::with_capacity(models.len());
-    // Rows whose key the database makes, and their places in the input.
-    let mut made = Vec::new();
+    // The places of the rows whose key the database makes.
     let mut made_at = Vec::new();
-    for (i, mut m) in models.into_iter().enumerate() {
-        prepare_insert(&mut m, now)?;
+    for (i, m) in models.iter_mut().enumerate() {
+        prepare_insert(m, now)?;
         if database_keys && <<M::Base as Base>::Key as KeyStrategy>::is_unset(m.key()) {
             made_at.push(i);
+        }
+    }
+    // The usual cases keep the input's list: no second list of every row.
+    if made_at.is_empty() {
+        write_given(driver, &models).await?;
+        catch_up(driver, &models).await?;
+        return Ok(models);
+    }
+    if made_at.len() == models.len() {
+        return write_made(driver, models).await;
+    }
+    let mut given = Vec::with_capacity(models.len() - made_at.len());
+    let mut made = Vec::with_capacity(made_at.len());
+    let mut next_made = made_at.iter().copied().peekable();
+    for (i, m) in models.into_iter().enumerate() {
+        if next_made.next_if_eq(&i).is_some() {
             made.push(m);
         } else {
             given.push(m);
         }
     }
     write_given(driver, &given).await?;
-    if database_keys
-        && !given.is_empty()
-        && let Some(catch_up) = identity_catch_up::<M>(driver.dialect(), &given)
-    {
-        driver.query_values(&catch_up, ColumnType::BigInt).await?;
-    }
-    if made.is_empty() {
-        return Ok(given);
-    }
+    catch_up(driver, &given).await?;
     let made = write_made(driver, made).await?;
-    if given.is_empty() {
-        return Ok(made);
-    }
     // Back in input order.
     let total = given.len() + made.len();
     let (mut given, mut made) = (given.into_iter(), made.into_iter());
@@ -128,6 +131,17 @@ async fn write<M: Model, D: Insert<M>>(
             row.ok_or_else(|| Error::backend("add_many lost a row"))
         })
         .collect()
+}
+
+/// Moves an identity sequence past the keys of `given` rows (see
+/// [`identity_catch_up`]).
+async fn catch_up<M: Model, D: Insert<M>>(driver: &mut D, given: &[M]) -> Result<()> {
+    if key_from_database::<M>()
+        && let Some(statement) = identity_catch_up::<M>(driver.dialect(), given)
+    {
+        driver.query_values(&statement, ColumnType::BigInt).await?;
+    }
+    Ok(())
 }
 
 /// Inserts rows with every column, in chunks.
@@ -160,22 +174,23 @@ async fn write_made<M: Model, D: Insert<M>>(driver: &mut D, mut rows: Vec<M>) ->
         Some(ColumnDefault::Identity) => {
             let mut out = Vec::with_capacity(rows.len());
             for chunk in bulk::chunks(&rows, per_statement) {
-                let stored = returned(table, chunk, driver.insert_returning(chunk).await?)?;
-                // One statement numbers its rows in the order of its VALUES.
-                let mut keyed = Vec::with_capacity(stored.len());
-                for row in stored {
-                    match row.value(key) {
-                        Some(Value::Int(k)) => keyed.push((k, row)),
-                        other => {
-                            return Err(Error::backend(format!(
-                                "{}: an identity key read back as {other:?}",
-                                table.name()
-                            )));
-                        }
-                    }
+                let mut stored = returned(table, chunk, driver.insert_returning(chunk).await?)?;
+                if let Some(row) = stored
+                    .iter()
+                    .find(|r| !matches!(r.value(key), Some(Value::Int(_))))
+                {
+                    return Err(Error::backend(format!(
+                        "{}: an identity key read back as {:?}",
+                        table.name(),
+                        row.value(key)
+                    )));
                 }
-                keyed.sort_unstable_by_key(|(k, _)| *k);
-                out.extend(keyed.into_iter().map(|(_, row)| row));
+                // One statement numbers its rows in the order of its VALUES.
+                stored.sort_by_cached_key(|r| match r.value(key) {
+                    Some(Value::Int(k)) => k,
+                    _ => 0,
+                });
+                out.append(&mut stored);
             }
             Ok(out)
         }
