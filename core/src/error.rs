@@ -100,7 +100,9 @@ pub enum Error {
     /// [`Session::commit`](crate::Session::commit) rolls back and returns
     /// this error. Roll the session back and start again, or contain an
     /// expected failure in [`Session::savepoint`](crate::Session::savepoint).
-    #[error("the session failed earlier and was not committed ({first}); roll it back")]
+    #[error(
+        "the session failed at an earlier statement ({first}): it sends nothing more and cannot commit"
+    )]
     SessionFailed {
         /// The first failure of the session (its driver error rendered as text).
         #[source]
