@@ -492,10 +492,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.push(self.table.quoted_field(field)?);
         match self.dialect {
             Dialect::Postgres => {
-                self.w.push(if negated { " <> ALL(" } else { " = ANY(" });
-                self.binds += 1;
-                self.w.bind_array(values, ty);
-                self.w.push(")");
+                self.w.push(if negated { " <> ALL" } else { " = ANY" });
+                self.array(values, ty);
             }
             _ if values.len() <= SQLITE_INLINE => {
                 self.w.text_varies();
@@ -515,12 +513,26 @@ impl<W: SqlWriter> Renderer<'_, W> {
                     " IN (SELECT "
                 });
                 self.w.push(json_value(ty));
-                self.w.push(" FROM json_each(");
-                self.bind(&json_array(values), ColumnType::Text);
-                self.w.push("))");
+                self.json_each(values);
+                self.w.push(")");
             }
         }
         Ok(2)
+    }
+
+    /// `(?)` bound to `values` as one PostgreSQL array.
+    fn array(&mut self, values: &[&Value], ty: ColumnType) {
+        self.w.push("(");
+        self.binds += 1;
+        self.w.bind_array(values, ty);
+        self.w.push(")");
+    }
+
+    /// ` FROM json_each(?)` bound to `values` as one JSON array (SQLite).
+    fn json_each(&mut self, values: &[&Value]) {
+        self.w.push(" FROM json_each(");
+        self.bind(&json_array(values), ColumnType::Text);
+        self.w.push(")");
     }
 
     /// `field <op>` any (in an `Or`) or all (in an `And`) of `values`.
@@ -536,10 +548,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.push(" ");
         self.w.push(op.sql());
         if self.dialect == Dialect::Postgres {
-            self.w.push(if and { " ALL(" } else { " ANY(" });
-            self.binds += 1;
-            self.w.bind_array(values, ty);
-            self.w.push(")");
+            self.w.push(if and { " ALL" } else { " ANY" });
+            self.array(values, ty);
             return Ok(2);
         }
         // Greater than any is greater than the least; than all, the greatest.
@@ -550,9 +560,9 @@ impl<W: SqlWriter> Renderer<'_, W> {
             " (SELECT max("
         });
         self.w.push(json_value(ty));
-        self.w.push(") FROM json_each(");
-        self.bind(&json_array(values), ColumnType::Text);
-        self.w.push("))");
+        self.w.push(")");
+        self.json_each(values);
+        self.w.push(")");
         Ok(3)
     }
 
@@ -563,12 +573,10 @@ impl<W: SqlWriter> Renderer<'_, W> {
             Dialect::Postgres => {
                 self.w.push(name);
                 // PostgreSQL's LIKE escapes with `\` by default (ANY takes no ESCAPE).
-                self.w.push(if ci { " ILIKE ANY(" } else { " LIKE ANY(" });
+                self.w.push(if ci { " ILIKE ANY" } else { " LIKE ANY" });
                 let values: Vec<Value> = patterns.iter().map(|p| Value::Text(p.clone())).collect();
                 let refs: Vec<&Value> = values.iter().collect();
-                self.binds += 1;
-                self.w.bind_array(&refs, ColumnType::Text);
-                self.w.push(")");
+                self.array(&refs, ColumnType::Text);
                 Ok(2)
             }
             _ => {
