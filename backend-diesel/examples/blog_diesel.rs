@@ -199,7 +199,11 @@ async fn run(url: &str) -> alchemy_core::Result<()> {
     let db = Db::connect(url).await?;
     db.create_tables(&[Post::table(), Tag::table(), post_tag_table()])
         .await?;
-    let (posts, tags, links) = (PostRepository, TagRepository, PostTagRepository);
+    let (posts, tags, links) = (
+        PostRepository::new(),
+        TagRepository::new(),
+        PostTagRepository,
+    );
 
     let mut session = db.begin().await?;
     for (title, content, names) in PLAN {

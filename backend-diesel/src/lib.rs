@@ -51,7 +51,7 @@
 //! let db = alchemy_diesel::Db::connect("sqlite://blog.db?mode=rwc").await?;
 //! db.create_tables(&[Post::table()]).await?;
 //! let mut session = db.begin().await?;
-//! let post = PostRepository
+//! let post = PostRepository::new()
 //!     .add(&mut session, Post {
 //!         id: Uuid::nil(),
 //!         created_at: DateTime::UNIX_EPOCH,
@@ -101,6 +101,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod db;
+mod driver;
 mod error;
 pub mod filter;
 pub mod link;

@@ -7,7 +7,6 @@ use alchemy_core::audit::SharedClock;
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Error, Result};
-use chrono::{DateTime, Utc};
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
@@ -127,12 +126,6 @@ impl Session {
         self.connection()
     }
 
-    /// The clock's now, cut to microseconds: the stamp for audit columns.
-    #[doc(hidden)]
-    pub fn __now(&self) -> DateTime<Utc> {
-        self.state.now()
-    }
-
     /// The outcome of a statement on `table` sent on
     /// [`Session::__statement_connection`]: its error converted, failing
     /// the session.
@@ -150,13 +143,14 @@ impl Session {
     /// Runs a statement that returns no rows, counting it; the number of
     /// rows it wrote.
     #[doc(hidden)]
-    pub async fn __execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<usize> {
+    pub async fn __execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<u64> {
         let query = sql.query(());
         let result = match self.__statement_connection()? {
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
             ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
         };
         self.__sent(table, result)
+            .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
     }
 
     async fn finish(mut self, sql: &str) -> Result<()> {

@@ -1,16 +1,14 @@
-//! Statements the repository writes as SQL text: identifiers come only from
-//! the model's [`Table`] (quoted), every value is a bind parameter typed by
-//! its column, and the selected columns are the model's diesel `Selectable`
-//! list, so rows load with diesel's derives on both databases.
+//! The statement builder core's repository writes into ([`Sql`]), and its
+//! diesel form ([`RawQuery`]): identifiers come only from the model's table
+//! (quoted), every value is a bind parameter typed by its column, and the
+//! selected columns are the model's diesel `Selectable` list, so rows load
+//! with diesel's derives on both databases.
 
 use std::borrow::Cow;
 
-use alchemy_core::audit::CREATED_AT;
-use alchemy_core::base::key_from_database;
-use alchemy_core::bulk;
-use alchemy_core::filter::{Condition, Query, Value};
-use alchemy_core::schema::{Column, ColumnType, Dialect, Table, quote, quote_list};
-use alchemy_core::{Error, Model, Result};
+use alchemy_core::driver::CacheKey;
+use alchemy_core::schema::{ColumnType, Dialect, Table};
+use alchemy_core::{Model, Value};
 use chrono::{DateTime, Utc};
 use diesel::expression::Expression;
 use diesel::pg::Pg;
@@ -100,8 +98,27 @@ impl alchemy_core::sql::SqlWriter for Sql {
         Sql::push(self, sql.to_string());
     }
 
+    fn push_static(&mut self, sql: &'static str) {
+        Sql::push(self, sql);
+    }
+
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         Sql::bind(self, value.clone(), ty);
+    }
+
+    fn bind_value(&mut self, value: Value, ty: ColumnType) {
+        Sql::bind(self, value, ty);
+    }
+
+    fn select_list(&mut self, _: &'static Table) {
+        self.parts.push(Part::Select);
+    }
+
+    /// One part for the row, its values kept in one list.
+    fn row(&mut self, _first: bool, values: &mut dyn Iterator<Item = (Value, ColumnType)>) {
+        let before = self.rows.len();
+        self.rows.extend(values);
+        self.parts.push(Part::Row(self.rows.len() - before));
     }
 
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
@@ -135,27 +152,29 @@ pub struct Sql {
     /// Why the statement cannot be run (a value of the wrong type in an
     /// array); reported when it is.
     error: Option<String>,
+    /// The kind of a statement written the same way on every call for one
+    /// model, which diesel then finds by type ([`Fixed`]).
+    cache: Option<CacheKey>,
 }
 
 impl Sql {
-    fn new(text: impl Into<Cow<'static, str>>) -> Self {
-        let mut sql = Self {
+    /// An empty statement, of kind `cache` if it is written the same way
+    /// on every call for one model.
+    pub(crate) fn keyed(cache: Option<CacheKey>) -> Self {
+        Self {
             // A get or a one-row insert: a few hundred bytes, which the
             // allocator's small-size caches serve.
             parts: Vec::with_capacity(8),
             rows: Vec::new(),
             varies: false,
             error: None,
-        };
-        sql.push(text);
-        sql
+            cache,
+        }
     }
 
-    /// Room for `rows` rows of `columns` values.
-    fn reserve_rows(&mut self, rows: usize, columns: usize) -> &mut Self {
-        self.parts.reserve(rows);
-        self.rows.reserve(rows.saturating_mul(columns));
-        self
+    /// The kind this statement was made as (see [`Sql::keyed`]).
+    pub fn cache_key(&self) -> Option<CacheKey> {
+        self.cache
     }
 
     fn push(&mut self, text: impl Into<Cow<'static, str>>) -> &mut Self {
@@ -165,55 +184,6 @@ impl Sql {
 
     fn bind(&mut self, value: Value, ty: ColumnType) -> &mut Self {
         self.parts.push(Part::Bind(value, ty));
-        self
-    }
-
-    fn select(&mut self) -> &mut Self {
-        self.parts.push(Part::Select);
-        self
-    }
-
-    fn varies_with(&mut self, items: usize) -> &mut Self {
-        self.varies |= items > 1;
-        self
-    }
-
-    /// Appends `<column> = ANY(?)` with `values` as one array on PostgreSQL
-    /// (see [`Array`]), else `<column> IN (?, ..)`; `column` is quoted SQL.
-    fn any_of<'v>(
-        &mut self,
-        dialect: Dialect,
-        column: String,
-        values: impl ExactSizeIterator<Item = &'v Value> + Clone,
-        ty: ColumnType,
-    ) -> &mut Self {
-        if dialect == Dialect::Postgres
-            && let Some(array) = Array::new(values.clone(), ty)
-        {
-            self.push(column).push(" = ANY(");
-            self.parts.push(Part::Array(array));
-            return self.push(")");
-        }
-        self.varies_with(values.len());
-        self.push(column).push(" IN (");
-        for (n, value) in values.enumerate() {
-            if n > 0 {
-                self.push(", ");
-            }
-            self.bind(value.clone(), ty);
-        }
-        self.push(")")
-    }
-
-    /// Appends ` RETURNING <select>`.
-    pub fn returning(mut self) -> Self {
-        self.push(" RETURNING ").select();
-        self
-    }
-
-    /// Appends ` RETURNING "created_at"`.
-    pub fn returning_created_at(mut self) -> Self {
-        self.push(" RETURNING \"created_at\"");
         self
     }
 
@@ -253,7 +223,7 @@ impl Sql {
 #[derive(Debug, Clone, Copy)]
 pub struct Named;
 
-impl diesel::query_builder::Query for RawQuery<Named, ByText> {
+impl<I> diesel::query_builder::Query for RawQuery<Named, I> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
@@ -285,7 +255,7 @@ pub struct RawQuery<S, I = ByText> {
 /// How diesel finds the prepared form of a [`RawQuery`] in its statement
 /// cache.
 #[doc(hidden)]
-pub trait CacheKey: 'static {
+pub trait StatementId: 'static {
     /// Whether the statement's type identifies it.
     const BY_TYPE: bool;
 }
@@ -296,7 +266,7 @@ pub trait CacheKey: 'static {
 #[derive(Debug, Clone, Copy)]
 pub struct ByText;
 
-impl CacheKey for ByText {
+impl StatementId for ByText {
     const BY_TYPE: bool = false;
 }
 
@@ -308,30 +278,26 @@ impl CacheKey for ByText {
 #[derive(Debug)]
 pub struct Fixed<M, K>(std::marker::PhantomData<fn() -> (M, K)>);
 
-impl<M: 'static, K: 'static> CacheKey for Fixed<M, K> {
+impl<M: 'static, K: 'static> StatementId for Fixed<M, K> {
     const BY_TYPE: bool = true;
 }
 
-/// [`Fixed`] kind: `SELECT .. WHERE key = ?` ([`get`]).
+/// [`Fixed`] kind: [`CacheKey::GetByKey`].
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct GetByKey;
 
-/// [`Fixed`] kind: an `UPDATE` of every column but the key and
-/// `created_at` ([`update`] of an [`alchemy_core::identity::UpdatePlan`] that writes the
-/// whole row).
+/// [`Fixed`] kind: [`CacheKey::UpdateWhole`].
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct UpdateWhole;
 
-/// [`Fixed`] kind: one row's `INSERT .. ON CONFLICT DO NOTHING RETURNING ..`
-/// ([`insert`] with [`OnConflict::Nothing`]); the bind types are the
-/// columns' (a model's values are typed by its fields).
+/// [`Fixed`] kind: [`CacheKey::InsertAbsent`].
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct InsertAbsent;
 
-impl<S, I: CacheKey> QueryId for RawQuery<S, I> {
+impl<S, I: StatementId> QueryId for RawQuery<S, I> {
     type QueryId = I;
     const HAS_STATIC_QUERY_ID: bool = I::BY_TYPE;
 }
@@ -462,6 +428,7 @@ macro_rules! stored_row {
                         .iter()
                         .find(|c| c.name == name)
                         .map(|c| c.ty)
+                        .or((name == alchemy_core::driver::TOTAL).then_some(ColumnType::BigInt))
                         .ok_or_else(|| format!("`{name}` is not a column of `{}`", table.name()))?;
                     let raw = field.value();
                     values.push(match ty {
@@ -520,15 +487,8 @@ fn max_binds(dialect: Dialect) -> usize {
     }
 }
 
-/// Rows per statement when each row binds `binds` values.
-#[doc(hidden)]
-pub fn per_statement(dialect: Dialect, binds: usize) -> usize {
-    bulk::rows_per_statement(statement_binds(dialect), binds)
-}
-
 /// Most binds the repository puts in one bulk statement on `dialect`.
-#[doc(hidden)]
-pub fn statement_binds(dialect: Dialect) -> usize {
+pub(crate) fn statement_binds(dialect: Dialect) -> usize {
     max_binds(dialect).min(BINDS_PER_STATEMENT)
 }
 
@@ -538,411 +498,57 @@ pub fn statement_binds(dialect: Dialect) -> usize {
 /// few thousand binds.
 const BINDS_PER_STATEMENT: usize = 8_192;
 
-fn key_column(table: &Table) -> Result<&Column> {
-    let name = table.primary_key_columns().first().ok_or_else(|| {
-        Error::invalid_input(format!("table `{}` has no primary key", table.name()))
-    })?;
-    table.check_field(name)
-}
-
-fn key_index(table: &Table) -> Result<usize> {
-    let key = key_column(table)?;
-    table
-        .columns()
-        .iter()
-        .position(|c| c.name == key.name)
-        .ok_or_else(|| Error::invalid_input(format!("table `{}` has no key", table.name())))
-}
-
-/// Indexes of the columns an insert writes (all but a database-made key).
-#[doc(hidden)]
-pub fn insert_columns<M: Model>() -> Vec<usize> {
-    let table = M::table();
-    let skip_key = key_from_database::<M>();
-    let key = table.primary_key_columns().first();
-    table
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !(skip_key && Some(&c.name) == key))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// Appends `(?, ..)` with `values` of `columns`, after `, ` when a row came
-/// before in this statement.
-fn push_row(sql: &mut Sql, table: &Table, columns: &[usize], mut values: Vec<Value>) {
-    for &i in columns {
-        // Moved out, not cloned: each column is bound once.
-        let value = values
-            .get_mut(i)
-            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
-        sql.rows.push((value, table.columns()[i].ty));
-    }
-    sql.parts.push(Part::Row(columns.len()));
-}
-
-fn where_key(sql: &mut Sql, table: &'static Table, key: Value) -> Result<()> {
-    let column = key_column(table)?;
-    sql.push(" WHERE ")
-        .push(table.quoted_field(&column.name)?)
-        .push(" = ")
-        .bind(key, column.ty);
-    Ok(())
-}
-
-/// `SELECT <select> FROM t`.
-fn select_from(table: &'static Table) -> Sql {
-    let mut sql = Sql::new("SELECT ");
-    sql.select().push(" FROM ").push(table.quoted_name());
-    sql
-}
-
-/// `SELECT <select> FROM t WHERE key = ?`.
-#[doc(hidden)]
-pub fn get<M: Model>(key: Value) -> Result<Sql> {
-    let table = M::table();
-    let mut sql = select_from(table);
-    where_key(&mut sql, table, key)?;
-    Ok(sql)
-}
-
-/// `SELECT <select> FROM t [WHERE ..] [ORDER BY ..] [LIMIT ..] [OFFSET ..]`;
-/// the query is checked against the table before anything is built.
-///
-/// # Errors
-/// [`Error::InvalidInput`] for an unknown field or a value of the wrong type.
-#[doc(hidden)]
-pub fn list<M: Model>(dialect: Dialect, query: &Query) -> Result<Sql> {
-    let table = M::table();
-    let query = query.checked_ref(table)?;
-    let mut sql = select_from(table);
-    alchemy_core::sql::write_query(&mut sql, table, dialect, &query)?;
-    Ok(sql)
-}
-
-/// `SELECT <select> FROM t [WHERE ..]` (the select being `count(*)`).
-///
-/// # Errors
-/// [`Error::InvalidInput`] as [`list`].
-#[doc(hidden)]
-pub fn count<M: Model>(dialect: Dialect, filter: Option<&Condition>) -> Result<Sql> {
-    let table = M::table();
-    let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
-    let mut sql = select_from(table);
-    alchemy_core::sql::write_where(&mut sql, table, dialect, filter.as_deref())?;
-    Ok(sql)
-}
-
-/// What an insert does on a conflict.
+/// The select of a statement whose text names its one column (`count(*)`,
+/// `RETURNING created_at`): nothing is written, and the column loads as SQL
+/// type `ST`. Not an SQL literal, which diesel never caches.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub enum OnConflict<'a> {
-    /// A plain insert.
-    Fail,
-    /// `ON CONFLICT DO NOTHING` (any unique constraint).
-    Nothing,
-    /// `ON CONFLICT (match columns) DO UPDATE SET` every other written column.
-    Update(&'a [usize]),
-}
+pub struct Typed<ST>(std::marker::PhantomData<fn() -> ST>);
 
-/// `INSERT INTO t (..) VALUES (..), .. [ON CONFLICT ..]` for rows already
-/// stamped, without a database-made key; add [`Sql::returning`] to read
-/// them back.
-#[doc(hidden)]
-pub fn insert<M: Model>(models: &[M], on_conflict: OnConflict<'_>) -> Sql {
-    insert_columns_of(models, &insert_columns::<M>(), on_conflict)
-}
-
-/// `INSERT INTO t (<every column>) VALUES (..), ..` for rows already
-/// stamped, their keys included.
-#[doc(hidden)]
-pub fn insert_whole<M: Model>(models: &[M]) -> Sql {
-    let columns: Vec<usize> = (0..M::table().columns().len()).collect();
-    insert_columns_of(models, &columns, OnConflict::Fail)
-}
-
-/// Runs a statement the library wrote ([`alchemy_core::sql::Statement`]),
-/// its columns named in its text, to load as [`StoredRow`]s.
-#[doc(hidden)]
-pub fn from_statement(statement: &alchemy_core::sql::Statement) -> Sql {
-    let mut sql = Sql::new("");
-    statement.write_to(&mut sql);
-    sql
-}
-
-fn insert_columns_of<M: Model>(
-    models: &[M],
-    columns: &[usize],
-    on_conflict: OnConflict<'_>,
-) -> Sql {
-    let table = M::table();
-    let mut sql = Sql::new("INSERT INTO ");
-    sql.push(table.quoted_name()).push(" (");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        sql.push(table.quoted_column(i).unwrap_or_default());
+impl<ST> Typed<ST> {
+    /// The select.
+    pub const fn new() -> Self {
+        Self(std::marker::PhantomData)
     }
-    sql.push(") VALUES ");
-    sql.varies_with(models.len())
-        .reserve_rows(models.len(), columns.len());
-    for m in models {
-        push_row(&mut sql, table, columns, m.values());
-    }
-    match on_conflict {
-        OnConflict::Fail => {}
-        // No conflict target: every unique index is an arbiter.
-        OnConflict::Nothing => {
-            sql.push(" ON CONFLICT DO NOTHING");
-        }
-        OnConflict::Update(match_columns) => {
-            let name = |i: &usize| table.columns()[*i].name.as_str();
-            let match_names: Vec<&str> = match_columns.iter().map(name).collect();
-            let set: Vec<String> = bulk::update_columns::<M>(columns, match_columns)
-                .iter()
-                .map(|i| format!("{0} = excluded.{0}", quote(name(i))))
-                .collect();
-            if set.is_empty() {
-                // Nothing to change; still return the stored row.
-                let first = quote(name(&match_columns[0]));
-                sql.push(format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {first} = excluded.{first}",
-                    quote_list(&match_names)
-                ));
-            } else {
-                sql.push(format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {}",
-                    quote_list(&match_names),
-                    set.join(", ")
-                ));
-            }
-        }
-    }
-    sql
 }
 
-/// `UPDATE t SET <columns> WHERE key = ?` for a row already stamped,
-/// writing `columns` (an [`alchemy_core::identity::UpdatePlan`]'s); add
-/// [`Sql::returning`] or [`Sql::returning_created_at`] as the plan reads back.
-///
-/// # Errors
-/// [`Error::InvalidInput`] when the table has no primary key.
-#[doc(hidden)]
-pub fn update<M: Model>(model: &M, columns: &[usize]) -> Result<Sql> {
-    let table = M::table();
-    let key = key_index(table)?;
-    let mut sql = Sql::new("UPDATE ");
-    sql.push(table.quoted_name()).push(" SET ");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        let column = &table.columns()[i];
-        let value = model.value(i).unwrap_or(Value::Null);
-        sql.push(table.quoted_column(i).unwrap_or_default())
-            .push(" = ")
-            .bind(value, column.ty);
+impl<ST> Default for Typed<ST> {
+    fn default() -> Self {
+        Self::new()
     }
-    let key_value = model.value(key).unwrap_or(Value::Null);
-    where_key(&mut sql, table, key_value)?;
-    Ok(sql)
 }
 
-/// How many rows one `update_many` statement carries.
-#[doc(hidden)]
-pub fn update_many_rows<M: Model>(dialect: Dialect) -> usize {
-    let table = M::table();
-    let written = table
-        .columns()
-        .iter()
-        .filter(|c| c.name != CREATED_AT)
-        .count();
-    per_statement(dialect, written)
+impl<ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> Expression for Typed<ST> {
+    type SqlType = ST;
 }
 
-/// `UPDATE t SET c = v.columnN, .. FROM (VALUES (key, ..), ..) AS v WHERE
-/// t.key = v.column1 RETURNING <select>` for rows already stamped, writing
-/// every column but the key and `created_at`.
-///
-/// # Errors
-/// [`Error::InvalidInput`] when the table has no primary key.
-#[doc(hidden)]
-pub fn update_many<M: Model>(models: &[M]) -> Result<Sql> {
-    let table = M::table();
-    let key = key_index(table)?;
-    let written: Vec<usize> = (0..table.columns().len())
-        .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
-        .collect();
-    Ok(update_from_values(models, &written)?.returning())
-}
-
-/// `UPDATE t SET c = ?, .. WHERE key = ANY(?)` (PostgreSQL; `key IN (..)`
-/// on SQLite): the same `values` of columns `written` for every row with
-/// one of `keys`.
-///
-/// # Errors
-/// [`Error::InvalidInput`] when the table has no primary key.
-#[doc(hidden)]
-pub fn update_shared<M: Model>(
-    dialect: Dialect,
-    written: &[usize],
-    values: &[Value],
-    keys: &[Value],
-) -> Result<Sql> {
-    let table = M::table();
-    let key = key_column(table)?;
-    let mut sql = Sql::new("UPDATE ");
-    sql.push(table.quoted_name()).push(" SET ");
-    for (n, (&i, value)) in written.iter().zip(values).enumerate() {
-        if n > 0 {
-            sql.push(", ");
-        }
-        let column = &table.columns()[i];
-        sql.push(table.quoted_column(i).unwrap_or_default())
-            .push(" = ")
-            .bind(value.clone(), column.ty);
+impl<ST, DB: diesel::backend::Backend> QueryFragment<DB> for Typed<ST> {
+    fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        Ok(())
     }
-    sql.push(" WHERE ")
-        .any_of(dialect, quote(&key.name), keys.iter(), key.ty);
-    Ok(sql)
 }
 
-/// `UPDATE t SET c = v.columnN, .. FROM (VALUES (key, ..), ..) AS v WHERE
-/// t.key = v.column1`, writing columns `written` of `models`.
-///
-/// # Errors
-/// [`Error::InvalidInput`] when the table has no primary key.
+/// The select of a list-and-count: the model's columns (`S`), then the
+/// `BIGINT` total the text names after them; loads as `(model, i64)`.
 #[doc(hidden)]
-pub fn update_from_values<M: Model>(models: &[M], written: &[usize]) -> Result<Sql> {
-    let table = M::table();
-    let key = key_index(table)?;
-    let mut row_columns = vec![key];
-    row_columns.extend(written);
-    let mut sql = Sql::new(format!(
-        "UPDATE {} SET {} FROM (VALUES ",
-        table.quoted_name(),
-        bulk::values_set_list(table, key, written)
-    ));
-    sql.varies_with(models.len())
-        .reserve_rows(models.len(), row_columns.len());
-    for m in models {
-        push_row(&mut sql, table, &row_columns, m.values());
-    }
-    sql.push(format!(
-        ") AS \"v\" WHERE {}.{} = \"v\".column1",
-        quote(table.name()),
-        quote(&table.columns()[key].name)
-    ));
-    Ok(sql)
+#[derive(Debug, Clone, Copy)]
+pub struct WithTotal<S>(pub S);
+
+impl<S: Expression> Expression for WithTotal<S> {
+    type SqlType = (S::SqlType, BigInt);
 }
 
-/// `SELECT <stored> FROM t WHERE (match columns) IN ((..), ..)` for one
-/// chunk of an upsert's wanted values, to load as [`StoredRow`]s; on one
-/// match column, `c = ANY(?)` on PostgreSQL and `c IN (..)` on SQLite.
-#[doc(hidden)]
-pub fn existing_by<M: Model>(
-    dialect: Dialect,
-    stored: &[usize],
-    columns: &[usize],
-    wanted: std::slice::ChunksExact<'_, Value>,
-) -> Sql {
-    let table = M::table();
-    let name = |i: &usize| table.columns()[*i].name.as_str();
-    let names: Vec<&str> = columns.iter().map(name).collect();
-    let selected: Vec<&str> = stored.iter().map(name).collect();
-    let mut sql = Sql::new(format!(
-        "SELECT {} FROM {} WHERE ",
-        quote_list(&selected),
-        quote(table.name()),
-    ));
-    if let [i] = columns {
-        // One column: `c = ANY(?)` or a plain `IN (?, ..)`, which PostgreSQL
-        // hashes or looks up in an index; it plans `(c) IN ((?), ..)` as one
-        // OR branch per value, tried on every row.
-        let values = wanted.map(|w| w.first().unwrap_or(&Value::Null));
-        sql.any_of(dialect, quote(name(i)), values, table.columns()[*i].ty);
-        return sql;
+impl<S: QueryFragment<DB>, DB: diesel::backend::Backend> QueryFragment<DB> for WithTotal<S> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(out)
     }
-    sql.varies_with(wanted.len());
-    sql.push(format!("({}) IN (", quote_list(&names)));
-    for (n, values) in wanted.enumerate() {
-        sql.push(if n == 0 { "(" } else { ", (" });
-        for (j, (value, &i)) in values.iter().zip(columns).enumerate() {
-            if j > 0 {
-                sql.push(", ");
-            }
-            sql.bind(value.clone(), table.columns()[i].ty);
-        }
-        sql.push(")");
-    }
-    sql.push(")");
-    sql
-}
-
-/// `DELETE FROM t WHERE key IN (..) RETURNING <select>` for one chunk of keys.
-///
-/// # Errors
-/// [`Error::InvalidInput`] when the table has no primary key.
-#[doc(hidden)]
-pub fn delete_keys<M: Model>(keys: &[Value]) -> Result<Sql> {
-    let table = M::table();
-    let key = key_column(table)?;
-    let mut sql = Sql::new(format!(
-        "DELETE FROM {} WHERE {} IN (",
-        quote(table.name()),
-        quote(&key.name)
-    ));
-    sql.varies_with(keys.len());
-    for (i, k) in keys.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(k.clone(), key.ty);
-    }
-    sql.push(") RETURNING ").select();
-    Ok(sql)
-}
-
-/// `DELETE FROM t WHERE <filter> RETURNING <select>`.
-///
-/// # Errors
-/// [`Error::InvalidInput`] for an unknown field or a value of the wrong type.
-#[doc(hidden)]
-pub fn delete_where<M: Model>(dialect: Dialect, filter: &Condition) -> Result<Sql> {
-    let table = M::table();
-    let filter = filter.checked_ref(table)?;
-    let mut sql = Sql::new("DELETE FROM ");
-    sql.push(table.quoted_name()).push(" WHERE ");
-    alchemy_core::sql::write_condition(&mut sql, table, dialect, &filter)?;
-    sql.push(" RETURNING ").select();
-    Ok(sql)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alchemy_core::base::BigIntAuditBase;
-
-    #[derive(Debug, Clone)]
-    struct Row {
-        id: i64,
-        created_at: DateTime<Utc>,
-        updated_at: DateTime<Utc>,
-        name: String,
-        n: i32,
-    }
-    alchemy_core::impl_model!(
-        Row,
-        BigIntAuditBase,
-        table = "row",
-        audited,
-        |t| t
-            .column(Column::new("name", ColumnType::Text))
-            .column(Column::new("n", ColumnType::Integer)),
-        fields(name, n)
-    );
+    use alchemy_core::sql::SqlWriter;
+    use diesel::sql_types::{BigInt, Timestamptz};
 
     fn text<DB>(sql: Sql) -> String
     where
@@ -956,33 +562,6 @@ mod tests {
             .next()
             .unwrap_or_default()
             .to_string()
-    }
-
-    #[test]
-    fn one_match_column_is_an_array_on_postgres_and_a_list_on_sqlite() {
-        let wanted = [Value::from("a"), Value::from("b")];
-        let pg = existing_by::<Row>(Dialect::Postgres, &[0, 1, 3], &[3], wanted.chunks_exact(1));
-        assert!(!pg.varies, "one text for every count: cached");
-        assert_eq!(
-            text::<Pg>(pg),
-            r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" = ANY($1)"#
-        );
-        let lite = existing_by::<Row>(Dialect::Sqlite, &[0, 1, 3], &[3], wanted.chunks_exact(1));
-        assert!(lite.varies);
-        assert_eq!(
-            text::<Sqlite>(lite),
-            r#"SELECT "id", "created_at", "name" FROM "row" WHERE "name" IN (?, ?)"#
-        );
-    }
-
-    fn row(name: &str) -> Row {
-        Row {
-            id: 0,
-            created_at: DateTime::UNIX_EPOCH,
-            updated_at: DateTime::UNIX_EPOCH,
-            name: name.into(),
-            n: 1,
-        }
     }
 
     /// Whether diesel would keep the prepared form of `sql` selecting `select`.
@@ -999,27 +578,24 @@ mod tests {
     }
 
     #[test]
-    fn a_page_with_its_total_and_a_count_are_cached_statements() {
-        use alchemy_core::filter::{Condition, Query};
-        use diesel::dsl::count_star;
-        use diesel::expression_methods::WindowExpressionMethods as _;
-        let page = Query::new()
-            .filter(Condition::search(["name"], "7", true))
-            .order_by_desc("created_at")
-            .limit(20)
-            .offset(37);
+    fn counts_totals_and_read_backs_are_cached_statements() {
+        // The select walked where the statement names its columns.
+        let count = || {
+            let mut sql = Sql::keyed(None);
+            sql.push_static("SELECT ");
+            sql.parts.push(Part::Select);
+            sql.push_static(" FROM \"t\"");
+            sql
+        };
         for dialect in [Dialect::Postgres, Dialect::Sqlite] {
-            // What `list_and_count` and `count` select besides the row.
-            let listed = list::<Row>(dialect, &page).expect("valid query");
-            assert!(cached(listed, count_star().over(), dialect), "{dialect:?}");
-            let counted = count::<Row>(dialect, page.filter.as_ref()).expect("valid filter");
-            assert!(cached(counted, count_star(), dialect), "{dialect:?}");
+            assert!(cached(count(), Typed::<BigInt>::new(), dialect));
+            assert!(cached(count(), WithTotal(Typed::<BigInt>::new()), dialect));
+            assert!(cached(count(), Typed::<Timestamptz>::new(), dialect));
         }
-        // Why the repository does not select SQL literals: diesel never
-        // caches a statement holding one, so every call would prepare anew.
-        let listed = list::<Row>(Dialect::Postgres, &page).expect("valid query");
+        // Why the repository does not select SQL literals: diesel never caches
+        // a PostgreSQL statement holding one, so every call would prepare anew.
         let literal = diesel::dsl::sql::<BigInt>("count(*) OVER ()");
-        assert!(!cached(listed, literal, Dialect::Postgres));
+        assert!(!cached(count(), literal, Dialect::Postgres));
     }
 
     #[test]
@@ -1033,35 +609,26 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_listed_with_one_placeholder_per_value() {
-        let sql = insert(&[row("a"), row("b")], OnConflict::Nothing);
-        assert!(sql.varies, "two rows: not cached");
+    fn rows_are_one_part_with_one_placeholder_per_value() {
+        let mut sql = Sql::keyed(None);
+        sql.push_static("INSERT INTO \"t\" (\"a\", \"b\") VALUES ");
+        for first in [true, false] {
+            let mut row = [
+                (Value::Int(1), ColumnType::BigInt),
+                (Value::Null, ColumnType::Text),
+            ]
+            .into_iter();
+            sql.row(first, &mut row);
+        }
+        assert_eq!(sql.parts.len(), 3, "the text and one part per row");
         assert_eq!(
             text::<Pg>(sql),
-            r#"INSERT INTO "row" ("created_at", "updated_at", "name", "n") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8) ON CONFLICT DO NOTHING"#
-        );
-        let one = insert(&[row("a")], OnConflict::Fail).returning();
-        assert!(!one.varies, "one row: cached");
-        assert_eq!(
-            text::<Sqlite>(one),
-            r#"INSERT INTO "row" ("created_at", "updated_at", "name", "n") VALUES (?, ?, ?, ?) RETURNING "#
-        );
-        let sql = update_from_values(&[row("a"), row("b")], &[3]).unwrap();
-        assert_eq!(
-            text::<Pg>(sql),
-            r#"UPDATE "row" SET "name" = "v".column2 FROM (VALUES ($1, $2), ($3, $4)) AS "v" WHERE "row"."id" = "v".column1"#
+            r#"INSERT INTO "t" ("a", "b") VALUES ($1, $2), ($3, $4)"#
         );
     }
 
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
-        let wanted = [Value::Int(1), Value::Int(2)];
-        // INTEGER is bound as an int8[] array, which PostgreSQL compares with it.
-        let sql = existing_by::<Row>(Dialect::Postgres, &[0], &[4], wanted.chunks_exact(1));
-        assert_eq!(
-            text::<Pg>(sql),
-            r#"SELECT "id" FROM "row" WHERE "n" = ANY($1)"#
-        );
         let mixed = [Value::Int(1), Value::from("x")];
         assert!(Array::new(mixed.iter(), ColumnType::BigInt).is_none());
         let keys = [Value::Int(1), Value::Null];
@@ -1069,11 +636,11 @@ mod tests {
             Array::new(keys.iter(), ColumnType::BigInt),
             Some(Array::BigInt(v)) if v == [Some(1), None]
         ));
-        let stamp = [Value::Timestamp(DateTime::UNIX_EPOCH)];
-        let sql = update_shared::<Row>(Dialect::Postgres, &[2], &stamp, &keys).unwrap();
-        assert_eq!(
-            text::<Pg>(sql),
-            r#"UPDATE "row" SET "updated_at" = $1 WHERE "id" = ANY($2)"#
-        );
+        let mut sql = Sql::keyed(None);
+        sql.push_static("SELECT 1 WHERE \"n\" = ANY(");
+        sql.bind_array(&[&Value::Int(1), &Value::Int(2)], ColumnType::Integer);
+        sql.push_static(")");
+        // INTEGER is bound as an int8[] array, which PostgreSQL compares with it.
+        assert_eq!(text::<Pg>(sql), r#"SELECT 1 WHERE "n" = ANY($1)"#);
     }
 }

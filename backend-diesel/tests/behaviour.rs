@@ -39,7 +39,7 @@ impl_model!(
 );
 
 alchemy_diesel::repository! {
-    struct Notes for Note, table = note::table
+    struct NoteRepository for Note, table = note::table
 }
 
 fn note(title: &str, body: Option<&str>, pinned: bool) -> Note {
@@ -61,10 +61,13 @@ async fn memory_db() -> Db {
 async fn dropped_session_rolls_back() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
-    let n = Notes.add(&mut s, note("gone", None, false)).await.unwrap();
+    let n = NoteRepository::new()
+        .add(&mut s, note("gone", None, false))
+        .await
+        .unwrap();
     drop(s);
     let mut s = db.begin().await.unwrap();
-    let e = Notes.get(&mut s, &n.id).await.unwrap_err();
+    let e = NoteRepository::new().get(&mut s, &n.id).await.unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }), "{e}");
     s.rollback().await.unwrap();
 }
@@ -73,7 +76,7 @@ async fn dropped_session_rolls_back() {
 async fn filters_compile_to_bound_sql() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
-    Notes
+    NoteRepository::new()
         .add_many(
             &mut s,
             vec![
@@ -85,7 +88,7 @@ async fn filters_compile_to_bound_sql() {
         .await
         .unwrap();
     let one = |c: Condition| c;
-    let found = Notes
+    let found = NoteRepository::new()
         .get_one_or_none(&mut s, &one(Condition::eq("body", Value::Null)))
         .await
         .unwrap();
@@ -94,29 +97,35 @@ async fn filters_compile_to_bound_sql() {
         Condition::eq("body", "x"),
         Condition::eq("pinned", true),
     ]);
-    let found = Notes.get_one_or_none(&mut s, &both).await.unwrap();
+    let found = NoteRepository::new()
+        .get_one_or_none(&mut s, &both)
+        .await
+        .unwrap();
     assert_eq!(found.map(|n| n.title).as_deref(), Some("c"));
     let either = Condition::Or(vec![
         Condition::eq("title", "a"),
         Condition::eq("title", "b"),
     ]);
-    let e = Notes.get_one_or_none(&mut s, &either).await.unwrap_err();
+    let e = NoteRepository::new()
+        .get_one_or_none(&mut s, &either)
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::MultipleResults { .. }), "{e}");
-    let none = Notes
+    let none = NoteRepository::new()
         .get_one_or_none(&mut s, &Condition::Or(vec![]))
         .await
         .unwrap();
     assert!(none.is_none());
     let hostile = Condition::eq("title", "a' OR 1=1 --");
     assert!(
-        Notes
+        NoteRepository::new()
             .get_one_or_none(&mut s, &hostile)
             .await
             .unwrap()
             .is_none()
     );
     let before = s.statements();
-    let e = Notes
+    let e = NoteRepository::new()
         .get_one_or_none(&mut s, &Condition::eq("title\" OR 1=1 --", 1i64))
         .await
         .unwrap_err();
@@ -129,7 +138,7 @@ async fn filters_compile_to_bound_sql() {
 async fn add_if_absent_checks_its_columns() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
-    let e = Notes
+    let e = NoteRepository::new()
         .add_if_absent(&mut s, note("a", None, false), &["nope"])
         .await
         .unwrap_err();
@@ -141,7 +150,10 @@ async fn add_if_absent_checks_its_columns() {
 async fn escape_hatch_runs_in_the_transaction() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
-    Notes.add(&mut s, note("a", None, false)).await.unwrap();
+    NoteRepository::new()
+        .add(&mut s, note("a", None, false))
+        .await
+        .unwrap();
     let count: i64 = match s.connection().unwrap() {
         ConnectionMut::Sqlite(conn) => {
             diesel_async::RunQueryDsl::get_result(note::table.count(), conn)
@@ -206,18 +218,21 @@ async fn postgres_search_path_from_url() {
 async fn update_writes_none_as_null() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
-    let mut n = Notes
+    let mut n = NoteRepository::new()
         .add(&mut s, note("a", Some("x"), false))
         .await
         .unwrap();
     n.body = None;
     n.pinned = true;
-    let u = Notes.update(&mut s, n.clone()).await.unwrap();
+    let u = NoteRepository::new()
+        .update(&mut s, n.clone())
+        .await
+        .unwrap();
     assert_eq!(u.body, None);
     assert!(u.pinned);
-    let got = Notes.get(&mut s, &n.id).await.unwrap();
+    let got = NoteRepository::new().get(&mut s, &n.id).await.unwrap();
     assert_eq!(got.body, None);
-    let d = Notes.delete(&mut s, &n.id).await.unwrap();
+    let d = NoteRepository::new().delete(&mut s, &n.id).await.unwrap();
     assert_eq!(d.title, "a");
     s.commit().await.unwrap();
 }
@@ -227,7 +242,7 @@ async fn batched_writes_send_one_statement_per_chunk() {
     let db = memory_db().await;
     let mut s = db.begin().await.unwrap();
     let before = s.statements();
-    let added = Notes
+    let added = NoteRepository::new()
         .add_many(
             &mut s,
             (0..50)
@@ -242,28 +257,34 @@ async fn batched_writes_send_one_statement_per_chunk() {
         n.body = Some(format!("body of {}", n.title));
     }
     let before = s.statements();
-    let updated = Notes.update_many(&mut s, changed.clone()).await.unwrap();
+    let updated = NoteRepository::new()
+        .update_many(&mut s, changed.clone())
+        .await
+        .unwrap();
     assert_eq!(s.statements() - before, 1);
     let order: Vec<i64> = updated.iter().map(|n| n.id).collect();
     assert_eq!(order, changed.iter().map(|n| n.id).collect::<Vec<_>>());
     assert!(updated.iter().all(|n| n.body.is_some()));
     // A page past the end still reports the true total.
-    let (page, total) = Notes
+    let (page, total) = NoteRepository::new()
         .list_and_count(&mut s, &Query::new().order_by("id").limit(10).offset(100))
         .await
         .unwrap();
     assert!(page.is_empty());
     assert_eq!(total, 50);
     // An offset without a limit works on SQLite too.
-    let rest = Notes
+    let rest = NoteRepository::new()
         .list(&mut s, &Query::new().order_by("id").offset(45))
         .await
         .unwrap();
     assert_eq!(rest.len(), 5);
     let keys: Vec<i64> = added.iter().take(10).map(|n| n.id).collect();
-    let gone = Notes.delete_many(&mut s, &keys).await.unwrap();
+    let gone = NoteRepository::new()
+        .delete_many(&mut s, &keys)
+        .await
+        .unwrap();
     assert_eq!(gone.len(), 10);
-    assert_eq!(Notes.count(&mut s, None).await.unwrap(), 40);
+    assert_eq!(NoteRepository::new().count(&mut s, None).await.unwrap(), 40);
     s.rollback().await.unwrap();
 }
 
@@ -279,7 +300,7 @@ async fn count(s: &mut alchemy_diesel::Session, c: Condition) -> i64 {
 
 async fn check_condition_tree(db: &Db) {
     let mut s = db.begin().await.unwrap();
-    Notes
+    NoteRepository::new()
         .add_many(
             &mut s,
             vec![
@@ -411,7 +432,7 @@ impl_model!(
 );
 
 alchemy_diesel::repository! {
-    struct Labels for Label, table = label::table
+    struct LabelRepository for Label, table = label::table
 }
 
 /// With `ALCHEMY_TEST_POSTGRES_URL` set: sessions inserting the same new
@@ -449,7 +470,10 @@ async fn postgres_add_if_absent_races_on_other_unique_index() {
                     name: format!("k{round}"),
                     slug: format!("k{round}"),
                 };
-                match Labels.add_if_absent(&mut s, l, &["name"]).await {
+                match LabelRepository::new()
+                    .add_if_absent(&mut s, l, &["name"])
+                    .await
+                {
                     Ok(_) => {
                         if let Err(e) = s.commit().await {
                             errors.push(format!("commit: {e:?}"));
@@ -481,7 +505,7 @@ async fn postgres_add_if_absent_races_on_other_unique_index() {
         name: "other".into(),
         slug: "k1".into(),
     };
-    let e = Labels
+    let e = LabelRepository::new()
         .add_if_absent(&mut s, clash, &["name"])
         .await
         .unwrap_err();

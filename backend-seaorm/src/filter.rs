@@ -15,7 +15,7 @@ use alchemy_core::{Model, Result};
 use sea_orm::sea_query::Expr;
 use sea_orm::{DbBackend, EntityTrait};
 
-use crate::repository::dialect;
+use crate::driver::dialect;
 use crate::sql::Sql;
 
 /// Writes `condition` as a SeaORM condition over `E`'s table for

@@ -108,6 +108,7 @@
 #![forbid(unsafe_code)]
 
 pub mod db;
+mod driver;
 mod error;
 pub mod filter;
 pub mod hooks;

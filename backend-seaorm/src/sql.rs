@@ -3,7 +3,6 @@
 //! value bound: identifiers come only from the model's table (quoted),
 //! values only from [`Sql::bind`].
 
-use alchemy_core::bulk::Rows;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
 use chrono::{DateTime, Utc};
@@ -47,7 +46,7 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
 pub(crate) fn decode_values(
     row: &sea_orm::QueryResult,
     types: &[ColumnType],
-    out: &mut Rows,
+    out: &mut Vec<Value>,
 ) -> alchemy_core::Result<()> {
     let get = |i: usize, ty: ColumnType| -> Result<Value, sea_orm::DbErr> {
         Ok(match ty {
@@ -76,14 +75,20 @@ impl alchemy_core::sql::SqlWriter for Sql {
         Sql::bind(self, bind_value(value.clone(), ty));
     }
 
+    fn bind_value(&mut self, value: Value, ty: ColumnType) {
+        Sql::bind(self, bind_value(value, ty));
+    }
+
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
         Sql::bind_array(self, values, ty);
     }
 }
 
 /// A statement being written: SQL text plus its bound values, numbered the
-/// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite).
-pub(crate) struct Sql {
+/// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite). (Public only
+/// because the session's [`alchemy_core::driver::Driver`] impl names it.)
+#[derive(Debug)]
+pub struct Sql {
     backend: DbBackend,
     text: String,
     values: Vec<sea_orm::Value>,
@@ -120,21 +125,6 @@ impl Sql {
             _ => self.text.push('?'),
         }
         self
-    }
-
-    /// Appends `(v1, v2, ..)`: the values at `columns` (indexes into `values`)
-    /// of one row, typed after `types`.
-    pub(crate) fn row(&mut self, columns: &[usize], values: &[Value], types: &[ColumnType]) {
-        self.push("(");
-        for (n, &i) in columns.iter().enumerate() {
-            if n > 0 {
-                self.push(", ");
-            }
-            let value = values.get(i).cloned().unwrap_or(Value::Null);
-            let ty = types.get(i).copied().unwrap_or(ColumnType::Text);
-            self.bind(bind_value(value, ty));
-        }
-        self.push(")");
     }
 
     /// Appends a placeholder bound to `values` as one PostgreSQL array of
@@ -214,10 +204,14 @@ mod tests {
         pg.bind(1i64.into()).push(", ").bind(2i64.into());
         assert_eq!(pg.build().unwrap().sql, "SELECT $1, $2");
         let mut lite = Sql::new(DbBackend::Sqlite, "SELECT ");
-        lite.row(
-            &[1, 0],
-            &[Value::Int(1), Value::Null],
-            &[ColumnType::BigInt, ColumnType::Uuid],
+        alchemy_core::sql::SqlWriter::row(
+            &mut lite,
+            true,
+            &mut [
+                (Value::Null, ColumnType::Uuid),
+                (Value::Int(1), ColumnType::BigInt),
+            ]
+            .into_iter(),
         );
         let stmt = lite.build().unwrap();
         assert_eq!(stmt.sql, "SELECT (?, ?)");

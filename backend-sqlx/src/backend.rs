@@ -9,7 +9,8 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
-use alchemy_core::filter::Value;
+use alchemy_core::Value;
+use alchemy_core::driver::TOTAL;
 use alchemy_core::schema::{ColumnType, Dialect};
 use chrono::{DateTime, Utc};
 use sqlx::error::BoxDynError;
@@ -21,10 +22,6 @@ use sqlx::{Arguments, AssertSqlSafe, Pool, Postgres, Row, Sqlite, Transaction};
 use crate::repository::SqlxModel;
 use crate::sql::{Sql, push_digits};
 
-/// The column a list-and-count query adds for the total.
-pub(crate) const TOTAL: &str = "__alchemy_total";
-/// [`TOTAL`], quoted.
-pub(crate) const TOTAL_QUOTED: &str = "\"__alchemy_total\"";
 use uuid::Uuid;
 
 mod sealed {
@@ -111,11 +108,12 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         qb: Sql<Self>,
     ) -> impl Future<Output = sqlx::Result<Option<DateTime<Utc>>>> + Send;
 
-    /// Runs `qb` and returns its one `BIGINT` value (`count(*)`).
-    fn fetch_count(
+    /// Runs `qb` and returns the `BIGINT` in the first column of its first
+    /// row (a `count(*)`), if it returned one that is not NULL.
+    fn fetch_int(
         conn: &mut Self::Connection,
         qb: Sql<Self>,
-    ) -> impl Future<Output = sqlx::Result<i64>> + Send;
+    ) -> impl Future<Output = sqlx::Result<Option<i64>>> + Send;
 
     /// Runs `qb` and returns the number of rows it affected.
     fn execute(
@@ -263,11 +261,15 @@ macro_rules! statements {
                 .await
         }
 
-        async fn fetch_count(conn: &mut Self::Connection, qb: Sql<Self>) -> sqlx::Result<i64> {
+        async fn fetch_int(
+            conn: &mut Self::Connection,
+            qb: Sql<Self>,
+        ) -> sqlx::Result<Option<i64>> {
             let (text, args) = qb.into_parts()?;
-            sqlx::query_scalar_with::<Self, i64, _>(AssertSqlSafe(text), args)
-                .fetch_one(conn)
+            sqlx::query_scalar_with::<Self, Option<i64>, _>(AssertSqlSafe(text), args)
+                .fetch_optional(conn)
                 .await
+                .map(Option::flatten)
         }
 
         async fn execute_sql(pool: &Pool<Self>, sql: String) -> sqlx::Result<()> {

@@ -53,6 +53,7 @@
 
 pub mod backend;
 pub mod db;
+mod driver;
 mod error;
 pub mod link;
 pub mod repository;

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alchemy_core::filter::Value;
 use alchemy_core::schema::quote;
 use alchemy_core::{KeyOf, LinkRepository, Model, Result};
 
@@ -67,8 +66,6 @@ where
     DB: SqlxBackend,
     L: Model,
     R: SqlxModel,
-    KeyOf<L>: Into<Value>,
-    KeyOf<R>: Into<Value>,
 {
     type Left = L;
     type Right = R;

@@ -9,11 +9,11 @@ use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
-use alchemy_core::base::key_from_database;
+use alchemy_core::Model;
+use alchemy_core::driver::CacheKey;
 use alchemy_core::filter::Value;
-use alchemy_core::schema::{Column, ColumnType, Table, quote};
+use alchemy_core::schema::{ColumnType, Table, quote};
 use alchemy_core::sql::SqlWriter;
-use alchemy_core::{Error, Model, Result};
 use sqlx::error::BoxDynError;
 
 use crate::backend::SqlxBackend;
@@ -32,6 +32,12 @@ pub struct Sql<DB: SqlxBackend> {
     /// The first value that failed to encode; the statement then fails
     /// when run, with that error.
     error: Option<BoxDynError>,
+    /// The text is cached ([`Sql::fixed`]): text the library writes is
+    /// ignored and a bind adds only its value.
+    fixed: bool,
+    /// A statement of this kind whose text is not cached yet: cached when
+    /// it is run ([`Sql::keep`]).
+    remember: Option<CacheKey>,
 }
 
 impl<DB: SqlxBackend> Sql<DB> {
@@ -45,7 +51,22 @@ impl<DB: SqlxBackend> Sql<DB> {
     /// A statement whose whole text, placeholders included, is `text` (see
     /// [`cached`]); add its values with [`Sql::arg`].
     pub(crate) fn fixed(text: &'static str) -> Self {
-        Self::with_text(Cow::Borrowed(text))
+        let mut sql = Self::with_text(Cow::Borrowed(text));
+        sql.fixed = true;
+        sql
+    }
+
+    /// An empty statement of kind `key`: its text is cached for model `M`
+    /// when it is run, and later statements of the kind reuse it.
+    pub(crate) fn cached<M: 'static>(key: CacheKey) -> Self {
+        match cached_text::<DB, M>(key) {
+            Some(text) => Self::fixed(text),
+            None => {
+                let mut sql = Self::new("");
+                sql.remember = Some(key);
+                sql
+            }
+        }
     }
 
     fn with_text(text: Cow<'static, str>) -> Self {
@@ -54,7 +75,19 @@ impl<DB: SqlxBackend> Sql<DB> {
             args: DB::Arguments::default(),
             binds: 0,
             error: None,
+            fixed: false,
+            remember: None,
         }
+    }
+
+    /// This statement, its text cached for model `M` if it was made by
+    /// [`Sql::cached`] and the text was new.
+    pub(crate) fn keep<M: 'static>(mut self) -> Self {
+        if let Some(key) = self.remember.take() {
+            self.text = Cow::Borrowed(keep_text::<DB, M>(key, self.text.into_owned()));
+            self.fixed = true;
+        }
+        self
     }
 
     /// Appends trusted SQL text (keywords, quoted identifiers).
@@ -106,11 +139,6 @@ impl<DB: SqlxBackend> Sql<DB> {
         self.binds
     }
 
-    /// The text alone (to cache: see [`cached`]).
-    pub(crate) fn into_text(self) -> String {
-        self.text.into_owned()
-    }
-
     /// The text and the bind values.
     ///
     /// # Errors
@@ -125,15 +153,30 @@ impl<DB: SqlxBackend> Sql<DB> {
 
 impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
     fn push(&mut self, sql: &str) {
-        Sql::push(self, sql);
+        if !self.fixed {
+            Sql::push(self, sql);
+        }
     }
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
-        Sql::bind(self, value, ty);
+        if self.fixed {
+            self.arg(value, ty);
+        } else {
+            Sql::bind(self, value, ty);
+        }
     }
 
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
-        Sql::bind_array(self, values, ty);
+        if self.fixed {
+            self.binds += 1;
+            if let Err(e) = DB::add_array(&mut self.args, values, ty)
+                && self.error.is_none()
+            {
+                self.error = Some(e);
+            }
+        } else {
+            Sql::bind_array(self, values, ty);
+        }
     }
 }
 
@@ -146,48 +189,35 @@ impl<DB: SqlxBackend> std::fmt::Debug for Sql<DB> {
     }
 }
 
-/// Statements whose text depends only on the model, the database and the
-/// kind of statement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum Fixed {
-    /// `SELECT <every column> FROM t WHERE key = ?`.
-    GetByKey,
-    /// `UPDATE t SET <every column but key and created_at> WHERE key = ?
-    /// RETURNING created_at`.
-    UpdateWhole,
-    /// One row's `INSERT .. ON CONFLICT DO NOTHING RETURNING <every column>`.
-    InsertAbsent,
+type Texts = HashMap<(TypeId, TypeId, CacheKey), &'static str, foldhash::fast::RandomState>;
+
+/// The texts of cached statements: one per model, database and kind, kept
+/// for the life of the program, as the models' tables are. sqlx finds its
+/// prepared statement by the text, and a static text is neither copied
+/// nor freed per call.
+fn texts() -> &'static RwLock<Texts> {
+    static TEXTS: OnceLock<RwLock<Texts>> = OnceLock::new();
+    TEXTS.get_or_init(RwLock::default)
 }
 
-type Texts = HashMap<(TypeId, TypeId, Fixed), &'static str, foldhash::fast::RandomState>;
-
-/// The text of statement `kind` for model `M` on database `DB`: built by
-/// `build` on first use, then the same `&'static str` (sqlx finds its
-/// prepared statement by the text, and a static text is neither copied nor
-/// freed per call). One text per model, database and kind is kept for the
-/// life of the program, as the models' tables are.
-///
-/// # Errors
-/// `build`'s error (the text is then not cached).
-pub(crate) fn cached<DB: SqlxBackend, M: 'static>(
-    kind: Fixed,
-    build: impl FnOnce() -> Result<String>,
-) -> Result<&'static str> {
-    static TEXTS: OnceLock<RwLock<Texts>> = OnceLock::new();
-    let texts = TEXTS.get_or_init(RwLock::default);
-    let key = (TypeId::of::<M>(), TypeId::of::<DB>(), kind);
+/// The cached text of statement `key` for model `M` on database `DB`.
+fn cached_text<DB: SqlxBackend, M: 'static>(key: CacheKey) -> Option<&'static str> {
     // A poisoned lock only means a panic elsewhere mid-insert; the map is
     // still whole.
-    if let Some(text) = texts
+    texts()
         .read()
         .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return Ok(text);
-    }
-    let built = build()?;
-    let mut texts = texts.write().unwrap_or_else(PoisonError::into_inner);
-    Ok(texts.entry(key).or_insert_with(|| built.leak()))
+        .get(&(TypeId::of::<M>(), TypeId::of::<DB>(), key))
+        .copied()
+}
+
+/// Caches `text` as statement `key` for model `M` on `DB` (the first text
+/// wins) and returns the cached text.
+fn keep_text<DB: SqlxBackend, M: 'static>(key: CacheKey, text: String) -> &'static str {
+    let mut texts = texts().write().unwrap_or_else(PoisonError::into_inner);
+    texts
+        .entry((TypeId::of::<M>(), TypeId::of::<DB>(), key))
+        .or_insert_with(|| text.leak())
 }
 
 /// Appends the decimal digits of `n`.
@@ -216,69 +246,10 @@ pub(crate) fn select_list(table: &Table, alias: &str) -> String {
         .join(", ")
 }
 
-pub(crate) fn key_column(table: &Table) -> Result<&Column> {
-    let name = table.primary_key_columns().first().ok_or_else(|| {
-        Error::invalid_input(format!("table `{}` has no primary key", table.name()))
-    })?;
-    table.check_field(name)
-}
-
-/// Indexes of the columns an insert writes (all but a database-made key).
-pub(crate) fn insert_columns<M: Model>(table: &Table) -> Vec<usize> {
-    let skip_key = key_from_database::<M>();
-    let key = table.primary_key_columns().first();
-    table
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !(skip_key && Some(&c.name) == key))
-        .map(|(i, _)| i)
-        .collect()
-}
-
-/// `INSERT INTO t (c, ..) VALUES ` for columns `columns`.
-pub(crate) fn insert_head(table: &Table, columns: &[usize]) -> String {
-    let mut head = String::with_capacity(table.select_list().len() + 40);
-    head.push_str("INSERT INTO ");
-    head.push_str(table.quoted_name());
-    head.push_str(" (");
-    for (n, name) in columns
-        .iter()
-        .filter_map(|&i| table.quoted_column(i))
-        .enumerate()
-    {
-        if n > 0 {
-            head.push_str(", ");
-        }
-        head.push_str(name);
-    }
-    head.push_str(") VALUES ");
-    head
-}
-
-/// `(?, ..)`: the values of `columns` of one row.
-pub(crate) fn push_row<DB: SqlxBackend>(
-    qb: &mut Sql<DB>,
-    table: &Table,
-    columns: &[usize],
-    mut values: Vec<Value>,
-) {
-    qb.push("(");
-    for (n, &i) in columns.iter().enumerate() {
-        if n > 0 {
-            qb.push(", ");
-        }
-        // Moved out, not cloned: each column is bound once.
-        let value = values
-            .get_mut(i)
-            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
-        qb.bind(value, table.columns()[i].ty);
-    }
-    qb.push(")");
-}
-
 pub(crate) fn key_type(table: &Table) -> ColumnType {
-    key_column(table).map_or(ColumnType::Text, |c| c.ty)
+    table
+        .key_index()
+        .map_or(ColumnType::Text, |i| table.columns()[i].ty)
 }
 
 pub(crate) fn key_type_of<M: Model>() -> ColumnType {
@@ -343,22 +314,38 @@ mod tests {
     }
 
     #[test]
-    fn fixed_texts_are_built_once_per_model_database_and_kind() {
+    fn cached_texts_are_kept_once_per_model_database_and_kind() {
         struct A;
         struct B;
-        let fail = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Err(Error::backend("no")));
-        assert!(fail.is_err(), "an error is not cached");
-        let a = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Ok("a".into())).unwrap();
-        let again = cached::<sqlx::Postgres, A>(Fixed::GetByKey, || Ok("other".into())).unwrap();
-        assert!(std::ptr::eq(a, again), "built once");
-        let b = cached::<sqlx::Postgres, B>(Fixed::GetByKey, || Ok("b".into())).unwrap();
-        let lite = cached::<sqlx::Sqlite, A>(Fixed::GetByKey, || Ok("lite".into())).unwrap();
-        let kind = cached::<sqlx::Postgres, A>(Fixed::UpdateWhole, || Ok("u".into())).unwrap();
-        assert_eq!((a, b, lite, kind), ("a", "b", "lite", "u"));
-
-        let mut qb = Sql::<sqlx::Postgres>::fixed(a);
-        qb.arg(Value::Int(1), ColumnType::BigInt);
-        assert_eq!((qb.text(), qb.binds()), ("a", 1), "args add no placeholder");
+        fn write<DB: SqlxBackend>(sql: &mut Sql<DB>, text: &str) {
+            SqlWriter::push(sql, text);
+            SqlWriter::bind(sql, &Value::Int(1), ColumnType::BigInt);
+        }
+        let mut first = Sql::<sqlx::Postgres>::cached::<A>(CacheKey::GetByKey);
+        write(&mut first, "a ");
+        let first = first.keep::<A>();
+        assert_eq!((first.text(), first.binds()), ("a $1", 1));
+        let mut again = Sql::<sqlx::Postgres>::cached::<A>(CacheKey::GetByKey);
+        write(&mut again, "other ");
+        assert_eq!(
+            (again.keep::<A>().text(), 1),
+            ("a $1", 1),
+            "the text is kept, binds still count"
+        );
+        let mut b = Sql::<sqlx::Postgres>::cached::<B>(CacheKey::GetByKey);
+        write(&mut b, "b ");
+        let mut lite = Sql::<sqlx::Sqlite>::cached::<A>(CacheKey::GetByKey);
+        write(&mut lite, "lite ");
+        let mut kind = Sql::<sqlx::Postgres>::cached::<A>(CacheKey::UpdateWhole);
+        write(&mut kind, "u ");
+        assert_eq!(
+            (
+                b.keep::<B>().text(),
+                lite.keep::<A>().text(),
+                kind.keep::<A>().text()
+            ),
+            ("b $1", "lite ?", "u $1")
+        );
     }
 
     #[test]
@@ -368,6 +355,6 @@ mod tests {
         let bad = Query::new().order_by("name; DROP TABLE tag");
         let e =
             alchemy_core::sql::write_query(&mut qb, &table, Dialect::Postgres, &bad).unwrap_err();
-        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        assert!(matches!(e, alchemy_core::Error::InvalidInput { .. }), "{e}");
     }
 }

@@ -107,12 +107,12 @@ pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
     ///
     /// Backends without a typed row API bind these; the generic conveniences
     /// read them (upsert match values, keyset cursors, change detection).
-    fn values(&self) -> Vec<crate::filter::Value>;
+    fn values(&self) -> Vec<crate::value::Value>;
 
     /// The value of column `index` (into [`Model::table`]'s columns); `None`
     /// past the last column. The default takes it from [`Model::values`];
     /// [`impl_model!`](crate::impl_model) clones only that field.
-    fn value(&self, index: usize) -> Option<crate::filter::Value> {
+    fn value(&self, index: usize) -> Option<crate::value::Value> {
         self.values().into_iter().nth(index)
     }
 
@@ -127,7 +127,7 @@ pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
 }
 
 /// The value of column `field` of `model`, if the table has that column.
-pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::filter::Value> {
+pub fn value_of<M: Model>(model: &M, field: &str) -> Option<crate::value::Value> {
     let index = M::table().columns().iter().position(|c| c.name == field)?;
     model.value(index)
 }
@@ -373,7 +373,7 @@ macro_rules! impl_model {
                 self.created_at = ts.created_at;
                 self.updated_at = ts.updated_at;
             }
-            fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+            fn values(&self) -> ::std::vec::Vec<$crate::value::Value> {
                 // Every field of the struct is a column: one left out of
                 // `fields(..)` is a compile error here.
                 let Self { id: _, created_at: _, updated_at: _, $($field: _),* } = self;
@@ -384,8 +384,8 @@ macro_rules! impl_model {
                     $(::std::clone::Clone::clone(&self.$field).into()),*
                 ]
             }
-            fn value(&self, index: usize) -> ::std::option::Option<$crate::filter::Value> {
-                let columns: &[fn(&Self) -> $crate::filter::Value] = &[
+            fn value(&self, index: usize) -> ::std::option::Option<$crate::value::Value> {
+                let columns: &[fn(&Self) -> $crate::value::Value] = &[
                     |m| ::std::clone::Clone::clone(&m.id).into(),
                     |m| m.created_at.into(),
                     |m| m.updated_at.into(),
@@ -412,7 +412,7 @@ macro_rules! impl_model {
             fn set_key(&mut self, key: $crate::KeyOf<Self>) { self.id = key; }
             fn timestamps(&self) -> ::std::option::Option<$crate::audit::Timestamps> { ::std::option::Option::None }
             fn set_timestamps(&mut self, _: $crate::audit::Timestamps) {}
-            fn values(&self) -> ::std::vec::Vec<$crate::filter::Value> {
+            fn values(&self) -> ::std::vec::Vec<$crate::value::Value> {
                 // Every field of the struct is a column: one left out of
                 // `fields(..)` is a compile error here.
                 let Self { id: _, $($field: _),* } = self;
@@ -421,8 +421,8 @@ macro_rules! impl_model {
                     $(::std::clone::Clone::clone(&self.$field).into()),*
                 ]
             }
-            fn value(&self, index: usize) -> ::std::option::Option<$crate::filter::Value> {
-                let columns: &[fn(&Self) -> $crate::filter::Value] = &[
+            fn value(&self, index: usize) -> ::std::option::Option<$crate::value::Value> {
+                let columns: &[fn(&Self) -> $crate::value::Value] = &[
                     |m| ::std::clone::Clone::clone(&m.id).into(),
                     $(|m| ::std::clone::Clone::clone(&m.$field).into()),*
                 ];
@@ -569,7 +569,7 @@ mod tests {
             id: 1,
             kind: "k".into(),
         };
-        assert_eq!(value_of(&r, "type"), Some(crate::filter::Value::from("k")));
+        assert_eq!(value_of(&r, "type"), Some(crate::value::Value::from("k")));
     }
 
     fn post() -> UuidV7Post {
@@ -597,15 +597,15 @@ mod tests {
         let p = post();
         let v = p.values();
         assert_eq!(v.len(), UuidV7Post::table().columns().len());
-        assert_eq!(v[3], crate::filter::Value::Text("t".into()));
+        assert_eq!(v[3], crate::value::Value::Text("t".into()));
         assert_eq!(
             value_of(&p, "title"),
-            Some(crate::filter::Value::Text("t".into()))
+            Some(crate::value::Value::Text("t".into()))
         );
         assert_eq!(value_of(&p, "nope"), None);
         assert_eq!(
             Counter { id: 7 }.values(),
-            vec![crate::filter::Value::Int(7)]
+            vec![crate::value::Value::Int(7)]
         );
     }
 

@@ -21,8 +21,8 @@ use crate::audit::{CREATED_AT, Timestamps};
 use chrono::{DateTime, Utc};
 
 use crate::base::{KeyOf, Model, key_from_database};
-use crate::filter::Value;
 use crate::pk::KeyStrategy;
+use crate::value::Value;
 use crate::{Error, Result};
 
 /// Column values as a hash-map key: [`Value`] has floats, so it is not

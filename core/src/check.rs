@@ -21,8 +21,9 @@ use std::any::Any;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::base::Model;
-use crate::filter::{TextMatch, Value};
+use crate::filter::TextMatch;
 use crate::schema::{Column, ColumnType, Table};
+use crate::value::Value;
 use crate::{Error, Result};
 
 /// The longest `LIKE` or `GLOB` pattern a filter may make, in bytes:

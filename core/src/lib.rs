@@ -39,8 +39,9 @@
 //! | [`check`] | the values refused before anything is sent |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
 //! | [`sql`] | SQL written once for every backend (for backend authors) |
-//! | [`insert`] | `add_many` over a backend's statements (for backend authors) |
+//! | [`driver`] | the repository written once over a backend's driver (for backend authors; not semver-stable) |
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
+//! | [`value`] | [`Value`], one column value |
 //! | [`filter`] | conditions over a model's columns, queries, their JSON form |
 //! | [`pagination`] | offset pages and keyset cursors |
 //! | [`session`] | the unit of work: [`Session`], failed sessions, savepoints |
@@ -54,10 +55,10 @@ pub mod base;
 pub mod bulk;
 mod by_model;
 pub mod check;
+pub mod driver;
 pub mod error;
 pub mod filter;
 pub mod identity;
-pub mod insert;
 pub mod naming;
 pub mod pagination;
 pub mod pk;
@@ -67,9 +68,11 @@ pub mod session;
 pub mod slug;
 pub mod sql;
 pub mod unique;
+pub mod value;
 
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};
 pub use repository::{
     Database, DatabaseExt, LinkRepository, Repository, RepositoryExt, Session, Upserted,
 };
+pub use value::Value;

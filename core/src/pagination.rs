@@ -5,7 +5,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde_json::{Value as Json, json};
 
-use crate::filter::{Condition, Value};
+use crate::filter::Condition;
+use crate::value::Value;
 use crate::{Error, Result};
 
 /// One page of an offset-paginated list, with the total over all pages.

@@ -29,8 +29,10 @@ pub enum KeyGeneration {
 ///   a database strategy leaves it to the server.
 /// - A key that is already set is inserted as given.
 pub trait KeyStrategy: Send + Sync + 'static {
-    /// The Rust type of the key. `TryFrom<Value>` reads it back from a
+    /// The Rust type of the key. `Into<Value>` binds it in every statement
+    /// that names a row by key; `TryFrom<Value>` reads it back from a
     /// backend's untyped row (the key of a stored row an upsert matched).
+    /// A custom key type that lacks either fails here, where it is declared.
     type Value: Clone
         + Debug
         + Display
@@ -40,7 +42,8 @@ pub trait KeyStrategy: Send + Sync + 'static {
         + Hash
         + Send
         + Sync
-        + TryFrom<crate::filter::Value, Error = crate::Error>
+        + Into<crate::value::Value>
+        + TryFrom<crate::value::Value, Error = crate::Error>
         + 'static;
     /// Who produces new keys.
     const GENERATION: KeyGeneration;

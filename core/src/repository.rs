@@ -10,11 +10,12 @@
 use std::future::Future;
 
 use crate::base::{KeyOf, Model};
-use crate::filter::{Condition, Query, Value};
+use crate::filter::{Condition, Query};
 use crate::pagination::{Cursor, KeysetPage, KeysetRequest, OffsetPagination};
 use crate::schema::{Dialect, Table};
 use crate::slug::{self, SlugKey};
 use crate::unique::Unique;
+use crate::value::Value;
 use crate::{Error, Result};
 
 pub use crate::session::Session;
@@ -157,7 +158,7 @@ pub trait Repository: Send + Sync {
     /// Inserts many rows with batched statements (not a statement per row;
     /// even chunks under the database's bind-parameter limit) and returns them
     /// as stored, in input order, with their keys (read back only when the
-    /// database makes them, as [`Repository::add`]; see [`crate::insert`]
+    /// database makes them, as [`Repository::add`]; see [`crate::driver::insert`]
     /// for how rows read back are matched to the input without relying on
     /// the order of `RETURNING`). Every row is checked before the first
     /// statement is sent.

@@ -230,7 +230,7 @@ macro_rules! widget {
             type Widget = $model;
             type Widgets = $repo;
             fn widgets(&self) -> $repo {
-                $repo
+                $repo::new()
             }
         }
     };
@@ -410,19 +410,19 @@ impl Harness for DieselHarness {
     type Comments = CommentRepository;
 
     fn posts(&self) -> PostRepository {
-        PostRepository
+        PostRepository::new()
     }
     fn tags(&self) -> TagRepository {
-        TagRepository
+        TagRepository::new()
     }
     fn items(&self) -> ItemRepository {
-        ItemRepository
+        ItemRepository::new()
     }
     fn post_tags(&self) -> PostTagRepository {
         PostTagRepository
     }
     fn comments(&self) -> CommentRepository {
-        CommentRepository
+        CommentRepository::new()
     }
 }
 

@@ -254,7 +254,7 @@ macro_rules! widgets {
             type Widget = $module::Model;
             type Widgets = SeaRepository<$module::Entity>;
             fn widgets(&self) -> Self::Widgets {
-                SeaRepository::new()
+                Default::default()
             }
         }
     )*};
@@ -374,19 +374,19 @@ impl Harness for SeaOrmHarness {
     type Comments = SeaRepository<comment::Entity>;
 
     fn posts(&self) -> Self::Posts {
-        SeaRepository::new()
+        Default::default()
     }
     fn tags(&self) -> Self::Tags {
-        SeaRepository::new()
+        Default::default()
     }
     fn items(&self) -> Self::Items {
-        SeaRepository::new()
+        Default::default()
     }
     fn post_tags(&self) -> Self::PostTags {
         SeaLinkRepository::new()
     }
     fn comments(&self) -> Self::Comments {
-        SeaRepository::new()
+        Default::default()
     }
 }
 

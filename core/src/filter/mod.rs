@@ -38,116 +38,13 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::schema::{ColumnType, Table};
 use crate::{Error, Result};
 
 pub mod json;
 
-/// A value to compare a column with.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Value {
-    /// SQL NULL.
-    Null,
-    /// Boolean.
-    Bool(bool),
-    /// Integer.
-    Int(i64),
-    /// Float.
-    Float(f64),
-    /// Text.
-    Text(String),
-    /// UUID.
-    Uuid(Uuid),
-    /// UTC timestamp.
-    Timestamp(DateTime<Utc>),
-}
-
-macro_rules! value_from {
-    ($($t:ty => $v:ident $(as $cast:ty)?),*) => {$(
-        impl From<$t> for Value {
-            fn from(v: $t) -> Self { Value::$v(v $(as $cast)?) }
-        }
-    )*};
-}
-value_from!(bool => Bool, i64 => Int, i32 => Int as i64, f64 => Float, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
-
-impl From<&str> for Value {
-    fn from(v: &str) -> Self {
-        Value::Text(v.to_string())
-    }
-}
-
-impl From<&String> for Value {
-    fn from(v: &String) -> Self {
-        Value::Text(v.clone())
-    }
-}
-
-impl<T: Into<Value>> From<Option<T>> for Value {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Value::Null, Into::into)
-    }
-}
-
-/// A stored key read back as a [`Value`] (by a backend's narrow `SELECT`)
-/// converted to its Rust type.
-macro_rules! value_into {
-    ($($t:ty => $v:ident),*) => {$(
-        impl TryFrom<Value> for $t {
-            type Error = Error;
-
-            /// # Errors
-            /// [`Error::Backend`] when the value is of another type.
-            fn try_from(v: Value) -> Result<Self> {
-                match v {
-                    Value::$v(x) => Ok(x),
-                    other => Err(Error::backend(format!(
-                        concat!("expected a ", stringify!($t), " value, read {:?}"),
-                        other
-                    ))),
-                }
-            }
-        }
-    )*};
-}
-value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
-
-impl Value {
-    /// This value as the type of a column, converting what has one obvious
-    /// meaning (a UUID or RFC 3339 string, an integer for a float column).
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`] naming `field` when the value cannot be of that type.
-    pub fn coerce(self, field: &str, ty: ColumnType) -> Result<Value> {
-        let mismatch = |v: &Value| {
-            Error::invalid_input(format!(
-                "field `{field}` is {ty:?}; {v:?} is not a value of it"
-            ))
-        };
-        Ok(match (self, ty) {
-            (Value::Null, _) => Value::Null,
-            (v @ Value::Bool(_), ColumnType::Bool) => v,
-            (v @ Value::Int(_), ColumnType::BigInt | ColumnType::Integer) => v,
-            (Value::Int(i), ColumnType::Double) => Value::Float(i as f64),
-            (v @ Value::Float(_), ColumnType::Double) => v,
-            (v @ Value::Text(_), ColumnType::Text | ColumnType::VarChar(_)) => v,
-            (v @ Value::Uuid(_), ColumnType::Uuid) => v,
-            (Value::Text(s), ColumnType::Uuid) => {
-                Value::Uuid(Uuid::parse_str(&s).map_err(|_| mismatch(&Value::Text(s.clone())))?)
-            }
-            (v @ Value::Timestamp(_), ColumnType::Timestamp) => v,
-            (Value::Text(s), ColumnType::Timestamp) => Value::Timestamp(
-                DateTime::parse_from_rfc3339(&s)
-                    .map_err(|_| mismatch(&Value::Text(s.clone())))?
-                    .with_timezone(&Utc),
-            ),
-            (v, _) => return Err(mismatch(&v)),
-        })
-    }
-}
+pub use crate::value::Value;
 
 /// An ordering comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -960,7 +857,7 @@ mod tests {
     #[test]
     fn values_are_coerced_to_column_types() {
         let t = table();
-        let id = Uuid::now_v7();
+        let id = uuid::Uuid::now_v7();
         let c = Condition::eq("id", id.to_string()).checked(&t).unwrap();
         assert_eq!(c, Condition::eq("id", id));
         let c = Condition::gt("score", 3i64).checked(&t).unwrap();
@@ -990,7 +887,7 @@ mod tests {
     #[test]
     fn checked_ref_agrees_with_checked_and_borrows_what_it_leaves_alone() {
         let t = table();
-        let id = Uuid::now_v7();
+        let id = uuid::Uuid::now_v7();
         let cases = [
             Condition::eq("title", "x"),
             Condition::eq("title", Value::Null),

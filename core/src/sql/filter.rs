@@ -26,8 +26,9 @@ use std::fmt::Write as _;
 
 use super::SqlWriter;
 use crate::audit::sqlite_text;
-use crate::filter::{CompareOp, Condition, Query, TextMatch, Value, like_to_glob, literal_pattern};
+use crate::filter::{CompareOp, Condition, Query, TextMatch, like_to_glob, literal_pattern};
 use crate::schema::{ColumnType, Dialect, Table};
+use crate::value::Value;
 use crate::{Error, Result};
 
 /// The most values a filter may bind, after merging wide groups: below

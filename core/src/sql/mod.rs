@@ -1,7 +1,7 @@
 //! SQL the library writes once for every backend (for backend authors).
 //!
 //! Filters and queries ([`write_condition`], [`write_query`]) and the
-//! statements of [`crate::insert`] are written here, once; backends run
+//! statements of [`crate::driver`] are written here, once; backends run
 //! them. The text and its limits are described in the docs of
 //! [`write_condition`]'s module, repeated at [`crate::filter`].
 //!
@@ -20,8 +20,8 @@ pub use filter::{
     write_where,
 };
 
-use crate::filter::Value;
 use crate::schema::ColumnType;
+use crate::value::Value;
 
 /// A backend's statement builder, as the library writes into it.
 pub trait SqlWriter {
@@ -42,6 +42,40 @@ pub trait SqlWriter {
     /// text would grow with every count: a backend whose cache is unbounded
     /// should not keep this statement. Does nothing by default.
     fn text_varies(&mut self) {}
+
+    /// Appends fixed text; a builder that keeps text pieces may keep this
+    /// one without copying it.
+    fn push_static(&mut self, sql: &'static str) {
+        self.push(sql);
+    }
+
+    /// As [`SqlWriter::bind`], for a value the caller no longer needs: a
+    /// builder that keeps values may keep this one without copying it.
+    fn bind_value(&mut self, value: Value, ty: ColumnType) {
+        self.bind(&value, ty);
+    }
+
+    /// Appends every column of `table`, as a `SELECT` or `RETURNING` of
+    /// rows decoded as the model names them: the table's quoted list by
+    /// default; a backend that decodes rows by its own column list (diesel's
+    /// `Selectable`) writes that list instead.
+    fn select_list(&mut self, table: &'static crate::schema::Table) {
+        self.push_static(table.select_list());
+    }
+
+    /// Appends one row of a `VALUES` list, `(?, ..)`, binding `values`
+    /// each with its column type; `first` says whether it opens the list
+    /// (else `, ` comes before it).
+    fn row(&mut self, first: bool, values: &mut dyn Iterator<Item = (Value, ColumnType)>) {
+        self.push_static(if first { "(" } else { ", (" });
+        for (n, (value, ty)) in values.enumerate() {
+            if n > 0 {
+                self.push_static(", ");
+            }
+            self.bind_value(value, ty);
+        }
+        self.push_static(")");
+    }
 }
 
 /// One piece of a [`Statement`].
@@ -101,6 +135,14 @@ impl SqlWriter for Statement {
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
         self.parts.push(Part::Bind(value.clone(), ty));
+    }
+
+    fn push_static(&mut self, sql: &'static str) {
+        self.parts.push(Part::Text(Cow::Borrowed(sql)));
+    }
+
+    fn bind_value(&mut self, value: Value, ty: ColumnType) {
+        self.parts.push(Part::Bind(value, ty));
     }
 
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {

@@ -154,10 +154,10 @@ impl LibBackend for Lib {
         }
     }
     fn posts() -> PostRepository {
-        PostRepository
+        PostRepository::new()
     }
     fn tags() -> TagRepository {
-        TagRepository
+        TagRepository::new()
     }
     fn tag(name: &str, slug: String) -> Tag {
         Tag {

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::filter::{Condition, Query};
 use alchemy_core::unique::Unique;
 use alchemy_core::{Database, KeyOf, Model, Repository, RepositoryExt, Session};
 use serde_json::json;
@@ -80,7 +80,6 @@ pub(crate) async fn run<B: LibBackend>(
     s: &Settings,
 ) -> Result<Run, String>
 where
-    KeyOf<B::Post>: Into<Value>,
 {
     let db = B::connect(fresh).await?;
     let (posts, tags) = (B::posts(), B::tags());

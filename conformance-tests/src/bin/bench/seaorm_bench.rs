@@ -138,10 +138,10 @@ impl LibBackend for Lib {
         Db::from_connection(connection(fresh).await?).map_err(err)
     }
     fn posts() -> Self::Posts {
-        SeaRepository::new()
+        SeaRepository::<post::Entity>::new()
     }
     fn tags() -> Self::Tags {
-        SeaRepository::new()
+        SeaRepository::<tag::Entity>::new()
     }
     fn tag(name: &str, slug: String) -> tag::Model {
         tag::Model {

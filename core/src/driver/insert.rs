@@ -1,7 +1,7 @@
 //! `add_many`, written once for every backend (for backend authors).
 //!
-//! A backend supplies the statements ([`Insert`]); [`add_many`] decides
-//! which to send and puts the stored rows back in input order.
+//! [`add_many`] decides which statements to send over a [`Driver`] and
+//! puts the stored rows back in input order.
 //!
 //! # Keys
 //! - A key the caller set is written as given, whoever makes keys: a
@@ -19,46 +19,18 @@
 //!     rows inserted with them (one row alone is inserted and read back);
 //!   - any other database key: one statement per row.
 
-use std::future::Future;
-
 use chrono::{DateTime, Utc};
 
 use crate::base::{Base, KeyOf, Model, key_from_database, prepare_insert};
 use crate::bulk;
-use crate::filter::Value;
 use crate::pk::KeyStrategy;
 use crate::schema::{ColumnType, Default as ColumnDefault, Dialect, Table, default_expression};
-use crate::session::SessionState;
 use crate::sql::{SqlWriter, Statement};
+use crate::value::Value;
 use crate::{Error, Result};
 
-/// The statements [`add_many`] sends, supplied by a backend for model `M`.
-pub trait Insert<M: Model>: Send {
-    /// The state of the session the statements run in.
-    fn state(&mut self) -> &mut SessionState;
-
-    /// The database the statements run on.
-    fn dialect(&self) -> Dialect;
-
-    /// Most rows one insert carries when each row binds `columns` values.
-    fn rows_per_statement(&self, columns: usize) -> usize;
-
-    /// `INSERT` of `rows` (already stamped and checked) with every column,
-    /// the key included; the number of rows written.
-    fn insert(&mut self, rows: &[M]) -> impl Future<Output = Result<u64>> + Send;
-
-    /// `INSERT` of `rows` without the key column, `RETURNING` every column
-    /// of the rows written (in any order).
-    fn insert_returning(&mut self, rows: &[M]) -> impl Future<Output = Result<Vec<M>>> + Send;
-
-    /// Runs `statement`, a query [`add_many`] wrote, and returns the first
-    /// column of each row read as `ty`.
-    fn query_values(
-        &mut self,
-        statement: &Statement,
-        ty: ColumnType,
-    ) -> impl Future<Output = Result<Vec<Value>>> + Send;
-}
+use super::Driver;
+use super::statements as st;
 
 /// Inserts `models` (keys filled, audit columns stamped at `now`, values
 /// checked) and returns them as stored, in input order; see the
@@ -70,18 +42,18 @@ pub trait Insert<M: Model>: Send {
 /// [`crate::error::name_foreign_key`] does); [`Error::Backend`] when a
 /// statement wrote or returned another number of rows than it was given.
 /// An error after a statement was sent fails the session
-/// ([`SessionState::finish_writes`]): some rows may be written.
-pub async fn add_many<M: Model, D: Insert<M>>(
+/// ([`crate::session::SessionState::finish_writes`]): some rows may be written.
+pub async fn add_many<M: Model, D: Driver<M>>(
     driver: &mut D,
     models: Vec<M>,
     now: DateTime<Utc>,
 ) -> Result<Vec<M>> {
-    let before = driver.state().statements();
+    let before = driver.statements();
     let result = write(driver, models, now).await;
-    driver.state().finish_writes(before, M::table(), result)
+    driver.state_mut().finish_writes(before, M::table(), result)
 }
 
-async fn write<M: Model, D: Insert<M>>(
+async fn write<M: Model, D: Driver<M>>(
     driver: &mut D,
     mut models: Vec<M>,
     now: DateTime<Utc>,
@@ -135,20 +107,25 @@ async fn write<M: Model, D: Insert<M>>(
 
 /// Moves an identity sequence past the keys of `given` rows (see
 /// [`identity_catch_up`]).
-async fn catch_up<M: Model, D: Insert<M>>(driver: &mut D, given: &[M]) -> Result<()> {
+async fn catch_up<M: Model, D: Driver<M>>(driver: &mut D, given: &[M]) -> Result<()> {
     if key_from_database::<M>()
         && let Some(statement) = identity_catch_up::<M>(driver.dialect(), given)
     {
-        driver.query_values(&statement, ColumnType::BigInt).await?;
+        query_values(driver, &statement, ColumnType::BigInt).await?;
     }
     Ok(())
 }
 
 /// Inserts rows with every column, in chunks.
-async fn write_given<M: Model, D: Insert<M>>(driver: &mut D, rows: &[M]) -> Result<()> {
-    let per_statement = driver.rows_per_statement(M::table().columns().len());
+async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<()> {
+    let table = M::table();
+    let columns: Vec<usize> = (0..table.columns().len()).collect();
+    let head = st::insert_head(table, &columns);
+    let per_statement = bulk::rows_per_statement(driver.max_binds(), columns.len());
     for chunk in bulk::chunks(rows, per_statement) {
-        let written = driver.insert(chunk).await?;
+        let mut sql = driver.sql(None);
+        st::insert(&mut sql, &head, table, &columns, chunk);
+        let written = driver.execute(sql).await?;
         if usize::try_from(written).ok() != Some(chunk.len()) {
             return Err(Error::backend(format!(
                 "INSERT INTO {} wrote {written} rows for {}",
@@ -161,20 +138,20 @@ async fn write_given<M: Model, D: Insert<M>>(driver: &mut D, rows: &[M]) -> Resu
 }
 
 /// Inserts rows whose key the database makes and reads them back in input order.
-async fn write_made<M: Model, D: Insert<M>>(driver: &mut D, mut rows: Vec<M>) -> Result<Vec<M>> {
+async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) -> Result<Vec<M>> {
     let table = M::table();
     let key = table.key_index()?;
     let default = <<M::Base as Base>::Key as KeyStrategy>::DEFAULT;
-    let per_statement = driver.rows_per_statement(table.columns().len() - 1);
+    let per_statement = bulk::rows_per_statement(driver.max_binds(), table.columns().len() - 1);
     if rows.len() == 1 {
         // One row: nothing to match.
-        return returned(table, &rows, driver.insert_returning(&rows).await?);
+        return returned(table, &rows, insert_returning(driver, &rows).await?);
     }
     match default {
         Some(ColumnDefault::Identity) => {
             let mut out = Vec::with_capacity(rows.len());
             for chunk in bulk::chunks(&rows, per_statement) {
-                let mut stored = returned(table, chunk, driver.insert_returning(chunk).await?)?;
+                let mut stored = returned(table, chunk, insert_returning(driver, chunk).await?)?;
                 if let Some(row) = stored
                     .iter()
                     .find(|r| !matches!(r.value(key), Some(Value::Int(_))))
@@ -208,18 +185,18 @@ async fn write_made<M: Model, D: Insert<M>>(driver: &mut D, mut rows: Vec<M>) ->
 
 /// Sets the keys of `rows`, asking the database for them by `expression`,
 /// one statement per chunk.
-async fn keys_first<M: Model, D: Insert<M>>(
+async fn keys_first<M: Model, D: Driver<M>>(
     driver: &mut D,
     rows: &mut [M],
     expression: &str,
 ) -> Result<()> {
     let table = M::table();
     let ty = table.columns()[table.key_index()?].ty;
-    let per_statement = driver.rows_per_statement(table.columns().len());
+    let per_statement = bulk::rows_per_statement(driver.max_binds(), table.columns().len());
     let size = bulk::even_chunk(rows.len(), per_statement);
     for chunk in rows.chunks_mut(size) {
         let query = made_keys(table, expression, chunk.len())?;
-        let keys = driver.query_values(&query, ty).await?;
+        let keys = query_values(driver, &query, ty).await?;
         if keys.len() != chunk.len() {
             return Err(Error::backend(format!(
                 "{}: asked for {} keys, got {}",
@@ -236,13 +213,41 @@ async fn keys_first<M: Model, D: Insert<M>>(
 }
 
 /// Inserts and reads back each row on its own.
-async fn one_by_one<M: Model, D: Insert<M>>(driver: &mut D, rows: &[M]) -> Result<Vec<M>> {
+async fn one_by_one<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<Vec<M>> {
     let table = M::table();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.chunks(1) {
-        out.extend(returned(table, row, driver.insert_returning(row).await?)?);
+        out.extend(returned(table, row, insert_returning(driver, row).await?)?);
     }
     Ok(out)
+}
+
+/// `INSERT` of `rows` without a database-made key, `RETURNING` every
+/// column of the rows written (in any order).
+async fn insert_returning<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<Vec<M>> {
+    let table = M::table();
+    let columns = st::insert_columns::<M>();
+    let mut sql = driver.sql(None);
+    st::insert(
+        &mut sql,
+        &st::insert_head(table, &columns),
+        table,
+        &columns,
+        rows,
+    );
+    st::returning(&mut sql, table);
+    driver.rows(sql).await
+}
+
+/// Runs `statement` and returns the first column of each row read as `ty`.
+async fn query_values<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    statement: &Statement,
+    ty: ColumnType,
+) -> Result<Vec<Value>> {
+    let mut sql = driver.sql(None);
+    statement.write_to(&mut sql);
+    driver.values(sql, &[ty]).await
 }
 /// `stored`, checked to hold as many rows as `sent`.
 fn returned<M: Model>(table: &Table, sent: &[M], stored: Vec<M>) -> Result<Vec<M>> {
@@ -321,6 +326,7 @@ mod tests {
     use super::*;
     use crate::base::{BigIntBase, ServerUuidBase};
     use crate::schema::Column;
+    use crate::session::{Session, SessionState};
 
     #[derive(Debug, Clone, PartialEq)]
     struct Counter {
@@ -369,62 +375,135 @@ mod tests {
         }
     }
 
-    impl<M: Model> Insert<M> for Fake {
-        fn state(&mut self) -> &mut SessionState {
+    /// The statement's text, values written in, and its bound values.
+    fn seen(sql: &Statement) -> (String, Vec<Value>) {
+        let mut text = String::new();
+        let mut binds = Vec::new();
+        for part in sql.parts() {
+            match part {
+                crate::sql::Part::Text(t) => text.push_str(t),
+                crate::sql::Part::Bind(v, _) => {
+                    text.push_str(&format!("{v:?}"));
+                    binds.push(v.clone());
+                }
+                crate::sql::Part::Array(v, _) => text.push_str(&format!("{v:?}")),
+            }
+        }
+        (text, binds)
+    }
+
+    impl Session for Fake {
+        fn state(&self) -> &SessionState {
+            &self.state
+        }
+        fn state_mut(&mut self) -> &mut SessionState {
             &mut self.state
         }
+        async fn commit_transaction(self) -> Result<()> {
+            Ok(())
+        }
+        async fn rollback_transaction(self) -> Result<()> {
+            Ok(())
+        }
+        async fn execute_savepoint(
+            &mut self,
+            _: &crate::session::SavepointStatement,
+        ) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Fake {
+        /// An insert of every column: records each row's values.
+        fn insert(&mut self, sql: &Statement, columns: usize) -> u64 {
+            let (_, binds) = seen(sql);
+            let rows = binds.len() / columns;
+            self.statements.push(format!("insert {rows}"));
+            for row in binds.chunks(columns) {
+                self.stored.push(("given".into(), row.to_vec()));
+            }
+            u64::try_from(rows).unwrap_or(0)
+        }
+
+        /// The first column of `WITH RECURSIVE` key queries: new UUIDs.
+        fn values(&mut self, sql: &Statement) -> Vec<Value> {
+            let (text, binds) = seen(sql);
+            self.statements.push(text.clone());
+            let n = match binds.first() {
+                Some(Value::Int(n)) => *n,
+                _ => 0,
+            };
+            if text.starts_with("WITH RECURSIVE") {
+                (0..n).map(|_| Value::Uuid(uuid::Uuid::new_v4())).collect()
+            } else {
+                vec![]
+            }
+        }
+    }
+
+    /// Counters: 3 rows per statement without the key (1 bind each), 1 with it.
+    impl Driver<Counter> for Fake {
+        type Sql = Statement;
         fn dialect(&self) -> Dialect {
             Dialect::Postgres
         }
-        fn rows_per_statement(&self, _: usize) -> usize {
+        fn max_binds(&self) -> usize {
             3
         }
-        async fn insert(&mut self, rows: &[M]) -> Result<u64> {
-            self.statements.push(format!("insert {}", rows.len()));
-            for r in rows {
-                self.stored.push(("given".into(), r.values()));
-            }
-            Ok(u64::try_from(rows.len()).unwrap_or(0))
+        fn sql(&self, _: Option<super::super::CacheKey>) -> Statement {
+            Statement::new()
         }
-        async fn insert_returning(&mut self, rows: &[M]) -> Result<Vec<M>> {
+        async fn rows(&mut self, sql: Statement) -> Result<Vec<Counter>> {
+            // `INSERT .. (name) VALUES .. RETURNING ..`: numbered in VALUES
+            // order, returned in reverse.
+            let (_, names) = seen(&sql);
             self.statements
-                .push(format!("insert returning {}", rows.len()));
+                .push(format!("insert returning {}", names.len()));
             let mut out = Vec::new();
-            for r in rows {
+            for name in names {
                 self.next += 1;
-                let mut stored = r.clone();
-                stored.set_key(KeyOf::<M>::try_from(Value::Int(self.next))?);
-                out.push(stored);
+                let Value::Text(name) = name else {
+                    panic!("{name:?}")
+                };
+                out.push(counter(&name, self.next));
             }
             out.reverse();
             Ok(out)
         }
-        async fn query_values(
-            &mut self,
-            statement: &Statement,
-            _: ColumnType,
-        ) -> Result<Vec<Value>> {
-            let text: String = statement
-                .parts()
-                .iter()
-                .map(|p| match p {
-                    crate::sql::Part::Text(t) => t.to_string(),
-                    crate::sql::Part::Bind(v, _) => format!("{v:?}"),
-                    crate::sql::Part::Array(v, _) => format!("{v:?}"),
-                })
-                .collect();
-            self.statements.push(text.clone());
-            let n = statement.parts().iter().find_map(|p| match p {
-                crate::sql::Part::Bind(Value::Int(n), _) => Some(*n),
-                _ => None,
-            });
-            Ok(if text.starts_with("WITH RECURSIVE") {
-                (0..n.unwrap_or(0))
-                    .map(|_| Value::Uuid(uuid::Uuid::new_v4()))
-                    .collect()
-            } else {
-                vec![]
-            })
+        async fn rows_and_total(&mut self, _: Statement) -> Result<Vec<(Counter, i64)>> {
+            unreachable!("add_many lists nothing")
+        }
+        async fn values(&mut self, sql: Statement, _: &[ColumnType]) -> Result<Vec<Value>> {
+            Ok(Fake::values(self, &sql))
+        }
+        async fn execute(&mut self, sql: Statement) -> Result<u64> {
+            Ok(self.insert(&sql, 2))
+        }
+    }
+
+    /// Rows with server-made UUIDs: 3 rows per statement (2 binds each).
+    impl Driver<Made> for Fake {
+        type Sql = Statement;
+        fn dialect(&self) -> Dialect {
+            Dialect::Postgres
+        }
+        fn max_binds(&self) -> usize {
+            6
+        }
+        fn sql(&self, _: Option<super::super::CacheKey>) -> Statement {
+            Statement::new()
+        }
+        async fn rows(&mut self, _: Statement) -> Result<Vec<Made>> {
+            unreachable!("keys are asked for first")
+        }
+        async fn rows_and_total(&mut self, _: Statement) -> Result<Vec<(Made, i64)>> {
+            unreachable!("add_many lists nothing")
+        }
+        async fn values(&mut self, sql: Statement, _: &[ColumnType]) -> Result<Vec<Value>> {
+            Ok(Fake::values(self, &sql))
+        }
+        async fn execute(&mut self, sql: Statement) -> Result<u64> {
+            Ok(self.insert(&sql, 2))
         }
     }
 

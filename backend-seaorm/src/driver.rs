@@ -1,0 +1,115 @@
+//! [`Driver`]: how the repository's statements run on a SeaORM session.
+
+use alchemy_core::driver::{CacheKey, Driver, TOTAL};
+use alchemy_core::schema::{ColumnType, Dialect};
+use alchemy_core::{Model, Result, Value};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+
+use crate::error::from_db;
+use crate::session::Session;
+use crate::sql::{Sql, decode_values};
+
+/// Bind parameters one SQLite statement may carry.
+pub const SQLITE_MAX_PARAMS: usize = 32_766;
+/// Bind parameters one PostgreSQL statement may carry.
+pub const POSTGRES_MAX_PARAMS: usize = 65_535;
+
+/// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
+/// (65,535), where SeaORM's sqlx driver runs a 30,000-bind statement no
+/// slower per row and smaller ones slower (each costs a round trip and its
+/// own preparation).
+const BINDS_PER_STATEMENT: usize = 32_766;
+
+/// The dialect of `backend` (PostgreSQL or SQLite; `Db` refuses others).
+pub(crate) fn dialect(backend: DbBackend) -> Dialect {
+    match backend {
+        DbBackend::Postgres => Dialect::Postgres,
+        _ => Dialect::Sqlite,
+    }
+}
+
+impl Session {
+    fn backend(&self) -> DbBackend {
+        self.transaction().get_database_backend()
+    }
+}
+
+/// Every model whose rows SeaORM decodes (an entity's `Model`).
+impl<M: Model + FromQueryResult> Driver<M> for Session {
+    type Sql = Sql;
+
+    fn dialect(&self) -> Dialect {
+        dialect(self.backend())
+    }
+
+    fn max_binds(&self) -> usize {
+        let limit = match self.backend() {
+            DbBackend::Sqlite => SQLITE_MAX_PARAMS,
+            _ => POSTGRES_MAX_PARAMS,
+        };
+        limit.min(BINDS_PER_STATEMENT)
+    }
+
+    fn sql(&self, _: Option<CacheKey>) -> Sql {
+        // sqlx, under SeaORM, finds prepared statements by their text.
+        Sql::new(self.backend(), String::with_capacity(128))
+    }
+
+    async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let rows = self.sent(result)?;
+        rows.iter()
+            .map(|r| M::from_query_result(r, "").map_err(from_db))
+            .collect()
+    }
+
+    async fn row(&mut self, sql: Sql) -> Result<Option<M>> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.query_one_raw(statement).await;
+        let row = self.sent(result)?;
+        row.map(|r| M::from_query_result(&r, "").map_err(from_db))
+            .transpose()
+    }
+
+    async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let rows = self.sent(result)?;
+        rows.iter()
+            .map(|r| {
+                let model = M::from_query_result(r, "").map_err(from_db)?;
+                let total = r.try_get::<i64>("", TOTAL).map_err(from_db)?;
+                Ok((model, total))
+            })
+            .collect()
+    }
+
+    async fn values(&mut self, sql: Sql, types: &[ColumnType]) -> Result<Vec<Value>> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let rows = self.sent(result)?;
+        let mut values = Vec::with_capacity(rows.len() * types.len());
+        for row in &rows {
+            decode_values(row, types, &mut values)?;
+        }
+        Ok(values)
+    }
+
+    async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.query_one_raw(statement).await;
+        let Some(row) = self.sent(result)? else {
+            return Ok(None);
+        };
+        let mut values = Vec::with_capacity(1);
+        decode_values(&row, &[ty], &mut values)?;
+        Ok(values.pop())
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        let statement = sql.build()?;
+        let result = self.statement_tx()?.execute_raw(statement).await;
+        self.sent(result).map(|done| done.rows_affected())
+    }
+}

@@ -1,0 +1,447 @@
+//! The repository, written once over [`Driver`]: each function is the
+//! [`Repository`](crate::Repository) method of the same name and keeps the
+//! contract documented there.
+
+use crate::base::{check_fields, match_condition, prepare_insert, prepare_update};
+use crate::bulk::{self, Plan, Rows};
+use crate::error::name_foreign_key;
+use crate::filter::{Condition, Query};
+use crate::identity::{self, ReadBack};
+use crate::schema::ColumnType;
+use crate::sql::{self, SqlWriter};
+use crate::value::Value;
+use crate::{Error, KeyOf, Model, Result, Upserted};
+
+use super::statements as st;
+use super::{CacheKey, Driver, insert};
+
+/// Rows per statement on `driver` when each row binds `binds` values.
+fn per_statement<M: Model, D: Driver<M>>(driver: &D, binds: usize) -> usize {
+    bulk::rows_per_statement(driver.max_binds(), binds)
+}
+
+/// Runs `sql` and remembers the rows it returns (see [`identity`]).
+async fn all<M: Model, D: Driver<M>>(driver: &mut D, sql: D::Sql) -> Result<Vec<M>> {
+    let rows = driver.rows(sql).await?;
+    driver.loaded().record(&rows);
+    Ok(rows)
+}
+
+/// Runs `sql`, which returns at most one row, and remembers it.
+async fn one<M: Model, D: Driver<M>>(driver: &mut D, sql: D::Sql) -> Result<Option<M>> {
+    let row = driver.row(sql).await?;
+    driver.loaded().record(row.as_slice());
+    Ok(row)
+}
+
+pub(super) async fn add<M: Model, D: Driver<M>>(driver: &mut D, model: M) -> Result<M> {
+    let now = driver.state().now();
+    insert::add_many(driver, vec![model], now)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::backend(format!("INSERT INTO {} returned no row", M::table().name())))
+}
+
+pub(super) async fn get<M: Model, D: Driver<M>>(driver: &mut D, key: &KeyOf<M>) -> Result<M> {
+    let table = M::table();
+    let mut sql = driver.sql(Some(CacheKey::GetByKey));
+    st::select(&mut sql, table);
+    st::where_key(&mut sql, table, key.clone().into())?;
+    one(driver, sql)
+        .await?
+        .ok_or_else(|| Error::not_found(table.name(), key))
+}
+
+pub(super) async fn list<M: Model, D: Driver<M>>(driver: &mut D, query: &Query) -> Result<Vec<M>> {
+    let table = M::table();
+    // Checked (and typed) before anything is built or sent.
+    let query = query.checked_ref(table)?;
+    let mut sql = driver.sql(None);
+    st::select(&mut sql, table);
+    sql::write_query(&mut sql, table, driver.dialect(), &query)?;
+    if query.limit == Some(1) {
+        return Ok(one(driver, sql).await?.into_iter().collect());
+    }
+    all(driver, sql).await
+}
+
+pub(super) async fn count<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    filter: Option<&Condition>,
+) -> Result<u64> {
+    let table = M::table();
+    let filter = filter.map(|f| f.checked_ref(table)).transpose()?;
+    let mut sql = driver.sql(None);
+    st::select_count(&mut sql, table);
+    sql::write_where(&mut sql, table, driver.dialect(), filter.as_deref())?;
+    match driver.scalar(sql, ColumnType::BigInt).await? {
+        Some(Value::Int(n)) => Ok(u64::try_from(n).unwrap_or(0)),
+        other => Err(Error::backend(format!(
+            "count(*) on {} read as {other:?}",
+            table.name()
+        ))),
+    }
+}
+
+pub(super) async fn list_and_count<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    query: &Query,
+) -> Result<(Vec<M>, u64)> {
+    let table = M::table();
+    let query = query.checked_ref(table)?;
+    let mut sql = driver.sql(None);
+    st::select_with_total(&mut sql, table);
+    sql::write_query(&mut sql, table, driver.dialect(), &query)?;
+    let rows = driver.rows_and_total(sql).await?;
+    let Some(&(_, total)) = rows.first() else {
+        // An empty page carries no total: count apart (a page past the end
+        // still has a true total).
+        let total = if query.offset.unwrap_or(0) > 0 || query.limit == Some(0) {
+            count::<M, D>(driver, query.filter.as_ref()).await?
+        } else {
+            0
+        };
+        return Ok((Vec::new(), total));
+    };
+    let rows: Vec<M> = rows.into_iter().map(|(m, _)| m).collect();
+    driver.loaded().record(&rows);
+    Ok((rows, u64::try_from(total).unwrap_or(0)))
+}
+
+pub(super) async fn update<M: Model, D: Driver<M>>(driver: &mut D, model: M) -> Result<M> {
+    let result = update_row(driver, model).await;
+    // A foreign key this write broke, named where the database did not.
+    result.map_err(|e| name_foreign_key(e, M::table()))
+}
+
+async fn update_row<M: Model, D: Driver<M>>(driver: &mut D, mut model: M) -> Result<M> {
+    let table = M::table();
+    prepare_update(&mut model, driver.state().now())?;
+    let plan = identity::update_plan::<M>(driver.loaded().changed(&model));
+    driver.unique_cache().forget::<M>();
+    if plan.columns.is_empty() {
+        // Nothing to write (no change, no audit column): the stored row.
+        return get(driver, model.key()).await;
+    }
+    let not_found = |model: &M| Error::not_found(table.name(), model.key());
+    match plan.read_back {
+        ReadBack::Row => {
+            let mut sql = driver.sql(None);
+            st::update(&mut sql, &model, &plan.columns)?;
+            st::returning(&mut sql, table);
+            return one(driver, sql).await?.ok_or_else(|| not_found(&model));
+        }
+        // Every other column was written from the model: only `created_at`
+        // is read back. Whole-row updates of a model all have one text.
+        ReadBack::CreatedAt => {
+            let mut sql = driver.sql(Some(CacheKey::UpdateWhole));
+            st::update(&mut sql, &model, &plan.columns)?;
+            st::returning_created_at(&mut sql);
+            let created = match driver.scalar(sql, ColumnType::Timestamp).await? {
+                Some(Value::Timestamp(at)) => at,
+                None => return Err(not_found(&model)),
+                Some(other) => {
+                    return Err(Error::backend(format!(
+                        "{}: created_at read back as {other:?}",
+                        table.name()
+                    )));
+                }
+            };
+            if let Some(mut stamps) = model.timestamps() {
+                stamps.created_at = created;
+                model.set_timestamps(stamps);
+            }
+        }
+        ReadBack::Nothing => {
+            let mut sql = driver.sql(None);
+            st::update(&mut sql, &model, &plan.columns)?;
+            if driver.execute(sql).await? == 0 {
+                return Err(not_found(&model));
+            }
+        }
+    }
+    driver.loaded().record(std::slice::from_ref(&model));
+    Ok(model)
+}
+
+pub(super) async fn update_many<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+) -> Result<Vec<M>> {
+    let before = driver.statements();
+    let result = update_rows(driver, models).await;
+    // A foreign key named; a failure after a write fails the session.
+    driver.state_mut().finish_writes(before, M::table(), result)
+}
+
+async fn update_rows<M: Model, D: Driver<M>>(driver: &mut D, mut models: Vec<M>) -> Result<Vec<M>> {
+    if models.is_empty() {
+        return Ok(models);
+    }
+    let table = M::table();
+    bulk::distinct_keys(&models)?;
+    let now = driver.state().now();
+    for m in &mut models {
+        prepare_update(m, now)?;
+    }
+    driver.unique_cache().forget::<M>();
+    let written = st::update_many_columns(table)?;
+    let mut out = Vec::with_capacity(models.len());
+    for chunk in bulk::chunks(&models, per_statement(driver, written.len() + 1)) {
+        let mut sql = driver.sql(None);
+        st::update_from_values(&mut sql, &written, chunk)?;
+        st::returning(&mut sql, table);
+        let rows = all(driver, sql).await?;
+        out.extend(bulk::in_key_order(chunk, rows)?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn upsert_many<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+    match_fields: &[&str],
+) -> Result<Upserted<M>> {
+    let before = driver.statements();
+    let result = upsert_rows(driver, models, match_fields).await;
+    // A foreign key named; a failure after a write fails the session.
+    driver.state_mut().finish_writes(before, M::table(), result)
+}
+
+async fn upsert_rows<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+    match_fields: &[&str],
+) -> Result<Upserted<M>> {
+    let prepared = bulk::prepare(models, match_fields)?;
+    if prepared.models.is_empty() {
+        return Ok(Upserted {
+            rows: prepared.models,
+            created: 0,
+            updated: 0,
+        });
+    }
+    let existing = existing_by::<M, D>(
+        driver,
+        &prepared.stored_columns(),
+        &prepared.columns,
+        &prepared.wanted,
+    )
+    .await?;
+    let columns = prepared.columns.clone();
+    driver.unique_cache().forget::<M>();
+    let now = driver.state().now();
+    match prepared.plan(existing, now)? {
+        Plan::Native {
+            models,
+            created,
+            updated,
+        } => {
+            // Race-free: the database settles a concurrent insert of the
+            // same values.
+            let rows = upsert_native(driver, models, &columns).await?;
+            Ok(Upserted {
+                rows,
+                created,
+                updated,
+            })
+        }
+        Plan::Split {
+            inserts,
+            updates,
+            written,
+            shared,
+            order,
+            created,
+            updated,
+        } => {
+            let inserted = insert::add_many(driver, inserts, now).await?;
+            if !written.is_empty() {
+                // The rows are known (the input, with the stored key and
+                // created_at), so nothing is read back; a row deleted since
+                // the SELECT shows as a short count.
+                let rows = bulk::update_rows_per_statement(
+                    driver.max_binds(),
+                    written.len(),
+                    shared.is_some(),
+                );
+                for chunk in bulk::chunks(&updates, rows) {
+                    let mut sql = driver.sql(None);
+                    let dialect = driver.dialect();
+                    match &shared {
+                        Some(values) => {
+                            st::update_shared(&mut sql, dialect, &written, values, chunk)?;
+                        }
+                        None => st::update_from_values(&mut sql, &written, chunk)?,
+                    }
+                    let written = driver.execute(sql).await?;
+                    bulk::check_updated::<M>(chunk.len(), written)?;
+                }
+            }
+            Ok(Upserted {
+                rows: order.reassemble(inserted, updates)?,
+                created,
+                updated,
+            })
+        }
+    }
+}
+
+/// The `stored` columns (see [`bulk::Prepared::stored_columns`]) of the
+/// stored rows whose `columns` values are one of `wanted`.
+async fn existing_by<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    stored: &[usize],
+    columns: &[usize],
+    wanted: &Rows,
+) -> Result<Rows> {
+    let table = M::table();
+    let types: Vec<ColumnType> = stored.iter().map(|&i| table.columns()[i].ty).collect();
+    let mut found = Rows::with_capacity(stored.len(), 0);
+    for chunk in wanted.chunks(per_statement(driver, columns.len())) {
+        // A NULL matches nothing.
+        if chunk.clone().all(|row| row.contains(&Value::Null)) {
+            continue;
+        }
+        let mut sql = driver.sql(None);
+        st::existing_by(&mut sql, table, driver.dialect(), stored, columns, chunk);
+        found.extend(driver.values(sql, &types).await?);
+    }
+    Ok(found)
+}
+
+/// One `INSERT .. ON CONFLICT (match) DO UPDATE` per chunk; rows come back
+/// in input order.
+async fn upsert_native<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+    match_columns: &[usize],
+) -> Result<Vec<M>> {
+    let table = M::table();
+    let columns = st::insert_columns::<M>();
+    let head = st::insert_head(table, &columns);
+    let tail = st::upsert_tail::<M>(&columns, match_columns);
+    let mut out = Vec::with_capacity(models.len());
+    for chunk in bulk::chunks(&models, per_statement(driver, columns.len())) {
+        let mut sql = driver.sql(None);
+        st::insert(&mut sql, &head, table, &columns, chunk);
+        sql.push(&tail);
+        let rows = all(driver, sql).await?;
+        out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn delete<M: Model, D: Driver<M>>(driver: &mut D, key: &KeyOf<M>) -> Result<M> {
+    let table = M::table();
+    let mut sql = driver.sql(None);
+    st::delete(&mut sql, table);
+    st::where_key(&mut sql, table, key.clone().into())?;
+    st::returning(&mut sql, table);
+    driver.unique_cache().forget::<M>();
+    let row = driver
+        .row(sql)
+        .await?
+        .ok_or_else(|| Error::not_found(table.name(), key))?;
+    driver.loaded().forget::<M>(row.key());
+    Ok(row)
+}
+
+pub(super) async fn delete_many<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    keys: &[KeyOf<M>],
+) -> Result<Vec<M>> {
+    let table = M::table();
+    driver.unique_cache().forget::<M>();
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in bulk::chunks(keys, per_statement(driver, 1)) {
+        let mut sql = driver.sql(None);
+        st::delete(&mut sql, table);
+        let chunk: Vec<Value> = chunk.iter().map(|k| k.clone().into()).collect();
+        st::where_key_in(&mut sql, table, driver.dialect(), &chunk)?;
+        st::returning(&mut sql, table);
+        out.extend(driver.rows(sql).await?);
+    }
+    driver.loaded().forget_rows(&out);
+    Ok(out)
+}
+
+pub(super) async fn delete_where<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    filter: &Condition,
+) -> Result<Vec<M>> {
+    let table = M::table();
+    let filter = filter.checked_ref(table)?;
+    let mut sql = driver.sql(None);
+    st::delete(&mut sql, table);
+    sql.push_static(" WHERE ");
+    sql::write_condition(&mut sql, table, driver.dialect(), &filter)?;
+    st::returning(&mut sql, table);
+    driver.unique_cache().forget::<M>();
+    let rows = driver.rows(sql).await?;
+    driver.loaded().forget_rows(&rows);
+    Ok(rows)
+}
+
+pub(super) async fn add_if_absent<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    model: M,
+    conflict_columns: &[&str],
+) -> Result<Option<M>> {
+    let result = insert_absent(driver, model, conflict_columns).await;
+    // A foreign key this write broke, named where the database did not.
+    result.map_err(|e| name_foreign_key(e, M::table()))
+}
+
+async fn insert_absent<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    mut model: M,
+    conflict_columns: &[&str],
+) -> Result<Option<M>> {
+    let table = M::table();
+    // Checked before anything is sent.
+    check_fields::<M>(conflict_columns)?;
+    prepare_insert(&mut model, driver.state().now())?;
+    let columns = st::insert_columns::<M>();
+    let head = st::insert_head(table, &columns);
+    // No conflict target: every unique index is an arbiter, so a concurrent
+    // insert of the same row is settled by the database even when it
+    // clashes on another index (the slug) before the target.
+    let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
+    st::insert(
+        &mut sql,
+        &head,
+        table,
+        &columns,
+        std::slice::from_ref(&model),
+    );
+    sql.push_static(" ON CONFLICT DO NOTHING");
+    st::returning(&mut sql, table);
+    if let Some(row) = driver.row(sql).await? {
+        return Ok(Some(row));
+    }
+    // A conflict: usually a row with the same values in `conflict_columns`;
+    // otherwise another constraint, which is the caller's error.
+    let same = match_condition(&model, conflict_columns)?;
+    if count::<M, D>(driver, Some(&same)).await? > 0 {
+        return Ok(None);
+    }
+    // The plain insert names the constraint; the savepoint keeps the
+    // session usable after it fails.
+    driver
+        .savepoint(|driver| {
+            Box::pin(async move {
+                let mut sql = driver.sql(None);
+                st::insert(
+                    &mut sql,
+                    &head,
+                    table,
+                    &columns,
+                    std::slice::from_ref(&model),
+                );
+                st::returning(&mut sql, table);
+                driver.row(sql).await
+            })
+        })
+        .await
+}

@@ -1,0 +1,371 @@
+//! The statements of the repository, written once into any backend's
+//! builder. Identifiers come only from the model's [`Table`] (quoted once
+//! per table); every value is bound.
+
+use crate::audit::CREATED_AT;
+use crate::base::key_from_database;
+use crate::bulk;
+use crate::schema::{Dialect, Table};
+use crate::sql::SqlWriter;
+use crate::value::Value;
+use crate::{Model, Result};
+
+use super::TOTAL;
+
+/// `created_at`, quoted.
+const CREATED_AT_QUOTED: &str = "\"created_at\"";
+
+/// Indexes of the columns an insert writes: all but a database-made key.
+pub(crate) fn insert_columns<M: Model>() -> Vec<usize> {
+    let table = M::table();
+    let skip = if key_from_database::<M>() {
+        table.key_index().ok()
+    } else {
+        None
+    };
+    (0..table.columns().len())
+        .filter(|&i| Some(i) != skip)
+        .collect()
+}
+
+/// Indexes of the columns `update_many` writes: every column but the key
+/// and `created_at`.
+pub(crate) fn update_many_columns(table: &Table) -> Result<Vec<usize>> {
+    let key = table.key_index()?;
+    Ok((0..table.columns().len())
+        .filter(|&i| i != key && table.columns()[i].name != CREATED_AT)
+        .collect())
+}
+
+/// `SELECT <every column> FROM t`.
+pub(crate) fn select(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static("SELECT ");
+    w.select_list(table);
+    w.push_static(" FROM ");
+    w.push_static(table.quoted_name());
+}
+
+/// `SELECT <every column>, count(*) OVER () AS <TOTAL> FROM t`.
+pub(crate) fn select_with_total(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static("SELECT ");
+    w.select_list(table);
+    w.push_static(", count(*) OVER () AS \"");
+    w.push_static(TOTAL);
+    w.push_static("\" FROM ");
+    w.push_static(table.quoted_name());
+}
+
+/// `SELECT count(*) AS <TOTAL> FROM t`.
+pub(crate) fn select_count(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static("SELECT count(*) AS \"");
+    w.push_static(TOTAL);
+    w.push_static("\" FROM ");
+    w.push_static(table.quoted_name());
+}
+
+/// ` RETURNING <every column>`.
+pub(crate) fn returning(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static(" RETURNING ");
+    w.select_list(table);
+}
+
+/// ` RETURNING created_at`.
+pub(crate) fn returning_created_at(w: &mut impl SqlWriter) {
+    w.push_static(" RETURNING ");
+    w.push_static(CREATED_AT_QUOTED);
+}
+
+/// `DELETE FROM t`.
+pub(crate) fn delete(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static("DELETE FROM ");
+    w.push_static(table.quoted_name());
+}
+
+/// ` WHERE key = ?`.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] when the table has no primary key.
+pub(crate) fn where_key(w: &mut impl SqlWriter, table: &'static Table, key: Value) -> Result<()> {
+    let i = table.key_index()?;
+    w.push_static(" WHERE ");
+    w.push_static(table.quoted_column(i).unwrap_or_default());
+    w.push_static(" = ");
+    w.bind_value(key, table.columns()[i].ty);
+    Ok(())
+}
+
+/// ` WHERE key = ANY(?)` for `keys` on PostgreSQL: one array, one text for
+/// every count, so the statement is prepared once; ` WHERE key IN (?, ..)`
+/// elsewhere.
+///
+/// # Errors
+/// As [`where_key`].
+pub(crate) fn where_key_in(
+    w: &mut impl SqlWriter,
+    table: &'static Table,
+    dialect: Dialect,
+    keys: &[Value],
+) -> Result<()> {
+    let i = table.key_index()?;
+    let ty = table.columns()[i].ty;
+    w.push_static(" WHERE ");
+    w.push_static(table.quoted_column(i).unwrap_or_default());
+    if dialect == Dialect::Postgres {
+        let keys: Vec<&Value> = keys.iter().collect();
+        w.push_static(" = ANY(");
+        w.bind_array(&keys, ty);
+        w.push_static(")");
+        return Ok(());
+    }
+    w.text_varies();
+    w.push_static(" IN (");
+    for (n, key) in keys.iter().enumerate() {
+        if n > 0 {
+            w.push_static(", ");
+        }
+        w.bind(key, ty);
+    }
+    w.push_static(")");
+    Ok(())
+}
+
+/// `INSERT INTO t (c, ..) VALUES `, for columns `columns`.
+pub(crate) fn insert_head(table: &Table, columns: &[usize]) -> String {
+    let mut head = String::with_capacity(table.select_list().len() + 40);
+    head.push_str("INSERT INTO ");
+    head.push_str(table.quoted_name());
+    head.push_str(" (");
+    for (n, name) in columns
+        .iter()
+        .filter_map(|&i| table.quoted_column(i))
+        .enumerate()
+    {
+        if n > 0 {
+            head.push_str(", ");
+        }
+        head.push_str(name);
+    }
+    head.push_str(") VALUES ");
+    head
+}
+
+/// The rows of a `VALUES` list: `columns` of each of `models`.
+pub(crate) fn rows<M: Model>(
+    w: &mut impl SqlWriter,
+    table: &Table,
+    columns: &[usize],
+    models: &[M],
+) {
+    if models.len() > 1 {
+        w.text_varies();
+    }
+    for (n, m) in models.iter().enumerate() {
+        let mut values = m.values();
+        // Moved out, not cloned: each column is bound once.
+        let mut row = columns.iter().map(|&i| {
+            let value = values
+                .get_mut(i)
+                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null));
+            (value, table.columns()[i].ty)
+        });
+        w.row(n == 0, &mut row);
+    }
+}
+
+/// `INSERT INTO t (<columns>) VALUES (..), ..` of `models`.
+pub(crate) fn insert<M: Model>(
+    w: &mut impl SqlWriter,
+    head: &str,
+    table: &Table,
+    columns: &[usize],
+    models: &[M],
+) {
+    w.push(head);
+    rows(w, table, columns, models);
+}
+
+/// `c = ?, ..`: `values` of columns `columns`, in order.
+pub(crate) fn set_list(
+    w: &mut impl SqlWriter,
+    table: &'static Table,
+    columns: &[usize],
+    values: impl Iterator<Item = Value>,
+) {
+    for (n, (&i, value)) in columns.iter().zip(values).enumerate() {
+        if n > 0 {
+            w.push_static(", ");
+        }
+        w.push_static(table.quoted_column(i).unwrap_or_default());
+        w.push_static(" = ");
+        w.bind_value(value, table.columns()[i].ty);
+    }
+}
+
+/// `UPDATE t SET c = ?, .. WHERE key = ?`: columns `columns` of `model`.
+///
+/// # Errors
+/// As [`where_key`].
+pub(crate) fn update<M: Model>(w: &mut impl SqlWriter, model: &M, columns: &[usize]) -> Result<()> {
+    let table = M::table();
+    w.push_static("UPDATE ");
+    w.push_static(table.quoted_name());
+    w.push_static(" SET ");
+    let values = columns
+        .iter()
+        .map(|&i| model.value(i).unwrap_or(Value::Null));
+    set_list(w, table, columns, values);
+    where_key(w, table, model.key().clone().into())
+}
+
+/// `UPDATE t SET c = ?, .. WHERE key IN (..)`: the same `values` of columns
+/// `written` for every row of `models`.
+///
+/// # Errors
+/// As [`where_key`].
+pub(crate) fn update_shared<M: Model>(
+    w: &mut impl SqlWriter,
+    dialect: Dialect,
+    written: &[usize],
+    values: &[Value],
+    models: &[M],
+) -> Result<()> {
+    let table = M::table();
+    w.push_static("UPDATE ");
+    w.push_static(table.quoted_name());
+    w.push_static(" SET ");
+    set_list(w, table, written, values.iter().cloned());
+    let keys: Vec<Value> = models.iter().map(|m| m.key().clone().into()).collect();
+    where_key_in(w, table, dialect, &keys)
+}
+
+/// `UPDATE t SET c = "v".columnN, .. FROM (VALUES (key, c..), ..) AS "v"
+/// WHERE t.key = "v".column1`: columns `written` of `models`.
+///
+/// # Errors
+/// As [`where_key`].
+pub(crate) fn update_from_values<M: Model>(
+    w: &mut impl SqlWriter,
+    written: &[usize],
+    models: &[M],
+) -> Result<()> {
+    let table = M::table();
+    let key = table.key_index()?;
+    let mut row_columns = Vec::with_capacity(written.len() + 1);
+    row_columns.push(key);
+    row_columns.extend(written);
+    w.push_static("UPDATE ");
+    w.push_static(table.quoted_name());
+    w.push_static(" SET ");
+    w.push(&bulk::values_set_list(table, key, written));
+    w.push_static(" FROM (VALUES ");
+    rows(w, table, &row_columns, models);
+    w.push_static(") AS \"v\" WHERE ");
+    w.push_static(table.quoted_name());
+    w.push_static(".");
+    w.push_static(table.quoted_column(key).unwrap_or_default());
+    w.push_static(" = \"v\".column1");
+    Ok(())
+}
+
+/// ` ON CONFLICT (<match>) DO UPDATE SET c = excluded.c, .. RETURNING
+/// <every column>`: the tail of a native upsert of the inserted `columns`.
+pub(crate) fn upsert_tail<M: Model>(columns: &[usize], match_columns: &[usize]) -> String {
+    let table = M::table();
+    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+    let mut tail = String::from(" ON CONFLICT (");
+    for (n, &i) in match_columns.iter().enumerate() {
+        if n > 0 {
+            tail.push_str(", ");
+        }
+        tail.push_str(name(i));
+    }
+    tail.push_str(") DO UPDATE SET ");
+    for (n, i) in bulk::update_columns::<M>(columns, match_columns)
+        .into_iter()
+        .enumerate()
+    {
+        if n > 0 {
+            tail.push_str(", ");
+        }
+        tail.push_str(name(i));
+        tail.push_str(" = excluded.");
+        tail.push_str(name(i));
+    }
+    tail.push_str(" RETURNING ");
+    tail.push_str(table.select_list());
+    tail
+}
+
+/// `SELECT <stored> FROM t WHERE <columns> IN (..)` for the rows of
+/// `wanted` (values of `columns`):
+/// - one column on PostgreSQL: `c = ANY(?)` with one array, one text for
+///   every count, prepared once;
+/// - one column elsewhere: a plain `c IN (?, ..)`, which databases hash or
+///   look up in an index (they plan `(c) IN ((?), ..)` as one OR branch per
+///   value, tried on every row);
+/// - several columns: `(a, b) IN ((?, ?), ..)`.
+///
+/// A row of `wanted` with a NULL matches nothing; the caller sends no
+/// statement for rows that all have one.
+pub(crate) fn existing_by(
+    w: &mut impl SqlWriter,
+    table: &'static Table,
+    dialect: Dialect,
+    stored: &[usize],
+    columns: &[usize],
+    wanted: std::slice::ChunksExact<'_, Value>,
+) {
+    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+    w.push_static("SELECT ");
+    for (n, &i) in stored.iter().enumerate() {
+        if n > 0 {
+            w.push_static(", ");
+        }
+        w.push_static(name(i));
+    }
+    w.push_static(" FROM ");
+    w.push_static(table.quoted_name());
+    w.push_static(" WHERE ");
+    if let [column] = columns {
+        let ty = table.columns()[*column].ty;
+        w.push_static(name(*column));
+        // A NULL matches nothing: it is left out.
+        let values: Vec<&Value> = wanted
+            .filter_map(|row| row.first())
+            .filter(|v| **v != Value::Null)
+            .collect();
+        if dialect == Dialect::Postgres {
+            w.push_static(" = ANY(");
+            w.bind_array(&values, ty);
+            w.push_static(")");
+            return;
+        }
+        w.text_varies();
+        w.push_static(" IN (");
+        for (n, value) in values.into_iter().enumerate() {
+            if n > 0 {
+                w.push_static(", ");
+            }
+            w.bind(value, ty);
+        }
+        w.push_static(")");
+        return;
+    }
+    w.text_varies();
+    w.push_static("(");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            w.push_static(", ");
+        }
+        w.push_static(name(i));
+    }
+    w.push_static(") IN (");
+    for (n, row) in wanted.enumerate() {
+        let mut values = row
+            .iter()
+            .zip(columns)
+            .map(|(v, &i)| (v.clone(), table.columns()[i].ty));
+        w.row(n == 0, &mut values);
+    }
+    w.push_static(")");
+}
