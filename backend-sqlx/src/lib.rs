@@ -54,7 +54,7 @@
 pub mod backend;
 pub mod db;
 mod driver;
-mod error;
+pub mod error;
 pub mod link;
 pub mod repository;
 pub mod session;

@@ -282,6 +282,205 @@ pub fn sqlite_check_name(message: &str) -> Option<String> {
     Some(name.trim().to_string())
 }
 
+/// What a database said about a statement it refused, as a backend reads
+/// it from its driver: the view [`classify`] turns into an [`Error`], once
+/// for every backend (for backend authors; sqlx's `DatabaseError` is the
+/// model). Fill in what the driver exposes and leave the rest `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct DbFailure<'a> {
+    /// The database that refused it.
+    pub dialect: crate::schema::Dialect,
+    /// PostgreSQL's SQLSTATE, or SQLite's extended result code in decimal.
+    pub code: Option<&'a str>,
+    /// The database's message.
+    pub message: &'a str,
+    /// The constraint the database named (PostgreSQL).
+    pub constraint: Option<&'a str>,
+    /// The column the database named (PostgreSQL's not-null violations).
+    pub column: Option<&'a str>,
+    /// The driver's own classification, used when there is no code (diesel
+    /// exposes kinds, not codes).
+    pub kind: Option<FailureKind>,
+}
+
+/// The kinds of failure [`classify`] tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A unique or primary-key violation.
+    Unique,
+    /// A foreign-key violation.
+    ForeignKey,
+    /// A not-null violation.
+    NotNull,
+    /// A check-constraint violation.
+    Check,
+    /// A failure that running the unit of work again may not meet: a lock
+    /// held, a deadlock, a serialization failure.
+    Busy,
+}
+
+/// A failure classified by [`classify`], waiting for its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classified {
+    kind: Option<FailureKind>,
+    /// The constraint or column named.
+    name: Option<String>,
+}
+
+impl Classified {
+    /// The kind, if the failure is one the library tells apart.
+    pub fn kind(&self) -> Option<FailureKind> {
+        self.kind
+    }
+
+    /// The [`Error`], with the driver's error as its source.
+    pub fn into_error(self, source: impl Into<BoxError>) -> Error {
+        let source = source.into();
+        let name = self.name;
+        match self.kind {
+            Some(FailureKind::Unique) => Error::DuplicateKey {
+                constraint: name,
+                source,
+            },
+            Some(FailureKind::ForeignKey) => Error::ForeignKey {
+                constraint: name,
+                source,
+            },
+            Some(FailureKind::NotNull) => Error::NotNull {
+                column: name,
+                source,
+            },
+            Some(FailureKind::Check) => Error::Check {
+                constraint: name,
+                source,
+            },
+            Some(FailureKind::Busy) => Error::Busy { source },
+            None => Error::Backend { source },
+        }
+    }
+}
+
+/// SQLite's extended result codes the library tells apart.
+mod sqlite_code {
+    pub(super) const PRIMARY_KEY: i64 = 1555;
+    pub(super) const UNIQUE: i64 = 2067;
+    pub(super) const ROWID: i64 = 2579;
+    pub(super) const FOREIGN_KEY: i64 = 787;
+    pub(super) const NOT_NULL: i64 = 1299;
+    pub(super) const CHECK: i64 = 275;
+    /// `SQLITE_BUSY` and `SQLITE_LOCKED`: primary codes, kept in the low
+    /// byte of their extended codes (517 `BUSY_SNAPSHOT`, 262 ...).
+    pub(super) const BUSY: i64 = 5;
+    pub(super) const LOCKED: i64 = 6;
+}
+
+/// PostgreSQL SQLSTATEs that mean "run the transaction again":
+/// serialization failure, deadlock, lock not available.
+const PG_RETRYABLE: [&str; 3] = ["40001", "40P01", "55P03"];
+
+/// Messages of retryable lock failures, for drivers that expose no code:
+/// SQLite `SQLITE_BUSY`/`SQLITE_LOCKED` and PostgreSQL deadlocks (40P01)
+/// and lock timeouts (55P03).
+const BUSY_MESSAGES: [&str; 6] = [
+    "database is locked",
+    "database table is locked",
+    "database schema is locked",
+    "deadlock detected",
+    "could not obtain lock",
+    "canceling statement due to lock timeout",
+];
+
+/// Classifies a failure the database reported, the same way for every
+/// backend:
+/// - the kind comes from the code (a SQLSTATE, a SQLite extended code),
+///   else from the driver's own kind, else from SQLite's message (a delete
+///   refused by `ON DELETE RESTRICT` has code 1811, which drivers do not
+///   classify);
+/// - unique violations name the constraint: PostgreSQL's, or on SQLite
+///   the conventional name of [`sqlite_constraint_name`], a primary key
+///   told by code 1555 or, without a code, by the columns being exactly
+///   `table`'s key;
+/// - not-null violations name the column, check violations the constraint
+///   (PostgreSQL's, or read from SQLite's message); foreign keys only on
+///   PostgreSQL (see [`name_foreign_key`] for SQLite).
+pub fn classify(failure: &DbFailure<'_>, table: Option<&crate::schema::Table>) -> Classified {
+    use crate::schema::Dialect;
+    let sqlite = failure.dialect == Dialect::Sqlite;
+    let number = failure.code.and_then(|c| c.parse::<i64>().ok());
+    let by_code = match (sqlite, failure.code, number) {
+        (true, _, Some(n)) => match n {
+            sqlite_code::PRIMARY_KEY | sqlite_code::UNIQUE | sqlite_code::ROWID => {
+                Some(FailureKind::Unique)
+            }
+            sqlite_code::FOREIGN_KEY => Some(FailureKind::ForeignKey),
+            sqlite_code::NOT_NULL => Some(FailureKind::NotNull),
+            sqlite_code::CHECK => Some(FailureKind::Check),
+            n if n & 0xff == sqlite_code::BUSY || n & 0xff == sqlite_code::LOCKED => {
+                Some(FailureKind::Busy)
+            }
+            _ => None,
+        },
+        (false, Some(code), _) => match code {
+            "23505" => Some(FailureKind::Unique),
+            "23503" => Some(FailureKind::ForeignKey),
+            "23502" => Some(FailureKind::NotNull),
+            "23514" => Some(FailureKind::Check),
+            c if PG_RETRYABLE.contains(&c) => Some(FailureKind::Busy),
+            _ => None,
+        },
+        _ => None,
+    };
+    let message = failure.message;
+    let kind = by_code.or(failure.kind).or_else(|| {
+        if sqlite_foreign_key(message) {
+            Some(FailureKind::ForeignKey)
+        } else if message.contains("NOT NULL constraint failed: ") {
+            Some(FailureKind::NotNull)
+        } else if message.contains("CHECK constraint failed: ") {
+            Some(FailureKind::Check)
+        } else if BUSY_MESSAGES.iter().any(|m| message.contains(m)) {
+            Some(FailureKind::Busy)
+        } else {
+            None
+        }
+    });
+    let named = |name: Option<&str>| name.map(str::to_string);
+    let name = match kind {
+        Some(FailureKind::Unique) if sqlite => {
+            let primary_key = match number {
+                Some(n) => n == sqlite_code::PRIMARY_KEY,
+                None => table.is_some_and(|t| sqlite_is_primary_key(t, message)),
+            };
+            sqlite_constraint_name(primary_key, message)
+        }
+        Some(FailureKind::NotNull) if sqlite => sqlite_not_null_column(message),
+        Some(FailureKind::NotNull) => named(failure.column),
+        Some(FailureKind::Check) if sqlite => sqlite_check_name(message),
+        Some(FailureKind::ForeignKey) if sqlite => None,
+        Some(FailureKind::Busy) | None => None,
+        Some(_) => named(failure.constraint),
+    };
+    Classified { kind, name }
+}
+
+/// Whether a SQLite unique-violation message names exactly `table`'s
+/// primary key (for drivers that expose no extended code).
+fn sqlite_is_primary_key(table: &crate::schema::Table, message: &str) -> bool {
+    let Some((_, columns)) = message.split_once("constraint failed: ") else {
+        return false;
+    };
+    let mut names = Vec::new();
+    for qualified in columns.split(", ") {
+        match qualified.trim().split_once('.') {
+            Some((t, c)) if t == table.name() => names.push(c),
+            _ => return false,
+        }
+    }
+    let pk = table.primary_key_columns();
+    !pk.is_empty() && names.len() == pk.len() && pk.iter().zip(&names).all(|(a, b)| a == b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,5 +548,86 @@ mod tests {
     fn error_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
+    }
+
+    fn failure(
+        dialect: crate::schema::Dialect,
+        code: Option<&'static str>,
+        message: &'static str,
+    ) -> DbFailure<'static> {
+        DbFailure {
+            dialect,
+            code,
+            message,
+            constraint: None,
+            column: None,
+            kind: None,
+        }
+    }
+
+    #[test]
+    fn codes_classify_on_both_databases() {
+        use crate::schema::Dialect::{Postgres, Sqlite};
+        let unique = failure(Sqlite, Some("2067"), "UNIQUE constraint failed: tag.name");
+        assert_eq!(
+            classify(&unique, None),
+            Classified {
+                kind: Some(FailureKind::Unique),
+                name: Some("uq_tag_name".into())
+            }
+        );
+        let pk = failure(Sqlite, Some("1555"), "UNIQUE constraint failed: tag.id");
+        assert_eq!(classify(&pk, None).name.as_deref(), Some("pk_tag"));
+        let restrict = failure(Sqlite, Some("1811"), "FOREIGN KEY constraint failed");
+        assert_eq!(
+            classify(&restrict, None).kind(),
+            Some(FailureKind::ForeignKey)
+        );
+        assert_eq!(
+            classify(&failure(Sqlite, Some("517"), "busy"), None).kind(),
+            Some(FailureKind::Busy)
+        );
+        let mut pg = failure(Postgres, Some("23505"), "duplicate key value");
+        pg.constraint = Some("uq_tag_name");
+        assert_eq!(classify(&pg, None).name.as_deref(), Some("uq_tag_name"));
+        let mut not_null = failure(Postgres, Some("23502"), "null value");
+        not_null.column = Some("title");
+        assert_eq!(classify(&not_null, None).name.as_deref(), Some("title"));
+        assert_eq!(
+            classify(&failure(Postgres, Some("40P01"), "deadlock detected"), None).kind(),
+            Some(FailureKind::Busy)
+        );
+        assert_eq!(
+            classify(&failure(Postgres, Some("42601"), "syntax"), None).kind(),
+            None
+        );
+    }
+
+    #[test]
+    fn without_a_code_the_kind_and_message_classify() {
+        use crate::schema::{Column, ColumnType, Dialect::Sqlite, Table};
+        let t = Table::new("post")
+            .column(Column::new("id", ColumnType::Uuid))
+            .column(Column::new("title", ColumnType::Text))
+            .primary_key(["id"]);
+        let mut key = failure(Sqlite, None, "UNIQUE constraint failed: post.id");
+        key.kind = Some(FailureKind::Unique);
+        assert_eq!(classify(&key, Some(&t)).name.as_deref(), Some("pk_post"));
+        let mut title = failure(Sqlite, None, "UNIQUE constraint failed: post.title");
+        title.kind = Some(FailureKind::Unique);
+        assert_eq!(
+            classify(&title, Some(&t)).name.as_deref(),
+            Some("uq_post_title")
+        );
+        let check = failure(Sqlite, None, "CHECK constraint failed: ck_post_title");
+        assert_eq!(
+            classify(&check, None).name.as_deref(),
+            Some("ck_post_title")
+        );
+        let locked = failure(Sqlite, None, "database is locked");
+        assert!(matches!(
+            classify(&locked, None).into_error("x"),
+            Error::Busy { .. }
+        ));
     }
 }
