@@ -157,15 +157,11 @@ fn post_tag_table() -> &'static Table {
     })
 }
 
-alchemy_diesel::repository! {
-    /// Posts.
-    struct PostRepository for Post, table = post::table
-}
+/// Posts.
+type PostRepository = alchemy_diesel::DieselRepository<Post>;
 
-alchemy_diesel::repository! {
-    /// Tags.
-    struct TagRepository for Tag, table = tag::table
-}
+/// Tags.
+type TagRepository = alchemy_diesel::DieselRepository<Tag>;
 
 alchemy_diesel::link_repository! {
     /// Tags of posts.

@@ -1,31 +1,129 @@
-//! What [`repository!`](crate::repository!)'s driver impl needs of a
-//! session beyond loading the model's rows: the bind limit, new
-//! statements, and untyped values. Public only because the macro expands
-//! in the user's crate.
+//! [`Driver`]: how the repository's statements run on a diesel session, for
+//! every [`DieselModel`].
 
-use alchemy_core::driver::CacheKey;
+use alchemy_core::driver::{CacheKey, Driver};
+use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
+use chrono::{DateTime, Utc};
+use diesel::dsl::AsSelect as SelectBy;
+use diesel::pg::Pg;
+use diesel::sql_types::BigInt;
+use diesel::sqlite::Sqlite;
+use diesel::{QueryResult, Selectable, SelectableHelper};
+use diesel_async::AsyncPgConnection;
+use diesel_async::methods::LoadQuery;
 
+use crate::db::SqliteConn;
 use crate::session::{ConnectionMut, Session};
-use crate::sql::{Sql, StoredRow, statement_binds};
+use crate::sql::{
+    ByText, Fixed, GetByKey, InsertAbsent, RawQuery, Sql, StoredRow, Typed, UpdateWhole, WithTotal,
+    statement_binds,
+};
 
-impl Session {
-    /// Most binds one bulk statement carries on this session's database.
+/// A model this crate can store: an [`alchemy_core::Model`] with diesel's
+/// `#[derive(Queryable, Selectable)]` over a `table!` whose column names
+/// match [`Model::table`], loadable on PostgreSQL and SQLite. Implemented
+/// for every such type; its methods are plumbing for the repository.
+///
+/// Use [`types::Uuid`](crate::types::Uuid) and
+/// [`types::Timestamp`](crate::types::Timestamp) for UUID and timestamp
+/// columns. `Insertable`/`AsChangeset` derives are not needed by the
+/// repository (they stay useful for hand-written diesel queries through
+/// [`Session::connection`]).
+pub trait DieselModel: Model + Sized {
+    /// Runs `sql`, which selects the model's `Selectable` columns, and
+    /// decodes every row (found in diesel's statement cache by type for a
+    /// [`CacheKey`], else by text).
     #[doc(hidden)]
-    pub fn __max_binds(&self) -> usize {
-        statement_binds(self.dialect())
+    fn __load(
+        sql: Sql,
+        conn: ConnectionMut<'_>,
+    ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+
+    /// As [`DieselModel::__load`], each row with the `BIGINT` total after
+    /// the model's columns.
+    #[doc(hidden)]
+    fn __load_with_total(
+        sql: Sql,
+        conn: ConnectionMut<'_>,
+    ) -> impl Future<Output = QueryResult<Vec<(Self, i64)>>> + Send;
+}
+
+type Rows<M, DB, I = ByText> = RawQuery<SelectBy<M, DB>, I>;
+type Totals<M, DB> = RawQuery<WithTotal<SelectBy<M, DB>>>;
+
+impl<M> DieselModel for M
+where
+    M: Model + Selectable<Pg> + Selectable<Sqlite> + Send + 'static,
+    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
+    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
+{
+    async fn __load(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<M>> {
+        use diesel_async::RunQueryDsl;
+        match (conn, sql.cache_key()) {
+            (ConnectionMut::Postgres(c), Some(CacheKey::GetByKey)) => {
+                sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
+            }
+            (ConnectionMut::Postgres(c), Some(CacheKey::InsertAbsent)) => {
+                sql.fixed::<_, M, InsertAbsent>(M::as_select())
+                    .load(c)
+                    .await
+            }
+            (ConnectionMut::Postgres(c), _) => sql.query(M::as_select()).load(c).await,
+            (ConnectionMut::Sqlite(c), Some(CacheKey::GetByKey)) => {
+                sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
+            }
+            (ConnectionMut::Sqlite(c), Some(CacheKey::InsertAbsent)) => {
+                sql.fixed::<_, M, InsertAbsent>(M::as_select())
+                    .load(c)
+                    .await
+            }
+            (ConnectionMut::Sqlite(c), _) => sql.query(M::as_select()).load(c).await,
+        }
     }
 
-    /// An empty statement (see [`alchemy_core::driver::Driver::sql`]).
-    #[doc(hidden)]
-    pub fn __sql(&self, cache: Option<CacheKey>) -> Sql {
+    async fn __load_with_total(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<(M, i64)>> {
+        use diesel_async::RunQueryDsl;
+        match conn {
+            ConnectionMut::Postgres(c) => sql.query(WithTotal(M::as_select())).load(c).await,
+            ConnectionMut::Sqlite(c) => sql.query(WithTotal(M::as_select())).load(c).await,
+        }
+    }
+}
+
+impl<M: DieselModel> Driver<M> for Session {
+    type Sql = Sql;
+
+    fn dialect(&self) -> Dialect {
+        Session::dialect(self)
+    }
+
+    fn max_binds(&self) -> usize {
+        statement_binds(Session::dialect(self))
+    }
+
+    fn sql(&self, cache: Option<CacheKey>) -> Sql {
         Sql::keyed(cache)
     }
 
-    /// Runs `sql`, whose columns are named after columns of `M`'s table,
-    /// and decodes every row as values, row after row.
-    #[doc(hidden)]
-    pub async fn __values<M: Model>(&mut self, sql: Sql) -> Result<Vec<Value>> {
+    async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
+        let result = M::__load(sql, self.__statement_connection()?).await;
+        self.__sent(M::table(), result)
+    }
+
+    async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
+        let result = M::__load_with_total(sql, self.__statement_connection()?).await;
+        self.__sent(M::table(), result)
+    }
+
+    async fn values(&mut self, sql: Sql, _: &[ColumnType]) -> Result<Vec<Value>> {
+        // Decoded by name: the statements name their columns after `M`'s.
         let query = sql.untyped();
         let result = match self.__statement_connection()? {
             ConnectionMut::Postgres(c) => {
@@ -37,5 +135,56 @@ impl Session {
         };
         let rows = self.__sent(M::table(), result)?;
         Ok(rows.into_iter().flat_map(|r| r.values).collect())
+    }
+
+    /// A `count(*)` and a whole-row update's `RETURNING created_at` load
+    /// typed: no list of values, and a cached statement.
+    async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
+        use diesel_async::RunQueryDsl;
+        let whole = sql.cache_key() == Some(CacheKey::UpdateWhole);
+        let result = match (ty, self.__statement_connection()?) {
+            (ColumnType::Timestamp, ConnectionMut::Postgres(c)) => {
+                let select = Typed::<crate::types::Timestamp>::new();
+                let rows: QueryResult<Vec<DateTime<Utc>>> = if whole {
+                    sql.fixed::<_, M, UpdateWhole>(select).load(c).await
+                } else {
+                    sql.query(select).load(c).await
+                };
+                rows.map(|r| r.into_iter().next().map(Value::Timestamp))
+            }
+            (ColumnType::Timestamp, ConnectionMut::Sqlite(c)) => {
+                let select = Typed::<crate::types::Timestamp>::new();
+                let rows: QueryResult<Vec<DateTime<Utc>>> = if whole {
+                    sql.fixed::<_, M, UpdateWhole>(select).load(c).await
+                } else {
+                    sql.query(select).load(c).await
+                };
+                rows.map(|r| r.into_iter().next().map(Value::Timestamp))
+            }
+            (ColumnType::BigInt, ConnectionMut::Postgres(c)) => {
+                let rows: QueryResult<Vec<i64>> = sql.query(Typed::<BigInt>::new()).load(c).await;
+                rows.map(|r| r.into_iter().next().map(Value::Int))
+            }
+            (ColumnType::BigInt, ConnectionMut::Sqlite(c)) => {
+                let rows: QueryResult<Vec<i64>> = sql.query(Typed::<BigInt>::new()).load(c).await;
+                rows.map(|r| r.into_iter().next().map(Value::Int))
+            }
+            // Other types by name, as `values` reads them.
+            (_, ConnectionMut::Postgres(c)) => {
+                diesel_async::RunQueryDsl::load::<StoredRow<M>>(sql.untyped(), c)
+                    .await
+                    .map(|r| r.into_iter().flat_map(|r| r.values).next())
+            }
+            (_, ConnectionMut::Sqlite(c)) => {
+                diesel_async::RunQueryDsl::load::<StoredRow<M>>(sql.untyped(), c)
+                    .await
+                    .map(|r| r.into_iter().flat_map(|r| r.values).next())
+            }
+        };
+        self.__sent(M::table(), result)
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        self.execute_sql(M::table(), sql).await
     }
 }

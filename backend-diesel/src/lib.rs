@@ -7,8 +7,8 @@
 //! (`SyncConnectionWrapper<SqliteConnection>`, bundled SQLite).
 //!
 //! A model is a diesel `table!` plus a struct with diesel's derives and an
-//! [`alchemy_core::Model`] impl; [`repository!`] writes its
-//! [`alchemy_core::Repository`], [`link_repository!`] the
+//! [`alchemy_core::Model`] impl (a [`DieselModel`]); [`DieselRepository`] is
+//! its [`alchemy_core::Repository`], [`link_repository!`] writes the
 //! [`alchemy_core::LinkRepository`] of an association table. Every call takes
 //! the [`Session`] (a transaction on a pooled connection) it runs in.
 //!
@@ -42,10 +42,8 @@
 //!     .column(Column::new("title", ColumnType::VarChar(200)))
 //!     .index(["title"]), fields(title));
 //!
-//! alchemy_diesel::repository! {
-//!     /// Posts.
-//!     pub struct PostRepository for Post, table = post::table
-//! }
+//! /// Posts.
+//! pub type PostRepository = alchemy_diesel::DieselRepository<Post>;
 //!
 //! # async fn run() -> alchemy_core::Result<()> {
 //! let db = alchemy_diesel::Db::connect("sqlite://blog.db?mode=rwc").await?;
@@ -107,12 +105,13 @@ pub mod filter;
 pub mod link;
 pub mod repository;
 pub mod session;
-#[doc(hidden)]
-pub mod sql;
+mod sql;
 pub mod types;
 
 pub use db::Db;
+pub use driver::DieselModel;
 pub use filter::Filter;
+pub use repository::DieselRepository;
 pub use session::{ConnectionMut, Session};
 
 #[doc(hidden)]

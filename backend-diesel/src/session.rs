@@ -142,8 +142,7 @@ impl Session {
 
     /// Runs a statement that returns no rows, counting it; the number of
     /// rows it wrote.
-    #[doc(hidden)]
-    pub async fn __execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<u64> {
+    pub(crate) async fn execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<u64> {
         let query = sql.query(());
         let result = match self.__statement_connection()? {
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,

@@ -139,7 +139,6 @@ impl alchemy_core::sql::SqlWriter for Sql {
 
 /// A statement under construction: SQL text, bound values and the place of
 /// the selected columns.
-#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     parts: Vec<Part>,
@@ -219,7 +218,6 @@ impl Sql {
 
 /// The select of a [`Sql::untyped`] query: nothing (the text names the
 /// columns), with diesel's `Untyped` SQL type, so its rows load by name.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Named;
 
@@ -235,16 +233,14 @@ impl<DB: diesel::backend::Backend> QueryFragment<DB> for Named {
 
 /// A stored row of model `M` read as core values, each column decoded after
 /// its type in `M`'s table (found by the column's name).
-#[doc(hidden)]
 #[derive(Debug)]
-pub struct StoredRow<M> {
+pub(crate) struct StoredRow<M> {
     /// The values, in the order of the statement's columns.
-    pub values: Vec<Value>,
+    pub(crate) values: Vec<Value>,
     model: std::marker::PhantomData<fn() -> M>,
 }
 
 /// A [`Sql`] statement with its selected columns, runnable by diesel-async.
-#[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct RawQuery<S, I = ByText> {
     sql: Sql,
@@ -254,7 +250,6 @@ pub struct RawQuery<S, I = ByText> {
 
 /// How diesel finds the prepared form of a [`RawQuery`] in its statement
 /// cache.
-#[doc(hidden)]
 pub trait StatementId: 'static {
     /// Whether the statement's type identifies it.
     const BY_TYPE: bool;
@@ -262,7 +257,6 @@ pub trait StatementId: 'static {
 
 /// Found by the statement's text (and bind types), which diesel builds and
 /// hashes on every call.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct ByText;
 
@@ -274,7 +268,6 @@ impl StatementId for ByText {
 /// same on every call (on one connection, so one dialect): diesel finds its
 /// prepared form by type, so it does not build the text to look it up
 /// (SQLite) or hash it (PostgreSQL), as for its own query DSL.
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct Fixed<M, K>(std::marker::PhantomData<fn() -> (M, K)>);
 
@@ -283,17 +276,14 @@ impl<M: 'static, K: 'static> StatementId for Fixed<M, K> {
 }
 
 /// [`Fixed`] kind: [`CacheKey::GetByKey`].
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct GetByKey;
 
 /// [`Fixed`] kind: [`CacheKey::UpdateWhole`].
-#[doc(hidden)]
 #[derive(Debug)]
-pub struct UpdateWhole;
+pub(crate) struct UpdateWhole;
 
 /// [`Fixed`] kind: [`CacheKey::InsertAbsent`].
-#[doc(hidden)]
 #[derive(Debug)]
 pub struct InsertAbsent;
 
@@ -501,13 +491,12 @@ const BINDS_PER_STATEMENT: usize = 8_192;
 /// The select of a statement whose text names its one column (`count(*)`,
 /// `RETURNING created_at`): nothing is written, and the column loads as SQL
 /// type `ST`. Not an SQL literal, which diesel never caches.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
-pub struct Typed<ST>(std::marker::PhantomData<fn() -> ST>);
+pub(crate) struct Typed<ST>(std::marker::PhantomData<fn() -> ST>);
 
 impl<ST> Typed<ST> {
     /// The select.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self(std::marker::PhantomData)
     }
 }
@@ -530,7 +519,6 @@ impl<ST, DB: diesel::backend::Backend> QueryFragment<DB> for Typed<ST> {
 
 /// The select of a list-and-count: the model's columns (`S`), then the
 /// `BIGINT` total the text names after them; loads as `(model, i64)`.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct WithTotal<S>(pub S);
 

@@ -38,9 +38,7 @@ impl_model!(
     fields(title, body, pinned)
 );
 
-alchemy_diesel::repository! {
-    struct NoteRepository for Note, table = note::table
-}
+type NoteRepository = alchemy_diesel::DieselRepository<Note>;
 
 fn note(title: &str, body: Option<&str>, pinned: bool) -> Note {
     Note {
@@ -431,9 +429,7 @@ impl_model!(
     fields(name, slug)
 );
 
-alchemy_diesel::repository! {
-    struct LabelRepository for Label, table = label::table
-}
+type LabelRepository = alchemy_diesel::DieselRepository<Label>;
 
 /// With `ALCHEMY_TEST_POSTGRES_URL` set: sessions inserting the same new
 /// (name, slug) at once with `ON CONFLICT (name) DO NOTHING` never see a

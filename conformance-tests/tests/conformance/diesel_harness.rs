@@ -124,20 +124,14 @@ impl_model!(Item, BigIntAuditBase, audited, from fixtures::item_table(), fields(
 
 alchemy_conformance::impl_item_fixture!(Item);
 
-alchemy_diesel::repository! {
-    /// Posts.
-    pub(crate) struct PostRepository for Post, table = post::table
-}
+/// Posts.
+pub(crate) type PostRepository = alchemy_diesel::DieselRepository<Post>;
 
-alchemy_diesel::repository! {
-    /// Tags.
-    pub(crate) struct TagRepository for Tag, table = tag::table
-}
+/// Tags.
+pub(crate) type TagRepository = alchemy_diesel::DieselRepository<Tag>;
 
-alchemy_diesel::repository! {
-    /// Items.
-    pub(crate) struct ItemRepository for Item, table = item::table
-}
+/// Items.
+pub(crate) type ItemRepository = alchemy_diesel::DieselRepository<Item>;
 
 /// A comment on a post (the post's only foreign key).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -152,10 +146,8 @@ impl_model!(Comment, BigIntBase, plain, from fixtures::comment_table(), fields(p
 
 alchemy_conformance::impl_comment_fixture!(Comment);
 
-alchemy_diesel::repository! {
-    /// Comments.
-    pub(crate) struct CommentRepository for Comment, table = comment::table
-}
+/// Comments.
+pub(crate) type CommentRepository = alchemy_diesel::DieselRepository<Comment>;
 
 alchemy_diesel::link_repository! {
     /// Tags of posts.
@@ -222,9 +214,7 @@ macro_rules! widget {
         widget!(@repo $model, $repo, $base, $table);
     };
     (@repo $model:ident, $repo:ident, $base:ty, $table:ident) => {
-        alchemy_diesel::repository! {
-            pub(crate) struct $repo for $model, table = $table::$table::table
-        }
+        pub(crate) type $repo = alchemy_diesel::DieselRepository<$model>;
 
         impl HasWidget<$base> for DieselHarness {
             type Widget = $model;

@@ -101,15 +101,11 @@ impl Unique for Tag {
     }
 }
 
-alchemy_diesel::repository! {
-    /// Posts.
-    pub(crate) struct PostRepository for Post, table = post::table
-}
+/// Posts.
+pub(crate) type PostRepository = alchemy_diesel::DieselRepository<Post>;
 
-alchemy_diesel::repository! {
-    /// Tags.
-    pub(crate) struct TagRepository for Tag, table = tag::table
-}
+/// Tags.
+pub(crate) type TagRepository = alchemy_diesel::DieselRepository<Tag>;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
