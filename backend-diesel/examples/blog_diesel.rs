@@ -57,7 +57,7 @@ mod schema {
     diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag);
 }
 
-use schema::{post, post_tag, tag};
+use schema::{post, tag};
 
 /// A blog post, keyed by a UUIDv7, with audit columns.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -163,15 +163,8 @@ type PostRepository = alchemy_diesel::DieselRepository<Post>;
 /// Tags.
 type TagRepository = alchemy_diesel::DieselRepository<Tag>;
 
-alchemy_diesel::link_repository! {
-    /// Tags of posts.
-    struct PostTagRepository for post_tag::table {
-        left: Post => post_tag::post_id,
-        right: Tag => post_tag::tag_id,
-        join: tag::table,
-        order: tag::id,
-    }
-}
+/// Tags of posts.
+type PostTagRepository = alchemy_diesel::DieselLinkRepository<Post, Tag>;
 
 const PLAN: [(&str, &str, &[&str]); 3] = [
     (
@@ -198,7 +191,7 @@ async fn run(url: &str) -> alchemy_core::Result<()> {
     let (posts, tags, links) = (
         PostRepository::new(),
         TagRepository::new(),
-        PostTagRepository,
+        PostTagRepository::new("post_tag", "post_id", "tag_id"),
     );
 
     let mut session = db.begin().await?;

@@ -113,19 +113,19 @@ impl<M: DieselModel> Driver<M> for Session {
     }
 
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
-        let result = M::__load(sql, self.__statement_connection()?).await;
-        self.__sent(M::table(), result)
+        let result = M::__load(sql, self.statement_connection()?).await;
+        self.sent(M::table(), result)
     }
 
     async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
-        let result = M::__load_with_total(sql, self.__statement_connection()?).await;
-        self.__sent(M::table(), result)
+        let result = M::__load_with_total(sql, self.statement_connection()?).await;
+        self.sent(M::table(), result)
     }
 
     async fn values(&mut self, sql: Sql, _: &[ColumnType]) -> Result<Vec<Value>> {
         // Decoded by name: the statements name their columns after `M`'s.
         let query = sql.untyped();
-        let result = match self.__statement_connection()? {
+        let result = match self.statement_connection()? {
             ConnectionMut::Postgres(c) => {
                 diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
             }
@@ -133,7 +133,7 @@ impl<M: DieselModel> Driver<M> for Session {
                 diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
             }
         };
-        let rows = self.__sent(M::table(), result)?;
+        let rows = self.sent(M::table(), result)?;
         Ok(rows.into_iter().flat_map(|r| r.values).collect())
     }
 
@@ -142,7 +142,7 @@ impl<M: DieselModel> Driver<M> for Session {
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         use diesel_async::RunQueryDsl;
         let whole = sql.cache_key() == Some(CacheKey::UpdateWhole);
-        let result = match (ty, self.__statement_connection()?) {
+        let result = match (ty, self.statement_connection()?) {
             (ColumnType::Timestamp, ConnectionMut::Postgres(c)) => {
                 let select = Typed::<crate::types::Timestamp>::new();
                 let rows: QueryResult<Vec<DateTime<Utc>>> = if whole {
@@ -181,7 +181,7 @@ impl<M: DieselModel> Driver<M> for Session {
                     .map(|r| r.into_iter().flat_map(|r| r.values).next())
             }
         };
-        self.__sent(M::table(), result)
+        self.sent(M::table(), result)
     }
 
     async fn execute(&mut self, sql: Sql) -> Result<u64> {

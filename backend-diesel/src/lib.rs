@@ -8,7 +8,7 @@
 //!
 //! A model is a diesel `table!` plus a struct with diesel's derives and an
 //! [`alchemy_core::Model`] impl (a [`DieselModel`]); [`DieselRepository`] is
-//! its [`alchemy_core::Repository`], [`link_repository!`] writes the
+//! its [`alchemy_core::Repository`], [`DieselLinkRepository`] the
 //! [`alchemy_core::LinkRepository`] of an association table. Every call takes
 //! the [`Session`] (a transaction on a pooled connection) it runs in.
 //!
@@ -111,13 +111,6 @@ pub mod types;
 pub use db::Db;
 pub use driver::DieselModel;
 pub use filter::Filter;
+pub use link::DieselLinkRepository;
 pub use repository::DieselRepository;
 pub use session::{ConnectionMut, Session};
-
-#[doc(hidden)]
-pub mod __private {
-    pub use alchemy_core;
-    pub use chrono;
-    pub use diesel;
-    pub use diesel_async;
-}

@@ -37,16 +37,3 @@ use crate::session::Session;
 /// let tags = DieselRepository::<Tag>::new();
 /// ```
 pub type DieselRepository<M> = DriverRepository<M, Session>;
-
-/// Runs `$body` with `$conn` bound to the session's native connection, once
-/// typed for PostgreSQL and once for SQLite.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __with_connection {
-    ($session:expr, |$conn:ident| $body:expr) => {
-        match $session.__statement_connection()? {
-            $crate::session::ConnectionMut::Postgres($conn) => $body,
-            $crate::session::ConnectionMut::Sqlite($conn) => $body,
-        }
-    };
-}

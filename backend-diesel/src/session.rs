@@ -120,17 +120,15 @@ impl Session {
     ///
     /// # Errors
     /// [`Error::SessionFailed`] when the session has failed: nothing may be sent.
-    #[doc(hidden)]
-    pub fn __statement_connection(&mut self) -> Result<ConnectionMut<'_>> {
+    pub(crate) fn statement_connection(&mut self) -> Result<ConnectionMut<'_>> {
         self.state.begin_statement()?;
         self.connection()
     }
 
     /// The outcome of a statement on `table` sent on
-    /// [`Session::__statement_connection`]: its error converted, failing
+    /// [`Session::statement_connection`]: its error converted, failing
     /// the session.
-    #[doc(hidden)]
-    pub fn __sent<'t, T>(
+    pub(crate) fn sent<'t, T>(
         &mut self,
         table: impl Into<Option<&'t Table>>,
         result: diesel::QueryResult<T>,
@@ -144,11 +142,11 @@ impl Session {
     /// rows it wrote.
     pub(crate) async fn execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<u64> {
         let query = sql.query(());
-        let result = match self.__statement_connection()? {
+        let result = match self.statement_connection()? {
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
             ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
         };
-        self.__sent(table, result)
+        self.sent(table, result)
             .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
     }
 

@@ -2,14 +2,10 @@
 
 use std::marker::PhantomData;
 
+use alchemy_core::driver::DriverLinkRepository;
 use alchemy_core::{KeyOf, LinkRepository, Model, Result};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef,
-};
+use sea_orm::{EntityTrait, FromQueryResult, IdenStatic};
 
-use crate::repository::key_column;
 use crate::session::Session;
 
 /// A SeaORM entity for an association table (e.g. `post_tag`) whose rows
@@ -69,82 +65,52 @@ impl<J> std::fmt::Debug for SeaLinkRepository<J> {
 type LeftModel<J> = <<J as LinkEntity>::Left as EntityTrait>::Model;
 type RightModel<J> = <<J as LinkEntity>::Right as EntityTrait>::Model;
 
+impl<J: LinkEntity> SeaLinkRepository<J> {
+    /// Core's link repository over `J`'s table and columns.
+    fn names(&self) -> DriverLinkRepository<LeftModel<J>, RightModel<J>, Session> {
+        DriverLinkRepository::new(
+            J::default().table_name(),
+            J::left_column().as_str(),
+            J::right_column().as_str(),
+        )
+    }
+}
+
+/// The statements are [`DriverLinkRepository`]'s, over `J`'s table and
+/// columns.
 impl<J> LinkRepository for SeaLinkRepository<J>
 where
     J: LinkEntity + Sync,
     LeftModel<J>: Model,
-    RightModel<J>: Model,
-    KeyOf<LeftModel<J>>: Into<sea_orm::Value>,
-    KeyOf<RightModel<J>>: Into<sea_orm::Value>,
+    RightModel<J>: Model + FromQueryResult,
 {
     type Left = LeftModel<J>;
     type Right = RightModel<J>;
     type Session = Session;
 
-    /// `INSERT .. ON CONFLICT (left, right) DO NOTHING`.
-    ///
-    /// # Errors
-    /// [`alchemy_core::Error::ForeignKey`] when either row does not exist.
     async fn attach(
         &self,
         session: &mut Session,
         left: &KeyOf<Self::Left>,
         right: &KeyOf<Self::Right>,
     ) -> Result<()> {
-        let (l, r) = (J::left_column(), J::right_column());
-        let mut insert = Query::insert();
-        insert
-            .into_table(J::default().table_ref())
-            .columns([l, r])
-            .values([Expr::val(left.clone()), Expr::val(right.clone())])
-            .map_err(alchemy_core::Error::backend)?
-            .on_conflict(OnConflict::columns([l, r]).do_nothing().to_owned());
-        let tx = session.statement_tx()?;
-        let result = tx.execute(&insert).await;
-        session.sent(result).map(drop)
+        self.names().attach(session, left, right).await
     }
 
-    /// `DELETE .. WHERE left = ? AND right = ?`; whether a row was deleted.
-    ///
-    /// # Errors
-    /// [`alchemy_core::Error::Backend`].
     async fn detach(
         &self,
         session: &mut Session,
         left: &KeyOf<Self::Left>,
         right: &KeyOf<Self::Right>,
     ) -> Result<bool> {
-        let tx = session.statement_tx()?;
-        let result = J::delete_many()
-            .filter(J::left_column().eq(left.clone()))
-            .filter(J::right_column().eq(right.clone()))
-            .exec(tx)
-            .await;
-        let result = session.sent(result)?;
-        Ok(result.rows_affected > 0)
+        self.names().detach(session, left, right).await
     }
 
-    /// The right rows joined through the association, ordered by their key.
-    ///
-    /// # Errors
-    /// [`alchemy_core::Error::Backend`].
     async fn right_of(
         &self,
         session: &mut Session,
         left: &KeyOf<Self::Left>,
     ) -> Result<Vec<Self::Right>> {
-        let right_key = key_column::<J::Right>()?;
-        let join: RelationDef = J::Right::belongs_to(J::default())
-            .from(right_key)
-            .to(J::right_column())
-            .into();
-        let tx = session.statement_tx()?;
-        let result = J::Right::find()
-            .join(JoinType::InnerJoin, join)
-            .filter(J::left_column().eq(left.clone()))
-            .order_by_asc(right_key)
-            .all(tx)
-            .await;
-        session.sent(result)
+        self.names().right_of(session, left).await
     }
 }

@@ -9,10 +9,9 @@ use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
-use alchemy_core::Model;
 use alchemy_core::driver::CacheKey;
 use alchemy_core::filter::Value;
-use alchemy_core::schema::{ColumnType, Table, quote};
+use alchemy_core::schema::ColumnType;
 use alchemy_core::sql::SqlWriter;
 use sqlx::error::BoxDynError;
 
@@ -235,33 +234,12 @@ pub(crate) fn push_digits(text: &mut String, mut n: u64) {
     text.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
-/// Quoted, comma-separated column list, each qualified by `alias`.
-pub(crate) fn select_list(table: &Table, alias: &str) -> String {
-    let prefix = format!("{}.", quote(alias));
-    table
-        .columns()
-        .iter()
-        .map(|c| format!("{prefix}{}", quote(&c.name)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub(crate) fn key_type(table: &Table) -> ColumnType {
-    table
-        .key_index()
-        .map_or(ColumnType::Text, |i| table.columns()[i].ty)
-}
-
-pub(crate) fn key_type_of<M: Model>() -> ColumnType {
-    key_type(M::table())
-}
-
 #[cfg(test)]
 mod tests {
     use alchemy_core::base::BigIntAuditBase;
     use alchemy_core::filter::{Condition, Query};
-    use alchemy_core::schema::Column;
     use alchemy_core::schema::Dialect;
+    use alchemy_core::schema::{Column, Table};
 
     use super::*;
 

@@ -71,7 +71,7 @@ mod schema {
     diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag, item, comment);
 }
 
-use schema::{comment, item, post, post_tag, tag};
+use schema::{comment, item, post, tag};
 
 /// A blog post.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -149,15 +149,8 @@ alchemy_conformance::impl_comment_fixture!(Comment);
 /// Comments.
 pub(crate) type CommentRepository = alchemy_diesel::DieselRepository<Comment>;
 
-alchemy_diesel::link_repository! {
-    /// Tags of posts.
-    pub(crate) struct PostTagRepository for post_tag::table {
-        left: Post => post_tag::post_id,
-        right: Tag => post_tag::tag_id,
-        join: tag::table,
-        order: tag::id,
-    }
-}
+/// Tags of posts.
+pub(crate) type PostTagRepository = alchemy_diesel::DieselLinkRepository<Post, Tag>;
 
 /// One widget model, table and repository per base.
 macro_rules! widget {
@@ -409,7 +402,7 @@ impl Harness for DieselHarness {
         ItemRepository::new()
     }
     fn post_tags(&self) -> PostTagRepository {
-        PostTagRepository
+        PostTagRepository::new("post_tag", "post_id", "tag_id")
     }
     fn comments(&self) -> CommentRepository {
         CommentRepository::new()

@@ -14,8 +14,10 @@
 //! statements' text, chunking under the bind limit, count checks, the
 //! identity map and unique-cache bookkeeping, the upsert plan, savepoints,
 //! and the rules each [`Repository`] method documents. [`DriverRepository`]
-//! is the [`Repository`] of every model over every driver; each backend
-//! names it (`SqlxRepository`, `SeaRepository`, ..).
+//! is the [`Repository`] of every model over every driver, and
+//! [`DriverLinkRepository`] the [`LinkRepository`](crate::LinkRepository)
+//! of every association table; each backend names them
+//! (`SqlxRepository`, `SeaRepository`, ..).
 //!
 //! # Statement caches
 //! A statement made by [`Driver::sql`] with a [`CacheKey`] is written the
@@ -35,7 +37,10 @@ use crate::sql::SqlWriter;
 use crate::value::Value;
 use crate::{KeyOf, Model, Repository, Result, Upserted};
 
+pub use link::DriverLinkRepository;
+
 pub mod insert;
+mod link;
 mod ops;
 mod statements;
 

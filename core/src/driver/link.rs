@@ -1,0 +1,128 @@
+//! [`DriverLinkRepository`]: the [`LinkRepository`] of an association
+//! table, written once over [`Driver`].
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::schema::{ColumnType, quote};
+use crate::sql::SqlWriter;
+use crate::{KeyOf, LinkRepository, Model, Result};
+
+use super::Driver;
+
+/// Ties a link repository to its models and driver without owning any.
+type Marker<L, R, D> = PhantomData<fn() -> (L, R, D)>;
+
+/// The link repository of an association table (e.g. `post_tag`) whose
+/// rows pair the key of an `L` row with the key of an `R` row, over driver
+/// `D` (a backend's session type). Stateless and `Copy`: it holds the
+/// names of the table and its two columns.
+///
+/// Statements, every key bound:
+/// - `attach`: `INSERT INTO t (left, right) VALUES (?, ?) ON CONFLICT DO
+///   NOTHING`;
+/// - `detach`: `DELETE FROM t WHERE left = ? AND right = ?`;
+/// - `right_of`: the `R` rows whose key is among `SELECT right FROM t
+///   WHERE left = ?`, ordered by key.
+pub struct DriverLinkRepository<L, R, D> {
+    table: &'static str,
+    left_column: &'static str,
+    right_column: &'static str,
+    _marker: Marker<L, R, D>,
+}
+
+impl<L, R, D> DriverLinkRepository<L, R, D> {
+    /// The link repository of association table `table`, whose column
+    /// `left_column` holds an `L` key and `right_column` an `R` key.
+    pub const fn new(
+        table: &'static str,
+        left_column: &'static str,
+        right_column: &'static str,
+    ) -> Self {
+        Self {
+            table,
+            left_column,
+            right_column,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<L, R, D> Clone for DriverLinkRepository<L, R, D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<L, R, D> Copy for DriverLinkRepository<L, R, D> {}
+
+impl<L, R, D> fmt::Debug for DriverLinkRepository<L, R, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LinkRepository")
+            .field("table", &self.table)
+            .field("left_column", &self.left_column)
+            .field("right_column", &self.right_column)
+            .finish()
+    }
+}
+
+/// The type of `M`'s key column.
+fn key_type<M: Model>() -> Result<ColumnType> {
+    let table = M::table();
+    Ok(table.columns()[table.key_index()?].ty)
+}
+
+impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L, R, D> {
+    type Left = L;
+    type Right = R;
+    type Session = D;
+
+    async fn attach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<()> {
+        let mut sql = session.sql(None);
+        sql.push(&format!(
+            "INSERT INTO {} ({}, {}) VALUES ",
+            quote(self.table),
+            quote(self.left_column),
+            quote(self.right_column)
+        ));
+        let mut row = [
+            (left.clone().into(), key_type::<L>()?),
+            (right.clone().into(), key_type::<R>()?),
+        ]
+        .into_iter();
+        sql.row(true, &mut row);
+        sql.push_static(" ON CONFLICT DO NOTHING");
+        session.execute(sql).await.map(drop)
+    }
+
+    async fn detach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<bool> {
+        let mut sql = session.sql(None);
+        sql.push(&format!(
+            "DELETE FROM {} WHERE {} = ",
+            quote(self.table),
+            quote(self.left_column)
+        ));
+        sql.bind_value(left.clone().into(), key_type::<L>()?);
+        sql.push(&format!(" AND {} = ", quote(self.right_column)));
+        sql.bind_value(right.clone().into(), key_type::<R>()?);
+        Ok(session.execute(sql).await? > 0)
+    }
+
+    async fn right_of(&self, session: &mut D, left: &KeyOf<L>) -> Result<Vec<R>> {
+        let table = R::table();
+        let key = table.quoted_column(table.key_index()?).unwrap_or_default();
+        let mut sql = session.sql(None);
+        sql.push_static("SELECT ");
+        sql.select_list(table);
+        sql.push(&format!(
+            " FROM {} WHERE {key} IN (SELECT {} FROM {} WHERE {} = ",
+            table.quoted_name(),
+            quote(self.right_column),
+            quote(self.table),
+            quote(self.left_column)
+        ));
+        sql.bind_value(left.clone().into(), key_type::<L>()?);
+        sql.push(&format!(") ORDER BY {key}"));
+        session.rows(sql).await
+    }
+}
