@@ -20,6 +20,18 @@ use crate::sql::{
     statement_binds,
 };
 
+/// Runs `$body` with `$c` bound to the connection behind `$conn`, typed
+/// once for PostgreSQL and once for SQLite (diesel's load bounds hold only
+/// for a concrete connection type).
+macro_rules! on_connection {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            ConnectionMut::Postgres($c) => $body,
+            ConnectionMut::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// A model this crate can store: an [`alchemy_core::Model`] with diesel's
 /// `#[derive(Queryable, Selectable)]` over a `table!` whose column names
 /// match [`Model::table`], loadable on PostgreSQL and SQLite. Implemented
@@ -66,34 +78,23 @@ where
 {
     async fn __load(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<M>> {
         use diesel_async::RunQueryDsl;
-        match (conn, sql.cache_key()) {
-            (ConnectionMut::Postgres(c), Some(CacheKey::GetByKey)) => {
+        // The select is typed by the database: made in each arm.
+        on_connection!(conn, |c| match sql.cache_key() {
+            Some(CacheKey::GetByKey) => {
                 sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
             }
-            (ConnectionMut::Postgres(c), Some(CacheKey::InsertAbsent)) => {
+            Some(CacheKey::InsertAbsent) => {
                 sql.fixed::<_, M, InsertAbsent>(M::as_select())
                     .load(c)
                     .await
             }
-            (ConnectionMut::Postgres(c), _) => sql.query(M::as_select()).load(c).await,
-            (ConnectionMut::Sqlite(c), Some(CacheKey::GetByKey)) => {
-                sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
-            }
-            (ConnectionMut::Sqlite(c), Some(CacheKey::InsertAbsent)) => {
-                sql.fixed::<_, M, InsertAbsent>(M::as_select())
-                    .load(c)
-                    .await
-            }
-            (ConnectionMut::Sqlite(c), _) => sql.query(M::as_select()).load(c).await,
-        }
+            _ => sql.query(M::as_select()).load(c).await,
+        })
     }
 
     async fn __load_with_total(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<(M, i64)>> {
         use diesel_async::RunQueryDsl;
-        match conn {
-            ConnectionMut::Postgres(c) => sql.query(WithTotal(M::as_select())).load(c).await,
-            ConnectionMut::Sqlite(c) => sql.query(WithTotal(M::as_select())).load(c).await,
-        }
+        on_connection!(conn, |c| sql.query(WithTotal(M::as_select())).load(c).await)
     }
 }
 
@@ -125,14 +126,9 @@ impl<M: DieselModel> Driver<M> for Session {
     async fn values(&mut self, sql: Sql, _: &[ColumnType]) -> Result<Vec<Value>> {
         // Decoded by name: the statements name their columns after `M`'s.
         let query = sql.untyped();
-        let result = match self.statement_connection()? {
-            ConnectionMut::Postgres(c) => {
-                diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
-            }
-            ConnectionMut::Sqlite(c) => {
-                diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
-            }
-        };
+        let result = on_connection!(self.statement_connection()?, |c| {
+            diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
+        });
         let rows = self.sent(M::table(), result)?;
         Ok(rows.into_iter().flat_map(|r| r.values).collect())
     }
@@ -142,8 +138,9 @@ impl<M: DieselModel> Driver<M> for Session {
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         use diesel_async::RunQueryDsl;
         let whole = sql.cache_key() == Some(CacheKey::UpdateWhole);
-        let result = match (ty, self.statement_connection()?) {
-            (ColumnType::Timestamp, ConnectionMut::Postgres(c)) => {
+        let conn = self.statement_connection()?;
+        let result = match ty {
+            ColumnType::Timestamp => on_connection!(conn, |c| {
                 let select = Typed::<crate::types::Timestamp>::new();
                 let rows: QueryResult<Vec<DateTime<Utc>>> = if whole {
                     sql.fixed::<_, M, UpdateWhole>(select).load(c).await
@@ -151,35 +148,17 @@ impl<M: DieselModel> Driver<M> for Session {
                     sql.query(select).load(c).await
                 };
                 rows.map(|r| r.into_iter().next().map(Value::Timestamp))
-            }
-            (ColumnType::Timestamp, ConnectionMut::Sqlite(c)) => {
-                let select = Typed::<crate::types::Timestamp>::new();
-                let rows: QueryResult<Vec<DateTime<Utc>>> = if whole {
-                    sql.fixed::<_, M, UpdateWhole>(select).load(c).await
-                } else {
-                    sql.query(select).load(c).await
-                };
-                rows.map(|r| r.into_iter().next().map(Value::Timestamp))
-            }
-            (ColumnType::BigInt, ConnectionMut::Postgres(c)) => {
+            }),
+            ColumnType::BigInt => on_connection!(conn, |c| {
                 let rows: QueryResult<Vec<i64>> = sql.query(Typed::<BigInt>::new()).load(c).await;
                 rows.map(|r| r.into_iter().next().map(Value::Int))
-            }
-            (ColumnType::BigInt, ConnectionMut::Sqlite(c)) => {
-                let rows: QueryResult<Vec<i64>> = sql.query(Typed::<BigInt>::new()).load(c).await;
-                rows.map(|r| r.into_iter().next().map(Value::Int))
-            }
+            }),
             // Other types by name, as `values` reads them.
-            (_, ConnectionMut::Postgres(c)) => {
-                diesel_async::RunQueryDsl::load::<StoredRow<M>>(sql.untyped(), c)
+            _ => on_connection!(conn, |c| {
+                RunQueryDsl::load::<StoredRow<M>>(sql.untyped(), c)
                     .await
                     .map(|r| r.into_iter().flat_map(|r| r.values).next())
-            }
-            (_, ConnectionMut::Sqlite(c)) => {
-                diesel_async::RunQueryDsl::load::<StoredRow<M>>(sql.untyped(), c)
-                    .await
-                    .map(|r| r.into_iter().flat_map(|r| r.values).next())
-            }
+            }),
         };
         self.sent(M::table(), result)
     }

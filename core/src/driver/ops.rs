@@ -408,15 +408,7 @@ async fn insert_absent<M: Model, D: Driver<M>>(
     // insert of the same row is settled by the database even when it
     // clashes on another index (the slug) before the target.
     let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
-    st::insert(
-        &mut sql,
-        &head,
-        table,
-        &columns,
-        std::slice::from_ref(&model),
-    );
-    sql.push_static(" ON CONFLICT DO NOTHING");
-    st::returning(&mut sql, table);
+    st::insert_one(&mut sql, &head, &columns, &model, " ON CONFLICT DO NOTHING");
     if let Some(row) = driver.row(sql).await? {
         return Ok(Some(row));
     }
@@ -432,14 +424,7 @@ async fn insert_absent<M: Model, D: Driver<M>>(
         .savepoint(|driver| {
             Box::pin(async move {
                 let mut sql = driver.sql(None);
-                st::insert(
-                    &mut sql,
-                    &head,
-                    table,
-                    &columns,
-                    std::slice::from_ref(&model),
-                );
-                st::returning(&mut sql, table);
+                st::insert_one(&mut sql, &head, &columns, &model, "");
                 driver.row(sql).await
             })
         })

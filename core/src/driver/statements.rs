@@ -184,6 +184,21 @@ pub(crate) fn insert<M: Model>(
     rows(w, table, columns, models);
 }
 
+/// `INSERT INTO t (<columns>) VALUES (..)<tail> RETURNING <every column>`
+/// of one row.
+pub(crate) fn insert_one<M: Model>(
+    w: &mut impl SqlWriter,
+    head: &str,
+    columns: &[usize],
+    model: &M,
+    tail: &'static str,
+) {
+    let table = M::table();
+    insert(w, head, table, columns, std::slice::from_ref(model));
+    w.push_static(tail);
+    returning(w, table);
+}
+
 /// `c = ?, ..`: `values` of columns `columns`, in order.
 pub(crate) fn set_list(
     w: &mut impl SqlWriter,
