@@ -12,7 +12,7 @@
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
 use alchemy_core::filter::{Condition, Query};
-use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
+use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
 use alchemy_core::{

@@ -23,7 +23,7 @@ use alchemy_core::base::{
     ServerUuidBase, UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase,
     UuidV7Base,
 };
-use alchemy_core::schema::{Column, ColumnType, Default as ColumnDefault, OnDelete, Table};
+use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
 use chrono::{DateTime, Utc};

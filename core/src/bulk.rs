@@ -666,7 +666,7 @@ pub fn in_input_order<M: Model>(inputs: &[M], rows: Vec<M>, columns: &[usize]) -
 /// `columns`, all but the key, `created_at` and the match columns. Never
 /// empty: with nothing to change, the first match column is set to itself so
 /// the row still comes back.
-pub fn update_columns<M: Model>(columns: &[usize], match_columns: &[usize]) -> Vec<usize> {
+pub fn upsert_set_columns<M: Model>(columns: &[usize], match_columns: &[usize]) -> Vec<usize> {
     let table = M::table();
     let key = table.primary_key_columns();
     let set: Vec<usize> = columns
@@ -1030,7 +1030,7 @@ mod tests {
         };
         let all: Vec<usize> = (0..6).collect();
         assert_eq!(
-            names(update_columns::<Row>(&all, &[4])),
+            names(upsert_set_columns::<Row>(&all, &[4])),
             ["updated_at", "name", "n"]
         );
         let rows = in_input_order(

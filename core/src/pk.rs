@@ -10,7 +10,7 @@ use std::hash::Hash;
 
 use uuid::Uuid;
 
-use crate::schema::{ColumnType, Default as ColumnDefault};
+use crate::schema::{ColumnDefault, ColumnType};
 
 /// Who produces a new row's key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

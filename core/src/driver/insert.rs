@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use crate::base::{Base, KeyOf, Model, key_from_database, prepare_insert};
 use crate::bulk;
 use crate::pk::KeyStrategy;
-use crate::schema::{ColumnType, Default as ColumnDefault, Dialect, Table, default_expression};
+use crate::schema::{ColumnDefault, ColumnType, Dialect, Table, default_expression};
 use crate::sql::{SqlWriter, Statement};
 use crate::value::Value;
 use crate::{Error, Result};

@@ -295,7 +295,7 @@ pub(crate) fn upsert_tail<M: Model>(columns: &[usize], match_columns: &[usize]) 
         tail.push_str(name(i));
     }
     tail.push_str(") DO UPDATE SET ");
-    for (n, i) in bulk::update_columns::<M>(columns, match_columns)
+    for (n, i) in bulk::upsert_set_columns::<M>(columns, match_columns)
         .into_iter()
         .enumerate()
     {
