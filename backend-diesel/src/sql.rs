@@ -469,17 +469,9 @@ macro_rules! stored_row {
 stored_row!(Pg);
 stored_row!(Sqlite);
 
-/// The largest number of bind parameters one statement may carry.
-fn max_binds(dialect: Dialect) -> usize {
-    match dialect {
-        Dialect::Sqlite => 32_766,
-        _ => 65_535,
-    }
-}
-
 /// Most binds the repository puts in one bulk statement on `dialect`.
 pub(crate) fn statement_binds(dialect: Dialect) -> usize {
-    max_binds(dialect).min(BINDS_PER_STATEMENT)
+    dialect.max_binds().min(BINDS_PER_STATEMENT)
 }
 
 /// Most binds in one bulk statement, far below the databases' limits: diesel

@@ -9,17 +9,6 @@ use crate::error::from_db;
 use crate::session::Session;
 use crate::sql::{Sql, decode_values};
 
-/// Bind parameters one SQLite statement may carry.
-pub const SQLITE_MAX_PARAMS: usize = 32_766;
-/// Bind parameters one PostgreSQL statement may carry.
-pub const POSTGRES_MAX_PARAMS: usize = 65_535;
-
-/// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
-/// (65,535), where SeaORM's sqlx driver runs a 30,000-bind statement no
-/// slower per row and smaller ones slower (each costs a round trip and its
-/// own preparation).
-const BINDS_PER_STATEMENT: usize = 32_766;
-
 /// The dialect of `backend` (PostgreSQL or SQLite; `Db` refuses others).
 pub(crate) fn dialect(backend: DbBackend) -> Dialect {
     match backend {
@@ -40,14 +29,6 @@ impl<M: Model + FromQueryResult> Driver<M> for Session {
 
     fn dialect(&self) -> Dialect {
         dialect(self.backend())
-    }
-
-    fn max_binds(&self) -> usize {
-        let limit = match self.backend() {
-            DbBackend::Sqlite => SQLITE_MAX_PARAMS,
-            _ => POSTGRES_MAX_PARAMS,
-        };
-        limit.min(BINDS_PER_STATEMENT)
     }
 
     fn sql(&self, _: Option<CacheKey>) -> Sql {

@@ -8,8 +8,6 @@ use sea_orm::{EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
 use crate::session::Session;
 
-pub use crate::driver::{POSTGRES_MAX_PARAMS, SQLITE_MAX_PARAMS};
-
 /// The repository of entity `E`: core's one implementation of
 /// [`alchemy_core::Repository`] (and so of
 /// [`RepositoryExt`](alchemy_core::RepositoryExt)) for every SeaORM entity

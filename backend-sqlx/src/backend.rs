@@ -36,8 +36,6 @@ mod sealed {
 pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// The SQL dialect.
     const DIALECT: Dialect;
-    /// Most bind parameters one statement may carry.
-    const MAX_BINDS: usize;
 
     /// Opens a pool for `url` with this crate's connection settings (see [`crate::db`]).
     fn connect(url: &str) -> impl Future<Output = sqlx::Result<Pool<Self>>> + Send;
@@ -290,7 +288,6 @@ macro_rules! statements {
 
 impl SqlxBackend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
-    const MAX_BINDS: usize = 65_535;
 
     async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
         let options = PgConnectOptions::from_str(url)?;
@@ -359,7 +356,6 @@ impl SqlxBackend for Postgres {
 
 impl SqlxBackend for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
-    const MAX_BINDS: usize = 32_766;
 
     async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
         // WAL lets readers run beside the writer; a 5 s busy timeout makes

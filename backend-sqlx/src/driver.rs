@@ -9,20 +9,11 @@ use crate::repository::SqlxModel;
 use crate::session::SqlxSession;
 use crate::sql::Sql;
 
-/// Most binds in one bulk statement: SQLite's limit, kept on PostgreSQL
-/// (65,535), where sqlx runs a 30,000-bind statement no slower per row and
-/// smaller ones slower (each costs a round trip and its own preparation).
-const BINDS_PER_STATEMENT: usize = 32_766;
-
 impl<M: SqlxModel, DB: SqlxBackend> Driver<M> for SqlxSession<DB> {
     type Sql = Sql<DB>;
 
     fn dialect(&self) -> Dialect {
         DB::DIALECT
-    }
-
-    fn max_binds(&self) -> usize {
-        DB::MAX_BINDS.min(BINDS_PER_STATEMENT)
     }
 
     fn sql(&self, cache: Option<CacheKey>) -> Sql<DB> {

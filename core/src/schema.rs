@@ -25,6 +25,18 @@ pub enum Dialect {
     Sqlite,
 }
 
+impl Dialect {
+    /// Most bind parameters one statement may carry: SQLite's
+    /// `SQLITE_MAX_VARIABLE_NUMBER` (32,766 since 3.32), PostgreSQL's
+    /// 16-bit parameter count (65,535).
+    pub const fn max_binds(self) -> usize {
+        match self {
+            Self::Sqlite => 32_766,
+            Self::Postgres => 65_535,
+        }
+    }
+}
+
 /// The type of a column, mapped per dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

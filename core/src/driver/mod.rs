@@ -72,9 +72,13 @@ pub trait Driver<M: Model>: Session {
     /// The database the session runs on.
     fn dialect(&self) -> Dialect;
 
-    /// Most values one bulk statement binds (at most the database's limit;
-    /// lower where the ORM is faster or leaner with smaller statements).
-    fn max_binds(&self) -> usize;
+    /// Most values one bulk statement binds: at most the database's limit
+    /// ([`Dialect::max_binds`]); by default [`BINDS_PER_STATEMENT`] under
+    /// it. A backend lowers it where its ORM is leaner with smaller
+    /// statements.
+    fn max_binds(&self) -> usize {
+        self.dialect().max_binds().min(BINDS_PER_STATEMENT)
+    }
 
     /// An empty statement; with `cache`, one written the same way on every
     /// call for `M` (see [the module docs](self#statement-caches)).
@@ -119,6 +123,12 @@ pub trait Driver<M: Model>: Session {
     /// Runs `sql`, which returns no rows; the number of rows it wrote.
     fn execute(&mut self, sql: Self::Sql) -> impl Future<Output = Result<u64>> + Send;
 }
+
+/// The default bind budget of one bulk statement: SQLite's limit, kept on
+/// PostgreSQL (65,535), where sqlx (also under SeaORM) runs a 30,000-bind
+/// statement no slower per row and smaller ones slower (each costs a
+/// round trip and its own preparation).
+pub const BINDS_PER_STATEMENT: usize = 32_766;
 
 /// The name of the column a list-and-count adds for the total
 /// (`count(*) OVER ()`), and of the column of a count.
