@@ -209,30 +209,6 @@ impl Error {
     }
 }
 
-/// The conventional name of the constraint behind a SQLite unique or
-/// primary-key failure.
-///
-/// SQLite names columns, not constraints (`UNIQUE constraint failed:
-/// tag.name`); with the naming convention of [`crate::naming`] the
-/// constraint name follows from them: `pk_<table>` when `primary_key` (extended
-/// code 1555), else `uq_<table>_<columns>`.
-pub fn sqlite_constraint_name(primary_key: bool, message: &str) -> Option<String> {
-    let (_, columns) = message.split_once("constraint failed: ")?;
-    let mut table = None;
-    let mut names = Vec::new();
-    for qualified in columns.split(", ") {
-        let (t, c) = qualified.trim().split_once('.')?;
-        table.get_or_insert(t);
-        names.push(c);
-    }
-    let table = table?;
-    Some(if primary_key {
-        crate::naming::primary_key(table)
-    } else {
-        crate::naming::unique(table, &names)
-    })
-}
-
 /// `error` from an insert or update of `table`, with the name of the
 /// foreign key it broke filled in when the database gave none (SQLite says
 /// only `FOREIGN KEY constraint failed`) and the table has exactly one, so
@@ -261,27 +237,6 @@ pub fn name_foreign_key(error: Error, table: &crate::schema::Table) -> Error {
     }
 }
 
-/// Whether a SQLite error message reports a foreign-key violation. SQLite
-/// gives these two extended codes: `SQLITE_CONSTRAINT_FOREIGNKEY` (787)
-/// for an insert or update, and `SQLITE_CONSTRAINT_TRIGGER` (1811) for a
-/// delete refused by `ON DELETE RESTRICT`, which drivers do not classify.
-pub fn sqlite_foreign_key(message: &str) -> bool {
-    message.contains("FOREIGN KEY constraint failed")
-}
-
-/// The column of a SQLite `NOT NULL constraint failed: <table>.<column>` message.
-pub fn sqlite_not_null_column(message: &str) -> Option<String> {
-    let (_, qualified) = message.split_once("NOT NULL constraint failed: ")?;
-    let (_, column) = qualified.trim().split_once('.')?;
-    Some(column.to_string())
-}
-
-/// The constraint of a SQLite `CHECK constraint failed: <name>` message.
-pub fn sqlite_check_name(message: &str) -> Option<String> {
-    let (_, name) = message.split_once("CHECK constraint failed: ")?;
-    Some(name.trim().to_string())
-}
-
 /// What a database said about a statement it refused, as a backend reads
 /// it from its driver: the view [`classify`] turns into an [`Error`], once
 /// for every backend (for backend authors; sqlx's `DatabaseError` is the
@@ -289,7 +244,7 @@ pub fn sqlite_check_name(message: &str) -> Option<String> {
 #[derive(Debug, Clone, Copy)]
 pub struct DbFailure<'a> {
     /// The database that refused it.
-    pub dialect: crate::schema::Dialect,
+    pub dialect: crate::dialect::Dialect,
     /// PostgreSQL's SQLSTATE, or SQLite's extended result code in decimal.
     pub code: Option<&'a str>,
     /// The database's message.
@@ -361,149 +316,29 @@ impl Classified {
     }
 }
 
-/// SQLite's extended result codes the library tells apart.
-mod sqlite_code {
-    pub(super) const PRIMARY_KEY: i64 = 1555;
-    pub(super) const UNIQUE: i64 = 2067;
-    pub(super) const ROWID: i64 = 2579;
-    pub(super) const FOREIGN_KEY: i64 = 787;
-    pub(super) const NOT_NULL: i64 = 1299;
-    pub(super) const CHECK: i64 = 275;
-    /// `SQLITE_BUSY` and `SQLITE_LOCKED`: primary codes, kept in the low
-    /// byte of their extended codes (517 `BUSY_SNAPSHOT`, 262 ...).
-    pub(super) const BUSY: i64 = 5;
-    pub(super) const LOCKED: i64 = 6;
-}
-
-/// PostgreSQL SQLSTATEs that mean "run the transaction again":
-/// serialization failure, deadlock, lock not available.
-const PG_RETRYABLE: [&str; 3] = ["40001", "40P01", "55P03"];
-
-/// Messages of retryable lock failures, for drivers that expose no code:
-/// SQLite `SQLITE_BUSY`/`SQLITE_LOCKED` and PostgreSQL deadlocks (40P01)
-/// and lock timeouts (55P03).
-const BUSY_MESSAGES: [&str; 6] = [
-    "database is locked",
-    "database table is locked",
-    "database schema is locked",
-    "deadlock detected",
-    "could not obtain lock",
-    "canceling statement due to lock timeout",
-];
-
 /// Classifies a failure the database reported, the same way for every
-/// backend:
+/// backend, with the rules of its database ([`crate::dialect`]):
 /// - the kind comes from the code (a SQLSTATE, a SQLite extended code),
-///   else from the driver's own kind, else from SQLite's message (a delete
-///   refused by `ON DELETE RESTRICT` has code 1811, which drivers do not
-///   classify);
-/// - unique violations name the constraint: PostgreSQL's, or on SQLite
-///   the conventional name of [`sqlite_constraint_name`], a primary key
-///   told by code 1555 or, without a code, by the columns being exactly
-///   `table`'s key;
-/// - not-null violations name the column, check violations the constraint
-///   (PostgreSQL's, or read from SQLite's message); foreign keys only on
-///   PostgreSQL (see [`name_foreign_key`] for SQLite).
+///   else from the driver's own kind, else from the message
+///   ([`SqlDialect::failure_kind_from_message`](crate::dialect::SqlDialect::failure_kind_from_message));
+/// - the name, a constraint or for a not-null violation a column, is what
+///   the database reported or, on SQLite, which names columns only, the
+///   conventional name ([`crate::dialect::sqlite::constraint_name`]);
+///   a foreign key on SQLite is named by [`name_foreign_key`].
 pub fn classify(failure: &DbFailure<'_>, table: Option<&crate::schema::Table>) -> Classified {
-    use crate::schema::Dialect;
-    let sqlite = failure.dialect == Dialect::Sqlite;
-    let number = failure.code.and_then(|c| c.parse::<i64>().ok());
-    let by_code = match (sqlite, failure.code, number) {
-        (true, _, Some(n)) => match n {
-            sqlite_code::PRIMARY_KEY | sqlite_code::UNIQUE | sqlite_code::ROWID => {
-                Some(FailureKind::Unique)
-            }
-            sqlite_code::FOREIGN_KEY => Some(FailureKind::ForeignKey),
-            sqlite_code::NOT_NULL => Some(FailureKind::NotNull),
-            sqlite_code::CHECK => Some(FailureKind::Check),
-            n if n & 0xff == sqlite_code::BUSY || n & 0xff == sqlite_code::LOCKED => {
-                Some(FailureKind::Busy)
-            }
-            _ => None,
-        },
-        (false, Some(code), _) => match code {
-            "23505" => Some(FailureKind::Unique),
-            "23503" => Some(FailureKind::ForeignKey),
-            "23502" => Some(FailureKind::NotNull),
-            "23514" => Some(FailureKind::Check),
-            c if PG_RETRYABLE.contains(&c) => Some(FailureKind::Busy),
-            _ => None,
-        },
-        _ => None,
-    };
-    let message = failure.message;
-    let kind = by_code.or(failure.kind).or_else(|| {
-        if sqlite_foreign_key(message) {
-            Some(FailureKind::ForeignKey)
-        } else if message.contains("NOT NULL constraint failed: ") {
-            Some(FailureKind::NotNull)
-        } else if message.contains("CHECK constraint failed: ") {
-            Some(FailureKind::Check)
-        } else if BUSY_MESSAGES.iter().any(|m| message.contains(m)) {
-            Some(FailureKind::Busy)
-        } else {
-            None
-        }
-    });
-    let named = |name: Option<&str>| name.map(str::to_string);
-    let name = match kind {
-        Some(FailureKind::Unique) if sqlite => {
-            let primary_key = match number {
-                Some(n) => n == sqlite_code::PRIMARY_KEY,
-                None => table.is_some_and(|t| sqlite_is_primary_key(t, message)),
-            };
-            sqlite_constraint_name(primary_key, message)
-        }
-        Some(FailureKind::NotNull) if sqlite => sqlite_not_null_column(message),
-        Some(FailureKind::NotNull) => named(failure.column),
-        Some(FailureKind::Check) if sqlite => sqlite_check_name(message),
-        Some(FailureKind::ForeignKey) if sqlite => None,
-        Some(FailureKind::Busy) | None => None,
-        Some(_) => named(failure.constraint),
-    };
+    let rules = failure.dialect.rules();
+    let kind = failure
+        .code
+        .and_then(|code| rules.failure_kind(code))
+        .or(failure.kind)
+        .or_else(|| rules.failure_kind_from_message(failure.message));
+    let name = kind.and_then(|kind| rules.failure_name(kind, failure, table));
     Classified { kind, name }
-}
-
-/// Whether a SQLite unique-violation message names exactly `table`'s
-/// primary key (for drivers that expose no extended code).
-fn sqlite_is_primary_key(table: &crate::schema::Table, message: &str) -> bool {
-    let Some((_, columns)) = message.split_once("constraint failed: ") else {
-        return false;
-    };
-    let mut names = Vec::new();
-    for qualified in columns.split(", ") {
-        match qualified.trim().split_once('.') {
-            Some((t, c)) if t == table.name() => names.push(c),
-            _ => return false,
-        }
-    }
-    let pk = table.primary_key_columns();
-    !pk.is_empty() && names.len() == pk.len() && pk.iter().zip(&names).all(|(a, b)| a == b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sqlite_messages_map_to_conventional_names() {
-        assert_eq!(
-            sqlite_constraint_name(false, "UNIQUE constraint failed: tag.name").as_deref(),
-            Some("uq_tag_name")
-        );
-        assert_eq!(
-            sqlite_constraint_name(false, "UNIQUE constraint failed: t.a, t.b").as_deref(),
-            Some("uq_t_a_b")
-        );
-        assert_eq!(
-            sqlite_constraint_name(true, "UNIQUE constraint failed: post.id").as_deref(),
-            Some("pk_post")
-        );
-        assert_eq!(
-            sqlite_constraint_name(false, "FOREIGN KEY constraint failed"),
-            None
-        );
-    }
 
     #[test]
     fn a_table_with_one_foreign_key_names_it() {
@@ -529,7 +364,9 @@ mod tests {
                 ..
             }
         ));
-        assert!(sqlite_foreign_key("FOREIGN KEY constraint failed"));
+        assert!(crate::dialect::sqlite::is_foreign_key(
+            "FOREIGN KEY constraint failed"
+        ));
     }
 
     #[test]
@@ -551,7 +388,7 @@ mod tests {
     }
 
     fn failure(
-        dialect: crate::schema::Dialect,
+        dialect: crate::dialect::Dialect,
         code: Option<&'static str>,
         message: &'static str,
     ) -> DbFailure<'static> {

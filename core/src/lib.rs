@@ -39,6 +39,7 @@
 //! | [`check`] | the values refused before anything is sent |
 //! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
 //! | [`sql`] | SQL written once for every backend (for backend authors) |
+//! | [`dialect`] | what differs between databases, one file each (for backend authors) |
 //! | [`driver`] | the repository written once over a backend's driver (for backend authors; not semver-stable) |
 //! | [`identity`] | the rows a session loaded, so updates write only what changed |
 //! | [`value`] | [`Value`], one column value |
@@ -55,6 +56,7 @@ pub mod base;
 pub mod bulk;
 mod by_model;
 pub mod check;
+pub mod dialect;
 pub mod driver;
 pub mod error;
 pub mod filter;

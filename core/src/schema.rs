@@ -9,33 +9,14 @@ use std::sync::OnceLock;
 
 use crate::audit::{CREATED_AT, UPDATED_AT};
 use crate::base::Base;
+use crate::dialect::Identity;
 use crate::naming;
 use crate::pk::KeyStrategy;
 
 /// Name of the primary-key column of every provided base.
 pub const ID: &str = "id";
 
-/// A SQL dialect the DDL can be rendered for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// PostgreSQL.
-    Postgres,
-    /// SQLite.
-    Sqlite,
-}
-
-impl Dialect {
-    /// Most bind parameters one statement may carry: SQLite's
-    /// `SQLITE_MAX_VARIABLE_NUMBER` (32,766 since 3.32), PostgreSQL's
-    /// 16-bit parameter count (65,535).
-    pub const fn max_binds(self) -> usize {
-        match self {
-            Self::Sqlite => 32_766,
-            Self::Postgres => 65_535,
-        }
-    }
-}
+pub use crate::dialect::Dialect;
 
 /// The type of a column, mapped per dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,25 +38,6 @@ pub enum ColumnType {
     Uuid,
     /// UTC timestamp with microseconds (`TIMESTAMPTZ`; RFC 3339 `TEXT` on SQLite).
     Timestamp,
-}
-
-impl ColumnType {
-    fn sql(self, dialect: Dialect) -> String {
-        match (self, dialect) {
-            (Self::BigInt, Dialect::Postgres) => "BIGINT".into(),
-            (Self::BigInt | Self::Integer, Dialect::Sqlite) => "INTEGER".into(),
-            (Self::Integer, Dialect::Postgres) => "INTEGER".into(),
-            (Self::Double, Dialect::Postgres) => "DOUBLE PRECISION".into(),
-            (Self::Double, Dialect::Sqlite) => "REAL".into(),
-            (Self::Bool, _) => "BOOLEAN".into(),
-            (Self::Text, _) => "TEXT".into(),
-            (Self::VarChar(n), _) => format!("VARCHAR({n})"),
-            (Self::Uuid, Dialect::Postgres) => "UUID".into(),
-            (Self::Uuid, Dialect::Sqlite) => "BLOB".into(),
-            (Self::Timestamp, Dialect::Postgres) => "TIMESTAMPTZ".into(),
-            (Self::Timestamp, Dialect::Sqlite) => "TEXT".into(),
-        }
-    }
 }
 
 /// A server-side column default.
@@ -382,33 +344,50 @@ impl Table {
     pub fn create_sql(&self, dialect: Dialect) -> Vec<String> {
         let t = &self.name;
         let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", quote(t));
-        // SQLite only numbers rows itself when the key is declared inline as
-        // `INTEGER PRIMARY KEY`.
-        let inline_identity = dialect == Dialect::Sqlite
-            && self.primary_key.len() == 1
-            && self
-                .column_named(&self.primary_key[0])
-                .is_some_and(|c| c.default == Some(ColumnDefault::Identity));
+        let rules = dialect.rules();
+        // Where only an inline key is numbered (SQLite's `INTEGER PRIMARY KEY`).
+        let inline_identity = match rules.identity() {
+            Identity::InlineKey(clause) => Some(clause),
+            Identity::Clause(_) => None,
+        }
+        .filter(|_| {
+            self.primary_key.len() == 1
+                && self
+                    .column_named(&self.primary_key[0])
+                    .is_some_and(|c| c.default == Some(ColumnDefault::Identity))
+        });
         let mut parts = Vec::new();
         for c in &self.columns {
-            let mut def = format!("{} {}", quote(&c.name), c.ty.sql(dialect));
-            if inline_identity && c.name == self.primary_key[0] {
-                let _ = write!(
-                    def,
-                    " CONSTRAINT {} PRIMARY KEY AUTOINCREMENT",
-                    quote(&naming::primary_key(t))
-                );
-            } else {
-                if !c.nullable {
-                    def.push_str(" NOT NULL");
+            let mut def = format!("{} {}", quote(&c.name), rules.column_type(c.ty));
+            match inline_identity {
+                Some(clause) if c.name == self.primary_key[0] => {
+                    let _ = write!(
+                        def,
+                        " CONSTRAINT {}{clause}",
+                        quote(&naming::primary_key(t))
+                    );
                 }
-                if let Some(d) = c.default {
-                    def.push_str(&default_sql(d, dialect));
+                _ => {
+                    if !c.nullable {
+                        def.push_str(" NOT NULL");
+                    }
+                    match (c.default, rules.identity()) {
+                        (Some(ColumnDefault::Identity), Identity::Clause(clause)) => {
+                            def.push_str(clause);
+                        }
+                        // A non-key identity where only keys are numbered: none.
+                        (Some(ColumnDefault::Identity), Identity::InlineKey(_)) | (None, _) => {}
+                        (Some(d), _) => {
+                            if let Some(e) = rules.default_expression(d) {
+                                let _ = write!(def, " DEFAULT ({e})");
+                            }
+                        }
+                    }
                 }
             }
             parts.push(def);
         }
-        if !inline_identity && !self.primary_key.is_empty() {
+        if inline_identity.is_none() && !self.primary_key.is_empty() {
             parts.push(format!(
                 "CONSTRAINT {} PRIMARY KEY ({})",
                 quote(&naming::primary_key(t)),
@@ -468,47 +447,6 @@ impl Table {
         format!("DROP TABLE IF EXISTS {}", quote(&self.name))
     }
 }
-
-fn default_sql(d: ColumnDefault, dialect: Dialect) -> String {
-    match (d, dialect) {
-        (ColumnDefault::Identity, Dialect::Postgres) => " GENERATED BY DEFAULT AS IDENTITY".into(),
-        // Only reachable for a non-key identity column, which SQLite cannot number.
-        (ColumnDefault::Identity, Dialect::Sqlite) => String::new(),
-        (d, _) => default_expression(d, dialect)
-            .map(|e| format!(" DEFAULT ({e})"))
-            .unwrap_or_default(),
-    }
-}
-
-/// The SQL expression of a column default on `dialect` (what `DEFAULT (..)`
-/// holds): `None` for an identity, which is not an expression.
-pub fn default_expression(d: ColumnDefault, dialect: Dialect) -> Option<String> {
-    Some(match (d, dialect) {
-        (ColumnDefault::Identity, _) => return None,
-        (ColumnDefault::RandomUuid, Dialect::Postgres) => "gen_random_uuid()".into(),
-        (ColumnDefault::RandomUuid, Dialect::Sqlite) => SQLITE_RANDOM_UUID.into(),
-        (ColumnDefault::False, Dialect::Postgres) => "false".into(),
-        (ColumnDefault::True, Dialect::Postgres) => "true".into(),
-        (ColumnDefault::False, Dialect::Sqlite) => "0".into(),
-        (ColumnDefault::True, Dialect::Sqlite) => "1".into(),
-        (ColumnDefault::Sql(expr), _) => expr.into(),
-    })
-}
-
-/// A version-4 UUID as 16 bytes on SQLite, in an expression SQLite 3.35
-/// and later (Debian's `sqlite3` is 3.40) evaluate, so any tool can insert
-/// into the table (`unhex` needs 3.41): 6 random bytes, the version byte
-/// (`0x40`-`0x4F`) and the variant byte (`0x80`-`0xBF`) each picked from a
-/// blob literal by `substr` (which slices blobs by byte), 1 and 7 random
-/// bytes between and after them. `||` joins the blobs as text of the same
-/// bytes (NULs included) and `CAST` makes that a blob again. `random() & n`
-/// rather than `abs(random()) % n`: `abs` of the smallest integer is an
-/// error.
-const SQLITE_RANDOM_UUID: &str = "CAST(randomblob(6) \
-    || substr(X'404142434445464748494A4B4C4D4E4F', 1 + (random() & 15), 1) \
-    || randomblob(1) \
-    || substr(X'808182838485868788898A8B8C8D8E8F909192939495969798999A9B9C9D9E9FA0A1A2A3A4A5A6A7A8A9AAABACADAEAFB0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF', 1 + (random() & 63), 1) \
-    || randomblob(7) AS BLOB)";
 
 /// Quotes an identifier for PostgreSQL and SQLite (`"name"`, inner quotes doubled).
 pub fn quote(identifier: &str) -> String {

@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use crate::base::{Base, KeyOf, Model, key_from_database, prepare_insert};
 use crate::bulk;
 use crate::pk::KeyStrategy;
-use crate::schema::{ColumnDefault, ColumnType, Dialect, Table, default_expression};
+use crate::schema::{ColumnDefault, ColumnType, Dialect, Table};
 use crate::sql::{SqlWriter, Statement};
 use crate::value::Value;
 use crate::{Error, Result};
@@ -171,9 +171,9 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
             }
             Ok(out)
         }
-        Some(default) => match default_expression(default, driver.dialect()) {
+        Some(default) => match driver.dialect().rules().default_expression(default) {
             Some(expression) => {
-                keys_first(driver, &mut rows, &expression).await?;
+                keys_first(driver, &mut rows, expression).await?;
                 write_given(driver, &rows).await?;
                 Ok(rows)
             }
@@ -276,49 +276,27 @@ fn made_keys(table: &Table, expression: &str, n: usize) -> Result<Statement> {
     Ok(statement)
 }
 
-/// On PostgreSQL, the statement (returning one column, named after the
-/// key) that moves an identity column's sequence
-/// past the largest key among `rows` (written as given); `None` where there
-/// is nothing to move (another database, a key without identity, no integer
-/// key). It changes nothing when the sequence is already ahead, and like
-/// every sequence change it is not undone by a rollback (a gap, never a
-/// collision).
+/// The statement (returning one column, named after the key) that moves
+/// an identity key's generator past the largest key among `rows` (written
+/// as given), from [`SqlDialect::identity_catch_up`]; `None` where there is
+/// nothing to move (a database that needs none, a key without identity, no
+/// integer key).
+///
+/// [`SqlDialect::identity_catch_up`]: crate::dialect::SqlDialect::identity_catch_up
 pub fn identity_catch_up<M: Model>(dialect: Dialect, rows: &[M]) -> Option<Statement> {
-    if dialect != Dialect::Postgres
-        || <<M::Base as Base>::Key as KeyStrategy>::DEFAULT != Some(ColumnDefault::Identity)
-    {
+    if <<M::Base as Base>::Key as KeyStrategy>::DEFAULT != Some(ColumnDefault::Identity) {
         return None;
     }
     let table = M::table();
     let key = table.key_index().ok()?;
-    let largest = Value::Int(
-        rows.iter()
-            .filter_map(|r| match r.value(key) {
-                Some(Value::Int(k)) => Some(k),
-                _ => None,
-            })
-            .max()?,
-    );
-    let name = Value::Text(table.quoted_name().to_string());
-    let column = Value::Text(table.columns()[key].name.clone());
-    let mut sequence = Statement::new();
-    sequence.push_static("pg_get_serial_sequence(");
-    sequence.bind(&name, ColumnType::Text);
-    sequence.push_static(", ");
-    sequence.bind(&column, ColumnType::Text);
-    sequence.push_static(")::regclass");
-    let mut statement = Statement::new();
-    statement.push_static("SELECT setval(");
-    sequence.write_to(&mut statement);
-    statement.push_static(", ");
-    statement.bind(&largest, ColumnType::BigInt);
-    // Named after the key, so backends that read columns by name read it.
-    statement.push(&format!(") AS {} WHERE ", table.quoted_column(key)?));
-    statement.bind(&largest, ColumnType::BigInt);
-    statement.push_static(" > COALESCE(pg_sequence_last_value(");
-    sequence.write_to(&mut statement);
-    statement.push_static("), 0)");
-    Some(statement)
+    let largest = rows
+        .iter()
+        .filter_map(|r| match r.value(key) {
+            Some(Value::Int(k)) => Some(k),
+            _ => None,
+        })
+        .max()?;
+    dialect.rules().identity_catch_up(table, key, largest)
 }
 
 #[cfg(test)]

@@ -320,7 +320,7 @@ async fn upsert_native<M: Model, D: Driver<M>>(
     let table = M::table();
     let columns = st::insert_columns::<M>();
     let head = st::insert_head(table, &columns);
-    let tail = st::upsert_tail::<M>(&columns, match_columns);
+    let tail = st::upsert_tail::<M>(driver.dialect(), &columns, match_columns);
     let mut out = Vec::with_capacity(models.len());
     for chunk in bulk::chunks(&models, per_statement(driver, columns.len())) {
         let mut sql = driver.sql(None);

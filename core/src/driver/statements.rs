@@ -94,7 +94,7 @@ pub(crate) fn where_key(w: &mut impl SqlWriter, table: &'static Table, key: Valu
     Ok(())
 }
 
-/// ` WHERE key = ANY(?)` for `keys` on PostgreSQL: one array, one text for
+/// ` WHERE key = ANY(?)` for `keys` with array binds: one array, one text for
 /// every count, so the statement is prepared once; ` WHERE key IN (?, ..)`
 /// elsewhere.
 ///
@@ -110,7 +110,7 @@ pub(crate) fn where_key_in(
     let ty = table.columns()[i].ty;
     w.push_static(" WHERE ");
     w.push_static(table.quoted_column(i).unwrap_or_default());
-    if dialect == Dialect::Postgres {
+    if dialect.rules().array_binds() {
         let keys: Vec<&Value> = keys.iter().collect();
         w.push_static(" = ANY(");
         w.bind_array(&keys, ty);
@@ -282,30 +282,25 @@ pub(crate) fn update_from_values<M: Model>(
     Ok(())
 }
 
-/// ` ON CONFLICT (<match>) DO UPDATE SET c = excluded.c, .. RETURNING
-/// <every column>`: the tail of a native upsert of the inserted `columns`.
-pub(crate) fn upsert_tail<M: Model>(columns: &[usize], match_columns: &[usize]) -> String {
+/// The upsert clause of `dialect` ([`SqlDialect::upsert_clause`]) and
+/// ` RETURNING <every column>`: the tail of a native upsert of the
+/// inserted `columns`.
+///
+/// [`SqlDialect::upsert_clause`]: crate::dialect::SqlDialect::upsert_clause
+pub(crate) fn upsert_tail<M: Model>(
+    dialect: Dialect,
+    columns: &[usize],
+    match_columns: &[usize],
+) -> String {
     let table = M::table();
     let name = |i: usize| table.quoted_column(i).unwrap_or_default();
-    let mut tail = String::from(" ON CONFLICT (");
-    for (n, &i) in match_columns.iter().enumerate() {
-        if n > 0 {
-            tail.push_str(", ");
-        }
-        tail.push_str(name(i));
-    }
-    tail.push_str(") DO UPDATE SET ");
-    for (n, i) in bulk::upsert_set_columns::<M>(columns, match_columns)
+    let matched: Vec<&str> = match_columns.iter().map(|&i| name(i)).collect();
+    let set: Vec<&str> = bulk::upsert_set_columns::<M>(columns, match_columns)
         .into_iter()
-        .enumerate()
-    {
-        if n > 0 {
-            tail.push_str(", ");
-        }
-        tail.push_str(name(i));
-        tail.push_str(" = excluded.");
-        tail.push_str(name(i));
-    }
+        .map(name)
+        .collect();
+    let mut tail = String::new();
+    dialect.rules().upsert_clause(&mut tail, &matched, &set);
     tail.push_str(" RETURNING ");
     tail.push_str(table.select_list());
     tail
@@ -313,7 +308,7 @@ pub(crate) fn upsert_tail<M: Model>(columns: &[usize], match_columns: &[usize]) 
 
 /// `SELECT <stored> FROM t WHERE <columns> IN (..)` for the rows of
 /// `wanted` (values of `columns`):
-/// - one column on PostgreSQL: `c = ANY(?)` with one array, one text for
+/// - one column, with array binds: `c = ANY(?)` with one array, one text for
 ///   every count, prepared once;
 /// - one column elsewhere: a plain `c IN (?, ..)`, which databases hash or
 ///   look up in an index (they plan `(c) IN ((?), ..)` as one OR branch per
@@ -349,7 +344,7 @@ pub(crate) fn existing_by(
             .filter_map(|row| row.first())
             .filter(|v| **v != Value::Null)
             .collect();
-        if dialect == Dialect::Postgres {
+        if dialect.rules().array_binds() {
             w.push_static(" = ANY(");
             w.bind_array(&values, ty);
             w.push_static(")");

@@ -4,7 +4,7 @@
 //! - Every value is bound. Identifiers come from the model's table, quoted.
 //! - Lists (`In`, `NotIn`): `c = ANY($1)` / `c <> ALL($1)` with one array
 //!   on PostgreSQL, one statement text for any length; on SQLite
-//!   `c IN (?, ..)` up to [`SQLITE_INLINE`] values, above it
+//!   `c IN (?, ..)` up to [`INLINE_LIST`] values, above it
 //!   `c IN (SELECT value FROM json_each(?))` with one JSON array, so a list
 //!   of any length binds one value and stays under SQLite's 32,766.
 //! - Wide groups: in an `And`/`Or` of at least [`MERGE_AT`] members, the
@@ -22,12 +22,10 @@
 //! at most [`MAX_BOUND_VALUES`] bound values per filter (after merging), and
 //! at most [`MAX_SQL_DEPTH`] levels of SQL expression.
 
-use std::fmt::Write as _;
-
 use super::SqlWriter;
-use crate::audit::sqlite_text;
+use crate::dialect::{Dialect, JsonList, Lists, Pattern, SqlDialect};
 use crate::filter::{CompareOp, Condition, Query, TextMatch, like_to_glob, literal_pattern};
-use crate::schema::{ColumnType, Dialect, Table};
+use crate::schema::{ColumnType, Table};
 use crate::value::Value;
 use crate::{Error, Result};
 
@@ -43,8 +41,9 @@ pub const MAX_SQL_DEPTH: usize = 900;
 /// are merged (below it the SQL is the plain one).
 pub const MERGE_AT: usize = 16;
 
-/// Values of a list written inline on SQLite; longer lists are one JSON array.
-pub const SQLITE_INLINE: usize = 100;
+/// Values of a list written inline where lists are not arrays
+/// ([`Lists::Json`]); longer lists are one JSON array.
+pub const INLINE_LIST: usize = 100;
 
 /// Members of a group written flat (`a OR b OR c`); above, a balanced tree.
 const FLAT: usize = 8;
@@ -94,9 +93,10 @@ pub fn write_query(
     if let Some(limit) = query.limit {
         w.push(" LIMIT ");
         w.push(digits(&mut [0; 20], clamp(limit).unsigned_abs()));
-    } else if query.offset.is_some() && dialect == Dialect::Sqlite {
-        // SQLite takes no OFFSET without a LIMIT; -1 is "no limit".
-        w.push(" LIMIT -1");
+    } else if query.offset.is_some()
+        && let Some(no_limit) = dialect.rules().offset_without_limit()
+    {
+        w.push(no_limit);
     }
     if let Some(offset) = query.offset {
         w.push(" OFFSET ");
@@ -135,7 +135,7 @@ pub fn write_condition(
     let mut r = Renderer {
         w,
         table,
-        dialect,
+        rules: dialect.rules(),
         binds: 0,
     };
     let depth = r.condition(condition)?;
@@ -179,7 +179,7 @@ enum Member<'a> {
 struct Renderer<'a, W> {
     w: &'a mut W,
     table: &'a Table,
-    dialect: Dialect,
+    rules: &'static dyn SqlDialect,
     binds: usize,
 }
 
@@ -491,12 +491,22 @@ impl<W: SqlWriter> Renderer<'_, W> {
         }
         let ty = self.ty(field)?;
         self.w.push(self.table.quoted_field(field)?);
-        match self.dialect {
-            Dialect::Postgres => {
+        match self.rules.lists() {
+            Lists::Array => {
                 self.w.push(if negated { " <> ALL" } else { " = ANY" });
                 self.array(values, ty);
             }
-            _ if values.len() <= SQLITE_INLINE => {
+            Lists::Json(json) if values.len() > INLINE_LIST => {
+                self.w.push(if negated {
+                    " NOT IN (SELECT "
+                } else {
+                    " IN (SELECT "
+                });
+                self.w.push((json.value)(ty));
+                self.json_rows(json, values);
+                self.w.push(")");
+            }
+            Lists::Json(_) => {
                 self.w.text_varies();
                 self.w.push(if negated { " NOT IN (" } else { " IN (" });
                 for (i, v) in values.iter().enumerate() {
@@ -505,16 +515,6 @@ impl<W: SqlWriter> Renderer<'_, W> {
                     }
                     self.bind(v, ty);
                 }
-                self.w.push(")");
-            }
-            _ => {
-                self.w.push(if negated {
-                    " NOT IN (SELECT "
-                } else {
-                    " IN (SELECT "
-                });
-                self.w.push(json_value(ty));
-                self.json_each(values);
                 self.w.push(")");
             }
         }
@@ -529,11 +529,11 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.push(")");
     }
 
-    /// ` FROM json_each(?)` bound to `values` as one JSON array (SQLite).
-    fn json_each(&mut self, values: &[&Value]) {
-        self.w.push(" FROM json_each(");
-        self.bind(&json_array(values), ColumnType::Text);
-        self.w.push(")");
+    /// ` FROM json_each(?)` (SQLite) bound to `values` as one JSON array.
+    fn json_rows(&mut self, json: JsonList, values: &[&Value]) {
+        self.w.push(json.open);
+        self.bind(&(json.encode)(values), ColumnType::Text);
+        self.w.push(json.close);
     }
 
     /// `field <op>` any (in an `Or`) or all (in an `And`) of `values`.
@@ -548,11 +548,14 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.push(self.table.quoted_field(field)?);
         self.w.push(" ");
         self.w.push(op.sql());
-        if self.dialect == Dialect::Postgres {
-            self.w.push(if and { " ALL" } else { " ANY" });
-            self.array(values, ty);
-            return Ok(2);
-        }
+        let json = match self.rules.lists() {
+            Lists::Array => {
+                self.w.push(if and { " ALL" } else { " ANY" });
+                self.array(values, ty);
+                return Ok(2);
+            }
+            Lists::Json(json) => json,
+        };
         // Greater than any is greater than the least; than all, the greatest.
         let greater = matches!(op, CompareOp::Gt | CompareOp::Ge);
         self.w.push(if greater != and {
@@ -560,9 +563,9 @@ impl<W: SqlWriter> Renderer<'_, W> {
         } else {
             " (SELECT max("
         });
-        self.w.push(json_value(ty));
+        self.w.push((json.value)(ty));
         self.w.push(")");
-        self.json_each(values);
+        self.json_rows(json, values);
         self.w.push(")");
         Ok(3)
     }
@@ -570,112 +573,53 @@ impl<W: SqlWriter> Renderer<'_, W> {
     /// `field` matches one of the `LIKE` `patterns`.
     fn any_pattern(&mut self, field: &str, patterns: &[String], ci: bool) -> Result<usize> {
         let name = self.table.quoted_field(field)?;
-        match self.dialect {
-            Dialect::Postgres => {
+        let (operator, glob) = match self.rules.pattern(ci) {
+            Pattern::Like(operator) => (operator, false),
+            Pattern::Glob => (" GLOB ", true),
+        };
+        let values: Vec<Value> = patterns
+            .iter()
+            .map(|p| Value::Text(if glob { like_to_glob(p) } else { p.clone() }))
+            .collect();
+        let refs: Vec<&Value> = values.iter().collect();
+        match self.rules.lists() {
+            Lists::Array => {
                 self.w.push(name);
-                // PostgreSQL's LIKE escapes with `\` by default (ANY takes no ESCAPE).
-                self.w.push(if ci { " ILIKE ANY" } else { " LIKE ANY" });
-                let values: Vec<Value> = patterns.iter().map(|p| Value::Text(p.clone())).collect();
-                let refs: Vec<&Value> = values.iter().collect();
+                // `LIKE` escapes with `\` by default (ANY takes no ESCAPE).
+                self.w.push(operator.trim_end());
+                self.w.push(" ANY");
                 self.array(&refs, ColumnType::Text);
                 Ok(2)
             }
-            _ => {
-                self.w.push("EXISTS (SELECT 1 FROM json_each(");
-                let values: Vec<Value> = patterns
-                    .iter()
-                    .map(|p| Value::Text(if ci { p.clone() } else { like_to_glob(p) }))
-                    .collect();
-                let refs: Vec<&Value> = values.iter().collect();
-                self.bind(&json_array(&refs), ColumnType::Text);
-                self.w.push(") WHERE ");
+            Lists::Json(json) => {
+                self.w.push("EXISTS (SELECT 1");
+                self.json_rows(json, &refs);
+                self.w.push(" WHERE ");
                 self.w.push(name);
-                self.w.push(if ci {
-                    " LIKE value ESCAPE '\\')"
-                } else {
-                    " GLOB value)"
-                });
+                self.w.push(operator);
+                self.w
+                    .push(if glob { "value)" } else { "value ESCAPE '\\')" });
                 Ok(4)
             }
         }
     }
 
     /// `field LIKE pattern` with `\` escapes, case-sensitive or not, the
-    /// same on both databases (SQLite's `LIKE` folds ASCII case, so its
-    /// exact match is `GLOB`).
+    /// same on every database ([`SqlDialect::pattern`]).
     fn like(&mut self, field: &str, pattern: &str, case_insensitive: bool) -> Result<usize> {
         self.w.push(self.table.quoted_field(field)?);
-        match (self.dialect, case_insensitive) {
-            (Dialect::Sqlite, false) => {
+        match self.rules.pattern(case_insensitive) {
+            Pattern::Glob => {
                 self.w.push(" GLOB ");
                 self.bind(&Value::Text(like_to_glob(pattern)), ColumnType::Text);
                 return Ok(2);
             }
-            (Dialect::Postgres, true) => self.w.push(" ILIKE "),
-            _ => self.w.push(" LIKE "),
+            Pattern::Like(operator) => self.w.push(operator),
         }
         self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
         self.w.push(" ESCAPE '\\'");
         Ok(2)
     }
-}
-
-/// How `json_each` gives back a value of column type `ty`: UUIDs travel as
-/// hex text, everything else as itself.
-fn json_value(ty: ColumnType) -> &'static str {
-    match ty {
-        ColumnType::Uuid => "unhex(value)",
-        _ => "value",
-    }
-}
-
-/// `values` as one JSON array for SQLite's `json_each`, each in the form
-/// SQLite stores its column type in: booleans as 0/1, UUIDs as hex (read
-/// back with `unhex`), timestamps as the text every backend writes.
-fn json_array(values: &[&Value]) -> Value {
-    let mut json = String::with_capacity(values.len() * 8 + 2);
-    json.push('[');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        match v {
-            Value::Null => json.push_str("null"),
-            Value::Bool(b) => json.push(if *b { '1' } else { '0' }),
-            Value::Int(n) => {
-                let _ = write!(json, "{n}");
-            }
-            // SQLite reads 9e999 as infinity (NaN never gets here).
-            Value::Float(f) if f.is_infinite() => {
-                json.push_str(if *f > 0.0 { "9e999" } else { "-9e999" })
-            }
-            Value::Float(f) => {
-                let _ = write!(json, "{f:?}");
-            }
-            Value::Text(t) => push_json_string(&mut json, t),
-            Value::Uuid(u) => {
-                let _ = write!(json, "\"{}\"", u.simple());
-            }
-            Value::Timestamp(t) => push_json_string(&mut json, &sqlite_text(*t)),
-        }
-    }
-    json.push(']');
-    Value::Text(json)
-}
-
-fn push_json_string(json: &mut String, text: &str) {
-    json.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => json.push_str("\\\""),
-            '\\' => json.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(json, "\\u{:04x}", u32::from(c));
-            }
-            c => json.push(c),
-        }
-    }
-    json.push('"');
 }
 
 #[cfg(test)]
@@ -737,11 +681,11 @@ mod tests {
             sql(Dialect::Sqlite, small).unwrap().0,
             r#""name" IN (?, ?)"#
         );
-        let names: Vec<String> = (0..=SQLITE_INLINE).map(|i| format!("n{i}")).collect();
+        let names: Vec<String> = (0..=INLINE_LIST).map(|i| format!("n{i}")).collect();
         let (text, binds) = sql(Dialect::Sqlite, Condition::not_in("name", names)).unwrap();
         assert_eq!(text, r#""name" NOT IN (SELECT value FROM json_each(?))"#);
         assert!(binds[0].starts_with(r#"Text("[\"n0\",\"n1\""#), "{binds:?}");
-        let ids = vec![uuid::Uuid::nil(); SQLITE_INLINE + 1];
+        let ids = vec![uuid::Uuid::nil(); INLINE_LIST + 1];
         let (text, _) = sql(Dialect::Sqlite, Condition::is_in("id", ids)).unwrap();
         assert_eq!(text, r#""id" IN (SELECT unhex(value) FROM json_each(?))"#);
     }
@@ -824,28 +768,5 @@ mod tests {
         );
         let e = sql(Dialect::Postgres, over).unwrap_err();
         assert!(e.to_string().contains("32000"), "{e}");
-    }
-
-    #[test]
-    fn json_arrays_hold_values_as_sqlite_stores_them() {
-        let at = chrono::DateTime::UNIX_EPOCH;
-        let v = [
-            Value::from("it's \"q\"\\\n"),
-            Value::Int(-3),
-            Value::Float(1.5),
-            Value::Float(f64::INFINITY),
-            Value::Bool(true),
-            Value::Uuid(uuid::Uuid::nil()),
-            Value::Timestamp(at),
-            Value::Null,
-        ];
-        let refs: Vec<&Value> = v.iter().collect();
-        assert_eq!(
-            json_array(&refs),
-            Value::Text(
-                r#"["it's \"q\"\\\u000a",-3,1.5,9e999,1,"00000000000000000000000000000000","1970-01-01T00:00:00+00:00",null]"#
-                    .into()
-            )
-        );
     }
 }

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 mod filter;
 
 pub use filter::{
-    MAX_BOUND_VALUES, MAX_SQL_DEPTH, MERGE_AT, SQLITE_INLINE, write_condition, write_query,
+    INLINE_LIST, MAX_BOUND_VALUES, MAX_SQL_DEPTH, MERGE_AT, write_condition, write_query,
     write_where,
 };
 
