@@ -18,7 +18,7 @@ use alchemy_core::unique::Unique;
 use alchemy_core::{
     Database, LinkRepository, Model, Repository, RepositoryExt, Session, impl_model,
 };
-use alchemy_diesel::{ConnectionMut, Db};
+use alchemy_diesel::{ConnectionMut, DieselDb};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -185,7 +185,7 @@ const PLAN: [(&str, &str, &[&str]); 3] = [
 ];
 
 async fn run(url: &str) -> alchemy_core::Result<()> {
-    let db = Db::connect(url).await?;
+    let db = DieselDb::connect(url).await?;
     db.create_tables(&[Post::table(), Tag::table(), post_tag_table()])
         .await?;
     let (posts, tags, links) = (

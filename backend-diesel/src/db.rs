@@ -1,4 +1,4 @@
-//! The [`Db`] handle: a connection pool on PostgreSQL or SQLite.
+//! The [`DieselDb`] handle: a connection pool on PostgreSQL or SQLite.
 
 use std::fmt;
 
@@ -15,7 +15,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures::FutureExt;
 
 use crate::error;
-use crate::session::{Connection, Session};
+use crate::session::{Connection, DieselSession};
 
 /// The SQLite connection type: diesel's synchronous `SqliteConnection`, run
 /// on tokio's blocking pool by diesel-async.
@@ -38,26 +38,26 @@ pub(crate) enum Pools {
 /// ```no_run
 /// # async fn run() -> alchemy_core::Result<()> {
 /// use alchemy_core::Database;
-/// let db = alchemy_diesel::Db::connect("sqlite://blog.db?mode=rwc").await?;
+/// let db = alchemy_diesel::DieselDb::connect("sqlite://blog.db?mode=rwc").await?;
 /// let session = db.begin().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct Db {
+pub struct DieselDb {
     pools: Pools,
     clock: SharedClock,
 }
 
-impl fmt::Debug for Db {
+impl fmt::Debug for DieselDb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Db")
+        f.debug_struct("DieselDb")
             .field("dialect", &self.dialect_of())
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
 
-/// What [`Db::connect`] understood a URL to be.
+/// What [`DieselDb::connect`] understood a URL to be.
 fn parse_url(url: &str) -> Result<(Dialect, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Dialect::Postgres, url.to_string()));
@@ -75,7 +75,7 @@ fn parse_url(url: &str) -> Result<(Dialect, String)> {
     Ok((Dialect::Sqlite, format!("file:{rest}")))
 }
 
-impl Db {
+impl DieselDb {
     /// Connects to `url` with the system clock.
     ///
     /// - `postgres://user@host:port/db[?options=-csearch_path%3Dschema]`:
@@ -89,7 +89,7 @@ impl Db {
     /// One connection is made at once, so a bad URL fails here.
     ///
     /// The pool holds at most deadpool's default number of connections
-    /// (4 per CPU); see [`Db::connect_with_pool_size`].
+    /// (4 per CPU); see [`DieselDb::connect_with_pool_size`].
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for a URL of another database;
@@ -98,7 +98,7 @@ impl Db {
         Self::connect_inner(url, None).await
     }
 
-    /// As [`Db::connect`], with a pool of at most `max_size` connections
+    /// As [`DieselDb::connect`], with a pool of at most `max_size` connections
     /// (each open session holds one; `begin` waits for a free one). An
     /// in-memory SQLite database always has one.
     ///
@@ -205,8 +205,8 @@ impl Db {
     }
 }
 
-impl alchemy_core::Database for Db {
-    type Session = Session;
+impl alchemy_core::Database for DieselDb {
+    type Session = DieselSession;
 
     fn dialect(&self) -> Dialect {
         self.dialect_of()
@@ -219,7 +219,7 @@ impl alchemy_core::Database for Db {
     /// # Errors
     /// [`Error::Busy`] when SQLite's write lock could not be had in time;
     /// [`Error::Backend`] when no connection could be made.
-    async fn begin(&self) -> Result<Session> {
+    async fn begin(&self) -> Result<DieselSession> {
         let dialect = self.dialect_of();
         // Pooled connections are not pinged on checkout (that would cost a
         // round trip per session); a connection that died while idle fails
@@ -232,7 +232,7 @@ impl alchemy_core::Database for Db {
                 Connection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").await,
             };
             match result {
-                Ok(()) => return Ok(Session::new(conn, dialect, self.clock.clone())),
+                Ok(()) => return Ok(DieselSession::new(conn, dialect, self.clock.clone())),
                 Err(e) => {
                     // The connection's state is unknown: do not reuse it.
                     conn.discard();

@@ -14,7 +14,7 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::methods::LoadQuery;
 
 use crate::db::SqliteConn;
-use crate::session::{ConnectionMut, Session};
+use crate::session::{ConnectionMut, DieselSession};
 use crate::sql::{
     ByText, Fixed, GetByKey, InsertAbsent, RawQuery, Sql, StoredRow, Typed, UpdateWhole, WithTotal,
     statement_binds,
@@ -41,7 +41,7 @@ macro_rules! on_connection {
 /// [`types::Timestamp`](crate::types::Timestamp) for UUID and timestamp
 /// columns. `Insertable`/`AsChangeset` derives are not needed by the
 /// repository (they stay useful for hand-written diesel queries through
-/// [`Session::connection`]).
+/// [`DieselSession::connection`]).
 pub trait DieselModel: Model + Sized {
     /// Runs `sql`, which selects the model's `Selectable` columns, and
     /// decodes every row (found in diesel's statement cache by type for a
@@ -98,15 +98,15 @@ where
     }
 }
 
-impl<M: DieselModel> Driver<M> for Session {
+impl<M: DieselModel> Driver<M> for DieselSession {
     type Sql = Sql;
 
     fn dialect(&self) -> Dialect {
-        Session::dialect(self)
+        DieselSession::dialect(self)
     }
 
     fn max_binds(&self) -> usize {
-        statement_binds(Session::dialect(self))
+        statement_binds(DieselSession::dialect(self))
     }
 
     fn sql(&self, cache: Option<CacheKey>) -> Sql {

@@ -10,7 +10,7 @@
 //! [`alchemy_core::Model`] impl (a [`DieselModel`]); [`DieselRepository`] is
 //! its [`alchemy_core::Repository`], [`DieselLinkRepository`] the
 //! [`alchemy_core::LinkRepository`] of an association table. Every call takes
-//! the [`Session`] (a transaction on a pooled connection) it runs in.
+//! the [`DieselSession`] (a transaction on a pooled connection) it runs in.
 //!
 //! ```no_run
 //! use alchemy_core::base::UuidV7AuditBase;
@@ -46,7 +46,7 @@
 //! pub type PostRepository = alchemy_diesel::DieselRepository<Post>;
 //!
 //! # async fn run() -> alchemy_core::Result<()> {
-//! let db = alchemy_diesel::Db::connect("sqlite://blog.db?mode=rwc").await?;
+//! let db = alchemy_diesel::DieselDb::connect("sqlite://blog.db?mode=rwc").await?;
 //! db.create_tables(&[Post::table()]).await?;
 //! let mut session = db.begin().await?;
 //! let post = PostRepository::new()
@@ -71,7 +71,7 @@
 //!   `fields(..)` list writes [`alchemy_core::Model::values`], which every
 //!   write binds, typed by the columns of [`alchemy_core::Model::table`].
 //! - Hand-written diesel inserts and updates through
-//!   [`Session::connection`] may also derive `Insertable`/`AsChangeset`;
+//!   [`DieselSession::connection`] may also derive `Insertable`/`AsChangeset`;
 //!   diesel cannot make `uuid::Uuid`/`DateTime<Utc>` expressions of a type
 //!   defined outside diesel, so such fields then carry
 //!   `#[diesel(serialize_as = types::UuidValue)]` /
@@ -108,9 +108,9 @@ pub mod session;
 mod sql;
 pub mod types;
 
-pub use db::Db;
+pub use db::DieselDb;
 pub use driver::DieselModel;
 pub use filter::Filter;
 pub use link::DieselLinkRepository;
 pub use repository::DieselRepository;
-pub use session::{ConnectionMut, Session};
+pub use session::{ConnectionMut, DieselSession};

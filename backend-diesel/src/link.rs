@@ -3,7 +3,7 @@
 
 use alchemy_core::driver::DriverLinkRepository;
 
-use crate::session::Session;
+use crate::session::DieselSession;
 
 /// The association table `table (left_column, right_column)` between
 /// diesel models `L` and `R`, made by
@@ -16,4 +16,4 @@ use crate::session::Session;
 /// The table needs a primary or unique key over both columns (so attaching
 /// twice is a no-op); `ON DELETE CASCADE` foreign keys make deleting either
 /// side remove its links. The statements are [`DriverLinkRepository`]'s.
-pub type DieselLinkRepository<L, R> = DriverLinkRepository<L, R, Session>;
+pub type DieselLinkRepository<L, R> = DriverLinkRepository<L, R, DieselSession>;

@@ -1,6 +1,6 @@
 //! [`DieselRepository`]: the [`alchemy_core::Repository`] of a diesel
 //! model, core's [`DriverRepository`], written once for every backend, over
-//! a [`Session`] that loads rows of any [`DieselModel`](crate::DieselModel).
+//! a [`DieselSession`] that loads rows of any [`DieselModel`](crate::DieselModel).
 //!
 //! Values are written from [`alchemy_core::Model::values`] as bind
 //! parameters typed by their columns; rows are read with the model's
@@ -14,11 +14,11 @@
 
 use alchemy_core::driver::DriverRepository;
 
-use crate::session::Session;
+use crate::session::DieselSession;
 
 /// The repository of diesel model `M` (a [`DieselModel`](crate::DieselModel)): stateless and
 /// `Copy`; every [`alchemy_core::Repository`] method, each following the
-/// contract documented there, runs in the [`Session`] it is given.
+/// contract documented there, runs in the [`DieselSession`] it is given.
 ///
 /// ```
 /// use alchemy_core::{impl_model, base::BigIntBase, schema::{Column, ColumnType}};
@@ -36,4 +36,4 @@ use crate::session::Session;
 ///
 /// let tags = DieselRepository::<Tag>::new();
 /// ```
-pub type DieselRepository<M> = DriverRepository<M, Session>;
+pub type DieselRepository<M> = DriverRepository<M, DieselSession>;

@@ -1,4 +1,4 @@
-//! The [`Session`]: one transaction on a pooled connection, the get-or-create
+//! The [`DieselSession`]: one transaction on a pooled connection, the get-or-create
 //! cache, the clock and a statement counter.
 
 use std::fmt;
@@ -38,7 +38,7 @@ impl Connection {
     }
 }
 
-/// The native diesel-async connection of a [`Session`], inside its open
+/// The native diesel-async connection of a [`DieselSession`], inside its open
 /// transaction: the escape hatch for hand-written diesel queries.
 ///
 /// Queries run through it are part of the session's transaction but are not
@@ -68,15 +68,15 @@ impl fmt::Debug for ConnectionMut<'_> {
 /// Dropping a session without [`commit`](alchemy_core::Session::commit)
 /// rolls the transaction back: a background task sends `ROLLBACK` before
 /// the connection goes back to the pool (or the connection is closed).
-pub struct Session {
+pub struct DieselSession {
     conn: Option<Connection>,
     dialect: Dialect,
     state: SessionState,
 }
 
-impl fmt::Debug for Session {
+impl fmt::Debug for DieselSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("DieselSession")
             .field("dialect", &self.dialect)
             .field("open", &self.conn.is_some())
             .field("state", &self.state)
@@ -84,7 +84,7 @@ impl fmt::Debug for Session {
     }
 }
 
-impl Session {
+impl DieselSession {
     pub(crate) fn new(conn: Connection, dialect: Dialect, clock: SharedClock) -> Self {
         Self {
             conn: Some(conn),
@@ -126,7 +126,7 @@ impl Session {
     }
 
     /// The outcome of a statement on `table` sent on
-    /// [`Session::statement_connection`]: its error converted, failing
+    /// [`DieselSession::statement_connection`]: its error converted, failing
     /// the session.
     pub(crate) fn sent<'t, T>(
         &mut self,
@@ -198,7 +198,7 @@ impl Drop for RollbackGuard {
     }
 }
 
-impl Drop for Session {
+impl Drop for DieselSession {
     /// Rolls an unfinished transaction back: a task on the current tokio
     /// runtime sends `ROLLBACK` and returns the connection to the pool
     /// (keeping an in-memory SQLite database alive); without a runtime, or
@@ -217,7 +217,7 @@ impl Drop for Session {
     }
 }
 
-impl alchemy_core::Session for Session {
+impl alchemy_core::Session for DieselSession {
     fn state(&self) -> &SessionState {
         &self.state
     }

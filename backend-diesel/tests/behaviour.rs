@@ -6,7 +6,7 @@ use alchemy_core::base::BigIntBase;
 use alchemy_core::filter::{Condition, Query, Value};
 use alchemy_core::schema::{Column, ColumnType};
 use alchemy_core::{Database, Error, Model, Repository, RepositoryExt, Session, impl_model};
-use alchemy_diesel::{ConnectionMut, Db};
+use alchemy_diesel::{ConnectionMut, DieselDb};
 use diesel::prelude::*;
 
 diesel::table! {
@@ -49,8 +49,8 @@ fn note(title: &str, body: Option<&str>, pinned: bool) -> Note {
     }
 }
 
-async fn memory_db() -> Db {
-    let db = Db::connect("sqlite::memory:").await.unwrap();
+async fn memory_db() -> DieselDb {
+    let db = DieselDb::connect("sqlite::memory:").await.unwrap();
     db.create_tables(&[Note::table()]).await.unwrap();
     db
 }
@@ -166,9 +166,9 @@ async fn escape_hatch_runs_in_the_transaction() {
 
 #[tokio::test]
 async fn bad_urls_are_errors() {
-    let e = Db::connect("mysql://localhost/x").await.unwrap_err();
+    let e = DieselDb::connect("mysql://localhost/x").await.unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
-    let e = Db::connect("postgres://nobody@127.0.0.1:1/none")
+    let e = DieselDb::connect("postgres://nobody@127.0.0.1:1/none")
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Backend { .. }), "{e}");
@@ -181,13 +181,13 @@ async fn postgres_search_path_from_url() {
     let Ok(url) = std::env::var("ALCHEMY_TEST_POSTGRES_URL") else {
         return;
     };
-    let admin = Db::connect(&url).await.unwrap();
+    let admin = DieselDb::connect(&url).await.unwrap();
     admin
         .batch_execute("CREATE SCHEMA IF NOT EXISTS alchemy_diesel_search_path")
         .await
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = Db::connect(&format!(
+    let db = DieselDb::connect(&format!(
         "{url}{sep}options=-csearch_path%3Dalchemy_diesel_search_path"
     ))
     .await
@@ -286,7 +286,7 @@ async fn batched_writes_send_one_statement_per_chunk() {
     s.rollback().await.unwrap();
 }
 
-async fn count(s: &mut alchemy_diesel::Session, c: Condition) -> i64 {
+async fn count(s: &mut alchemy_diesel::DieselSession, c: Condition) -> i64 {
     let filter = alchemy_diesel::Filter::new(&c, Note::table()).unwrap();
     let q = note::table.filter(filter).count();
     match s.connection().unwrap() {
@@ -296,7 +296,7 @@ async fn count(s: &mut alchemy_diesel::Session, c: Condition) -> i64 {
     .unwrap_or_else(|e| panic!("{c:?}: {e}"))
 }
 
-async fn check_condition_tree(db: &Db) {
+async fn check_condition_tree(db: &DieselDb) {
     let mut s = db.begin().await.unwrap();
     NoteRepository::new()
         .add_many(
@@ -359,13 +359,13 @@ async fn condition_tree_on_postgres() {
         return;
     };
     let schema = format!("alchemy_diesel_{}", uuid::Uuid::new_v4().simple());
-    let admin = Db::connect(&url).await.unwrap();
+    let admin = DieselDb::connect(&url).await.unwrap();
     admin
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .await
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = Db::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
+    let db = DieselDb::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
         .await
         .unwrap();
     db.create_tables(&[Note::table()]).await.unwrap();
@@ -385,11 +385,11 @@ async fn postgres_dead_pooled_connection_is_replaced() {
     };
     let name = format!("alchemy_diesel_{}", uuid::Uuid::new_v4().simple());
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = Db::connect(&format!("{url}{sep}application_name={name}"))
+    let db = DieselDb::connect(&format!("{url}{sep}application_name={name}"))
         .await
         .unwrap();
     db.begin().await.unwrap().commit().await.unwrap();
-    let admin = Db::connect(&url).await.unwrap();
+    let admin = DieselDb::connect(&url).await.unwrap();
     admin
         .batch_execute(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'"
@@ -441,13 +441,13 @@ async fn postgres_add_if_absent_races_on_other_unique_index() {
         return;
     };
     let schema = format!("alchemy_diesel_{}", uuid::Uuid::new_v4().simple());
-    let admin = Db::connect(&url).await.unwrap();
+    let admin = DieselDb::connect(&url).await.unwrap();
     admin
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .await
         .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = Db::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
+    let db = DieselDb::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
         .await
         .unwrap();
     db.create_tables(&[Label::table()]).await.unwrap();

@@ -18,7 +18,7 @@ use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
 use alchemy_core::slug::SlugKey;
 use alchemy_core::unique::Unique;
 use alchemy_core::{Database, LinkRepository, Model, Repository, RepositoryExt, Session as _};
-use alchemy_seaorm::{Db, LinkEntity, SeaLinkRepository, SeaRepository};
+use alchemy_seaorm::{LinkEntity, SeaDb, SeaLinkRepository, SeaRepository};
 use chrono::{DateTime, Utc};
 
 /// A blog post.
@@ -214,7 +214,7 @@ const POSTS: [(&str, &str, &[&str]); 3] = [
 
 async fn run() -> alchemy_core::Result<()> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://blog.db?mode=rwc".into());
-    let db = Db::connect(&url).await?;
+    let db = SeaDb::connect(&url).await?;
     db.create_tables(&[post::Model::table(), tag::Model::table(), post_tag_table()])
         .await?;
 

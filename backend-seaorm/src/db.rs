@@ -1,4 +1,4 @@
-//! The [`Db`] handle: a SeaORM connection pool plus the clock that stamps
+//! The [`SeaDb`] handle: a SeaORM connection pool plus the clock that stamps
 //! audit columns.
 
 use std::str::FromStr;
@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use crate::error::from_db;
-use crate::session::Session;
+use crate::session::SeaSession;
 
 /// How long a SQLite connection waits for another writer before `SQLITE_BUSY`.
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -34,24 +34,24 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 ///   `foreign_keys = ON`; [`Database::begin`](alchemy_core::Database::begin)
 ///   starts `BEGIN IMMEDIATE` transactions.
 /// - Audit columns are stamped with the system clock unless
-///   [`Db::with_clock`] gives another one.
+///   [`SeaDb::with_clock`] gives another one.
 #[derive(Clone)]
-pub struct Db {
+pub struct SeaDb {
     conn: DatabaseConnection,
     clock: SharedClock,
     dialect: Dialect,
 }
 
-impl std::fmt::Debug for Db {
+impl std::fmt::Debug for SeaDb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db")
+        f.debug_struct("SeaDb")
             .field("dialect", &self.dialect)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
 }
 
-impl Db {
+impl SeaDb {
     /// Connects to `url`: `sqlite://path?mode=rwc`, `sqlite::memory:`, or
     /// `postgres://...` (`postgresql://` too).
     ///
@@ -136,7 +136,7 @@ impl Db {
     }
 
     /// The SeaORM connection pool: the escape hatch for queries outside a
-    /// session (they are not counted by [`Session::statements`](alchemy_core::Session::statements)).
+    /// session (they are not counted by [`SeaSession::statements`](alchemy_core::Session::statements)).
     pub fn connection(&self) -> &DatabaseConnection {
         &self.conn
     }
@@ -147,8 +147,8 @@ impl Db {
     }
 }
 
-impl alchemy_core::Database for Db {
-    type Session = Session;
+impl alchemy_core::Database for SeaDb {
+    type Session = SeaSession;
 
     fn dialect(&self) -> Dialect {
         self.dialect
@@ -159,7 +159,7 @@ impl alchemy_core::Database for Db {
     /// # Errors
     /// [`Error::Busy`] when SQLite's write lock is not free within the busy
     /// timeout; [`Error::Backend`] when no connection can be had.
-    async fn begin(&self) -> Result<Session> {
+    async fn begin(&self) -> Result<SeaSession> {
         let options = TransactionOptions {
             sqlite_transaction_mode: match self.dialect {
                 Dialect::Sqlite => Some(SqliteTransactionMode::Immediate),
@@ -172,7 +172,7 @@ impl alchemy_core::Database for Db {
             .begin_with_options(options)
             .await
             .map_err(from_db)?;
-        Ok(Session::new(tx, self.clock.clone()))
+        Ok(SeaSession::new(tx, self.clock.clone()))
     }
 
     /// Runs each table's `create_sql` for this dialect, in order, outside any session.

@@ -6,10 +6,10 @@ use alchemy_core::{Model, Result, Value};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
 use crate::error::from_db;
-use crate::session::Session;
+use crate::session::SeaSession;
 use crate::sql::{Sql, decode_values};
 
-/// The dialect of `backend` (PostgreSQL or SQLite; `Db` refuses others).
+/// The dialect of `backend` (PostgreSQL or SQLite; `SeaDb` refuses others).
 pub(crate) fn dialect(backend: DbBackend) -> Dialect {
     match backend {
         DbBackend::Postgres => Dialect::Postgres,
@@ -17,14 +17,14 @@ pub(crate) fn dialect(backend: DbBackend) -> Dialect {
     }
 }
 
-impl Session {
+impl SeaSession {
     fn backend(&self) -> DbBackend {
-        self.transaction().get_database_backend()
+        self.connection().get_database_backend()
     }
 }
 
 /// Every model whose rows SeaORM decodes (an entity's `Model`).
-impl<M: Model + FromQueryResult> Driver<M> for Session {
+impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
     type Sql = Sql;
 
     fn dialect(&self) -> Dialect {

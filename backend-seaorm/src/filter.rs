@@ -51,7 +51,7 @@ mod tests {
         ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     };
 
-    use crate::Db;
+    use crate::SeaDb;
 
     #[allow(unreachable_pub)]
     mod item {
@@ -85,7 +85,7 @@ mod tests {
         fields(name, note, n)
     );
 
-    async fn names(db: &Db, condition: Condition) -> Vec<String> {
+    async fn names(db: &SeaDb, condition: Condition) -> Vec<String> {
         use alchemy_core::Model as _;
         let checked = condition.checked(item::Model::table()).unwrap();
         let compiled =
@@ -104,7 +104,7 @@ mod tests {
 
     #[tokio::test]
     async fn conditions_match_like_the_other_backends_on_sqlite() {
-        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let db = SeaDb::connect("sqlite::memory:").await.unwrap();
         check(&db).await;
     }
 
@@ -115,7 +115,7 @@ mod tests {
             return;
         };
         let schema = format!("alc_seaorm_filter_{}", uuid::Uuid::new_v4().simple());
-        let admin = Db::connect(&url).await.unwrap();
+        let admin = SeaDb::connect(&url).await.unwrap();
         let create = format!("CREATE SCHEMA \"{schema}\"");
         admin
             .connection()
@@ -123,7 +123,7 @@ mod tests {
             .await
             .unwrap();
         let sep = if url.contains('?') { '&' } else { '?' };
-        let db = Db::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
+        let db = SeaDb::connect(&format!("{url}{sep}options=-csearch_path%3D{schema}"))
             .await
             .unwrap();
         // Drop the schema even when a check fails.
@@ -135,7 +135,7 @@ mod tests {
         }
     }
 
-    async fn check(db: &Db) {
+    async fn check(db: &SeaDb) {
         use alchemy_core::Model as _;
         let db = db.clone();
         db.create_tables(&[item::Model::table()]).await.unwrap();

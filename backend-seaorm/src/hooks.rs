@@ -119,7 +119,7 @@ mod tests {
     use chrono::{SubsecRound, TimeDelta};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 
-    use crate::Db;
+    use crate::SeaDb;
 
     #[allow(unreachable_pub)]
     mod note {
@@ -162,14 +162,14 @@ mod tests {
     fn public_types_are_send_and_sync() {
         fn send_sync<T: Send + Sync>() {}
         fn send<T: Send>() {}
-        send_sync::<Db>();
+        send_sync::<SeaDb>();
         send_sync::<crate::SeaRepository<note::Entity>>();
-        send::<crate::Session>();
+        send::<crate::SeaSession>();
     }
 
     #[tokio::test]
     async fn active_model_saves_get_keys_and_stamps() {
-        let db = Db::connect("sqlite::memory:").await.unwrap();
+        let db = SeaDb::connect("sqlite::memory:").await.unwrap();
         db.create_tables(&[note::Model::table()]).await.unwrap();
         let conn = db.connection();
         let before = chrono::Utc::now().trunc_subsecs(6);

@@ -5,14 +5,14 @@
 //! [`alchemy_core::Model`] for the entity's `Model` (the
 //! [`impl_model!`](alchemy_core::impl_model) macro does it), and use
 //! [`SeaRepository`] — one generic [`alchemy_core::Repository`] for every
-//! such entity — inside a [`Session`] from [`Db::begin`](alchemy_core::Database::begin).
+//! such entity — inside a [`SeaSession`] from [`SeaDb::begin`](alchemy_core::Database::begin).
 //!
 //! ```
 //! use alchemy_core::base::BigIntAuditBase;
 //! use alchemy_core::filter::{Condition, Query};
 //! use alchemy_core::schema::{Column, ColumnType};
 //! use alchemy_core::{Database, Model, Repository, Session as _};
-//! use alchemy_seaorm::{Db, SeaRepository};
+//! use alchemy_seaorm::{SeaDb, SeaRepository};
 //!
 //! mod tag {
 //!     use sea_orm::entity::prelude::*;
@@ -40,7 +40,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> alchemy_core::Result<()> {
-//! let db = Db::connect("sqlite::memory:").await?;
+//! let db = SeaDb::connect("sqlite::memory:").await?;
 //! db.create_tables(&[tag::Model::table()]).await?;
 //!
 //! let tags = SeaRepository::<tag::Entity>::new();
@@ -72,8 +72,8 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | [`Db`] | the pool: connect by URL, clock, `create_tables`, `begin` |
-//! | [`Session`] | a SeaORM `DatabaseTransaction` + get-or-create cache + statement counter |
+//! | [`SeaDb`] | the pool: connect by URL, clock, `create_tables`, `begin` |
+//! | [`SeaSession`] | a SeaORM `DatabaseTransaction` + get-or-create cache + statement counter |
 //! | [`SeaRepository`] | the repository of one entity |
 //! | [`SeaLinkRepository`] / [`LinkEntity`] | many-to-many association tables |
 //! | [`hooks`] | key/audit stamping for `ActiveModelBehavior::before_save` |
@@ -98,8 +98,8 @@
 //! - **SQLite concurrency.** Connections use WAL, a 5 s busy timeout and
 //!   `foreign_keys = ON`; sessions start with `BEGIN IMMEDIATE`, so
 //!   read-then-write units of work queue instead of failing with `SQLITE_BUSY`.
-//! - **Escape hatches.** [`Session::transaction`] is the native
-//!   `DatabaseTransaction`; [`Db::connection`] the native pool.
+//! - **Escape hatches.** [`SeaSession::connection`] is the native
+//!   `DatabaseTransaction`; [`SeaDb::connection`] the native pool.
 //! - **Errors** are [`alchemy_core::Error`]: unique violations are
 //!   `DuplicateKey` with the constraint name (derived from the naming
 //!   convention on SQLite), foreign-key violations `ForeignKey`, lock
@@ -117,10 +117,10 @@ pub mod repository;
 pub mod session;
 mod sql;
 
-pub use db::Db;
+pub use db::SeaDb;
 pub use link::{LinkEntity, SeaLinkRepository};
 pub use repository::SeaRepository;
-pub use session::Session;
+pub use session::SeaSession;
 
 /// SeaORM, as this crate uses it.
 pub use sea_orm;

@@ -6,7 +6,7 @@ use alchemy_core::driver::DriverLinkRepository;
 use alchemy_core::{KeyOf, LinkRepository, Model, Result};
 use sea_orm::{EntityTrait, FromQueryResult, IdenStatic};
 
-use crate::session::Session;
+use crate::session::SeaSession;
 
 /// A SeaORM entity for an association table (e.g. `post_tag`) whose rows
 /// pair the key of a [`Left`](LinkEntity::Left) row with the key of a
@@ -67,7 +67,7 @@ type RightModel<J> = <<J as LinkEntity>::Right as EntityTrait>::Model;
 
 impl<J: LinkEntity> SeaLinkRepository<J> {
     /// Core's link repository over `J`'s table and columns.
-    fn names(&self) -> DriverLinkRepository<LeftModel<J>, RightModel<J>, Session> {
+    fn names(&self) -> DriverLinkRepository<LeftModel<J>, RightModel<J>, SeaSession> {
         DriverLinkRepository::new(
             J::default().table_name(),
             J::left_column().as_str(),
@@ -86,11 +86,11 @@ where
 {
     type Left = LeftModel<J>;
     type Right = RightModel<J>;
-    type Session = Session;
+    type Session = SeaSession;
 
     async fn attach(
         &self,
-        session: &mut Session,
+        session: &mut SeaSession,
         left: &KeyOf<Self::Left>,
         right: &KeyOf<Self::Right>,
     ) -> Result<()> {
@@ -99,7 +99,7 @@ where
 
     async fn detach(
         &self,
-        session: &mut Session,
+        session: &mut SeaSession,
         left: &KeyOf<Self::Left>,
         right: &KeyOf<Self::Right>,
     ) -> Result<bool> {
@@ -108,7 +108,7 @@ where
 
     async fn right_of(
         &self,
-        session: &mut Session,
+        session: &mut SeaSession,
         left: &KeyOf<Self::Left>,
     ) -> Result<Vec<Self::Right>> {
         self.names().right_of(session, left).await

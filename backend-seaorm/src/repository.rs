@@ -6,7 +6,7 @@ use alchemy_core::driver::DriverRepository;
 use alchemy_core::{Error, Result};
 use sea_orm::{EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn};
 
-use crate::session::Session;
+use crate::session::SeaSession;
 
 /// The repository of entity `E`: core's one implementation of
 /// [`alchemy_core::Repository`] (and so of
@@ -14,13 +14,13 @@ use crate::session::Session;
 /// whose `Model` implements [`alchemy_core::Model`]; every method follows the
 /// contract documented there.
 ///
-/// The repository is stateless; every call runs in the [`Session`] it is
+/// The repository is stateless; every call runs in the [`SeaSession`] it is
 /// given. Statements are written by the library from the model's table and
 /// run as SeaORM raw statements, every value bound; rows decode through the
 /// entity's `FromQueryResult`. It fills keys and audit columns itself on
 /// every path, so it does not depend on `ActiveModelBehavior::before_save`
 /// (see [`crate::hooks`] for SeaORM's own save path).
-pub type SeaRepository<E> = DriverRepository<<E as EntityTrait>::Model, Session>;
+pub type SeaRepository<E> = DriverRepository<<E as EntityTrait>::Model, SeaSession>;
 
 /// The column of entity `E` called `name`.
 pub(crate) fn column<E: EntityTrait>(name: &str) -> Option<E::Column> {

@@ -1,4 +1,4 @@
-//! The [`Session`]: a SeaORM transaction, the get-or-create cache, the clock
+//! The [`SeaSession`]: a SeaORM transaction, the get-or-create cache, the clock
 //! and a statement counter.
 
 use alchemy_core::Result;
@@ -14,20 +14,20 @@ use crate::error::from_db;
 ///
 /// Dropping a session without committing rolls the transaction back (SeaORM
 /// does so when a [`DatabaseTransaction`] is dropped).
-pub struct Session {
+pub struct SeaSession {
     tx: DatabaseTransaction,
     state: SessionState,
 }
 
-impl std::fmt::Debug for Session {
+impl std::fmt::Debug for SeaSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
+        f.debug_struct("SeaSession")
             .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
 
-impl Session {
+impl SeaSession {
     pub(crate) fn new(tx: DatabaseTransaction, clock: SharedClock) -> Self {
         Self {
             tx,
@@ -36,13 +36,13 @@ impl Session {
     }
 
     /// The native SeaORM transaction: the escape hatch for hand-written
-    /// queries (`Entity::find().all(session.transaction())`). Statements sent
+    /// queries (`Entity::find().all(session.connection())`). Statements sent
     /// through it are part of this unit of work but are not counted by
     /// [`statements`](alchemy_core::Session::statements), rows they change
     /// are not seen by the get-or-create cache, and one that fails does not
     /// fail the session (see [`alchemy_core::session`]): run one that may
     /// fail inside [`alchemy_core::Session::savepoint`].
-    pub fn transaction(&self) -> &DatabaseTransaction {
+    pub fn connection(&self) -> &DatabaseTransaction {
         &self.tx
     }
 
@@ -56,14 +56,14 @@ impl Session {
         Ok(&self.tx)
     }
 
-    /// The outcome of a statement sent on [`Session::statement_tx`]: its
+    /// The outcome of a statement sent on [`SeaSession::statement_tx`]: its
     /// error converted, failing the session.
     pub(crate) fn sent<T>(&mut self, result: std::result::Result<T, DbErr>) -> Result<T> {
         self.state.finish_statement(result.map_err(from_db))
     }
 }
 
-impl alchemy_core::Session for Session {
+impl alchemy_core::Session for SeaSession {
     fn state(&self) -> &SessionState {
         &self.state
     }

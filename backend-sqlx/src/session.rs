@@ -34,13 +34,13 @@ impl<DB: SqlxBackend> SqlxSession<DB> {
     }
 
     /// The transaction's connection, for hand-written queries in the same
-    /// unit of work (`query(..).fetch_all(session.conn())`).
+    /// unit of work (`query(..).fetch_all(session.connection())`).
     ///
     /// Rows written this way are not seen by the get-or-create cache, and a
     /// statement that fails here does not fail the session (see
     /// [`alchemy_core::session`]): run one that may fail inside
     /// [`Session::savepoint`].
-    pub fn conn(&mut self) -> &mut DB::Connection {
+    pub fn connection(&mut self) -> &mut DB::Connection {
         &mut self.tx
     }
 

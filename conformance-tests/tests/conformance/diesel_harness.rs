@@ -10,7 +10,7 @@ use alchemy_core::base::{
 };
 use alchemy_core::schema::quote;
 use alchemy_core::{Result, impl_model};
-use alchemy_diesel::Db;
+use alchemy_diesel::DieselDb;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -358,21 +358,21 @@ pub(crate) struct DieselHarness;
 
 impl Backend for DieselHarness {
     const NAME: &'static str = "diesel";
-    type Db = Db;
+    type Db = DieselDb;
 
-    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Db> {
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<DieselDb> {
         if let Target::Postgres { url, schema } = target {
-            let admin = Db::connect(url).await?;
+            let admin = DieselDb::connect(url).await?;
             admin
                 .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)))
                 .await?;
         }
-        Ok(Db::connect(&target.url()).await?.with_clock(clock))
+        Ok(DieselDb::connect(&target.url()).await?.with_clock(clock))
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
         if let Target::Postgres { url, schema } = target {
-            let admin = Db::connect(url).await?;
+            let admin = DieselDb::connect(url).await?;
             admin
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(schema)))
                 .await?;

@@ -12,7 +12,7 @@ use alchemy_core::base::{
 use alchemy_core::filter::Value;
 use alchemy_core::schema::{Table, quote};
 use alchemy_core::{KeyOf, Model, Result};
-use alchemy_seaorm::{Db, LinkEntity, SeaLinkRepository, SeaRepository};
+use alchemy_seaorm::{LinkEntity, SeaDb, SeaLinkRepository, SeaRepository};
 use sea_orm::ConnectionTrait;
 
 /// The `post` entity.
@@ -325,7 +325,7 @@ pub(crate) struct SeaOrmHarness;
 
 /// Runs one statement on the server at `url` with a plain pool.
 async fn on_server(url: &str, sql: &str) -> Result<()> {
-    let db = Db::connect(url).await?;
+    let db = SeaDb::connect(url).await?;
     db.connection()
         .execute_unprepared(sql)
         .await
@@ -339,9 +339,9 @@ async fn on_server(url: &str, sql: &str) -> Result<()> {
 
 impl Backend for SeaOrmHarness {
     const NAME: &'static str = "seaorm";
-    type Db = Db;
+    type Db = SeaDb;
 
-    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Db> {
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<SeaDb> {
         if let Target::Postgres { url, schema } = target {
             on_server(
                 url,
@@ -349,7 +349,7 @@ impl Backend for SeaOrmHarness {
             )
             .await?;
         }
-        Ok(Db::connect(&target.url()).await?.with_clock(clock))
+        Ok(SeaDb::connect(&target.url()).await?.with_clock(clock))
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {

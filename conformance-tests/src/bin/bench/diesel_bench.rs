@@ -6,7 +6,7 @@ use alchemy_core::filter::Condition;
 use alchemy_core::impl_model;
 use alchemy_core::slug::slugify;
 use alchemy_core::unique::Unique;
-use alchemy_diesel::Db;
+use alchemy_diesel::DieselDb;
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde_json::json;
@@ -122,20 +122,20 @@ const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = 
 pub(crate) struct Lib;
 
 impl LibBackend for Lib {
-    type Db = Db;
+    type Db = DieselDb;
     type Post = Post;
     type Tag = Tag;
     type Posts = PostRepository;
     type Tags = TagRepository;
 
-    async fn connect(fresh: &Fresh) -> Result<Db, String> {
+    async fn connect(fresh: &Fresh) -> Result<DieselDb, String> {
         match fresh.kind {
             DbKind::Sqlite => {
-                // `Db::connect` puts every new SQLite connection in WAL mode;
+                // `DieselDb::connect` puts every new SQLite connection in WAL mode;
                 // with a pool of one connection (the workloads are
                 // sequential), that connection is switched back to SQLite's
                 // defaults, as the raw side runs.
-                let db = Db::connect_with_pool_size(&fresh.url, 1)
+                let db = DieselDb::connect_with_pool_size(&fresh.url, 1)
                     .await
                     .map_err(err)?;
                 db.batch_execute(SQLITE_PRAGMAS).await.map_err(err)?;
@@ -146,7 +146,9 @@ impl LibBackend for Lib {
                 alchemy_core::Session::rollback(sess).await.map_err(err)?;
                 Ok(db)
             }
-            DbKind::Postgres => Db::connect_with_pool_size(&fresh.url, 1).await.map_err(err),
+            DbKind::Postgres => DieselDb::connect_with_pool_size(&fresh.url, 1)
+                .await
+                .map_err(err),
         }
     }
     fn posts() -> PostRepository {

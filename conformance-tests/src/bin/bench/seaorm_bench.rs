@@ -5,7 +5,7 @@ use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
 use alchemy_core::filter::Condition;
 use alchemy_core::impl_model;
 use alchemy_core::unique::Unique;
-use alchemy_seaorm::{Db, SeaRepository};
+use alchemy_seaorm::{SeaDb, SeaRepository};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sqlx::pool::PoolOptions;
@@ -128,14 +128,14 @@ async fn connection(fresh: &Fresh) -> Result<DatabaseConnection, String> {
 pub(crate) struct Lib;
 
 impl LibBackend for Lib {
-    type Db = Db;
+    type Db = SeaDb;
     type Post = post::Model;
     type Tag = tag::Model;
     type Posts = SeaRepository<post::Entity>;
     type Tags = SeaRepository<tag::Entity>;
 
     async fn connect(fresh: &Fresh) -> Result<Self::Db, String> {
-        Db::from_connection(connection(fresh).await?).map_err(err)
+        SeaDb::from_connection(connection(fresh).await?).map_err(err)
     }
     fn posts() -> Self::Posts {
         SeaRepository::<post::Entity>::new()
