@@ -13,10 +13,11 @@ use diesel::{QueryResult, Selectable, SelectableHelper};
 use diesel_async::AsyncPgConnection;
 use diesel_async::methods::LoadQuery;
 
+use crate::codec::StoredRow;
 use crate::db::SqliteConn;
 use crate::session::{ConnectionMut, DieselSession};
 use crate::sql::{
-    ByText, Fixed, GetByKey, InsertAbsent, RawQuery, Sql, StoredRow, Typed, UpdateWhole, WithTotal,
+    ByText, Fixed, GetByKey, InsertAbsent, RawQuery, Sql, Typed, UpdateWhole, WithTotal,
     statement_binds,
 };
 

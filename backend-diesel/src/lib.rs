@@ -98,6 +98,7 @@
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod codec;
 pub mod db;
 mod driver;
 mod error;

@@ -5,9 +5,10 @@ use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
 use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
 
+use crate::codec::decode_values;
 use crate::error::from_db;
 use crate::session::SeaSession;
-use crate::sql::{Sql, decode_values};
+use crate::sql::Sql;
 
 /// The dialect of `backend` (PostgreSQL or SQLite; `SeaDb` refuses others).
 pub(crate) fn dialect(backend: DbBackend) -> Dialect {

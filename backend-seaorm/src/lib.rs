@@ -107,6 +107,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod codec;
 pub mod db;
 mod driver;
 mod error;

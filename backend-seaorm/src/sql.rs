@@ -5,66 +5,9 @@
 
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
-use chrono::{DateTime, Utc};
 use sea_orm::{DbBackend, Statement};
-use uuid::Uuid;
 
-/// A core value as a SeaORM value for a column of type `ty`; a NULL is typed
-/// after the column, so PostgreSQL can infer the type of a `VALUES` column
-/// that holds only NULLs.
-pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
-    match value {
-        Value::Null => match ty {
-            ColumnType::Bool => sea_orm::Value::Bool(None),
-            ColumnType::BigInt => sea_orm::Value::BigInt(None),
-            ColumnType::Integer => sea_orm::Value::Int(None),
-            ColumnType::Double => sea_orm::Value::Double(None),
-            ColumnType::Uuid => None::<Uuid>.into(),
-            ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
-            _ => sea_orm::Value::String(None),
-        },
-        Value::Bool(v) => v.into(),
-        Value::Int(v) => match (ty, i32::try_from(v)) {
-            (ColumnType::Integer, Ok(small)) => small.into(),
-            _ => v.into(),
-        },
-        Value::Float(v) => v.into(),
-        Value::Text(v) => v.into(),
-        Value::Uuid(v) => v.into(),
-        Value::Timestamp(v) => v.into(),
-        // `Value` is non-exhaustive; a new kind must be added here first.
-        _ => sea_orm::Value::String(None),
-    }
-}
-
-/// Appends column `i` of `row` to `out` as a core value of type
-/// `types[i]`, for every `i` (a NULL as [`Value::Null`]).
-///
-/// # Errors
-/// [`alchemy_core::Error::Backend`] when a column is missing or of another
-/// type; `out` may then hold part of the row.
-pub(crate) fn decode_values(
-    row: &sea_orm::QueryResult,
-    types: &[ColumnType],
-    out: &mut Vec<Value>,
-) -> alchemy_core::Result<()> {
-    let get = |i: usize, ty: ColumnType| -> Result<Value, sea_orm::DbErr> {
-        Ok(match ty {
-            ColumnType::Bool => row.try_get_by_index::<Option<bool>>(i)?.into(),
-            ColumnType::BigInt => row.try_get_by_index::<Option<i64>>(i)?.into(),
-            // PostgreSQL's INTEGER decodes only as i32.
-            ColumnType::Integer => row.try_get_by_index::<Option<i32>>(i)?.into(),
-            ColumnType::Double => Value::from(row.try_get_by_index::<Option<f64>>(i)?),
-            ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(i)?.into(),
-            ColumnType::Timestamp => row.try_get_by_index::<Option<DateTime<Utc>>>(i)?.into(),
-            _ => row.try_get_by_index::<Option<String>>(i)?.into(),
-        })
-    };
-    for (i, &ty) in types.iter().enumerate() {
-        out.push(get(i, ty).map_err(alchemy_core::Error::backend)?);
-    }
-    Ok(())
-}
+use crate::codec::{array_value, bind_value};
 
 impl alchemy_core::sql::SqlWriter for Sql {
     fn push(&mut self, sql: &str) {
@@ -132,37 +75,11 @@ impl Sql {
     /// SeaORM's driver panics on an element of another type or a NULL, so
     /// such values make the statement an error instead.
     pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
-        use sea_orm::sea_query::ArrayType;
-        let element = |v: &Value| -> Option<sea_orm::Value> {
-            Some(match (ty, v) {
-                (ColumnType::Bool, Value::Bool(b)) => (*b).into(),
-                (ColumnType::BigInt | ColumnType::Integer, Value::Int(i)) => (*i).into(),
-                (ColumnType::Double, Value::Float(f)) => (*f).into(),
-                (ColumnType::Uuid, Value::Uuid(u)) => (*u).into(),
-                (ColumnType::Timestamp, Value::Timestamp(t)) => (*t).into(),
-                (ColumnType::Text | ColumnType::VarChar(_), Value::Text(t)) => t.clone().into(),
-                _ => return None,
-            })
-        };
-        let kind = match ty {
-            ColumnType::Bool => ArrayType::Bool,
-            ColumnType::BigInt | ColumnType::Integer => ArrayType::BigInt,
-            ColumnType::Double => ArrayType::Double,
-            ColumnType::Uuid => ArrayType::Uuid,
-            ColumnType::Timestamp => ArrayType::ChronoDateTimeUtc,
-            _ => ArrayType::String,
-        };
-        match values
-            .iter()
-            .map(|v| element(v))
-            .collect::<Option<Vec<_>>>()
-        {
-            Some(elements) => self.bind(sea_orm::Value::Array(kind, Some(Box::new(elements)))),
-            None => {
-                self.error.get_or_insert_with(|| {
-                    format!("values of other types than {ty:?} in an array")
-                });
-                self.bind(sea_orm::Value::Array(kind, None))
+        match array_value(values, ty) {
+            Ok(array) => self.bind(array),
+            Err((empty, e)) => {
+                self.error.get_or_insert(e);
+                self.bind(empty)
             }
         }
     }
@@ -197,6 +114,7 @@ impl Sql {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn placeholders_follow_the_backend() {
@@ -217,18 +135,5 @@ mod tests {
         assert_eq!(stmt.sql, "SELECT (?, ?)");
         let values = stmt.values.map(|v| v.0).unwrap_or_default();
         assert_eq!(values, vec![None::<Uuid>.into(), 1i64.into()]);
-    }
-
-    #[test]
-    fn nulls_are_typed_after_their_column() {
-        assert_eq!(
-            bind_value(Value::Null, ColumnType::Timestamp),
-            None::<DateTime<Utc>>.into()
-        );
-        assert_eq!(bind_value(Value::Int(3), ColumnType::Integer), 3i32.into());
-        assert_eq!(
-            bind_value(Value::Int(i64::MAX), ColumnType::Integer),
-            i64::MAX.into()
-        );
     }
 }

@@ -19,10 +19,9 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Arguments, AssertSqlSafe, Pool, Postgres, Row, Sqlite, Transaction};
 
+use crate::codec::{add_pg_array, add_value, decode_value};
 use crate::repository::SqlxModel;
 use crate::sql::{Sql, push_digits};
-
-use uuid::Uuid;
 
 mod sealed {
     pub trait Sealed {}
@@ -131,50 +130,6 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
 }
 
-macro_rules! add_value {
-    ($args:expr, $value:expr, $ty:expr, $timestamp:expr) => {
-        match $value {
-            Value::Null => match $ty {
-                ColumnType::Bool => $args.add(None::<bool>),
-                ColumnType::BigInt | ColumnType::Integer => $args.add(None::<i64>),
-                ColumnType::Double => $args.add(None::<f64>),
-                ColumnType::Uuid => $args.add(None::<Uuid>),
-                ColumnType::Timestamp => $args.add(None::<DateTime<Utc>>),
-                _ => $args.add(None::<String>),
-            },
-            Value::Bool(v) => $args.add(*v),
-            Value::Int(v) => $args.add(*v),
-            Value::Float(v) => $args.add(*v),
-            // Encoded from the borrowed text: the arguments copy it once.
-            Value::Text(v) => $args.add(v.as_str()),
-            Value::Uuid(v) => $args.add(*v),
-            Value::Timestamp(v) => $args.add($timestamp(*v)),
-            // `Value` is non-exhaustive; a new kind must be added here first.
-            _ => $args.add(None::<String>),
-        }
-    };
-}
-
-/// `values` as the elements of an array of column type `ty` (NULL as `None`).
-///
-/// # Errors
-/// A value `get` does not take (of another type than `ty`).
-fn typed<'v, T>(
-    values: &[&'v Value],
-    ty: ColumnType,
-    get: impl Fn(&'v Value) -> Option<T>,
-) -> Result<Vec<Option<T>>, BoxDynError> {
-    values
-        .iter()
-        .map(|v| match v {
-            Value::Null => Ok(None),
-            v => get(v)
-                .map(Some)
-                .ok_or_else(|| format!("{v:?} in an array of {ty:?}").into()),
-        })
-        .collect()
-}
-
 // Running a built statement is the same code for both databases; only the
 // bounds differ, and they hold for each concrete one.
 macro_rules! statements {
@@ -231,20 +186,10 @@ macro_rules! statements {
                 .await?;
             rows.iter()
                 .flat_map(|row: &$row| {
-                    types.iter().enumerate().map(move |(i, ty)| {
-                        Ok(match ty {
-                            ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.into(),
-                            ColumnType::BigInt => row.try_get::<Option<i64>, _>(i)?.into(),
-                            // PostgreSQL's INTEGER decodes only as i32.
-                            ColumnType::Integer => row.try_get::<Option<i32>, _>(i)?.into(),
-                            ColumnType::Double => Value::from(row.try_get::<Option<f64>, _>(i)?),
-                            ColumnType::Uuid => row.try_get::<Option<Uuid>, _>(i)?.into(),
-                            ColumnType::Timestamp => {
-                                row.try_get::<Option<DateTime<Utc>>, _>(i)?.into()
-                            }
-                            _ => row.try_get::<Option<String>, _>(i)?.into(),
-                        })
-                    })
+                    types
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, ty)| decode_value!(row, i, *ty))
                 })
                 .collect()
         }
@@ -322,33 +267,7 @@ impl SqlxBackend for Postgres {
         values: &[&Value],
         ty: ColumnType,
     ) -> Result<(), BoxDynError> {
-        match ty {
-            ColumnType::Bool => args.add(typed(values, ty, |v| match v {
-                Value::Bool(b) => Some(*b),
-                _ => None,
-            })?),
-            // An `INTEGER` column compares with a BIGINT array too.
-            ColumnType::BigInt | ColumnType::Integer => args.add(typed(values, ty, |v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })?),
-            ColumnType::Double => args.add(typed(values, ty, |v| match v {
-                Value::Float(f) => Some(*f),
-                _ => None,
-            })?),
-            ColumnType::Uuid => args.add(typed(values, ty, |v| match v {
-                Value::Uuid(u) => Some(*u),
-                _ => None,
-            })?),
-            ColumnType::Timestamp => args.add(typed(values, ty, |v| match v {
-                Value::Timestamp(t) => Some(*t),
-                _ => None,
-            })?),
-            _ => args.add(typed(values, ty, |v| match v {
-                Value::Text(t) => Some(t.as_str()),
-                _ => None,
-            })?),
-        }
+        add_pg_array(args, values, ty)
     }
 
     statements!(sqlx::postgres::PgRow);

@@ -52,6 +52,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod backend;
+mod codec;
 pub mod db;
 mod driver;
 pub mod error;

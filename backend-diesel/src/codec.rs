@@ -1,0 +1,225 @@
+//! Values between core and diesel: binding a [`Value`] as a diesel bind
+//! parameter typed by its column (a NULL typed after it, PostgreSQL arrays
+//! of one type), and decoding a stored row's columns back by name. The
+//! column types that differ per database are in [`crate::types`].
+
+use alchemy_core::schema::ColumnType;
+use alchemy_core::{Model, Value};
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
+use diesel::query_builder::AstPass;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+use diesel::sqlite::Sqlite;
+
+/// The values of one column as a PostgreSQL array: `c = ANY($1)` is one
+/// bind and one statement text whatever the count, so it is prepared once
+/// and cached, where `c IN ($1, .., $n)` is parsed and planned anew for
+/// every count.
+#[derive(Debug, Clone)]
+pub(crate) enum Array {
+    Bool(Vec<Option<bool>>),
+    BigInt(Vec<Option<i64>>),
+    Double(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+    Uuid(Vec<Option<uuid::Uuid>>),
+    Timestamp(Vec<Option<DateTime<Utc>>>),
+}
+
+impl Array {
+    /// `values` as an array of column type `ty` (an `INTEGER` column takes
+    /// an `int8[]`, which PostgreSQL compares with it, indexes included);
+    /// `None` when a value is of another kind.
+    pub(crate) fn new<'v>(
+        values: impl ExactSizeIterator<Item = &'v Value>,
+        ty: ColumnType,
+    ) -> Option<Self> {
+        fn all<'v, T>(
+            values: impl Iterator<Item = &'v Value>,
+            get: impl Fn(&'v Value) -> Option<T>,
+        ) -> Option<Vec<Option<T>>> {
+            values
+                .map(|v| match v {
+                    Value::Null => Some(None),
+                    v => get(v).map(Some),
+                })
+                .collect()
+        }
+        Some(match ty {
+            ColumnType::Bool => Self::Bool(all(values, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })?),
+            ColumnType::BigInt | ColumnType::Integer => Self::BigInt(all(values, |v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })?),
+            ColumnType::Double => Self::Double(all(values, |v| match v {
+                Value::Float(f) => Some(*f),
+                _ => None,
+            })?),
+            ColumnType::Text | ColumnType::VarChar(_) => Self::Text(all(values, |v| match v {
+                Value::Text(t) => Some(t.clone()),
+                _ => None,
+            })?),
+            ColumnType::Uuid => Self::Uuid(all(values, |v| match v {
+                Value::Uuid(u) => Some(*u),
+                _ => None,
+            })?),
+            ColumnType::Timestamp => Self::Timestamp(all(values, |v| match v {
+                Value::Timestamp(t) => Some(*t),
+                _ => None,
+            })?),
+            _ => return None,
+        })
+    }
+}
+
+static NULL_BOOL: Option<bool> = None;
+static NULL_INT: Option<i64> = None;
+static NULL_FLOAT: Option<f64> = None;
+static NULL_TEXT: Option<String> = None;
+static NULL_UUID: Option<uuid::Uuid> = None;
+static NULL_TIMESTAMP: Option<DateTime<Utc>> = None;
+
+/// `bind_pg` and `bind_sqlite`: one value as one bind parameter.
+macro_rules! bind_value {
+    ($db:ty, $bind:ident) => {
+        pub(crate) fn $bind<'b>(
+            value: &'b Value,
+            ty: ColumnType,
+            out: &mut AstPass<'_, 'b, $db>,
+        ) -> diesel::QueryResult<()> {
+            match value {
+                // A typed NULL, so PostgreSQL knows the type of a VALUES column.
+                Value::Null => match ty {
+                    ColumnType::Bool => out.push_bind_param::<Nullable<Bool>, _>(&NULL_BOOL),
+                    ColumnType::BigInt | ColumnType::Integer => {
+                        out.push_bind_param::<Nullable<BigInt>, _>(&NULL_INT)
+                    }
+                    ColumnType::Double => out.push_bind_param::<Nullable<Double>, _>(&NULL_FLOAT),
+                    ColumnType::Uuid => {
+                        out.push_bind_param::<Nullable<crate::types::Uuid>, _>(&NULL_UUID)
+                    }
+                    ColumnType::Timestamp => {
+                        out.push_bind_param::<Nullable<crate::types::Timestamp>, _>(&NULL_TIMESTAMP)
+                    }
+                    _ => out.push_bind_param::<Nullable<Text>, _>(&NULL_TEXT),
+                },
+                Value::Bool(v) => out.push_bind_param::<Bool, bool>(v),
+                Value::Int(v) => out.push_bind_param::<BigInt, i64>(v),
+                Value::Float(v) => out.push_bind_param::<Double, f64>(v),
+                Value::Text(v) => out.push_bind_param::<Text, String>(v),
+                Value::Uuid(v) => out.push_bind_param::<crate::types::Uuid, uuid::Uuid>(v),
+                Value::Timestamp(v) => {
+                    out.push_bind_param::<crate::types::Timestamp, DateTime<Utc>>(v)
+                }
+                other => Err(diesel::result::Error::SerializationError(
+                    format!("unsupported value {other:?}").into(),
+                )),
+            }
+        }
+    };
+}
+
+bind_value!(Pg, bind_pg);
+bind_value!(Sqlite, bind_sqlite);
+
+pub(crate) fn array_pg<'b>(
+    array: &'b Array,
+    out: &mut AstPass<'_, 'b, Pg>,
+) -> diesel::QueryResult<()> {
+    use diesel::sql_types::Array as A;
+    match array {
+        Array::Bool(v) => out.push_bind_param::<A<Nullable<Bool>>, _>(v),
+        Array::BigInt(v) => out.push_bind_param::<A<Nullable<BigInt>>, _>(v),
+        Array::Double(v) => out.push_bind_param::<A<Nullable<Double>>, _>(v),
+        Array::Text(v) => out.push_bind_param::<A<Nullable<Text>>, _>(v),
+        Array::Uuid(v) => out.push_bind_param::<A<Nullable<crate::types::Uuid>>, _>(v),
+        Array::Timestamp(v) => out.push_bind_param::<A<Nullable<crate::types::Timestamp>>, _>(v),
+    }
+}
+
+pub(crate) fn array_sqlite(_: &Array, _: &mut AstPass<'_, '_, Sqlite>) -> diesel::QueryResult<()> {
+    // `Sql::any_of` makes arrays only for PostgreSQL.
+    Err(diesel::result::Error::QueryBuilderError(
+        "SQLite has no array parameters".into(),
+    ))
+}
+
+/// A stored row of model `M` read as core values, each column decoded after
+/// its type in `M`'s table (found by the column's name).
+#[derive(Debug)]
+pub(crate) struct StoredRow<M> {
+    /// The values, in the order of the statement's columns.
+    pub(crate) values: Vec<Value>,
+    model: std::marker::PhantomData<fn() -> M>,
+}
+
+macro_rules! stored_row {
+    ($db:ty) => {
+        impl<M: Model> diesel::deserialize::QueryableByName<$db> for StoredRow<M> {
+            fn build<'a>(
+                row: &impl diesel::row::NamedRow<'a, $db>,
+            ) -> diesel::deserialize::Result<Self> {
+                use diesel::deserialize::FromSql;
+                use diesel::row::{Field, Row};
+                let table = M::table();
+                let mut values = Vec::with_capacity(row.field_count());
+                for i in 0..row.field_count() {
+                    let field = Row::get(row, i).ok_or("a column is missing")?;
+                    let name = field.field_name().ok_or("a column has no name")?;
+                    let ty = table
+                        .columns()
+                        .iter()
+                        .find(|c| c.name == name)
+                        .map(|c| c.ty)
+                        .or((name == alchemy_core::driver::TOTAL).then_some(ColumnType::BigInt))
+                        .ok_or_else(|| format!("`{name}` is not a column of `{}`", table.name()))?;
+                    let raw = field.value();
+                    values.push(match ty {
+                        ColumnType::Bool => {
+                            <Option<bool> as FromSql<Nullable<Bool>, $db>>::from_nullable_sql(raw)?
+                                .into()
+                        }
+                        ColumnType::BigInt => {
+                            <Option<i64> as FromSql<Nullable<BigInt>, $db>>::from_nullable_sql(raw)?
+                                .into()
+                        }
+                        ColumnType::Integer => <Option<i32> as FromSql<
+                            Nullable<diesel::sql_types::Integer>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Double => Value::from(<Option<f64> as FromSql<
+                            Nullable<Double>,
+                            $db,
+                        >>::from_nullable_sql(
+                            raw
+                        )?),
+                        ColumnType::Uuid => <Option<uuid::Uuid> as FromSql<
+                            Nullable<crate::types::Uuid>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Timestamp => <Option<DateTime<Utc>> as FromSql<
+                            Nullable<crate::types::Timestamp>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        _ => <Option<String> as FromSql<Nullable<Text>, $db>>::from_nullable_sql(
+                            raw,
+                        )?
+                        .into(),
+                    });
+                }
+                Ok(Self {
+                    values,
+                    model: std::marker::PhantomData,
+                })
+            }
+        }
+    };
+}
+
+stored_row!(Pg);
+stored_row!(Sqlite);

@@ -1,0 +1,119 @@
+//! Values between core and sqlx: binding a [`Value`] typed by its column
+//! (a NULL typed after it, PostgreSQL arrays of one type) and decoding a
+//! column back. Written as macros where sqlx's bounds hold only for each
+//! concrete database; [`crate::backend`] expands them for both.
+
+use alchemy_core::Value;
+use alchemy_core::schema::ColumnType;
+use sqlx::Arguments;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::PgArguments;
+
+/// Adds `$value` to `$args` as a parameter of column type `$ty`; a NULL is
+/// typed after the column. `$timestamp` gives a timestamp's encoded form.
+macro_rules! add_value {
+    ($args:expr, $value:expr, $ty:expr, $timestamp:expr) => {
+        match $value {
+            Value::Null => match $ty {
+                ColumnType::Bool => $args.add(None::<bool>),
+                ColumnType::BigInt | ColumnType::Integer => $args.add(None::<i64>),
+                ColumnType::Double => $args.add(None::<f64>),
+                ColumnType::Uuid => $args.add(None::<uuid::Uuid>),
+                ColumnType::Timestamp => $args.add(None::<chrono::DateTime<chrono::Utc>>),
+                _ => $args.add(None::<String>),
+            },
+            Value::Bool(v) => $args.add(*v),
+            Value::Int(v) => $args.add(*v),
+            Value::Float(v) => $args.add(*v),
+            // Encoded from the borrowed text: the arguments copy it once.
+            Value::Text(v) => $args.add(v.as_str()),
+            Value::Uuid(v) => $args.add(*v),
+            Value::Timestamp(v) => $args.add($timestamp(*v)),
+            // `Value` is non-exhaustive; a new kind must be added here first.
+            _ => $args.add(None::<String>),
+        }
+    };
+}
+
+/// `values` as the elements of an array of column type `ty` (NULL as `None`).
+///
+/// # Errors
+/// A value `get` does not take (of another type than `ty`).
+fn typed<'v, T>(
+    values: &[&'v Value],
+    ty: ColumnType,
+    get: impl Fn(&'v Value) -> Option<T>,
+) -> Result<Vec<Option<T>>, BoxDynError> {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::Null => Ok(None),
+            v => get(v)
+                .map(Some)
+                .ok_or_else(|| format!("{v:?} in an array of {ty:?}").into()),
+        })
+        .collect()
+}
+pub(crate) use add_value;
+
+/// Column `$i` of `$row` decoded as a core value of column type `$ty` (a
+/// NULL as [`Value::Null`]), as a `sqlx::Result<Value>`.
+macro_rules! decode_value {
+    ($row:expr, $i:expr, $ty:expr) => {
+        (|| -> sqlx::Result<Value> {
+            let (row, i) = ($row, $i);
+            Ok(match $ty {
+                ColumnType::Bool => row.try_get::<Option<bool>, _>(i)?.into(),
+                ColumnType::BigInt => row.try_get::<Option<i64>, _>(i)?.into(),
+                // PostgreSQL's INTEGER decodes only as i32.
+                ColumnType::Integer => row.try_get::<Option<i32>, _>(i)?.into(),
+                ColumnType::Double => Value::from(row.try_get::<Option<f64>, _>(i)?),
+                ColumnType::Uuid => row.try_get::<Option<uuid::Uuid>, _>(i)?.into(),
+                ColumnType::Timestamp => row
+                    .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?
+                    .into(),
+                _ => row.try_get::<Option<String>, _>(i)?.into(),
+            })
+        })()
+    };
+}
+pub(crate) use decode_value;
+
+/// Adds `values` to `args` as one PostgreSQL array of column type `ty` (an
+/// `INTEGER` column compares with a BIGINT array too).
+///
+/// # Errors
+/// A value of another type than `ty`.
+pub(crate) fn add_pg_array(
+    args: &mut PgArguments,
+    values: &[&Value],
+    ty: ColumnType,
+) -> Result<(), BoxDynError> {
+    match ty {
+        ColumnType::Bool => args.add(typed(values, ty, |v| match v {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        })?),
+        // An `INTEGER` column compares with a BIGINT array too.
+        ColumnType::BigInt | ColumnType::Integer => args.add(typed(values, ty, |v| match v {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        })?),
+        ColumnType::Double => args.add(typed(values, ty, |v| match v {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        })?),
+        ColumnType::Uuid => args.add(typed(values, ty, |v| match v {
+            Value::Uuid(u) => Some(*u),
+            _ => None,
+        })?),
+        ColumnType::Timestamp => args.add(typed(values, ty, |v| match v {
+            Value::Timestamp(t) => Some(*t),
+            _ => None,
+        })?),
+        _ => args.add(typed(values, ty, |v| match v {
+            Value::Text(t) => Some(t.as_str()),
+            _ => None,
+        })?),
+    }
+}
