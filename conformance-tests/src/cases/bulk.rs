@@ -785,3 +785,41 @@ pub async fn errors_not_null_violation_names_column<H: Harness>(cx: Arc<Cx<H>>) 
         other => panic!("expected NotNull, got {other}"),
     }
 }
+
+/// Rows written in one session go in one statement per chunk: 50 rows are
+/// one `add_many`, one `update_many` and one `delete_many` statement.
+pub async fn bulk_writes_send_one_statement_per_chunk<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let rows: Vec<H::Item> = (0..50)
+        .map(|i| H::Item::new(&format!("n{i}"), i, true))
+        .collect();
+    let before = s.statements();
+    let added = ok(items.add_many(&mut s, rows).await, "add_many");
+    assert_eq!(s.statements() - before, 1, "add_many");
+    let mut changed: Vec<H::Item> = added.iter().rev().cloned().collect();
+    for item in &mut changed {
+        item.set_note(Some("changed"));
+    }
+    let before = s.statements();
+    let updated = ok(
+        items.update_many(&mut s, changed.clone()).await,
+        "update_many",
+    );
+    assert_eq!(s.statements() - before, 1, "update_many");
+    assert_eq!(
+        updated.iter().map(|i| i.key()).collect::<Vec<_>>(),
+        changed.iter().map(|i| i.key()).collect::<Vec<_>>(),
+        "input order"
+    );
+    let keys: Vec<_> = added.iter().take(10).map(|i| *i.key()).collect();
+    let before = s.statements();
+    let gone = ok(items.delete_many(&mut s, &keys).await, "delete_many");
+    assert_eq!(
+        (gone.len(), s.statements() - before),
+        (10, 1),
+        "delete_many"
+    );
+    assert_eq!(ok(items.count(&mut s, None).await, "count"), 40);
+    ok(s.rollback().await, "rollback");
+}

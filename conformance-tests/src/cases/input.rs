@@ -213,3 +213,24 @@ pub async fn input_patterns_over_the_limit_are_invalid_input<H: Harness>(cx: Arc
     ));
     ok(s.rollback().await, "rollback");
 }
+
+/// `add_if_absent` with a conflict column the table does not have is
+/// `InvalidInput` naming it; nothing is sent and the session stays usable.
+pub async fn input_add_if_absent_unknown_column_is_invalid_input<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let e = err(
+        items
+            .add_if_absent(&mut s, H::Item::new("a", 1, true), &["nope"])
+            .await,
+        "unknown conflict column",
+    );
+    names(&e, "nope");
+    assert_eq!(s.statements(), before, "nothing sent");
+    ok(
+        items.add(&mut s, H::Item::new("a", 1, true)).await,
+        "the session is usable",
+    );
+    ok(s.rollback().await, "rollback");
+}

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alchemy_core::base::BigIntBase;
+use alchemy_core::filter::Condition;
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Database, DatabaseExt, Error, Model, Repository, Session};
 
@@ -192,6 +193,69 @@ pub async fn session_rollback_discards_writes<H: Harness>(cx: Arc<Cx<H>>) {
         let e = err(posts.get(&mut s, key).await, "get");
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
     }
+    ok(s.rollback().await, "rollback");
+}
+
+/// A session dropped without `commit` or `rollback` rolls back, and its
+/// connection serves the next session (moved from alchemy-diesel's own
+/// tests: every backend must behave so).
+pub async fn session_dropped_rolls_back<H: Harness>(cx: Arc<Cx<H>>) {
+    let posts = cx.h.posts();
+    let mut s = cx.begin().await;
+    let p = ok(posts.add(&mut s, H::Post::new("gone", "c")).await, "add");
+    drop(s);
+    let mut s = cx.begin().await;
+    let e = err(posts.get(&mut s, p.key()).await, "get");
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    ok(
+        posts.add(&mut s, H::Post::new("kept", "c")).await,
+        "a write after the drop",
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    assert_eq!(ok(posts.count(&mut s, None).await, "count"), 1);
+    ok(s.rollback().await, "rollback");
+}
+
+/// `None` is written as NULL by `update` (a changed column) and by
+/// `update_many`, also when a `VALUES` column holds only NULLs, which
+/// PostgreSQL can type only from a typed bind.
+pub async fn update_writes_none_as_null<H: Harness>(cx: Arc<Cx<H>>) {
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let mut with_notes = Vec::new();
+    for name in ["a", "b", "c"] {
+        let mut item = H::Item::new(name, 1, true);
+        item.set_note(Some("x"));
+        with_notes.push(item);
+    }
+    let mut added = ok(items.add_many(&mut s, with_notes).await, "add_many");
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let mut one = ok(items.get(&mut s, added[0].key()).await, "get");
+    one.set_note(None);
+    one.set_rank(2);
+    let written = ok(items.update(&mut s, one).await, "update");
+    assert_eq!((written.note(), written.rank()), (None, 2));
+    let rest: Vec<H::Item> = added
+        .drain(1..)
+        .map(|mut item| {
+            item.set_note(None);
+            item
+        })
+        .collect();
+    let written = ok(items.update_many(&mut s, rest).await, "update_many");
+    assert!(
+        written.iter().all(|i| i.note().is_none()),
+        "returned as NULL"
+    );
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let nulls = ok(
+        items.count(&mut s, Some(&Condition::is_null("note"))).await,
+        "count",
+    );
+    assert_eq!(nulls, 3, "stored as NULL");
     ok(s.rollback().await, "rollback");
 }
 
