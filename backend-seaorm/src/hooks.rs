@@ -22,13 +22,47 @@ type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
 
 /// [`stamp_at`] with the system clock's now (cut to microseconds).
 ///
-/// ```text
-/// #[async_trait::async_trait]
-/// impl ActiveModelBehavior for ActiveModel {
-///     async fn before_save<C: ConnectionTrait>(self, _db: &C, insert: bool) -> Result<Self, DbErr> {
-///         alchemy_seaorm::hooks::stamp(self, insert)
+/// ```
+/// mod note {
+///     use sea_orm::entity::prelude::*;
+///
+///     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+///     #[sea_orm(table_name = "note")]
+///     pub struct Model {
+///         #[sea_orm(primary_key, auto_increment = false)]
+///         pub id: Uuid,
+///         pub created_at: DateTimeUtc,
+///         pub updated_at: DateTimeUtc,
+///         pub body: String,
+///     }
+///
+///     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+///     pub enum Relation {}
+///
+///     // SeaORM's own saves (`ActiveModel::insert`, `save`) get keys and
+///     // audit stamps too.
+///     #[async_trait::async_trait]
+///     impl ActiveModelBehavior for ActiveModel {
+///         async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+///         where
+///             C: ConnectionTrait,
+///         {
+///             alchemy_seaorm::hooks::stamp(self, insert)
+///         }
 ///     }
 /// }
+///
+/// alchemy_core::impl_model!(
+///     note::Model,
+///     alchemy_core::base::UuidV7AuditBase,
+///     table = "note",
+///     audited,
+///     |t| t.column(alchemy_core::schema::Column::new(
+///         "body",
+///         alchemy_core::schema::ColumnType::Text
+///     )),
+///     fields(body)
+/// );
 /// ```
 ///
 /// # Errors

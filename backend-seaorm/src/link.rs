@@ -12,13 +12,73 @@ use crate::session::SeaSession;
 /// pair the key of a [`Left`](LinkEntity::Left) row with the key of a
 /// [`Right`](LinkEntity::Right) row.
 ///
-/// ```text
+/// ```
+/// # use alchemy_core::base::BigIntBase;
+/// # use alchemy_core::schema::{Column, ColumnType};
+/// # use alchemy_core::{LinkRepository, impl_model};
+/// # mod post {
+/// #     use sea_orm::entity::prelude::*;
+/// #     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// #     #[sea_orm(table_name = "post")]
+/// #     pub struct Model {
+/// #         #[sea_orm(primary_key)]
+/// #         pub id: i64,
+/// #         pub title: String,
+/// #     }
+/// #     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+/// #     pub enum Relation {}
+/// #     impl ActiveModelBehavior for ActiveModel {}
+/// # }
+/// # mod tag {
+/// #     use sea_orm::entity::prelude::*;
+/// #     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// #     #[sea_orm(table_name = "tag")]
+/// #     pub struct Model {
+/// #         #[sea_orm(primary_key)]
+/// #         pub id: i64,
+/// #         pub name: String,
+/// #     }
+/// #     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+/// #     pub enum Relation {}
+/// #     impl ActiveModelBehavior for ActiveModel {}
+/// # }
+/// # impl_model!(post::Model, BigIntBase, table = "post", plain, |t| t
+/// #     .column(Column::new("title", ColumnType::Text)), fields(title));
+/// # impl_model!(tag::Model, BigIntBase, table = "tag", plain, |t| t
+/// #     .column(Column::new("name", ColumnType::Text)), fields(name));
+/// mod post_tag {
+///     use sea_orm::entity::prelude::*;
+///
+///     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+///     #[sea_orm(table_name = "post_tag")]
+///     pub struct Model {
+///         #[sea_orm(primary_key, auto_increment = false)]
+///         pub post_id: i64,
+///         #[sea_orm(primary_key, auto_increment = false)]
+///         pub tag_id: i64,
+///     }
+///
+///     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+///     pub enum Relation {}
+///
+///     impl ActiveModelBehavior for ActiveModel {}
+/// }
+///
+/// // `post` and `tag` are entities whose models are on alchemy bases.
 /// impl alchemy_seaorm::LinkEntity for post_tag::Entity {
 ///     type Left = post::Entity;
 ///     type Right = tag::Entity;
-///     fn left_column() -> post_tag::Column { post_tag::Column::PostId }
-///     fn right_column() -> post_tag::Column { post_tag::Column::TagId }
+///     fn left_column() -> post_tag::Column {
+///         post_tag::Column::PostId
+///     }
+///     fn right_column() -> post_tag::Column {
+///         post_tag::Column::TagId
+///     }
 /// }
+///
+/// let links = alchemy_seaorm::SeaLinkRepository::<post_tag::Entity>::new();
+/// # fn is_link<T: LinkRepository>(_: &T) {}
+/// # is_link(&links);
 /// ```
 pub trait LinkEntity: EntityTrait {
     /// The entity on the left (e.g. the post).

@@ -5,14 +5,14 @@
 //! adds only the SQL: selecting the stored rows that match, and the native
 //! statement.
 //!
-//! ```text
-//! let prepared = bulk::prepare(models, match_fields)?;
-//! let existing: Rows = /* SELECT <prepared.stored_columns()> .. WHERE (match columns) IN (prepared.wanted) */;
-//! match prepared.plan(existing, now)? {
-//!     Plan::Native { models, .. } => /* INSERT .. ON CONFLICT (..) DO UPDATE SET .. RETURNING */,
-//!     Plan::Split { inserts, updates, written, shared, order, .. } => /* add_many(inserts); UPDATE .. SET <written> FROM (VALUES ..), or SET <shared> WHERE key IN (..) */,
-//! }
-//! ```
+//! [`crate::driver`] drives an upsert in three steps: [`prepare`] checks
+//! the input and names the stored columns to read; the rows stored under
+//! the match values are selected; [`Prepared::plan`] then chooses
+//! [`Plan::Native`] (one `INSERT .. ON CONFLICT (..) DO UPDATE .. RETURNING`
+//! per chunk) or [`Plan::Split`] (the inserts through `add_many`, the
+//! updates as one `UPDATE .. FROM (VALUES ..)`, or one shared `SET .. WHERE
+//! key = ANY(..)` when every row writes the same values), and
+//! [`in_input_order`] puts the rows back in the caller's order.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};

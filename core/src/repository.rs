@@ -56,10 +56,27 @@ pub trait DatabaseExt: Database {
     /// retryable error ([`Error::Busy`]: a lock wait that timed out, a
     /// deadlock or serialization victim).
     ///
-    /// ```text
-    /// let post = db
-    ///     .transaction(3, |s| Box::pin(async move { posts.add(s, draft.clone()).await }))
-    ///     .await?;
+    /// The future `work` returns may borrow only the session: move into it
+    /// what it needs, cloned (repositories are stateless values, cheap to
+    /// clone).
+    ///
+    /// ```
+    /// use alchemy_core::{DatabaseExt, Repository, Result};
+    ///
+    /// /// Adds `draft`, running the unit of work again (three times in all)
+    /// /// when the database reports a lock conflict or a deadlock.
+    /// async fn add_retrying<D, R>(db: &D, posts: R, draft: R::Model) -> Result<R::Model>
+    /// where
+    ///     D: DatabaseExt,
+    ///     R: Repository<Session = D::Session> + Clone + 'static,
+    ///     R::Model: Clone,
+    /// {
+    ///     db.transaction(3, |s| {
+    ///         let (posts, draft) = (posts.clone(), draft.clone());
+    ///         Box::pin(async move { posts.add(s, draft).await })
+    ///     })
+    ///     .await
+    /// }
     /// ```
     ///
     /// # Behavior
@@ -717,8 +734,46 @@ pub trait RepositoryExt: Repository {
     /// object from its arguments only when no row has them. A cache hit or
     /// a found row builds nothing.
     ///
-    /// ```text
-    /// let tag = tags.get_or_create_with(&mut s, &name, || Tag::new(&name)).await?;
+    /// ```
+    /// use alchemy_core::base::BigIntBase;
+    /// use alchemy_core::filter::Condition;
+    /// use alchemy_core::schema::{Column, ColumnType};
+    /// use alchemy_core::unique::Unique;
+    /// use alchemy_core::{RepositoryExt, Result, impl_model};
+    ///
+    /// #[derive(Debug, Clone)]
+    /// pub struct Tag {
+    ///     pub id: i64,
+    ///     pub name: String,
+    /// }
+    ///
+    /// impl_model!(Tag, BigIntBase, plain, |t| t
+    ///     .column(Column::new("name", ColumnType::VarChar(50)))
+    ///     .unique(["name"]), fields(name));
+    ///
+    /// impl Unique for Tag {
+    ///     type UniqueKey = String;
+    ///     fn unique_columns() -> &'static [&'static str] {
+    ///         &["name"]
+    ///     }
+    ///     fn unique_key(&self) -> String {
+    ///         self.name.clone()
+    ///     }
+    ///     fn unique_filter(key: &String) -> Condition {
+    ///         Condition::eq("name", key.as_str())
+    ///     }
+    /// }
+    ///
+    /// /// The tag named `name`; a new one is built only when none is stored.
+    /// async fn tag<R: RepositoryExt<Model = Tag>>(
+    ///     tags: &R,
+    ///     s: &mut R::Session,
+    ///     name: &str,
+    /// ) -> Result<Tag> {
+    ///     let key = name.to_string();
+    ///     tags.get_or_create_with(s, &key, || Tag { id: 0, name: key.clone() })
+    ///         .await
+    /// }
     /// ```
     ///
     /// # Errors
