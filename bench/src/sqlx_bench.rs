@@ -13,7 +13,7 @@ use sqlx::pool::PoolOptions;
 use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, is, measure, sqlite_options, timed};
-use crate::data;
+use crate::data::{self, Workload};
 use crate::library::{self, BenchPost, LibBackend};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -184,22 +184,22 @@ macro_rules! raw {
                 }
             }
 
-            pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+            pub(super) async fn run(workload: Workload, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
                 let pool = pool::<Db>(fresh).await?;
                 let run = match workload {
-                    "W1" => {
+                    Workload::W1 => {
                         let n = s.n(10_000);
                         let titles: Vec<String> = (0..n).map(data::title).collect();
                         let (_, seconds, usage) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
-                    "W2" | "W2b" => {
-                        let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
+                    Workload::W2 | Workload::W2b => {
+                        let calls = if workload == Workload::W2 { s.n(10_000) } else { s.n(2_000) };
                         let names = data::tag_names(s.n(500));
                         let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
                         let (_, seconds, usage) = timed(async {
-                            if workload == "W2" {
+                            if workload == Workload::W2 {
                                 // One transaction; repeats answered from a map keyed by name, as a
                                 // careful user would (the library's cache is keyed by name too).
                                 let mut tx = pool.begin_with(if fresh.kind == DbKind::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" }).await.map_err(err)?;
@@ -230,7 +230,7 @@ macro_rules! raw {
                         let rows = scalar(&pool, "SELECT count(*) FROM tag").await?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
-                    "W3" => {
+                    Workload::W3 => {
                         let rows = s.n(10_000);
                         seed(&pool, (0..rows).map(data::title).collect()).await?;
                         let calls = s.n(1_000);
@@ -263,7 +263,7 @@ macro_rules! raw {
                         let want = data::w3_expected(rows, calls);
                         Run { seconds, usage, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
-                    "W4" => {
+                    Workload::W4 => {
                         let n = s.n(1_000);
                         let keys = seed(&pool, (0..n).map(data::title).collect()).await?;
                         let (_, seconds, usage) = timed(async {
@@ -284,7 +284,7 @@ macro_rules! raw {
                         let bumped = scalar(&pool, "SELECT count(*) FROM post WHERE updated_at > created_at AND title LIKE '% (edited)'").await?;
                         Run { seconds, usage, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
-                    "W5" => {
+                    Workload::W5 => {
                         let n = s.n(10_000);
                         seed(&pool, (0..n / 2).map(data::upsert_title).collect()).await?;
                         let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
@@ -327,7 +327,7 @@ macro_rules! raw {
                         let rows = scalar(&pool, "SELECT count(*) FROM post WHERE content = 'upserted'").await?;
                         Run { seconds, usage, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
-                    "W6" => {
+                    Workload::W6 => {
                         let keys = seed(&pool, (0..s.n(5_000)).map(data::title).collect()).await?;
                         let (found, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
@@ -346,7 +346,6 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
-                    other => return Err(format!("unknown workload {other}")),
                 };
                 pool.close().await;
                 Ok(run)

@@ -11,6 +11,8 @@ use std::time::Instant;
 use alchemy_conformance::fixtures::{post_table, post_tag_table, tag_table};
 use alchemy_core::schema::{Dialect, quote};
 use serde_json::{Value as Json, json};
+
+use crate::data::Workload;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{Connection, Executor};
 
@@ -51,7 +53,7 @@ pub(crate) struct Settings {
     /// The PostgreSQL server.
     pub(crate) postgres_url: String,
     /// Only these workloads (`--workload`); all when `None`.
-    pub(crate) only: Option<Vec<String>>,
+    pub(crate) only: Option<Vec<Workload>>,
     /// Which side runs (`--side`).
     pub(crate) side: Side,
 }
@@ -325,7 +327,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub(crate) async fn measure<L, LF, R, RF>(
     backend: &str,
     kind: DbKind,
-    workload: &str,
+    workload: Workload,
     ops: usize,
     settings: &Settings,
     mut lib: L,
@@ -385,7 +387,7 @@ where
     Ok(json!({
         "backend": backend,
         "db": kind.name(),
-        "workload": workload,
+        "workload": workload.name(),
         "ops": ops,
         "seconds": round(seconds, 4),
         "ops_per_s": round(ops as f64 / seconds, 0),

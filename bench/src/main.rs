@@ -2,7 +2,7 @@
 //! hand-written code for the same ORM, on SQLite and PostgreSQL.
 //!
 //! ```sh
-//! cargo run --release -p alchemy-conformance --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
+//! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
 //! ```
 //!
 //! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
@@ -39,7 +39,7 @@ fn parse() -> Result<Args, String> {
     let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres];
     let mut scale: f64 = 1.0;
     let mut reps = 3;
-    let mut only: Option<Vec<String>> = None;
+    let mut only: Option<Vec<data::Workload>> = None;
     let mut side = Side::Both;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -73,17 +73,15 @@ fn parse() -> Result<Args, String> {
             }
             "--reps" => reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
             "--workload" => {
-                let names: Vec<String> = value()?.split(',').map(str::to_string).collect();
-                if let Some(bad) = names
-                    .iter()
-                    .find(|n| !data::WORKLOADS.contains(&n.as_str()))
-                {
-                    return Err(format!(
-                        "--workload {bad}? (one of {:?})\n{USAGE}",
-                        data::WORKLOADS
-                    ));
+                let names = value()?;
+                let mut picked = Vec::new();
+                for name in names.split(',') {
+                    picked.push(data::Workload::parse(name).ok_or_else(|| {
+                        let all: Vec<&str> = data::Workload::ALL.iter().map(|w| w.name()).collect();
+                        format!("--workload {name}? (one of {all:?})\n{USAGE}")
+                    })?);
                 }
-                only = Some(names);
+                only = Some(picked);
             }
             "--side" => {
                 side = match value()?.as_str() {

@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, is, measure, timed};
-use crate::data;
+use crate::data::{self, Workload};
 use crate::library::{self, BenchPost, LibBackend};
 
 mod schema {
@@ -369,24 +369,24 @@ macro_rules! raw {
                 }
             }
 
-            pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+            pub(super) async fn run(workload: Workload, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
                 let mut conn = $connect(fresh).await?;
                 let c = &mut conn;
                 let run = match workload {
-                    "W1" => {
+                    Workload::W1 => {
                         let n = s.n(10_000);
                         let titles: Vec<String> = (0..n).map(data::title).collect();
                         let (_, seconds, usage) = timed(async { seed(c, titles).await.map(drop) }).await?;
                         let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
-                    "W2" | "W2b" => {
-                        let calls = if workload == "W2" { s.n(10_000) } else { s.n(2_000) };
+                    Workload::W2 | Workload::W2b => {
+                        let calls = if workload == Workload::W2 { s.n(10_000) } else { s.n(2_000) };
                         let names = data::tag_names(s.n(500));
                         let slugs: Vec<String> = names.iter().map(|n| slugify(n)).collect::<Result<_, _>>().map_err(err)?;
                         let (names_ref, slugs_ref) = (&names, &slugs);
                         let (_, seconds, usage) = timed(async {
-                            if workload == "W2" {
+                            if workload == Workload::W2 {
                                 // One transaction; repeats answered from a map keyed by name, as a
                                 // careful user would (the library's cache is keyed by name too).
                                 c.transaction(async move |c| {
@@ -420,7 +420,7 @@ macro_rules! raw {
                         let rows: i64 = tag::table.count().get_result(c).await.map_err(err)?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}) }
                     }
-                    "W3" => {
+                    Workload::W3 => {
                         let rows = s.n(10_000);
                         seed(c, (0..rows).map(data::title).collect()).await?;
                         let calls = s.n(1_000);
@@ -454,7 +454,7 @@ macro_rules! raw {
                         let want = data::w3_expected(rows, calls);
                         Run { seconds, usage, check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}) }
                     }
-                    "W4" => {
+                    Workload::W4 => {
                         let n = s.n(1_000);
                         let keys = seed(c, (0..n).map(data::title).collect()).await?;
                         let (_, seconds, usage) = timed(async {
@@ -481,7 +481,7 @@ macro_rules! raw {
                             .map_err(err)?;
                         Run { seconds, usage, check: json!({"bumped": bumped, "ok": is(bumped, n)}) }
                     }
-                    "W5" => {
+                    Workload::W5 => {
                         let n = s.n(10_000);
                         seed(c, (0..n / 2).map(data::upsert_title).collect()).await?;
                         let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
@@ -522,7 +522,7 @@ macro_rules! raw {
                         let rows: i64 = post::table.filter(post::content.eq("upserted")).count().get_result(c).await.map_err(err)?;
                         Run { seconds, usage, check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}) }
                     }
-                    "W6" => {
+                    Workload::W6 => {
                         let keys = seed(c, (0..s.n(5_000)).map(data::title).collect()).await?;
                         let keys = &keys;
                         let (found, seconds, usage) = timed(async {
@@ -543,7 +543,6 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
-                    other => return Err(format!("unknown workload {other}")),
                 };
                 Ok(run)
             }

@@ -9,7 +9,7 @@ use alchemy_core::{Database, KeyOf, Model, Repository, RepositoryExt, Session};
 use serde_json::json;
 
 use crate::common::{Fresh, Run, Settings, is, timed};
-use crate::data;
+use crate::data::{self, Workload};
 
 /// A post model as the workloads use it.
 pub(crate) trait BenchPost: Model {
@@ -75,7 +75,7 @@ async fn count<D: Database, R: Repository<Session = D::Session>>(
 
 /// Runs one workload through backend `B` on a fresh database.
 pub(crate) async fn run<B: LibBackend>(
-    workload: &str,
+    workload: Workload,
     fresh: &Fresh,
     s: &Settings,
 ) -> Result<Run, String>
@@ -84,7 +84,7 @@ where
     let db = B::connect(fresh).await?;
     let (posts, tags) = (B::posts(), B::tags());
     Ok(match workload {
-        "W1" => {
+        Workload::W1 => {
             let n = s.n(10_000);
             let input: Vec<B::Post> = (0..n)
                 .map(|i| B::Post::new(data::title(i), data::CONTENT))
@@ -102,8 +102,8 @@ where
                 check: json!({"rows": rows, "ok": is(rows, n)}),
             }
         }
-        "W2" | "W2b" => {
-            let calls = if workload == "W2" {
+        Workload::W2 | Workload::W2b => {
+            let calls = if workload == Workload::W2 {
                 s.n(10_000)
             } else {
                 s.n(2_000)
@@ -119,7 +119,7 @@ where
             let (names, slugs) = (&names, &slugs);
             let make = |k: usize| move || B::tag(&names[k], slugs[k].clone());
             let (_, seconds, usage) = timed(async {
-                if workload == "W2" {
+                if workload == Workload::W2 {
                     // One unit of work: the session's cache answers repeats.
                     let mut sess = db.begin().await.map_err(err)?;
                     for i in 0..calls {
@@ -149,7 +149,7 @@ where
                 check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
             }
         }
-        "W3" => {
+        Workload::W3 => {
             let rows = s.n(10_000);
             seed::<B>(&db, (0..rows).map(data::title)).await?;
             let calls = s.n(1_000);
@@ -177,7 +177,7 @@ where
                 check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
             }
         }
-        "W4" => {
+        Workload::W4 => {
             let seeded = seed::<B>(&db, (0..s.n(1_000)).map(data::title)).await?;
             let edits: Vec<B::Post> = seeded
                 .iter()
@@ -216,7 +216,7 @@ where
                 check: json!({"bumped": bumped, "ok": bumped == seeded.len()}),
             }
         }
-        "W5" => {
+        Workload::W5 => {
             let n = s.n(10_000);
             seed::<B>(&db, (0..n / 2).map(data::upsert_title)).await?;
             let input: Vec<B::Post> = (0..n)
@@ -241,7 +241,7 @@ where
                 check: json!({"rows": rows, "created": done.created, "updated": done.updated, "ok": is(rows, n) && done.created == n - n / 2}),
             }
         }
-        "W6" => {
+        Workload::W6 => {
             let seeded = seed::<B>(&db, (0..s.n(5_000)).map(data::title)).await?;
             let keys: Vec<KeyOf<B::Post>> = seeded.iter().map(|p| p.key().clone()).collect();
             let (found, seconds, usage) = timed(async {
@@ -261,6 +261,5 @@ where
                 check: json!({"found": found, "ok": found == keys.len()}),
             }
         }
-        other => return Err(format!("unknown workload {other}")),
     })
 }

@@ -12,7 +12,7 @@ use sqlx::pool::PoolOptions;
 use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, measure, sqlite_options};
-use crate::data;
+use crate::data::{self, Workload};
 use crate::library::{self, BenchPost, LibBackend};
 
 /// The `post` entity.
@@ -170,7 +170,9 @@ mod raw {
     };
     use serde_json::json;
 
-    use super::{DateTime, DbKind, Fresh, Run, Settings, Utc, Uuid, connection, data, err};
+    use super::{
+        DateTime, DbKind, Fresh, Run, Settings, Utc, Uuid, Workload, connection, data, err,
+    };
     use super::{post, tag};
     use crate::common::{is, timed};
 
@@ -293,10 +295,14 @@ mod raw {
         }
     }
 
-    pub(super) async fn run(workload: &str, fresh: &Fresh, s: &Settings) -> Result<Run, String> {
+    pub(super) async fn run(
+        workload: Workload,
+        fresh: &Fresh,
+        s: &Settings,
+    ) -> Result<Run, String> {
         let db = connection(fresh).await?;
         let run = match workload {
-            "W1" => {
+            Workload::W1 => {
                 let n = s.n(10_000);
                 let titles: Vec<String> = (0..n).map(data::title).collect();
                 let (_, seconds, usage) =
@@ -308,8 +314,8 @@ mod raw {
                     check: json!({"rows": rows, "ok": is(rows, n)}),
                 }
             }
-            "W2" | "W2b" => {
-                let calls = if workload == "W2" {
+            Workload::W2 | Workload::W2b => {
+                let calls = if workload == Workload::W2 {
                     s.n(10_000)
                 } else {
                     s.n(2_000)
@@ -321,7 +327,7 @@ mod raw {
                     .collect::<Result<_, _>>()
                     .map_err(err)?;
                 let (_, seconds, usage) = timed(async {
-                    if workload == "W2" {
+                    if workload == Workload::W2 {
                         // One transaction; repeats answered from a map keyed by name, as a
                         // careful user would (the library's cache is keyed by name too).
                         let tx = begin_write(&db).await?;
@@ -356,7 +362,7 @@ mod raw {
                     check: json!({"rows": rows, "ok": is(rows, names.len().min(calls))}),
                 }
             }
-            "W3" => {
+            Workload::W3 => {
                 let rows = s.n(10_000);
                 seed(&db, (0..rows).map(data::title).collect()).await?;
                 let calls = s.n(1_000);
@@ -396,7 +402,7 @@ mod raw {
                     check: json!({"totals": sums.0, "items": sums.1, "ok": sums == want}),
                 }
             }
-            "W4" => {
+            Workload::W4 => {
                 let n = s.n(1_000);
                 let keys = seed(&db, (0..n).map(data::title).collect()).await?;
                 let (_, seconds, usage) = timed(async {
@@ -431,7 +437,7 @@ mod raw {
                     check: json!({"bumped": bumped, "ok": is(bumped, n)}),
                 }
             }
-            "W5" => {
+            Workload::W5 => {
                 let n = s.n(10_000);
                 seed(&db, (0..n / 2).map(data::upsert_title).collect()).await?;
                 let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
@@ -491,7 +497,7 @@ mod raw {
                     check: json!({"rows": rows, "created": done.0, "updated": done.1, "ok": is(rows, n) && done.0 == n - n / 2}),
                 }
             }
-            "W6" => {
+            Workload::W6 => {
                 let keys = seed(&db, (0..s.n(5_000)).map(data::title).collect()).await?;
                 let (found, seconds, usage) = timed(async {
                     let tx = db.begin().await.map_err(err)?;
@@ -514,7 +520,6 @@ mod raw {
                     check: json!({"found": found, "ok": found == keys.len()}),
                 }
             }
-            other => return Err(format!("unknown workload {other}")),
         };
         db.close().await.map_err(err)?;
         Ok(run)
