@@ -236,7 +236,7 @@ pub(crate) fn push_digits(text: &mut String, mut n: u64) {
 
 #[cfg(test)]
 mod tests {
-    use alchemy_core::base::BigIntAuditBase;
+    use alchemy_core::base::{Base, BigIntAuditBase};
     use alchemy_core::filter::{Condition, Query};
     use alchemy_core::schema::Dialect;
     use alchemy_core::schema::{Column, Table};
@@ -244,7 +244,7 @@ mod tests {
     use super::*;
 
     fn tag() -> Table {
-        Table::with_base::<BigIntAuditBase>("tag").column(Column::new("name", ColumnType::Text))
+        BigIntAuditBase::new_table("tag").column(Column::new("name", ColumnType::Text))
     }
 
     #[test]

@@ -24,7 +24,7 @@ use alchemy_core::base::{
     UuidV7Base,
 };
 use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
-use alchemy_core::slug::SlugKey;
+use alchemy_core::slug::{SlugColumn, SlugKey};
 use alchemy_core::unique::Unique;
 use chrono::{DateTime, Utc};
 
@@ -102,7 +102,7 @@ pub trait WidgetFixture: Model {
 pub fn post_table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        Table::with_base::<UuidV7AuditBase>("post")
+        UuidV7AuditBase::new_table("post")
             .column(Column::new("title", ColumnType::VarChar(200)))
             .column(Column::new("content", ColumnType::Text))
             .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
@@ -114,7 +114,7 @@ pub fn post_table() -> &'static Table {
 pub fn tag_table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        Table::with_base::<BigIntAuditBase>("tag")
+        BigIntAuditBase::new_table("tag")
             .column(Column::new("name", ColumnType::VarChar(100)))
             .unique(["name"])
             .slug()
@@ -125,7 +125,7 @@ pub fn tag_table() -> &'static Table {
 pub fn item_table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        Table::with_base::<BigIntAuditBase>("item")
+        BigIntAuditBase::new_table("item")
             .column(Column::new("name", ColumnType::VarChar(100)))
             .column(Column::new("rank", ColumnType::BigInt))
             .column(Column::new("active", ColumnType::Bool))
@@ -155,7 +155,7 @@ pub fn post_tag_table() -> &'static Table {
 pub fn comment_table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        Table::with_base::<BigIntBase>("comment")
+        BigIntBase::new_table("comment")
             .column(Column::new("post_id", ColumnType::Uuid))
             .column(Column::new("body", ColumnType::Text))
             .foreign_key("post_id", "post", "id", OnDelete::Restrict)
@@ -177,7 +177,7 @@ macro_rules! widget_bases {
             fn table() -> &'static Table {
                 static T: OnceLock<Table> = OnceLock::new();
                 T.get_or_init(|| {
-                    Table::with_base::<$base>($name)
+                    <$base as Base>::new_table($name)
                         .column(Column::new("name", ColumnType::VarChar(100)))
                 })
             }

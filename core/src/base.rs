@@ -22,9 +22,9 @@ use std::fmt::Debug;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::Timestamps;
+use crate::audit::{CREATED_AT, Timestamps, UPDATED_AT};
 use crate::pk::{BigInt, KeyGeneration, KeyStrategy, NanoId, ServerUuid, UuidV4, UuidV6, UuidV7};
-use crate::schema::Table;
+use crate::schema::{Column, ColumnType, ID, Table};
 
 /// A base: a key strategy and whether the audit columns are present.
 pub trait Base: Send + Sync + 'static {
@@ -32,6 +32,33 @@ pub trait Base: Send + Sync + 'static {
     type Key: KeyStrategy;
     /// Whether the table has `created_at` and `updated_at`.
     const AUDITED: bool;
+
+    /// A table called `name` with this base's columns: `id` (the primary
+    /// key, of [`Base::Key`]'s type and default) and, for audited bases,
+    /// `created_at` and `updated_at`. [`impl_model!`](crate::impl_model)
+    /// starts every table it builds here.
+    ///
+    /// ```
+    /// use alchemy_core::base::{Base, BigIntAuditBase};
+    ///
+    /// let tag = BigIntAuditBase::new_table("tag");
+    /// let names: Vec<&str> = tag.columns().iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(names, ["id", "created_at", "updated_at"]);
+    /// ```
+    fn new_table(name: impl Into<String>) -> Table
+    where
+        Self: Sized,
+    {
+        let mut id = Column::new(ID, <Self::Key as KeyStrategy>::COLUMN_TYPE);
+        id.default = <Self::Key as KeyStrategy>::DEFAULT;
+        let mut table = Table::new(name).column(id).primary_key([ID]);
+        if Self::AUDITED {
+            table = table
+                .column(Column::new(CREATED_AT, ColumnType::Timestamp))
+                .column(Column::new(UPDATED_AT, ColumnType::Timestamp));
+        }
+        table
+    }
 }
 
 macro_rules! bases {
@@ -87,7 +114,7 @@ pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
     type Base: Base;
 
     /// The table definition. Build it once, e.g. in a `OnceLock`; start from
-    /// [`Table::with_base`] and name it with [`crate::naming::table_name`]
+    /// [`Base::new_table`] and name it with [`crate::naming::table_name`]
     /// unless a name is given.
     fn table() -> &'static Table;
 
@@ -330,7 +357,10 @@ macro_rules! impl_model {
         $crate::impl_model!(@impl $model, $base, $kind, {
             static TABLE: ::std::sync::OnceLock<$crate::schema::Table> = ::std::sync::OnceLock::new();
             TABLE.get_or_init(|| {
-                let $t = $crate::schema::Table::with_base::<$base>($name);
+                // The slug mixin's `.slug()` on the table being built.
+                #[allow(unused_imports)]
+                use $crate::slug::SlugColumn as _;
+                let $t = <$base as $crate::base::Base>::new_table($name);
                 $table
             })
         }, $fields);
@@ -480,7 +510,7 @@ mod tests {
     }
     fn fixed_table() -> &'static Table {
         static T: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
-        T.get_or_init(|| Table::with_base::<NanoIdBase>("fixed"))
+        T.get_or_init(|| NanoIdBase::new_table("fixed"))
     }
     crate::impl_model!(Fixed, NanoIdBase, plain, from fixed_table(), fields());
 

@@ -27,27 +27,29 @@
 //! assert_eq!(slugify("Rust & Databases").unwrap(), "rust-databases");
 //! ```
 //!
-//! | module | holds |
-//! |---|---|
-//! | [`pk`] | key strategies: BigInt, UUIDv4/v6/v7, NanoID, server UUID |
-//! | [`audit`] | `created_at`/`updated_at`, the injectable clock |
-//! | [`base`] | the ten bases, [`Model`], custom bases |
-//! | [`naming`] | table and constraint names |
-//! | [`schema`] | table definitions and their DDL |
-//! | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin |
-//! | [`bulk`] | the backend-independent halves of `update_many` and `upsert_many` |
-//! | [`check`] | the values refused before anything is sent |
-//! | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
-//! | [`sql`] | SQL written once for every backend (for backend authors) |
-//! | [`dialect`] | what differs between databases, one file each (for backend authors) |
-//! | [`driver`] | the repository written once over a backend's driver (for backend authors; not semver-stable) |
-//! | [`identity`] | the rows a session loaded, so updates write only what changed |
-//! | [`value`] | [`Value`], one column value |
-//! | [`filter`] | conditions over a model's columns, queries, their JSON form |
-//! | [`pagination`] | offset pages and keyset cursors |
-//! | [`session`] | the unit of work: [`Session`], failed sessions, savepoints |
-//! | [`repository`] | databases and the repository traits |
-//! | [`error`] | the one error enum |
+//! The modules, by who reads them:
+//!
+//! | for | module | holds |
+//! |---|---|---|
+//! | model authors | [`base`] | the ten bases, [`Model`], [`impl_model!`], custom bases |
+//! | | [`pk`] | key strategies: BigInt, UUIDv4/v6/v7, NanoID, server UUID |
+//! | | [`audit`] | `created_at`/`updated_at`, the injectable clock |
+//! | | [`schema`] | table definitions and their DDL |
+//! | | [`naming`] | table and constraint names |
+//! | | [`slug`] | `slugify`, the [`SlugKey`](slug::SlugKey) mixin and its column |
+//! | | [`unique`] | the [`Unique`](unique::Unique) mixin and its session cache |
+//! | | [`value`] | [`Value`], one column value |
+//! | repository users | [`repository`] | databases and the repository traits |
+//! | | [`session`] | the unit of work: [`Session`], failed sessions, savepoints |
+//! | | [`filter`] | conditions over a model's columns, queries, their JSON form |
+//! | | [`pagination`] | offset pages and keyset cursors |
+//! | | [`check`] | the values refused before anything is sent |
+//! | | [`error`] | the one error enum |
+//! | backend authors (not semver-stable) | [`driver`] | the repository written once over a backend's driver |
+//! | | [`dialect`] | what differs between databases, one file each |
+//! | | [`sql`] | filters and statements as SQL, into any backend's builder |
+//! | | [`bulk`] | the backend-independent halves of `update_many` and `upsert_many` |
+//! | | [`identity`] | the rows a session loaded, so updates write only what changed |
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 

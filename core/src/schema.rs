@@ -7,11 +7,8 @@
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use crate::audit::{CREATED_AT, UPDATED_AT};
-use crate::base::Base;
 use crate::dialect::Identity;
 use crate::naming;
-use crate::pk::KeyStrategy;
 
 /// Name of the primary-key column of every provided base.
 pub const ID: &str = "id";
@@ -166,20 +163,6 @@ impl Table {
         }
     }
 
-    /// A table called `name` with the columns of base `B`: `id` (the primary
-    /// key of `B`'s strategy) and, for audited bases, `created_at` and `updated_at`.
-    pub fn with_base<B: Base>(name: impl Into<String>) -> Self {
-        let mut id = Column::new(ID, <B::Key as KeyStrategy>::COLUMN_TYPE);
-        id.default = <B::Key as KeyStrategy>::DEFAULT;
-        let mut table = Self::new(name).column(id).primary_key([ID]);
-        if B::AUDITED {
-            table = table
-                .column(Column::new(CREATED_AT, ColumnType::Timestamp))
-                .column(Column::new(UPDATED_AT, ColumnType::Timestamp));
-        }
-        table
-    }
-
     /// Adds a column.
     pub fn column(mut self, column: Column) -> Self {
         self.columns.push(column);
@@ -228,16 +211,6 @@ impl Table {
     pub fn check(mut self, name: &str, expression: &str) -> Self {
         self.checks.push((name.into(), expression.into()));
         self
-    }
-
-    /// Adds the [`SlugKey`](crate::slug::SlugKey) column: `slug VARCHAR(100) NOT
-    /// NULL`, unique as `uq_<table>_slug`.
-    pub fn slug(self) -> Self {
-        self.column(Column::new(
-            crate::slug::SLUG,
-            ColumnType::VarChar(crate::slug::SLUG_MAX_LEN),
-        ))
-        .unique([crate::slug::SLUG])
     }
 
     /// The table name.
@@ -465,10 +438,11 @@ pub fn quote_list<S: AsRef<str>>(identifiers: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::base::{BigIntAuditBase, UuidV7AuditBase};
+    use crate::base::{Base, BigIntAuditBase, UuidV7AuditBase};
+    use crate::slug::SlugColumn;
 
     fn tag() -> Table {
-        Table::with_base::<BigIntAuditBase>("tag")
+        BigIntAuditBase::new_table("tag")
             .column(Column::new("name", ColumnType::VarChar(100)))
             .unique(["name"])
             .slug()
@@ -527,7 +501,7 @@ mod tests {
 
     #[test]
     fn uuid_and_timestamps_per_dialect() {
-        let t = Table::with_base::<UuidV7AuditBase>("post").index(["created_at"]);
+        let t = UuidV7AuditBase::new_table("post").index(["created_at"]);
         let pg = t.create_sql(Dialect::Postgres);
         assert!(pg[0].contains("\"id\" UUID NOT NULL"));
         assert!(pg[0].contains("\"created_at\" TIMESTAMPTZ NOT NULL"));
@@ -541,7 +515,7 @@ mod tests {
 
     #[test]
     fn server_uuid_default_works_on_sqlite_3_35() {
-        let t = Table::with_base::<crate::base::ServerUuidBase>("w");
+        let t = crate::base::ServerUuidBase::new_table("w");
         let lite = &t.create_sql(Dialect::Sqlite)[0];
         // `unhex` needs SQLite 3.41; tools such as Debian's sqlite3 (3.40)
         // could not insert into the table.

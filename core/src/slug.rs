@@ -3,6 +3,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::base::Model;
+use crate::schema::{Column, ColumnType, Table};
 use crate::{Error, Result};
 
 /// Name of the slug column.
@@ -13,12 +14,35 @@ pub const SLUG_MAX_LEN: usize = 100;
 pub const SUFFIX_LEN: usize = 4;
 
 /// A model with a unique `slug` column (`VARCHAR(100) NOT NULL`, `uq_<table>_slug`);
-/// add it to the table with [`Table::slug`](crate::schema::Table::slug).
+/// add it to the table with [`SlugColumn::slug`].
 pub trait SlugKey: Model {
     /// The slug.
     fn slug(&self) -> &str;
     /// Replaces the slug.
     fn set_slug(&mut self, slug: String);
+}
+
+/// The slug mixin's column on a [`Table`]: `table.slug()` adds `slug
+/// VARCHAR(100) NOT NULL`, unique as `uq_<table>_slug`. In the table
+/// builder of [`impl_model!`](crate::impl_model) it is in scope already.
+///
+/// ```
+/// use alchemy_core::base::{Base, BigIntBase};
+/// use alchemy_core::slug::SlugColumn;
+///
+/// let tag = BigIntBase::new_table("tag").slug();
+/// assert!(tag.column_named("slug").is_some());
+/// ```
+pub trait SlugColumn {
+    /// Adds the `slug` column and its unique constraint.
+    fn slug(self) -> Self;
+}
+
+impl SlugColumn for Table {
+    fn slug(self) -> Self {
+        self.column(Column::new(SLUG, ColumnType::VarChar(SLUG_MAX_LEN)))
+            .unique([SLUG])
+    }
 }
 
 /// Turns `value` into a URL slug.
