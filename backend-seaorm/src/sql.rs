@@ -3,6 +3,7 @@
 //! value bound: identifiers come only from the model's table (quoted),
 //! values only from [`Sql::bind`].
 
+use alchemy_core::dialect::SqlDialect;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
 use sea_orm::{DbBackend, Statement};
@@ -28,11 +29,13 @@ impl alchemy_core::sql::SqlWriter for Sql {
 }
 
 /// A statement being written: SQL text plus its bound values, numbered the
-/// way `backend` expects (`$1` on PostgreSQL, `?` on SQLite). (Public only
-/// because the session's [`alchemy_core::driver::Driver`] impl names it.)
+/// way `backend` expects ([`SqlDialect::placeholder`]: `$1` on PostgreSQL,
+/// `?` on SQLite). (Public only because the session's
+/// [`alchemy_core::driver::Driver`] impl names it.)
 #[derive(Debug)]
 pub struct Sql {
     backend: DbBackend,
+    rules: &'static dyn SqlDialect,
     text: String,
     values: Vec<sea_orm::Value>,
     /// Why the statement cannot be built (a value of the wrong type in an
@@ -45,6 +48,7 @@ impl Sql {
     pub(crate) fn new(backend: DbBackend, text: impl Into<String>) -> Self {
         Self {
             backend,
+            rules: crate::driver::dialect(backend).rules(),
             text: text.into(),
             values: Vec::new(),
             error: None,
@@ -60,13 +64,7 @@ impl Sql {
     /// Appends a placeholder bound to `value`.
     pub(crate) fn bind(&mut self, value: sea_orm::Value) -> &mut Self {
         self.values.push(value);
-        match self.backend {
-            DbBackend::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.values.len().to_string());
-            }
-            _ => self.text.push('?'),
-        }
+        self.rules.placeholder(&mut self.text, self.values.len());
         self
     }
 

@@ -21,7 +21,7 @@ use sqlx::{Arguments, AssertSqlSafe, Pool, Postgres, Row, Sqlite, Transaction};
 
 use crate::codec::{add_pg_array, add_value, decode_value};
 use crate::repository::SqlxModel;
-use crate::sql::{Sql, push_digits};
+use crate::sql::Sql;
 
 mod sealed {
     pub trait Sealed {}
@@ -43,9 +43,6 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     fn begin(
         pool: &Pool<Self>,
     ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send;
-
-    /// Appends the placeholder of bind parameter `n` (from 1).
-    fn placeholder(text: &mut String, n: usize);
 
     /// Adds `value` to `args`; a NULL is typed after the column type `ty`.
     ///
@@ -249,11 +246,6 @@ impl SqlxBackend for Postgres {
         pool.begin()
     }
 
-    fn placeholder(text: &mut String, n: usize) {
-        text.push('$');
-        push_digits(text, n as u64);
-    }
-
     fn add_value(
         args: &mut Self::Arguments,
         value: &Value,
@@ -309,10 +301,6 @@ impl SqlxBackend for Sqlite {
         // Take the write lock at once: a deferred transaction that reads and
         // then writes fails with SQLITE_BUSY_SNAPSHOT whatever the timeout.
         pool.begin_with("BEGIN IMMEDIATE")
-    }
-
-    fn placeholder(text: &mut String, _: usize) {
-        text.push('?');
     }
 
     fn add_value(

@@ -98,7 +98,9 @@ impl<DB: SqlxBackend> Sql<DB> {
     /// Appends a placeholder and binds `value` to it; a NULL is typed after
     /// the column type `ty`.
     pub(crate) fn bind(&mut self, value: impl Borrow<Value>, ty: ColumnType) -> &mut Self {
-        DB::placeholder(self.text.to_mut(), self.binds + 1);
+        DB::DIALECT
+            .rules()
+            .placeholder(self.text.to_mut(), self.binds + 1);
         self.arg(value, ty)
     }
 
@@ -106,7 +108,9 @@ impl<DB: SqlxBackend> Sql<DB> {
     /// (PostgreSQL; see [`SqlxBackend::add_array`]).
     pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
         self.binds += 1;
-        DB::placeholder(self.text.to_mut(), self.binds);
+        DB::DIALECT
+            .rules()
+            .placeholder(self.text.to_mut(), self.binds);
         if let Err(e) = DB::add_array(&mut self.args, values, ty)
             && self.error.is_none()
         {
@@ -219,21 +223,6 @@ fn keep_text<DB: SqlxBackend, M: 'static>(key: CacheKey, text: String) -> &'stat
         .or_insert_with(|| text.leak())
 }
 
-/// Appends the decimal digits of `n`.
-pub(crate) fn push_digits(text: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b"0123456789"[usize::try_from(n % 10).unwrap_or(0)];
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    text.extend(digits[at..].iter().map(|&d| char::from(d)));
-}
-
 #[cfg(test)]
 mod tests {
     use alchemy_core::base::{Base, BigIntAuditBase};
@@ -245,15 +234,6 @@ mod tests {
 
     fn tag() -> Table {
         BigIntAuditBase::new_table("tag").column(Column::new("name", ColumnType::Text))
-    }
-
-    #[test]
-    fn digits_are_written_in_decimal() {
-        for n in [0, 7, 10, 12_345, u64::MAX] {
-            let mut text = String::new();
-            push_digits(&mut text, n);
-            assert_eq!(text, n.to_string());
-        }
     }
 
     #[test]

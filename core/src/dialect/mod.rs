@@ -3,9 +3,9 @@
 //!
 //! [`Dialect`] names a database; [`Dialect::rules`] gives its
 //! [`SqlDialect`], the one place that knows how that database differs:
-//! column types, defaults and identity keys in the DDL, array binds and
-//! text matching in filters, the upsert clause, identity catch-up after
-//! explicit keys, and how its failures read. The trait's provided methods
+//! column types, defaults and identity keys in the DDL, placeholders, array
+//! binds and text matching in filters, the upsert clause, identity catch-up
+//! after explicit keys, and how its failures read. The trait's provided methods
 //! hold the common (ANSI or PostgreSQL) answer; [`sqlite`] overrides only
 //! what differs, each with a comment, as sea-query's `SqliteQueryBuilder`
 //! does.
@@ -171,6 +171,14 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
         })
     }
 
+    /// Appends the placeholder of bound value `n` (counted from 1) to
+    /// `sql`, for backends that write statement text themselves: `?` by
+    /// default.
+    fn placeholder(&self, sql: &mut String, n: usize) {
+        let _ = n;
+        sql.push('?');
+    }
+
     /// How a list of values is sent.
     fn lists(&self) -> Lists;
 
@@ -275,6 +283,16 @@ mod tests {
             pg.default_expression(ColumnDefault::Sql("now()")),
             Some("now()")
         );
+    }
+
+    #[test]
+    fn placeholders_are_numbered_on_postgres_only() {
+        let mut sql = String::new();
+        for n in [1, 2, 10, 65_535] {
+            Dialect::Postgres.rules().placeholder(&mut sql, n);
+            Dialect::Sqlite.rules().placeholder(&mut sql, n);
+        }
+        assert_eq!(sql, "$1?$2?$10?$65535?");
     }
 
     #[test]

@@ -48,6 +48,12 @@ impl SqlDialect for Postgres {
         "gen_random_uuid()"
     }
 
+    /// `$1`, `$2`, ..: PostgreSQL numbers its parameters.
+    fn placeholder(&self, sql: &mut String, n: usize) {
+        sql.push('$');
+        crate::sql::push_decimal(sql, n as u64);
+    }
+
     /// `= ANY($1)` with one array: one prepared statement for every length.
     fn lists(&self) -> Lists {
         Lists::Array

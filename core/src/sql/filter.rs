@@ -92,7 +92,7 @@ pub fn write_query(
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     if let Some(limit) = query.limit {
         w.push(" LIMIT ");
-        w.push(digits(&mut [0; 20], clamp(limit).unsigned_abs()));
+        w.push(super::digits(&mut [0; 20], clamp(limit).unsigned_abs()));
     } else if query.offset.is_some()
         && let Some(no_limit) = dialect.rules().offset_without_limit()
     {
@@ -103,22 +103,6 @@ pub fn write_query(
         w.bind(&Value::Int(clamp(offset)), ColumnType::BigInt);
     }
     Ok(())
-}
-
-/// The decimal digits of `n`, written into `buf` (no allocation: a page's
-/// `LIMIT` is written on every list).
-fn digits(buf: &mut [u8; 20], mut n: u64) -> &str {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        // `n % 10` is a digit.
-        buf[at] = b'0' + u8::try_from(n % 10).unwrap_or(0);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[at..]).unwrap_or("0")
 }
 
 /// Writes `condition`, checked against `table` ([`Condition::checked_ref`]),

@@ -23,6 +23,28 @@ pub use filter::{
 use crate::schema::ColumnType;
 use crate::value::Value;
 
+/// The decimal digits of `n`, written into `buf` (no allocation: a page's
+/// `LIMIT` is written on every list).
+pub(crate) fn digits(buf: &mut [u8; 20], mut n: u64) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        // `n % 10` is a digit.
+        buf[at] = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[at..]).unwrap_or("0")
+}
+
+/// Appends the decimal digits of `n` to `sql`, without `std::fmt` (a
+/// placeholder is written for every bound value).
+pub fn push_decimal(sql: &mut String, n: u64) {
+    sql.push_str(digits(&mut [0; 20], n));
+}
+
 /// A backend's statement builder, as the library writes into it.
 pub trait SqlWriter {
     /// Appends trusted SQL text (keywords, quoted identifiers).
@@ -148,5 +170,17 @@ impl SqlWriter for Statement {
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
         let values = values.iter().map(|v| (*v).clone()).collect();
         self.parts.push(Part::Array(values, ty));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimals_are_written_without_fmt() {
+        for n in [0, 7, 10, 12_345, u64::MAX] {
+            let mut sql = String::new();
+            super::push_decimal(&mut sql, n);
+            assert_eq!(sql, n.to_string());
+        }
     }
 }
