@@ -43,19 +43,20 @@ pub(crate) fn w3_expected(rows: usize, calls: usize) -> (u64, usize) {
 /// workload one side does not run is a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Workload {
-    /// `add_many` of new posts.
+    /// `add_many` of new posts, in one session.
     W1,
-    /// `get` by key, one session per call.
+    /// `get_or_create` of tags by name, in one session (its cache answers
+    /// the repeats).
     W2,
-    /// `get` by key, one session for every call.
+    /// `get_or_create` of tags by name, one session per call.
     W2b,
     /// `list_and_count` with a case-insensitive search, offset pages.
     W3,
-    /// `get_or_create` of tags, half of them existing.
+    /// `update` of a post's title, one session per update.
     W4,
-    /// `upsert_many` over a unique column, half new.
+    /// `upsert_many` of posts on their title, half of them new.
     W5,
-    /// `delete_many` by key.
+    /// `get` of posts by key, in one session.
     W6,
 }
 

@@ -8,6 +8,14 @@
 //! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
 //! under `valgrind --tool=callgrind`); its lines then carry no ratio.
 //!
+//! The models' tables are the suite's (`alchemy_conformance::fixtures`,
+//! through `impl_model!(.. from ..)`), so the bench and the suite write and
+//! read the same columns. Each backend file declares its ORM side itself
+//! (diesel `table!`s, SeaORM entities, sqlx rows): the raw side uses them as
+//! a plain user of that ORM would, and the suite's copies carry what the
+//! raw side must not pay for (the suite's SeaORM `post` stamps its rows
+//! through `alchemy_seaorm::hooks` on every save).
+//!
 //! Prints one JSON line of settings, then one JSON line per (backend,
 //! database, workload) with the median seconds of the library and of the raw
 //! code; progress goes to stderr. Exits non-zero when a workload's check fails.
