@@ -4,6 +4,7 @@
 //! column types that differ per database are in [`crate::types`].
 
 use alchemy_core::schema::ColumnType;
+use alchemy_core::value::ValueArray;
 use alchemy_core::{Model, Value};
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -26,50 +27,21 @@ pub(crate) enum Array {
 }
 
 impl Array {
-    /// `values` as an array of column type `ty` (an `INTEGER` column takes
-    /// an `int8[]`, which PostgreSQL compares with it, indexes included);
-    /// `None` when a value is of another kind.
-    pub(crate) fn new<'v>(
-        values: impl ExactSizeIterator<Item = &'v Value>,
-        ty: ColumnType,
-    ) -> Option<Self> {
-        fn all<'v, T>(
-            values: impl Iterator<Item = &'v Value>,
-            get: impl Fn(&'v Value) -> Option<T>,
-        ) -> Option<Vec<Option<T>>> {
-            values
-                .map(|v| match v {
-                    Value::Null => Some(None),
-                    v => get(v).map(Some),
-                })
-                .collect()
-        }
-        Some(match ty {
-            ColumnType::Bool => Self::Bool(all(values, |v| match v {
-                Value::Bool(b) => Some(*b),
-                _ => None,
-            })?),
-            ColumnType::BigInt | ColumnType::Integer => Self::BigInt(all(values, |v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })?),
-            ColumnType::Double => Self::Double(all(values, |v| match v {
-                Value::Float(f) => Some(*f),
-                _ => None,
-            })?),
-            ColumnType::Text | ColumnType::VarChar(_) => Self::Text(all(values, |v| match v {
-                Value::Text(t) => Some(t.clone()),
-                _ => None,
-            })?),
-            ColumnType::Uuid => Self::Uuid(all(values, |v| match v {
-                Value::Uuid(u) => Some(*u),
-                _ => None,
-            })?),
-            ColumnType::Timestamp => Self::Timestamp(all(values, |v| match v {
-                Value::Timestamp(t) => Some(*t),
-                _ => None,
-            })?),
-            _ => return None,
+    /// `values` as an array of column type `ty` ([`ValueArray`]; text is
+    /// copied, as a statement owns its binds).
+    ///
+    /// # Errors
+    /// As [`ValueArray::new`].
+    pub(crate) fn new(values: &[&Value], ty: ColumnType) -> alchemy_core::Result<Self> {
+        Ok(match ValueArray::new(values, ty)? {
+            ValueArray::Bool(v) => Self::Bool(v),
+            ValueArray::Int(v) => Self::BigInt(v),
+            ValueArray::Float(v) => Self::Double(v),
+            ValueArray::Text(v) => {
+                Self::Text(v.into_iter().map(|t| t.map(str::to_owned)).collect())
+            }
+            ValueArray::Uuid(v) => Self::Uuid(v),
+            ValueArray::Timestamp(v) => Self::Timestamp(v),
         })
     }
 }

@@ -63,12 +63,10 @@ impl alchemy_core::sql::SqlWriter for Sql {
     }
 
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
-        match Array::new(values.iter().copied(), ty) {
-            Some(array) => self.parts.push(Part::Array(array)),
-            None => {
-                self.error.get_or_insert_with(|| {
-                    format!("values of other types than {ty:?} in an array")
-                });
+        match Array::new(values, ty) {
+            Ok(array) => self.parts.push(Part::Array(array)),
+            Err(e) => {
+                self.error.get_or_insert_with(|| e.to_string());
             }
         }
     }
@@ -412,11 +410,11 @@ mod tests {
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
         let mixed = [Value::Int(1), Value::from("x")];
-        assert!(Array::new(mixed.iter(), ColumnType::BigInt).is_none());
+        assert!(Array::new(&[&mixed[0], &mixed[1]], ColumnType::BigInt).is_err());
         let keys = [Value::Int(1), Value::Null];
         assert!(matches!(
-            Array::new(keys.iter(), ColumnType::BigInt),
-            Some(Array::BigInt(v)) if v == [Some(1), None]
+            Array::new(&[&keys[0], &keys[1]], ColumnType::BigInt),
+            Ok(Array::BigInt(v)) if v == [Some(1), None]
         ));
         let mut sql = Sql::keyed(None);
         sql.push_static("SELECT 1 WHERE \"n\" = ANY(");

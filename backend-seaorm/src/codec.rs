@@ -3,6 +3,7 @@
 
 use alchemy_core::Value;
 use alchemy_core::schema::ColumnType;
+use alchemy_core::value::ValueArray;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -75,17 +76,10 @@ pub(crate) fn array_value(
     ty: ColumnType,
 ) -> Result<sea_orm::Value, (sea_orm::Value, String)> {
     use sea_orm::sea_query::ArrayType;
-    let element = |v: &Value| -> Option<sea_orm::Value> {
-        Some(match (ty, v) {
-            (ColumnType::Bool, Value::Bool(b)) => (*b).into(),
-            (ColumnType::BigInt | ColumnType::Integer, Value::Int(i)) => (*i).into(),
-            (ColumnType::Double, Value::Float(f)) => (*f).into(),
-            (ColumnType::Uuid, Value::Uuid(u)) => (*u).into(),
-            (ColumnType::Timestamp, Value::Timestamp(t)) => (*t).into(),
-            (ColumnType::Text | ColumnType::VarChar(_), Value::Text(t)) => t.clone().into(),
-            _ => return None,
-        })
-    };
+    /// Every element, or `None` when one is NULL.
+    fn all<T: Into<sea_orm::Value>>(v: Vec<Option<T>>) -> Option<Vec<sea_orm::Value>> {
+        v.into_iter().map(|e| e.map(Into::into)).collect()
+    }
     let kind = match ty {
         ColumnType::Bool => ArrayType::Bool,
         ColumnType::BigInt | ColumnType::Integer => ArrayType::BigInt,
@@ -94,15 +88,20 @@ pub(crate) fn array_value(
         ColumnType::Timestamp => ArrayType::ChronoDateTimeUtc,
         _ => ArrayType::String,
     };
-    match values
-        .iter()
-        .map(|v| element(v))
-        .collect::<Option<Vec<_>>>()
-    {
+    let elements = match ValueArray::new(values, ty) {
+        Ok(ValueArray::Bool(v)) => all(v),
+        Ok(ValueArray::Int(v)) => all(v),
+        Ok(ValueArray::Float(v)) => all(v),
+        Ok(ValueArray::Text(v)) => all(v.into_iter().map(|t| t.map(str::to_owned)).collect()),
+        Ok(ValueArray::Uuid(v)) => all(v),
+        Ok(ValueArray::Timestamp(v)) => all(v),
+        Err(e) => return Err((sea_orm::Value::Array(kind, None), e.to_string())),
+    };
+    match elements {
         Some(elements) => Ok(sea_orm::Value::Array(kind, Some(Box::new(elements)))),
         None => Err((
             sea_orm::Value::Array(kind, None),
-            format!("values of other types than {ty:?} in an array"),
+            format!("a NULL in an array of {ty:?}"),
         )),
     }
 }

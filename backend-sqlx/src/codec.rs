@@ -5,6 +5,7 @@
 
 use alchemy_core::Value;
 use alchemy_core::schema::ColumnType;
+use alchemy_core::value::ValueArray;
 use sqlx::Arguments;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgArguments;
@@ -35,25 +36,6 @@ macro_rules! add_value {
     };
 }
 
-/// `values` as the elements of an array of column type `ty` (NULL as `None`).
-///
-/// # Errors
-/// A value `get` does not take (of another type than `ty`).
-fn typed<'v, T>(
-    values: &[&'v Value],
-    ty: ColumnType,
-    get: impl Fn(&'v Value) -> Option<T>,
-) -> Result<Vec<Option<T>>, BoxDynError> {
-    values
-        .iter()
-        .map(|v| match v {
-            Value::Null => Ok(None),
-            v => get(v)
-                .map(Some)
-                .ok_or_else(|| format!("{v:?} in an array of {ty:?}").into()),
-        })
-        .collect()
-}
 pub(crate) use add_value;
 
 /// Column `$i` of `$row` decoded as a core value of column type `$ty` (a
@@ -79,8 +61,8 @@ macro_rules! decode_value {
 }
 pub(crate) use decode_value;
 
-/// Adds `values` to `args` as one PostgreSQL array of column type `ty` (an
-/// `INTEGER` column compares with a BIGINT array too).
+/// Adds `values` to `args` as one PostgreSQL array of column type `ty`
+/// ([`ValueArray`]: an `INTEGER` column takes a BIGINT array).
 ///
 /// # Errors
 /// A value of another type than `ty`.
@@ -89,31 +71,12 @@ pub(crate) fn add_pg_array(
     values: &[&Value],
     ty: ColumnType,
 ) -> Result<(), BoxDynError> {
-    match ty {
-        ColumnType::Bool => args.add(typed(values, ty, |v| match v {
-            Value::Bool(b) => Some(*b),
-            _ => None,
-        })?),
-        // An `INTEGER` column compares with a BIGINT array too.
-        ColumnType::BigInt | ColumnType::Integer => args.add(typed(values, ty, |v| match v {
-            Value::Int(i) => Some(*i),
-            _ => None,
-        })?),
-        ColumnType::Double => args.add(typed(values, ty, |v| match v {
-            Value::Float(f) => Some(*f),
-            _ => None,
-        })?),
-        ColumnType::Uuid => args.add(typed(values, ty, |v| match v {
-            Value::Uuid(u) => Some(*u),
-            _ => None,
-        })?),
-        ColumnType::Timestamp => args.add(typed(values, ty, |v| match v {
-            Value::Timestamp(t) => Some(*t),
-            _ => None,
-        })?),
-        _ => args.add(typed(values, ty, |v| match v {
-            Value::Text(t) => Some(t.as_str()),
-            _ => None,
-        })?),
+    match ValueArray::new(values, ty)? {
+        ValueArray::Bool(v) => args.add(v),
+        ValueArray::Int(v) => args.add(v),
+        ValueArray::Float(v) => args.add(v),
+        ValueArray::Text(v) => args.add(v),
+        ValueArray::Uuid(v) => args.add(v),
+        ValueArray::Timestamp(v) => args.add(v),
     }
 }

@@ -111,3 +111,99 @@ impl Value {
         })
     }
 }
+
+/// The values of one column as one typed array, for a database that binds
+/// a list as one array ([`Lists::Array`](crate::dialect::Lists::Array)):
+/// each backend's codec binds the vector of its variant. A NULL is `None`;
+/// an `INTEGER` column's values make a `BIGINT` array, which PostgreSQL
+/// compares with it, indexes included. Not `non_exhaustive`: a new kind
+/// must get an arm in every backend's codec.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueArray<'v> {
+    /// Booleans.
+    Bool(Vec<Option<bool>>),
+    /// Integers (`BIGINT` and `INTEGER` columns).
+    Int(Vec<Option<i64>>),
+    /// Floats.
+    Float(Vec<Option<f64>>),
+    /// Text, borrowed from the values.
+    Text(Vec<Option<&'v str>>),
+    /// UUIDs.
+    Uuid(Vec<Option<Uuid>>),
+    /// UTC timestamps.
+    Timestamp(Vec<Option<DateTime<Utc>>>),
+}
+
+impl<'v> ValueArray<'v> {
+    /// `values` as an array of column type `ty`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a value of another kind than `ty` takes
+    /// (the library checks values first, so a backend sees this only for
+    /// values it was handed unchecked).
+    pub fn new(values: &[&'v Value], ty: ColumnType) -> Result<Self> {
+        fn all<'v, T>(
+            values: &[&'v Value],
+            ty: ColumnType,
+            get: impl Fn(&'v Value) -> Option<T>,
+        ) -> Result<Vec<Option<T>>> {
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    v => get(v).map(Some).ok_or_else(|| {
+                        Error::invalid_input(format!("{v:?} in an array of {ty:?}"))
+                    }),
+                })
+                .collect()
+        }
+        Ok(match ty {
+            ColumnType::Bool => Self::Bool(all(values, ty, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })?),
+            ColumnType::BigInt | ColumnType::Integer => Self::Int(all(values, ty, |v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })?),
+            ColumnType::Double => Self::Float(all(values, ty, |v| match v {
+                Value::Float(f) => Some(*f),
+                _ => None,
+            })?),
+            ColumnType::Uuid => Self::Uuid(all(values, ty, |v| match v {
+                Value::Uuid(u) => Some(*u),
+                _ => None,
+            })?),
+            ColumnType::Timestamp => Self::Timestamp(all(values, ty, |v| match v {
+                Value::Timestamp(t) => Some(*t),
+                _ => None,
+            })?),
+            ColumnType::Text | ColumnType::VarChar(_) => {
+                Self::Text(all(values, ty, |v| match v {
+                    Value::Text(t) => Some(t.as_str()),
+                    _ => None,
+                })?)
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod array_tests {
+    use super::*;
+
+    #[test]
+    fn arrays_take_only_values_of_their_column_type() {
+        let (one, null, text) = (Value::Int(1), Value::Null, Value::from("x"));
+        assert_eq!(
+            ValueArray::new(&[&one, &null], ColumnType::Integer).ok(),
+            Some(ValueArray::Int(vec![Some(1), None]))
+        );
+        assert_eq!(
+            ValueArray::new(&[&text], ColumnType::VarChar(5)).ok(),
+            Some(ValueArray::Text(vec![Some("x")]))
+        );
+        let e = ValueArray::new(&[&one, &text], ColumnType::BigInt);
+        assert!(matches!(e, Err(Error::InvalidInput { .. })), "{e:?}");
+    }
+}
