@@ -353,6 +353,43 @@ pub trait Repository: Send + Sync {
         model: Self::Model,
         conflict_columns: &[&str],
     ) -> impl Future<Output = Result<Option<Self::Model>>> + Send;
+
+    /// The row with natural key `key`, or `None`: get-or-create's lookup.
+    ///
+    /// # Behavior
+    /// - Selects the rows [`Unique::unique_filter`] matches, which the
+    ///   [`Unique`] contract makes at most one.
+    /// - The default runs [`Repository::list`] with a limit of 1; the
+    ///   repositories of this crate's [`driver`](crate::driver) run one
+    ///   statement written the same way for every key (`WHERE` each unique
+    ///   column `= ?`), which a backend prepares once.
+    ///
+    /// ```
+    /// # use alchemy_core::{Repository, Result, unique::Unique};
+    /// async fn tag_exists<R: Repository>(tags: &R, s: &mut R::Session, name: &str) -> Result<bool>
+    /// where
+    ///     R::Model: Unique<UniqueKey = String>,
+    /// {
+    ///     Ok(tags.get_unique_or_none(s, &name.to_string()).await?.is_some())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] as [`Repository::list`] for a key its
+    /// columns cannot hold (nothing is sent).
+    fn get_unique_or_none(
+        &self,
+        session: &mut Self::Session,
+        key: &<Self::Model as Unique>::UniqueKey,
+    ) -> impl Future<Output = Result<Option<Self::Model>>> + Send
+    where
+        Self::Model: Unique,
+    {
+        let lookup = Query::new()
+            .filter(<Self::Model as Unique>::unique_filter(key))
+            .limit(1);
+        async move { Ok(self.list(session, &lookup).await?.pop()) }
+    }
 }
 
 /// Whether column `index` of `M` holds data (not the key or an audit column).
@@ -380,18 +417,13 @@ where
     R::Model: Unique,
     F: FnOnce() -> Result<R::Model>,
 {
-    // The natural key is unique (the `Unique` contract): at most one row
-    // matches, so one row is asked for.
-    let lookup = Query::new()
-        .filter(<R::Model as Unique>::unique_filter(key))
-        .limit(1);
-    let row = match repo.list(session, &lookup).await?.pop() {
+    let row = match repo.get_unique_or_none(session, key).await? {
         Some(row) => row,
         None => {
             let columns = <R::Model as Unique>::unique_columns();
             match repo.add_if_absent(session, make()?, columns).await? {
                 Some(row) => row,
-                None => repo.list(session, &lookup).await?.pop().ok_or_else(|| {
+                None => repo.get_unique_or_none(session, key).await?.ok_or_else(|| {
                     // Only possible under a snapshot older than the winning
                     // insert (REPEATABLE READ or stricter).
                     Error::Busy {

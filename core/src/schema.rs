@@ -137,6 +137,9 @@ struct QuotedNames {
     table: String,
     columns: Vec<String>,
     select_list: String,
+    /// [`Table::insert_head`] and [`Table::insert_columns`]: with every
+    /// column, then without the primary key.
+    inserts: [(String, Vec<usize>); 2],
 }
 
 // Derived from the other fields: equal whenever they are.
@@ -226,9 +229,18 @@ impl Table {
     fn quoted(&self) -> &QuotedNames {
         self.quoted.0.get_or_init(|| {
             let columns: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
+            let table = quote(&self.name);
+            let key = self.key_index().ok();
+            let insert = |skip: Option<usize>| {
+                let written: Vec<usize> = (0..columns.len()).filter(|&i| Some(i) != skip).collect();
+                let names: Vec<&str> = written.iter().map(|&i| columns[i].as_str()).collect();
+                let head = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
+                (head, written)
+            };
             QuotedNames {
-                table: quote(&self.name),
+                inserts: [insert(None), insert(key)],
                 select_list: columns.join(", "),
+                table,
                 columns,
             }
         })
@@ -257,6 +269,18 @@ impl Table {
             .position(|c| c.name == field)
             .ok_or_else(|| self.unknown_field(field))?;
         Ok(&self.quoted().columns[i])
+    }
+
+    /// `INSERT INTO t (<columns>) VALUES `: every column, or all but the
+    /// primary key (made by the database) when `with_key` is false; made
+    /// once per table.
+    pub(crate) fn insert_head(&self, with_key: bool) -> &str {
+        &self.quoted().inserts[usize::from(!with_key)].0
+    }
+
+    /// The indexes of the columns [`Table::insert_head`] names.
+    pub(crate) fn insert_columns(&self, with_key: bool) -> &[usize] {
+        &self.quoted().inserts[usize::from(!with_key)].1
     }
 
     /// Every column, quoted and comma-separated in declaration order: the

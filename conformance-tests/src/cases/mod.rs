@@ -95,6 +95,7 @@ register! {
     unique::unique_conflict_on_other_constraint_is_duplicate_key,
     unique::unique_get_or_create_with_builds_only_missing_rows,
     unique::unique_get_or_create_with_checks_the_candidate_key,
+    unique::unique_get_unique_or_none_finds_by_natural_key,
     link::link_attach_and_load,
     link::link_attach_twice_is_idempotent,
     link::link_detach_removes_the_link,

@@ -340,3 +340,35 @@ pub async fn unique_get_or_create_with_checks_the_candidate_key<H: Harness>(cx: 
     ok(s.commit().await, "commit");
     assert_eq!(count_tags(&cx, &["asked".into(), "built".into()]).await, 0);
 }
+
+/// `get_unique_or_none` finds a row by its natural key in one statement,
+/// returns `None` for a missing key, and rejects a key its column cannot
+/// hold before sending anything.
+pub async fn unique_get_unique_or_none_finds_by_natural_key<H: Harness>(cx: Arc<Cx<H>>) {
+    let tags = cx.h.tags();
+    let mut s = cx.begin().await;
+    let added = ok(tags.add(&mut s, tag::<H>("natural")).await, "add");
+    let before = s.statements();
+    let found = ok(
+        tags.get_unique_or_none(&mut s, &"natural".to_string())
+            .await,
+        "present",
+    );
+    assert_eq!(found.map(|t| *t.key()), Some(*added.key()));
+    assert_eq!(s.statements(), before + 1, "one statement per lookup");
+    let missing = ok(
+        tags.get_unique_or_none(&mut s, &"absent".to_string()).await,
+        "absent",
+    );
+    assert!(missing.is_none(), "{missing:?}");
+    let before = s.statements();
+    let e = err(
+        tags.get_unique_or_none(&mut s, &"nul\0byte".to_string())
+            .await,
+        "NUL in the key",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(e.to_string().contains("name"), "names the column: {e}");
+    assert_eq!(s.statements(), before, "nothing is sent");
+    ok(s.commit().await, "commit");
+}

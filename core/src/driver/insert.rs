@@ -119,12 +119,12 @@ async fn catch_up<M: Model, D: Driver<M>>(driver: &mut D, given: &[M]) -> Result
 /// Inserts rows with every column, in chunks.
 async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<()> {
     let table = M::table();
-    let columns: Vec<usize> = (0..table.columns().len()).collect();
-    let head = st::insert_head(table, &columns);
+    let columns = table.insert_columns(true);
+    let head = table.insert_head(true);
     let per_statement = bulk::rows_per_statement(driver.max_binds(), columns.len());
     for chunk in bulk::chunks(rows, per_statement) {
         let mut sql = driver.sql(None);
-        st::insert(&mut sql, &head, table, &columns, chunk);
+        st::insert(&mut sql, head, table, columns, chunk);
         let written = driver.execute(sql).await?;
         if usize::try_from(written).ok() != Some(chunk.len()) {
             return Err(Error::backend(format!(
@@ -228,13 +228,7 @@ async fn insert_returning<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) ->
     let table = M::table();
     let columns = st::insert_columns::<M>();
     let mut sql = driver.sql(None);
-    st::insert(
-        &mut sql,
-        &st::insert_head(table, &columns),
-        table,
-        &columns,
-        rows,
-    );
+    st::insert(&mut sql, st::insert_head::<M>(), table, columns, rows);
     st::returning(&mut sql, table);
     driver.rows(sql).await
 }

@@ -34,6 +34,7 @@ use crate::filter::{Condition, Query};
 use crate::schema::{ColumnType, Dialect};
 use crate::session::Session;
 use crate::sql::SqlWriter;
+use crate::unique::Unique;
 use crate::value::Value;
 use crate::{KeyOf, Model, Repository, Result, Upserted};
 
@@ -51,6 +52,9 @@ mod statements;
 pub enum CacheKey {
     /// `SELECT <every column> FROM t WHERE key = ?`.
     GetByKey,
+    /// `SELECT <every column> FROM t WHERE u1 = ? AND ..`: the row with a
+    /// natural key ([`Unique`]).
+    GetByUnique,
     /// `UPDATE t SET <every column but the key and created_at> WHERE key = ?
     /// RETURNING created_at`.
     UpdateWhole,
@@ -235,5 +239,12 @@ impl<M: Model, D: Driver<M>> Repository for DriverRepository<M, D> {
         conflict_columns: &[&str],
     ) -> Result<Option<M>> {
         ops::add_if_absent(session, model, conflict_columns).await
+    }
+
+    async fn get_unique_or_none(&self, session: &mut D, key: &M::UniqueKey) -> Result<Option<M>>
+    where
+        M: Unique,
+    {
+        ops::get_unique(session, key).await
     }
 }

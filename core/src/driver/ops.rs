@@ -9,6 +9,7 @@ use crate::filter::{Condition, Query};
 use crate::identity::{self, ReadBack};
 use crate::schema::ColumnType;
 use crate::sql::{self, SqlWriter};
+use crate::unique::Unique;
 use crate::value::Value;
 use crate::{Error, KeyOf, Model, Result, Upserted};
 
@@ -50,6 +51,28 @@ pub(super) async fn get<M: Model, D: Driver<M>>(driver: &mut D, key: &KeyOf<M>) 
     one(driver, sql)
         .await?
         .ok_or_else(|| Error::not_found(table.name(), key))
+}
+
+pub(super) async fn get_unique<M: Unique, D: Driver<M>>(
+    driver: &mut D,
+    key: &M::UniqueKey,
+) -> Result<Option<M>> {
+    let table = M::table();
+    let filter = M::unique_filter(key);
+    // The one validator, as for any filter: nothing unchecked is sent.
+    let filter = filter.checked_ref(table)?;
+    let columns = M::unique_columns();
+    if !st::is_equal_on(&filter, columns) {
+        // A filter of another shape (or a NULL in the key): as written.
+        let query = Query::new().filter(filter.into_owned()).limit(1);
+        return Ok(list(driver, &query).await?.pop());
+    }
+    // At most one row matches (the `Unique` contract): no `LIMIT`, and one
+    // text for every key.
+    let mut sql = driver.sql(Some(CacheKey::GetByUnique));
+    st::select(&mut sql, table);
+    st::where_equal(&mut sql, table, &filter)?;
+    one(driver, sql).await
 }
 
 pub(super) async fn list<M: Model, D: Driver<M>>(driver: &mut D, query: &Query) -> Result<Vec<M>> {
@@ -319,12 +342,12 @@ async fn upsert_native<M: Model, D: Driver<M>>(
 ) -> Result<Vec<M>> {
     let table = M::table();
     let columns = st::insert_columns::<M>();
-    let head = st::insert_head(table, &columns);
-    let tail = st::upsert_tail::<M>(driver.dialect(), &columns, match_columns);
+    let head = st::insert_head::<M>();
+    let tail = st::upsert_tail::<M>(driver.dialect(), columns, match_columns);
     let mut out = Vec::with_capacity(models.len());
     for chunk in bulk::chunks(&models, per_statement(driver, columns.len())) {
         let mut sql = driver.sql(None);
-        st::insert(&mut sql, &head, table, &columns, chunk);
+        st::insert(&mut sql, head, table, columns, chunk);
         sql.push(&tail);
         let rows = all(driver, sql).await?;
         out.extend(bulk::in_input_order(chunk, rows, match_columns)?);
@@ -398,17 +421,16 @@ async fn insert_absent<M: Model, D: Driver<M>>(
     mut model: M,
     conflict_columns: &[&str],
 ) -> Result<Option<M>> {
-    let table = M::table();
     // Checked before anything is sent.
     check_fields::<M>(conflict_columns)?;
     prepare_insert(&mut model, driver.state().now())?;
     let columns = st::insert_columns::<M>();
-    let head = st::insert_head(table, &columns);
+    let head = st::insert_head::<M>();
     // No conflict target: every unique index is an arbiter, so a concurrent
     // insert of the same row is settled by the database even when it
     // clashes on another index (the slug) before the target.
     let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
-    st::insert_one(&mut sql, &head, &columns, &model, " ON CONFLICT DO NOTHING");
+    st::insert_one(&mut sql, head, columns, &model, " ON CONFLICT DO NOTHING");
     if let Some(row) = driver.row(sql).await? {
         return Ok(Some(row));
     }
@@ -424,7 +446,7 @@ async fn insert_absent<M: Model, D: Driver<M>>(
         .savepoint(|driver| {
             Box::pin(async move {
                 let mut sql = driver.sql(None);
-                st::insert_one(&mut sql, &head, &columns, &model, "");
+                st::insert_one(&mut sql, head, columns, &model, "");
                 driver.row(sql).await
             })
         })

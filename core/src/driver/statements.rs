@@ -5,6 +5,7 @@
 use crate::audit::CREATED_AT;
 use crate::base::key_from_database;
 use crate::bulk;
+use crate::filter::Condition;
 use crate::schema::{Dialect, Table};
 use crate::sql::SqlWriter;
 use crate::value::Value;
@@ -16,16 +17,13 @@ use super::TOTAL;
 const CREATED_AT_QUOTED: &str = "\"created_at\"";
 
 /// Indexes of the columns an insert writes: all but a database-made key.
-pub(crate) fn insert_columns<M: Model>() -> Vec<usize> {
-    let table = M::table();
-    let skip = if key_from_database::<M>() {
-        table.key_index().ok()
-    } else {
-        None
-    };
-    (0..table.columns().len())
-        .filter(|&i| Some(i) != skip)
-        .collect()
+pub(crate) fn insert_columns<M: Model>() -> &'static [usize] {
+    M::table().insert_columns(!key_from_database::<M>())
+}
+
+/// `INSERT INTO t (c, ..) VALUES ` for [`insert_columns`].
+pub(crate) fn insert_head<M: Model>() -> &'static str {
+    M::table().insert_head(!key_from_database::<M>())
 }
 
 /// Indexes of the columns `update_many` writes: every column but the key
@@ -94,6 +92,50 @@ pub(crate) fn where_key(w: &mut impl SqlWriter, table: &'static Table, key: Valu
     Ok(())
 }
 
+/// Whether `filter` is `c = v` for each of `columns` in order, `v` not
+/// NULL (a lone `Eq`, or an `And` of them): what [`where_equal`] writes.
+pub(crate) fn is_equal_on(filter: &Condition, columns: &[&str]) -> bool {
+    let eq = |c: &Condition, column: &str| matches!(c, Condition::Eq { field, value } if field == column && *value != Value::Null);
+    match (filter, columns) {
+        (Condition::And(all), _) => {
+            all.len() == columns.len() && all.iter().zip(columns).all(|(c, col)| eq(c, col))
+        }
+        (c, [column]) => eq(c, column),
+        _ => false,
+    }
+}
+
+/// ` WHERE c1 = ? AND ..` for a checked `filter` of the shape
+/// [`is_equal_on`] accepts.
+///
+/// # Errors
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) for a field `table`
+/// does not have.
+pub(crate) fn where_equal(
+    w: &mut impl SqlWriter,
+    table: &'static Table,
+    filter: &Condition,
+) -> Result<()> {
+    let equal = match filter {
+        Condition::And(all) => all.as_slice(),
+        one => std::slice::from_ref(one),
+    };
+    w.push_static(" WHERE ");
+    for (n, c) in equal.iter().enumerate() {
+        let Condition::Eq { field, value } = c else {
+            continue;
+        };
+        let column = table.check_field(field)?;
+        if n > 0 {
+            w.push_static(" AND ");
+        }
+        w.push_static(table.quoted_field(field)?);
+        w.push_static(" = ");
+        w.bind(value, column.ty);
+    }
+    Ok(())
+}
+
 /// ` WHERE key = ANY(?)` for `keys` with array binds: one array, one text for
 /// every count, so the statement is prepared once; ` WHERE key IN (?, ..)`
 /// elsewhere.
@@ -127,26 +169,6 @@ pub(crate) fn where_key_in(
     }
     w.push_static(")");
     Ok(())
-}
-
-/// `INSERT INTO t (c, ..) VALUES `, for columns `columns`.
-pub(crate) fn insert_head(table: &Table, columns: &[usize]) -> String {
-    let mut head = String::with_capacity(table.select_list().len() + 40);
-    head.push_str("INSERT INTO ");
-    head.push_str(table.quoted_name());
-    head.push_str(" (");
-    for (n, name) in columns
-        .iter()
-        .filter_map(|&i| table.quoted_column(i))
-        .enumerate()
-    {
-        if n > 0 {
-            head.push_str(", ");
-        }
-        head.push_str(name);
-    }
-    head.push_str(") VALUES ");
-    head
 }
 
 /// The rows of a `VALUES` list: `columns` of each of `models`.
@@ -378,4 +400,64 @@ pub(crate) fn existing_by(
         w.row(n == 0, &mut values);
     }
     w.push_static(")");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Column, ColumnType};
+    use crate::sql::Statement;
+
+    #[test]
+    fn only_equalities_on_the_unique_columns_in_order_take_the_fixed_lookup() {
+        let (a, b) = (Condition::eq("a", 1), Condition::eq("b", "x"));
+        assert!(is_equal_on(&a, &["a"]));
+        assert!(is_equal_on(
+            &Condition::and([a.clone(), b.clone()]),
+            &["a", "b"]
+        ));
+        assert!(!is_equal_on(
+            &Condition::and([b.clone(), a.clone()]),
+            &["a", "b"]
+        ));
+        assert!(!is_equal_on(&Condition::and([a.clone()]), &["a", "b"]));
+        assert!(!is_equal_on(&Condition::or([a.clone()]), &["a"]));
+        assert!(!is_equal_on(&a, &["a", "b"]));
+        assert!(!is_equal_on(&Condition::eq("a", Value::Null), &["a"]));
+    }
+
+    #[test]
+    fn the_fixed_lookup_binds_each_value_with_its_column_type() {
+        static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| {
+            Table::new("t")
+                .column(Column::new("a", ColumnType::BigInt))
+                .column(Column::new("b", ColumnType::Text))
+        });
+        let mut sql = Statement::new();
+        let filter = Condition::and([Condition::eq("a", 1), Condition::eq("b", "x")]);
+        where_equal(&mut sql, table, &filter).unwrap();
+        let mut text = String::new();
+        let mut binds = Vec::new();
+        for part in sql.parts() {
+            match part {
+                crate::sql::Part::Text(t) => text.push_str(t),
+                crate::sql::Part::Bind(v, ty) => {
+                    text.push('?');
+                    binds.push((v.clone(), *ty));
+                }
+                crate::sql::Part::Array(..) => unreachable!(),
+            }
+        }
+        assert_eq!(text, " WHERE \"a\" = ? AND \"b\" = ?");
+        assert_eq!(
+            binds,
+            [
+                (Value::Int(1), ColumnType::BigInt),
+                (Value::from("x"), ColumnType::Text)
+            ]
+        );
+        let unknown = Condition::eq("c", 1);
+        assert!(where_equal(&mut Statement::new(), table, &unknown).is_err());
+    }
 }
