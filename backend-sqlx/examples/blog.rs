@@ -11,39 +11,26 @@
 use std::sync::OnceLock;
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
-use alchemy_core::filter::Condition;
-use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
-use alchemy_core::slug::SlugKey;
+use alchemy_core::schema::{Column, ColumnType, OnDelete, Table};
 use alchemy_core::unique::Unique;
-use alchemy_core::{
-    Database, LinkRepository, Model, Repository, RepositoryExt, Session, impl_model,
-};
+use alchemy_core::{Database, LinkRepository, Model, Repository, RepositoryExt, Session};
 use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// A post: UUIDv7 key, audit columns.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Model)]
+#[model(base = UuidV7AuditBase)]
 struct Post {
     id: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(200), index)]
     title: String,
     content: String,
+    #[model(default = false)]
     published: bool,
 }
-
-impl_model!(
-    Post,
-    UuidV7AuditBase,
-    audited,
-    |t| t
-        .column(Column::new("title", ColumnType::VarChar(200)))
-        .column(Column::new("content", ColumnType::Text))
-        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-        .index(["title"]),
-    fields(title, content, published)
-);
 
 impl Post {
     fn new(title: &str, content: &str) -> Self {
@@ -58,51 +45,18 @@ impl Post {
     }
 }
 
-/// A tag: BIGINT key, audit columns, a unique name and a slug.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A tag: BIGINT key, audit columns, a unique name (get-or-create's key)
+/// and a slug.
+#[derive(Debug, Clone, sqlx::FromRow, Model)]
+#[model(base = BigIntAuditBase, unique_key(name))]
 struct Tag {
     id: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(100))]
     name: String,
+    #[model(slug)]
     slug: String,
-}
-
-impl_model!(
-    Tag,
-    BigIntAuditBase,
-    audited,
-    |t| t
-        .column(Column::new("name", ColumnType::VarChar(100)))
-        .unique(["name"])
-        .slug(),
-    fields(name, slug)
-);
-
-impl SlugKey for Tag {
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-    fn set_slug(&mut self, slug: String) {
-        self.slug = slug;
-    }
-}
-
-impl Unique for Tag {
-    type UniqueKey = String;
-    fn unique_columns() -> &'static [&'static str] {
-        &["name"]
-    }
-    fn unique_key(&self) -> String {
-        self.name.clone()
-    }
-    fn unique_filter(name: &String) -> Condition {
-        Condition::eq("name", name.as_str())
-    }
-    // Lends the name: a cache hit copies nothing.
-    fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
-        f(&self.name)
-    }
 }
 
 impl Tag {

@@ -4,29 +4,27 @@
 //! [sqlx](https://docs.rs/sqlx), on PostgreSQL and SQLite.
 //!
 //! A model is a plain `#[derive(sqlx::FromRow)]` struct with an
-//! [`alchemy_core::Model`] impl (the [`impl_model!`](alchemy_core::impl_model)
-//! macro writes it); that makes it a [`SqlxModel`]. The repository is one
+//! [`alchemy_core::Model`] impl (`#[derive(Model)]` writes it from the
+//! struct); that makes it a [`SqlxModel`]. The repository is one
 //! generic type, [`SqlxRepository<M, DB>`]; every call takes the
 //! [`SqlxSession`] (a sqlx transaction) it runs in.
 //!
 //! ```no_run
-//! use alchemy_core::{impl_model, base::UuidV7AuditBase, schema::{Column, ColumnType}};
+//! use alchemy_core::base::UuidV7AuditBase;
 //! use alchemy_core::{Database, Model, Repository, Session};
 //! use alchemy_sqlx::{SqliteDb, SqliteRepository};
 //! use chrono::{DateTime, Utc};
 //! use uuid::Uuid;
 //!
-//! #[derive(Debug, Clone, sqlx::FromRow)]
+//! #[derive(Debug, Clone, sqlx::FromRow, Model)]
+//! #[model(base = UuidV7AuditBase)]
 //! pub struct Post {
 //!     pub id: Uuid,
 //!     pub created_at: DateTime<Utc>,
 //!     pub updated_at: DateTime<Utc>,
+//!     #[model(varchar(200), index)]
 //!     pub title: String,
 //! }
-//!
-//! impl_model!(Post, UuidV7AuditBase, audited, |t| t
-//!     .column(Column::new("title", ColumnType::VarChar(200)))
-//!     .index(["title"]), fields(title));
 //!
 //! # async fn run() -> alchemy_core::Result<()> {
 //! let db = SqliteDb::connect("sqlite://blog.db").await?;
@@ -39,6 +37,22 @@
 //! session.commit().await?;
 //! assert_eq!(post.id.get_version_num(), 7);
 //! # Ok(()) }
+//! ```
+//!
+//! A crate that depends on alchemy-sqlx alone reaches alchemy-core through
+//! it, and tells the derive where it is:
+//!
+//! ```
+//! use alchemy_sqlx::alchemy_core::base::BigIntBase;
+//! use alchemy_sqlx::Model;
+//!
+//! #[derive(Debug, Clone, sqlx::FromRow, Model)]
+//! #[model(base = BigIntBase, crate = "alchemy_sqlx::alchemy_core")]
+//! pub struct Note {
+//!     pub id: i64,
+//!     pub body: Option<String>,
+//! }
+//! assert!(Note::table().column_named("body").unwrap().nullable);
 //! ```
 //!
 //! # Databases
@@ -61,6 +75,11 @@ pub mod repository;
 pub mod session;
 mod sql;
 
+/// alchemy-core itself, for a crate that does not depend on it directly:
+/// derived models then say `#[model(crate = "alchemy_sqlx::alchemy_core")]`.
+pub use alchemy_core;
+/// [`alchemy_core::Model`], the trait and its derive.
+pub use alchemy_core::Model;
 pub use backend::SqlxBackend;
 pub use db::{PgDb, SqliteDb, SqlxDb};
 pub use link::SqlxLinkRepository;

@@ -27,6 +27,31 @@ use crate::pk::{BigInt, KeyGeneration, KeyStrategy, NanoId, ServerUuid, UuidV4, 
 use crate::schema::{Column, ColumnType, ID, Table};
 
 /// A base: a key strategy and whether the audit columns are present.
+///
+/// A base of your own is one impl; a key strategy with a key type of its
+/// own is shown in full on [`KeyStrategy`].
+///
+/// ```
+/// use alchemy_core::base::Base;
+/// use alchemy_core::pk::NanoId;
+/// use alchemy_core::{Model, schema::ColumnType};
+///
+/// /// NanoID keys, no audit columns.
+/// pub struct ShortIdBase;
+///
+/// impl Base for ShortIdBase {
+///     type Key = NanoId;
+///     const AUDITED: bool = false;
+/// }
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = ShortIdBase)]
+/// pub struct Link {
+///     pub id: String,
+///     pub url: String,
+/// }
+/// assert_eq!(Link::table().columns()[0].ty, ColumnType::VarChar(21));
+/// ```
 pub trait Base: Send + Sync + 'static {
     /// The primary-key strategy of the `id` column.
     type Key: KeyStrategy;
@@ -109,6 +134,111 @@ pub type KeyOf<M> = <<<M as Model>::Base as Base>::Key as KeyStrategy>::Value;
 /// Backends require this next to their ORM's own traits (`FromRow`,
 /// `Queryable`, SeaORM's `Model`); the repository uses it to fill keys and
 /// audit columns and to check filter fields.
+///
+/// # Deriving it
+/// `#[derive(Model)]` makes the struct the one declaration of its table:
+/// one column per field, in field order, after the base's.
+///
+/// ```
+/// use alchemy_core::Model;
+/// use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+/// use alchemy_core::schema::{ColumnType, OnDelete};
+/// use alchemy_core::unique::Unique;
+/// use chrono::{DateTime, Utc};
+/// use uuid::Uuid;
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = UuidV7AuditBase)]
+/// pub struct Post {
+///     pub id: Uuid,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     #[model(varchar(200), index)]
+///     pub title: String,
+///     pub content: String,
+///     #[model(default = false)]
+///     pub published: bool,
+///     pub rating: Option<f64>,
+/// }
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntAuditBase, table = "tags", unique_key(name))]
+/// pub struct Tag {
+///     pub id: i64,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     #[model(varchar(100))]
+///     pub name: String,
+///     #[model(slug)]
+///     pub slug: String,
+///     #[model(references = "post.id", on_delete = "cascade")]
+///     pub post_id: Option<Uuid>,
+/// }
+///
+/// let post = Post::table();
+/// assert_eq!(post.name(), "post");
+/// let title = post.column_named("title").unwrap();
+/// assert_eq!(title.ty, ColumnType::VarChar(200));
+/// assert!(post.column_named("rating").unwrap().nullable);
+///
+/// let tags = Tag::table();
+/// assert_eq!(tags.name(), "tags");
+/// assert_eq!(tags.unique_constraints(), [vec!["slug".to_string()], vec!["name".to_string()]]);
+/// assert_eq!(tags.foreign_keys()[0].on_delete, OnDelete::Cascade);
+/// assert_eq!(Tag::unique_columns(), ["name"]);
+/// ```
+///
+/// Struct attributes, `#[model(..)]`:
+/// - `base = SomeBase` (required): the key strategy and audit columns. The
+///   struct has the field `id` of the key's type and, for an audited base,
+///   `created_at` and `updated_at` (`DateTime<Utc>`); a mismatch is a
+///   compile error at the field (or at the base).
+/// - `table = "name"`: the table name; by default the `snake_case` of the
+///   struct's name ([`naming::table_name`](crate::naming::table_name)).
+/// - `unique(a, b)`, `index(a, b)`: a constraint or index over several fields.
+/// - `unique_key(a, ..)`: the unique mixin ([`Unique`](crate::unique::Unique)),
+///   keyed by these fields (the field's type for one, a tuple for several),
+///   with a unique constraint on them.
+/// - `crate = "path"`: where alchemy-core is, when not `::alchemy_core`.
+///
+/// Field attributes, `#[model(..)]`:
+/// - a column type, where the Rust type does not decide it (see
+///   [`FieldType`](crate::schema::FieldType)): `varchar(N)`, `text`,
+///   `bigint`, `integer`, `double`, `bool`, `uuid`, `timestamp`;
+/// - `column = "name"`: the column's name, when not the field's;
+/// - `nullable` (an `Option<..>` field is nullable already);
+/// - `default = true|false`, `default_sql = "expression"`: a server default;
+/// - `unique`, `index`: on this column;
+/// - `slug`: the slug mixin's column (the field `slug: String`; implements
+///   [`SlugKey`](crate::slug::SlugKey));
+/// - `references = "table.column"`, with `on_delete = "cascade" | "restrict"
+///   | "set null"` (default `restrict`): a foreign key.
+///
+/// Every field is a column: a struct with fields that are not implements
+/// `Model` by hand (or with [`impl_model!`](crate::impl_model)).
+///
+/// ```compile_fail
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// // An audited base needs `created_at` and `updated_at`.
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntAuditBase)]
+/// struct Note {
+///     id: i64,
+///     body: String,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use alchemy_core::{Model, base::BigIntBase};
+/// // `u8` has no default column type: name one, or implement `FieldType`.
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntBase)]
+/// struct Note {
+///     id: i64,
+///     stars: u8,
+/// }
+/// ```
 pub trait Model: Clone + Debug + Send + Sync + Unpin + 'static {
     /// The base: key strategy and audit columns.
     type Base: Base;
@@ -289,8 +419,11 @@ fn column_list(table: &Table) -> String {
         .join(", ")
 }
 
-/// Implements [`Model`]'s accessors for a struct with an `id` field and, for
-/// audited bases, `created_at` / `updated_at` fields.
+/// Implements [`Model`] for a struct with an `id` field and, for audited
+/// bases, `created_at` / `updated_at` fields, from a table built by hand.
+/// `#[derive(Model)]` (see [`Model`]) is the usual way; this macro is the
+/// alternative for a table a builder makes (or one built elsewhere), and
+/// it is what the derive expands to.
 ///
 /// ```
 /// use alchemy_core::{impl_model, base::UuidV7AuditBase, schema::{Table, Column, ColumnType}};

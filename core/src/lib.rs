@@ -7,23 +7,22 @@
 //! the async repository traits. This crate depends on no database driver.
 //!
 //! ```
-//! use alchemy_core::{impl_model, base::BigIntAuditBase, schema::{Column, ColumnType}, slug::slugify};
+//! use alchemy_core::{Model, base::BigIntAuditBase, slug::slugify};
 //! use chrono::{DateTime, Utc};
 //!
-//! #[derive(Debug, Clone)]
+//! #[derive(Debug, Clone, Model)]
+//! #[model(base = BigIntAuditBase, unique_key(name))]
 //! pub struct Tag {
 //!     pub id: i64,
 //!     pub created_at: DateTime<Utc>,
 //!     pub updated_at: DateTime<Utc>,
+//!     #[model(varchar(100))]
 //!     pub name: String,
+//!     #[model(slug)]
 //!     pub slug: String,
 //! }
 //!
-//! impl_model!(Tag, BigIntAuditBase, audited, |t| t
-//!     .column(Column::new("name", ColumnType::VarChar(100)))
-//!     .unique(["name"])
-//!     .slug(), fields(name, slug));
-//!
+//! assert_eq!(Tag::table().name(), "tag");
 //! assert_eq!(slugify("Rust & Databases").unwrap(), "rust-databases");
 //! ```
 //!
@@ -31,7 +30,7 @@
 //!
 //! | for | module | holds |
 //! |---|---|---|
-//! | model authors | [`base`] | the ten bases, [`Model`], [`impl_model!`], custom bases |
+//! | model authors | [`base`] | the ten bases, [`Model`](trait@Model) and its derive, [`impl_model!`], custom bases |
 //! | | [`pk`] | key strategies: BigInt, UUIDv4/v6/v7, NanoID, server UUID |
 //! | | [`audit`] | `created_at`/`updated_at`, the injectable clock |
 //! | | [`schema`] | table definitions and their DDL |
@@ -74,6 +73,8 @@ pub mod sql;
 pub mod unique;
 pub mod value;
 
+/// Derives [`Model`](trait@Model) from a struct: see the trait's docs.
+pub use alchemy_macros::Model;
 pub use base::{Base, KeyOf, Model};
 pub use error::{BoxError, Error, Result};
 pub use repository::{

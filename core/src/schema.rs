@@ -37,6 +37,59 @@ pub enum ColumnType {
     Timestamp,
 }
 
+/// The Rust type of a model field, and the column type
+/// [`#[derive(Model)]`](crate::Model) gives its column unless the field
+/// says otherwise (`#[model(varchar(200))]`). `Option<T>` has `T`'s type;
+/// its column is nullable.
+///
+/// Implement it for a type of your own (a key type, a newtype) to use it in
+/// a derived model without naming the column type each time; the type also
+/// needs `Into<Value>` to be written, and its backend's decoding to be read.
+///
+/// ```
+/// use alchemy_core::schema::{ColumnType, FieldType};
+///
+/// /// A temperature, stored as a double.
+/// #[derive(Debug, Clone, Copy)]
+/// pub struct Celsius(pub f64);
+///
+/// impl FieldType for Celsius {
+///     const COLUMN_TYPE: ColumnType = ColumnType::Double;
+/// }
+/// assert_eq!(<Option<Celsius> as FieldType>::COLUMN_TYPE, ColumnType::Double);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no default column type",
+    label = "name the column type on the field, e.g. `#[model(varchar(100))]`",
+    note = "or implement `alchemy_core::schema::FieldType` for `{Self}`"
+)]
+pub trait FieldType {
+    /// The column type of a field of this type.
+    const COLUMN_TYPE: ColumnType;
+}
+
+macro_rules! field_types {
+    ($($ty:ty => $column:expr),* $(,)?) => {$(
+        impl FieldType for $ty {
+            const COLUMN_TYPE: ColumnType = $column;
+        }
+    )*};
+}
+
+field_types! {
+    i64 => ColumnType::BigInt,
+    i32 => ColumnType::Integer,
+    f64 => ColumnType::Double,
+    bool => ColumnType::Bool,
+    String => ColumnType::Text,
+    uuid::Uuid => ColumnType::Uuid,
+    chrono::DateTime<chrono::Utc> => ColumnType::Timestamp,
+}
+
+impl<T: FieldType> FieldType for Option<T> {
+    const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
+}
+
 /// A server-side column default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -9,7 +9,7 @@ use alchemy_core::base::{
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
 use alchemy_core::schema::quote;
-use alchemy_core::{Result, impl_model};
+use alchemy_core::{Model, Result, impl_model};
 use alchemy_diesel::DieselDb;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -74,18 +74,21 @@ mod schema {
 use schema::{comment, item, post, tag};
 
 /// A blog post.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// Declared with `#[derive(Model)]`; the other fixtures with `impl_model!`
+/// over the suite's tables, which the derived table must equal.
+#[derive(Debug, Clone, Queryable, Selectable, Model)]
 #[diesel(table_name = post)]
+#[model(base = UuidV7AuditBase)]
 pub(crate) struct Post {
     id: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(200), index)]
     title: String,
     content: String,
+    #[model(default = false)]
     published: bool,
 }
-
-impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
 
 alchemy_conformance::impl_post_fixture!(Post);
 

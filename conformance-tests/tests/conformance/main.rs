@@ -11,6 +11,22 @@ fn main() {
         trials.extend(sqlx_harness::trials(env));
         trials.extend(diesel_harness::trials(env));
         trials.extend(seaorm_harness::trials(env));
+        trials.push(libtest_mimic::Trial::test(
+            "derive::derived_posts_are_the_fixture_post_table",
+            || {
+                use alchemy_core::Model;
+                let fixture = alchemy_conformance::fixtures::post_table();
+                for (harness, table) in [
+                    ("sqlx", sqlx_harness::Post::table()),
+                    ("diesel", diesel_harness::Post::table()),
+                ] {
+                    if table != fixture {
+                        return Err(format!("{harness}: {table:?} is not {fixture:?}").into());
+                    }
+                }
+                Ok(())
+            },
+        ));
         trials
     })
 }

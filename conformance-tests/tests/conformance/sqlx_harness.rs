@@ -11,22 +11,25 @@ use alchemy_core::base::{
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
 use alchemy_core::schema::{Dialect, quote};
-use alchemy_core::{Error, Result, impl_model};
+use alchemy_core::{Error, Model, Result, impl_model};
 use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// Declared with `#[derive(Model)]`; the other fixtures with `impl_model!`
+/// over the suite's tables, which the derived table must equal.
+#[derive(Debug, Clone, sqlx::FromRow, Model)]
+#[model(base = UuidV7AuditBase)]
 pub(crate) struct Post {
     id: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(200), index)]
     title: String,
     content: String,
+    #[model(default = false)]
     published: bool,
 }
-
-impl_model!(Post, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
 
 alchemy_conformance::impl_post_fixture!(Post);
 
