@@ -1,7 +1,7 @@
 //! The blog: posts, unique tags shared between posts, and the `post_tag`
 //! association table, with diesel + alchemy-diesel.
 //!
-//! ```text
+//! ```sh
 //! cargo run -p alchemy-diesel --example blog_diesel
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run -p alchemy-diesel --example blog_diesel
 //! ```
@@ -12,12 +12,8 @@
 
 use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
 use alchemy_core::filter::{Condition, Query};
-use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
-use alchemy_core::slug::SlugKey;
-use alchemy_core::unique::Unique;
-use alchemy_core::{
-    Database, LinkRepository, Model, Repository, RepositoryExt, Session, impl_model,
-};
+use alchemy_core::schema::{Column, ColumnType, OnDelete, Table};
+use alchemy_core::{Database, LinkRepository, Model, Repository, RepositoryExt, Session};
 use alchemy_diesel::{ConnectionMut, DieselDb};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -59,29 +55,22 @@ mod schema {
 
 use schema::{post, tag};
 
-/// A blog post, keyed by a UUIDv7, with audit columns.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A blog post, keyed by a UUIDv7, with audit columns: diesel reads it
+/// through the `table!` above, the library writes it from this struct's
+/// declaration (checked against the `table!` on first use).
+#[derive(Debug, Clone, Queryable, Selectable, Model)]
 #[diesel(table_name = post)]
+#[model(base = UuidV7AuditBase)]
 struct Post {
     id: Uuid,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(200), index)]
     title: String,
     content: String,
+    #[model(default = false)]
     published: bool,
 }
-
-impl_model!(
-    Post,
-    UuidV7AuditBase,
-    audited,
-    |t| t
-        .column(Column::new("title", ColumnType::VarChar(200)))
-        .column(Column::new("content", ColumnType::Text))
-        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-        .index(["title"]),
-    fields(title, content, published)
-);
 
 impl Post {
     fn draft(title: &str, content: &str) -> Self {
@@ -97,51 +86,17 @@ impl Post {
 }
 
 /// A tag: BIGINT key, audit columns, a slug, unique by name.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Model)]
 #[diesel(table_name = tag)]
+#[model(base = BigIntAuditBase, unique_key(name))]
 struct Tag {
     id: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    #[model(varchar(100))]
     name: String,
+    #[model(slug)]
     slug: String,
-}
-
-impl_model!(
-    Tag,
-    BigIntAuditBase,
-    audited,
-    |t| t
-        .column(Column::new("name", ColumnType::VarChar(100)))
-        .unique(["name"])
-        .slug(),
-    fields(name, slug)
-);
-
-impl Unique for Tag {
-    type UniqueKey = String;
-    fn unique_columns() -> &'static [&'static str] {
-        &["name"]
-    }
-    fn unique_key(&self) -> String {
-        self.name.clone()
-    }
-    fn unique_filter(key: &String) -> Condition {
-        Condition::eq("name", key)
-    }
-    // Lends the name: a cache hit copies nothing.
-    fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
-        f(&self.name)
-    }
-}
-
-impl SlugKey for Tag {
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-    fn set_slug(&mut self, slug: String) {
-        self.slug = slug;
-    }
 }
 
 /// The `post_tag` association table.

@@ -7,12 +7,14 @@ use alchemy_core::{Model, Result, Value};
 use chrono::{DateTime, Utc};
 use diesel::dsl::AsSelect as SelectBy;
 use diesel::pg::Pg;
+use diesel::query_builder::QueryFragment;
 use diesel::sql_types::BigInt;
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, Selectable, SelectableHelper};
 use diesel_async::AsyncPgConnection;
 use diesel_async::methods::LoadQuery;
 
+use crate::check::{self, ColumnNulls, SelectedTypes};
 use crate::codec::StoredRow;
 use crate::db::SqliteConn;
 use crate::session::{ConnectionMut, DieselSession};
@@ -43,6 +45,95 @@ macro_rules! on_connection {
 /// columns. `Insertable`/`AsChangeset` derives are not needed by the
 /// repository (they stay useful for hand-written diesel queries through
 /// [`DieselSession::connection`]).
+///
+/// # A key type of its own
+/// The `UserId` of [`KeyStrategy`](alchemy_core::pk::KeyStrategy)'s docs
+/// (its core impls hidden here) needs, for diesel, only `FromSql` (and
+/// `#[derive(FromSqlRow)]`) so `Queryable` reads it: the library binds
+/// keys itself.
+///
+/// ```
+/// use alchemy_core::{Database, Model, Repository, Session};
+/// use alchemy_diesel::{DieselDb, DieselRepository};
+/// use chrono::{DateTime, Utc};
+/// use diesel::backend::Backend;
+/// use diesel::deserialize::{self, FromSql};
+/// use diesel::prelude::*;
+/// use diesel::sql_types::Text;
+///
+/// #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, diesel::deserialize::FromSqlRow)]
+/// pub struct UserId(String);
+///
+/// impl<DB: Backend> FromSql<Text, DB> for UserId
+/// where
+///     String: FromSql<Text, DB>,
+/// {
+///     fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+///         String::from_sql(bytes).map(UserId)
+///     }
+/// }
+///
+/// diesel::table! {
+///     user (id) {
+///         id -> Varchar,
+///         created_at -> alchemy_diesel::types::Timestamp,
+///         updated_at -> alchemy_diesel::types::Timestamp,
+///         email -> Text,
+///     }
+/// }
+///
+/// #[derive(Debug, Clone, Queryable, Selectable, Model)]
+/// #[diesel(table_name = user)]
+/// #[model(base = UserBase)]
+/// pub struct User {
+///     pub id: UserId,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     pub email: String,
+/// }
+/// # use alchemy_core::pk::{KeyGeneration, KeyStrategy};
+/// # use alchemy_core::schema::ColumnType;
+/// # use alchemy_core::{Base, Error, Value};
+/// # impl std::fmt::Display for UserId {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(&self.0) }
+/// # }
+/// # impl From<UserId> for Value {
+/// #     fn from(id: UserId) -> Value { Value::Text(id.0) }
+/// # }
+/// # impl TryFrom<Value> for UserId {
+/// #     type Error = Error;
+/// #     fn try_from(value: Value) -> Result<Self, Error> {
+/// #         match value {
+/// #             Value::Text(id) if id.starts_with("usr_") => Ok(UserId(id)),
+/// #             other => Err(Error::invalid_input(format!("not a user id: {other:?}"))),
+/// #         }
+/// #     }
+/// # }
+/// # pub struct UserKey;
+/// # impl KeyStrategy for UserKey {
+/// #     type Value = UserId;
+/// #     const GENERATION: KeyGeneration = KeyGeneration::Client;
+/// #     const COLUMN_TYPE: ColumnType = ColumnType::VarChar(20);
+/// #     fn generate() -> UserId {
+/// #         UserId(format!("usr_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]))
+/// #     }
+/// # }
+/// # pub struct UserBase;
+/// # impl Base for UserBase { type Key = UserKey; const AUDITED: bool = true; }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// let db = DieselDb::connect("sqlite::memory:").await?;
+/// db.create_tables(&[User::table()]).await?;
+/// let users = DieselRepository::<User>::new();
+/// let mut s = db.begin().await?;
+/// let ada = users
+///     .add(&mut s, User { id: UserId::default(), created_at: Default::default(), updated_at: Default::default(), email: "ada@example.com".into() })
+///     .await?;
+/// assert!(ada.id.0.starts_with("usr_"));
+/// assert_eq!(users.get(&mut s, &ada.id).await?.email, "ada@example.com");
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub trait DieselModel: Model + Sized {
     /// Runs `sql`, which selects the model's `Selectable` columns, and
     /// decodes every row (found in diesel's statement cache by type for a
@@ -52,6 +143,11 @@ pub trait DieselModel: Model + Sized {
         sql: Sql,
         conn: ConnectionMut<'_>,
     ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+
+    /// Checks, once per model, that the `Selectable` columns are
+    /// [`Model::table`]'s: names, order and nullability.
+    #[doc(hidden)]
+    fn __check() -> Result<()>;
 
     /// As [`DieselModel::__load`], each row with the `BIGINT` total after
     /// the model's columns.
@@ -76,7 +172,13 @@ where
     for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
     for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
     for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
+    <M as Selectable<Pg>>::SelectExpression: QueryFragment<Pg>,
+    SelectedTypes<M>: ColumnNulls,
 {
+    fn __check() -> Result<()> {
+        check::declaration::<M>()
+    }
+
     async fn __load(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<M>> {
         use diesel_async::RunQueryDsl;
         // The select is typed by the database: made in each arm.
@@ -99,6 +201,15 @@ where
     }
 }
 
+impl DieselSession {
+    /// The connection for a statement of `M`, after the check of `M`'s
+    /// declaration (a mismatch fails before anything is sent).
+    fn model_connection<M: DieselModel>(&mut self) -> Result<ConnectionMut<'_>> {
+        M::__check()?;
+        self.statement_connection()
+    }
+}
+
 impl<M: DieselModel> Driver<M> for DieselSession {
     type Sql = Sql;
 
@@ -115,19 +226,19 @@ impl<M: DieselModel> Driver<M> for DieselSession {
     }
 
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
-        let result = M::__load(sql, self.statement_connection()?).await;
+        let result = M::__load(sql, self.model_connection::<M>()?).await;
         self.sent(M::table(), result)
     }
 
     async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
-        let result = M::__load_with_total(sql, self.statement_connection()?).await;
+        let result = M::__load_with_total(sql, self.model_connection::<M>()?).await;
         self.sent(M::table(), result)
     }
 
     async fn values(&mut self, sql: Sql, _: &[ColumnType]) -> Result<Vec<Value>> {
         // Decoded by name: the statements name their columns after `M`'s.
         let query = sql.untyped();
-        let result = on_connection!(self.statement_connection()?, |c| {
+        let result = on_connection!(self.model_connection::<M>()?, |c| {
             diesel_async::RunQueryDsl::load::<StoredRow<M>>(query, c).await
         });
         let rows = self.sent(M::table(), result)?;
@@ -139,7 +250,7 @@ impl<M: DieselModel> Driver<M> for DieselSession {
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         use diesel_async::RunQueryDsl;
         let whole = sql.cache_key() == Some(CacheKey::UpdateWhole);
-        let conn = self.statement_connection()?;
+        let conn = self.model_connection::<M>()?;
         let result = match ty {
             ColumnType::Timestamp => on_connection!(conn, |c| {
                 let select = Typed::<crate::types::Timestamp>::new();
@@ -165,6 +276,7 @@ impl<M: DieselModel> Driver<M> for DieselSession {
     }
 
     async fn execute(&mut self, sql: Sql) -> Result<u64> {
+        M::__check()?;
         self.execute_sql(M::table(), sql).await
     }
 }

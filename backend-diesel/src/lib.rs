@@ -14,8 +14,7 @@
 //!
 //! ```no_run
 //! use alchemy_core::base::UuidV7AuditBase;
-//! use alchemy_core::schema::{Column, ColumnType};
-//! use alchemy_core::{Database, Model, Repository, Session, impl_model};
+//! use alchemy_core::{Database, Model, Repository, Session};
 //! use chrono::{DateTime, Utc};
 //! use diesel::prelude::*;
 //! use uuid::Uuid;
@@ -29,18 +28,17 @@
 //!     }
 //! }
 //!
-//! #[derive(Debug, Clone, Queryable, Selectable)]
+//! #[derive(Debug, Clone, Queryable, Selectable, Model)]
 //! #[diesel(table_name = post)]
+//! #[model(base = UuidV7AuditBase)]
 //! pub struct Post {
 //!     pub id: Uuid,
 //!     pub created_at: DateTime<Utc>,
 //!     pub updated_at: DateTime<Utc>,
+//!     #[model(varchar(200), index)]
 //!     pub title: String,
 //! }
 //!
-//! impl_model!(Post, UuidV7AuditBase, audited, |t| t
-//!     .column(Column::new("title", ColumnType::VarChar(200)))
-//!     .index(["title"]), fields(title));
 //!
 //! /// Posts.
 //! pub type PostRepository = alchemy_diesel::DieselRepository<Post>;
@@ -67,9 +65,15 @@
 //!   databases (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
 //!   diesel's `BigInt`, `Varchar`, `Text`, `Bool` (and `Nullable<..>`) for the rest.
 //! - The struct derives `Queryable` and `Selectable` (rows are read through
-//!   its `Selectable` column list); [`alchemy_core::impl_model!`] with its
-//!   `fields(..)` list writes [`alchemy_core::Model::values`], which every
-//!   write binds, typed by the columns of [`alchemy_core::Model::table`].
+//!   its `Selectable` column list) and [`alchemy_core::Model`] (or uses
+//!   [`alchemy_core::impl_model!`]), whose [`alchemy_core::Model::values`]
+//!   every write binds, typed by the columns of [`alchemy_core::Model::table`].
+//! - The `table!` is checked against [`alchemy_core::Model::table`] on the
+//!   model's first statement (see [`check`]): the table name, the column
+//!   names in order, and no column the table lets be NULL that the `table!`
+//!   makes NOT NULL. A difference fails that statement, and every later one
+//!   of the model, with [`alchemy_core::Error::InvalidInput`] naming it;
+//!   nothing is sent.
 //! - Hand-written diesel inserts and updates through
 //!   [`DieselSession::connection`] may also derive `Insertable`/`AsChangeset`;
 //!   diesel cannot make `uuid::Uuid`/`DateTime<Utc>` expressions of a type
@@ -98,6 +102,7 @@
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod check;
 mod codec;
 pub mod db;
 mod driver;
@@ -109,6 +114,11 @@ pub mod session;
 mod sql;
 pub mod types;
 
+/// alchemy-core itself, for a crate that does not depend on it directly:
+/// derived models then say `#[model(crate = "alchemy_diesel::alchemy_core")]`.
+pub use alchemy_core;
+/// [`alchemy_core::Model`], the trait and its derive.
+pub use alchemy_core::Model;
 pub use db::DieselDb;
 pub use driver::DieselModel;
 pub use filter::Filter;

@@ -318,3 +318,81 @@ async fn postgres_dead_pooled_connection_is_replaced() {
     let s = db.begin().await.unwrap();
     s.rollback().await.unwrap();
 }
+
+mod mismatched {
+    diesel::table! {
+        /// `memo`, as diesel declares it: `text` where the library has
+        /// `title`, and `body` NOT NULL where the library lets it be NULL.
+        memo (id) {
+            id -> BigInt,
+            text -> Varchar,
+        }
+    }
+
+    diesel::table! {
+        memo_body (id) {
+            id -> BigInt,
+            body -> Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mismatched::memo)]
+struct Memo {
+    id: i64,
+    text: String,
+}
+
+impl_model!(
+    Memo,
+    BigIntBase,
+    plain,
+    |t| t.column(Column::new("title", ColumnType::Text)),
+    fields(text as "title")
+);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mismatched::memo_body)]
+struct MemoBody {
+    id: i64,
+    body: String,
+}
+
+impl_model!(
+    MemoBody,
+    BigIntBase,
+    plain,
+    |t| t.column(Column::new("body", ColumnType::Text).nullable()),
+    fields(body)
+);
+
+/// A `table!` that is not the library's table fails the model's first
+/// statement, naming the difference, before anything is sent.
+#[tokio::test]
+async fn a_table_unlike_the_library_table_is_refused_before_sending() {
+    let db = memory_db().await;
+    let mut s = db.begin().await.unwrap();
+    let e = alchemy_diesel::DieselRepository::<Memo>::new()
+        .count(&mut s, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("column 2 is `title` in the table, `text` in diesel's `Selectable`"),
+        "{e}"
+    );
+    let e = alchemy_diesel::DieselRepository::<MemoBody>::new()
+        .list(&mut s, &alchemy_core::filter::Query::new())
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("column `body` is nullable in the table, NOT NULL in diesel's `Selectable`"),
+        "{e}"
+    );
+    assert_eq!(s.statements(), 0, "nothing was sent");
+    // The session is not failed: nothing reached the database.
+    assert!(NoteRepository::new().count(&mut s, None).await.is_ok());
+}

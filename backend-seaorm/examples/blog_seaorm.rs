@@ -1,7 +1,7 @@
 //! The blog of the seed document on SeaORM: posts, unique tags with slugs,
 //! and the `post_tag` many-to-many table.
 //!
-//! ```text
+//! ```sh
 //! cargo run -p alchemy-seaorm --example blog_seaorm
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run -p alchemy-seaorm --example blog_seaorm
 //! ```
@@ -12,10 +12,8 @@
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
-use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
 use alchemy_core::filter::{Condition, Query};
-use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
-use alchemy_core::slug::SlugKey;
+use alchemy_core::schema::{Column, ColumnType, OnDelete, Table};
 use alchemy_core::unique::Unique;
 use alchemy_core::{Database, LinkRepository, Model, Repository, RepositoryExt, Session as _};
 use alchemy_seaorm::{LinkEntity, SeaDb, SeaLinkRepository, SeaRepository};
@@ -26,16 +24,21 @@ use chrono::{DateTime, Utc};
 mod post {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    /// The entity is the library's declaration too (`#[model(..)]`),
+    /// checked against SeaORM's on first use.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, alchemy_core::Model)]
     #[sea_orm(table_name = "post")]
+    #[model(base = alchemy_core::base::UuidV7AuditBase, table = "post")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        #[model(varchar(200), index)]
         pub title: String,
         #[sea_orm(column_type = "Text")]
         pub content: String,
+        #[model(default = false)]
         pub published: bool,
     }
 
@@ -60,14 +63,17 @@ mod post {
 mod tag {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, alchemy_core::Model)]
     #[sea_orm(table_name = "tag")]
+    #[model(base = alchemy_core::base::BigIntAuditBase, table = "tag", unique_key(name))]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        #[model(varchar(100))]
         pub name: String,
+        #[model(slug)]
         pub slug: String,
     }
 
@@ -118,57 +124,6 @@ mod post_tag {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
-}
-
-alchemy_core::impl_model!(
-    post::Model,
-    UuidV7AuditBase,
-    table = "post",
-    audited,
-    |t| t
-        .column(Column::new("title", ColumnType::VarChar(200)))
-        .column(Column::new("content", ColumnType::Text))
-        .column(Column::new("published", ColumnType::Bool).default(ColumnDefault::False))
-        .index(["title"]),
-    fields(title, content, published)
-);
-
-alchemy_core::impl_model!(
-    tag::Model,
-    BigIntAuditBase,
-    table = "tag",
-    audited,
-    |t| t
-        .column(Column::new("name", ColumnType::VarChar(100)))
-        .unique(["name"])
-        .slug(),
-    fields(name, slug)
-);
-
-impl Unique for tag::Model {
-    type UniqueKey = String;
-    fn unique_columns() -> &'static [&'static str] {
-        &["name"]
-    }
-    fn unique_key(&self) -> String {
-        self.name.clone()
-    }
-    fn unique_filter(key: &String) -> Condition {
-        Condition::eq("name", key)
-    }
-    // Lends the name: a cache hit copies nothing.
-    fn with_unique_key<R>(&self, f: impl FnOnce(&String) -> R) -> R {
-        f(&self.name)
-    }
-}
-
-impl SlugKey for tag::Model {
-    fn slug(&self) -> &str {
-        &self.slug
-    }
-    fn set_slug(&mut self, slug: String) {
-        self.slug = slug;
-    }
 }
 
 impl LinkEntity for post_tag::Entity {

@@ -3,8 +3,9 @@
 use alchemy_core::driver::{CacheKey, Driver, TOTAL};
 use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, ModelTrait};
 
+use crate::check;
 use crate::codec::decode_values;
 use crate::error::from_db;
 use crate::session::SeaSession;
@@ -24,8 +25,17 @@ impl SeaSession {
     }
 }
 
-/// Every model whose rows SeaORM decodes (an entity's `Model`).
-impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
+impl SeaSession {
+    /// The transaction for a statement of `M`, after the check of `M`'s
+    /// entity (a mismatch fails before anything is sent).
+    fn model_tx<M: Model + ModelTrait>(&mut self) -> Result<&DatabaseTransaction> {
+        check::declaration::<M>()?;
+        self.statement_tx()
+    }
+}
+
+/// Every entity `Model` SeaORM decodes.
+impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     type Sql = Sql;
 
     fn dialect(&self) -> Dialect {
@@ -39,7 +49,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let result = self.model_tx::<M>()?.query_all_raw(statement).await;
         let rows = self.sent(result)?;
         rows.iter()
             .map(|r| M::from_query_result(r, "").map_err(from_db))
@@ -48,7 +58,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn row(&mut self, sql: Sql) -> Result<Option<M>> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.query_one_raw(statement).await;
+        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
         let row = self.sent(result)?;
         row.map(|r| M::from_query_result(&r, "").map_err(from_db))
             .transpose()
@@ -56,7 +66,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let result = self.model_tx::<M>()?.query_all_raw(statement).await;
         let rows = self.sent(result)?;
         rows.iter()
             .map(|r| {
@@ -69,7 +79,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn values(&mut self, sql: Sql, types: &[ColumnType]) -> Result<Vec<Value>> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.query_all_raw(statement).await;
+        let result = self.model_tx::<M>()?.query_all_raw(statement).await;
         let rows = self.sent(result)?;
         let mut values = Vec::with_capacity(rows.len() * types.len());
         for row in &rows {
@@ -80,7 +90,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.query_one_raw(statement).await;
+        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
         let Some(row) = self.sent(result)? else {
             return Ok(None);
         };
@@ -91,7 +101,7 @@ impl<M: Model + FromQueryResult> Driver<M> for SeaSession {
 
     async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let statement = sql.build()?;
-        let result = self.statement_tx()?.execute_raw(statement).await;
+        let result = self.model_tx::<M>()?.execute_raw(statement).await;
         self.sent(result).map(|done| done.rows_affected())
     }
 }

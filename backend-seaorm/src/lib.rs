@@ -1,29 +1,31 @@
 //! # alchemy-seaorm
 //!
 //! alchemy-rs for SeaORM 2.0: define entities with `DeriveEntityModel` as
-//! usual, put them on an alchemy base by implementing
-//! [`alchemy_core::Model`] for the entity's `Model` (the
-//! [`impl_model!`](alchemy_core::impl_model) macro does it), and use
+//! usual, put them on an alchemy base by deriving [`alchemy_core::Model`]
+//! for the entity's `Model` too (or with
+//! [`impl_model!`](alchemy_core::impl_model)), and use
 //! [`SeaRepository`] — one generic [`alchemy_core::Repository`] for every
 //! such entity — inside a [`SeaSession`] from [`SeaDb::begin`](alchemy_core::Database::begin).
 //!
 //! ```
-//! use alchemy_core::base::BigIntAuditBase;
 //! use alchemy_core::filter::{Condition, Query};
-//! use alchemy_core::schema::{Column, ColumnType};
 //! use alchemy_core::{Database, Model, Repository, Session as _};
 //! use alchemy_seaorm::{SeaDb, SeaRepository};
 //!
 //! mod tag {
 //!     use sea_orm::entity::prelude::*;
 //!
-//!     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+//!     // The table definition (and its DDL) comes from the base and the
+//!     // `#[model(..)]` attributes.
+//!     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, alchemy_core::Model)]
 //!     #[sea_orm(table_name = "tag")]
+//!     #[model(base = alchemy_core::base::BigIntAuditBase, table = "tag")]
 //!     pub struct Model {
 //!         #[sea_orm(primary_key)]
 //!         pub id: i64,
 //!         pub created_at: DateTimeUtc,
 //!         pub updated_at: DateTimeUtc,
+//!         #[model(varchar(100), unique)]
 //!         pub name: String,
 //!     }
 //!
@@ -32,11 +34,6 @@
 //!
 //!     impl ActiveModelBehavior for ActiveModel {}
 //! }
-//!
-//! // The table definition (and its DDL) comes from the base.
-//! alchemy_core::impl_model!(tag::Model, BigIntAuditBase, table = "tag", audited, |t| t
-//!     .column(Column::new("name", ColumnType::VarChar(100)))
-//!     .unique(["name"]), fields(name));
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> alchemy_core::Result<()> {
@@ -80,6 +77,12 @@
 //!
 //! ## Notes
 //!
+//! - **Entity and table.** The entity is checked against
+//!   [`alchemy_core::Model::table`] on the model's first statement: the table
+//!   name, the column names in order, and no column the table lets be NULL
+//!   that the entity makes NOT NULL. A difference fails that statement, and
+//!   every later one of the model, with [`alchemy_core::Error::InvalidInput`]
+//!   naming it; nothing is sent.
 //! - **Hooks and bulk paths.** SeaORM calls `ActiveModelBehavior::before_save`
 //!   only from `ActiveModel::insert`, `update` and `save`; `Entity::insert`,
 //!   `insert_many` and `update_many` skip it. The repositories stamp keys and
@@ -107,6 +110,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod check;
 mod codec;
 pub mod db;
 mod driver;
@@ -118,6 +122,11 @@ pub mod repository;
 pub mod session;
 mod sql;
 
+/// alchemy-core itself, for a crate that does not depend on it directly:
+/// derived models then say `#[model(crate = "alchemy_seaorm::alchemy_core")]`.
+pub use alchemy_core;
+/// [`alchemy_core::Model`], the trait and its derive.
+pub use alchemy_core::Model;
 pub use db::SeaDb;
 pub use link::{LinkEntity, SeaLinkRepository};
 pub use repository::SeaRepository;

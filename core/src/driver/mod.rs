@@ -40,6 +40,7 @@ use crate::{KeyOf, Model, Repository, Result, Upserted};
 
 pub use link::DriverLinkRepository;
 
+pub mod declaration;
 pub mod insert;
 mod link;
 mod ops;
