@@ -68,6 +68,29 @@ impl fmt::Debug for ConnectionMut<'_> {
 /// Dropping a session without [`commit`](alchemy_core::Session::commit)
 /// rolls the transaction back: a background task sends `ROLLBACK` before
 /// the connection goes back to the pool (or the connection is closed).
+///
+/// ```
+/// use alchemy_core::{Database, Session};
+/// use alchemy_diesel::{ConnectionMut, DieselDb};
+/// use diesel::sql_types::BigInt;
+/// use diesel_async::RunQueryDsl;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// let db = DieselDb::connect("sqlite::memory:").await?;
+/// let mut s = db.begin().await?;
+/// // The escape hatch: diesel itself, inside the session's transaction,
+/// // on whichever connection type the URL chose.
+/// let query = diesel::select(diesel::dsl::sql::<BigInt>("1"));
+/// let one: i64 = match s.connection()? {
+///     ConnectionMut::Postgres(c) => query.get_result(c).await,
+///     ConnectionMut::Sqlite(c) => query.get_result(c).await,
+/// }
+/// .map_err(alchemy_core::Error::backend)?;
+/// assert_eq!(one, 1);
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub struct DieselSession {
     conn: Option<Connection>,
     dialect: Dialect,

@@ -35,6 +35,19 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 ///   starts `BEGIN IMMEDIATE` transactions.
 /// - Audit columns are stamped with the system clock unless
 ///   [`SeaDb::with_clock`] gives another one.
+///
+/// ```
+/// use alchemy_core::{Database, Session};
+/// use alchemy_seaorm::SeaDb;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// // `sqlite://notes.db?mode=rwc` for a file, or `postgres://..`.
+/// let db = SeaDb::connect("sqlite::memory:").await?;
+/// let s = db.begin().await?;
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct SeaDb {
     conn: DatabaseConnection,

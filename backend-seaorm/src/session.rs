@@ -14,6 +14,24 @@ use crate::error::from_db;
 ///
 /// Dropping a session without committing rolls the transaction back (SeaORM
 /// does so when a [`DatabaseTransaction`] is dropped).
+///
+/// ```
+/// use alchemy_core::{Database, Session};
+/// use alchemy_seaorm::SeaDb;
+/// use sea_orm::ConnectionTrait;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// let db = SeaDb::connect("sqlite::memory:").await?;
+/// let s = db.begin().await?;
+/// // The escape hatch: SeaORM itself, inside the session's transaction.
+/// s.connection()
+///     .execute_unprepared("CREATE TABLE scratch (n INTEGER)")
+///     .await
+///     .map_err(alchemy_core::Error::backend)?;
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub struct SeaSession {
     tx: DatabaseTransaction,
     state: SessionState,

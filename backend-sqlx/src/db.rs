@@ -14,6 +14,29 @@ use crate::session::SqlxSession;
 /// A pool on PostgreSQL or SQLite, plus the clock that stamps audit columns.
 ///
 /// Cheap to clone (the pool is shared). Use [`PgDb`] or [`SqliteDb`].
+///
+/// ```
+/// use alchemy_core::{Database, Model, Repository, Session};
+/// use alchemy_sqlx::{SqliteDb, SqliteRepository};
+///
+/// #[derive(Debug, Clone, sqlx::FromRow, Model)]
+/// #[model(base = alchemy_core::base::BigIntBase)]
+/// pub struct Note {
+///     pub id: i64,
+///     pub body: String,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// // `sqlite://notes.db?mode=rwc` for a file, `postgres://..` with `PgDb`.
+/// let db = SqliteDb::connect("sqlite::memory:").await?;
+/// db.create_tables(&[Note::table()]).await?;
+/// let notes = SqliteRepository::<Note>::new();
+/// let mut s = db.begin().await?;
+/// notes.add(&mut s, Note { id: 0, body: "hello".into() }).await?;
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub struct SqlxDb<DB: SqlxBackend> {
     pool: Pool<DB>,
     clock: SharedClock,

@@ -30,6 +30,72 @@ use crate::session::SqlxSession;
 /// fn stored<M: alchemy_sqlx::SqlxModel>() {}
 /// stored::<Tag>();
 /// ```
+///
+/// # A key type of its own
+/// The `UserId` of [`KeyStrategy`](alchemy_core::pk::KeyStrategy)'s docs
+/// (its core impls hidden here) needs, for sqlx, only `sqlx::Type` and
+/// `Decode` so `FromRow` reads it: the library binds keys itself.
+///
+/// ```
+/// use alchemy_core::{Database, Model, Repository, Session};
+/// use alchemy_sqlx::{SqliteDb, SqliteRepository};
+/// use chrono::{DateTime, Utc};
+///
+/// #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, sqlx::Type)]
+/// #[sqlx(transparent)]
+/// pub struct UserId(String);
+///
+/// #[derive(Debug, Clone, sqlx::FromRow, Model)]
+/// #[model(base = UserBase)]
+/// pub struct User {
+///     pub id: UserId,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     pub email: String,
+/// }
+/// # use alchemy_core::pk::{KeyGeneration, KeyStrategy};
+/// # use alchemy_core::schema::ColumnType;
+/// # use alchemy_core::{Base, Error, Value};
+/// # impl std::fmt::Display for UserId {
+/// #     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(&self.0) }
+/// # }
+/// # impl From<UserId> for Value {
+/// #     fn from(id: UserId) -> Value { Value::Text(id.0) }
+/// # }
+/// # impl TryFrom<Value> for UserId {
+/// #     type Error = Error;
+/// #     fn try_from(value: Value) -> Result<Self, Error> {
+/// #         match value {
+/// #             Value::Text(id) if id.starts_with("usr_") => Ok(UserId(id)),
+/// #             other => Err(Error::invalid_input(format!("not a user id: {other:?}"))),
+/// #         }
+/// #     }
+/// # }
+/// # pub struct UserKey;
+/// # impl KeyStrategy for UserKey {
+/// #     type Value = UserId;
+/// #     const GENERATION: KeyGeneration = KeyGeneration::Client;
+/// #     const COLUMN_TYPE: ColumnType = ColumnType::VarChar(20);
+/// #     fn generate() -> UserId {
+/// #         UserId(format!("usr_{}", &uuid::Uuid::new_v4().simple().to_string()[..16]))
+/// #     }
+/// # }
+/// # pub struct UserBase;
+/// # impl Base for UserBase { type Key = UserKey; const AUDITED: bool = true; }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// let db = SqliteDb::connect("sqlite::memory:").await?;
+/// db.create_tables(&[User::table()]).await?;
+/// let users = SqliteRepository::<User>::new();
+/// let mut s = db.begin().await?;
+/// let ada = users
+///     .add(&mut s, User { id: UserId::default(), created_at: Default::default(), updated_at: Default::default(), email: "ada@example.com".into() })
+///     .await?;
+/// assert!(ada.id.0.starts_with("usr_"));
+/// assert_eq!(users.get(&mut s, &ada.id).await?.email, "ada@example.com");
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub trait SqlxModel:
     Model + for<'r> FromRow<'r, sqlx::postgres::PgRow> + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
 {

@@ -11,6 +11,24 @@ use crate::backend::SqlxBackend;
 use crate::error::convert;
 
 /// One transaction. Dropping it without [`Session::commit`] rolls back.
+///
+/// ```
+/// use alchemy_core::{Database, Session};
+/// use alchemy_sqlx::SqliteDb;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> alchemy_core::Result<()> {
+/// let db = SqliteDb::connect("sqlite::memory:").await?;
+/// let mut s = db.begin().await?;
+/// // The escape hatch: sqlx itself, inside the session's transaction.
+/// let one: i64 = sqlx::query_scalar("SELECT 1")
+///     .fetch_one(s.connection())
+///     .await
+///     .map_err(alchemy_core::Error::backend)?;
+/// assert_eq!(one, 1);
+/// s.commit().await?;
+/// # Ok(()) }
+/// ```
 pub struct SqlxSession<DB: SqlxBackend> {
     tx: Transaction<'static, DB>,
     state: SessionState,

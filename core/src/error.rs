@@ -12,6 +12,36 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// Backends convert their driver's errors into this enum in one place, so a
 /// caller matches on the same variants whichever ORM is underneath.
+///
+/// ```
+/// use alchemy_core::{Error, Repository, Result};
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// # #[derive(Debug, Clone, Model)]
+/// # #[model(base = BigIntAuditBase)]
+/// # pub struct Post {
+/// #     pub id: i64,
+/// #     pub created_at: DateTime<Utc>,
+/// #     pub updated_at: DateTime<Utc>,
+/// #     #[model(varchar(200))]
+/// #     pub title: String,
+/// #     pub published: bool,
+/// # }
+///
+/// /// Adds a post, or says which constraint its title broke.
+/// async fn add_post<R: Repository<Model = Post>>(posts: &R, s: &mut R::Session, post: Post) -> Result<Option<Post>> {
+///     match posts.add(s, post).await {
+///         Ok(post) => Ok(Some(post)),
+///         Err(Error::DuplicateKey { constraint, .. }) => {
+///             println!("taken: {constraint:?}");
+///             Ok(None)
+///         }
+///         // Worth running the whole unit of work again.
+///         Err(e @ Error::Busy { .. }) => Err(e),
+///         Err(e) => Err(e),
+///     }
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -10,6 +10,15 @@ use crate::value::Value;
 use crate::{Error, Result};
 
 /// One page of an offset-paginated list, with the total over all pages.
+///
+/// ```
+/// use alchemy_core::pagination::OffsetPagination;
+///
+/// let page = OffsetPagination { items: vec!["a", "b"], limit: Some(2), offset: 4, total: 9 };
+/// // Pages of 2: this is the third of five.
+/// assert_eq!(page.offset / 2 + 1, 3);
+/// assert_eq!(page.total.div_ceil(2), 5);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct OffsetPagination<T> {
     /// The rows of this page.
@@ -24,6 +33,22 @@ pub struct OffsetPagination<T> {
 
 /// A keyset page request: rows ordered by one column with the primary key as
 /// tie-breaker, starting after (or ending before) a cursor.
+///
+/// ```
+/// use alchemy_core::filter::Condition;
+/// use alchemy_core::pagination::KeysetRequest;
+///
+/// // The newest 50 published posts; then the next 50 after the last
+/// // page's `next` cursor (an opaque string a client sends back).
+/// let first = KeysetRequest {
+///     filter: Some(Condition::eq("published", true)),
+///     descending: true,
+///     ..KeysetRequest::new("created_at", 50)
+/// };
+/// # let next_cursor = String::new();
+/// let second = KeysetRequest { after: Some(next_cursor), ..first.clone() };
+/// assert_eq!(second.limit, 50);
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct KeysetRequest {
     /// Which rows.

@@ -28,6 +28,85 @@ pub enum KeyGeneration {
 ///   "unset": on insert a client strategy fills it with [`KeyStrategy::generate`],
 ///   a database strategy leaves it to the server.
 /// - A key that is already set is inserted as given.
+///
+/// # A custom key with a type of its own
+/// A key type needs, in core: the bounds of [`KeyStrategy::Value`]
+/// (`From<Key> for Value` to bind it, `TryFrom<Value>` to read it back from
+/// an untyped row, `Display` for messages, `Default` for "unset"), and a
+/// strategy and a base naming it. Each backend then needs its ORM's own
+/// encoding of the type; their docs show it for this same `UserId`:
+/// `alchemy_sqlx::SqlxModel`, `alchemy_diesel::DieselModel`,
+/// `alchemy_seaorm::SeaRepository`.
+///
+/// ```
+/// use alchemy_core::pk::{KeyGeneration, KeyStrategy};
+/// use alchemy_core::schema::ColumnType;
+/// use alchemy_core::{Base, Error, Model, Value};
+/// use chrono::{DateTime, Utc};
+///
+/// /// A user id: `usr_` and 16 hexadecimal digits, made by the client.
+/// #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// pub struct UserId(String);
+///
+/// impl std::fmt::Display for UserId {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str(&self.0)
+///     }
+/// }
+///
+/// impl From<UserId> for Value {
+///     fn from(id: UserId) -> Value {
+///         Value::Text(id.0)
+///     }
+/// }
+///
+/// impl TryFrom<Value> for UserId {
+///     type Error = Error;
+///     fn try_from(value: Value) -> Result<Self, Error> {
+///         match value {
+///             Value::Text(id) if id.starts_with("usr_") => Ok(UserId(id)),
+///             other => Err(Error::invalid_input(format!("not a user id: {other:?}"))),
+///         }
+///     }
+/// }
+///
+/// /// The strategy: `VARCHAR(20)` keys the client makes.
+/// pub struct UserKey;
+///
+/// impl KeyStrategy for UserKey {
+///     type Value = UserId;
+///     const GENERATION: KeyGeneration = KeyGeneration::Client;
+///     const COLUMN_TYPE: ColumnType = ColumnType::VarChar(20);
+///     fn generate() -> UserId {
+///         let random = uuid::Uuid::new_v4().simple().to_string();
+///         UserId(format!("usr_{}", &random[..16]))
+///     }
+/// }
+///
+/// /// The base: user ids and audit columns.
+/// pub struct UserBase;
+///
+/// impl Base for UserBase {
+///     type Key = UserKey;
+///     const AUDITED: bool = true;
+/// }
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = UserBase)]
+/// pub struct User {
+///     pub id: UserId,
+///     pub created_at: DateTime<Utc>,
+///     pub updated_at: DateTime<Utc>,
+///     #[model(varchar(254), unique)]
+///     pub email: String,
+/// }
+///
+/// let id = UserKey::generate();
+/// assert_eq!(id.to_string().len(), 20);
+/// assert!(UserKey::is_unset(&UserId::default()));
+/// assert_eq!(UserId::try_from(Value::from(id.clone())).unwrap(), id);
+/// assert_eq!(User::table().columns()[0].ty, ColumnType::VarChar(20));
+/// ```
 pub trait KeyStrategy: Send + Sync + 'static {
     /// The Rust type of the key. `Into<Value>` binds it in every statement
     /// that names a row by key; `TryFrom<Value>` reads it back from a

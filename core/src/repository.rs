@@ -21,6 +21,36 @@ use crate::{Error, Result};
 pub use crate::session::Session;
 
 /// A connection pool of one backend, on one database.
+///
+/// ```
+/// use alchemy_core::{Database, Repository, Result, Session};
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// # #[derive(Debug, Clone, Model)]
+/// # #[model(base = BigIntAuditBase)]
+/// # pub struct Post {
+/// #     pub id: i64,
+/// #     pub created_at: DateTime<Utc>,
+/// #     pub updated_at: DateTime<Utc>,
+/// #     #[model(varchar(200))]
+/// #     pub title: String,
+/// #     pub published: bool,
+/// # }
+///
+/// /// Creates the tables and adds a first post, in one transaction.
+/// async fn seed<D: Database, R: Repository<Model = Post, Session = D::Session>>(
+///     db: &D,
+///     posts: &R,
+/// ) -> Result<Post> {
+///     db.create_tables(&[Post::table()]).await?;
+///     let mut s = db.begin().await?;
+///     let post = posts
+///         .add(&mut s, Post { id: 0, created_at: Default::default(), updated_at: Default::default(), title: "Hello".into(), published: false })
+///         .await?;
+///     s.commit().await?;
+///     Ok(post)
+/// }
+/// ```
 pub trait Database: Clone + Send + Sync + 'static {
     /// The unit of work this database hands out.
     type Session: Session;
@@ -141,6 +171,41 @@ pub struct Upserted<M> {
 ///
 /// Every method works on its own session or inside a caller's unit of work:
 /// several calls on one session commit or roll back together.
+///
+/// Code written against this trait runs on every backend's repository
+/// (`SqlxRepository`, `DieselRepository`, `SeaRepository`):
+///
+/// ```
+/// use alchemy_core::{Repository, Result, Session};
+/// use alchemy_core::filter::{Condition, Query};
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// # #[derive(Debug, Clone, Model)]
+/// # #[model(base = BigIntAuditBase)]
+/// # pub struct Post {
+/// #     pub id: i64,
+/// #     pub created_at: DateTime<Utc>,
+/// #     pub updated_at: DateTime<Utc>,
+/// #     #[model(varchar(200))]
+/// #     pub title: String,
+/// #     pub published: bool,
+/// # }
+///
+/// /// Publishes a post and returns the drafts left, newest first.
+/// async fn publish<R: Repository<Model = Post>>(
+///     posts: &R,
+///     s: &mut R::Session,
+///     id: i64,
+/// ) -> Result<Vec<Post>> {
+///     let mut post = posts.get(s, &id).await?;
+///     post.published = true;
+///     posts.update(s, post).await?;
+///     let drafts = Query::new()
+///         .filter(Condition::eq("published", false))
+///         .order_by_desc("created_at");
+///     posts.list(s, &drafts).await
+/// }
+/// ```
 pub trait Repository: Send + Sync {
     /// The model stored.
     type Model: Model;
@@ -442,6 +507,42 @@ where
 }
 
 /// Conveniences for every [`Repository`], written once on its required methods.
+///
+/// ```
+/// use alchemy_core::{Repository, RepositoryExt, Result};
+/// use alchemy_core::filter::{Condition, Query};
+/// use alchemy_core::pagination::{KeysetRequest, OffsetPagination};
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// # #[derive(Debug, Clone, Model)]
+/// # #[model(base = BigIntAuditBase)]
+/// # pub struct Post {
+/// #     pub id: i64,
+/// #     pub created_at: DateTime<Utc>,
+/// #     pub updated_at: DateTime<Utc>,
+/// #     #[model(varchar(200))]
+/// #     pub title: String,
+/// #     pub published: bool,
+/// # }
+///
+/// async fn browse<R: Repository<Model = Post>>(posts: &R, s: &mut R::Session) -> Result<()> {
+///     // One row by a unique column, or `Error::NotFound`.
+///     let first = posts.get_by(s, "title", "Hello").await?;
+///     // A page of 20 and the total over all pages.
+///     let page: OffsetPagination<Post> = posts
+///         .list_paginated(s, &Query::new().order_by("title").limit(20))
+///         .await?;
+///     // Cursor pages that stay fast however deep they go.
+///     let keyset = posts.list_keyset(s, &KeysetRequest::new("created_at", 20)).await?;
+///     if let Some(next) = keyset.next {
+///         let request = KeysetRequest { after: Some(next), ..KeysetRequest::new("created_at", 20) };
+///         posts.list_keyset(s, &request).await?;
+///     }
+///     let any_draft = posts.exists(s, &Condition::eq("published", false)).await?;
+///     println!("{} {} {any_draft}", first.title, page.total);
+///     Ok(())
+/// }
+/// ```
 pub trait RepositoryExt: Repository {
     /// The one row matching `filter`.
     ///
@@ -903,6 +1004,21 @@ impl<R: Repository + ?Sized> RepositoryExt for R {}
 ///
 /// Its rows are pairs of keys (composite primary key, both foreign keys
 /// `ON DELETE CASCADE`): deleting either side removes its links.
+///
+/// ```
+/// use alchemy_core::{KeyOf, LinkRepository, Model, Result};
+///
+/// /// Tags a post, then counts its tags.
+/// async fn tag<L: LinkRepository>(
+///     links: &L,
+///     s: &mut L::Session,
+///     post: &L::Left,
+///     tag: &L::Right,
+/// ) -> Result<usize> {
+///     links.attach(s, post.key(), tag.key()).await?;
+///     Ok(links.right_of(s, post.key()).await?.len())
+/// }
+/// ```
 pub trait LinkRepository: Send + Sync {
     /// The model on the left (e.g. the post).
     type Left: Model;

@@ -53,6 +53,41 @@ use crate::{Error, Result};
 ///
 /// A backend implements the five required methods; the rest is written
 /// once here. See the [module docs](self) for how a session fails.
+///
+/// ```
+/// use alchemy_core::{Error, Repository, Result, Session};
+/// # use alchemy_core::{Model, base::BigIntAuditBase};
+/// # use chrono::{DateTime, Utc};
+/// # #[derive(Debug, Clone, Model)]
+/// # #[model(base = BigIntAuditBase)]
+/// # pub struct Post {
+/// #     pub id: i64,
+/// #     pub created_at: DateTime<Utc>,
+/// #     pub updated_at: DateTime<Utc>,
+/// #     #[model(varchar(200))]
+/// #     pub title: String,
+/// #     pub published: bool,
+/// # }
+///
+/// /// Adds `a`, and `b` if it can be added: a failure of `b` inside the
+/// /// savepoint is undone alone and the session stays usable.
+/// async fn add_pair<R>(posts: &R, mut s: R::Session, a: Post, b: Post) -> Result<()>
+/// where
+///     R: Repository<Model = Post> + Clone + 'static,
+/// {
+///     posts.add(&mut s, a).await?;
+///     // The savepoint's work owns what it uses: repositories are `Copy`.
+///     let owned = posts.clone();
+///     let second = s.savepoint(move |s| Box::pin(async move { owned.add(s, b).await })).await;
+///     match second {
+///         Ok(_) | Err(Error::DuplicateKey { .. }) => s.commit().await,
+///         Err(e) => {
+///             s.rollback().await?;
+///             Err(e)
+///         }
+///     }
+/// }
+/// ```
 pub trait Session: Send + Sized {
     /// The library's state of this unit of work (for backend authors).
     fn state(&self) -> &SessionState;

@@ -15,6 +15,24 @@ pub const SUFFIX_LEN: usize = 4;
 
 /// A model with a unique `slug` column (`VARCHAR(100) NOT NULL`, `uq_<table>_slug`);
 /// add it to the table with [`SlugColumn::slug`].
+///
+/// ```
+/// use alchemy_core::{Model, base::BigIntBase, slug::SlugKey};
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntBase)]
+/// pub struct Page {
+///     pub id: i64,
+///     pub title: String,
+///     #[model(slug)] // the column, its unique constraint, and this trait
+///     pub slug: String,
+/// }
+///
+/// let mut page = Page { id: 0, title: "Hello".into(), slug: String::new() };
+/// page.set_slug(alchemy_core::slug::slugify(&page.title)?);
+/// assert_eq!(page.slug(), "hello");
+/// # Ok::<(), alchemy_core::Error>(())
+/// ```
 pub trait SlugKey: Model {
     /// The slug.
     fn slug(&self) -> &str;

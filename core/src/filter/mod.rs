@@ -86,6 +86,19 @@ pub enum TextMatch {
 }
 
 /// A condition tree.
+///
+/// ```
+/// use alchemy_core::filter::Condition;
+/// use chrono::{TimeZone, Utc};
+///
+/// let since = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let recent_rust = Condition::and([
+///     Condition::search(["title", "content"], "rust", true), // case-insensitive, wildcards escaped
+///     Condition::after("created_at", since),
+///     Condition::or([Condition::eq("published", true), Condition::is_in("rank", [1, 2, 3])]),
+/// ]);
+/// assert_eq!(recent_rust.depth(), 3);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Condition {
@@ -713,6 +726,18 @@ pub struct OrderBy {
 }
 
 /// A filtered, ordered, paginated selection of rows.
+///
+/// ```
+/// use alchemy_core::filter::{Condition, Query};
+///
+/// // The third page of 20 published posts, newest first.
+/// let query = Query::new()
+///     .filter(Condition::eq("published", true))
+///     .order_by_desc("created_at")
+///     .limit(20)
+///     .offset(40);
+/// assert_eq!(query.limit, Some(20));
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Query {
     /// Which rows (none given: every row).
