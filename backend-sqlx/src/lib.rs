@@ -110,3 +110,8 @@ mod tests {
         send::<SqlxSession<sqlx::Sqlite>>();
     }
 }
+
+/// The crate's README, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -26,6 +26,13 @@
 //! assert_eq!(slugify("Rust & Databases").unwrap(), "rust-databases");
 //! ```
 //!
+//! # Features
+//! - `tracing`: every repository call runs in a `tracing` span named
+//!   `alchemy.repository` (at `DEBUG`) with the fields `table`,
+//!   `operation` (the method's name), and, once it is done, `statements`
+//!   (how many it sent) and `rows` (returned, written or counted) when it
+//!   succeeded. Each backend crate forwards its own `tracing` feature here.
+//!
 //! The modules, by who reads them:
 //!
 //! | for | module | holds |
@@ -81,3 +88,8 @@ pub use repository::{
     Database, DatabaseExt, LinkRepository, Repository, RepositoryExt, Session, Upserted,
 };
 pub use value::Value;
+
+/// The crate's README, compiled as a doc test so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::trace::traced;
 use crate::schema::{ColumnType, quote};
 use crate::sql::SqlWriter;
 use crate::{KeyOf, LinkRepository, Model, Result};
@@ -78,51 +79,57 @@ impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L
     type Session = D;
 
     async fn attach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<()> {
-        let mut sql = session.sql(None);
-        sql.push(&format!(
-            "INSERT INTO {} ({}, {}) VALUES ",
-            quote(self.table),
-            quote(self.left_column),
-            quote(self.right_column)
-        ));
-        let mut row = [
-            (left.clone().into(), key_type::<L>()?),
-            (right.clone().into(), key_type::<R>()?),
-        ]
-        .into_iter();
-        sql.row(true, &mut row);
-        sql.push_static(" ON CONFLICT DO NOTHING");
-        session.execute(sql).await.map(drop)
+        traced!(self.table, session, "attach", {
+            let mut sql = session.sql(None);
+            sql.push(&format!(
+                "INSERT INTO {} ({}, {}) VALUES ",
+                quote(self.table),
+                quote(self.left_column),
+                quote(self.right_column)
+            ));
+            let mut row = [
+                (left.clone().into(), key_type::<L>()?),
+                (right.clone().into(), key_type::<R>()?),
+            ]
+            .into_iter();
+            sql.row(true, &mut row);
+            sql.push_static(" ON CONFLICT DO NOTHING");
+            session.execute(sql).await.map(drop)
+        })
     }
 
     async fn detach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<bool> {
-        let mut sql = session.sql(None);
-        sql.push(&format!(
-            "DELETE FROM {} WHERE {} = ",
-            quote(self.table),
-            quote(self.left_column)
-        ));
-        sql.bind_value(left.clone().into(), key_type::<L>()?);
-        sql.push(&format!(" AND {} = ", quote(self.right_column)));
-        sql.bind_value(right.clone().into(), key_type::<R>()?);
-        Ok(session.execute(sql).await? > 0)
+        traced!(self.table, session, "detach", {
+            let mut sql = session.sql(None);
+            sql.push(&format!(
+                "DELETE FROM {} WHERE {} = ",
+                quote(self.table),
+                quote(self.left_column)
+            ));
+            sql.bind_value(left.clone().into(), key_type::<L>()?);
+            sql.push(&format!(" AND {} = ", quote(self.right_column)));
+            sql.bind_value(right.clone().into(), key_type::<R>()?);
+            Ok(session.execute(sql).await? > 0)
+        })
     }
 
     async fn right_of(&self, session: &mut D, left: &KeyOf<L>) -> Result<Vec<R>> {
-        let table = R::table();
-        let key = table.quoted_column(table.key_index()?).unwrap_or_default();
-        let mut sql = session.sql(None);
-        sql.push_static("SELECT ");
-        sql.select_list(table);
-        sql.push(&format!(
-            " FROM {} WHERE {key} IN (SELECT {} FROM {} WHERE {} = ",
-            table.quoted_name(),
-            quote(self.right_column),
-            quote(self.table),
-            quote(self.left_column)
-        ));
-        sql.bind_value(left.clone().into(), key_type::<L>()?);
-        sql.push(&format!(") ORDER BY {key}"));
-        session.rows(sql).await
+        traced!(self.table, session, "right_of", {
+            let table = R::table();
+            let key = table.quoted_column(table.key_index()?).unwrap_or_default();
+            let mut sql = session.sql(None);
+            sql.push_static("SELECT ");
+            sql.select_list(table);
+            sql.push(&format!(
+                " FROM {} WHERE {key} IN (SELECT {} FROM {} WHERE {} = ",
+                table.quoted_name(),
+                quote(self.right_column),
+                quote(self.table),
+                quote(self.left_column)
+            ));
+            sql.bind_value(left.clone().into(), key_type::<L>()?);
+            sql.push(&format!(") ORDER BY {key}"));
+            session.rows(sql).await
+        })
     }
 }

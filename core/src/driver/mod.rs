@@ -45,6 +45,9 @@ pub mod insert;
 mod link;
 mod ops;
 mod statements;
+pub(crate) mod trace;
+
+use trace::traced;
 
 /// A statement whose text and bind types depend only on the model and the
 /// database; see [the module docs](self#statement-caches).
@@ -180,36 +183,73 @@ impl<M: Model, D: Driver<M>> Repository for DriverRepository<M, D> {
     type Session = D;
 
     async fn add(&self, session: &mut D, model: M) -> Result<M> {
-        ops::add(session, model).await
+        traced!(
+            M::table().name(),
+            session,
+            "add",
+            ops::add(session, model).await
+        )
     }
 
     async fn add_many(&self, session: &mut D, models: Vec<M>) -> Result<Vec<M>> {
-        let now = session.state().now();
-        insert::add_many(session, models, now).await
+        traced!(M::table().name(), session, "add_many", {
+            let now = session.state().now();
+            insert::add_many(session, models, now).await
+        })
     }
 
     async fn get(&self, session: &mut D, key: &KeyOf<M>) -> Result<M> {
-        ops::get(session, key).await
+        traced!(
+            M::table().name(),
+            session,
+            "get",
+            ops::get(session, key).await
+        )
     }
 
     async fn list(&self, session: &mut D, query: &Query) -> Result<Vec<M>> {
-        ops::list(session, query).await
+        traced!(
+            M::table().name(),
+            session,
+            "list",
+            ops::list(session, query).await
+        )
     }
 
     async fn count(&self, session: &mut D, filter: Option<&Condition>) -> Result<u64> {
-        ops::count::<M, D>(session, filter).await
+        traced!(
+            M::table().name(),
+            session,
+            "count",
+            ops::count::<M, D>(session, filter).await
+        )
     }
 
     async fn list_and_count(&self, session: &mut D, query: &Query) -> Result<(Vec<M>, u64)> {
-        ops::list_and_count(session, query).await
+        traced!(
+            M::table().name(),
+            session,
+            "list_and_count",
+            ops::list_and_count(session, query).await
+        )
     }
 
     async fn update(&self, session: &mut D, model: M) -> Result<M> {
-        ops::update(session, model).await
+        traced!(
+            M::table().name(),
+            session,
+            "update",
+            ops::update(session, model).await
+        )
     }
 
     async fn update_many(&self, session: &mut D, models: Vec<M>) -> Result<Vec<M>> {
-        ops::update_many(session, models).await
+        traced!(
+            M::table().name(),
+            session,
+            "update_many",
+            ops::update_many(session, models).await
+        )
     }
 
     async fn upsert_many(
@@ -218,19 +258,39 @@ impl<M: Model, D: Driver<M>> Repository for DriverRepository<M, D> {
         models: Vec<M>,
         match_fields: &[&str],
     ) -> Result<Upserted<M>> {
-        ops::upsert_many(session, models, match_fields).await
+        traced!(
+            M::table().name(),
+            session,
+            "upsert_many",
+            ops::upsert_many(session, models, match_fields).await
+        )
     }
 
     async fn delete(&self, session: &mut D, key: &KeyOf<M>) -> Result<M> {
-        ops::delete(session, key).await
+        traced!(
+            M::table().name(),
+            session,
+            "delete",
+            ops::delete(session, key).await
+        )
     }
 
     async fn delete_many(&self, session: &mut D, keys: &[KeyOf<M>]) -> Result<Vec<M>> {
-        ops::delete_many(session, keys).await
+        traced!(
+            M::table().name(),
+            session,
+            "delete_many",
+            ops::delete_many(session, keys).await
+        )
     }
 
     async fn delete_where(&self, session: &mut D, filter: &Condition) -> Result<Vec<M>> {
-        ops::delete_where(session, filter).await
+        traced!(
+            M::table().name(),
+            session,
+            "delete_where",
+            ops::delete_where(session, filter).await
+        )
     }
 
     async fn add_if_absent(
@@ -239,13 +299,23 @@ impl<M: Model, D: Driver<M>> Repository for DriverRepository<M, D> {
         model: M,
         conflict_columns: &[&str],
     ) -> Result<Option<M>> {
-        ops::add_if_absent(session, model, conflict_columns).await
+        traced!(
+            M::table().name(),
+            session,
+            "add_if_absent",
+            ops::add_if_absent(session, model, conflict_columns).await
+        )
     }
 
     async fn get_unique_or_none(&self, session: &mut D, key: &M::UniqueKey) -> Result<Option<M>>
     where
         M: Unique,
     {
-        ops::get_unique(session, key).await
+        traced!(
+            M::table().name(),
+            session,
+            "get_unique_or_none",
+            ops::get_unique(session, key).await
+        )
     }
 }
