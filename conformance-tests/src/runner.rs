@@ -1,7 +1,8 @@
 //! Turns the cases into named tests: `<backend>::<database>::<case>`.
 //!
 //! SQLite always runs, each case on a fresh file. PostgreSQL comes from
-//! `ALCHEMY_TEST_POSTGRES_URL`, else from a testcontainers container when a
+//! `ALCHEMY_TEST_POSTGRES_URL`, else (with the `testcontainers` feature, on
+//! by default) from a testcontainers container when a
 //! Docker engine answers (image [`POSTGRES_IMAGE`], or the `name:tag` in
 //! `ALCHEMY_TEST_POSTGRES_IMAGE`), else its cases are reported as ignored
 //! with the reason. With `CI` set, a missing PostgreSQL fails every
@@ -144,6 +145,7 @@ enum NoContainer {
     /// No Docker engine answers: the PostgreSQL cases are skipped (failed under CI).
     NoDocker(String),
     /// Docker answered but the container failed: always a failure.
+    #[cfg_attr(not(feature = "testcontainers"), allow(dead_code))]
     Failed(String),
 }
 
@@ -166,6 +168,15 @@ fn image_named(image: Option<String>) -> (String, String) {
     }
 }
 
+/// Without the `testcontainers` feature there is no container to start.
+#[cfg(not(feature = "testcontainers"))]
+async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
+    Err(NoContainer::NoDocker(
+        "alchemy-conformance is built without its `testcontainers` feature".into(),
+    ))
+}
+
+#[cfg(feature = "testcontainers")]
 async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
     use testcontainers_modules::postgres::Postgres as Image;
     use testcontainers_modules::testcontainers::core::error::ClientError;
