@@ -3,6 +3,7 @@
 
 use alchemy_core::Value;
 use alchemy_core::schema::ColumnType;
+#[cfg(feature = "postgres")]
 use alchemy_core::value::ValueArray;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -64,6 +65,7 @@ pub(crate) fn decode_values(
     Ok(())
 }
 
+#[cfg(feature = "postgres")]
 /// `values` as one PostgreSQL array value of column type `ty` (an
 /// `INTEGER` column takes a `BIGINT` array).
 ///
@@ -124,6 +126,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn arrays_refuse_values_of_another_type() {
         let (ok, bad) = (Value::Int(1), Value::Text("x".into()));
         assert!(array_value(&[&ok], ColumnType::BigInt).is_ok());

@@ -1,17 +1,24 @@
 //! The [`SeaDb`] handle: a SeaORM connection pool plus the clock that stamps
 //! audit columns.
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 use std::str::FromStr;
 use std::time::Duration;
 
 use alchemy_core::audit::{SharedClock, system_clock};
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::{Error, Result};
+#[cfg(feature = "postgres")]
+use sea_orm::SqlxPostgresConnector;
+#[cfg(feature = "sqlite")]
+use sea_orm::SqlxSqliteConnector;
+#[cfg(feature = "postgres")]
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+#[cfg(feature = "sqlite")]
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, SqlxPostgresConnector,
-    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::error::from_db;
@@ -21,9 +28,11 @@ use crate::session::SeaSession;
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connections a file-backed SQLite pool keeps at most.
+#[cfg(feature = "sqlite")]
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// Connections a PostgreSQL pool keeps at most.
+#[cfg(feature = "postgres")]
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
 /// A clone-able handle on a SeaORM connection pool (PostgreSQL or SQLite).
@@ -76,47 +85,71 @@ impl SeaDb {
     /// cannot parse; [`Error::Backend`] when no connection can be made.
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
-                .map_err(|e| Error::invalid_input(format!("SQLite URL `{url}`: {e}")))?
-                .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                .foreign_keys(true);
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
-            let pool = if memory {
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(1)
-                    .idle_timeout(None)
-                    .max_lifetime(None)
-            } else {
-                SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
-            }
+            return Self::connect_sqlite(url).await;
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Self::connect_postgres(url).await;
+        }
+        Err(Error::invalid_input(format!(
+            "unsupported database URL `{url}`: expected sqlite: or postgres://"
+        )))
+    }
+
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid_input(format!("SQLite URL `{url}`: {e}")))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool = if memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+        }
+        .connect_with(options)
+        .await
+        .map_err(Error::backend)?;
+        Ok(Self {
+            conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+            clock: system_clock(),
+            dialect: Dialect::Sqlite,
+        })
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid_input(format!("PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
             .connect_with(options)
             .await
             .map_err(Error::backend)?;
-            Ok(Self {
-                conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
-                clock: system_clock(),
-                dialect: Dialect::Sqlite,
-            })
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)
-                .map_err(|e| Error::invalid_input(format!("PostgreSQL URL: {e}")))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(POSTGRES_MAX_CONNECTIONS)
-                .connect_with(options)
-                .await
-                .map_err(Error::backend)?;
-            Ok(Self {
-                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
-                clock: system_clock(),
-                dialect: Dialect::Postgres,
-            })
-        } else {
-            Err(Error::invalid_input(format!(
-                "unsupported database URL `{url}`: expected sqlite: or postgres://"
-            )))
-        }
+        Ok(Self {
+            conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+            clock: system_clock(),
+            dialect: Dialect::Postgres,
+        })
+    }
+
+    /// Built without the database's feature: the URL names a database
+    /// this build cannot reach.
+    #[cfg(not(feature = "sqlite"))]
+    async fn connect_sqlite(url: &str) -> Result<Self> {
+        let _ = url;
+        Err(without("sqlite"))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn connect_postgres(url: &str) -> Result<Self> {
+        let _ = url;
+        Err(without("postgres"))
     }
 
     /// Wraps a SeaORM connection made elsewhere. The caller is responsible
@@ -199,5 +232,18 @@ impl alchemy_core::Database for SeaDb {
             }
         }
         Ok(())
+    }
+}
+
+/// The error for a URL whose database's `feature` this build lacks.
+#[cfg(not(all(feature = "postgres", feature = "sqlite")))]
+fn without(feature: &str) -> Error {
+    Error::NotSupported {
+        operation: "connecting",
+        backend: if feature == "sqlite" {
+            "alchemy-seaorm without its `sqlite` feature"
+        } else {
+            "alchemy-seaorm without its `postgres` feature"
+        },
     }
 }

@@ -75,6 +75,13 @@
 //! | [`SeaLinkRepository`] / [`LinkEntity`] | many-to-many association tables |
 //! | [`hooks`] | key/audit stamping for `ActiveModelBehavior::before_save` |
 //!
+//! ## Features
+//!
+//! - `postgres` and `sqlite` (both by default): the databases it is built
+//!   for (SeaORM's `sqlx-postgres` and `sqlx-sqlite`); a URL for a database
+//!   left out is [`alchemy_core::Error::NotSupported`].
+//! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
+//!
 //! ## Notes
 //!
 //! - **Entity and table.** The entity is checked against
@@ -134,3 +141,6 @@ pub use session::SeaSession;
 
 /// SeaORM, as this crate uses it.
 pub use sea_orm;
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("alchemy-seaorm needs a database: enable its `postgres` or `sqlite` feature");

@@ -8,7 +8,9 @@ use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
 use sea_orm::{DbBackend, Statement};
 
-use crate::codec::{array_value, bind_value};
+#[cfg(feature = "postgres")]
+use crate::codec::array_value;
+use crate::codec::bind_value;
 
 impl alchemy_core::sql::SqlWriter for Sql {
     fn push(&mut self, sql: &str) {
@@ -72,6 +74,7 @@ impl Sql {
     /// column type `ty` (an `INTEGER` column takes a `BIGINT` array).
     /// SeaORM's driver panics on an element of another type or a NULL, so
     /// such values make the statement an error instead.
+    #[cfg(feature = "postgres")]
     pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
         match array_value(values, ty) {
             Ok(array) => self.bind(array),
@@ -80,6 +83,15 @@ impl Sql {
                 self.bind(empty)
             }
         }
+    }
+
+    /// Without PostgreSQL nothing asks for an array (SQLite's dialect has
+    /// none): the statement fails if something does.
+    #[cfg(not(feature = "postgres"))]
+    pub(crate) fn bind_array(&mut self, _: &[&Value], _: ColumnType) -> &mut Self {
+        self.error
+            .get_or_insert_with(|| "array parameters need the `postgres` feature".into());
+        self
     }
 
     /// The finished statement.

@@ -7,25 +7,36 @@
 
 use std::future::Future;
 use std::str::FromStr;
+#[cfg(feature = "sqlite")]
 use std::time::Duration;
 
 use alchemy_core::Value;
 use alchemy_core::driver::TOTAL;
 use alchemy_core::schema::{ColumnType, Dialect};
 use chrono::{DateTime, Utc};
+#[cfg(feature = "postgres")]
+use sqlx::Postgres;
+#[cfg(feature = "sqlite")]
+use sqlx::Sqlite;
 use sqlx::error::BoxDynError;
 use sqlx::pool::PoolOptions;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnectOptions;
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Arguments, AssertSqlSafe, Pool, Postgres, Row, Sqlite, Transaction};
+use sqlx::{Arguments, AssertSqlSafe, Pool, Row, Transaction};
 
-use crate::codec::{add_pg_array, add_value, decode_value};
+#[cfg(feature = "postgres")]
+use crate::codec::add_pg_array;
+use crate::codec::{add_value, decode_value};
 use crate::repository::SqlxModel;
 use crate::sql::Sql;
 
 mod sealed {
     pub trait Sealed {}
+    #[cfg(feature = "postgres")]
     impl Sealed for sqlx::Postgres {}
+    #[cfg(feature = "sqlite")]
     impl Sealed for sqlx::Sqlite {}
 }
 
@@ -228,6 +239,7 @@ macro_rules! statements {
     };
 }
 
+#[cfg(feature = "postgres")]
 impl SqlxBackend for Postgres {
     const DIALECT: Dialect = Dialect::Postgres;
 
@@ -265,6 +277,7 @@ impl SqlxBackend for Postgres {
     statements!(sqlx::postgres::PgRow);
 }
 
+#[cfg(feature = "sqlite")]
 impl SqlxBackend for Sqlite {
     const DIALECT: Dialect = Dialect::Sqlite;
 

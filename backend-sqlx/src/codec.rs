@@ -3,12 +3,12 @@
 //! column back. Written as macros where sqlx's bounds hold only for each
 //! concrete database; [`crate::backend`] expands them for both.
 
-use alchemy_core::Value;
-use alchemy_core::schema::ColumnType;
-use alchemy_core::value::ValueArray;
-use sqlx::Arguments;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::PgArguments;
+// What PostgreSQL's arrays use; the macros name their paths in full.
+#[cfg(feature = "postgres")]
+use {
+    alchemy_core::Value, alchemy_core::schema::ColumnType, alchemy_core::value::ValueArray,
+    sqlx::Arguments, sqlx::error::BoxDynError, sqlx::postgres::PgArguments,
+};
 
 /// Adds `$value` to `$args` as a parameter of column type `$ty`; a NULL is
 /// typed after the column. `$timestamp` gives a timestamp's encoded form.
@@ -61,6 +61,7 @@ macro_rules! decode_value {
 }
 pub(crate) use decode_value;
 
+#[cfg(feature = "postgres")]
 /// Adds `values` to `args` as one PostgreSQL array of column type `ty`
 /// ([`ValueArray`]: an `INTEGER` column takes a BIGINT array).
 ///

@@ -43,8 +43,10 @@ pub struct SqlxDb<DB: SqlxBackend> {
 }
 
 /// A PostgreSQL handle.
+#[cfg(feature = "postgres")]
 pub type PgDb = SqlxDb<sqlx::Postgres>;
 /// A SQLite handle.
+#[cfg(feature = "sqlite")]
 pub type SqliteDb = SqlxDb<sqlx::Sqlite>;
 
 impl<DB: SqlxBackend> Clone for SqlxDb<DB> {

@@ -28,7 +28,10 @@ pub fn classify_database_error(db: &dyn DatabaseError) -> Classified {
 
 /// `db` as core's view of a failure; `code` is `db.code()`.
 fn failure<'a>(db: &'a dyn DatabaseError, code: Option<&'a str>) -> DbFailure<'a> {
+    #[cfg(feature = "postgres")]
     let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+    #[cfg(not(feature = "postgres"))]
+    let pg: Option<&NoPgError> = None;
     DbFailure {
         dialect: if pg.is_some() {
             Dialect::Postgres
@@ -63,5 +66,16 @@ mod tests {
             convert(sqlx::Error::PoolTimedOut),
             Error::Busy { .. }
         ));
+    }
+}
+
+/// Stands for PostgreSQL's error without the `postgres` feature: never made.
+#[cfg(not(feature = "postgres"))]
+struct NoPgError;
+
+#[cfg(not(feature = "postgres"))]
+impl NoPgError {
+    fn column(&self) -> Option<&str> {
+        None
     }
 }

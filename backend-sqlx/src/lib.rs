@@ -55,6 +55,11 @@
 //! assert!(Note::table().column_named("body").unwrap().nullable);
 //! ```
 //!
+//! # Features
+//! - `postgres` and `sqlite` (both by default): the databases it is built
+//!   for; a PostgreSQL-only build compiles no SQLite, and the reverse.
+//! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
+//!
 //! # Databases
 //! - PostgreSQL ([`PgDb`], [`PgRepository`]): `uuid`, `timestamptz`, identity keys.
 //! - SQLite ([`SqliteDb`], [`SqliteRepository`]): UUIDs as 16-byte BLOBs,
@@ -81,12 +86,23 @@ pub use alchemy_core;
 /// [`alchemy_core::Model`], the trait and its derive.
 pub use alchemy_core::Model;
 pub use backend::SqlxBackend;
-pub use db::{PgDb, SqliteDb, SqlxDb};
+#[cfg(feature = "postgres")]
+pub use db::PgDb;
+#[cfg(feature = "sqlite")]
+pub use db::SqliteDb;
+pub use db::SqlxDb;
 pub use link::SqlxLinkRepository;
-pub use repository::{PgRepository, SqliteRepository, SqlxModel, SqlxRepository};
+#[cfg(feature = "postgres")]
+pub use repository::PgRepository;
+#[cfg(feature = "sqlite")]
+pub use repository::SqliteRepository;
+pub use repository::{SqlxModel, SqlxRepository};
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("alchemy-sqlx needs a database: enable its `postgres` or `sqlite` feature");
 pub use session::SqlxSession;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 mod tests {
     use super::*;
 

@@ -1,11 +1,9 @@
 //! The repository: core's [`DriverRepository`], written once for every
 //! backend, over a sqlx session.
 
+use crate::session::SqlxSession;
 use alchemy_core::Model;
 use alchemy_core::driver::DriverRepository;
-use sqlx::FromRow;
-
-use crate::session::SqlxSession;
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
 /// `sqlx::FromRow` for PostgreSQL and SQLite rows (the derive does both for
@@ -96,16 +94,36 @@ use crate::session::SqlxSession;
 /// s.commit().await?;
 /// # Ok(()) }
 /// ```
-pub trait SqlxModel:
-    Model + for<'r> FromRow<'r, sqlx::postgres::PgRow> + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
-{
-}
+pub trait SqlxModel: Model + rows::FromPgRow + rows::FromSqliteRow {}
 
-impl<T> SqlxModel for T where
-    T: Model
-        + for<'r> FromRow<'r, sqlx::postgres::PgRow>
-        + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
-{
+impl<T: Model + rows::FromPgRow + rows::FromSqliteRow> SqlxModel for T {}
+
+/// `FromRow` for each database the crate is built with: a database whose
+/// feature is off asks nothing.
+pub mod rows {
+    use sqlx::FromRow;
+
+    /// `FromRow` for PostgreSQL rows (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    pub trait FromPgRow: for<'r> FromRow<'r, sqlx::postgres::PgRow> {}
+    #[cfg(feature = "postgres")]
+    impl<T: for<'r> FromRow<'r, sqlx::postgres::PgRow>> FromPgRow for T {}
+    /// Nothing: the crate is built without PostgreSQL.
+    #[cfg(not(feature = "postgres"))]
+    pub trait FromPgRow {}
+    #[cfg(not(feature = "postgres"))]
+    impl<T> FromPgRow for T {}
+
+    /// `FromRow` for SQLite rows (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
+    pub trait FromSqliteRow: for<'r> FromRow<'r, sqlx::sqlite::SqliteRow> {}
+    #[cfg(feature = "sqlite")]
+    impl<T: for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>> FromSqliteRow for T {}
+    /// Nothing: the crate is built without SQLite.
+    #[cfg(not(feature = "sqlite"))]
+    pub trait FromSqliteRow {}
+    #[cfg(not(feature = "sqlite"))]
+    impl<T> FromSqliteRow for T {}
 }
 
 /// The repository of model `M` on database `DB` (stateless; `Copy`):
@@ -125,6 +143,8 @@ impl<T> SqlxModel for T where
 pub type SqlxRepository<M, DB> = DriverRepository<M, SqlxSession<DB>>;
 
 /// A repository on PostgreSQL.
+#[cfg(feature = "postgres")]
 pub type PgRepository<M> = SqlxRepository<M, sqlx::Postgres>;
 /// A repository on SQLite.
+#[cfg(feature = "sqlite")]
 pub type SqliteRepository<M> = SqlxRepository<M, sqlx::Sqlite>;

@@ -223,7 +223,7 @@ fn keep_text<DB: SqlxBackend, M: 'static>(key: CacheKey, text: String) -> &'stat
         .or_insert_with(|| text.leak())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 mod tests {
     use alchemy_core::base::{Base, BigIntAuditBase};
     use alchemy_core::filter::{Condition, Query};
