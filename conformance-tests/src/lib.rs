@@ -5,11 +5,14 @@
 //! fixture models, in its own ORM's idiom, and their repositories) and
 //! calling [`runner::main_with`] from a `harness = false` test:
 //!
-//! ```text
-//! fn main() {
-//!     alchemy_conformance::runner::main_with(|env| {
-//!         alchemy_conformance::runner::backend_trials::<MyHarness>(env)
-//!     })
+//! ```no_run
+//! use alchemy_conformance::{Harness, runner};
+//!
+//! /// The `main` of a `harness = false` test target, for harness `H`
+//! /// (this repository's `tests/conformance/` has three: sqlx, diesel,
+//! /// SeaORM).
+//! fn main_for<H: Harness + Clone + Default>() -> ! {
+//!     runner::main_with(|env| runner::backend_trials::<H>(env))
 //! }
 //! ```
 //!
