@@ -8,8 +8,8 @@
 use alchemy_core::Model;
 use alchemy_core::driver::declaration::{self, DeclaredColumn};
 use diesel::Selectable;
+use diesel::backend::Backend;
 use diesel::expression::Expression;
-use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::sql_types::{SqlType, is_nullable};
 
@@ -61,8 +61,17 @@ all_column_nulls!(
     A16 A15 A14 A13 A12 A11 A10 A9 A8 A7 A6 A5 A4 A3 A2 A1
 );
 
-/// The SQL type of `M`'s select expression on PostgreSQL.
-pub(crate) type SelectedTypes<M> = <<M as Selectable<Pg>>::SelectExpression as Expression>::SqlType;
+/// The database whose `Selectable` is checked: PostgreSQL when the build
+/// has it, else SQLite (the column list is the same on both).
+#[cfg(feature = "postgres")]
+pub type CheckDb = diesel::pg::Pg;
+/// The database whose `Selectable` is checked: PostgreSQL when the build
+/// has it, else SQLite (the column list is the same on both).
+#[cfg(not(feature = "postgres"))]
+pub type CheckDb = diesel::sqlite::Sqlite;
+
+/// The SQL type of `M`'s select expression on [`CheckDb`].
+pub type SelectedTypes<M> = <<M as Selectable<CheckDb>>::SelectExpression as Expression>::SqlType;
 
 /// Checks, once per model, that `M`'s `Selectable` columns are its table's.
 ///
@@ -70,21 +79,22 @@ pub(crate) type SelectedTypes<M> = <<M as Selectable<Pg>>::SelectExpression as E
 /// [`alchemy_core::Error::InvalidInput`] naming the first difference.
 pub(crate) fn declaration<M>() -> alchemy_core::Result<()>
 where
-    M: Model + Selectable<Pg>,
-    M::SelectExpression: QueryFragment<Pg>,
+    M: Model + Selectable<CheckDb>,
+    M::SelectExpression: QueryFragment<CheckDb>,
     SelectedTypes<M>: ColumnNulls,
 {
     declaration::check_once::<M>(|| {
-        let mut builder = PgQueryBuilder::default();
+        let mut builder = <CheckDb as Backend>::QueryBuilder::default();
         M::construct_selection()
-            .to_sql(&mut builder, &Pg)
+            .to_sql(&mut builder, &CheckDb::default())
             .map_err(|e| alchemy_core::Error::backend(e.to_string()))?;
         let text = builder.finish();
         let mut nulls = Vec::new();
         SelectedTypes::<M>::nulls(&mut nulls);
         // `"table"."column", ..`: identifiers diesel quotes, so a `, ` or a
         // `.` only separates them.
-        let unquote = |s: &str| s.trim_matches('"').to_string();
+        // PostgreSQL quotes with `"`, SQLite's builder with backticks.
+        let unquote = |s: &str| s.trim_matches(['"', '`']).to_string();
         let mut table = String::new();
         let mut declared = Vec::new();
         for (column, nullable) in text.split(", ").zip(nulls) {

@@ -7,9 +7,11 @@ use alchemy_core::schema::ColumnType;
 use alchemy_core::value::ValueArray;
 use alchemy_core::{Model, Value};
 use chrono::{DateTime, Utc};
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 
 /// The values of one column as a PostgreSQL array: `c = ANY($1)` is one
@@ -17,6 +19,8 @@ use diesel::sqlite::Sqlite;
 /// and cached, where `c IN ($1, .., $n)` is parsed and planned anew for
 /// every count.
 #[derive(Debug, Clone)]
+// Read only by PostgreSQL's binding.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) enum Array {
     Bool(Vec<Option<bool>>),
     BigInt(Vec<Option<i64>>),
@@ -93,9 +97,12 @@ macro_rules! bind_value {
     };
 }
 
+#[cfg(feature = "postgres")]
 bind_value!(Pg, bind_pg);
+#[cfg(feature = "sqlite")]
 bind_value!(Sqlite, bind_sqlite);
 
+#[cfg(feature = "postgres")]
 pub(crate) fn array_pg<'b>(
     array: &'b Array,
     out: &mut AstPass<'_, 'b, Pg>,
@@ -111,6 +118,7 @@ pub(crate) fn array_pg<'b>(
     }
 }
 
+#[cfg(feature = "sqlite")]
 pub(crate) fn array_sqlite(_: &Array, _: &mut AstPass<'_, '_, Sqlite>) -> diesel::QueryResult<()> {
     // `Sql::any_of` makes arrays only for PostgreSQL.
     Err(diesel::result::Error::QueryBuilderError(
@@ -193,5 +201,7 @@ macro_rules! stored_row {
     };
 }
 
+#[cfg(feature = "postgres")]
 stored_row!(Pg);
+#[cfg(feature = "sqlite")]
 stored_row!(Sqlite);

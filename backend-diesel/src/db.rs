@@ -5,22 +5,31 @@ use std::fmt;
 use alchemy_core::audit::{SharedClock, system_clock};
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::{Error, Result};
+#[cfg(feature = "sqlite")]
 use diesel::SqliteConnection;
+#[cfg(feature = "sqlite")]
+use diesel_async::AsyncConnection;
+#[cfg(feature = "postgres")]
+use diesel_async::AsyncPgConnection;
+use diesel_async::SimpleAsyncConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
+#[cfg(feature = "sqlite")]
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+#[cfg(feature = "sqlite")]
 use futures::FutureExt;
 
 use crate::error;
 use crate::session::{Connection, DieselSession};
 
+#[cfg(feature = "sqlite")]
 /// The SQLite connection type: diesel's synchronous `SqliteConnection`, run
 /// on tokio's blocking pool by diesel-async.
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
+#[cfg(feature = "sqlite")]
 /// Statements run on every new SQLite connection: WAL journal, a 5 s busy
 /// timeout (diesel's default is 0), and enforced foreign keys.
 pub const SQLITE_SETUP: &str =
@@ -28,7 +37,9 @@ pub const SQLITE_SETUP: &str =
 
 #[derive(Clone)]
 pub(crate) enum Pools {
+    #[cfg(feature = "postgres")]
     Postgres(Pool<AsyncPgConnection>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Pool<SqliteConn>),
 }
 
@@ -115,6 +126,7 @@ impl DieselDb {
     async fn connect_inner(url: &str, max_size: Option<usize>) -> Result<Self> {
         let (dialect, url) = parse_url(url)?;
         let pools = match dialect {
+            #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
                 let mut config = ManagerConfig::<SqliteConn>::default();
                 config.recycling_method = RecyclingMethod::Fast;
@@ -139,7 +151,8 @@ impl DieselDb {
                 }
                 Pools::Sqlite(builder.build().map_err(Error::backend)?)
             }
-            _ => {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
                 config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::new_with_config(url, config);
@@ -148,6 +161,14 @@ impl DieselDb {
                     builder = builder.max_size(n);
                 }
                 Pools::Postgres(builder.build().map_err(Error::backend)?)
+            }
+            // A database this build leaves out (its feature is off).
+            #[allow(unreachable_patterns)]
+            _ => {
+                return Err(Error::NotSupported {
+                    operation: "connecting",
+                    backend: "alchemy-diesel without this database's feature",
+                });
             }
         };
         let db = Self {
@@ -172,7 +193,9 @@ impl DieselDb {
 
     fn dialect_of(&self) -> Dialect {
         match self.pools {
+            #[cfg(feature = "postgres")]
             Pools::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -181,9 +204,11 @@ impl DieselDb {
     async fn connection(&self) -> Result<Connection> {
         let dialect = self.dialect_of();
         Ok(match &self.pools {
+            #[cfg(feature = "postgres")]
             Pools::Postgres(p) => Connection::Postgres(Box::new(
                 p.get().await.map_err(|e| error::from_pool(e, dialect))?,
             )),
+            #[cfg(feature = "sqlite")]
             Pools::Sqlite(p) => {
                 Connection::Sqlite(p.get().await.map_err(|e| error::from_pool(e, dialect))?)
             }
@@ -198,7 +223,9 @@ impl DieselDb {
     pub async fn batch_execute(&self, sql: &str) -> Result<()> {
         let dialect = self.dialect_of();
         let result = match &mut self.connection().await? {
+            #[cfg(feature = "postgres")]
             Connection::Postgres(c) => c.batch_execute(sql).await,
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => c.batch_execute(sql).await,
         };
         result.map_err(|e| error::from_diesel(e, dialect, None))
@@ -228,7 +255,9 @@ impl alchemy_core::Database for DieselDb {
         loop {
             let mut conn = self.connection().await?;
             let result = match &mut conn {
+                #[cfg(feature = "postgres")]
                 Connection::Postgres(c) => c.batch_execute("BEGIN").await,
+                #[cfg(feature = "sqlite")]
                 Connection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").await,
             };
             match result {

@@ -6,16 +6,20 @@ use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
 use chrono::{DateTime, Utc};
 use diesel::dsl::AsSelect as SelectBy;
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::QueryFragment;
 use diesel::sql_types::BigInt;
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, Selectable, SelectableHelper};
+#[cfg(feature = "postgres")]
 use diesel_async::AsyncPgConnection;
 use diesel_async::methods::LoadQuery;
 
-use crate::check::{self, ColumnNulls, SelectedTypes};
+use crate::check::{self, CheckDb, ColumnNulls, SelectedTypes};
 use crate::codec::StoredRow;
+#[cfg(feature = "sqlite")]
 use crate::db::SqliteConn;
 use crate::session::{ConnectionMut, DieselSession};
 use crate::sql::{
@@ -29,7 +33,9 @@ use crate::sql::{
 macro_rules! on_connection {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
+            #[cfg(feature = "postgres")]
             ConnectionMut::Postgres($c) => $body,
+            #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite($c) => $body,
         }
     };
@@ -161,20 +167,17 @@ pub trait DieselModel: Model + Sized {
 type Rows<M, DB, I = ByText> = RawQuery<SelectBy<M, DB>, I>;
 type Totals<M, DB> = RawQuery<WithTotal<SelectBy<M, DB>>>;
 
-impl<M> DieselModel for M
-where
-    M: Model + Selectable<Pg> + Selectable<Sqlite> + Send + 'static,
-    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
-    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
-    <M as Selectable<Pg>>::SelectExpression: QueryFragment<Pg>,
-    SelectedTypes<M>: ColumnNulls,
-{
+/// The blanket impl of [`DieselModel`], for the bounds of the databases
+/// this build has (a `where` clause cannot name a feature).
+macro_rules! diesel_model {
+    ($($bound:tt)*) => {
+        impl<M> DieselModel for M
+        where
+            M: Model + Send + 'static,
+            <M as Selectable<CheckDb>>::SelectExpression: QueryFragment<CheckDb>,
+            SelectedTypes<M>: ColumnNulls,
+            $($bound)*
+        {
     fn __check() -> Result<()> {
         check::declaration::<M>()
     }
@@ -199,7 +202,40 @@ where
         use diesel_async::RunQueryDsl;
         on_connection!(conn, |c| sql.query(WithTotal(M::as_select())).load(c).await)
     }
+        }
+    };
 }
+
+#[cfg(all(feature = "postgres", feature = "sqlite"))]
+diesel_model!(
+    M: Selectable<Pg> + Selectable<Sqlite>,
+    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
+    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
+);
+
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+diesel_model!(
+    M: Selectable<Pg>,
+    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
+    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
+);
+
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+diesel_model!(
+    M: Selectable<Sqlite>,
+    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
+    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
+);
 
 impl DieselSession {
     /// The connection for a statement of `M`, after the check of `M`'s

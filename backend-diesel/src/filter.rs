@@ -4,9 +4,11 @@ use alchemy_core::Result;
 use alchemy_core::filter::Condition;
 use alchemy_core::schema::{Dialect, Table};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Bool;
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 
 use crate::sql::{RawQuery, Sql};
@@ -25,7 +27,9 @@ use crate::sql::{RawQuery, Sql};
 /// case-insensitive ones `ILIKE` on PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct Filter {
+    #[cfg(feature = "postgres")]
     postgres: RawQuery<()>,
+    #[cfg(feature = "sqlite")]
     sqlite: RawQuery<()>,
 }
 
@@ -46,7 +50,9 @@ impl Filter {
             Ok(sql.query(()))
         };
         Ok(Self {
+            #[cfg(feature = "postgres")]
             postgres: write(Dialect::Postgres)?,
+            #[cfg(feature = "sqlite")]
             sqlite: write(Dialect::Sqlite)?,
         })
     }
@@ -69,6 +75,7 @@ impl QueryId for Filter {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
+#[cfg(feature = "postgres")]
 impl QueryFragment<Pg> for Filter {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
         out.push_sql("(");
@@ -78,6 +85,7 @@ impl QueryFragment<Pg> for Filter {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl QueryFragment<Sqlite> for Filter {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> diesel::QueryResult<()> {
         out.push_sql("(");

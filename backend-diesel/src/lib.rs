@@ -60,6 +60,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Features
+//! - `postgres` and `sqlite` (both by default): the databases it is built
+//!   for; a PostgreSQL-only build compiles no SQLite (no bundled C
+//!   library), and the reverse. A model's `Selectable` is needed only for
+//!   the databases built; a URL for a database left out is
+//!   [`alchemy_core::Error::NotSupported`].
+//! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
+//!
 //! # Defining models
 //! - Column types: [`types::Uuid`] and [`types::Timestamp`] work on both
 //!   databases (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
@@ -125,3 +133,6 @@ pub use filter::Filter;
 pub use link::DieselLinkRepository;
 pub use repository::DieselRepository;
 pub use session::{ConnectionMut, DieselSession};
+
+#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
+compile_error!("alchemy-diesel needs a database: enable its `postgres` or `sqlite` feature");

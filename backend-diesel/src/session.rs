@@ -7,16 +7,21 @@ use alchemy_core::audit::SharedClock;
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Error, Result};
+#[cfg(feature = "postgres")]
+use diesel_async::AsyncPgConnection;
+use diesel_async::SimpleAsyncConnection;
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AsyncPgConnection, SimpleAsyncConnection};
 
+#[cfg(feature = "sqlite")]
 use crate::db::SqliteConn;
 use crate::error;
 
 /// A pooled connection of either database.
 pub(crate) enum Connection {
     // Boxed: the PostgreSQL connection is several times larger.
+    #[cfg(feature = "postgres")]
     Postgres(Box<Object<AsyncPgConnection>>),
+    #[cfg(feature = "sqlite")]
     Sqlite(Object<SqliteConn>),
 }
 
@@ -25,14 +30,18 @@ impl Connection {
     /// left open on it can never be reused: closing rolls it back.
     pub(crate) fn discard(self) {
         match self {
+            #[cfg(feature = "postgres")]
             Self::Postgres(c) => drop(Object::take(*c)),
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => drop(Object::take(c)),
         }
     }
 
     fn as_mut(&mut self) -> ConnectionMut<'_> {
         match self {
+            #[cfg(feature = "postgres")]
             Self::Postgres(c) => ConnectionMut::Postgres(c),
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => ConnectionMut::Sqlite(c),
         }
     }
@@ -46,15 +55,19 @@ impl Connection {
 /// back through it; use the session.
 pub enum ConnectionMut<'a> {
     /// A PostgreSQL connection.
+    #[cfg(feature = "postgres")]
     Postgres(&'a mut AsyncPgConnection),
     /// A SQLite connection.
+    #[cfg(feature = "sqlite")]
     Sqlite(&'a mut SqliteConn),
 }
 
 impl fmt::Debug for ConnectionMut<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            #[cfg(feature = "postgres")]
             Self::Postgres(_) => "ConnectionMut::Postgres(..)",
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => "ConnectionMut::Sqlite(..)",
         })
     }
@@ -166,7 +179,9 @@ impl DieselSession {
     pub(crate) async fn execute_sql(&mut self, table: &Table, sql: crate::sql::Sql) -> Result<u64> {
         let query = sql.query(());
         let result = match self.statement_connection()? {
+            #[cfg(feature = "postgres")]
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
+            #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
         };
         self.sent(table, result)
@@ -180,7 +195,9 @@ impl DieselSession {
         };
         self.state.forget_rows();
         let result = match &mut conn {
+            #[cfg(feature = "postgres")]
             Connection::Postgres(c) => c.batch_execute(sql).await,
+            #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => c.batch_execute(sql).await,
         };
         match result {
@@ -202,7 +219,9 @@ struct RollbackGuard(Option<Connection>);
 impl RollbackGuard {
     async fn rollback(mut self) {
         let ok = match self.0.as_mut() {
+            #[cfg(feature = "postgres")]
             Some(Connection::Postgres(c)) => c.batch_execute("ROLLBACK").await.is_ok(),
+            #[cfg(feature = "sqlite")]
             Some(Connection::Sqlite(c)) => c.batch_execute("ROLLBACK").await.is_ok(),
             None => false,
         };
@@ -269,7 +288,9 @@ impl alchemy_core::Session for DieselSession {
 
     async fn execute_savepoint(&mut self, statement: &SavepointStatement) -> Result<()> {
         let result = match self.connection()? {
+            #[cfg(feature = "postgres")]
             ConnectionMut::Postgres(c) => c.batch_execute(statement.sql()).await,
+            #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite(c) => c.batch_execute(statement.sql()).await,
         };
         result.map_err(|e| error::from_diesel(e, self.dialect, None))

@@ -12,9 +12,11 @@ use crate::codec::{self, Array};
 use alchemy_core::Value;
 use alchemy_core::schema::{ColumnType, Dialect, Table};
 use diesel::expression::Expression;
+#[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::BigInt;
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 
 /// One piece of a statement.
@@ -266,7 +268,9 @@ macro_rules! walk_raw {
     };
 }
 
+#[cfg(feature = "postgres")]
 walk_raw!(Pg, codec::bind_pg, codec::array_pg);
+#[cfg(feature = "sqlite")]
 walk_raw!(Sqlite, codec::bind_sqlite, codec::array_sqlite);
 
 /// Most binds the repository puts in one bulk statement on `dialect`.
@@ -324,7 +328,7 @@ impl<S: QueryFragment<DB>, DB: diesel::backend::Backend> QueryFragment<DB> for W
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres", feature = "sqlite"))]
 mod tests {
     use super::*;
     use alchemy_core::sql::SqlWriter;

@@ -16,10 +16,14 @@
 use chrono::{DateTime, Utc};
 use diesel::deserialize::{self, FromSql};
 use diesel::expression::AsExpression;
+#[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgValue};
 use diesel::query_builder::QueryId;
-use diesel::serialize::{self, IsNull, Output, ToSql};
+#[cfg(feature = "sqlite")]
+use diesel::serialize::IsNull;
+use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{self, SqlType};
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 /// A UUID column: `uuid` on PostgreSQL, a 16-byte `BLOB` on SQLite.
@@ -79,11 +83,13 @@ impl diesel::sql_types::ops::Sub for Timestamp {
 
 macro_rules! delegate_to_sql {
     ($wrapper:ty => $sql:ty) => {
+        #[cfg(feature = "postgres")]
         impl ToSql<$sql, Pg> for $wrapper {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
                 ToSql::<$sql, Pg>::to_sql(&self.0, out)
             }
         }
+        #[cfg(feature = "sqlite")]
         impl ToSql<$sql, Sqlite> for $wrapper {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
                 ToSql::<$sql, Sqlite>::to_sql(&self.0, out)
@@ -127,18 +133,21 @@ impl SqlKey for uuid::Uuid {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl ToSql<Uuid, Pg> for uuid::Uuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <uuid::Uuid as ToSql<sql_types::Uuid, Pg>>::to_sql(self, out)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<Uuid, Pg> for uuid::Uuid {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
         <uuid::Uuid as FromSql<sql_types::Uuid, Pg>>::from_sql(bytes)
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<Uuid, Sqlite> for uuid::Uuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(self.as_bytes().as_slice());
@@ -146,6 +155,7 @@ impl ToSql<Uuid, Sqlite> for uuid::Uuid {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<Uuid, Sqlite> for uuid::Uuid {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         // Borrowed, not copied into a Vec: this runs once per row read.
@@ -153,12 +163,14 @@ impl FromSql<Uuid, Sqlite> for uuid::Uuid {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl ToSql<Timestamp, Pg> for DateTime<Utc> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <DateTime<Utc> as ToSql<sql_types::Timestamptz, Pg>>::to_sql(self, out)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<Timestamp, Pg> for DateTime<Utc> {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
         <DateTime<Utc> as FromSql<sql_types::Timestamptz, Pg>>::from_sql(bytes)
@@ -167,10 +179,12 @@ impl FromSql<Timestamp, Pg> for DateTime<Utc> {
 
 /// The SQLite text form of a timestamp, shared by every backend
 /// ([`alchemy_core::audit::sqlite_text`]).
+#[cfg(feature = "sqlite")]
 pub(crate) fn sqlite_timestamp(t: &DateTime<Utc>) -> String {
     alchemy_core::audit::sqlite_text(*t)
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<Timestamp, Sqlite> for DateTime<Utc> {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(sqlite_timestamp(self));
@@ -178,6 +192,7 @@ impl ToSql<Timestamp, Sqlite> for DateTime<Utc> {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<Timestamp, Sqlite> for DateTime<Utc> {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         // Borrowed, not copied into a String: this runs once per row read.
