@@ -43,8 +43,9 @@ macro_rules! on_connection {
 
 /// A model this crate can store: an [`alchemy_core::Model`] with diesel's
 /// `#[derive(Queryable, Selectable)]` over a `table!` whose column names
-/// match [`Model::table`], loadable on PostgreSQL and SQLite. Implemented
-/// for every such type; its methods are plumbing for the repository.
+/// match [`Model::table`], loadable on each database the crate is built
+/// for (its `postgres` and `sqlite` features). Implemented for every such
+/// type; its methods are plumbing for the repository.
 ///
 /// Use [`types::Uuid`](crate::types::Uuid) and
 /// [`types::Timestamp`](crate::types::Timestamp) for UUID and timestamp

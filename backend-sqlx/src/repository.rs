@@ -6,8 +6,9 @@ use alchemy_core::Model;
 use alchemy_core::driver::DriverRepository;
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
-/// `sqlx::FromRow` for PostgreSQL and SQLite rows (the derive does both for
-/// the usual column types). Implemented for every such type.
+/// `sqlx::FromRow` for the rows of each database the crate is built for
+/// (its `postgres` and `sqlite` features; the derive does both for the
+/// usual column types). Implemented for every such type.
 ///
 /// ```
 /// use alchemy_core::{impl_model, base::BigIntAuditBase, schema::{Column, ColumnType}};
