@@ -16,6 +16,34 @@
 //! }
 //! ```
 //!
+//! # Your own models
+//!
+//! [`models::model_trials`] runs the checks every model must pass (keys,
+//! every column's round trip, audit stamps, update and delete by key) on
+//! a model of yours, through your repository, on SQLite and PostgreSQL,
+//! as `<backend>::<database>::model::<table>::<check>`. You give the
+//! backend (a [`Backend`]: how to connect to a fresh database), the
+//! repository, and `sample(n)`, which makes rows:
+//!
+//! ```no_run
+//! use alchemy_conformance::{Backend, SessionOf, models, runner};
+//! use alchemy_core::Repository;
+//!
+//! /// The `main` of a `harness = false` test target for one model.
+//! fn check_model<B, R>(backend: B, repo: R, sample: fn(u32) -> R::Model) -> !
+//! where
+//!     B: Backend + Clone,
+//!     R: Repository<Session = SessionOf<B>> + Clone + 'static,
+//! {
+//!     runner::main_with(|env| models::model_trials(backend, env, repo, sample))
+//! }
+//! ```
+//!
+//! This repository's own suite runs them on its `post` and `item` models
+//! through all three backends (`tests/conformance/main.rs`).
+//!
+//! # The cases
+//!
 //! Each case is a plain generic async function with a one-line doc naming the
 //! behaviour it checks; it becomes one test per database, named
 //! `<backend>::<database>::<case>` (`cargo test -p alchemy-conformance -- --list`).
@@ -26,6 +54,7 @@
 pub mod cases;
 pub mod fixtures;
 pub mod harness;
+pub mod models;
 pub mod runner;
 
 pub use harness::{Backend, Cx, Harness, HasWidget, SessionOf, Target};

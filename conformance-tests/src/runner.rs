@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use alchemy_core::Database;
 use alchemy_core::audit::{ManualClock, SharedClock};
-use alchemy_core::schema::Dialect;
+use alchemy_core::schema::{Dialect, Table};
 use libtest_mimic::{Completion, Failed, Trial};
 
 use crate::harness::{Backend, Cx, Harness, Target};
@@ -222,20 +222,45 @@ pub fn trials_on<H: Harness + Clone>(
 ) -> Vec<Trial> {
     let mut out = Vec::new();
     for (case, run) in crate::cases::all::<H>() {
-        if dialects.contains(&Dialect::Sqlite) {
-            let name = format!("{}::sqlite::{case}", H::NAME);
-            let h = harness.clone();
-            out.push(Trial::test(name, move || run_case(h, None, run)));
-        }
-        if !dialects.contains(&Dialect::Postgres) {
-            continue;
-        }
-        let name = format!("{}::postgres::{case}", H::NAME);
         let h = harness.clone();
-        let trial = match &env.postgres {
+        out.extend(database_trials(
+            env,
+            dialects,
+            H::NAME,
+            case,
+            move |postgres| run_on(h.clone(), postgres, &crate::fixtures::all_tables(), run),
+        ));
+    }
+    out
+}
+
+/// `<backend>::<database>::<case>` for each of `dialects`: `run` with the
+/// PostgreSQL URL, or `None` for SQLite; a PostgreSQL trial is ignored (or
+/// failed) as `env` says when there is no server.
+pub(crate) fn database_trials<F>(
+    env: &Environment,
+    dialects: &[Dialect],
+    backend: &str,
+    case: &str,
+    run: F,
+) -> Vec<Trial>
+where
+    F: Fn(Option<String>) -> Result<(), Failed> + Clone + Send + 'static,
+{
+    let mut out = Vec::new();
+    if dialects.contains(&Dialect::Sqlite) {
+        let run = run.clone();
+        out.push(Trial::test(
+            format!("{backend}::sqlite::{case}"),
+            move || run(None),
+        ));
+    }
+    if dialects.contains(&Dialect::Postgres) {
+        let name = format!("{backend}::postgres::{case}");
+        out.push(match &env.postgres {
             Postgres::Url(url) => {
                 let url = url.clone();
-                Trial::test(name, move || run_case(h, Some(url), run))
+                Trial::test(name, move || run(Some(url)))
             }
             Postgres::Missing { reason, fail: true } => {
                 let reason = reason.clone();
@@ -248,17 +273,25 @@ pub fn trials_on<H: Harness + Clone>(
                 let reason = reason.clone();
                 Trial::ignorable_test(name, move || Ok(Completion::ignored_with(reason)))
             }
-        };
-        out.push(trial);
+        });
     }
     out
 }
 
-fn run_case<H: Harness>(
-    harness: H,
+/// Runs `case` on a fresh database of `backend` holding `tables`: a
+/// schema on the PostgreSQL server at `postgres`, else a new SQLite file;
+/// both are removed afterwards, also when the case panics.
+pub(crate) fn run_on<B, F, Fut>(
+    backend: B,
     postgres: Option<String>,
-    case: CaseFn<H>,
-) -> Result<(), Failed> {
+    tables: &[&Table],
+    case: F,
+) -> Result<(), Failed>
+where
+    B: Backend,
+    F: FnOnce(Arc<Cx<B>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -285,25 +318,25 @@ fn run_case<H: Harness>(
         }
     };
     let result = runtime.block_on(async {
-        let h = Arc::new(harness);
+        let b = Arc::new(backend);
         let clock = Arc::new(ManualClock::new(crate::START()));
         let shared: SharedClock = clock.clone();
-        let db = h
+        let db = b
             .connect(&target, shared)
             .await
             .map_err(|e| Failed::from(format!("connect: {e}")))?;
-        db.create_tables(&crate::fixtures::all_tables())
+        db.create_tables(tables)
             .await
             .map_err(|e| Failed::from(format!("create tables: {e}")))?;
         let cx = Arc::new(Cx {
-            h: h.clone(),
+            h: b.clone(),
             db,
             clock,
             dialect: target.dialect(),
         });
         // A panicking case must still tear down: run it as a task.
         let outcome = tokio::spawn(case(cx)).await;
-        let teardown = h.teardown(&target).await;
+        let teardown = b.teardown(&target).await;
         match outcome {
             Ok(()) => teardown.map_err(|e| Failed::from(format!("teardown: {e}"))),
             Err(e) => Err(Failed::from(panic_message(e))),

@@ -1,9 +1,59 @@
 //! The conformance suite for every backend in this workspace:
-//! `<backend>::<database>::<case>`, one test each.
+//! `<backend>::<database>::<case>`, one test each, and the model checks a
+//! user runs on their own models (`alchemy_conformance::models`), here on
+//! the suite's `post` and `item` models through each backend.
 
 mod diesel_harness;
 mod seaorm_harness;
 mod sqlx_harness;
+
+use alchemy_conformance::fixtures::{ItemFixture, PostFixture};
+use alchemy_conformance::harness::Harness;
+use alchemy_conformance::models::model_trials_on;
+use alchemy_conformance::runner::Environment;
+use alchemy_core::schema::Dialect;
+use libtest_mimic::Trial;
+
+/// Post `n`: a distinct title.
+fn post<P: PostFixture>(n: u32) -> P {
+    P::new(&format!("post {n}"), &format!("content of post {n}"))
+}
+
+/// Item `n`: distinct names and ranks; the nullable note and due date set
+/// on odd `n`, NULL on even.
+fn item<I: ItemFixture>(n: u32) -> I {
+    let mut item = I::new(
+        &format!("item {n}"),
+        i64::from(n) * 10,
+        !n.is_multiple_of(3),
+    );
+    if n % 2 == 1 {
+        item.set_note(Some(&format!("note {n}")));
+        item.set_due_at(Some(
+            // To the microsecond, as the database keeps it.
+            chrono::SubsecRound::trunc_subsecs(alchemy_conformance::START(), 6)
+                + chrono::TimeDelta::microseconds(i64::from(n) * 1_000_001),
+        ));
+    }
+    item
+}
+
+/// The model checks of harness `H`'s post and item models.
+fn model_checks<H: Harness + Clone + Default>(
+    env: &Environment,
+    dialects: &[Dialect],
+) -> Vec<Trial> {
+    let h = H::default();
+    let mut trials = model_trials_on(h.clone(), env, dialects, h.posts(), post::<H::Post>);
+    trials.extend(model_trials_on(
+        h.clone(),
+        env,
+        dialects,
+        h.items(),
+        item::<H::Item>,
+    ));
+    trials
+}
 
 fn main() {
     alchemy_conformance::runner::main_with(|env| {
@@ -11,6 +61,22 @@ fn main() {
         trials.extend(sqlx_harness::trials(env));
         trials.extend(diesel_harness::trials(env));
         trials.extend(seaorm_harness::trials(env));
+        trials.extend(model_checks::<sqlx_harness::SqlxHarness<sqlx::Sqlite>>(
+            env,
+            &[Dialect::Sqlite],
+        ));
+        trials.extend(model_checks::<sqlx_harness::SqlxHarness<sqlx::Postgres>>(
+            env,
+            &[Dialect::Postgres],
+        ));
+        trials.extend(model_checks::<diesel_harness::DieselHarness>(
+            env,
+            &[Dialect::Sqlite, Dialect::Postgres],
+        ));
+        trials.extend(model_checks::<seaorm_harness::SeaOrmHarness>(
+            env,
+            &[Dialect::Sqlite, Dialect::Postgres],
+        ));
         trials.push(libtest_mimic::Trial::test(
             "derive::derived_posts_are_the_fixture_post_table",
             || {

@@ -1,0 +1,277 @@
+//! The suite on a model of your own: what every model on every base must
+//! do, checked through your repository on each database.
+//!
+//! [`model_trials`] gives one named test per check and database,
+//! `<backend>::<database>::model::<table>::<check>`:
+//! - `keys`: every row added gets a key that is set, and no two are equal;
+//! - `round_trip`: every column of every sample reads back exactly as
+//!   written, NULLs included, and the row `add` returned is the stored one;
+//! - `audit` (audited bases): an insert stamps `created_at` and
+//!   `updated_at` with the database's clock, equal; an update moves
+//!   `updated_at` only;
+//! - `update_by_key`: a whole-row update by key stores the new values;
+//! - `delete_by_key`: a delete by key returns the row, and a get then
+//!   reports [`Error::NotFound`].
+//!
+//! The samples are yours: `sample(n)` is a new, unsaved row (an unset key)
+//! with values the database stores exactly (timestamps to the
+//! microsecond), distinct for each `n` in any unique column, and with the
+//! nullable columns both set and NULL across a few `n`.
+
+use std::sync::Arc;
+
+use alchemy_core::audit::{CREATED_AT, UPDATED_AT};
+use alchemy_core::base::Base;
+use alchemy_core::pk::KeyStrategy;
+use alchemy_core::schema::Dialect;
+use alchemy_core::{Database, Error, KeyOf, Model, Repository, Session};
+use chrono::{SubsecRound, TimeDelta};
+use libtest_mimic::Trial;
+
+use crate::harness::{Backend, Cx, SessionOf};
+use crate::runner::{Environment, database_trials, run_on};
+use crate::{err, ok};
+
+/// How many samples each check writes.
+const SAMPLES: u32 = 4;
+
+/// The checks of model `R::Model` through repository `repo` on `backend`,
+/// on SQLite and PostgreSQL; `sample(n)` makes the rows (see the
+/// [module docs](self)).
+pub fn model_trials<B, R>(
+    backend: B,
+    env: &Environment,
+    repo: R,
+    sample: fn(u32) -> R::Model,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+{
+    model_trials_on(
+        backend,
+        env,
+        &[Dialect::Sqlite, Dialect::Postgres],
+        repo,
+        sample,
+    )
+}
+
+/// As [`model_trials`], on the given databases only.
+pub fn model_trials_on<B, R>(
+    backend: B,
+    env: &Environment,
+    dialects: &[Dialect],
+    repo: R,
+    sample: fn(u32) -> R::Model,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+{
+    let table = R::Model::table().name();
+    let mut checks: Vec<(&str, Check<B, R>)> = vec![
+        ("keys", |cx, r, s| Box::pin(keys(cx, r, s))),
+        ("round_trip", |cx, r, s| Box::pin(round_trip(cx, r, s))),
+        ("update_by_key", |cx, r, s| {
+            Box::pin(update_by_key(cx, r, s))
+        }),
+        ("delete_by_key", |cx, r, s| {
+            Box::pin(delete_by_key(cx, r, s))
+        }),
+    ];
+    if <<R::Model as Model>::Base as Base>::AUDITED {
+        checks.push(("audit", |cx, r, s| Box::pin(audit(cx, r, s))));
+    }
+    let mut out = Vec::new();
+    for (name, check) in checks {
+        let (backend, repo) = (backend.clone(), repo.clone());
+        let case = format!("model::{table}::{name}");
+        out.extend(database_trials(
+            env,
+            dialects,
+            B::NAME,
+            &case,
+            move |postgres| {
+                let repo = repo.clone();
+                run_on(backend.clone(), postgres, &[R::Model::table()], move |cx| {
+                    check(cx, repo, sample)
+                })
+            },
+        ));
+    }
+    out
+}
+
+/// One check, as [`model_trials_on`] stores it.
+type Check<B, R> = fn(
+    Arc<Cx<B>>,
+    R,
+    fn(u32) -> <R as Repository>::Model,
+) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// The indexes of `M`'s columns that hold data: not the key, not an audit column.
+fn data_columns<M: Model>() -> Vec<usize> {
+    let table = M::table();
+    let key = table.key_index().ok();
+    (0..table.columns().len())
+        .filter(|&i| {
+            let name = table.columns()[i].name.as_str();
+            Some(i) != key && name != CREATED_AT && name != UPDATED_AT
+        })
+        .collect()
+}
+
+/// `stored`'s data columns against `expected`'s, naming the first that differs.
+fn same_data<M: Model>(stored: &M, expected: &M, step: &str) {
+    let table = M::table();
+    for i in data_columns::<M>() {
+        assert_eq!(
+            stored.value(i),
+            expected.value(i),
+            "{step}: column `{}` of `{}` did not read back as written",
+            table.columns()[i].name,
+            table.name()
+        );
+    }
+}
+
+async fn add_samples<B, R>(cx: &Cx<B>, repo: &R, sample: fn(u32) -> R::Model) -> Vec<R::Model>
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    let mut s = ok(cx.db.begin().await, "begin");
+    let mut added = Vec::new();
+    for n in 0..SAMPLES {
+        added.push(ok(repo.add(&mut s, sample(n)).await, "add"));
+    }
+    ok(s.commit().await, "commit");
+    added
+}
+
+async fn keys<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    let added = add_samples(&cx, &repo, sample).await;
+    let keys: Vec<&KeyOf<R::Model>> = added.iter().map(Model::key).collect();
+    for key in &keys {
+        assert!(
+            !<<<R::Model as Model>::Base as Base>::Key as KeyStrategy>::is_unset(key),
+            "add left the key unset"
+        );
+    }
+    for (i, a) in keys.iter().enumerate() {
+        assert!(
+            !keys[i + 1..].contains(a),
+            "two rows got the key {a} (keys: {keys:?})"
+        );
+    }
+}
+
+async fn round_trip<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    let added = add_samples(&cx, &repo, sample).await;
+    let mut s = ok(cx.db.begin().await, "begin");
+    for (n, row) in (0..SAMPLES).zip(&added) {
+        same_data(row, &sample(n), "add's returned row");
+        let stored = ok(repo.get(&mut s, row.key()).await, "get");
+        same_data(&stored, &sample(n), "get");
+        assert_eq!(
+            stored.values(),
+            row.values(),
+            "the stored row is not the one add returned"
+        );
+    }
+    ok(s.rollback().await, "rollback");
+}
+
+async fn audit<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    // Stamps are kept to the microsecond.
+    let start = crate::START().trunc_subsecs(6);
+    let mut s = ok(cx.db.begin().await, "begin");
+    let row = ok(repo.add(&mut s, sample(0)).await, "add");
+    let stamps = row
+        .timestamps()
+        .unwrap_or_else(|| panic!("an audited model has timestamps"));
+    assert_eq!(
+        (stamps.created_at, stamps.updated_at),
+        (start, start),
+        "insert stamps"
+    );
+    ok(s.commit().await, "commit");
+    cx.clock.advance(TimeDelta::seconds(90));
+    let mut s = ok(cx.db.begin().await, "begin");
+    let mut changed = sample(1);
+    changed.set_key(row.key().clone());
+    changed.set_timestamps(stamps);
+    let updated = ok(repo.update(&mut s, changed).await, "update");
+    let after = updated.timestamps().unwrap_or_else(|| panic!("timestamps"));
+    assert_eq!(after.created_at, start, "update kept created_at");
+    assert_eq!(
+        after.updated_at,
+        start + TimeDelta::seconds(90),
+        "update bumped updated_at"
+    );
+    let stored = ok(repo.get(&mut s, row.key()).await, "get");
+    assert_eq!(stored.timestamps(), Some(after), "stored stamps");
+    ok(s.commit().await, "commit");
+}
+
+async fn update_by_key<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    let mut s = ok(cx.db.begin().await, "begin");
+    let row = ok(repo.add(&mut s, sample(0)).await, "add");
+    ok(s.commit().await, "commit");
+    // A row built apart from the stored one, carrying its key.
+    let mut replacement = sample(1);
+    replacement.set_key(row.key().clone());
+    if let Some(stamps) = row.timestamps() {
+        replacement.set_timestamps(stamps);
+    }
+    let mut s = ok(cx.db.begin().await, "begin");
+    let updated = ok(repo.update(&mut s, replacement).await, "update");
+    same_data(&updated, &sample(1), "update's returned row");
+    ok(s.commit().await, "commit");
+    let mut s = ok(cx.db.begin().await, "begin");
+    let stored = ok(repo.get(&mut s, row.key()).await, "get");
+    same_data(&stored, &sample(1), "get after update");
+    assert_eq!(
+        ok(repo.count(&mut s, None).await, "count"),
+        1,
+        "update added no row"
+    );
+    ok(s.rollback().await, "rollback");
+}
+
+async fn delete_by_key<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    let added = add_samples(&cx, &repo, sample).await;
+    let mut s = ok(cx.db.begin().await, "begin");
+    let deleted = ok(repo.delete(&mut s, added[0].key()).await, "delete");
+    assert_eq!(
+        deleted.values(),
+        added[0].values(),
+        "delete returned the row"
+    );
+    let e = err(repo.get(&mut s, added[0].key()).await, "get after delete");
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    let left = ok(repo.count(&mut s, None).await, "count");
+    assert_eq!(left, u64::from(SAMPLES) - 1, "one row deleted");
+    ok(s.commit().await, "commit");
+}
