@@ -22,8 +22,9 @@
 //! every column's round trip, audit stamps, update and delete by key) on
 //! a model of yours, through your repository, on SQLite and PostgreSQL,
 //! as `<backend>::<database>::model::<table>::<check>`. You give the
-//! backend (a [`Backend`]: how to connect to a fresh database), the
-//! repository, and `sample(n)`, which makes rows:
+//! backend (a [`Backend`]: how to connect to a fresh database; the shipped
+//! ones are in [`backends`], behind the features `sqlx`, `diesel` and
+//! `seaorm`), the repository, and `sample(n)`, which makes rows:
 //!
 //! ```no_run
 //! use alchemy_conformance::{Backend, SessionOf, models, runner};
@@ -51,6 +52,7 @@
 //! parallel and can run twice against the same server.
 #![warn(missing_docs)]
 
+pub mod backends;
 pub mod cases;
 pub mod fixtures;
 pub mod harness;

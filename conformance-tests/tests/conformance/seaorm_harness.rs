@@ -2,6 +2,7 @@
 //! (`DeriveEntityModel`), their repositories, and the connection to each
 //! case's database.
 
+use alchemy_conformance::backends;
 use alchemy_conformance::fixtures::{self, WidgetBase};
 use alchemy_conformance::{Backend, Harness, HasWidget, Target};
 use alchemy_core::audit::{SharedClock, Timestamps};
@@ -10,10 +11,9 @@ use alchemy_core::base::{
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
 use alchemy_core::filter::Value;
-use alchemy_core::schema::{Table, quote};
+use alchemy_core::schema::Table;
 use alchemy_core::{KeyOf, Model, Result};
 use alchemy_seaorm::{LinkEntity, SeaDb, SeaLinkRepository, SeaRepository};
-use sea_orm::ConnectionTrait;
 
 /// The `post` entity.
 #[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
@@ -323,42 +323,16 @@ widgets! {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct SeaOrmHarness;
 
-/// Runs one statement on the server at `url` with a plain pool.
-async fn on_server(url: &str, sql: &str) -> Result<()> {
-    let db = SeaDb::connect(url).await?;
-    db.connection()
-        .execute_unprepared(sql)
-        .await
-        .map_err(alchemy_core::Error::backend)?;
-    db.connection()
-        .clone()
-        .close()
-        .await
-        .map_err(alchemy_core::Error::backend)
-}
-
 impl Backend for SeaOrmHarness {
-    const NAME: &'static str = "seaorm";
+    const NAME: &'static str = backends::SeaOrm::NAME;
     type Db = SeaDb;
 
     async fn connect(&self, target: &Target, clock: SharedClock) -> Result<SeaDb> {
-        if let Target::Postgres { url, schema } = target {
-            on_server(
-                url,
-                &format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema)),
-            )
-            .await?;
-        }
-        Ok(SeaDb::connect(&target.url()).await?.with_clock(clock))
+        backends::SeaOrm.connect(target, clock).await
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
-        match target {
-            Target::Postgres { url, schema } => {
-                on_server(url, &format!("DROP SCHEMA {} CASCADE", quote(schema))).await
-            }
-            Target::Sqlite { .. } => Ok(()),
-        }
+        backends::SeaOrm.teardown(target).await
     }
 }
 

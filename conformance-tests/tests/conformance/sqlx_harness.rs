@@ -2,6 +2,7 @@
 
 use std::marker::PhantomData;
 
+use alchemy_conformance::backends;
 use alchemy_conformance::fixtures::{self, WidgetBase};
 use alchemy_conformance::harness::{Backend, Harness, HasWidget, Target};
 use alchemy_conformance::runner::{Environment, backend_trials_on};
@@ -10,8 +11,8 @@ use alchemy_core::base::{
     BigIntAuditBase, BigIntBase, NanoIdAuditBase, NanoIdBase, ServerUuidAuditBase, ServerUuidBase,
     UuidAuditBase, UuidBase, UuidV6AuditBase, UuidV6Base, UuidV7AuditBase, UuidV7Base,
 };
-use alchemy_core::schema::{Dialect, quote};
-use alchemy_core::{Error, Model, Result, impl_model};
+use alchemy_core::schema::Dialect;
+use alchemy_core::{Model, Result, impl_model};
 use alchemy_sqlx::{SqlxBackend, SqlxDb, SqlxLinkRepository, SqlxRepository};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -145,44 +146,15 @@ impl<DB> Clone for SqlxHarness<DB> {
 }
 
 impl<DB: SqlxBackend> Backend for SqlxHarness<DB> {
-    const NAME: &'static str = "sqlx";
+    const NAME: &'static str = backends::Sqlx::<DB>::NAME;
     type Db = SqlxDb<DB>;
 
     async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
-        if let Target::Postgres { url, schema } = target {
-            let admin = alchemy_sqlx::PgDb::connect(url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "CREATE SCHEMA IF NOT EXISTS {}",
-                quote(schema)
-            )))
-            .execute(admin.pool())
-            .await
-            .map_err(Error::backend)?;
-            admin.pool().close().await;
-        }
-        if target.dialect() != DB::DIALECT {
-            return Err(Error::invalid_input(
-                "harness and target disagree on the database",
-            ));
-        }
-        Ok(SqlxDb::<DB>::connect(&target.url())
-            .await?
-            .with_clock(clock))
+        backends::Sqlx::<DB>::default().connect(target, clock).await
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
-        if let Target::Postgres { url, schema } = target {
-            let admin = alchemy_sqlx::PgDb::connect(url).await?;
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "DROP SCHEMA IF EXISTS {} CASCADE",
-                quote(schema)
-            )))
-            .execute(admin.pool())
-            .await
-            .map_err(Error::backend)?;
-            admin.pool().close().await;
-        }
-        Ok(())
+        backends::Sqlx::<DB>::default().teardown(target).await
     }
 }
 

@@ -1,0 +1,168 @@
+//! The shipped backends, ready for the suite: each connects to a case's
+//! fresh database (creating its PostgreSQL schema first) and removes it
+//! afterwards. Behind the features `sqlx`, `diesel` and `seaorm`, so a
+//! user of one backend names it and writes no connection code:
+//!
+//! ```no_run
+//! use alchemy_conformance::{backends, models, runner};
+//! use alchemy_core::Repository;
+//!
+//! /// The `main` of a test target checking one diesel model.
+//! fn check<R>(repo: R, sample: fn(u32) -> R::Model) -> !
+//! where
+//!     R: Repository<Session = alchemy_diesel::DieselSession> + Clone + 'static,
+//! {
+//!     runner::main_with(|env| models::model_trials(backends::Diesel, env, repo, sample))
+//! }
+//! ```
+
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
+use alchemy_core::{Result, audit::SharedClock, schema::quote};
+
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
+use crate::harness::{Backend, Target};
+
+/// `CREATE SCHEMA` for a PostgreSQL target, before connecting to it.
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
+fn create_schema(schema: &str) -> String {
+    format!("CREATE SCHEMA IF NOT EXISTS {}", quote(schema))
+}
+
+/// `DROP SCHEMA` for a PostgreSQL target, at teardown.
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
+fn drop_schema(schema: &str) -> String {
+    format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(schema))
+}
+
+/// alchemy-sqlx on database `DB` (`sqlx::Postgres` or `sqlx::Sqlite`):
+/// its handle is typed by database, so a case's target must be `DB`'s.
+#[cfg(feature = "sqlx")]
+#[derive(Debug)]
+pub struct Sqlx<DB>(std::marker::PhantomData<fn() -> DB>);
+
+#[cfg(feature = "sqlx")]
+impl<DB> Default for Sqlx<DB> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<DB> Clone for Sqlx<DB> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<DB: alchemy_sqlx::SqlxBackend> Sqlx<DB> {
+    async fn on_server(url: &str, sql: String) -> Result<()> {
+        let admin = alchemy_sqlx::PgDb::connect(url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(admin.pool())
+            .await
+            .map_err(alchemy_core::Error::backend)?;
+        admin.pool().close().await;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sqlx")]
+impl<DB: alchemy_sqlx::SqlxBackend> Backend for Sqlx<DB> {
+    const NAME: &'static str = "sqlx";
+    type Db = alchemy_sqlx::SqlxDb<DB>;
+
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
+        if target.dialect() != DB::DIALECT {
+            return Err(alchemy_core::Error::invalid_input(
+                "the sqlx backend and the target disagree on the database",
+            ));
+        }
+        if let Target::Postgres { url, schema } = target {
+            Self::on_server(url, create_schema(schema)).await?;
+        }
+        Ok(alchemy_sqlx::SqlxDb::<DB>::connect(&target.url())
+            .await?
+            .with_clock(clock))
+    }
+
+    async fn teardown(&self, target: &Target) -> Result<()> {
+        if let Target::Postgres { url, schema } = target {
+            Self::on_server(url, drop_schema(schema)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// alchemy-diesel, on either database.
+#[cfg(feature = "diesel")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Diesel;
+
+#[cfg(feature = "diesel")]
+impl Backend for Diesel {
+    const NAME: &'static str = "diesel";
+    type Db = alchemy_diesel::DieselDb;
+
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
+        if let Target::Postgres { url, schema } = target {
+            let admin = alchemy_diesel::DieselDb::connect(url).await?;
+            admin.batch_execute(&create_schema(schema)).await?;
+        }
+        Ok(alchemy_diesel::DieselDb::connect(&target.url())
+            .await?
+            .with_clock(clock))
+    }
+
+    async fn teardown(&self, target: &Target) -> Result<()> {
+        if let Target::Postgres { url, schema } = target {
+            let admin = alchemy_diesel::DieselDb::connect(url).await?;
+            admin.batch_execute(&drop_schema(schema)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// alchemy-seaorm, on either database.
+#[cfg(feature = "seaorm")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeaOrm;
+
+#[cfg(feature = "seaorm")]
+impl SeaOrm {
+    async fn on_server(url: &str, sql: &str) -> Result<()> {
+        use alchemy_seaorm::sea_orm::ConnectionTrait;
+        let db = alchemy_seaorm::SeaDb::connect(url).await?;
+        db.connection()
+            .execute_unprepared(sql)
+            .await
+            .map_err(alchemy_core::Error::backend)?;
+        db.connection()
+            .clone()
+            .close()
+            .await
+            .map_err(alchemy_core::Error::backend)
+    }
+}
+
+#[cfg(feature = "seaorm")]
+impl Backend for SeaOrm {
+    const NAME: &'static str = "seaorm";
+    type Db = alchemy_seaorm::SeaDb;
+
+    async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
+        if let Target::Postgres { url, schema } = target {
+            Self::on_server(url, &create_schema(schema)).await?;
+        }
+        Ok(alchemy_seaorm::SeaDb::connect(&target.url())
+            .await?
+            .with_clock(clock))
+    }
+
+    async fn teardown(&self, target: &Target) -> Result<()> {
+        if let Target::Postgres { url, schema } = target {
+            Self::on_server(url, &drop_schema(schema)).await?;
+        }
+        Ok(())
+    }
+}
