@@ -13,6 +13,13 @@
 //! - `delete_by_key`: a delete by key returns the row, and a get then
 //!   reports [`Error::NotFound`].
 //!
+//! [`slug_trials`] adds, for a model with the slug mixin, `slug`: the slug
+//! reads back, `slug_exists` finds it, `available_slug` gives a free one
+//! when it is taken, and a second row with it is [`Error::DuplicateKey`].
+//! [`unique_trials`] adds, for a model with the unique mixin,
+//! `get_or_create`: two calls in two sessions make one row, and
+//! `get_unique_or_none` finds it by its natural key.
+//!
 //! The samples are yours: `sample(n)` is a new, unsaved row (an unset key)
 //! with values the database stores exactly (timestamps to the
 //! microsecond), distinct for each `n` in any unique column, and with the
@@ -24,7 +31,9 @@ use alchemy_core::audit::{CREATED_AT, UPDATED_AT};
 use alchemy_core::base::Base;
 use alchemy_core::pk::KeyStrategy;
 use alchemy_core::schema::Dialect;
-use alchemy_core::{Database, Error, KeyOf, Model, Repository, Session};
+use alchemy_core::slug::SlugKey;
+use alchemy_core::unique::Unique;
+use alchemy_core::{Database, Error, KeyOf, Model, Repository, RepositoryExt, Session};
 use chrono::{SubsecRound, TimeDelta};
 use libtest_mimic::Trial;
 
@@ -69,7 +78,6 @@ where
     B: Backend + Clone,
     R: Repository<Session = SessionOf<B>> + Clone + 'static,
 {
-    let table = R::Model::table().name();
     let mut checks: Vec<(&str, Check<B, R>)> = vec![
         ("keys", |cx, r, s| Box::pin(keys(cx, r, s))),
         ("round_trip", |cx, r, s| Box::pin(round_trip(cx, r, s))),
@@ -85,22 +93,84 @@ where
     }
     let mut out = Vec::new();
     for (name, check) in checks {
-        let (backend, repo) = (backend.clone(), repo.clone());
-        let case = format!("model::{table}::{name}");
-        out.extend(database_trials(
+        out.extend(one_check(
+            backend.clone(),
             env,
             dialects,
-            B::NAME,
-            &case,
-            move |postgres| {
-                let repo = repo.clone();
-                run_on(backend.clone(), postgres, &[R::Model::table()], move |cx| {
-                    check(cx, repo, sample)
-                })
-            },
+            repo.clone(),
+            sample,
+            name,
+            check,
         ));
     }
     out
+}
+
+/// The slug mixin's check of `R::Model` (see the [module docs](self)), on
+/// each of `dialects`.
+pub fn slug_trials<B, R>(
+    backend: B,
+    env: &Environment,
+    dialects: &[Dialect],
+    repo: R,
+    sample: fn(u32) -> R::Model,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+    R::Model: SlugKey,
+{
+    one_check(backend, env, dialects, repo, sample, "slug", |cx, r, s| {
+        Box::pin(slug(cx, r, s))
+    })
+}
+
+/// The unique mixin's check of `R::Model` (see the [module docs](self)),
+/// on each of `dialects`.
+pub fn unique_trials<B, R>(
+    backend: B,
+    env: &Environment,
+    dialects: &[Dialect],
+    repo: R,
+    sample: fn(u32) -> R::Model,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+    R::Model: Unique,
+{
+    one_check(
+        backend,
+        env,
+        dialects,
+        repo,
+        sample,
+        "get_or_create",
+        |cx, r, s| Box::pin(get_or_create(cx, r, s)),
+    )
+}
+
+/// The trials of one check on each of `dialects`.
+fn one_check<B, R>(
+    backend: B,
+    env: &Environment,
+    dialects: &[Dialect],
+    repo: R,
+    sample: fn(u32) -> R::Model,
+    name: &str,
+    check: Check<B, R>,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+{
+    let case = format!("model::{}::{name}", R::Model::table().name());
+    database_trials(env, dialects, B::NAME, &case, move |postgres| {
+        let repo = repo.clone();
+        run_on(backend.clone(), postgres, &[R::Model::table()], move |cx| {
+            check(cx, repo, sample)
+        })
+    })
 }
 
 /// One check, as [`model_trials_on`] stores it.
@@ -274,4 +344,71 @@ where
     let left = ok(repo.count(&mut s, None).await, "count");
     assert_eq!(left, u64::from(SAMPLES) - 1, "one row deleted");
     ok(s.commit().await, "commit");
+}
+
+async fn slug<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>> + 'static,
+    R::Model: SlugKey,
+{
+    let mut s = ok(cx.db.begin().await, "begin");
+    let row = ok(repo.add(&mut s, sample(0)).await, "add");
+    let taken = sample(0).slug().to_string();
+    assert_eq!(row.slug(), taken, "the slug reads back");
+    assert!(
+        ok(repo.slug_exists(&mut s, &taken).await, "slug_exists"),
+        "slug_exists finds it"
+    );
+    let free = ok(repo.available_slug(&mut s, &taken).await, "available_slug");
+    assert_ne!(
+        free, taken,
+        "available_slug gives another slug when it is taken"
+    );
+    assert!(
+        !ok(repo.slug_exists(&mut s, &free).await, "slug_exists"),
+        "the slug given is free"
+    );
+    // A second row with the taken slug, inside a savepoint.
+    let mut twin = sample(1);
+    twin.set_slug(taken);
+    let e = err(
+        s.savepoint(move |s| Box::pin(async move { repo.add(s, twin).await }))
+            .await,
+        "a second row with the slug",
+    );
+    assert!(matches!(e, Error::DuplicateKey { .. }), "{e}");
+    ok(s.commit().await, "commit");
+}
+
+async fn get_or_create<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+    R::Model: Unique,
+{
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        let mut s = ok(cx.db.begin().await, "begin");
+        keys.push(
+            ok(repo.get_or_create(&mut s, sample(0)).await, "get_or_create")
+                .key()
+                .clone(),
+        );
+        ok(s.commit().await, "commit");
+    }
+    assert_eq!(keys[0], keys[1], "the second call found the first row");
+    let mut s = ok(cx.db.begin().await, "begin");
+    assert_eq!(ok(repo.count(&mut s, None).await, "count"), 1, "one row");
+    let natural = sample(0).unique_key();
+    let found = ok(
+        repo.get_unique_or_none(&mut s, &natural).await,
+        "get_unique_or_none",
+    );
+    assert_eq!(
+        found.map(|m| m.key().clone()),
+        Some(keys[0].clone()),
+        "found by its natural key"
+    );
+    ok(s.rollback().await, "rollback");
 }

@@ -7,9 +7,9 @@ mod diesel_harness;
 mod seaorm_harness;
 mod sqlx_harness;
 
-use alchemy_conformance::fixtures::{ItemFixture, PostFixture};
+use alchemy_conformance::fixtures::{ItemFixture, PostFixture, TagFixture};
 use alchemy_conformance::harness::Harness;
-use alchemy_conformance::models::model_trials_on;
+use alchemy_conformance::models::{model_trials_on, slug_trials, unique_trials};
 use alchemy_conformance::runner::Environment;
 use alchemy_core::schema::Dialect;
 use libtest_mimic::Trial;
@@ -38,7 +38,13 @@ fn item<I: ItemFixture>(n: u32) -> I {
     item
 }
 
-/// The model checks of harness `H`'s post and item models.
+/// Tag `n`: a distinct name and slug.
+fn tag<T: TagFixture>(n: u32) -> T {
+    T::new(&format!("Tag {n}"), &format!("tag-{n}"))
+}
+
+/// The model checks of harness `H`'s post, item and tag models (the tag
+/// with the slug and unique mixins' checks too).
 fn model_checks<H: Harness + Clone + Default>(
     env: &Environment,
     dialects: &[Dialect],
@@ -51,6 +57,27 @@ fn model_checks<H: Harness + Clone + Default>(
         dialects,
         h.items(),
         item::<H::Item>,
+    ));
+    trials.extend(model_trials_on(
+        h.clone(),
+        env,
+        dialects,
+        h.tags(),
+        tag::<H::Tag>,
+    ));
+    trials.extend(slug_trials(
+        h.clone(),
+        env,
+        dialects,
+        h.tags(),
+        tag::<H::Tag>,
+    ));
+    trials.extend(unique_trials(
+        h.clone(),
+        env,
+        dialects,
+        h.tags(),
+        tag::<H::Tag>,
     ));
     trials
 }
