@@ -19,7 +19,8 @@
 //! # Your own models
 //!
 //! [`models::model_trials`] runs the checks every model must pass (keys,
-//! every column's round trip, audit stamps, update and delete by key) on
+//! every column's round trip, audit stamps, update and delete by key, and
+//! the order of time-ordered keys) on
 //! a model of yours, through your repository, on SQLite and PostgreSQL,
 //! as `<backend>::<database>::model::<table>::<check>`. You give the
 //! backend (a [`Backend`]: how to connect to a fresh database; the shipped
@@ -40,8 +41,13 @@
 //! }
 //! ```
 //!
-//! This repository's own suite runs them on its `post` and `item` models
-//! through all three backends (`tests/conformance/main.rs`).
+//! [`models::default_trials`] checks server defaults and nullable columns
+//! (a row inserted without them, as another program would, reads back
+//! with the defaults and NULLs), [`models::slug_trials`] and
+//! [`models::unique_trials`] the slug and unique mixins, each where a model
+//! has them. This repository's own suite runs them on its `post`, `item`
+//! and `tag` models through all three backends (`tests/conformance/main.rs`),
+//! and `examples/custom-base` on a base and model of its own.
 //!
 //! # The cases
 //!

@@ -11,7 +11,18 @@
 //!   `updated_at` only;
 //! - `update_by_key`: a whole-row update by key stores the new values;
 //! - `delete_by_key`: a delete by key returns the row, and a get then
-//!   reports [`Error::NotFound`].
+//!   reports [`Error::NotFound`];
+//! - `creation_order` (bases whose key strategy is
+//!   [`KeyStrategy::CREATION_ORDERED`]: identities, UUID v6 and v7): rows
+//!   listed by key come in the order they were added.
+//!
+//! [`default_trials`] adds, for a model whose repository runs on the
+//! [driver layer](alchemy_core::driver) (every shipped backend's does),
+//! `defaults`: a row inserted by hand without the columns that have a
+//! server default or allow NULL, as another program would insert it, reads
+//! back through the repository with each declared default (`false` and
+//! `true` exactly, a SQL expression's value whatever it is) and NULL in the
+//! others. It makes no trials for a table with no such column.
 //!
 //! [`slug_trials`] adds, for a model with the slug mixin, `slug`: the slug
 //! reads back, `slug_exists` finds it, `available_slug` gives a free one
@@ -29,11 +40,14 @@ use std::sync::Arc;
 
 use alchemy_core::audit::{CREATED_AT, UPDATED_AT};
 use alchemy_core::base::Base;
+use alchemy_core::driver::Driver;
+use alchemy_core::filter::Query;
 use alchemy_core::pk::KeyStrategy;
-use alchemy_core::schema::Dialect;
+use alchemy_core::schema::{ColumnDefault, Dialect};
 use alchemy_core::slug::SlugKey;
+use alchemy_core::sql::SqlWriter;
 use alchemy_core::unique::Unique;
-use alchemy_core::{Database, Error, KeyOf, Model, Repository, RepositoryExt, Session};
+use alchemy_core::{Database, Error, KeyOf, Model, Repository, RepositoryExt, Session, Value};
 use chrono::{SubsecRound, TimeDelta};
 use libtest_mimic::Trial;
 
@@ -90,6 +104,11 @@ where
     ];
     if <<R::Model as Model>::Base as Base>::AUDITED {
         checks.push(("audit", |cx, r, s| Box::pin(audit(cx, r, s))));
+    }
+    if <<<R::Model as Model>::Base as Base>::Key as KeyStrategy>::CREATION_ORDERED {
+        checks.push(("creation_order", |cx, r, s| {
+            Box::pin(creation_order(cx, r, s))
+        }));
     }
     let mut out = Vec::new();
     for (name, check) in checks {
@@ -150,6 +169,35 @@ where
     )
 }
 
+/// The defaults check of `R::Model` (see the [module docs](self)), on
+/// each of `dialects`; none for a table without a server default or a
+/// nullable column besides its key.
+pub fn default_trials<B, R>(
+    backend: B,
+    env: &Environment,
+    dialects: &[Dialect],
+    repo: R,
+    sample: fn(u32) -> R::Model,
+) -> Vec<Trial>
+where
+    B: Backend + Clone,
+    R: Repository<Session = SessionOf<B>> + Clone + 'static,
+    SessionOf<B>: Driver<R::Model>,
+{
+    if defaulted_columns::<R::Model>().is_empty() {
+        return Vec::new();
+    }
+    one_check(
+        backend,
+        env,
+        dialects,
+        repo,
+        sample,
+        "defaults",
+        |cx, r, s| Box::pin(defaults(cx, r, s)),
+    )
+}
+
 /// The trials of one check on each of `dialects`.
 fn one_check<B, R>(
     backend: B,
@@ -188,6 +236,19 @@ fn data_columns<M: Model>() -> Vec<usize> {
         .filter(|&i| {
             let name = table.columns()[i].name.as_str();
             Some(i) != key && name != CREATED_AT && name != UPDATED_AT
+        })
+        .collect()
+}
+
+/// The indexes of `M`'s columns, other than its key, that an insert may
+/// leave out: those with a server default or allowing NULL.
+fn defaulted_columns<M: Model>() -> Vec<usize> {
+    let table = M::table();
+    let key = table.key_index().ok();
+    (0..table.columns().len())
+        .filter(|&i| {
+            let column = &table.columns()[i];
+            Some(i) != key && (column.default.is_some() || column.nullable)
         })
         .collect()
 }
@@ -410,5 +471,88 @@ where
         Some(keys[0].clone()),
         "found by its natural key"
     );
+    ok(s.rollback().await, "rollback");
+}
+
+async fn creation_order<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+{
+    // One insert per row, each a round trip after the one before.
+    let added = add_samples(&cx, &repo, sample).await;
+    let table = R::Model::table();
+    let key = ok(table.key_index(), "key column");
+    let by_key = Query::new().order_by(table.columns()[key].name.as_str());
+    let mut s = ok(cx.db.begin().await, "begin");
+    let listed = ok(repo.list(&mut s, &by_key).await, "list by key");
+    let listed: Vec<&KeyOf<R::Model>> = listed.iter().map(Model::key).collect();
+    let added: Vec<&KeyOf<R::Model>> = added.iter().map(Model::key).collect();
+    assert_eq!(
+        listed, added,
+        "rows listed by key did not come in the order they were added"
+    );
+    ok(s.rollback().await, "rollback");
+}
+
+async fn defaults<B, R>(cx: Arc<Cx<B>>, repo: R, sample: fn(u32) -> R::Model)
+where
+    B: Backend,
+    R: Repository<Session = SessionOf<B>>,
+    SessionOf<B>: Driver<R::Model>,
+{
+    let table = R::Model::table();
+    let omitted = defaulted_columns::<R::Model>();
+    // A stored row gives a key and values the database takes; it is
+    // deleted and inserted again by hand without the omitted columns.
+    let mut s = ok(cx.db.begin().await, "begin");
+    let row = ok(repo.add(&mut s, sample(0)).await, "add");
+    ok(repo.delete(&mut s, row.key()).await, "delete");
+    let values = row.values();
+    let mut sql = Driver::<R::Model>::sql(&s, None);
+    sql.push("INSERT INTO ");
+    sql.push(table.quoted_name());
+    sql.push(" (");
+    let kept: Vec<usize> = (0..values.len()).filter(|i| !omitted.contains(i)).collect();
+    for (n, &i) in kept.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        let name = table.quoted_column(i);
+        sql.push(name.unwrap_or_else(|| panic!("column {i} of `{}`", table.name())));
+    }
+    sql.push(") VALUES ");
+    sql.row(
+        true,
+        &mut kept
+            .iter()
+            .map(|&i| (values[i].clone(), table.columns()[i].ty)),
+    );
+    let written = ok(
+        Driver::<R::Model>::execute(&mut s, sql).await,
+        "insert without defaulted columns",
+    );
+    assert_eq!(written, 1, "the hand insert wrote one row");
+    ok(s.commit().await, "commit");
+    let mut s = ok(cx.db.begin().await, "begin");
+    let stored = ok(repo.get(&mut s, row.key()).await, "get");
+    for i in omitted {
+        let column = &table.columns()[i];
+        let value = stored.value(i);
+        let what = format!(
+            "column `{}` of `{}` left out of an insert",
+            column.name,
+            table.name()
+        );
+        match column.default {
+            Some(ColumnDefault::False) => assert_eq!(value, Some(Value::Bool(false)), "{what}"),
+            Some(ColumnDefault::True) => assert_eq!(value, Some(Value::Bool(true)), "{what}"),
+            Some(_) => assert!(
+                value.is_some_and(|v| v != Value::Null),
+                "{what}: no default value"
+            ),
+            None => assert_eq!(value, Some(Value::Null), "{what}: not NULL"),
+        }
+    }
     ok(s.rollback().await, "rollback");
 }

@@ -8,9 +8,10 @@ mod seaorm_harness;
 mod sqlx_harness;
 
 use alchemy_conformance::fixtures::{ItemFixture, PostFixture, TagFixture};
-use alchemy_conformance::harness::Harness;
-use alchemy_conformance::models::{model_trials_on, slug_trials, unique_trials};
+use alchemy_conformance::harness::{Harness, SessionOf};
+use alchemy_conformance::models::{default_trials, model_trials_on, slug_trials, unique_trials};
 use alchemy_conformance::runner::Environment;
+use alchemy_core::driver::Driver;
 use alchemy_core::schema::Dialect;
 use libtest_mimic::Trial;
 
@@ -44,11 +45,13 @@ fn tag<T: TagFixture>(n: u32) -> T {
 }
 
 /// The model checks of harness `H`'s post, item and tag models (the tag
-/// with the slug and unique mixins' checks too).
-fn model_checks<H: Harness + Clone + Default>(
-    env: &Environment,
-    dialects: &[Dialect],
-) -> Vec<Trial> {
+/// with the slug and unique mixins' checks too, the post and item with
+/// their defaults and nullable columns).
+fn model_checks<H>(env: &Environment, dialects: &[Dialect]) -> Vec<Trial>
+where
+    H: Harness + Clone + Default,
+    SessionOf<H>: Driver<H::Post> + Driver<H::Item>,
+{
     let h = H::default();
     let mut trials = model_trials_on(h.clone(), env, dialects, h.posts(), post::<H::Post>);
     trials.extend(model_trials_on(
@@ -78,6 +81,20 @@ fn model_checks<H: Harness + Clone + Default>(
         dialects,
         h.tags(),
         tag::<H::Tag>,
+    ));
+    trials.extend(default_trials(
+        h.clone(),
+        env,
+        dialects,
+        h.posts(),
+        post::<H::Post>,
+    ));
+    trials.extend(default_trials(
+        h.clone(),
+        env,
+        dialects,
+        h.items(),
+        item::<H::Item>,
     ));
     trials
 }

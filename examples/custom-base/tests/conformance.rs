@@ -3,7 +3,7 @@
 //! a Docker engine for testcontainers).
 
 use alchemy_conformance::backends::Sqlx;
-use alchemy_conformance::models::model_trials_on;
+use alchemy_conformance::models::{default_trials, model_trials_on};
 use alchemy_conformance::runner;
 use alchemy_core::schema::Dialect;
 use alchemy_sqlx::{PgRepository, SqliteRepository};
@@ -27,7 +27,21 @@ fn main() {
             SqliteRepository::<Account>::new(),
             account,
         );
+        trials.extend(default_trials(
+            Sqlx::<sqlx::Sqlite>::default(),
+            env,
+            &[Dialect::Sqlite],
+            SqliteRepository::<Account>::new(),
+            account,
+        ));
         trials.extend(model_trials_on(
+            Sqlx::<sqlx::Postgres>::default(),
+            env,
+            &[Dialect::Postgres],
+            PgRepository::<Account>::new(),
+            account,
+        ));
+        trials.extend(default_trials(
             Sqlx::<sqlx::Postgres>::default(),
             env,
             &[Dialect::Postgres],
