@@ -286,8 +286,19 @@ pub trait Repository: Send + Sync {
     ) -> impl Future<Output = Result<u64>> + Send;
 
     /// [`Repository::list`] plus the number of rows matching the filter
-    /// ignoring limit and offset, in one round trip where the database allows
-    /// (`count(*) OVER ()`); a page past the end still reports the true total.
+    /// ignoring limit and offset.
+    ///
+    /// # Behavior
+    /// - A page past the end is empty and still reports the true total.
+    /// - On the driver layer (every shipped backend) the page carries
+    ///   `count(*) OVER ()`: one statement. Past the end, PostgreSQL keeps
+    ///   one statement and one scan (the first `limit + offset` rows are
+    ///   kept in a `WITH`, and its first row carries the total when nothing
+    ///   is left); SQLite counts apart, which it does faster (see
+    ///   [`SqlDialect::counts_past_the_end_apart`]). A limit of 0 is a
+    ///   `count(*)` alone.
+    ///
+    /// [`SqlDialect::counts_past_the_end_apart`]: crate::dialect::SqlDialect::counts_past_the_end_apart
     ///
     /// # Errors
     /// [`Error::InvalidInput`] as [`Repository::list`].

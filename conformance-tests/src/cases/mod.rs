@@ -134,6 +134,7 @@ register! {
     query::count_and_exists,
     query::list_and_count_reports_total_in_one_statement,
     query::list_and_count_past_the_end_reports_true_total,
+    query::list_and_count_at_every_offset,
     query::get_one_and_get_one_or_none,
     query::get_by_unique_column_and_slug,
     query::check_health_succeeds,

@@ -129,12 +129,20 @@ pub async fn list_and_count_past_the_end_reports_true_total<H: Harness>(cx: Arc<
     seed(&cx).await;
     let mut s = cx.begin().await;
     let q = Query::new().order_by("rank").limit(5).offset(500);
+    let before = s.statements();
     let (rows, total) = ok(
         cx.h.items().list_and_count(&mut s, &q).await,
         "list_and_count",
     );
     assert!(rows.is_empty());
     assert_eq!(total, 10);
+    // One statement, or a count apart where the database does that faster.
+    let apart = cx.dialect.rules().counts_past_the_end_apart();
+    assert_eq!(
+        s.statements() - before,
+        1 + u64::from(apart),
+        "statements past the end"
+    );
     let empty = Query::new().filter(Condition::eq("rank", 999i64));
     let (rows, total) = ok(
         cx.h.items().list_and_count(&mut s, &empty).await,
@@ -142,6 +150,58 @@ pub async fn list_and_count_past_the_end_reports_true_total<H: Harness>(cx: Arc<
     );
     assert!(rows.is_empty());
     assert_eq!(total, 0);
+    ok(s.rollback().await, "rollback");
+}
+
+/// `list_and_count` at every offset, up to and past the end, with and
+/// without a limit (and a limit of 0): the right rows in order, the true
+/// total, one statement each (a count apart past the end where the
+/// database does that faster).
+pub async fn list_and_count_at_every_offset<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let apart = cx.dialect.rules().counts_past_the_end_apart();
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let ranks: Vec<i64> = sorted_by(DATASET.iter().map(|s| s.rank).collect(), |a, b| b.cmp(a));
+    let total = ranks.len() as u64;
+    for limit in [None, Some(0), Some(1), Some(3)] {
+        for offset in 0..=total + 1 {
+            let mut q = Query::new().order_by_desc("rank").offset(offset);
+            if let Some(limit) = limit {
+                q = q.limit(limit);
+            }
+            let before = s.statements();
+            let (rows, counted) = ok(items.list_and_count(&mut s, &q).await, "list_and_count");
+            let at = |n: u64| usize::try_from(n).unwrap_or(usize::MAX).min(ranks.len());
+            let end = limit.map_or(ranks.len(), |l| at(offset + l));
+            let want = &ranks[at(offset)..end.max(at(offset))];
+            let got: Vec<i64> = rows.iter().map(|r| r.rank()).collect();
+            let case = format!("limit {limit:?}, offset {offset}");
+            assert_eq!(got, want, "{case}: the page");
+            assert_eq!(counted, total, "{case}: the total");
+            let counted_apart = apart && offset > 0 && want.is_empty() && limit != Some(0);
+            assert_eq!(
+                s.statements() - before,
+                1 + u64::from(counted_apart),
+                "{case}: statements"
+            );
+        }
+    }
+    // A filter: the total is the filter's, past the end too.
+    let active = DATASET.iter().filter(|s| s.active).count() as u64;
+    let q = Query::new()
+        .filter(Condition::eq("active", true))
+        .order_by("rank")
+        .limit(2)
+        .offset(active);
+    let (rows, counted) = ok(items.list_and_count(&mut s, &q).await, "filtered");
+    assert!(rows.is_empty(), "filtered: past the end");
+    assert_eq!(counted, active, "filtered: the total");
+    // An offset beyond any BIGINT arithmetic.
+    let q = Query::new().limit(u64::MAX).offset(u64::MAX);
+    let (rows, counted) = ok(items.list_and_count(&mut s, &q).await, "huge offset");
+    assert!(rows.is_empty(), "huge offset: no rows");
+    assert_eq!(counted, total, "huge offset: the total");
     ok(s.rollback().await, "rollback");
 }
 

@@ -104,6 +104,14 @@ impl SqlDialect for Sqlite {
         Some(" LIMIT -1")
     }
 
+    /// SQLite materializes the page of the one-statement form and its
+    /// count of an empty page can read an index: the page and a `count(*)`
+    /// past the end took 7.0 ms a call, one statement 9.2 ms (10,000 rows,
+    /// a search matching 3,439, offsets up to the end).
+    fn counts_past_the_end_apart(&self) -> bool {
+        true
+    }
+
     /// SQLite's `LIKE` folds ASCII case and has no `ILIKE`, so the exact
     /// match is a `GLOB`.
     fn pattern(&self, case_insensitive: bool) -> Pattern {

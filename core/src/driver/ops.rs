@@ -112,23 +112,41 @@ pub(super) async fn list_and_count<M: Model, D: Driver<M>>(
 ) -> Result<(Vec<M>, u64)> {
     let table = M::table();
     let query = query.checked_ref(table)?;
+    if query.limit == Some(0) {
+        return Ok((
+            Vec::new(),
+            count::<M, D>(driver, query.filter.as_ref()).await?,
+        ));
+    }
+    let offset = query.offset.unwrap_or(0);
+    let apart = driver.dialect().rules().counts_past_the_end_apart();
     let mut sql = driver.sql(None);
-    st::select_with_total(&mut sql, table);
-    sql::write_query(&mut sql, table, driver.dialect(), &query)?;
+    if offset == 0 || apart {
+        st::select_with_total(&mut sql, table);
+        sql::write_query(&mut sql, table, driver.dialect(), &query)?;
+    } else {
+        // A page past the end still carries the true total.
+        st::page_past_offset(&mut sql, table, driver.dialect(), &query, offset)?;
+    }
     let rows = driver.rows_and_total(sql).await?;
     let Some(&(_, total)) = rows.first() else {
-        // An empty page carries no total: count apart (a page past the end
-        // still has a true total).
-        let total = if query.offset.unwrap_or(0) > 0 || query.limit == Some(0) {
+        // From the first row an empty page means no match; past an offset
+        // it has no total where the database counts apart.
+        let total = if offset > 0 && apart {
             count::<M, D>(driver, query.filter.as_ref()).await?
         } else {
             0
         };
         return Ok((Vec::new(), total));
     };
+    let total = u64::try_from(total).unwrap_or(0);
+    if total <= offset {
+        // The one row that only carries the total.
+        return Ok((Vec::new(), total));
+    }
     let rows: Vec<M> = rows.into_iter().map(|(m, _)| m).collect();
     driver.loaded().record(&rows);
-    Ok((rows, u64::try_from(total).unwrap_or(0)))
+    Ok((rows, total))
 }
 
 pub(super) async fn update<M: Model, D: Driver<M>>(driver: &mut D, model: M) -> Result<M> {

@@ -84,11 +84,7 @@ pub fn write_query(
     query: &Query,
 ) -> Result<()> {
     write_where(w, table, dialect, query.filter.as_ref())?;
-    for (i, order) in query.order_by.iter().enumerate() {
-        w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.push(table.quoted_field(&order.field)?);
-        w.push(if order.descending { " DESC" } else { " ASC" });
-    }
+    write_order_by(w, table, query)?;
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     if let Some(limit) = query.limit {
         w.push(" LIMIT ");
@@ -101,6 +97,20 @@ pub fn write_query(
     if let Some(offset) = query.offset {
         w.push(" OFFSET ");
         w.bind(&Value::Int(clamp(offset)), ColumnType::BigInt);
+    }
+    Ok(())
+}
+
+/// Writes ` ORDER BY ..` of a query checked against `table`, when it
+/// orders.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for an unknown sort field.
+pub fn write_order_by(w: &mut impl SqlWriter, table: &Table, query: &Query) -> Result<()> {
+    for (i, order) in query.order_by.iter().enumerate() {
+        w.push(if i == 0 { " ORDER BY " } else { ", " });
+        w.push(table.quoted_field(&order.field)?);
+        w.push(if order.descending { " DESC" } else { " ASC" });
     }
     Ok(())
 }
@@ -557,32 +567,61 @@ impl<W: SqlWriter> Renderer<'_, W> {
     /// `field` matches one of the `LIKE` `patterns`.
     fn any_pattern(&mut self, field: &str, patterns: &[String], ci: bool) -> Result<usize> {
         let name = self.table.quoted_field(field)?;
-        let (operator, glob) = match self.rules.pattern(ci) {
-            Pattern::Like(operator) => (operator, false),
-            Pattern::Glob => (" GLOB ", true),
-        };
+        let pattern = self.rules.pattern(ci);
+        let glob = pattern == Pattern::Glob;
         let values: Vec<Value> = patterns
             .iter()
             .map(|p| Value::Text(if glob { like_to_glob(p) } else { p.clone() }))
             .collect();
         let refs: Vec<&Value> = values.iter().collect();
         match self.rules.lists() {
+            // `LIKE` escapes with `\` by default (ANY takes no ESCAPE).
             Lists::Array => {
-                self.w.push(name);
-                // `LIKE` escapes with `\` by default (ANY takes no ESCAPE).
-                self.w.push(operator.trim_end());
-                self.w.push(" ANY");
-                self.array(&refs, ColumnType::Text);
+                match pattern {
+                    Pattern::Like(operator) => {
+                        self.w.push(name);
+                        self.w.push(operator.trim_end());
+                        self.w.push(" ANY");
+                        self.array(&refs, ColumnType::Text);
+                    }
+                    Pattern::Glob => {
+                        self.w.push(name);
+                        self.w.push(" GLOB ANY");
+                        self.array(&refs, ColumnType::Text);
+                    }
+                    Pattern::Lowered => {
+                        self.w.push("lower(");
+                        self.w.push(name);
+                        self.w
+                            .push(") LIKE ANY (ARRAY(SELECT lower(p) FROM unnest(");
+                        self.w.bind_array(&refs, ColumnType::Text);
+                        self.w.push(") AS p))");
+                        self.binds += 1;
+                        return Ok(4);
+                    }
+                }
                 Ok(2)
             }
             Lists::Json(json) => {
                 self.w.push("EXISTS (SELECT 1");
                 self.json_rows(json, &refs);
                 self.w.push(" WHERE ");
-                self.w.push(name);
-                self.w.push(operator);
-                self.w
-                    .push(if glob { "value)" } else { "value ESCAPE '\\')" });
+                match pattern {
+                    Pattern::Like(operator) => {
+                        self.w.push(name);
+                        self.w.push(operator);
+                        self.w.push("value ESCAPE '\\')");
+                    }
+                    Pattern::Glob => {
+                        self.w.push(name);
+                        self.w.push(" GLOB value)");
+                    }
+                    Pattern::Lowered => {
+                        self.w.push("lower(");
+                        self.w.push(name);
+                        self.w.push(") LIKE lower(value) ESCAPE '\\')");
+                    }
+                }
                 Ok(4)
             }
         }
@@ -591,16 +630,29 @@ impl<W: SqlWriter> Renderer<'_, W> {
     /// `field LIKE pattern` with `\` escapes, case-sensitive or not, the
     /// same on every database ([`SqlDialect::pattern`]).
     fn like(&mut self, field: &str, pattern: &str, case_insensitive: bool) -> Result<usize> {
-        self.w.push(self.table.quoted_field(field)?);
+        let name = self.table.quoted_field(field)?;
         match self.rules.pattern(case_insensitive) {
             Pattern::Glob => {
+                self.w.push(name);
                 self.w.push(" GLOB ");
                 self.bind(&Value::Text(like_to_glob(pattern)), ColumnType::Text);
                 return Ok(2);
             }
-            Pattern::Like(operator) => self.w.push(operator),
+            Pattern::Like(operator) => {
+                self.w.push(name);
+                self.w.push(operator);
+                self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
+            }
+            Pattern::Lowered => {
+                self.w.push("lower(");
+                self.w.push(name);
+                self.w.push(") LIKE (SELECT lower(");
+                self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
+                self.w.push("))");
+                self.w.push(" ESCAPE '\\'");
+                return Ok(3);
+            }
         }
-        self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
         self.w.push(" ESCAPE '\\'");
         Ok(2)
     }

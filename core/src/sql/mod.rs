@@ -16,8 +16,8 @@ use std::borrow::Cow;
 mod filter;
 
 pub use filter::{
-    INLINE_LIST, MAX_BOUND_VALUES, MAX_SQL_DEPTH, MERGE_AT, write_condition, write_query,
-    write_where,
+    INLINE_LIST, MAX_BOUND_VALUES, MAX_SQL_DEPTH, MERGE_AT, write_condition, write_order_by,
+    write_query, write_where,
 };
 
 use crate::schema::ColumnType;
