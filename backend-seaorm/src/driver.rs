@@ -42,6 +42,12 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
         dialect(self.backend())
     }
 
+    /// sea-query binds an array as a `Vec` of its element type, with no
+    /// NULL elements.
+    fn arrays_take_nulls(&self) -> bool {
+        false
+    }
+
     fn sql(&self, _: Option<CacheKey>) -> Sql {
         // sqlx, under SeaORM, finds prepared statements by their text.
         Sql::new(self.backend(), String::with_capacity(128))

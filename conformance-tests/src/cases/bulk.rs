@@ -823,3 +823,53 @@ pub async fn bulk_writes_send_one_statement_per_chunk<H: Harness>(cx: Arc<Cx<H>>
     assert_eq!(ok(items.count(&mut s, None).await, "count"), 40);
     ok(s.rollback().await, "rollback");
 }
+
+/// `add_many` of 20,001 rows with their keys set and NULLs in every
+/// nullable column: every value reads back, across every statement the
+/// insert takes (bind-limited `VALUES` lists, or PostgreSQL's arrays of
+/// up to 10,000 rows), and a later row without a key gets a new one.
+pub async fn add_many_20001_rows_with_nulls_reads_back<H: Harness>(cx: Arc<Cx<H>>) {
+    const ROWS: i64 = 20_001;
+    let due = START().trunc_subsecs(6);
+    let make = |i: i64| {
+        let mut item = H::Item::new(&format!("n{i}"), i, i % 3 == 0);
+        item.set_key(i + 1);
+        if i % 2 == 0 {
+            item.set_note(Some(&format!("note {i}")));
+            item.set_due_at(Some(due + TimeDelta::seconds(i)));
+        }
+        item.set_label(Some(if i % 5 == 0 { "five" } else { "" }));
+        item
+    };
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let added = ok(
+        items.add_many(&mut s, (0..ROWS).map(make).collect()).await,
+        "add_many",
+    );
+    assert_eq!(added.len() as i64, ROWS, "rows returned");
+    let stored = ok(
+        items.list(&mut s, &Query::new().order_by("id")).await,
+        "list",
+    );
+    assert_eq!(stored.len() as i64, ROWS, "rows stored");
+    for (i, row) in (0..ROWS).zip(&stored) {
+        let want = make(i);
+        assert_eq!(
+            (row.key(), row.name(), row.rank(), row.active()),
+            (want.key(), want.name(), want.rank(), want.active()),
+            "row {i}"
+        );
+        assert_eq!(
+            (row.note(), row.due_at(), row.label()),
+            (want.note(), want.due_at(), want.label()),
+            "row {i}: nullable columns"
+        );
+    }
+    let later = ok(
+        items.add(&mut s, H::Item::new("later", 0, true)).await,
+        "add without a key",
+    );
+    assert!(*later.key() > ROWS, "a new key: {}", later.key());
+    ok(s.rollback().await, "rollback");
+}

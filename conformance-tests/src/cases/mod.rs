@@ -140,6 +140,7 @@ register! {
     query::check_health_succeeds,
     bulk::update_many_writes_rows_in_order,
     bulk::bulk_writes_send_one_statement_per_chunk,
+    bulk::add_many_20001_rows_with_nulls_reads_back,
     bulk::update_many_missing_or_repeated_rows,
     bulk::upsert_many_native_on_unique_column,
     bulk::upsert_many_select_then_write,

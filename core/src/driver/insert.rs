@@ -121,21 +121,57 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
     let table = M::table();
     let columns = table.insert_columns(true);
     let head = table.insert_head(true);
-    let per_statement = bulk::rows_per_statement(driver.max_binds(), columns.len());
-    for chunk in bulk::chunks(rows, per_statement) {
-        let mut sql = driver.sql(None);
-        st::insert(&mut sql, head, table, columns, chunk);
-        let written = driver.execute(sql).await?;
-        if usize::try_from(written).ok() != Some(chunk.len()) {
-            return Err(Error::backend(format!(
-                "INSERT INTO {} wrote {written} rows for {}",
-                M::table().name(),
-                chunk.len()
-            )));
+    let per_values = bulk::rows_per_statement(driver.max_binds(), columns.len());
+    if !driver.dialect().rules().array_binds() {
+        for chunk in bulk::chunks(rows, per_values) {
+            let mut sql = driver.sql(None);
+            st::insert(&mut sql, head, table, columns, chunk);
+            written(table, driver.execute(sql).await?, chunk.len())?;
+        }
+        return Ok(());
+    }
+    for chunk in bulk::chunks(rows, ARRAY_ROWS) {
+        if driver.arrays_take_nulls() || !holds_null(table, columns, chunk) {
+            let mut sql = driver.sql(None);
+            st::insert_arrays(&mut sql, head, table, columns, chunk);
+            written(table, driver.execute(sql).await?, chunk.len())?;
+            continue;
+        }
+        for rows in bulk::chunks(chunk, per_values) {
+            let mut sql = driver.sql(None);
+            st::insert(&mut sql, head, table, columns, rows);
+            written(table, driver.execute(sql).await?, rows.len())?;
         }
     }
     Ok(())
 }
+
+/// Whether a nullable column among `columns` is NULL in one of `rows`.
+fn holds_null<M: Model>(table: &Table, columns: &[usize], rows: &[M]) -> bool {
+    columns
+        .iter()
+        .filter(|&&i| table.columns()[i].nullable)
+        .any(|&i| {
+            rows.iter()
+                .any(|r| r.value(i).is_none_or(|v| v == Value::Null))
+        })
+}
+
+/// Checks that an `INSERT` wrote as many rows as it was given.
+fn written(table: &Table, written: u64, sent: usize) -> Result<()> {
+    if usize::try_from(written).ok() == Some(sent) {
+        Ok(())
+    } else {
+        Err(Error::backend(format!(
+            "INSERT INTO {} wrote {written} rows for {sent}",
+            table.name()
+        )))
+    }
+}
+
+/// Most rows one array insert carries ([`st::insert_arrays`]); more go
+/// in further statements of the same text.
+const ARRAY_ROWS: usize = 10_000;
 
 /// Inserts rows whose key the database makes and reads them back in input order.
 async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) -> Result<Vec<M>> {
@@ -386,9 +422,25 @@ mod tests {
     }
 
     impl Fake {
-        /// An insert of every column: records each row's values.
+        /// An insert of every column: records each row's values, bound
+        /// row after row or (PostgreSQL) as one array per column.
         fn insert(&mut self, sql: &Statement, columns: usize) -> u64 {
-            let (_, binds) = seen(sql);
+            let arrays: Vec<&Vec<Value>> = sql
+                .parts()
+                .iter()
+                .filter_map(|p| match p {
+                    crate::sql::Part::Array(v, _) => Some(v),
+                    _ => None,
+                })
+                .collect();
+            let binds = if arrays.is_empty() {
+                seen(sql).1
+            } else {
+                assert_eq!(arrays.len(), columns, "one array per column");
+                (0..arrays[0].len())
+                    .flat_map(|r| arrays.iter().map(move |a| a[r].clone()))
+                    .collect()
+            };
             let rows = binds.len() / columns;
             self.statements.push(format!("insert {rows}"));
             for row in binds.chunks(columns) {
@@ -546,9 +598,12 @@ mod tests {
             db.statements
         );
         assert_eq!(
-            db.statements.len(),
-            4,
-            "keys and insert per chunk: {:?}",
+            db.statements[1..],
+            [
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < Int(2)) SELECT gen_random_uuid() AS \"id\" FROM n",
+                "insert 4"
+            ],
+            "keys per chunk of binds, then one array insert: {:?}",
             db.statements
         );
     }

@@ -88,6 +88,14 @@ pub trait Driver<M: Model>: Session {
         self.dialect().max_binds().min(BINDS_PER_STATEMENT)
     }
 
+    /// Whether [`SqlWriter::bind_array`] takes NULL elements; yes by
+    /// default. A backend whose ORM binds arrays without NULLs (SeaORM's)
+    /// says no, and a bulk insert whose rows hold a NULL is then written as
+    /// `VALUES` lists instead of one array per column.
+    fn arrays_take_nulls(&self) -> bool {
+        true
+    }
+
     /// An empty statement; with `cache`, one written the same way on every
     /// call for `M` (see [the module docs](self#statement-caches)).
     fn sql(&self, cache: Option<CacheKey>) -> Self::Sql;

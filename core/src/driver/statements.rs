@@ -268,6 +268,32 @@ pub(crate) fn insert<M: Model>(
     rows(w, table, columns, models);
 }
 
+/// `INSERT INTO t (<columns>) SELECT * FROM unnest(?, ..)` of `models`:
+/// one bound array per column (PostgreSQL). The text is the same for any
+/// number of rows, so one prepared statement serves every chunk, and no
+/// bind limit splits the rows.
+pub(crate) fn insert_arrays<M: Model>(
+    w: &mut impl SqlWriter,
+    head: &str,
+    table: &Table,
+    columns: &[usize],
+    models: &[M],
+) {
+    w.push(head.strip_suffix("VALUES ").unwrap_or(head));
+    w.push_static("SELECT * FROM unnest(");
+    let rows: Vec<Vec<Value>> = models.iter().map(Model::values).collect();
+    let mut column = Vec::with_capacity(rows.len());
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            w.push_static(", ");
+        }
+        column.clear();
+        column.extend(rows.iter().map(|r| r.get(i).unwrap_or(&Value::Null)));
+        w.bind_array(&column, table.columns()[i].ty);
+    }
+    w.push_static(")");
+}
+
 /// `INSERT INTO t (<columns>) VALUES (..)<tail> RETURNING <every column>`
 /// of one row.
 pub(crate) fn insert_one<M: Model>(
