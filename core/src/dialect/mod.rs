@@ -83,7 +83,7 @@ pub enum Identity {
 /// How a `LIKE` pattern (with `\` escapes) is matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pattern {
-    /// With this operator (` LIKE `, ` ILIKE `) and `ESCAPE '\'`.
+    /// With this operator (` LIKE `) and `ESCAPE '\'`.
     Like(&'static str),
     /// As a `GLOB` of the pattern, translated (SQLite's case-sensitive
     /// match: its `LIKE` folds ASCII case).
