@@ -873,3 +873,76 @@ pub async fn add_many_20001_rows_with_nulls_reads_back<H: Harness>(cx: Arc<Cx<H>
     assert!(*later.key() > ROWS, "a new key: {}", later.key());
     ok(s.rollback().await, "rollback");
 }
+
+/// `add_many` of 20,001 rows whose keys the database makes, then
+/// `update_many` of all of them with NULLs in every other row: keys come
+/// back in input order and every value reads back, across every statement
+/// (bind-limited `VALUES` lists, or PostgreSQL's arrays of up to 10,000
+/// rows).
+pub async fn add_and_update_many_20001_rows_in_input_order<H: Harness>(cx: Arc<Cx<H>>) {
+    const ROWS: i64 = 20_001;
+    let due = START().trunc_subsecs(6);
+    let items = cx.h.items();
+    let mut s = cx.begin().await;
+    let added = ok(
+        items
+            .add_many(
+                &mut s,
+                (0..ROWS)
+                    .map(|i| H::Item::new(&format!("n{i}"), i, true))
+                    .collect(),
+            )
+            .await,
+        "add_many",
+    );
+    assert_eq!(added.len() as i64, ROWS, "rows returned");
+    for (i, pair) in added.windows(2).enumerate() {
+        assert!(pair[0].key() < pair[1].key(), "keys in input order at {i}");
+        assert_eq!(pair[0].name(), format!("n{i}"), "row {i}");
+    }
+    let changed: Vec<H::Item> = added
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut row = row.clone();
+            let i = i as i64;
+            row.set_rank(ROWS - i);
+            if i % 2 == 0 {
+                row.set_note(Some(&format!("note {i}")));
+                row.set_due_at(Some(due + TimeDelta::seconds(i)));
+            } else {
+                row.set_note(None);
+                row.set_due_at(None);
+            }
+            row
+        })
+        .collect();
+    let updated = ok(
+        items.update_many(&mut s, changed.clone()).await,
+        "update_many",
+    );
+    assert_eq!(
+        updated.iter().map(|r| *r.key()).collect::<Vec<_>>(),
+        changed.iter().map(|r| *r.key()).collect::<Vec<_>>(),
+        "input order"
+    );
+    let stored = ok(
+        items.list(&mut s, &Query::new().order_by("id")).await,
+        "list",
+    );
+    assert_eq!(stored.len() as i64, ROWS, "rows stored");
+    for (i, (row, want)) in stored.iter().zip(&changed).enumerate() {
+        assert_eq!(
+            (row.key(), row.name(), row.rank(), row.note(), row.due_at()),
+            (
+                want.key(),
+                want.name(),
+                want.rank(),
+                want.note(),
+                want.due_at()
+            ),
+            "row {i}"
+        );
+    }
+    ok(s.rollback().await, "rollback");
+}

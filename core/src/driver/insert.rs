@@ -13,7 +13,8 @@
 //!   and read back. `RETURNING` promises no order (SQLite documents it as
 //!   arbitrary), so the rows are matched to the input without relying on it:
 //!   - identity keys: the rows are sorted by key, since one statement
-//!     numbers its rows in the order of its `VALUES` list;
+//!     numbers its rows in the order of its `VALUES` list (or, on
+//!     PostgreSQL, of its arrays' elements: `SELECT * FROM unnest(..)`);
 //!   - keys made by an expression (`gen_random_uuid()`, a custom default):
 //!     the keys of a chunk are asked for first, in one statement, and the
 //!     rows inserted with them (one row alone is inserted and read back);
@@ -122,28 +123,47 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
     let columns = table.insert_columns(true);
     let head = table.insert_head(true);
     let per_values = bulk::rows_per_statement(driver.max_binds(), columns.len());
-    if !driver.dialect().rules().array_binds() {
-        for chunk in bulk::chunks(rows, per_values) {
-            let mut sql = driver.sql(None);
-            st::insert(&mut sql, head, table, columns, chunk);
-            written(table, driver.execute(sql).await?, chunk.len())?;
-        }
-        return Ok(());
-    }
-    for chunk in bulk::chunks(rows, ARRAY_ROWS) {
-        if driver.arrays_take_nulls() || !holds_null(table, columns, chunk) {
-            let mut sql = driver.sql(None);
+    for (chunk, arrays) in statement_chunks(driver, columns, rows, per_values) {
+        let mut sql = driver.sql(None);
+        if arrays {
             st::insert_arrays(&mut sql, head, table, columns, chunk);
-            written(table, driver.execute(sql).await?, chunk.len())?;
-            continue;
+        } else {
+            st::insert(&mut sql, head, table, columns, chunk);
         }
-        for rows in bulk::chunks(chunk, per_values) {
-            let mut sql = driver.sql(None);
-            st::insert(&mut sql, head, table, columns, rows);
-            written(table, driver.execute(sql).await?, rows.len())?;
-        }
+        written(table, driver.execute(sql).await?, chunk.len())?;
     }
     Ok(())
+}
+
+/// `rows` split into one chunk per statement, each with whether it goes as
+/// arrays (one bound array per column of `columns`, as
+/// [`st::insert_arrays`] writes them) or as a `VALUES` list.
+///
+/// # Behavior
+/// With array binds (PostgreSQL), up to [`ARRAY_ROWS`] rows a statement: one
+/// text for any count, so one prepared statement serves every size. A
+/// chunk with a NULL in a nullable column of `columns`, on a driver whose
+/// arrays take none ([`Driver::arrays_take_nulls`]), and every chunk on
+/// other databases, goes as `VALUES` lists of `per_values` rows.
+pub(super) fn statement_chunks<'r, M: Model, D: Driver<M>>(
+    driver: &D,
+    columns: &[usize],
+    rows: &'r [M],
+    per_values: usize,
+) -> Vec<(&'r [M], bool)> {
+    let table = M::table();
+    if !driver.dialect().rules().array_binds() {
+        return bulk::chunks(rows, per_values).map(|c| (c, false)).collect();
+    }
+    let mut out = Vec::new();
+    for chunk in bulk::chunks(rows, ARRAY_ROWS) {
+        if driver.arrays_take_nulls() || !holds_null(table, columns, chunk) {
+            out.push((chunk, true));
+        } else {
+            out.extend(bulk::chunks(chunk, per_values).map(|c| (c, false)));
+        }
+    }
+    out
 }
 
 /// Whether a nullable column among `columns` is NULL in one of `rows`.
@@ -181,13 +201,15 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
     let per_statement = bulk::rows_per_statement(driver.max_binds(), table.columns().len() - 1);
     if rows.len() == 1 {
         // One row: nothing to match.
-        return returned(table, &rows, insert_returning(driver, &rows).await?);
+        return returned(table, &rows, insert_returning(driver, &rows, false).await?);
     }
     match default {
         Some(ColumnDefault::Identity) => {
             let mut out = Vec::with_capacity(rows.len());
-            for chunk in bulk::chunks(&rows, per_statement) {
-                let mut stored = returned(table, chunk, insert_returning(driver, chunk).await?)?;
+            let columns = st::insert_columns::<M>();
+            for (chunk, arrays) in statement_chunks(driver, columns, &rows, per_statement) {
+                let mut stored =
+                    returned(table, chunk, insert_returning(driver, chunk, arrays).await?)?;
                 if let Some(row) = stored
                     .iter()
                     .find(|r| !matches!(r.value(key), Some(Value::Int(_))))
@@ -198,7 +220,8 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
                         row.value(key)
                     )));
                 }
-                // One statement numbers its rows in the order of its VALUES.
+                // One statement numbers its rows in the order of its VALUES
+                // list, or of its arrays' elements.
                 stored.sort_by_cached_key(|r| match r.value(key) {
                     Some(Value::Int(k)) => k,
                     _ => 0,
@@ -253,18 +276,31 @@ async fn one_by_one<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resul
     let table = M::table();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows.chunks(1) {
-        out.extend(returned(table, row, insert_returning(driver, row).await?)?);
+        out.extend(returned(
+            table,
+            row,
+            insert_returning(driver, row, false).await?,
+        )?);
     }
     Ok(out)
 }
 
-/// `INSERT` of `rows` without a database-made key, `RETURNING` every
-/// column of the rows written (in any order).
-async fn insert_returning<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<Vec<M>> {
+/// `INSERT` of `rows` without a database-made key (as arrays or a `VALUES`
+/// list, see [`statement_chunks`]), `RETURNING` every column of the rows
+/// written (in any order).
+async fn insert_returning<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    rows: &[M],
+    arrays: bool,
+) -> Result<Vec<M>> {
     let table = M::table();
     let columns = st::insert_columns::<M>();
     let mut sql = driver.sql(None);
-    st::insert(&mut sql, st::insert_head::<M>(), table, columns, rows);
+    if arrays {
+        st::insert_arrays(&mut sql, st::insert_head::<M>(), table, columns, rows);
+    } else {
+        st::insert(&mut sql, st::insert_head::<M>(), table, columns, rows);
+    }
     st::returning(&mut sql, table);
     driver.rows(sql).await
 }
@@ -478,9 +514,15 @@ mod tests {
             Statement::new()
         }
         async fn rows(&mut self, sql: Statement) -> Result<Vec<Counter>> {
-            // `INSERT .. (name) VALUES .. RETURNING ..`: numbered in VALUES
-            // order, returned in reverse.
-            let (_, names) = seen(&sql);
+            // `INSERT .. (name) VALUES .. RETURNING ..` or `.. SELECT * FROM
+            // unnest(?) RETURNING ..`: numbered in the order of its rows,
+            // returned in reverse.
+            let (_, mut names) = seen(&sql);
+            for part in sql.parts() {
+                if let crate::sql::Part::Array(v, _) = part {
+                    names.extend(v.iter().cloned());
+                }
+            }
             self.statements
                 .push(format!("insert returning {}", names.len()));
             let mut out = Vec::new();
@@ -552,9 +594,9 @@ mod tests {
         let input = names.iter().map(|n| counter(n, 0)).collect();
         let rows = run(add_many(&mut db, input, chrono::Utc::now())).unwrap();
         let got: Vec<(&str, i64)> = rows.iter().map(|r| (r.name.as_str(), r.id)).collect();
-        // Two statements (3 + 2 rows): keys follow each statement's VALUES order.
+        // One array statement (no bind limit): keys follow its rows' order.
         assert_eq!(got, [("a", 1), ("b", 2), ("c", 3), ("d", 4), ("e", 5)]);
-        assert_eq!(db.statements, ["insert returning 3", "insert returning 2"]);
+        assert_eq!(db.statements, ["insert returning 5"]);
     }
 
     #[test]

@@ -228,9 +228,10 @@ async fn update_rows<M: Model, D: Driver<M>>(driver: &mut D, mut models: Vec<M>)
     driver.unique_cache().forget::<M>();
     let written = st::update_many_columns(table)?;
     let mut out = Vec::with_capacity(models.len());
-    for chunk in bulk::chunks(&models, per_statement(driver, written.len() + 1)) {
+    let per_values = per_statement(driver, written.len() + 1);
+    for (chunk, arrays) in insert::statement_chunks(driver, &written, &models, per_values) {
         let mut sql = driver.sql(None);
-        st::update_from_values(&mut sql, &written, chunk)?;
+        st::update_from_values(&mut sql, &written, chunk, arrays)?;
         st::returning(&mut sql, table);
         let rows = all(driver, sql).await?;
         out.extend(bulk::in_key_order(chunk, rows)?);
@@ -306,14 +307,19 @@ async fn upsert_rows<M: Model, D: Driver<M>>(
                     written.len(),
                     shared.is_some(),
                 );
-                for chunk in bulk::chunks(&updates, rows) {
+                let chunks = match &shared {
+                    // The keys alone vary (`update_shared`; one array on PostgreSQL).
+                    Some(_) => bulk::chunks(&updates, rows).map(|c| (c, false)).collect(),
+                    None => insert::statement_chunks(driver, &written, &updates, rows),
+                };
+                for (chunk, arrays) in chunks {
                     let mut sql = driver.sql(None);
                     let dialect = driver.dialect();
                     match &shared {
                         Some(values) => {
                             st::update_shared(&mut sql, dialect, &written, values, chunk)?;
                         }
-                        None => st::update_from_values(&mut sql, &written, chunk)?,
+                        None => st::update_from_values(&mut sql, &written, chunk, arrays)?,
                     }
                     let written = driver.execute(sql).await?;
                     bulk::check_updated::<M>(chunk.len(), written)?;
@@ -363,9 +369,14 @@ async fn upsert_native<M: Model, D: Driver<M>>(
     let head = st::insert_head::<M>();
     let tail = st::upsert_tail::<M>(driver.dialect(), columns, match_columns);
     let mut out = Vec::with_capacity(models.len());
-    for chunk in bulk::chunks(&models, per_statement(driver, columns.len())) {
+    let per_values = per_statement(driver, columns.len());
+    for (chunk, arrays) in insert::statement_chunks(driver, columns, &models, per_values) {
         let mut sql = driver.sql(None);
-        st::insert(&mut sql, head, table, columns, chunk);
+        if arrays {
+            st::insert_arrays(&mut sql, head, table, columns, chunk);
+        } else {
+            st::insert(&mut sql, head, table, columns, chunk);
+        }
         sql.push(&tail);
         let rows = all(driver, sql).await?;
         out.extend(bulk::in_input_order(chunk, rows, match_columns)?);

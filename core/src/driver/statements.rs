@@ -281,6 +281,12 @@ pub(crate) fn insert_arrays<M: Model>(
 ) {
     w.push(head.strip_suffix("VALUES ").unwrap_or(head));
     w.push_static("SELECT * FROM unnest(");
+    arrays_of(w, table, columns, models);
+    w.push_static(")");
+}
+
+/// `?, ..`: `columns` of `models` as one bound array per column.
+fn arrays_of<M: Model>(w: &mut impl SqlWriter, table: &Table, columns: &[usize], models: &[M]) {
     let rows: Vec<Vec<Value>> = models.iter().map(Model::values).collect();
     let mut column = Vec::with_capacity(rows.len());
     for (n, &i) in columns.iter().enumerate() {
@@ -291,7 +297,6 @@ pub(crate) fn insert_arrays<M: Model>(
         column.extend(rows.iter().map(|r| r.get(i).unwrap_or(&Value::Null)));
         w.bind_array(&column, table.columns()[i].ty);
     }
-    w.push_static(")");
 }
 
 /// `INSERT INTO t (<columns>) VALUES (..)<tail> RETURNING <every column>`
@@ -364,7 +369,10 @@ pub(crate) fn update_shared<M: Model>(
 }
 
 /// `UPDATE t SET c = "v".columnN, .. FROM (VALUES (key, c..), ..) AS "v"
-/// WHERE t.key = "v".column1`: columns `written` of `models`.
+/// WHERE t.key = "v".column1`: columns `written` of `models`. With
+/// `arrays`, the rows come as one bound array per column instead
+/// (`FROM unnest(?, ..) AS "v"("column1", ..)`, PostgreSQL): one text for
+/// any number of rows.
 ///
 /// # Errors
 /// As [`where_key`].
@@ -372,6 +380,7 @@ pub(crate) fn update_from_values<M: Model>(
     w: &mut impl SqlWriter,
     written: &[usize],
     models: &[M],
+    arrays: bool,
 ) -> Result<()> {
     let table = M::table();
     let key = table.key_index()?;
@@ -382,9 +391,25 @@ pub(crate) fn update_from_values<M: Model>(
     w.push_static(table.quoted_name());
     w.push_static(" SET ");
     w.push(&bulk::values_set_list(table, key, written));
-    w.push_static(" FROM (VALUES ");
-    rows(w, table, &row_columns, models);
-    w.push_static(") AS \"v\" WHERE ");
+    if arrays {
+        w.push_static(" FROM unnest(");
+        arrays_of(w, table, &row_columns, models);
+        w.push_static(") AS \"v\"(");
+        for n in 1..=row_columns.len() {
+            if n > 1 {
+                w.push_static(", ");
+            }
+            w.push_static("\"column");
+            w.push(sql::digits(&mut [0; 20], n as u64));
+            w.push_static("\"");
+        }
+        w.push_static(")");
+    } else {
+        w.push_static(" FROM (VALUES ");
+        rows(w, table, &row_columns, models);
+        w.push_static(") AS \"v\"");
+    }
+    w.push_static(" WHERE ");
     w.push_static(table.quoted_name());
     w.push_static(".");
     w.push_static(table.quoted_column(key).unwrap_or_default());
