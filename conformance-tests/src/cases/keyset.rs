@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use alchemy_core::filter::Condition;
 use alchemy_core::pagination::KeysetRequest;
-use alchemy_core::{Error, Repository, RepositoryExt, Session};
+use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
 
 use super::data::{DATASET, seed};
 use crate::fixtures::ItemFixture;
@@ -132,6 +132,50 @@ pub async fn keyset_ties_and_filters<H: Harness>(cx: Arc<Cx<H>>) {
         }
     }
     assert_eq!(names, ["tie0", "tie2", "tie4", "tie6"]);
+    ok(s.rollback().await, "rollback");
+}
+
+/// Pages ordered by the key itself (`id`) walk every row once in key order,
+/// forward and back, ascending and descending.
+pub async fn keyset_by_the_key<H: Harness>(cx: Arc<Cx<H>>) {
+    let stored = seed(&cx).await;
+    let items = cx.h.items();
+    let mut want: Vec<i64> = stored.iter().map(|i| *i.key()).collect();
+    want.sort_unstable();
+    let mut s = cx.begin().await;
+    for descending in [false, true] {
+        let mut request = KeysetRequest::new("id", 4);
+        request.descending = descending;
+        let mut forward = Vec::new();
+        let mut last = loop {
+            let page = ok(items.list_keyset(&mut s, &request).await, "page");
+            forward.push(page.items.iter().map(|i| *i.key()).collect::<Vec<_>>());
+            assert!(forward.len() < 10, "pagination ends");
+            match page.next.clone() {
+                Some(next) => request.after = Some(next),
+                None => break page.previous,
+            }
+        };
+        let mut ordered = want.clone();
+        if descending {
+            ordered.reverse();
+        }
+        assert_eq!(forward.concat(), ordered, "every row once, by key");
+        let mut back = vec![forward.last().cloned().unwrap_or_default()];
+        while let Some(before) = last {
+            let req = KeysetRequest {
+                before: Some(before),
+                after: None,
+                ..request.clone()
+            };
+            let page = ok(items.list_keyset(&mut s, &req).await, "backward page");
+            back.push(page.items.iter().map(|i| *i.key()).collect());
+            last = page.previous;
+            assert!(back.len() < 10, "pagination ends");
+        }
+        back.reverse();
+        assert_eq!(back, forward, "backward pages mirror the forward ones");
+    }
     ok(s.rollback().await, "rollback");
 }
 

@@ -162,5 +162,6 @@ register! {
     keyset::keyset_forward,
     keyset::keyset_backward_and_descending,
     keyset::keyset_ties_and_filters,
+    keyset::keyset_by_the_key,
     keyset::keyset_bad_requests_are_invalid_input,
 }
