@@ -76,6 +76,22 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         ty: ColumnType,
     ) -> Result<(), BoxDynError>;
 
+    /// Whether sessions run a binary `COPY .. FROM STDIN`
+    /// ([`Driver::copies`](alchemy_core::driver::Driver::copies)):
+    /// PostgreSQL's do.
+    const COPIES: bool;
+
+    /// Runs `statement`, a binary `COPY .. FROM STDIN`, with `payload` on
+    /// `conn`; the rows written. Never asked of SQLite, which has no `COPY`.
+    ///
+    /// # Errors
+    /// The database's error; on SQLite, always.
+    fn copy_in(
+        conn: &mut Self::Connection,
+        statement: &str,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = sqlx::Result<u64>> + Send;
+
     /// Runs `qb` and decodes every row.
     fn fetch_all<M: SqlxModel>(
         conn: &mut Self::Connection,
@@ -274,6 +290,18 @@ impl SqlxBackend for Postgres {
         add_pg_array(args, values, ty)
     }
 
+    const COPIES: bool = true;
+
+    async fn copy_in(
+        conn: &mut Self::Connection,
+        statement: &str,
+        payload: Vec<u8>,
+    ) -> sqlx::Result<u64> {
+        let mut copy = conn.copy_in_raw(statement).await?;
+        copy.send(payload).await?;
+        copy.finish().await
+    }
+
     statements!(sqlx::postgres::PgRow);
 }
 
@@ -327,6 +355,12 @@ impl SqlxBackend for Sqlite {
 
     fn add_array(_: &mut Self::Arguments, _: &[&Value], _: ColumnType) -> Result<(), BoxDynError> {
         Err("SQLite has no array parameters".into())
+    }
+
+    const COPIES: bool = false;
+
+    async fn copy_in(_: &mut Self::Connection, _: &str, _: Vec<u8>) -> sqlx::Result<u64> {
+        Err(sqlx::Error::Protocol("SQLite has no COPY".into()))
     }
 
     statements!(sqlx::sqlite::SqliteRow);

@@ -66,4 +66,13 @@ impl<M: SqlxModel, DB: SqlxBackend> Driver<M> for SqlxSession<DB> {
         let result = DB::execute(self.conn_for_statement()?, sql).await;
         self.sent(result)
     }
+
+    fn copies(&self) -> bool {
+        DB::COPIES
+    }
+
+    async fn copy_in(&mut self, statement: &str, payload: Vec<u8>) -> Result<u64> {
+        let result = DB::copy_in(self.conn_for_statement()?, statement, payload).await;
+        self.sent(result)
+    }
 }

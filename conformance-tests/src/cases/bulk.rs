@@ -946,3 +946,56 @@ pub async fn add_and_update_many_20001_rows_in_input_order<H: Harness>(cx: Arc<C
     }
     ok(s.rollback().await, "rollback");
 }
+
+/// A bulk insert of 1,500 rows (`COPY` where the driver has it) that the
+/// database rejects reports the same typed error as a small one: a
+/// duplicate key names the key, a check names the check, a NULL in a NOT
+/// NULL column names the column; the session then fails and saves nothing.
+pub async fn add_many_1500_rows_rejected_names_the_constraint<H: Harness>(cx: Arc<Cx<H>>) {
+    const ROWS: i64 = 1_500;
+    let rows = |broken: i64, how: &str| -> Vec<H::Item> {
+        (0..ROWS)
+            .map(|i| {
+                let mut item = H::Item::new(&format!("n{i}"), i, true);
+                item.set_key(i + 1);
+                if i == broken {
+                    match how {
+                        "duplicate" => item.set_key(1),
+                        "check" => item.set_rank(-1),
+                        _ => item.set_label(None),
+                    }
+                }
+                item
+            })
+            .collect()
+    };
+    for how in ["duplicate", "check", "not null"] {
+        let mut s = cx.begin().await;
+        let e = err(
+            cx.h.items().add_many(&mut s, rows(1_200, how)).await,
+            "add_many",
+        );
+        match (how, &e) {
+            ("duplicate", Error::DuplicateKey { constraint, .. }) => {
+                assert_eq!(constraint.as_deref(), Some("pk_item"), "{e}")
+            }
+            ("check", Error::Check { constraint, .. }) => {
+                assert_eq!(
+                    constraint.as_deref(),
+                    Some("ck_item_rank_non_negative"),
+                    "{e}"
+                )
+            }
+            ("not null", Error::NotNull { column, .. }) => {
+                assert_eq!(column.as_deref(), Some("label"), "{e}")
+            }
+            _ => panic!("{how}: got {e}"),
+        }
+        let e = err(s.commit().await, "commit after the failure");
+        assert!(matches!(e, Error::SessionFailed { .. }), "{how}: {e}");
+        let mut s = cx.begin().await;
+        let n = ok(cx.h.items().count(&mut s, None).await, "count");
+        assert_eq!(n, 0, "{how}: nothing saved");
+        ok(s.rollback().await, "rollback");
+    }
+}

@@ -156,6 +156,7 @@ register! {
     bulk::delete_where_returns_matching_rows,
     bulk::add_many_10000_rows,
     bulk::add_and_update_many_20001_rows_in_input_order,
+    bulk::add_many_1500_rows_rejected_names_the_constraint,
     bulk::transaction_spans_methods_and_rolls_back,
     bulk::errors_check_violation_names_constraint,
     bulk::errors_not_null_violation_names_column,

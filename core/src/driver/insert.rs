@@ -19,6 +19,12 @@
 //!     the keys of a chunk are asked for first, in one statement, and the
 //!     rows inserted with them (one row alone is inserted and read back);
 //!   - any other database key: one statement per row.
+//!
+//! # Statements
+//! Rows with every column known go, on PostgreSQL, by binary `COPY` from
+//! [`COPY_ROWS`](super::copy::COPY_ROWS) rows on where the driver has it
+//! ([`Driver::copies`]), otherwise as one array per column; SQLite takes
+//! multi-row `VALUES` lists under its bind limit.
 
 use chrono::{DateTime, Utc};
 
@@ -122,6 +128,18 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
     let table = M::table();
     let columns = table.insert_columns(true);
     let head = table.insert_head(true);
+    if super::copy::fits(driver, rows.len()) {
+        let statement = super::copy::copy_statement(table, columns);
+        for chunk in bulk::chunks(rows, super::copy::COPY_BATCH) {
+            let payload = super::copy::copy_payload(table, columns, chunk)?;
+            written(
+                table,
+                driver.copy_in(&statement, payload).await?,
+                chunk.len(),
+            )?;
+        }
+        return Ok(());
+    }
     let per_values = bulk::rows_per_statement(driver.max_binds(), columns.len());
     for (chunk, arrays) in statement_chunks(driver, columns, rows, per_values) {
         let mut sql = driver.sql(None);

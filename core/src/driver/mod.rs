@@ -40,6 +40,7 @@ use crate::{KeyOf, Model, Repository, Result, Upserted};
 
 pub use link::DriverLinkRepository;
 
+pub mod copy;
 pub mod declaration;
 pub mod insert;
 mod link;
@@ -138,6 +139,31 @@ pub trait Driver<M: Model>: Session {
 
     /// Runs `sql`, which returns no rows; the number of rows it wrote.
     fn execute(&mut self, sql: Self::Sql) -> impl Future<Output = Result<u64>> + Send;
+
+    /// Whether this session can run a binary `COPY .. FROM STDIN`
+    /// ([`Driver::copy_in`]); no by default. A PostgreSQL driver whose
+    /// ORM exposes `COPY` in a transaction says yes, and `add_many` then
+    /// sends large inserts of known rows that way ([`copy`]).
+    fn copies(&self) -> bool {
+        false
+    }
+
+    /// Runs `statement` ([`copy::copy_statement`]) with `payload`
+    /// ([`copy::copy_payload`]) in the session, as one statement (it
+    /// counts and fails the session as [`Driver::execute`] does); the
+    /// number of rows written. Only called when [`Driver::copies`] says yes.
+    ///
+    /// # Errors
+    /// The database's errors, as for [`Driver::execute`]; by default
+    /// [`crate::Error::Backend`], since the driver has no `COPY`.
+    fn copy_in(
+        &mut self,
+        statement: &str,
+        payload: Vec<u8>,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        let _ = (statement, payload);
+        async { Err(crate::Error::backend("this driver has no COPY")) }
+    }
 }
 
 /// The default bind budget of one bulk statement: SQLite's limit, kept on

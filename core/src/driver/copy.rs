@@ -1,0 +1,140 @@
+//! PostgreSQL's binary `COPY .. FROM STDIN`, for a driver that can run it
+//! ([`Driver::copy_in`]): `add_many` sends rows with every column this way
+//! (for backend authors).
+//!
+//! `COPY` writes rows in batches inside the server (a page of rows per
+//! heap WAL record instead of one row), so it is the floor of a bulk
+//! insert: 10,000 posts took 0.047 s against 0.07–0.08 s for one
+//! `INSERT .. SELECT * FROM unnest(..)` of the same rows (bench W1c). It
+//! reads nothing back, so it serves rows whose every column is known.
+
+use crate::schema::{ColumnType, Table};
+use crate::value::Value;
+use crate::{Error, Model, Result};
+
+use super::Driver;
+
+/// Fewest rows `add_many` sends by `COPY`: a `COPY` takes one round trip
+/// more than an `INSERT` (the server answers the statement before the rows
+/// go), which only a batch this size repays.
+pub const COPY_ROWS: usize = 1_000;
+
+/// Most rows one `COPY` payload holds: more go in further `COPY`s, so a
+/// bulk insert's memory stays that of one batch.
+pub const COPY_BATCH: usize = 10_000;
+
+/// `COPY t (c, ..) FROM STDIN (FORMAT binary)` for `columns` of `table`.
+pub fn copy_statement(table: &Table, columns: &[usize]) -> String {
+    let mut sql = String::from("COPY ");
+    sql.push_str(table.quoted_name());
+    sql.push_str(" (");
+    for (n, &i) in columns.iter().enumerate() {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(table.quoted_column(i).unwrap_or_default());
+    }
+    sql.push_str(") FROM STDIN (FORMAT binary)");
+    sql
+}
+
+/// Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// `columns` of `rows` in `COPY`'s binary format: a header, then per row
+/// its field count and each field as a length (-1 for NULL) and its bytes
+/// in network order, then -1.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a value that is not of its column's type,
+/// or an `INTEGER` out of its range (checked values never are).
+pub fn copy_payload<M: Model>(table: &Table, columns: &[usize], rows: &[M]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(21 + rows.len() * columns.len() * 16);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes()); // flags
+    out.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+    let fields = i16::try_from(columns.len())
+        .map_err(|_| Error::invalid_input("too many columns for COPY"))?;
+    for row in rows {
+        let values = row.values();
+        out.extend_from_slice(&fields.to_be_bytes());
+        for &i in columns {
+            let column = &table.columns()[i];
+            let value = values.get(i).unwrap_or(&Value::Null);
+            field(&mut out, value, column.ty).map_err(|e| {
+                Error::invalid_input(format!("{}.{}: {e}", table.name(), column.name))
+            })?;
+        }
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    Ok(out)
+}
+
+/// One field: its length and bytes.
+fn field(out: &mut Vec<u8>, value: &Value, ty: ColumnType) -> std::result::Result<(), String> {
+    let mut put = |bytes: &[u8]| {
+        let len = i32::try_from(bytes.len()).map_err(|_| "a value over 2 GiB".to_string())?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(bytes);
+        Ok(())
+    };
+    match (value, ty) {
+        (Value::Null, _) => {
+            out.extend_from_slice(&(-1i32).to_be_bytes());
+            Ok(())
+        }
+        (Value::Bool(b), ColumnType::Bool) => put(&[u8::from(*b)]),
+        (Value::Int(n), ColumnType::BigInt) => put(&n.to_be_bytes()),
+        (Value::Int(n), ColumnType::Integer) => {
+            let n = i32::try_from(*n).map_err(|_| format!("{n} is out of INTEGER's range"))?;
+            put(&n.to_be_bytes())
+        }
+        (Value::Float(f), ColumnType::Double) => put(&f.to_be_bytes()),
+        (Value::Text(s), ColumnType::Text | ColumnType::VarChar(_)) => put(s.as_bytes()),
+        (Value::Uuid(u), ColumnType::Uuid) => put(u.as_bytes()),
+        (Value::Timestamp(t), ColumnType::Timestamp) => {
+            put(&(t.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes())
+        }
+        (value, ty) => Err(format!("{value:?} is not a value of {ty:?}")),
+    }
+}
+
+/// Whether `add_many` sends `rows` rows by `COPY` on `driver`.
+pub(super) fn fits<M: Model, D: Driver<M>>(driver: &D, rows: usize) -> bool {
+    rows >= COPY_ROWS && driver.copies()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Column;
+
+    #[test]
+    fn fields_are_written_in_network_order() {
+        let mut out = Vec::new();
+        field(&mut out, &Value::Int(1), ColumnType::Integer).unwrap();
+        assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 1]);
+        out.clear();
+        field(&mut out, &Value::Null, ColumnType::Text).unwrap();
+        assert_eq!(out, [0xff; 4]);
+        out.clear();
+        let at = chrono::DateTime::parse_from_rfc3339("2000-01-01T00:00:01Z")
+            .unwrap()
+            .to_utc();
+        field(&mut out, &Value::Timestamp(at), ColumnType::Timestamp).unwrap();
+        assert_eq!(out, [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]);
+        assert!(field(&mut out, &Value::Int(1 << 40), ColumnType::Integer).is_err());
+        assert!(field(&mut out, &Value::Bool(true), ColumnType::Text).is_err());
+    }
+
+    #[test]
+    fn the_statement_names_the_columns() {
+        let table = Table::new("t")
+            .column(Column::new("id", ColumnType::Uuid))
+            .column(Column::new("name", ColumnType::Text));
+        assert_eq!(
+            copy_statement(&table, &[0, 1]),
+            r#"COPY "t" ("id", "name") FROM STDIN (FORMAT binary)"#
+        );
+    }
+}
