@@ -1,7 +1,7 @@
 """The alchemy-rs bench's workloads, run through Advanced Alchemy (Python).
 
-The peer of `bench/` (crate alchemy-bench): the same seven workloads (W7 is
-not defined yet), the same data and the same checks, written the way an
+The peer of `bench/` (crate alchemy-bench): the same workloads (all but
+W1c, whose raw side is a `COPY`), the same data and the same checks, written the way an
 Advanced Alchemy user would write them -- `SQLAlchemyAsyncConfig`, an
 `AsyncSession` (with `expire_on_commit=False`) and `SQLAlchemyAsyncRepository`
 with its default options -- so that every Rust line can be set against it.
@@ -91,7 +91,8 @@ class PostRepository(SQLAlchemyAsyncRepository[Post]):
 # --------------------------------------------------------------------------
 
 CONTENT = "Lorem ipsum dolor sit amet, consectetur adipiscing elit."
-WORKLOADS = ("W1", "W2", "W2b", "W3", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W2b", "W3", "W4", "W5", "W6", "W7k", "W7o")
+WALK_PAGE = 100  # rows per page of the W7 walks
 
 
 def title(i: int) -> str:
@@ -122,6 +123,8 @@ class Settings:
 
 
 def ops(workload: str, s: Settings) -> int:
+    if workload in ("W7k", "W7o"):
+        return -(-s.n(100_000) // WALK_PAGE)  # pages of the walk
     base = {"W1": 10_000, "W2": 10_000, "W5": 10_000, "W2b": 2_000, "W3": 1_000, "W4": 1_000, "W6": 5_000}
     return s.n(base[workload])
 
@@ -352,6 +355,47 @@ async def w6(fresh: Fresh, s: Settings) -> tuple[float, dict[str, Any]]:
     return seconds, {"found": found, "ok": found == len(keys)}
 
 
+async def w7(fresh: Fresh, s: Settings, keyset: bool) -> tuple[float, dict[str, Any]]:
+    """A walk over every post, 100 a page, ordered by key: by keyset (the
+    key past the last row, one row more to see whether a page follows; AA
+    has no cursor type, so the condition goes in as a filter) or by offset."""
+    n = s.n(100_000)
+    await seed(fresh, [title(i) for i in range(n)])
+    await fresh.checkpoint()
+
+    async def body() -> int:
+        rows = 0
+        async with fresh.session() as session:
+            repo = PostRepository(session=session)
+            if keyset:
+                last: Optional[UUID] = None
+                while True:
+                    filters: list[Any] = [OrderBy("id", "asc"), LimitOffset(limit=WALK_PAGE + 1, offset=0)]
+                    if last is not None:
+                        filters.insert(0, Post.id > last)
+                    page = list(await repo.list(*filters))
+                    more = len(page) > WALK_PAGE
+                    page = page[:WALK_PAGE]
+                    rows += len(page)
+                    if not more or not page:
+                        break
+                    last = page[-1].id
+            else:
+                pages = 0
+                while True:
+                    page = list(
+                        await repo.list(OrderBy("id", "asc"), LimitOffset(limit=WALK_PAGE, offset=pages * WALK_PAGE))
+                    )
+                    rows += len(page)
+                    pages += 1
+                    if len(page) < WALK_PAGE:
+                        break
+        return rows
+
+    rows, seconds = await timed(body)
+    return seconds, {"rows": rows, "ok": rows == n}
+
+
 async def run_once(db: str, workload: str, s: Settings) -> tuple[float, dict[str, Any]]:
     async with Fresh(db, s) as fresh:
         if workload in ("W1", "W2", "W2b"):
@@ -360,6 +404,8 @@ async def run_once(db: str, workload: str, s: Settings) -> tuple[float, dict[str
             return await w1(fresh, s)
         if workload in ("W2", "W2b"):
             return await w2(fresh, s, one_session=workload == "W2")
+        if workload in ("W7k", "W7o"):
+            return await w7(fresh, s, keyset=workload == "W7k")
         return await {"W3": w3, "W4": w4, "W5": w5, "W6": w6}[workload](fresh, s)
 
 

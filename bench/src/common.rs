@@ -242,6 +242,42 @@ pub(crate) struct Usage {
     /// server. Unlike wall time it does not wait on commits' fsyncs, so it
     /// shows the client side's own cost with little noise.
     pub(crate) cpu_seconds: Option<f64>,
+    /// For a walk that marks its pages ([`page_done`]): the mean seconds
+    /// of a page over the first tenth of the pages and over the last tenth.
+    pub(crate) pages: Option<(f64, f64)>,
+}
+
+/// When each page of the running walk ended ([`page_done`]).
+static PAGE_ENDS: std::sync::Mutex<Vec<Instant>> = std::sync::Mutex::new(Vec::new());
+
+/// Marks the end of one page of a walk (W7k, W7o): [`timed`] reports the
+/// time of the first pages against the last.
+pub(crate) fn page_done() {
+    if let Ok(mut ends) = PAGE_ENDS.lock() {
+        ends.push(Instant::now());
+    }
+}
+
+/// The mean seconds of a page over the first tenth and the last tenth of
+/// the pages that ended after `start`; `None` below 10 pages.
+fn page_times(start: Instant) -> Option<(f64, f64)> {
+    let ends = std::mem::take(&mut *PAGE_ENDS.lock().ok()?);
+    let mut last = start;
+    let each: Vec<f64> = ends
+        .iter()
+        .map(|&end| {
+            let s = end.duration_since(last).as_secs_f64();
+            last = end;
+            s
+        })
+        .collect();
+    let tenth = each.len() / 10;
+    if tenth == 0 {
+        return None;
+    }
+    #[allow(clippy::cast_precision_loss)] // a page count
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    Some((mean(&each[..tenth]), mean(&each[each.len() - tenth..])))
 }
 
 fn proc_status_kib(field: &str) -> Option<u64> {
@@ -292,6 +328,9 @@ where
     crate::alloc::reset_peak();
     let heap_start = crate::alloc::live();
     let cpu_start = cpu_nanos();
+    if let Ok(mut ends) = PAGE_ENDS.lock() {
+        ends.clear();
+    }
     let start = Instant::now();
     let value = work.await?;
     let seconds = start.elapsed().as_secs_f64();
@@ -305,6 +344,7 @@ where
         rss_kib: proc_status_kib("VmHWM:"),
         heap_kib: u64::try_from(heap / 1024).unwrap_or(u64::MAX),
         cpu_seconds,
+        pages: page_times(start),
     };
     Ok((value, seconds, usage))
 }
@@ -384,6 +424,15 @@ where
         (v.len() == runs.len()).then(|| median(v))
     };
     let round = |x: f64, digits: i32| (x * 10f64.powi(digits)).round() / 10f64.powi(digits);
+    // Milliseconds a page took at the start and at the end of a walk,
+    // medians over the runs.
+    let pages = |runs: &[Run]| {
+        let (first, last): (Vec<f64>, Vec<f64>) = runs.iter().filter_map(|r| r.usage.pages).unzip();
+        (!first.is_empty()).then(|| {
+            let (first, last) = (median(first) * 1e3, median(last) * 1e3);
+            json!({"first_ms": round(first, 3), "last_ms": round(last, 3), "growth": round(last / first, 2)})
+        })
+    };
     Ok(json!({
         "backend": backend,
         "db": kind.name(),
@@ -400,6 +449,8 @@ where
         "cpu_seconds": cpu(&lib_runs).map(|c| round(c, 4)),
         "raw_cpu_seconds": cpu(&raw_runs).map(|c| round(c, 4)),
         "cpu_ratio_vs_raw": cpu(&lib_runs).zip(cpu(&raw_runs)).map(|(l, r)| round(l / r, 3)),
+        "pages": pages(&lib_runs),
+        "raw_pages": pages(&raw_runs),
         "check": lib_runs.iter().chain(&raw_runs).next().map(|r| r.check.clone()).unwrap_or(Json::Null),
         "runs": lib_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
         "raw_runs": raw_runs.iter().map(|r| round(r.seconds, 4)).collect::<Vec<_>>(),
@@ -466,4 +517,57 @@ pub(crate) async fn settings_line(settings: &Settings, kinds: &[DbKind]) -> Json
             "postgres": postgres,
         }
     })
+}
+
+/// `COPY post (..) FROM STDIN` in PostgreSQL's binary format: the W1c floor.
+pub(crate) const COPY_POSTS: &str =
+    "COPY post (id, created_at, updated_at, title, content, published) FROM STDIN (FORMAT binary)";
+
+/// Posts with `titles`, new UUIDv7 keys, both timestamps `now`, `content`
+/// and `published` false, as one [`COPY_POSTS`] payload (PostgreSQL's binary
+/// `COPY` format: a header, then per row a field count and each field as a
+/// length and its bytes in network order, then -1).
+pub(crate) fn copy_posts_binary(
+    titles: &[String],
+    content: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<u8> {
+    // Microseconds since 2000-01-01, PostgreSQL's epoch.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    let stamp = (now.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes();
+    let mut out = Vec::with_capacity(19 + titles.len() * (80 + content.len()) + 2);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0i32.to_be_bytes()); // flags
+    out.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    let field = |out: &mut Vec<u8>, bytes: &[u8]| {
+        out.extend_from_slice(&i32::try_from(bytes.len()).unwrap_or(i32::MAX).to_be_bytes());
+        out.extend_from_slice(bytes);
+    };
+    for title in titles {
+        out.extend_from_slice(&6i16.to_be_bytes());
+        field(&mut out, uuid::Uuid::now_v7().as_bytes());
+        field(&mut out, &stamp);
+        field(&mut out, &stamp);
+        field(&mut out, title.as_bytes());
+        field(&mut out, content.as_bytes());
+        field(&mut out, &[0]);
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
+}
+
+/// W1's rows through sqlx's binary `COPY` in one transaction (sqlx, and
+/// SeaORM through its sqlx pool).
+pub(crate) async fn copy_posts_sqlx(pool: &sqlx::PgPool, titles: &[String]) -> Result<u64, String> {
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+    let payload = copy_posts_binary(titles, crate::data::CONTENT, now);
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    let mut copy = tx
+        .copy_in_raw(COPY_POSTS)
+        .await
+        .map_err(|e| e.to_string())?;
+    copy.send(payload).await.map_err(|e| e.to_string())?;
+    let rows = copy.finish().await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(rows)
 }

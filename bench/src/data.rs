@@ -1,6 +1,6 @@
 //! The workloads' data, the same for every backend and for raw code.
 
-use crate::common::Settings;
+use crate::common::{DbKind, Settings};
 
 /// Post content.
 pub(crate) const CONTENT: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit.";
@@ -45,6 +45,9 @@ pub(crate) fn w3_expected(rows: usize, calls: usize) -> (u64, usize) {
 pub(crate) enum Workload {
     /// `add_many` of new posts, in one session.
     W1,
+    /// W1 through the library against a binary `COPY` of the same rows
+    /// through the same driver: the floor of a bulk insert (PostgreSQL only).
+    W1c,
     /// `get_or_create` of tags by name, in one session (its cache answers
     /// the repeats).
     W2,
@@ -58,30 +61,43 @@ pub(crate) enum Workload {
     W5,
     /// `get` of posts by key, in one session.
     W6,
+    /// A walk over every post by keyset pages ([`WALK_PAGE`] rows, by key).
+    W7k,
+    /// The same walk by offset pages.
+    W7o,
 }
+
+/// Rows per page of the W7 walks.
+pub(crate) const WALK_PAGE: usize = 100;
 
 impl Workload {
     /// Every workload, in run order.
-    pub(crate) const ALL: [Self; 7] = [
+    pub(crate) const ALL: [Self; 10] = [
         Self::W1,
+        Self::W1c,
         Self::W2,
         Self::W2b,
         Self::W3,
         Self::W4,
         Self::W5,
         Self::W6,
+        Self::W7k,
+        Self::W7o,
     ];
 
     /// The name printed and given to `--workload`.
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::W1 => "W1",
+            Self::W1c => "W1c",
             Self::W2 => "W2",
             Self::W2b => "W2b",
             Self::W3 => "W3",
             Self::W4 => "W4",
             Self::W5 => "W5",
             Self::W6 => "W6",
+            Self::W7k => "W7k",
+            Self::W7o => "W7o",
         }
     }
 
@@ -93,7 +109,9 @@ impl Workload {
     /// Operations at `s`'s scale.
     pub(crate) fn ops(self, s: &Settings) -> usize {
         s.n(match self {
-            Self::W1 | Self::W2 | Self::W5 => 10_000,
+            Self::W1 | Self::W1c | Self::W2 | Self::W5 => 10_000,
+            // Pages of a walk over 100,000 posts.
+            Self::W7k | Self::W7o => return walk_rows(s).div_ceil(WALK_PAGE),
             Self::W2b => 2_000,
             Self::W3 | Self::W4 => 1_000,
             Self::W6 => 5_000,
@@ -107,12 +125,31 @@ impl std::fmt::Display for Workload {
     }
 }
 
-/// The workloads to run (all, or those `--workload` names) and their
-/// operation counts at `s`'s scale.
-pub(crate) fn workloads(s: &Settings) -> Vec<(Workload, usize)> {
+/// The posts a W7 walk goes over.
+pub(crate) fn walk_rows(s: &Settings) -> usize {
+    s.n(100_000)
+}
+
+/// The workloads to run on `kind` (all, or those `--workload` names) and
+/// their operation counts at `s`'s scale. W1c runs on PostgreSQL only.
+pub(crate) fn workloads(s: &Settings, kind: DbKind) -> Vec<(Workload, usize)> {
     Workload::ALL
         .into_iter()
         .filter(|w| s.only.as_ref().is_none_or(|o| o.contains(w)))
+        .filter(|w| *w != Workload::W1c || kind == DbKind::Postgres)
         .map(|w| (w, w.ops(s)))
         .collect()
 }
+
+/// A W3 page on PostgreSQL written by hand in one statement and one scan,
+/// the true total included past the end: the first `20 + offset` matches
+/// with `count(*) OVER ()` kept in a materialized `WITH`, the page cut from
+/// it, and its first row alone when nothing is left (`total <= offset`).
+/// The pattern is lowered once (`ILIKE`'s match in a UTF-8 database).
+/// `$1` the pattern, `$2` the offset (BIGINT). The library writes the same.
+pub(crate) const W3_PAGE_POSTGRES: &str = "WITH page AS MATERIALIZED (\
+     SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total \
+     FROM post WHERE lower(title) LIKE (SELECT lower($1)) ESCAPE '\\' \
+     ORDER BY created_at DESC LIMIT 20 + $2) \
+     SELECT * FROM (SELECT * FROM page OFFSET $2) AS page_rows \
+     UNION ALL SELECT * FROM (SELECT * FROM page LIMIT 1) AS page_total WHERE total <= $2";

@@ -235,16 +235,130 @@ macro_rules! batch {
     }};
 }
 
+/// W1's rows through tokio-postgres's binary `COPY` (diesel-async's
+/// PostgreSQL driver; diesel-async itself has no `COPY`), in one
+/// transaction on a connection of its own.
+async fn copy_posts_postgres(fresh: &Fresh, titles: &[String]) -> Result<u64, String> {
+    use futures::SinkExt;
+    let (mut client, connection) = tokio_postgres::connect(&fresh.url, tokio_postgres::NoTls)
+        .await
+        .map_err(err)?;
+    let driver = tokio::spawn(connection);
+    let now = Utc::now().trunc_subsecs(6);
+    let payload = crate::common::copy_posts_binary(titles, data::CONTENT, now);
+    let tx = client.transaction().await.map_err(err)?;
+    let sink = tx
+        .copy_in::<_, bytes::Bytes>(crate::common::COPY_POSTS)
+        .await
+        .map_err(err)?;
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from(payload)).await.map_err(err)?;
+    let rows = sink.finish().await.map_err(err)?;
+    tx.commit().await.map_err(err)?;
+    drop(client);
+    driver.await.map_err(err)?.map_err(err)?;
+    Ok(rows)
+}
+
+/// SQLite has no `COPY`; W1c runs on PostgreSQL only.
+async fn copy_posts_sqlite(_: &Fresh, _: &[String]) -> Result<u64, String> {
+    Err("W1c runs on PostgreSQL only".into())
+}
+
+/// Inserts new posts: multi-row `VALUES` in chunks of 5,000 (`values`), or
+/// on PostgreSQL one array per column through `UNNEST` (`unnest`), the form
+/// diesel users are pointed to for bulk inserts: one statement text for
+/// any number of rows, no bind limit.
+macro_rules! insert_posts {
+    (values, $batch:ident, $c:expr, $rows:expr) => {
+        for chunk in $rows.chunks(5_000) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|(k, now, t, content)| {
+                    (
+                        post::id.eq(id(*k)),
+                        post::created_at.eq(*now),
+                        post::updated_at.eq(*now),
+                        post::title.eq(t.clone()),
+                        post::content.eq(content.clone()),
+                        post::published.eq(false),
+                    )
+                })
+                .collect();
+            batch!($batch, $c, diesel::insert_into(post::table).values(values))?;
+        }
+    };
+    (unnest, $batch:ident, $c:expr, $rows:expr) => {{
+        use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
+        let rows = $rows;
+        diesel::sql_query(
+            "INSERT INTO post (id, created_at, updated_at, title, content, published) \
+             SELECT * FROM unnest($1, $2, $3, $4, $5, $6)",
+        )
+        .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(vec![false; rows.len()])
+        .execute($c)
+        .await?;
+    }};
+}
+
+/// A W3 page: diesel's query builder with `count(*) OVER ()` and a count
+/// past the end (`dsl`), or on PostgreSQL `data::W3_PAGE_POSTGRES` through
+/// `sql_query` (`one_statement`). Gives the page and the total.
+macro_rules! w3_page {
+    (dsl, $like:ident, $c:expr, $offset:expr) => {{
+        let page: Vec<(PostRow, i64)> = post::table
+            .filter(post::title.$like("%7%").escape('\\'))
+            .select((PostRow::as_select(), count_star().over()))
+            .order(post::created_at.desc())
+            .limit(20)
+            .offset($offset)
+            .load($c)
+            .await?;
+        // `page.first()` would name diesel's `first` (a query method).
+        let total = match <[_]>::first(&page) {
+            Some((_, total)) => *total,
+            None => {
+                post::table
+                    .filter(post::title.$like("%7%").escape('\\'))
+                    .count()
+                    .get_result($c)
+                    .await?
+            }
+        };
+        (page.into_iter().map(|(p, _)| p).collect::<Vec<_>>(), total)
+    }};
+    (one_statement, $like:ident, $c:expr, $offset:expr) => {{
+        let mut page: Vec<PageRow> = diesel::sql_query(data::W3_PAGE_POSTGRES)
+            .bind::<diesel::sql_types::Text, _>("%7%")
+            .bind::<diesel::sql_types::BigInt, _>($offset)
+            .load($c)
+            .await?;
+        let total = <[_]>::first(&page).map_or(0, |r| r.total);
+        if total <= $offset {
+            // Past the end: the row only carried the total.
+            page.clear();
+        }
+        (page.into_iter().map(|r| r.post).collect::<Vec<_>>(), total)
+    }};
+}
+
 /// The same workloads written directly with diesel and diesel-async, as a
 /// careful user would: one module per database, with diesel's own SQL types
 /// for that database (UUIDs as `BLOB`s and timestamps as text on SQLite).
 macro_rules! raw {
-    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty, like: $like:ident $(, use $extra:path)?) => {
+    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, insert: $insert:ident, w3: $w3:ident, copy: $copy:path, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty, like: $like:ident $(, use $extra:path)?) => {
         mod $module {
             use super::*;
+            // For the query builder's W3 page (`w3_page!(dsl, ..)`), which PostgreSQL does not use.
+            #[allow(unused_imports)]
             use diesel::dsl::count_star;
             use diesel_async::{AsyncConnection, RunQueryDsl};
-            $(use $extra;)?
+            $(#[allow(unused_imports)] use $extra;)?
 
             mod tables {
                 diesel::table! {
@@ -280,7 +394,7 @@ macro_rules! raw {
             }
 
             /// A post row.
-            #[derive(Debug, Queryable, Selectable)]
+            #[derive(Debug, Queryable, Selectable, QueryableByName)]
             #[diesel(table_name = post)]
             struct PostRow {
                 id: Id,
@@ -289,6 +403,16 @@ macro_rules! raw {
                 title: String,
                 content: String,
                 published: bool,
+            }
+
+            /// A W3 page row read by `sql_query`: the post and the total.
+            #[allow(dead_code)] // SQLite pages are read through the query builder
+            #[derive(Debug, QueryableByName)]
+            struct PageRow {
+                #[diesel(embed)]
+                post: PostRow,
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                total: i64,
             }
 
             impl PostRow {
@@ -304,24 +428,15 @@ macro_rules! raw {
 
             async fn insert_posts(c: &mut Conn, titles: &[String], content: &str, keys: &mut Vec<Id>) -> QResult<()> {
                 let now = now();
-                for chunk in titles.chunks(5_000) {
-                    let rows: Vec<_> = chunk
-                        .iter()
-                        .map(|t| {
-                            let k = Uuid::now_v7();
-                            keys.push(id(k));
-                            (
-                                post::id.eq(id(k)),
-                                post::created_at.eq(now),
-                                post::updated_at.eq(now),
-                                post::title.eq(t.clone()),
-                                post::content.eq(content.to_string()),
-                                post::published.eq(false),
-                            )
-                        })
-                        .collect();
-                    batch!($batch, c, diesel::insert_into(post::table).values(rows))?;
-                }
+                let rows: Vec<_> = titles
+                    .iter()
+                    .map(|t| {
+                        let k = Uuid::now_v7();
+                        keys.push(id(k));
+                        (k, now, t.clone(), content.to_string())
+                    })
+                    .collect();
+                insert_posts!($insert, $batch, c, rows);
                 Ok(())
             }
 
@@ -380,6 +495,13 @@ macro_rules! raw {
                         let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
+                    Workload::W1c => {
+                        let n = s.n(10_000);
+                        let titles: Vec<String> = (0..n).map(data::title).collect();
+                        let (_, seconds, usage) = timed($copy(fresh, &titles)).await?;
+                        let rows: i64 = post::table.count().get_result(c).await.map_err(err)?;
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                    }
                     Workload::W2 | Workload::W2b => {
                         let calls = if workload == Workload::W2 { s.n(10_000) } else { s.n(2_000) };
                         let names = data::tag_names(s.n(500));
@@ -429,21 +551,9 @@ macro_rules! raw {
                                 let (mut totals, mut items) = (0u64, 0usize);
                                 for k in 0..calls {
                                     let offset = i64::try_from(data::w3_offset(k, rows)).unwrap_or(i64::MAX);
-                                    let page: Vec<(PostRow, i64)> = post::table
-                                        .filter(post::title.$like("%7%").escape('\\'))
-                                        .select((PostRow::as_select(), count_star().over()))
-                                        .order(post::created_at.desc())
-                                        .limit(20)
-                                        .offset(offset)
-                                        .load(c)
-                                        .await?;
-                                    // `page.first()` would name diesel's `first` (a query method).
-                                    let total = match <[_]>::first(&page) {
-                                        Some((_, total)) => *total,
-                                        None => post::table.filter(post::title.$like("%7%").escape('\\')).count().get_result(c).await?,
-                                    };
+                                    let (page, total) = w3_page!($w3, $like, c, offset);
                                     totals += u64::try_from(total).unwrap_or(0);
-                                    items += page.iter().filter(|(p, _)| p.is_whole()).count();
+                                    items += page.iter().filter(|p| p.is_whole()).count();
                                 }
                                 Ok::<_, diesel::result::Error>((totals, items))
                             })
@@ -543,6 +653,57 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
+                    Workload::W7k | Workload::W7o => {
+                        let n = data::walk_rows(s);
+                        seed(c, (0..n).map(data::title).collect()).await?;
+                        let page = data::WALK_PAGE;
+                        let limit = i64::try_from(page).unwrap_or(i64::MAX);
+                        let (walked, seconds, usage) = timed(async {
+                            c.transaction(async move |c| {
+                                let (mut rows, mut pages) = (0usize, 0i64);
+                                if workload == Workload::W7k {
+                                    // One row past the page says whether another follows.
+                                    let mut after: Option<Id> = None;
+                                    loop {
+                                        let query = post::table.select(PostRow::as_select()).order(post::id).limit(limit + 1);
+                                        let mut got: Vec<PostRow> = match after.take() {
+                                            None => query.load(c).await?,
+                                            Some(k) => query.filter(post::id.gt(k)).load(c).await?,
+                                        };
+                                        let more = got.len() > page;
+                                        got.truncate(page);
+                                        rows += got.iter().filter(|p| p.is_whole()).count();
+                                        crate::common::page_done();
+                                        match got.pop() {
+                                            Some(last) if more => after = Some(last.id),
+                                            _ => break,
+                                        }
+                                    }
+                                } else {
+                                    loop {
+                                        let got: Vec<PostRow> = post::table
+                                            .select(PostRow::as_select())
+                                            .order(post::id)
+                                            .limit(limit)
+                                            .offset(pages * limit)
+                                            .load(c)
+                                            .await?;
+                                        rows += got.iter().filter(|p| p.is_whole()).count();
+                                        pages += 1;
+                                        crate::common::page_done();
+                                        if got.len() < page {
+                                            break;
+                                        }
+                                    }
+                                }
+                                Ok::<_, diesel::result::Error>(rows)
+                            })
+                            .await
+                            .map_err(err)
+                        })
+                        .await?;
+                        Run { seconds, usage, check: json!({"rows": walked, "ok": walked == n}) }
+                    }
                 };
                 Ok(run)
             }
@@ -550,13 +711,13 @@ macro_rules! raw {
     };
 }
 
-raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite, like: like);
-raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz, like: ilike, use diesel::PgTextExpressionMethods);
+raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, insert: values, w3: dsl, copy: copy_posts_sqlite, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite, like: like);
+raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, insert: unnest, w3: one_statement, copy: copy_posts_postgres, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz, like: ilike, use diesel::PgTextExpressionMethods);
 
 /// Every workload on `kind`, library and raw alternating.
 pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
     let mut lines = Vec::new();
-    for (workload, ops) in data::workloads(s) {
+    for (workload, ops) in data::workloads(s, kind) {
         let lib = || async move {
             let fresh = Fresh::new(kind, s).await?;
             let run = library::run::<Lib>(workload, &fresh, s).await;

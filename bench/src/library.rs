@@ -4,11 +4,12 @@
 use std::future::Future;
 
 use alchemy_core::filter::{Condition, Query};
+use alchemy_core::pagination::KeysetRequest;
 use alchemy_core::unique::Unique;
 use alchemy_core::{Database, KeyOf, Model, Repository, RepositoryExt, Session};
 use serde_json::json;
 
-use crate::common::{Fresh, Run, Settings, is, timed};
+use crate::common::{Fresh, Run, Settings, is, page_done, timed};
 use crate::data::{self, Workload};
 
 /// A post model as the workloads use it.
@@ -84,7 +85,8 @@ where
     let db = B::connect(fresh).await?;
     let (posts, tags) = (B::posts(), B::tags());
     Ok(match workload {
-        Workload::W1 => {
+        // W1c's raw side is a `COPY`; the library runs W1.
+        Workload::W1 | Workload::W1c => {
             let n = s.n(10_000);
             let input: Vec<B::Post> = (0..n)
                 .map(|i| B::Post::new(data::title(i), data::CONTENT))
@@ -259,6 +261,50 @@ where
                 seconds,
                 usage,
                 check: json!({"found": found, "ok": found == keys.len()}),
+            }
+        }
+        Workload::W7k | Workload::W7o => {
+            let n = data::walk_rows(s);
+            seed::<B>(&db, (0..n).map(data::title)).await?;
+            let page = data::WALK_PAGE;
+            let (walked, seconds, usage) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                let (mut rows, mut pages) = (0usize, 0usize);
+                if workload == Workload::W7k {
+                    let mut request = KeysetRequest::new("id", page as u64);
+                    loop {
+                        let got = posts.list_keyset(&mut sess, &request).await.map_err(err)?;
+                        rows += got.items.len();
+                        pages += 1;
+                        page_done();
+                        match got.next {
+                            Some(next) => request.after = Some(next),
+                            None => break,
+                        }
+                    }
+                } else {
+                    loop {
+                        let q = Query::new()
+                            .order_by("id")
+                            .limit(page as u64)
+                            .offset((pages * page) as u64);
+                        let got = posts.list(&mut sess, &q).await.map_err(err)?;
+                        rows += got.len();
+                        pages += 1;
+                        page_done();
+                        if got.len() < page {
+                            break;
+                        }
+                    }
+                }
+                sess.rollback().await.map_err(err)?;
+                Ok((rows, pages))
+            })
+            .await?;
+            Run {
+                seconds,
+                usage,
+                check: json!({"rows": walked.0, "ok": walked.0 == n}),
             }
         }
     })

@@ -160,13 +160,14 @@ mod raw {
     use std::collections::HashMap;
 
     use chrono::SubsecRound;
-    use sea_orm::sea_query::extension::postgres::PgExpr;
-    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    use sea_orm::sea_query::extension::postgres::{PgExpr, PgFunc};
+    use sea_orm::sea_query::{ArrayType, Expr, ExprTrait, LikeExpr};
     use sea_orm::{
         ActiveValue::{NotSet, Set},
-        ColumnTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-        FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-        SqliteTransactionMode, TransactionOptions, TransactionTrait, TryInsertResult,
+        ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+        EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+        SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, TryInsertResult,
+        Value,
     };
     use serde_json::json;
 
@@ -174,7 +175,7 @@ mod raw {
         DateTime, DbKind, Fresh, Run, Settings, Utc, Uuid, Workload, connection, data, err,
     };
     use super::{post, tag};
-    use crate::common::{is, timed};
+    use crate::common::{copy_posts_sqlx, is, page_done, timed};
 
     /// Rows per multi-row INSERT: 6 binds each, under SQLite's 32766.
     const CHUNK: usize = 5_000;
@@ -212,15 +213,49 @@ mod raw {
         }
     }
 
-    async fn seed(db: &DatabaseConnection, titles: Vec<String>) -> Result<Vec<Uuid>, String> {
-        let tx = db.begin().await.map_err(err)?;
-        let now = now();
+    /// `values` as one PostgreSQL array of `kind`.
+    fn array<T: Into<Value>>(kind: ArrayType, values: impl Iterator<Item = T>) -> Value {
+        Value::Array(kind, Some(Box::new(values.map(Into::into).collect())))
+    }
+
+    /// Inserts new posts: on SQLite with `insert_many` per 5,000 rows; on
+    /// PostgreSQL with one array per column through `UNNEST`, the bulk
+    /// insert SeaORM users ask for (SeaQL/sea-orm#1922), as a raw
+    /// `Statement`: one text for any number of rows, no bind limit.
+    async fn insert_posts(
+        tx: &DatabaseTransaction,
+        titles: &[String],
+        content: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, String> {
+        if tx.get_database_backend() == DbBackend::Postgres {
+            let keys: Vec<Uuid> = titles.iter().map(|_| Uuid::now_v7()).collect();
+            let n = titles.len();
+            let stmt = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO post (id, created_at, updated_at, title, content, published) \
+                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6)",
+                [
+                    array(ArrayType::Uuid, keys.iter().copied()),
+                    array(ArrayType::ChronoDateTimeUtc, std::iter::repeat_n(now, n)),
+                    array(ArrayType::ChronoDateTimeUtc, std::iter::repeat_n(now, n)),
+                    array(ArrayType::String, titles.iter().cloned()),
+                    array(
+                        ArrayType::String,
+                        std::iter::repeat_n(content.to_string(), n),
+                    ),
+                    array(ArrayType::Bool, std::iter::repeat_n(false, n)),
+                ],
+            );
+            tx.execute_raw(stmt).await.map_err(err)?;
+            return Ok(keys);
+        }
         let mut keys = Vec::with_capacity(titles.len());
         for chunk in titles.chunks(CHUNK) {
             let rows: Vec<post::ActiveModel> = chunk
                 .iter()
                 .map(|t| {
-                    let row = new_post(t.clone(), data::CONTENT, now);
+                    let row = new_post(t.clone(), content, now);
                     if let Set(id) = &row.id {
                         keys.push(*id);
                     }
@@ -228,10 +263,16 @@ mod raw {
                 })
                 .collect();
             post::Entity::insert_many(rows)
-                .exec_without_returning(&tx)
+                .exec_without_returning(tx)
                 .await
                 .map_err(err)?;
         }
+        Ok(keys)
+    }
+
+    async fn seed(db: &DatabaseConnection, titles: Vec<String>) -> Result<Vec<Uuid>, String> {
+        let tx = db.begin().await.map_err(err)?;
+        let keys = insert_posts(&tx, &titles, data::CONTENT, now()).await?;
         tx.commit().await.map_err(err)?;
         Ok(keys)
     }
@@ -314,6 +355,19 @@ mod raw {
                     check: json!({"rows": rows, "ok": is(rows, n)}),
                 }
             }
+            Workload::W1c => {
+                let n = s.n(10_000);
+                let titles: Vec<String> = (0..n).map(data::title).collect();
+                // SeaORM's driver is sqlx: the COPY goes through its pool.
+                let pool = db.get_postgres_connection_pool();
+                let (_, seconds, usage) = timed(copy_posts_sqlx(pool, &titles)).await?;
+                let rows = post::Entity::find().count(&db).await.map_err(err)?;
+                Run {
+                    seconds,
+                    usage,
+                    check: json!({"rows": rows, "ok": is(rows, n)}),
+                }
+            }
             Workload::W2 | Workload::W2b => {
                 let calls = if workload == Workload::W2 {
                     s.n(10_000)
@@ -370,23 +424,45 @@ mod raw {
                     let tx = db.begin().await.map_err(err)?;
                     let (mut totals, mut items) = (0u64, 0usize);
                     for k in 0..calls {
-                        let page: Vec<PageRow> = post::Entity::find()
-                            .column_as(Expr::cust("count(*) OVER ()"), "total")
-                            .filter(search(fresh.kind))
-                            .order_by_desc(post::Column::CreatedAt)
-                            .limit(20)
-                            .offset(data::w3_offset(k, rows))
-                            .into_model::<PageRow>()
-                            .all(&tx)
-                            .await
-                            .map_err(err)?;
-                        let total = match page.first() {
-                            Some(r) => u64::try_from(r.total).unwrap_or(0),
-                            None => post::Entity::find()
-                                .filter(search(fresh.kind))
-                                .count(&tx)
+                        let offset = data::w3_offset(k, rows);
+                        let (page, total) = if fresh.kind == DbKind::Postgres {
+                            // One statement, the total included past the end.
+                            let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+                            let stmt = Statement::from_sql_and_values(
+                                DbBackend::Postgres,
+                                data::W3_PAGE_POSTGRES,
+                                ["%7%".into(), offset.into()],
+                            );
+                            let mut page = PageRow::find_by_statement(stmt)
+                                .all(&tx)
                                 .await
-                                .map_err(err)?,
+                                .map_err(err)?;
+                            let total = page.first().map_or(0, |r| r.total);
+                            if total <= offset {
+                                // Past the end: the row only carried the total.
+                                page.clear();
+                            }
+                            (page, u64::try_from(total).unwrap_or(0))
+                        } else {
+                            let page: Vec<PageRow> = post::Entity::find()
+                                .column_as(Expr::cust("count(*) OVER ()"), "total")
+                                .filter(search(fresh.kind))
+                                .order_by_desc(post::Column::CreatedAt)
+                                .limit(20)
+                                .offset(offset)
+                                .into_model::<PageRow>()
+                                .all(&tx)
+                                .await
+                                .map_err(err)?;
+                            let total = match page.first() {
+                                Some(r) => u64::try_from(r.total).unwrap_or(0),
+                                None => post::Entity::find()
+                                    .filter(search(fresh.kind))
+                                    .count(&tx)
+                                    .await
+                                    .map_err(err)?,
+                            };
+                            (page, total)
                         };
                         totals += total;
                         items += page.len();
@@ -443,14 +519,29 @@ mod raw {
                 let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
                 let (done, seconds, usage) = timed(async {
                     let tx = db.begin().await.map_err(err)?;
-                    // Which titles exist, then update those and insert the rest.
+                    let postgres = fresh.kind == DbKind::Postgres;
+                    // Which titles exist, then update those and insert the rest;
+                    // on PostgreSQL with arrays (`= ANY($1)`), one statement each.
+                    let chunk_rows = if postgres {
+                        titles.len().max(1)
+                    } else {
+                        10_000
+                    };
                     let mut existing = HashMap::new();
-                    for chunk in titles.chunks(10_000) {
+                    for chunk in titles.chunks(chunk_rows) {
+                        let titled = if postgres {
+                            Expr::col(post::Column::Title).eq(PgFunc::any(Expr::val(array(
+                                ArrayType::String,
+                                chunk.iter().cloned(),
+                            ))))
+                        } else {
+                            post::Column::Title.is_in(chunk.iter().cloned())
+                        };
                         let found: Vec<(Uuid, String)> = post::Entity::find()
                             .select_only()
                             .column(post::Column::Id)
                             .column(post::Column::Title)
-                            .filter(post::Column::Title.is_in(chunk.iter().cloned()))
+                            .filter(titled)
                             .into_tuple()
                             .all(&tx)
                             .await
@@ -463,25 +554,24 @@ mod raw {
                     let (old, new): (Vec<&String>, Vec<&String>) =
                         titles.iter().partition(|t| existing.contains_key(*t));
                     // Every matched row gets the same new values: one UPDATE per chunk of keys.
-                    for chunk in old.chunks(10_000) {
+                    for chunk in old.chunks(chunk_rows) {
+                        let keys = chunk.iter().map(|t| existing[*t]);
+                        let keyed = if postgres {
+                            Expr::col(post::Column::Id)
+                                .eq(PgFunc::any(Expr::val(array(ArrayType::Uuid, keys))))
+                        } else {
+                            post::Column::Id.is_in(keys)
+                        };
                         post::Entity::update_many()
                             .col_expr(post::Column::Content, Expr::value("upserted"))
                             .col_expr(post::Column::UpdatedAt, Expr::value(now))
-                            .filter(post::Column::Id.is_in(chunk.iter().map(|t| existing[*t])))
+                            .filter(keyed)
                             .exec(&tx)
                             .await
                             .map_err(err)?;
                     }
-                    for chunk in new.chunks(CHUNK) {
-                        post::Entity::insert_many(
-                            chunk
-                                .iter()
-                                .map(|t| new_post((*t).clone(), "upserted", now)),
-                        )
-                        .exec_without_returning(&tx)
-                        .await
-                        .map_err(err)?;
-                    }
+                    let new: Vec<String> = new.into_iter().cloned().collect();
+                    insert_posts(&tx, &new, "upserted", now).await?;
                     tx.commit().await.map_err(err)?;
                     Ok((new.len(), old.len()))
                 })
@@ -520,6 +610,61 @@ mod raw {
                     check: json!({"found": found, "ok": found == keys.len()}),
                 }
             }
+            Workload::W7k | Workload::W7o => {
+                let n = data::walk_rows(s);
+                seed(&db, (0..n).map(data::title).collect()).await?;
+                let page = data::WALK_PAGE;
+                let (walked, seconds, usage) = timed(async {
+                    let tx = db.begin().await.map_err(err)?;
+                    let mut rows = 0usize;
+                    if workload == Workload::W7k {
+                        // One row past the page says whether another follows.
+                        let mut after: Option<Uuid> = None;
+                        loop {
+                            let mut query = post::Entity::find()
+                                .order_by_asc(post::Column::Id)
+                                .limit(page as u64 + 1);
+                            if let Some(k) = after {
+                                query = query.filter(post::Column::Id.gt(k));
+                            }
+                            let mut got = query.all(&tx).await.map_err(err)?;
+                            let more = got.len() > page;
+                            got.truncate(page);
+                            rows += got.len();
+                            page_done();
+                            match got.last() {
+                                Some(last) if more => after = Some(last.id),
+                                _ => break,
+                            }
+                        }
+                    } else {
+                        let mut pages = 0u64;
+                        loop {
+                            let got = post::Entity::find()
+                                .order_by_asc(post::Column::Id)
+                                .limit(page as u64)
+                                .offset(pages * page as u64)
+                                .all(&tx)
+                                .await
+                                .map_err(err)?;
+                            rows += got.len();
+                            pages += 1;
+                            page_done();
+                            if got.len() < page {
+                                break;
+                            }
+                        }
+                    }
+                    tx.rollback().await.map_err(err)?;
+                    Ok(rows)
+                })
+                .await?;
+                Run {
+                    seconds,
+                    usage,
+                    check: json!({"rows": walked, "ok": walked == n}),
+                }
+            }
         };
         db.close().await.map_err(err)?;
         Ok(run)
@@ -529,7 +674,7 @@ mod raw {
 /// Every workload on `kind`, library and raw alternating.
 pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
     let mut lines = Vec::new();
-    for (workload, ops) in data::workloads(s) {
+    for (workload, ops) in data::workloads(s, kind) {
         let lib = || async move {
             let fresh = Fresh::new(kind, s).await?;
             let run = library::run::<Lib>(workload, &fresh, s).await;

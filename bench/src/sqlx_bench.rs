@@ -137,6 +137,7 @@ impl<DB: SqlxBackend> LibBackend for Lib<DB> {
 async fn insert_posts_sqlite(
     conn: &mut sqlx::SqliteConnection,
     titles: &[String],
+    content: &str,
     now: DateTime<Utc>,
     keys: &mut Vec<Uuid>,
 ) -> Result<(), String> {
@@ -151,7 +152,7 @@ async fn insert_posts_sqlite(
                 .push_bind(now)
                 .push_bind(now)
                 .push_bind(t.clone())
-                .push_bind(data::CONTENT)
+                .push_bind(content.to_string())
                 .push_bind(false);
         });
         qb.build().execute(&mut *conn).await.map_err(err)?;
@@ -164,6 +165,7 @@ async fn insert_posts_sqlite(
 async fn insert_posts_postgres(
     conn: &mut sqlx::PgConnection,
     titles: &[String],
+    content: &str,
     now: DateTime<Utc>,
     keys: &mut Vec<Uuid>,
 ) -> Result<(), String> {
@@ -178,7 +180,7 @@ async fn insert_posts_postgres(
     .bind(&stamps)
     .bind(&stamps)
     .bind(titles)
-    .bind(vec![data::CONTENT; titles.len()])
+    .bind(vec![content; titles.len()])
     .bind(vec![false; titles.len()])
     .execute(&mut *conn)
     .await
@@ -186,13 +188,94 @@ async fn insert_posts_postgres(
     Ok(())
 }
 
+/// W5 on SQLite, as a careful sqlx user writes it: which titles exist (one
+/// `IN` list per 10,000), then one `UPDATE .. FROM (VALUES ..)` and one
+/// multi-row `INSERT` per 5,000 rows. Returns (created, updated).
+async fn upsert_posts_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    titles: &[String],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), String> {
+    use sqlx::{QueryBuilder, Row, Sqlite};
+    let mut existing = std::collections::HashMap::new();
+    for chunk in titles.chunks(10_000) {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT id, title FROM post WHERE title IN (");
+        let mut sep = qb.separated(", ");
+        for t in chunk {
+            sep.push_bind(t.clone());
+        }
+        qb.push(")");
+        for r in qb.build().fetch_all(&mut *conn).await.map_err(err)? {
+            existing.insert(
+                r.try_get::<String, _>("title").map_err(err)?,
+                r.try_get::<Uuid, _>("id").map_err(err)?,
+            );
+        }
+    }
+    let (old, new): (Vec<&String>, Vec<&String>) =
+        titles.iter().partition(|t| existing.contains_key(*t));
+    for chunk in old.chunks(5_000) {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "UPDATE post SET content = v.column2, updated_at = v.column3 FROM (",
+        );
+        qb.push_values(chunk, |mut b, t| {
+            b.push_bind(existing[*t])
+                .push_bind("upserted")
+                .push_bind(now);
+        });
+        qb.push(") AS v WHERE post.id = v.column1");
+        qb.build().execute(&mut *conn).await.map_err(err)?;
+    }
+    let new: Vec<String> = new.into_iter().cloned().collect();
+    insert_posts_sqlite(conn, &new, "upserted", now, &mut Vec::new()).await?;
+    Ok((new.len(), old.len()))
+}
+
+/// W5 on PostgreSQL with arrays, as sqlx's FAQ recommends: which titles
+/// exist (`= ANY($1)`), one `UPDATE .. WHERE id = ANY($3)` (every matched
+/// row gets the same values) and one `UNNEST` insert. Returns (created,
+/// updated).
+async fn upsert_posts_postgres(
+    conn: &mut sqlx::PgConnection,
+    titles: &[String],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), String> {
+    let found: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, title FROM post WHERE title = ANY($1)")
+            .bind(titles)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(err)?;
+    let existing: std::collections::HashSet<&str> = found.iter().map(|(_, t)| t.as_str()).collect();
+    let keys: Vec<Uuid> = found.iter().map(|(k, _)| *k).collect();
+    sqlx::query("UPDATE post SET content = $1, updated_at = $2 WHERE id = ANY($3)")
+        .bind("upserted")
+        .bind(now)
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await
+        .map_err(err)?;
+    let new: Vec<String> = titles
+        .iter()
+        .filter(|t| !existing.contains(t.as_str()))
+        .cloned()
+        .collect();
+    insert_posts_postgres(conn, &new, "upserted", now, &mut Vec::new()).await?;
+    Ok((new.len(), keys.len()))
+}
+
+/// SQLite has no `COPY`; W1c runs on PostgreSQL only.
+async fn copy_posts_sqlite(_: &sqlx::SqlitePool, _: &[String]) -> Result<u64, String> {
+    Err("W1c runs on PostgreSQL only".into())
+}
+
 /// The same workloads written directly with sqlx, as a careful user would:
 /// one module per database, so every query is concrete.
 macro_rules! raw {
-    ($module:ident, $db:ty, $insert_posts:path) => {
+    ($module:ident, $db:ty, $insert_posts:path, $upsert_posts:path, $copy_posts:path) => {
         mod $module {
             use super::*;
-            use sqlx::{QueryBuilder, Row};
+            use sqlx::Row;
 
             type Db = $db;
 
@@ -204,7 +287,7 @@ macro_rules! raw {
                 let mut tx = pool.begin().await.map_err(err)?;
                 let now = now();
                 let mut keys = Vec::with_capacity(titles.len());
-                $insert_posts(&mut *tx, &titles, now, &mut keys).await?;
+                $insert_posts(&mut *tx, &titles, data::CONTENT, now, &mut keys).await?;
                 tx.commit().await.map_err(err)?;
                 Ok(keys)
             }
@@ -237,6 +320,13 @@ macro_rules! raw {
                         let n = s.n(10_000);
                         let titles: Vec<String> = (0..n).map(data::title).collect();
                         let (_, seconds, usage) = timed(async { seed(&pool, titles).await.map(drop) }).await?;
+                        let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
+                        Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
+                    }
+                    Workload::W1c => {
+                        let n = s.n(10_000);
+                        let titles: Vec<String> = (0..n).map(data::title).collect();
+                        let (_, seconds, usage) = timed($copy_posts(&pool, &titles)).await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post").await?;
                         Run { seconds, usage, check: json!({"rows": rows, "ok": is(rows, n)}) }
                     }
@@ -280,24 +370,34 @@ macro_rules! raw {
                         let rows = s.n(10_000);
                         seed(&pool, (0..rows).map(data::title).collect()).await?;
                         let calls = s.n(1_000);
-                        let ilike = if fresh.kind == DbKind::Postgres { "ILIKE" } else { "LIKE" };
-                        let sql = format!("SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total FROM post WHERE title {ilike} $1 ESCAPE '\\' ORDER BY created_at DESC LIMIT $2 OFFSET $3");
+                        // SQLite: the page with `count(*) OVER ()`, and a count past the end;
+                        // PostgreSQL: one statement (`data::W3_PAGE_POSTGRES`).
+                        let postgres = fresh.kind == DbKind::Postgres;
+                        let sql = if postgres {
+                            data::W3_PAGE_POSTGRES.to_string()
+                        } else {
+                            "SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total FROM post WHERE title LIKE $1 ESCAPE '\\' ORDER BY created_at DESC LIMIT 20 OFFSET $2".to_string()
+                        };
                         let (sums, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
                             let (mut totals, mut items) = (0u64, 0usize);
                             for k in 0..calls {
-                                let page = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                                let offset = i64::try_from(data::w3_offset(k, rows)).unwrap_or(i64::MAX);
+                                let mut page = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                                     .bind("%7%")
-                                    .bind(20i64)
-                                    .bind(i64::try_from(data::w3_offset(k, rows)).unwrap_or(i64::MAX))
+                                    .bind(offset)
                                     .fetch_all(&mut *tx)
                                     .await
                                     .map_err(err)?;
                                 let total = match page.first() {
                                     Some(r) => r.try_get::<i64, _>("total").map_err(err)?,
-                                    None => sqlx::query_scalar::<Db, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM post WHERE title {ilike} $1 ESCAPE '\\'")))
+                                    None => sqlx::query_scalar::<Db, i64>("SELECT count(*) FROM post WHERE title LIKE $1 ESCAPE '\\'")
                                         .bind("%7%").fetch_one(&mut *tx).await.map_err(err)?,
                                 };
+                                if postgres && total <= offset {
+                                    // Past the end: the row only carried the total.
+                                    page.clear();
+                                }
                                 let posts: Vec<Post> = page.iter().map(|r| <Post as sqlx::FromRow<_>>::from_row(r)).collect::<Result<_, _>>().map_err(err)?;
                                 totals += u64::try_from(total).unwrap_or(0);
                                 items += posts.len();
@@ -336,38 +436,9 @@ macro_rules! raw {
                         let titles: Vec<String> = (0..n).map(data::upsert_title).collect();
                         let (done, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
-                            // Which titles exist, then update those and insert the rest.
-                            let mut existing = std::collections::HashMap::new();
-                            for chunk in titles.chunks(10_000) {
-                                let mut qb = QueryBuilder::<Db>::new("SELECT id, title FROM post WHERE title IN (");
-                                let mut sep = qb.separated(", ");
-                                for t in chunk {
-                                    sep.push_bind(t.clone());
-                                }
-                                qb.push(")");
-                                for r in qb.build().fetch_all(&mut *tx).await.map_err(err)? {
-                                    existing.insert(r.try_get::<String, _>("title").map_err(err)?, r.try_get::<Uuid, _>("id").map_err(err)?);
-                                }
-                            }
-                            let now = now();
-                            let (old, new): (Vec<&String>, Vec<&String>) = titles.iter().partition(|t| existing.contains_key(*t));
-                            for chunk in old.chunks(5_000) {
-                                let mut qb = QueryBuilder::<Db>::new("UPDATE post SET content = v.column2, updated_at = v.column3 FROM (");
-                                qb.push_values(chunk, |mut b, t| {
-                                    b.push_bind(existing[*t]).push_bind("upserted").push_bind(now);
-                                });
-                                qb.push(") AS v WHERE post.id = v.column1");
-                                qb.build().execute(&mut *tx).await.map_err(err)?;
-                            }
-                            for chunk in new.chunks(5_000) {
-                                let mut qb = QueryBuilder::<Db>::new("INSERT INTO post (id, created_at, updated_at, title, content, published) ");
-                                qb.push_values(chunk, |mut b, t| {
-                                    b.push_bind(Uuid::now_v7()).push_bind(now).push_bind(now).push_bind((*t).clone()).push_bind("upserted").push_bind(false);
-                                });
-                                qb.build().execute(&mut *tx).await.map_err(err)?;
-                            }
+                            let done = $upsert_posts(&mut *tx, &titles, now()).await?;
                             tx.commit().await.map_err(err)?;
-                            Ok((new.len(), old.len()))
+                            Ok(done)
                         })
                         .await?;
                         let rows = scalar(&pool, "SELECT count(*) FROM post WHERE content = 'upserted'").await?;
@@ -392,6 +463,54 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"found": found, "ok": found == keys.len()}) }
                     }
+                    Workload::W7k | Workload::W7o => {
+                        let n = data::walk_rows(s);
+                        seed(&pool, (0..n).map(data::title).collect()).await?;
+                        let page = data::WALK_PAGE;
+                        let limit = i64::try_from(page).unwrap_or(i64::MAX);
+                        let (walked, seconds, usage) = timed(async {
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            let (mut rows, mut pages) = (0usize, 0i64);
+                            if workload == Workload::W7k {
+                                // One row past the page says whether another follows.
+                                let mut after: Option<Uuid> = None;
+                                loop {
+                                    let mut got: Vec<Post> = match after {
+                                        None => sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT $1").bind(limit + 1).fetch_all(&mut *tx).await,
+                                        Some(k) => sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post WHERE id > $1 ORDER BY id LIMIT $2").bind(k).bind(limit + 1).fetch_all(&mut *tx).await,
+                                    }
+                                    .map_err(err)?;
+                                    let more = got.len() > page;
+                                    got.truncate(page);
+                                    rows += got.len();
+                                    crate::common::page_done();
+                                    match got.last() {
+                                        Some(last) if more => after = Some(last.id),
+                                        _ => break,
+                                    }
+                                }
+                            } else {
+                                loop {
+                                    let got: Vec<Post> = sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT $1 OFFSET $2")
+                                        .bind(limit)
+                                        .bind(pages * limit)
+                                        .fetch_all(&mut *tx)
+                                        .await
+                                        .map_err(err)?;
+                                    rows += got.len();
+                                    pages += 1;
+                                    crate::common::page_done();
+                                    if got.len() < page {
+                                        break;
+                                    }
+                                }
+                            }
+                            tx.rollback().await.map_err(err)?;
+                            Ok(rows)
+                        })
+                        .await?;
+                        Run { seconds, usage, check: json!({"rows": walked, "ok": walked == n}) }
+                    }
                 };
                 pool.close().await;
                 Ok(run)
@@ -400,13 +519,25 @@ macro_rules! raw {
     };
 }
 
-raw!(raw_sqlite, sqlx::Sqlite, insert_posts_sqlite);
-raw!(raw_postgres, sqlx::Postgres, insert_posts_postgres);
+raw!(
+    raw_sqlite,
+    sqlx::Sqlite,
+    insert_posts_sqlite,
+    upsert_posts_sqlite,
+    copy_posts_sqlite
+);
+raw!(
+    raw_postgres,
+    sqlx::Postgres,
+    insert_posts_postgres,
+    upsert_posts_postgres,
+    crate::common::copy_posts_sqlx
+);
 
 /// Every workload on `kind`, library and raw alternating.
 pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
     let mut lines = Vec::new();
-    for (workload, ops) in data::workloads(s) {
+    for (workload, ops) in data::workloads(s, kind) {
         let lib = || async move {
             let fresh = Fresh::new(kind, s).await?;
             let run = match kind {
