@@ -290,17 +290,26 @@ macro_rules! insert_posts {
     };
     (unnest, $batch:ident, $c:expr, $rows:expr) => {{
         use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
-        let rows = $rows;
+        // Each row's values moved into its column's array, not copied.
+        let (mut ids, mut stamps, mut titles, mut contents) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (k, now, title, content) in $rows {
+            ids.push(k);
+            stamps.push(now);
+            titles.push(title);
+            contents.push(content);
+        }
+        let published = vec![false; ids.len()];
         diesel::sql_query(
             "INSERT INTO post (id, created_at, updated_at, title, content, published) \
              SELECT * FROM unnest($1, $2, $3, $4, $5, $6)",
         )
-        .bind::<Array<SqlUuid>, _>(rows.iter().map(|r| r.0).collect::<Vec<_>>())
-        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
-        .bind::<Array<Timestamptz>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(rows.iter().map(|r| r.3.clone()).collect::<Vec<_>>())
-        .bind::<Array<Bool>, _>(vec![false; rows.len()])
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Timestamptz>, _>(&stamps)
+        .bind::<Array<Timestamptz>, _>(&stamps)
+        .bind::<Array<Text>, _>(titles)
+        .bind::<Array<Text>, _>(contents)
+        .bind::<Array<Bool>, _>(published)
         .execute($c)
         .await?;
     }};

@@ -143,11 +143,7 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
     let per_values = bulk::rows_per_statement(driver.max_binds(), columns.len());
     for (chunk, arrays) in statement_chunks(driver, columns, rows, per_values) {
         let mut sql = driver.sql(None);
-        if arrays {
-            st::insert_arrays(&mut sql, head, table, columns, chunk);
-        } else {
-            st::insert(&mut sql, head, table, columns, chunk);
-        }
+        st::insert(&mut sql, head, table, columns, chunk, arrays);
         written(table, driver.execute(sql).await?, chunk.len())?;
     }
     Ok(())
@@ -155,7 +151,7 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
 
 /// `rows` split into one chunk per statement, each with whether it goes as
 /// arrays (one bound array per column of `columns`, as
-/// [`st::insert_arrays`] writes them) or as a `VALUES` list.
+/// [`st::insert`] writes them) or as a `VALUES` list.
 ///
 /// # Behavior
 /// With array binds (PostgreSQL), up to [`ARRAY_ROWS`] rows a statement: one
@@ -207,7 +203,7 @@ fn written(table: &Table, written: u64, sent: usize) -> Result<()> {
     }
 }
 
-/// Most rows one array insert carries ([`st::insert_arrays`]); more go
+/// Most rows one array insert carries ([`st::insert`]); more go
 /// in further statements of the same text.
 const ARRAY_ROWS: usize = 10_000;
 
@@ -314,11 +310,14 @@ async fn insert_returning<M: Model, D: Driver<M>>(
     let table = M::table();
     let columns = st::insert_columns::<M>();
     let mut sql = driver.sql(None);
-    if arrays {
-        st::insert_arrays(&mut sql, st::insert_head::<M>(), table, columns, rows);
-    } else {
-        st::insert(&mut sql, st::insert_head::<M>(), table, columns, rows);
-    }
+    st::insert(
+        &mut sql,
+        st::insert_head::<M>(),
+        table,
+        columns,
+        rows,
+        arrays,
+    );
     st::returning(&mut sql, table);
     driver.rows(sql).await
 }

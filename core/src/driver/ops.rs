@@ -372,11 +372,7 @@ async fn upsert_native<M: Model, D: Driver<M>>(
     let per_values = per_statement(driver, columns.len());
     for (chunk, arrays) in insert::statement_chunks(driver, columns, &models, per_values) {
         let mut sql = driver.sql(None);
-        if arrays {
-            st::insert_arrays(&mut sql, head, table, columns, chunk);
-        } else {
-            st::insert(&mut sql, head, table, columns, chunk);
-        }
+        st::insert(&mut sql, head, table, columns, chunk, arrays);
         sql.push(&tail);
         let rows = all(driver, sql).await?;
         out.extend(bulk::in_input_order(chunk, rows, match_columns)?);

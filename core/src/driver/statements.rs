@@ -256,33 +256,28 @@ pub(crate) fn rows<M: Model>(
     }
 }
 
-/// `INSERT INTO t (<columns>) VALUES (..), ..` of `models`.
+/// `INSERT INTO t (<columns>) VALUES (..), ..` of `models`; with `arrays`,
+/// `INSERT INTO t (<columns>) SELECT * FROM unnest(?, ..)` instead: one
+/// bound array per column (PostgreSQL). The array text is the same for any
+/// number of rows, so one prepared statement serves every chunk, and no
+/// bind limit splits the rows.
 pub(crate) fn insert<M: Model>(
     w: &mut impl SqlWriter,
     head: &str,
     table: &Table,
     columns: &[usize],
     models: &[M],
+    arrays: bool,
 ) {
-    w.push(head);
-    rows(w, table, columns, models);
-}
-
-/// `INSERT INTO t (<columns>) SELECT * FROM unnest(?, ..)` of `models`:
-/// one bound array per column (PostgreSQL). The text is the same for any
-/// number of rows, so one prepared statement serves every chunk, and no
-/// bind limit splits the rows.
-pub(crate) fn insert_arrays<M: Model>(
-    w: &mut impl SqlWriter,
-    head: &str,
-    table: &Table,
-    columns: &[usize],
-    models: &[M],
-) {
-    w.push(head.strip_suffix("VALUES ").unwrap_or(head));
-    w.push_static("SELECT * FROM unnest(");
-    arrays_of(w, table, columns, models);
-    w.push_static(")");
+    if arrays {
+        w.push(head.strip_suffix("VALUES ").unwrap_or(head));
+        w.push_static("SELECT * FROM unnest(");
+        arrays_of(w, table, columns, models);
+        w.push_static(")");
+    } else {
+        w.push(head);
+        rows(w, table, columns, models);
+    }
 }
 
 /// `?, ..`: `columns` of `models` as one bound array per column.
@@ -309,7 +304,7 @@ pub(crate) fn insert_one<M: Model>(
     tail: &'static str,
 ) {
     let table = M::table();
-    insert(w, head, table, columns, std::slice::from_ref(model));
+    insert(w, head, table, columns, std::slice::from_ref(model), false);
     w.push_static(tail);
     returning(w, table);
 }
