@@ -50,19 +50,22 @@ enum Lent {
 /// `updated_at` always is, so their values are not kept (a post's six
 /// columns keep three).
 fn tracked_columns<M: Model>(model: &M) -> Vec<(usize, Lent)> {
-    let plan = update_plan::<M>(None);
-    plan.columns
-        .into_iter()
-        .filter(|&i| M::table().columns()[i].name != crate::audit::UPDATED_AT)
-        .map(|i| {
-            let lent = match model.field(i) {
-                Some(f) if f.is::<String>() => Lent::Text,
-                Some(f) if f.is::<Option<String>>() => Lent::OptionalText,
-                _ => Lent::Other,
-            };
-            (i, lent)
-        })
-        .collect()
+    let table = M::table();
+    let key = table.primary_key_columns();
+    let never = [crate::audit::CREATED_AT, crate::audit::UPDATED_AT];
+    let mut tracked = Vec::with_capacity(table.columns().len());
+    for (i, c) in table.columns().iter().enumerate() {
+        if key.contains(&c.name) || never.contains(&c.name.as_str()) {
+            continue;
+        }
+        let lent = match model.field(i) {
+            Some(f) if f.is::<String>() => Lent::Text,
+            Some(f) if f.is::<Option<String>>() => Lent::OptionalText,
+            _ => Lent::Other,
+        };
+        tracked.push((i, lent));
+    }
+    tracked
 }
 
 /// Column `index` of `model`, lent as `lent` says (text without a copy).
