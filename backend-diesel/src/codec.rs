@@ -30,14 +30,11 @@ pub(crate) enum Array {
     Timestamp(Vec<Option<DateTime<Utc>>>),
 }
 
-impl Array {
-    /// `values` as an array of column type `ty` ([`ValueArray`]; text is
-    /// copied, as a statement owns its binds).
-    ///
-    /// # Errors
-    /// As [`ValueArray::new`].
-    pub(crate) fn new(values: &[&Value], ty: ColumnType) -> alchemy_core::Result<Self> {
-        Ok(match ValueArray::new(values, ty)? {
+/// `array` as diesel binds it (text is copied, as a statement owns its
+/// binds).
+impl From<ValueArray<'_>> for Array {
+    fn from(array: ValueArray<'_>) -> Self {
+        match array {
             ValueArray::Bool(v) => Self::Bool(v),
             ValueArray::Int(v) => Self::BigInt(v),
             ValueArray::Float(v) => Self::Double(v),
@@ -46,7 +43,7 @@ impl Array {
             }
             ValueArray::Uuid(v) => Self::Uuid(v),
             ValueArray::Timestamp(v) => Self::Timestamp(v),
-        })
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use alchemy_core::driver::CacheKey;
 use crate::codec::{self, Array};
 use alchemy_core::Value;
 use alchemy_core::schema::{ColumnType, Dialect, Table};
+use alchemy_core::value::ValueArray;
 use diesel::expression::Expression;
 #[cfg(feature = "postgres")]
 use diesel::pg::Pg;
@@ -64,9 +65,9 @@ impl alchemy_core::sql::SqlWriter for Sql {
         self.parts.push(Part::Row(self.rows.len() - before));
     }
 
-    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
-        match Array::new(values, ty) {
-            Ok(array) => self.parts.push(Part::Array(array)),
+    fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
+        match array {
+            Ok(array) => self.parts.push(Part::Array(array.into())),
             Err(e) => {
                 self.error.get_or_insert_with(|| e.to_string());
             }
@@ -414,10 +415,12 @@ mod tests {
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
         let mixed = [Value::Int(1), Value::from("x")];
-        assert!(Array::new(&[&mixed[0], &mixed[1]], ColumnType::BigInt).is_err());
+        let mut sql = Sql::keyed(None);
+        sql.bind_array(&[&mixed[0], &mixed[1]], ColumnType::BigInt);
+        assert!(sql.error.is_some(), "the statement fails");
         let keys = [Value::Int(1), Value::Null];
         assert!(matches!(
-            Array::new(&[&keys[0], &keys[1]], ColumnType::BigInt),
+            ValueArray::new(&[&keys[0], &keys[1]], ColumnType::BigInt).map(Array::from),
             Ok(Array::BigInt(v)) if v == [Some(1), None]
         ));
         let mut sql = Sql::keyed(None);

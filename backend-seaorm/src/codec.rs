@@ -66,45 +66,47 @@ pub(crate) fn decode_values(
 }
 
 #[cfg(feature = "postgres")]
-/// `values` as one PostgreSQL array value of column type `ty` (an
-/// `INTEGER` column takes a `BIGINT` array).
+/// `array` as one PostgreSQL array value (an `INTEGER` column takes a
+/// `BIGINT` array).
 ///
 /// # Errors
-/// SeaORM's driver panics on an element of another type or a NULL, so for
-/// such values: an empty array value of the type, to bind in its place,
-/// and the reason the statement must fail.
+/// SeaORM's driver panics on a NULL element (and on one of another type,
+/// which [`ValueArray::new`] refuses first), so for an `Err` or a NULL: an
+/// empty array value, to bind in its place, and the reason the statement
+/// must fail.
 pub(crate) fn array_value(
-    values: &[&Value],
-    ty: ColumnType,
+    array: alchemy_core::Result<ValueArray<'_>>,
 ) -> Result<sea_orm::Value, (sea_orm::Value, String)> {
     use sea_orm::sea_query::ArrayType;
     /// Every element, or `None` when one is NULL.
     fn all<T: Into<sea_orm::Value>>(v: Vec<Option<T>>) -> Option<Vec<sea_orm::Value>> {
         v.into_iter().map(|e| e.map(Into::into)).collect()
     }
-    let kind = match ty {
-        ColumnType::Bool => ArrayType::Bool,
-        ColumnType::BigInt | ColumnType::Integer => ArrayType::BigInt,
-        ColumnType::Double => ArrayType::Double,
-        ColumnType::Uuid => ArrayType::Uuid,
-        ColumnType::Timestamp => ArrayType::ChronoDateTimeUtc,
-        _ => ArrayType::String,
-    };
-    let elements = match ValueArray::new(values, ty) {
-        Ok(ValueArray::Bool(v)) => all(v),
-        Ok(ValueArray::Int(v)) => all(v),
-        Ok(ValueArray::Float(v)) => all(v),
-        Ok(ValueArray::Text(v)) => all(v.into_iter().map(|t| t.map(str::to_owned)).collect()),
-        Ok(ValueArray::Uuid(v)) => all(v),
-        Ok(ValueArray::Timestamp(v)) => all(v),
-        Err(e) => return Err((sea_orm::Value::Array(kind, None), e.to_string())),
+    let (kind, elements) = match array {
+        Ok(ValueArray::Bool(v)) => (ArrayType::Bool, all(v)),
+        Ok(ValueArray::Int(v)) => (ArrayType::BigInt, all(v)),
+        Ok(ValueArray::Float(v)) => (ArrayType::Double, all(v)),
+        Ok(ValueArray::Text(v)) => (
+            ArrayType::String,
+            v.into_iter()
+                .map(|t| t.map(|t| t.to_owned().into()))
+                .collect(),
+        ),
+        Ok(ValueArray::Uuid(v)) => (ArrayType::Uuid, all(v)),
+        Ok(ValueArray::Timestamp(v)) => (ArrayType::ChronoDateTimeUtc, all(v)),
+        Err(e) => {
+            return Err((
+                sea_orm::Value::Array(ArrayType::String, None),
+                e.to_string(),
+            ));
+        }
     };
     match elements {
         Some(elements) => Ok(sea_orm::Value::Array(kind, Some(Box::new(elements)))),
-        None => Err((
-            sea_orm::Value::Array(kind, None),
-            format!("a NULL in an array of {ty:?}"),
-        )),
+        None => {
+            let why = format!("a NULL in an array of {kind:?}");
+            Err((sea_orm::Value::Array(kind, None), why))
+        }
     }
 }
 
@@ -129,8 +131,9 @@ mod tests {
     #[cfg(feature = "postgres")]
     fn arrays_refuse_values_of_another_type() {
         let (ok, bad) = (Value::Int(1), Value::Text("x".into()));
-        assert!(array_value(&[&ok], ColumnType::BigInt).is_ok());
-        assert!(array_value(&[&ok, &bad], ColumnType::BigInt).is_err());
-        assert!(array_value(&[&Value::Null], ColumnType::BigInt).is_err());
+        let of = |values: &[&Value]| array_value(ValueArray::new(values, ColumnType::BigInt));
+        assert!(of(&[&ok]).is_ok());
+        assert!(of(&[&ok, &bad]).is_err());
+        assert!(of(&[&Value::Null]).is_err());
     }
 }

@@ -6,6 +6,7 @@
 use alchemy_core::dialect::SqlDialect;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
+use alchemy_core::value::ValueArray;
 use sea_orm::{DbBackend, Statement};
 
 #[cfg(feature = "postgres")]
@@ -25,8 +26,8 @@ impl alchemy_core::sql::SqlWriter for Sql {
         Sql::bind(self, bind_value(value, ty));
     }
 
-    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
-        Sql::bind_array(self, values, ty);
+    fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
+        Sql::bind_value_array(self, array);
     }
 }
 
@@ -70,13 +71,16 @@ impl Sql {
         self
     }
 
-    /// Appends a placeholder bound to `values` as one PostgreSQL array of
-    /// column type `ty` (an `INTEGER` column takes a `BIGINT` array).
-    /// SeaORM's driver panics on an element of another type or a NULL, so
-    /// such values make the statement an error instead.
+    /// Appends a placeholder bound to `array`, one PostgreSQL array (an
+    /// `INTEGER` column takes a `BIGINT` array). SeaORM's driver panics on
+    /// an element of another type or a NULL, so such values (and an `Err`)
+    /// make the statement an error instead.
     #[cfg(feature = "postgres")]
-    pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
-        match array_value(values, ty) {
+    pub(crate) fn bind_value_array(
+        &mut self,
+        array: alchemy_core::Result<ValueArray<'_>>,
+    ) -> &mut Self {
+        match array_value(array) {
             Ok(array) => self.bind(array),
             Err((empty, e)) => {
                 self.error.get_or_insert(e);
@@ -88,7 +92,10 @@ impl Sql {
     /// Without PostgreSQL nothing asks for an array (SQLite's dialect has
     /// none): the statement fails if something does.
     #[cfg(not(feature = "postgres"))]
-    pub(crate) fn bind_array(&mut self, _: &[&Value], _: ColumnType) -> &mut Self {
+    pub(crate) fn bind_value_array(
+        &mut self,
+        _: alchemy_core::Result<ValueArray<'_>>,
+    ) -> &mut Self {
         self.error
             .get_or_insert_with(|| "array parameters need the `postgres` feature".into());
         self

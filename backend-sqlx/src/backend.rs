@@ -13,6 +13,7 @@ use std::time::Duration;
 use alchemy_core::Value;
 use alchemy_core::driver::TOTAL;
 use alchemy_core::schema::{ColumnType, Dialect};
+use alchemy_core::value::ValueArray;
 use chrono::{DateTime, Utc};
 #[cfg(feature = "postgres")]
 use sqlx::Postgres;
@@ -65,16 +66,12 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
         ty: ColumnType,
     ) -> Result<(), BoxDynError>;
 
-    /// Adds `values` to `args` as one array of column type `ty` (PostgreSQL;
-    /// SQLite has no array parameters, and the library asks it for none).
+    /// Adds `array` to `args` as one array parameter (PostgreSQL; SQLite
+    /// has no array parameters, and the library asks it for none).
     ///
     /// # Errors
-    /// A value of another type than `ty`; on SQLite, always.
-    fn add_array(
-        args: &mut Self::Arguments,
-        values: &[&Value],
-        ty: ColumnType,
-    ) -> Result<(), BoxDynError>;
+    /// sqlx's encoding error; on SQLite, always.
+    fn add_array(args: &mut Self::Arguments, array: ValueArray<'_>) -> Result<(), BoxDynError>;
 
     /// Whether sessions run a binary `COPY .. FROM STDIN`
     /// ([`Driver::copies`](alchemy_core::driver::Driver::copies)):
@@ -282,12 +279,8 @@ impl SqlxBackend for Postgres {
         add_value!(args, value, ty, std::convert::identity)
     }
 
-    fn add_array(
-        args: &mut Self::Arguments,
-        values: &[&Value],
-        ty: ColumnType,
-    ) -> Result<(), BoxDynError> {
-        add_pg_array(args, values, ty)
+    fn add_array(args: &mut Self::Arguments, array: ValueArray<'_>) -> Result<(), BoxDynError> {
+        add_pg_array(args, array)
     }
 
     const COPIES: bool = true;
@@ -353,7 +346,7 @@ impl SqlxBackend for Sqlite {
         add_value!(args, value, ty, alchemy_core::audit::sqlite_text)
     }
 
-    fn add_array(_: &mut Self::Arguments, _: &[&Value], _: ColumnType) -> Result<(), BoxDynError> {
+    fn add_array(_: &mut Self::Arguments, _: ValueArray<'_>) -> Result<(), BoxDynError> {
         Err("SQLite has no array parameters".into())
     }
 

@@ -6,8 +6,8 @@
 // What PostgreSQL's arrays use; the macros name their paths in full.
 #[cfg(feature = "postgres")]
 use {
-    alchemy_core::Value, alchemy_core::schema::ColumnType, alchemy_core::value::ValueArray,
-    sqlx::Arguments, sqlx::error::BoxDynError, sqlx::postgres::PgArguments,
+    alchemy_core::value::ValueArray, sqlx::Arguments, sqlx::error::BoxDynError,
+    sqlx::postgres::PgArguments,
 };
 
 /// Adds `$value` to `$args` as a parameter of column type `$ty`; a NULL is
@@ -62,17 +62,16 @@ macro_rules! decode_value {
 pub(crate) use decode_value;
 
 #[cfg(feature = "postgres")]
-/// Adds `values` to `args` as one PostgreSQL array of column type `ty`
-/// ([`ValueArray`]: an `INTEGER` column takes a BIGINT array).
+/// Adds `array` to `args` as one PostgreSQL array ([`ValueArray`]: an
+/// `INTEGER` column takes a BIGINT array).
 ///
 /// # Errors
-/// A value of another type than `ty`.
+/// sqlx's encoding error (none of these element types has one).
 pub(crate) fn add_pg_array(
     args: &mut PgArguments,
-    values: &[&Value],
-    ty: ColumnType,
+    array: ValueArray<'_>,
 ) -> Result<(), BoxDynError> {
-    match ValueArray::new(values, ty)? {
+    match array {
         ValueArray::Bool(v) => args.add(v),
         ValueArray::Int(v) => args.add(v),
         ValueArray::Float(v) => args.add(v),

@@ -13,6 +13,7 @@ use alchemy_core::driver::CacheKey;
 use alchemy_core::filter::Value;
 use alchemy_core::schema::ColumnType;
 use alchemy_core::sql::SqlWriter;
+use alchemy_core::value::ValueArray;
 use sqlx::error::BoxDynError;
 
 use crate::backend::SqlxBackend;
@@ -104,14 +105,26 @@ impl<DB: SqlxBackend> Sql<DB> {
         self.arg(value, ty)
     }
 
-    /// Appends a placeholder and binds `values` to it as one array
-    /// (PostgreSQL; see [`SqlxBackend::add_array`]).
-    pub(crate) fn bind_array(&mut self, values: &[&Value], ty: ColumnType) -> &mut Self {
+    /// Appends a placeholder and binds `array` to it (PostgreSQL; see
+    /// [`SqlxBackend::add_array`]); an `Err` fails the statement.
+    pub(crate) fn bind_value_array(
+        &mut self,
+        array: alchemy_core::Result<ValueArray<'_>>,
+    ) -> &mut Self {
         self.binds += 1;
         DB::DIALECT
             .rules()
             .placeholder(self.text.to_mut(), self.binds);
-        if let Err(e) = DB::add_array(&mut self.args, values, ty)
+        self.add_array(array)
+    }
+
+    /// Binds `array` to the next placeholder; keeps the first error.
+    fn add_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) -> &mut Self {
+        let added = match array {
+            Ok(array) => DB::add_array(&mut self.args, array),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = added
             && self.error.is_none()
         {
             self.error = Some(e);
@@ -169,16 +182,12 @@ impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
         }
     }
 
-    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+    fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
         if self.fixed {
             self.binds += 1;
-            if let Err(e) = DB::add_array(&mut self.args, values, ty)
-                && self.error.is_none()
-            {
-                self.error = Some(e);
-            }
+            self.add_array(array);
         } else {
-            Sql::bind_array(self, values, ty);
+            Sql::bind_value_array(self, array);
         }
     }
 }

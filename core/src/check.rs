@@ -117,7 +117,7 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
 }
 
 /// A text field lent as `&dyn Any`: `Some(None)` for a `None` text.
-fn lent_text(field: &dyn Any) -> Option<Option<&str>> {
+pub(crate) fn lent_text(field: &dyn Any) -> Option<Option<&str>> {
     if let Some(s) = field.downcast_ref::<String>() {
         return Some(Some(s));
     }

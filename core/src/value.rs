@@ -135,6 +135,22 @@ pub enum ValueArray<'v> {
 }
 
 impl<'v> ValueArray<'v> {
+    /// The elements as values (a NULL for `None`), and the column type the
+    /// array binds as (`BIGINT` for integers).
+    pub fn to_values(&self) -> (Vec<Value>, ColumnType) {
+        fn each<T: Clone + Into<Value>>(v: &[Option<T>]) -> Vec<Value> {
+            v.iter().map(|e| Value::from(e.clone())).collect()
+        }
+        match self {
+            Self::Bool(v) => (each(v), ColumnType::Bool),
+            Self::Int(v) => (each(v), ColumnType::BigInt),
+            Self::Float(v) => (each(v), ColumnType::Double),
+            Self::Text(v) => (each(v), ColumnType::Text),
+            Self::Uuid(v) => (each(v), ColumnType::Uuid),
+            Self::Timestamp(v) => (each(v), ColumnType::Timestamp),
+        }
+    }
+
     /// `values` as an array of column type `ty`.
     ///
     /// # Errors

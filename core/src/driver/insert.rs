@@ -448,6 +448,7 @@ mod tests {
                     binds.push(v.clone());
                 }
                 crate::sql::Part::Array(v, _) => text.push_str(&format!("{v:?}")),
+                crate::sql::Part::Invalid(why) => panic!("{why}"),
             }
         }
         (text, binds)

@@ -8,7 +8,7 @@ use crate::bulk;
 use crate::filter::{Condition, Query};
 use crate::schema::{ColumnType, Dialect, Table};
 use crate::sql::{self, SqlWriter};
-use crate::value::Value;
+use crate::value::{Value, ValueArray};
 use crate::{Model, Result};
 
 use super::TOTAL;
@@ -281,16 +281,33 @@ pub(crate) fn insert<M: Model>(
 }
 
 /// `?, ..`: `columns` of `models` as one bound array per column.
+///
+/// Text the models lend ([`Model::field`]) is bound from the fields
+/// themselves; other values are read once ([`Model::value`]). Reading every
+/// row's whole `values()` cloned each text twice on its way to the driver
+/// (diesel's W5 on PostgreSQL spent 1.3 M of 15.8 M instructions doing so).
 fn arrays_of<M: Model>(w: &mut impl SqlWriter, table: &Table, columns: &[usize], models: &[M]) {
-    let rows: Vec<Vec<Value>> = models.iter().map(Model::values).collect();
-    let mut column = Vec::with_capacity(rows.len());
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             w.push_static(", ");
         }
-        column.clear();
-        column.extend(rows.iter().map(|r| r.get(i).unwrap_or(&Value::Null)));
-        w.bind_array(&column, table.columns()[i].ty);
+        let ty = table.columns()[i].ty;
+        if matches!(ty, ColumnType::Text | ColumnType::VarChar(_)) {
+            let lent: Option<Vec<Option<&str>>> = models
+                .iter()
+                .map(|m| m.field(i).and_then(crate::check::lent_text))
+                .collect();
+            if let Some(text) = lent {
+                w.bind_value_array(Ok(ValueArray::Text(text)));
+                continue;
+            }
+        }
+        let values: Vec<Value> = models
+            .iter()
+            .map(|m| m.value(i).unwrap_or(Value::Null))
+            .collect();
+        let refs: Vec<&Value> = values.iter().collect();
+        w.bind_array(&refs, ty);
     }
 }
 
@@ -554,7 +571,7 @@ mod tests {
                     text.push('?');
                     binds.push((v.clone(), *ty));
                 }
-                crate::sql::Part::Array(..) => unreachable!(),
+                crate::sql::Part::Array(..) | crate::sql::Part::Invalid(_) => unreachable!(),
             }
         }
         assert_eq!(text, " WHERE \"a\" = ? AND \"b\" = ?");

@@ -684,6 +684,9 @@ mod tests {
         fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
             self.bind(&Value::Text(format!("{ty:?}{values:?}")), ty);
         }
+        fn bind_value_array(&mut self, array: Result<crate::value::ValueArray<'_>>) {
+            self.bind(&Value::Text(format!("{array:?}")), ColumnType::Text);
+        }
     }
 
     fn table() -> Table {

@@ -21,7 +21,8 @@ pub use filter::{
 };
 
 use crate::schema::ColumnType;
-use crate::value::Value;
+use crate::value::{Value, ValueArray};
+use crate::{Error, Result};
 
 /// The decimal digits of `n`, written into `buf` (no allocation: a page's
 /// `LIMIT` is written on every list).
@@ -54,10 +55,17 @@ pub trait SqlWriter {
     /// column type `ty`.
     fn bind(&mut self, value: &Value, ty: ColumnType);
 
+    /// Appends one placeholder bound to `array`, one PostgreSQL array of a
+    /// column's values (`INTEGER` columns take a `BIGINT` array). An `Err`
+    /// (values of another kind than the column takes) fails the statement
+    /// with that error. Only asked for on PostgreSQL.
+    fn bind_value_array(&mut self, array: Result<ValueArray<'_>>);
+
     /// Appends one placeholder bound to `values` as one array of column
-    /// type `ty` (`INTEGER` columns take a `BIGINT` array). Only asked for
-    /// on PostgreSQL.
-    fn bind_array(&mut self, values: &[&Value], ty: ColumnType);
+    /// type `ty`, as [`SqlWriter::bind_value_array`].
+    fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
+        self.bind_value_array(ValueArray::new(values, ty));
+    }
 
     /// Says that the text being written depends on how many values it
     /// binds (an inline list), so a cache of prepared statements keyed by
@@ -109,6 +117,8 @@ pub enum Part {
     Bind(Value, ColumnType),
     /// Values bound as one array of a column type (PostgreSQL).
     Array(Vec<Value>, ColumnType),
+    /// An array that could not be made: why (the statement fails with it).
+    Invalid(String),
 }
 
 /// A statement the library wrote: text and bound values, in order. Write
@@ -145,6 +155,9 @@ impl Statement {
                     let values: Vec<&Value> = values.iter().collect();
                     writer.bind_array(&values, *ty);
                 }
+                Part::Invalid(why) => {
+                    writer.bind_value_array(Err(Error::invalid_input(why.clone())))
+                }
             }
         }
     }
@@ -170,6 +183,16 @@ impl SqlWriter for Statement {
     fn bind_array(&mut self, values: &[&Value], ty: ColumnType) {
         let values = values.iter().map(|v| (*v).clone()).collect();
         self.parts.push(Part::Array(values, ty));
+    }
+
+    fn bind_value_array(&mut self, array: Result<ValueArray<'_>>) {
+        self.parts.push(match array {
+            Ok(array) => {
+                let (values, ty) = array.to_values();
+                Part::Array(values, ty)
+            }
+            Err(e) => Part::Invalid(e.to_string()),
+        });
     }
 }
 
