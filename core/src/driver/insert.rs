@@ -28,7 +28,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::base::{Base, KeyOf, Model, key_from_database, prepare_insert};
+use crate::base::{Base, KeyOf, Model, key_from_database, prepare_insert, stamp_insert};
 use crate::bulk;
 use crate::pk::KeyStrategy;
 use crate::schema::{ColumnDefault, ColumnType, Dialect, Table};
@@ -56,7 +56,23 @@ pub async fn add_many<M: Model, D: Driver<M>>(
     now: DateTime<Utc>,
 ) -> Result<Vec<M>> {
     let before = driver.statements();
-    let result = write(driver, models, now).await;
+    let result = write(driver, models, now, false).await;
+    driver.state_mut().finish_writes(before, M::table(), result)
+}
+
+/// [`add_many`] of rows whose values were checked already
+/// ([`crate::bulk::prepare`] checks an upsert's input): they are only
+/// stamped, not checked a second time.
+///
+/// # Errors
+/// As [`add_many`].
+pub(crate) async fn add_checked<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    models: Vec<M>,
+    now: DateTime<Utc>,
+) -> Result<Vec<M>> {
+    let before = driver.statements();
+    let result = write(driver, models, now, true).await;
     driver.state_mut().finish_writes(before, M::table(), result)
 }
 
@@ -64,12 +80,17 @@ async fn write<M: Model, D: Driver<M>>(
     driver: &mut D,
     mut models: Vec<M>,
     now: DateTime<Utc>,
+    checked: bool,
 ) -> Result<Vec<M>> {
     let database_keys = key_from_database::<M>();
     // The places of the rows whose key the database makes.
     let mut made_at = Vec::new();
     for (i, m) in models.iter_mut().enumerate() {
-        prepare_insert(m, now)?;
+        if checked {
+            stamp_insert(m, now);
+        } else {
+            prepare_insert(m, now)?;
+        }
         if database_keys && <<M::Base as Base>::Key as KeyStrategy>::is_unset(m.key()) {
             made_at.push(i);
         }

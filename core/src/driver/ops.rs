@@ -297,7 +297,8 @@ async fn upsert_rows<M: Model, D: Driver<M>>(
             created,
             updated,
         } => {
-            let inserted = insert::add_many(driver, inserts, now).await?;
+            // Checked by `bulk::prepare`; the stamps are the clock's.
+            let inserted = insert::add_checked(driver, inserts, now).await?;
             if !written.is_empty() {
                 // The rows are known (the input, with the stored key and
                 // created_at), so nothing is read back; a row deleted since
