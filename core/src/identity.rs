@@ -463,6 +463,16 @@ mod tests {
         }
     }
 
+    /// Rows with keys `ids`, each with its own text.
+    fn rows(ids: std::ops::Range<i64>) -> Vec<Row> {
+        ids.map(|id| Row {
+            id,
+            a: format!("row {id}"),
+            ..row()
+        })
+        .collect()
+    }
+
     #[test]
     fn only_changed_columns_and_updated_at_are_written() {
         let mut loaded = Loaded::new();
@@ -492,15 +502,9 @@ mod tests {
     #[test]
     fn forgetting_a_row_keeps_the_others_and_a_second_read_replaces_the_first() {
         let mut loaded = Loaded::new();
-        let rows: Vec<Row> = (1..=4)
-            .map(|id| Row {
-                id,
-                a: format!("row {id}"),
-                ..row()
-            })
-            .collect();
+        let rows = rows(1..5);
         loaded.record(&rows);
-        // Forget a row in the middle: the last one moves into its place.
+        // Forget a row in the middle: the others keep their snapshots.
         loaded.forget::<Row>(&2);
         loaded.forget::<Row>(&99);
         assert_eq!(loaded.changed(&rows[1]), None);
@@ -521,13 +525,7 @@ mod tests {
     #[test]
     fn rows_read_again_or_deleted_do_not_grow_the_snapshots() {
         let mut loaded = Loaded::new();
-        let rows: Vec<Row> = (0..3000)
-            .map(|id| Row {
-                id,
-                a: format!("row {id}"),
-                ..row()
-            })
-            .collect();
+        let rows = rows(0..3000);
         loaded.record(&rows);
         for r in &rows[..2000] {
             loaded.forget::<Row>(&r.id);
