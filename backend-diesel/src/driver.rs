@@ -259,7 +259,7 @@ impl<M: DieselModel> Driver<M> for DieselSession {
     }
 
     fn sql(&self, cache: Option<CacheKey>) -> Sql {
-        Sql::keyed(cache)
+        Sql::keyed(DieselSession::dialect(self), cache)
     }
 
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {

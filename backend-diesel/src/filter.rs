@@ -45,7 +45,7 @@ impl Filter {
     pub fn new(condition: &Condition, table: &Table) -> Result<Self> {
         let checked = condition.checked_ref(table)?;
         let write = |dialect| -> Result<RawQuery<()>> {
-            let mut sql = Sql::default();
+            let mut sql = Sql::keyed(dialect, None);
             alchemy_core::sql::write_condition(&mut sql, table, dialect, &checked)?;
             Ok(sql.query(()))
         };

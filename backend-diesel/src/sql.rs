@@ -38,6 +38,10 @@ enum Part {
 }
 
 impl alchemy_core::sql::SqlWriter for Sql {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     fn push(&mut self, sql: &str) {
         Sql::push(self, sql.to_string());
     }
@@ -81,8 +85,10 @@ impl alchemy_core::sql::SqlWriter for Sql {
 
 /// A statement under construction: SQL text, bound values and the place of
 /// the selected columns.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Sql {
+    /// The database it is written for.
+    dialect: Dialect,
     parts: Vec<Part>,
     /// The values of the [`Part::Row`]s, in order: one list for every row,
     /// so a row costs one part, not one per value and separator.
@@ -101,8 +107,9 @@ pub struct Sql {
 impl Sql {
     /// An empty statement, of kind `cache` if it is written the same way
     /// on every call for one model.
-    pub(crate) fn keyed(cache: Option<CacheKey>) -> Self {
+    pub(crate) fn keyed(dialect: Dialect, cache: Option<CacheKey>) -> Self {
         Self {
+            dialect,
             // A get or a one-row insert: a few hundred bytes, which the
             // allocator's small-size caches serve.
             parts: Vec::with_capacity(8),
@@ -366,7 +373,7 @@ mod tests {
     fn counts_totals_and_read_backs_are_cached_statements() {
         // The select walked where the statement names its columns.
         let count = || {
-            let mut sql = Sql::keyed(None);
+            let mut sql = Sql::keyed(Dialect::Postgres, None);
             sql.push_static("SELECT ");
             sql.parts.push(Part::Select);
             sql.push_static(" FROM \"t\"");
@@ -395,7 +402,7 @@ mod tests {
 
     #[test]
     fn rows_are_one_part_with_one_placeholder_per_value() {
-        let mut sql = Sql::keyed(None);
+        let mut sql = Sql::keyed(Dialect::Postgres, None);
         sql.push_static("INSERT INTO \"t\" (\"a\", \"b\") VALUES ");
         for first in [true, false] {
             let mut row = [
@@ -415,7 +422,7 @@ mod tests {
     #[test]
     fn arrays_only_for_values_of_the_column_type() {
         let mixed = [Value::Int(1), Value::from("x")];
-        let mut sql = Sql::keyed(None);
+        let mut sql = Sql::keyed(Dialect::Postgres, None);
         sql.bind_array(&[&mixed[0], &mixed[1]], ColumnType::BigInt);
         assert!(sql.error.is_some(), "the statement fails");
         let keys = [Value::Int(1), Value::Null];
@@ -423,7 +430,7 @@ mod tests {
             ValueArray::new(&[&keys[0], &keys[1]], ColumnType::BigInt).map(Array::from),
             Ok(Array::BigInt(v)) if v == [Some(1), None]
         ));
-        let mut sql = Sql::keyed(None);
+        let mut sql = Sql::keyed(Dialect::Postgres, None);
         sql.push_static("SELECT 1 WHERE \"n\" = ANY(");
         sql.bind_array(&[&Value::Int(1), &Value::Int(2)], ColumnType::Integer);
         sql.push_static(")");

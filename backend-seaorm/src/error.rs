@@ -22,7 +22,9 @@ pub(crate) fn from_db(err: DbErr) -> Error {
         DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e))
         | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.deref() {
-            sqlx::Error::Database(db) => Some(alchemy_sqlx::error::classify_database_error(&**db)),
+            sqlx::Error::Database(db) => {
+                Some(alchemy_sqlx::error::classify_database_error(&**db, None))
+            }
             _ => None,
         },
         _ => None,

@@ -14,6 +14,10 @@ use crate::codec::array_value;
 use crate::codec::bind_value;
 
 impl alchemy_core::sql::SqlWriter for Sql {
+    fn dialect(&self) -> alchemy_core::schema::Dialect {
+        self.rules.dialect()
+    }
+
     fn push(&mut self, sql: &str) {
         Sql::push(self, sql);
     }

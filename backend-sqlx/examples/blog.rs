@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run --example blog                                  # ./blog.db (SQLite)
 //! DATABASE_URL=postgres://postgres@127.0.0.1/test cargo run --example blog
+//! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run --example blog   # MariaDB
 //! ```
 //!
 //! Run it twice: the posts are added again, the tags are reused.
@@ -161,9 +162,11 @@ async fn main() -> std::process::ExitCode {
         run::<sqlx::Postgres>(&url).await
     } else if url.starts_with("sqlite") {
         run::<sqlx::Sqlite>(&url).await
+    } else if url.starts_with("mysql") {
+        run::<sqlx::MySql>(&url).await
     } else {
         Err(alchemy_core::Error::invalid_input(format!(
-            "DATABASE_URL must start with sqlite: or postgres://, got {url}"
+            "DATABASE_URL must start with sqlite:, postgres:// or mysql://, got {url}"
         )))
     };
     match result {

@@ -15,11 +15,15 @@ use alchemy_core::driver::TOTAL;
 use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::value::ValueArray;
 use chrono::{DateTime, Utc};
+#[cfg(feature = "mysql")]
+use sqlx::MySql;
 #[cfg(feature = "postgres")]
 use sqlx::Postgres;
 #[cfg(feature = "sqlite")]
 use sqlx::Sqlite;
 use sqlx::error::BoxDynError;
+#[cfg(feature = "mysql")]
+use sqlx::mysql::MySqlConnectOptions;
 use sqlx::pool::PoolOptions;
 #[cfg(feature = "postgres")]
 use sqlx::postgres::PgConnectOptions;
@@ -39,9 +43,12 @@ mod sealed {
     impl Sealed for sqlx::Postgres {}
     #[cfg(feature = "sqlite")]
     impl Sealed for sqlx::Sqlite {}
+    #[cfg(feature = "mysql")]
+    impl Sealed for sqlx::MySql {}
 }
 
-/// A database this crate supports: [`sqlx::Postgres`] or [`sqlx::Sqlite`].
+/// A database this crate supports: [`sqlx::Postgres`], [`sqlx::Sqlite`] or
+/// [`sqlx::MySql`] (MariaDB).
 ///
 /// Sealed: its methods are plumbing for the repository, not an extension point.
 pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
@@ -170,9 +177,14 @@ macro_rules! statements {
             qb: Sql<Self>,
         ) -> sqlx::Result<Option<M>> {
             let (text, args) = qb.into_parts()?;
-            sqlx::query_as_with::<Self, M, _>(AssertSqlSafe(text), args)
-                .fetch_optional(conn)
-                .await
+            let query = sqlx::query_as_with::<Self, M, _>(AssertSqlSafe(text), args);
+            if Self::DIALECT == Dialect::MariaDb {
+                // MariaDB sends a `DELETE .. RETURNING` row before the
+                // foreign-key check that then fails the statement: the
+                // error comes after the row, so the result is read whole.
+                return Ok(query.fetch_all(conn).await?.into_iter().next());
+            }
+            query.fetch_optional(conn).await
         }
 
         async fn execute(conn: &mut Self::Connection, qb: Sql<Self>) -> sqlx::Result<u64> {
@@ -357,4 +369,60 @@ impl SqlxBackend for Sqlite {
     }
 
     statements!(sqlx::sqlite::SqliteRow);
+}
+
+/// MariaDB through sqlx's MySQL driver.
+#[cfg(feature = "mysql")]
+impl SqlxBackend for MySql {
+    const DIALECT: Dialect = Dialect::MariaDb;
+
+    async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
+        // sqlx already sets `utf8mb4`, UTC as the session time zone and
+        // `PIPES_AS_CONCAT`; strict mode makes a value the column cannot
+        // hold an error on every table instead of a truncation and a
+        // warning (the server's default has it for InnoDB only, and a
+        // server may be configured without it).
+        let options = MySqlConnectOptions::from_str(url)?;
+        PoolOptions::<MySql>::new()
+            .max_connections(16)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                })
+            })
+            .connect_with(options)
+            .await
+    }
+
+    fn begin(
+        pool: &Pool<Self>,
+    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Self>>> + Send {
+        pool.begin()
+    }
+
+    fn add_value(
+        args: &mut Self::Arguments,
+        value: &Value,
+        ty: ColumnType,
+    ) -> Result<(), BoxDynError> {
+        // A UUID binds as its 16 bytes (`BINARY(16)`), a timestamp as a
+        // `DATETIME` in UTC: sqlx sends a `DateTime<Utc>` as a `TIMESTAMP`,
+        // which the server turns into NULL outside 1970-2038.
+        add_value!(args, value, ty, |at: DateTime<Utc>| at.naive_utc())
+    }
+
+    fn add_array(_: &mut Self::Arguments, _: ValueArray<'_>) -> Result<(), BoxDynError> {
+        Err("MariaDB has no array parameters".into())
+    }
+
+    const COPIES: bool = false;
+
+    async fn copy_in(_: &mut Self::Connection, _: &str, _: Vec<u8>) -> sqlx::Result<u64> {
+        Err(sqlx::Error::Protocol("MariaDB has no COPY".into()))
+    }
+
+    statements!(sqlx::mysql::MySqlRow);
 }

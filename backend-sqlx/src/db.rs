@@ -48,6 +48,9 @@ pub type PgDb = SqlxDb<sqlx::Postgres>;
 /// A SQLite handle.
 #[cfg(feature = "sqlite")]
 pub type SqliteDb = SqlxDb<sqlx::Sqlite>;
+/// A MariaDB handle (sqlx's MySQL driver).
+#[cfg(feature = "mysql")]
+pub type MariaDb = SqlxDb<sqlx::MySql>;
 
 impl<DB: SqlxBackend> Clone for SqlxDb<DB> {
     fn clone(&self) -> Self {

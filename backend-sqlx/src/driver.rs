@@ -25,22 +25,22 @@ impl<M: SqlxModel, DB: SqlxBackend> Driver<M> for SqlxSession<DB> {
 
     async fn rows(&mut self, sql: Sql<DB>) -> Result<Vec<M>> {
         let result = DB::fetch_all::<M>(self.conn_for_statement()?, sql.keep::<M>()).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 
     async fn row(&mut self, sql: Sql<DB>) -> Result<Option<M>> {
         let result = DB::fetch_optional::<M>(self.conn_for_statement()?, sql.keep::<M>()).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 
     async fn rows_and_total(&mut self, sql: Sql<DB>) -> Result<Vec<(M, i64)>> {
         let result = DB::fetch_all_with_total::<M>(self.conn_for_statement()?, sql).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 
     async fn values(&mut self, sql: Sql<DB>, types: &[ColumnType]) -> Result<Vec<Value>> {
         let result = DB::fetch_values(self.conn_for_statement()?, sql, types).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 
     /// Counts and `created_at` read back without a list of values.
@@ -49,22 +49,24 @@ impl<M: SqlxModel, DB: SqlxBackend> Driver<M> for SqlxSession<DB> {
         match ty {
             ColumnType::BigInt => {
                 let result = DB::fetch_int(self.conn_for_statement()?, sql).await;
-                self.sent(result).map(|n| n.map(Value::Int))
+                self.sent_in(M::table(), result).map(|n| n.map(Value::Int))
             }
             ColumnType::Timestamp => {
                 let result = DB::fetch_timestamp(self.conn_for_statement()?, sql).await;
-                self.sent(result).map(|at| at.map(Value::Timestamp))
+                self.sent_in(M::table(), result)
+                    .map(|at| at.map(Value::Timestamp))
             }
             _ => {
                 let result = DB::fetch_values(self.conn_for_statement()?, sql, &[ty]).await;
-                self.sent(result).map(|values| values.into_iter().next())
+                self.sent_in(M::table(), result)
+                    .map(|values| values.into_iter().next())
             }
         }
     }
 
     async fn execute(&mut self, sql: Sql<DB>) -> Result<u64> {
         let result = DB::execute(self.conn_for_statement()?, sql).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 
     fn copies(&self) -> bool {
@@ -73,6 +75,6 @@ impl<M: SqlxModel, DB: SqlxBackend> Driver<M> for SqlxSession<DB> {
 
     async fn copy_in(&mut self, statement: &str, payload: Vec<u8>) -> Result<u64> {
         let result = DB::copy_in(self.conn_for_statement()?, statement, payload).await;
-        self.sent(result)
+        self.sent_in(M::table(), result)
     }
 }

@@ -6,13 +6,19 @@
 
 use alchemy_core::Error;
 use alchemy_core::error::{Classified, DbFailure, FailureKind, classify};
-use alchemy_core::schema::Dialect;
+use alchemy_core::schema::{Dialect, Table};
 use sqlx::error::{DatabaseError, ErrorKind};
 
 /// Converts a sqlx error into the core error.
 pub(crate) fn convert(e: sqlx::Error) -> Error {
+    convert_in(e, None)
+}
+
+/// Converts a sqlx error of a statement on `table`, when known, into the
+/// core error (MariaDB names a duplicate primary key only `PRIMARY`).
+pub(crate) fn convert_in(e: sqlx::Error, table: Option<&Table>) -> Error {
     match &e {
-        sqlx::Error::Database(db) => classify_database_error(&**db).into_error(e),
+        sqlx::Error::Database(db) => classify_database_error(&**db, table).into_error(e),
         sqlx::Error::PoolTimedOut => Error::Busy { source: e.into() },
         _ => Error::backend(e),
     }
@@ -20,10 +26,20 @@ pub(crate) fn convert(e: sqlx::Error) -> Error {
 
 /// A database error sqlx reported, classified by core
 /// ([`alchemy_core::error::classify`]); attach the error itself with
-/// [`Classified::into_error`].
-pub fn classify_database_error(db: &dyn DatabaseError) -> Classified {
+/// [`Classified::into_error`]. `table` is the table the statement wrote,
+/// when known.
+pub fn classify_database_error(db: &dyn DatabaseError, table: Option<&Table>) -> Classified {
+    // MariaDB's SQLSTATE (`23000`) is shared by every constraint; its error
+    // number tells them apart.
+    #[cfg(feature = "mysql")]
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        let number = my.number().to_string();
+        let mut failure = failure(db, Some(&number));
+        failure.dialect = Dialect::MariaDb;
+        return classify(&failure, table);
+    }
     let code = db.code();
-    classify(&failure(db, code.as_deref()), None)
+    classify(&failure(db, code.as_deref()), table)
 }
 
 /// `db` as core's view of a failure; `code` is `db.code()`.

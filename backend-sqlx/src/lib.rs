@@ -86,20 +86,24 @@ pub use alchemy_core;
 /// [`alchemy_core::Model`], the trait and its derive.
 pub use alchemy_core::Model;
 pub use backend::SqlxBackend;
+#[cfg(feature = "mysql")]
+pub use db::MariaDb;
 #[cfg(feature = "postgres")]
 pub use db::PgDb;
 #[cfg(feature = "sqlite")]
 pub use db::SqliteDb;
 pub use db::SqlxDb;
 pub use link::SqlxLinkRepository;
+#[cfg(feature = "mysql")]
+pub use repository::MariaDbRepository;
 #[cfg(feature = "postgres")]
 pub use repository::PgRepository;
 #[cfg(feature = "sqlite")]
 pub use repository::SqliteRepository;
 pub use repository::{SqlxModel, SqlxRepository};
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("alchemy-sqlx needs a database: enable its `postgres` or `sqlite` feature");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!("alchemy-sqlx needs a database: enable its `postgres`, `sqlite` or `mysql` feature");
 pub use session::SqlxSession;
 
 #[cfg(all(test, feature = "postgres", feature = "sqlite"))]

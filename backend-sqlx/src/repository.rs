@@ -7,8 +7,8 @@ use alchemy_core::driver::DriverRepository;
 
 /// A model this crate can store: an [`alchemy_core::Model`] that derives
 /// `sqlx::FromRow` for the rows of each database the crate is built for
-/// (its `postgres` and `sqlite` features; the derive does both for the
-/// usual column types). Implemented for every such type.
+/// (its `postgres`, `sqlite` and `mysql` features; the derive does all
+/// three for the usual column types). Implemented for every such type.
 ///
 /// ```
 /// use alchemy_core::{impl_model, base::BigIntAuditBase, schema::{Column, ColumnType}};
@@ -95,9 +95,9 @@ use alchemy_core::driver::DriverRepository;
 /// s.commit().await?;
 /// # Ok(()) }
 /// ```
-pub trait SqlxModel: Model + rows::FromPgRow + rows::FromSqliteRow {}
+pub trait SqlxModel: Model + rows::FromPgRow + rows::FromSqliteRow + rows::FromMySqlRow {}
 
-impl<T: Model + rows::FromPgRow + rows::FromSqliteRow> SqlxModel for T {}
+impl<T: Model + rows::FromPgRow + rows::FromSqliteRow + rows::FromMySqlRow> SqlxModel for T {}
 
 /// `FromRow` for each database the crate is built with: a database whose
 /// feature is off asks nothing.
@@ -125,6 +125,17 @@ pub mod rows {
     pub trait FromSqliteRow {}
     #[cfg(not(feature = "sqlite"))]
     impl<T> FromSqliteRow for T {}
+
+    /// `FromRow` for MariaDB rows (feature `mysql`).
+    #[cfg(feature = "mysql")]
+    pub trait FromMySqlRow: for<'r> FromRow<'r, sqlx::mysql::MySqlRow> {}
+    #[cfg(feature = "mysql")]
+    impl<T: for<'r> FromRow<'r, sqlx::mysql::MySqlRow>> FromMySqlRow for T {}
+    /// Nothing: the crate is built without MariaDB.
+    #[cfg(not(feature = "mysql"))]
+    pub trait FromMySqlRow {}
+    #[cfg(not(feature = "mysql"))]
+    impl<T> FromMySqlRow for T {}
 }
 
 /// The repository of model `M` on database `DB` (stateless; `Copy`):
@@ -149,3 +160,6 @@ pub type PgRepository<M> = SqlxRepository<M, sqlx::Postgres>;
 /// A repository on SQLite.
 #[cfg(feature = "sqlite")]
 pub type SqliteRepository<M> = SqlxRepository<M, sqlx::Sqlite>;
+/// The repository of model `M` on MariaDB.
+#[cfg(feature = "mysql")]
+pub type MariaDbRepository<M> = SqlxRepository<M, sqlx::MySql>;

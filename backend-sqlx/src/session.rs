@@ -3,12 +3,13 @@
 use std::fmt;
 
 use alchemy_core::audit::SharedClock;
+use alchemy_core::schema::Table;
 use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Result, Session};
 use sqlx::Transaction;
 
 use crate::backend::SqlxBackend;
-use crate::error::convert;
+use crate::error::{convert, convert_in};
 
 /// One transaction. Dropping it without [`Session::commit`] rolls back.
 ///
@@ -72,10 +73,12 @@ impl<DB: SqlxBackend> SqlxSession<DB> {
         Ok(&mut self.tx)
     }
 
-    /// The outcome of a statement sent on [`SqlxSession::conn_for_statement`]:
-    /// its error converted, failing the session.
-    pub(crate) fn sent<T>(&mut self, result: sqlx::Result<T>) -> Result<T> {
-        self.state.finish_statement(result.map_err(convert))
+    /// The outcome of a statement on `table` sent on
+    /// [`SqlxSession::conn_for_statement`]: its error converted, failing
+    /// the session.
+    pub(crate) fn sent_in<T>(&mut self, table: &Table, result: sqlx::Result<T>) -> Result<T> {
+        self.state
+            .finish_statement(result.map_err(|e| convert_in(e, Some(table))))
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 
 use alchemy_core::driver::CacheKey;
 use alchemy_core::filter::Value;
-use alchemy_core::schema::ColumnType;
+use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::sql::SqlWriter;
 use alchemy_core::value::ValueArray;
 use sqlx::error::BoxDynError;
@@ -168,6 +168,10 @@ impl<DB: SqlxBackend> Sql<DB> {
 }
 
 impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
+    fn dialect(&self) -> Dialect {
+        DB::DIALECT
+    }
+
     fn push(&mut self, sql: &str) {
         if !self.fixed {
             Sql::push(self, sql);

@@ -34,7 +34,8 @@ fn drop_schema(schema: &str) -> String {
     format!("DROP SCHEMA IF EXISTS {} CASCADE", quote(schema))
 }
 
-/// alchemy-sqlx on database `DB` (`sqlx::Postgres` or `sqlx::Sqlite`):
+/// alchemy-sqlx on database `DB` (`sqlx::Postgres`, `sqlx::Sqlite` or
+/// `sqlx::MySql` for MariaDB):
 /// its handle is typed by database, so a case's target must be `DB`'s.
 #[cfg(feature = "sqlx")]
 #[derive(Debug)]
@@ -54,15 +55,76 @@ impl<DB> Clone for Sqlx<DB> {
     }
 }
 
+/// `CREATE DATABASE` for a MariaDB target, before connecting to it.
+#[cfg(feature = "sqlx")]
+fn create_database(database: &str) -> String {
+    format!(
+        "CREATE DATABASE IF NOT EXISTS {}",
+        alchemy_core::schema::Dialect::MariaDb.quote(database)
+    )
+}
+
+/// `DROP DATABASE` for a MariaDB target, at teardown.
+#[cfg(feature = "sqlx")]
+fn drop_database(database: &str) -> String {
+    format!(
+        "DROP DATABASE IF EXISTS {}",
+        alchemy_core::schema::Dialect::MariaDb.quote(database)
+    )
+}
+
+/// What to run on the server before a case and after it: the schema or
+/// database of `target` created or dropped, on the server's own URL; none
+/// for SQLite.
+#[cfg(feature = "sqlx")]
+fn on_server(target: &Target, create: bool) -> Option<(&str, String)> {
+    match target {
+        Target::Postgres { url, schema } => Some((
+            url,
+            if create {
+                create_schema(schema)
+            } else {
+                drop_schema(schema)
+            },
+        )),
+        Target::MariaDb { url, database } => Some((
+            url,
+            if create {
+                create_database(database)
+            } else {
+                drop_database(database)
+            },
+        )),
+        Target::Sqlite { .. } => None,
+    }
+}
+
 #[cfg(feature = "sqlx")]
 impl<DB: alchemy_sqlx::SqlxBackend> Sqlx<DB> {
-    async fn on_server(url: &str, sql: String) -> Result<()> {
-        let admin = alchemy_sqlx::PgDb::connect(url).await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(admin.pool())
-            .await
-            .map_err(alchemy_core::Error::backend)?;
-        admin.pool().close().await;
+    async fn on_server(target: &Target, create: bool) -> Result<()> {
+        let Some((url, sql)) = on_server(target, create) else {
+            return Ok(());
+        };
+        // The server's own connection: sqlx names its drivers by database.
+        let sql = sqlx::AssertSqlSafe(sql);
+        match target.dialect() {
+            alchemy_core::schema::Dialect::MariaDb => {
+                let admin = alchemy_sqlx::MariaDb::connect(url).await?;
+                sqlx::raw_sql(sql)
+                    .execute(admin.pool())
+                    .await
+                    .map_err(alchemy_core::Error::backend)?;
+                admin.pool().close().await;
+            }
+            _ => {
+                let admin = alchemy_sqlx::PgDb::connect(url).await?;
+                sqlx::raw_sql(sql)
+                    .execute(admin.pool())
+                    .await
+                    .map_err(alchemy_core::Error::backend)?;
+                admin.pool().close().await;
+            }
+        }
         Ok(())
     }
 }
@@ -78,19 +140,14 @@ impl<DB: alchemy_sqlx::SqlxBackend> Backend for Sqlx<DB> {
                 "the sqlx backend and the target disagree on the database",
             ));
         }
-        if let Target::Postgres { url, schema } = target {
-            Self::on_server(url, create_schema(schema)).await?;
-        }
+        Self::on_server(target, true).await?;
         Ok(alchemy_sqlx::SqlxDb::<DB>::connect(&target.url())
             .await?
             .with_clock(clock))
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
-        if let Target::Postgres { url, schema } = target {
-            Self::on_server(url, drop_schema(schema)).await?;
-        }
-        Ok(())
+        Self::on_server(target, false).await
     }
 }
 

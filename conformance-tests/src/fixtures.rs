@@ -133,7 +133,7 @@ pub fn item_table() -> &'static Table {
             .column(Column::new("due_at", ColumnType::Timestamp).nullable())
             .column(Column::new("label", ColumnType::Text))
             .index(["name"])
-            .check("rank_non_negative", "\"rank\" >= 0")
+            .check("rank_non_negative", "rank >= 0")
     })
 }
 

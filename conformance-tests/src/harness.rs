@@ -31,6 +31,14 @@ pub enum Target {
         /// The schema to create and use as `search_path`; drop it in teardown.
         schema: String,
     },
+    /// A fresh database on a MariaDB server.
+    MariaDb {
+        /// The server URL (`mysql://user@host:port/db`; its database is
+        /// where `CREATE DATABASE` runs).
+        url: String,
+        /// The database to create and connect to; drop it in teardown.
+        database: String,
+    },
 }
 
 impl Target {
@@ -39,13 +47,33 @@ impl Target {
         match self {
             Self::Sqlite { .. } => Dialect::Sqlite,
             Self::Postgres { .. } => Dialect::Postgres,
+            Self::MariaDb { .. } => Dialect::MariaDb,
         }
     }
 
-    /// The URL to connect to: `sqlite://<path>?mode=rwc`, or the PostgreSQL URL
-    /// with `options=-csearch_path=<schema>` so every pooled connection uses the schema.
+    /// The URL to connect to: `sqlite://<path>?mode=rwc`, the PostgreSQL
+    /// URL with `options=-csearch_path=<schema>` so every pooled connection
+    /// uses the schema, or the MariaDB URL with its database replaced.
     pub fn url(&self) -> String {
         match self {
+            Self::MariaDb { url, database } => {
+                let (url, query) = match url.split_once('?') {
+                    Some((url, query)) => (url, Some(query)),
+                    None => (url.as_str(), None),
+                };
+                // After the authority (`mysql://user@host:port`) comes the database.
+                let authority_end = url
+                    .find("://")
+                    .map(|at| at + 3)
+                    .and_then(|start| url[start..].find('/').map(|p| start + p))
+                    .unwrap_or(url.len());
+                let mut out = format!("{}/{database}", &url[..authority_end]);
+                if let Some(query) = query {
+                    out.push('?');
+                    out.push_str(query);
+                }
+                out
+            }
             Self::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
             Self::Postgres { url, schema } => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -64,14 +92,16 @@ pub trait Backend: Send + Sync + Sized + 'static {
 
     /// Connects to `target`, stamping audit columns with `clock`. For
     /// PostgreSQL, creates `schema` first and makes it every connection's
-    /// search path. The runner creates the fixture tables afterwards.
+    /// search path; for MariaDB, creates `database` first and connects to
+    /// it. The runner creates the fixture tables afterwards.
     fn connect(
         &self,
         target: &Target,
         clock: SharedClock,
     ) -> impl Future<Output = Result<Self::Db>> + Send;
 
-    /// Removes what `connect` created on a server (drops the schema).
+    /// Removes what `connect` created on a server (drops the schema or
+    /// database).
     fn teardown(&self, target: &Target) -> impl Future<Output = Result<()>> + Send;
 }
 

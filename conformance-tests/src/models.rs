@@ -213,9 +213,9 @@ where
     R: Repository<Session = SessionOf<B>> + Clone + 'static,
 {
     let case = format!("model::{}::{name}", R::Model::table().name());
-    database_trials(env, dialects, B::NAME, &case, move |postgres| {
+    database_trials(env, dialects, B::NAME, &case, move |server| {
         let repo = repo.clone();
-        run_on(backend.clone(), postgres, &[R::Model::table()], move |cx| {
+        run_on(backend.clone(), server, &[R::Model::table()], move |cx| {
             check(cx, repo, sample)
         })
     })
@@ -510,15 +510,16 @@ where
     ok(repo.delete(&mut s, row.key()).await, "delete");
     let values = row.values();
     let mut sql = Driver::<R::Model>::sql(&s, None);
+    let dialect = sql.dialect();
     sql.push("INSERT INTO ");
-    sql.push(table.quoted_name());
+    sql.push(table.quoted_name(dialect));
     sql.push(" (");
     let kept: Vec<usize> = (0..values.len()).filter(|i| !omitted.contains(i)).collect();
     for (n, &i) in kept.iter().enumerate() {
         if n > 0 {
             sql.push(", ");
         }
-        let name = table.quoted_column(i);
+        let name = table.quoted_column(dialect, i);
         sql.push(name.unwrap_or_else(|| panic!("column {i} of `{}`", table.name())));
     }
     sql.push(") VALUES ");

@@ -1,13 +1,16 @@
 //! Turns the cases into named tests: `<backend>::<database>::<case>`.
 //!
 //! SQLite always runs, each case on a fresh file. PostgreSQL comes from
-//! `ALCHEMY_TEST_POSTGRES_URL`, else (with the `testcontainers` feature, on
-//! by default) from a testcontainers container when a
-//! Docker engine answers (image [`POSTGRES_IMAGE`], or the `name:tag` in
-//! `ALCHEMY_TEST_POSTGRES_IMAGE`), else its cases are reported as ignored
-//! with the reason. With `CI` set, a missing PostgreSQL fails every
-//! PostgreSQL case; a Docker engine that answers but cannot start
-//! PostgreSQL fails them always.
+//! `ALCHEMY_TEST_POSTGRES_URL` and MariaDB from `ALCHEMY_TEST_MARIADB_URL`,
+//! else (with the `testcontainers` feature, on by default) each from a
+//! testcontainers container when a Docker engine answers (images
+//! [`POSTGRES_IMAGE`] and [`MARIADB_IMAGE`], or the `name:tag` in
+//! `ALCHEMY_TEST_POSTGRES_IMAGE` / `ALCHEMY_TEST_MARIADB_IMAGE`), else
+//! their cases are reported as ignored with the reason. With `CI` set, a
+//! missing server fails every case on it; a Docker engine that answers but
+//! cannot start the server fails them always. Each PostgreSQL case runs in
+//! its own schema, each MariaDB case in its own database, so cases run in
+//! parallel and twice against one server.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,9 +26,10 @@ use crate::harness::{Backend, Cx, Harness, Target};
 /// A case as the runner stores it.
 pub type CaseFn<H> = fn(Arc<Cx<H>>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// Where PostgreSQL cases run, decided once per test binary.
+/// Where one server's cases run (PostgreSQL's, MariaDB's), decided once
+/// per test binary.
 #[derive(Debug, Clone)]
-pub enum Postgres {
+pub enum Server {
     /// A server at this URL.
     Url(String),
     /// No server: the reason, and whether that is a failure or a skip.
@@ -33,10 +37,13 @@ pub enum Postgres {
         /// Why there is no server (and why that fails, when it does).
         reason: String,
         /// Report a failure, not a skip: `CI` is set, or Docker answered
-        /// but PostgreSQL did not start.
+        /// but the server did not start.
         fail: bool,
     },
 }
+
+/// Where PostgreSQL cases run (the name before MariaDB joined).
+pub type Postgres = Server;
 
 /// The environment variable naming the PostgreSQL server for the suite.
 pub const POSTGRES_URL_VAR: &str = "ALCHEMY_TEST_POSTGRES_URL";
@@ -50,12 +57,28 @@ pub const POSTGRES_IMAGE_VAR: &str = "ALCHEMY_TEST_POSTGRES_IMAGE";
 /// module's own default, 11, fails every case that makes a server UUID).
 pub const POSTGRES_IMAGE: (&str, &str) = ("postgres", "17-alpine");
 
-/// Keeps a testcontainers PostgreSQL alive for as long as the value lives.
+/// The environment variable naming the MariaDB server for the suite
+/// (`mysql://root@127.0.0.1:3306/test`): each case creates its own
+/// database there, so the user needs `CREATE` and `DROP`.
+pub const MARIADB_URL_VAR: &str = "ALCHEMY_TEST_MARIADB_URL";
+
+/// The environment variable naming the image (`name:tag`) testcontainers
+/// starts when [`MARIADB_URL_VAR`] is unset.
+pub const MARIADB_IMAGE_VAR: &str = "ALCHEMY_TEST_MARIADB_IMAGE";
+
+/// The MariaDB image testcontainers starts by default: 10.11, the long-term
+/// release the project's machines run (10.6 is the oldest with
+/// `JSON_TABLE`, 10.10 with `RANDOM_BYTES`).
+pub const MARIADB_IMAGE: (&str, &str) = ("mariadb", "10.11");
+
+/// Keeps the testcontainers servers alive for as long as the value lives.
 pub struct Environment {
     /// Where PostgreSQL cases run.
-    pub postgres: Postgres,
-    // Dropped with the runtime that started it.
-    _container: Option<Box<dyn std::any::Any>>,
+    pub postgres: Server,
+    /// Where MariaDB cases run.
+    pub mariadb: Server,
+    // Dropped with the runtime that started them.
+    containers: Vec<Box<dyn std::any::Any>>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -63,79 +86,118 @@ impl std::fmt::Debug for Environment {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Environment")
             .field("postgres", &self.postgres)
+            .field("mariadb", &self.mariadb)
             .finish_non_exhaustive()
     }
 }
 
 impl Drop for Environment {
     fn drop(&mut self) {
-        // The container stops in its own runtime.
+        // The containers stop in their own runtime.
         if let Some(rt) = self.runtime.take() {
-            let container = self._container.take();
-            rt.block_on(async move { drop(container) });
+            let containers = std::mem::take(&mut self.containers);
+            rt.block_on(async move { drop(containers) });
+        }
+    }
+}
+
+/// The server a kind of container serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Postgres,
+    MariaDb,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "PostgreSQL",
+            Self::MariaDb => "MariaDB",
+        }
+    }
+
+    fn url_var(self) -> &'static str {
+        match self {
+            Self::Postgres => POSTGRES_URL_VAR,
+            Self::MariaDb => MARIADB_URL_VAR,
         }
     }
 }
 
 impl Environment {
-    /// Finds PostgreSQL. `listing` (`--list`) skips starting containers.
+    /// Finds PostgreSQL and MariaDB. `listing` (`--list`) skips starting
+    /// containers.
     pub fn detect(listing: bool) -> Self {
+        let mut env = Self {
+            postgres: Server::Url(String::new()),
+            mariadb: Server::Url(String::new()),
+            containers: Vec::new(),
+            runtime: None,
+        };
+        env.postgres = env.find(Kind::Postgres, listing);
+        env.mariadb = env.find(Kind::MariaDb, listing);
+        env
+    }
+
+    /// The server of `kind`: its URL variable, else a container.
+    fn find(&mut self, kind: Kind, listing: bool) -> Server {
         let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
-        if let Ok(url) = std::env::var(POSTGRES_URL_VAR)
+        if let Ok(url) = std::env::var(kind.url_var())
             && !url.is_empty()
         {
-            return Self::plain(Postgres::Url(url));
+            return Server::Url(url);
         }
         if listing {
-            return Self::plain(Postgres::Missing {
+            return Server::Missing {
                 reason: "not started while listing".into(),
                 fail: false,
-            });
+            };
         }
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                return Self::plain(Postgres::Missing {
-                    reason: format!("no runtime for testcontainers: {e}"),
-                    fail: ci,
-                });
+        if self.runtime.is_none() {
+            match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => self.runtime = Some(rt),
+                Err(e) => {
+                    return Server::Missing {
+                        reason: format!("no runtime for testcontainers: {e}"),
+                        fail: ci,
+                    };
+                }
             }
+        }
+        let Some(runtime) = &self.runtime else {
+            return Server::Missing {
+                reason: "no runtime for testcontainers".into(),
+                fail: ci,
+            };
         };
-        match runtime.block_on(start_container()) {
-            Ok((url, container)) => Self {
-                postgres: Postgres::Url(url),
-                _container: Some(container),
-                runtime: Some(runtime),
-            },
+        let name = kind.name();
+        match runtime.block_on(start_container(kind)) {
+            Ok((url, container)) => {
+                self.containers.push(container);
+                Server::Url(url)
+            }
             Err(NoContainer::NoDocker(reason)) => {
                 let why = format!(
-                    "PostgreSQL cases need {POSTGRES_URL_VAR} or a Docker engine for testcontainers: {reason}"
+                    "{name} cases need {} or a Docker engine for testcontainers: {reason}",
+                    kind.url_var()
                 );
-                Self::plain(Postgres::Missing {
+                Server::Missing {
                     reason: if ci {
-                        format!("CI is set, so a missing PostgreSQL is a failure: {why}")
+                        format!("CI is set, so a missing {name} is a failure: {why}")
                     } else {
                         why
                     },
                     fail: ci,
-                })
+                }
             }
-            Err(NoContainer::Failed(reason)) => Self::plain(Postgres::Missing {
-                reason: format!("a Docker engine answered but PostgreSQL did not start: {reason}"),
+            Err(NoContainer::Failed(reason)) => Server::Missing {
+                reason: format!("a Docker engine answered but {name} did not start: {reason}"),
                 fail: true,
-            }),
-        }
-    }
-
-    fn plain(postgres: Postgres) -> Self {
-        Self {
-            postgres,
-            _container: None,
-            runtime: None,
+            },
         }
     }
 }
@@ -152,38 +214,76 @@ enum NoContainer {
 /// The testcontainers image: [`POSTGRES_IMAGE_VAR`] when set, else
 /// [`POSTGRES_IMAGE`].
 pub fn postgres_image() -> (String, String) {
-    image_named(std::env::var(POSTGRES_IMAGE_VAR).ok())
+    image_named(std::env::var(POSTGRES_IMAGE_VAR).ok(), POSTGRES_IMAGE)
+}
+
+/// The MariaDB testcontainers image: [`MARIADB_IMAGE_VAR`] when set, else
+/// [`MARIADB_IMAGE`].
+pub fn mariadb_image() -> (String, String) {
+    image_named(std::env::var(MARIADB_IMAGE_VAR).ok(), MARIADB_IMAGE)
 }
 
 /// `name:tag` (the tag after the last `:` that is not part of a registry
-/// host's port) as name and tag; `latest` without a tag; the default image
-/// when `None` or empty.
-fn image_named(image: Option<String>) -> (String, String) {
+/// host's port) as name and tag; `latest` without a tag; `default` when
+/// `None` or empty.
+fn image_named(image: Option<String>, default: (&str, &str)) -> (String, String) {
     match image {
         Some(image) if !image.is_empty() => match image.rsplit_once(':') {
             Some((name, tag)) if !tag.contains('/') => (name.into(), tag.into()),
             _ => (image, "latest".into()),
         },
-        _ => (POSTGRES_IMAGE.0.into(), POSTGRES_IMAGE.1.into()),
+        _ => (default.0.into(), default.1.into()),
     }
 }
 
 /// Without the `testcontainers` feature there is no container to start.
 #[cfg(not(feature = "testcontainers"))]
-async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
+async fn start_container(_: Kind) -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
     Err(NoContainer::NoDocker(
         "alchemy-conformance is built without its `testcontainers` feature".into(),
     ))
 }
 
 #[cfg(feature = "testcontainers")]
-async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
-    use testcontainers_modules::postgres::Postgres as Image;
+async fn start_container(kind: Kind) -> Result<(String, Box<dyn std::any::Any>), NoContainer> {
+    match kind {
+        Kind::Postgres => {
+            let (name, tag) = postgres_image();
+            let image = testcontainers_modules::postgres::Postgres::default();
+            let (container, host, port) = start(image, name, tag, 5432).await?;
+            let url = format!("postgres://postgres:postgres@{host}:{port}/postgres");
+            Ok((url, Box::new(container)))
+        }
+        Kind::MariaDb => {
+            let (name, tag) = mariadb_image();
+            let image = testcontainers_modules::mariadb::Mariadb::default();
+            let (container, host, port) = start(image, name, tag, 3306).await?;
+            let url = format!("mysql://root@{host}:{port}/test");
+            Ok((url, Box::new(container)))
+        }
+    }
+}
+
+/// Starts `image` as `name:tag`; the container, its host and the host port
+/// of container port `port`.
+#[cfg(feature = "testcontainers")]
+async fn start<I: testcontainers_modules::testcontainers::Image>(
+    image: I,
+    name: String,
+    tag: String,
+    port: u16,
+) -> Result<
+    (
+        testcontainers_modules::testcontainers::ContainerAsync<I>,
+        String,
+        u16,
+    ),
+    NoContainer,
+> {
     use testcontainers_modules::testcontainers::core::error::ClientError;
     use testcontainers_modules::testcontainers::runners::AsyncRunner;
     use testcontainers_modules::testcontainers::{ImageExt, TestcontainersError};
-    let (name, tag) = postgres_image();
-    let container = Image::default()
+    let container = image
         .with_name(name.clone())
         .with_tag(tag.clone())
         .start()
@@ -194,23 +294,24 @@ async fn start_container() -> Result<(String, Box<dyn std::any::Any>), NoContain
             }
             other => NoContainer::Failed(format!("testcontainers, image {name}:{tag}: {other}")),
         })?;
-    let port = container
-        .get_host_port_ipv4(5432)
+    let host_port = container
+        .get_host_port_ipv4(port)
         .await
         .map_err(|e| NoContainer::Failed(format!("testcontainers port: {e}")))?;
     let host = container
         .get_host()
         .await
         .map_err(|e| NoContainer::Failed(format!("testcontainers host: {e}")))?;
-    Ok((
-        format!("postgres://postgres:postgres@{host}:{port}/postgres"),
-        Box::new(container),
-    ))
+    Ok((container, host.to_string(), host_port))
 }
 
-/// One test per case on SQLite and on PostgreSQL for harness `H`.
+/// One test per case on SQLite, PostgreSQL and MariaDB for harness `H`.
 pub fn trials<H: Harness + Clone>(harness: H, env: &Environment) -> Vec<Trial> {
-    trials_on(harness, env, &[Dialect::Sqlite, Dialect::Postgres])
+    trials_on(
+        harness,
+        env,
+        &[Dialect::Sqlite, Dialect::Postgres, Dialect::MariaDb],
+    )
 }
 
 /// One test per case on each of `dialects` for harness `H` (a backend whose
@@ -228,15 +329,19 @@ pub fn trials_on<H: Harness + Clone>(
             dialects,
             H::NAME,
             case,
-            move |postgres| run_on(h.clone(), postgres, &crate::fixtures::all_tables(), run),
+            move |server| run_on(h.clone(), server, &crate::fixtures::all_tables(), run),
         ));
     }
     out
 }
 
+/// Where one trial runs: a new SQLite file, or a server of a dialect at a
+/// URL.
+pub(crate) type Place = Option<(Dialect, String)>;
+
 /// `<backend>::<database>::<case>` for each of `dialects`: `run` with the
-/// PostgreSQL URL, or `None` for SQLite; a PostgreSQL trial is ignored (or
-/// failed) as `env` says when there is no server.
+/// server's dialect and URL, or `None` for SQLite; a server's trial is
+/// ignored (or failed) as `env` says when there is no server.
 pub(crate) fn database_trials<F>(
     env: &Environment,
     dialects: &[Dialect],
@@ -245,7 +350,7 @@ pub(crate) fn database_trials<F>(
     run: F,
 ) -> Vec<Trial>
 where
-    F: Fn(Option<String>) -> Result<(), Failed> + Clone + Send + 'static,
+    F: Fn(Place) -> Result<(), Failed> + Clone + Send + 'static,
 {
     let mut out = Vec::new();
     if dialects.contains(&Dialect::Sqlite) {
@@ -255,18 +360,26 @@ where
             move || run(None),
         ));
     }
-    if dialects.contains(&Dialect::Postgres) {
-        let name = format!("{backend}::postgres::{case}");
-        out.push(match &env.postgres {
-            Postgres::Url(url) => {
+    let servers = [
+        (Dialect::Postgres, "postgres", &env.postgres),
+        (Dialect::MariaDb, "mariadb", &env.mariadb),
+    ];
+    for (dialect, database, server) in servers {
+        if !dialects.contains(&dialect) {
+            continue;
+        }
+        let name = format!("{backend}::{database}::{case}");
+        let run = run.clone();
+        out.push(match server {
+            Server::Url(url) => {
                 let url = url.clone();
-                Trial::test(name, move || run(Some(url)))
+                Trial::test(name, move || run(Some((dialect, url.clone()))))
             }
-            Postgres::Missing { reason, fail: true } => {
+            Server::Missing { reason, fail: true } => {
                 let reason = reason.clone();
                 Trial::test(name, move || Err(Failed::from(reason.clone())))
             }
-            Postgres::Missing {
+            Server::Missing {
                 reason,
                 fail: false,
             } => {
@@ -279,11 +392,11 @@ where
 }
 
 /// Runs `case` on a fresh database of `backend` holding `tables`: a
-/// schema on the PostgreSQL server at `postgres`, else a new SQLite file;
-/// both are removed afterwards, also when the case panics.
+/// schema on a PostgreSQL server, a database on a MariaDB server, else a
+/// new SQLite file; each is removed afterwards, also when the case panics.
 pub(crate) fn run_on<B, F, Fut>(
     backend: B,
-    postgres: Option<String>,
+    place: Place,
     tables: &[&Table],
     case: F,
 ) -> Result<(), Failed>
@@ -298,8 +411,15 @@ where
         .build()
         .map_err(|e| Failed::from(format!("tokio runtime: {e}")))?;
     let id = format!("{:016x}", rand_u64());
-    let (target, dir) = match postgres {
-        Some(url) => (
+    let (target, dir) = match place {
+        Some((Dialect::MariaDb, url)) => (
+            Target::MariaDb {
+                url,
+                database: format!("alc_{id}"),
+            },
+            None,
+        ),
+        Some((_, url)) => (
             Target::Postgres {
                 url,
                 schema: format!("alc_{id}"),
@@ -369,15 +489,17 @@ pub fn main_with(build: impl FnOnce(&Environment) -> Vec<Trial>) -> ! {
     let args = libtest_mimic::Arguments::from_args();
     let conclusion = {
         let env = Environment::detect(args.list);
-        if let Postgres::Missing { reason, fail } = &env.postgres
-            && !args.list
-        {
-            let what = if *fail {
-                "missing (failure under CI)"
-            } else {
-                "cases skipped"
-            };
-            eprintln!("alchemy-conformance: PostgreSQL {what}: {reason}");
+        for (name, server) in [("PostgreSQL", &env.postgres), ("MariaDB", &env.mariadb)] {
+            if let Server::Missing { reason, fail } = server
+                && !args.list
+            {
+                let what = if *fail {
+                    "missing (failure under CI)"
+                } else {
+                    "cases skipped"
+                };
+                eprintln!("alchemy-conformance: {name} {what}: {reason}");
+            }
         }
         let trials = build(&env);
         libtest_mimic::run(&args, trials)
@@ -385,7 +507,8 @@ pub fn main_with(build: impl FnOnce(&Environment) -> Vec<Trial>) -> ! {
     conclusion.exit()
 }
 
-/// Builds the trials of one backend on SQLite and PostgreSQL. Used by [`main_with`] callers.
+/// Builds the trials of one backend on SQLite, PostgreSQL and MariaDB. Used
+/// by [`main_with`] callers.
 pub fn backend_trials<H: Harness + Clone + Default>(env: &Environment) -> Vec<Trial> {
     trials(H::default(), env)
 }
@@ -414,9 +537,15 @@ mod tests {
 
     #[test]
     fn images_are_named_with_a_tag() {
-        let image = |s: &str| image_named(Some(s.into()));
-        assert_eq!(image_named(None), ("postgres".into(), "17-alpine".into()));
-        assert_eq!(image_named(Some(String::new())), image_named(None));
+        let image = |s: &str| image_named(Some(s.into()), POSTGRES_IMAGE);
+        assert_eq!(
+            image_named(None, POSTGRES_IMAGE),
+            ("postgres".into(), "17-alpine".into())
+        );
+        assert_eq!(
+            image_named(Some(String::new()), MARIADB_IMAGE),
+            ("mariadb".into(), "10.11".into())
+        );
         assert_eq!(
             image("alchemy-local/postgres:15"),
             ("alchemy-local/postgres".into(), "15".into())

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 
 use crate::base::{KeyOf, Model, key_from_database};
 use crate::pk::KeyStrategy;
+use crate::schema::Dialect;
 use crate::value::Value;
 use crate::{Error, Result};
 
@@ -241,19 +242,24 @@ pub fn shared_values<M: Model>(models: &[M], columns: &[usize]) -> Option<Vec<Va
     rest.iter().all(same).then_some(shared)
 }
 
-/// The `SET` list of `UPDATE t SET .. FROM (VALUES (key, c..), ..) AS "v"`:
-/// `"c" = "v".columnN` for each of `written` (indexes into `table`'s
-/// columns), the key being `"v".column1`; with nothing written, the key set
-/// to itself, so the statement still matches its rows.
-pub fn values_set_list(table: &crate::schema::Table, key: usize, written: &[usize]) -> String {
-    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+/// The `SET` list of `UPDATE t SET .. FROM (VALUES (key, c..), ..) AS v`:
+/// `"c" = v.columnN` for each of `written` (indexes into `table`'s
+/// columns), quoted for `dialect`, the key being `v.column1`; with nothing
+/// written, the key set to itself, so the statement still matches its rows.
+pub fn values_set_list(
+    dialect: Dialect,
+    table: &crate::schema::Table,
+    key: usize,
+    written: &[usize],
+) -> String {
+    let name = |i: usize| table.quoted_column(dialect, i).unwrap_or_default();
     if written.is_empty() {
-        return format!("{} = \"v\".column1", name(key));
+        return format!("{} = v.column1", name(key));
     }
     written
         .iter()
         .enumerate()
-        .map(|(n, &i)| format!("{} = \"v\".column{}", name(i), n + 2))
+        .map(|(n, &i)| format!("{} = v.column{}", name(i), n + 2))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -356,7 +362,17 @@ impl Index {
 ///   constraint or a client-made key, unless a row carries a key the
 ///   database would otherwise make (that key is written as given by the
 ///   select-then-write path).
-pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepared<M>> {
+/// - Where the native clause matches on any unique key (`any_unique`,
+///   MariaDB's `ON DUPLICATE KEY UPDATE`), it is planned only when a new
+///   row can collide on the match fields alone: no other unique constraint,
+///   and a key that is the match field or is made by the database. Else a
+///   row could update another stored row than the one its match fields
+///   name; select-then-write is planned instead.
+pub fn prepare<M: Model>(
+    models: Vec<M>,
+    match_fields: &[&str],
+    any_unique: bool,
+) -> Result<Prepared<M>> {
     type K<M> = <<M as Model>::Base as crate::base::Base>::Key;
     let table = M::table();
     let key = table.primary_key_columns();
@@ -424,8 +440,14 @@ pub fn prepare<M: Model>(models: Vec<M>, match_fields: &[&str]) -> Result<Prepar
     // A database-made key is not in the native insert: it cannot be its
     // conflict target, and a key the caller set would be lost (such rows
     // take select-then-write, whose inserts write set keys as given).
+    let only_key = table.unique_constraints().iter().all(|u| {
+        let mut u: Vec<&str> = u.iter().map(String::as_str).collect();
+        u.sort_unstable();
+        u == sorted
+    }) && (on_key || database_keys);
     let native = (unique || (on_key && !database_keys))
-        && !(database_keys && models.iter().any(|m| !K::<M>::is_unset(m.key())));
+        && !(database_keys && models.iter().any(|m| !K::<M>::is_unset(m.key())))
+        && (!any_unique || only_key);
     Ok(Prepared {
         models,
         columns,
@@ -745,33 +767,88 @@ mod tests {
     #[test]
     fn prepare_checks_fields_and_repeats() {
         // No match fields: the key. Unset keys are new rows, never repeats.
-        let p = prepare(vec![row(0, "a", "x", 1), row(0, "b", "y", 2)], &[]).unwrap();
+        let p = prepare(vec![row(0, "a", "x", 1), row(0, "b", "y", 2)], &[], false).unwrap();
         assert!(p.wanted.is_empty());
         assert_eq!(p.columns, [0]);
-        let p = prepare(vec![row(0, "a", "x", 1), row(7, "b", "y", 2)], &["id"]).unwrap();
+        let p = prepare(
+            vec![row(0, "a", "x", 1), row(7, "b", "y", 2)],
+            &["id"],
+            false,
+        )
+        .unwrap();
         assert_eq!(p.wanted.len(), 1);
         assert_eq!(p.positions, Some(vec![1]));
         // A database key the caller set is not lost to a native insert.
-        let p = prepare(vec![row(7, "a", "x", 1)], &["code"]).unwrap();
+        let p = prepare(vec![row(7, "a", "x", 1)], &["code"], false).unwrap();
         assert!(!p.native);
-        let e = prepare(vec![row(0, "a", "x", 1)], &["nope"]).unwrap_err();
+        let e = prepare(vec![row(0, "a", "x", 1)], &["nope"], false).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
-        let e = prepare(vec![row(0, "a", "x", 1), row(0, "a", "y", 2)], &["name"]).unwrap_err();
+        let e = prepare(
+            vec![row(0, "a", "x", 1), row(0, "a", "y", 2)],
+            &["name"],
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
         assert!(
-            prepare(vec![row(0, "a", "x", 1)], &["code"])
+            prepare(vec![row(0, "a", "x", 1)], &["code"], false)
                 .unwrap()
                 .native
         );
         assert!(
-            !prepare(vec![row(0, "a", "x", 1)], &["name"])
+            !prepare(vec![row(0, "a", "x", 1)], &["name"], false)
                 .unwrap()
                 .native
         );
         assert!(
-            !prepare(vec![row(0, "a", "x", 1)], &["id"]).unwrap().native,
+            !prepare(vec![row(0, "a", "x", 1)], &["id"], false)
+                .unwrap()
+                .native,
             "database key"
         );
+    }
+
+    #[derive(Debug, Clone)]
+    struct Twice {
+        id: i64,
+        code: String,
+        name: String,
+    }
+    crate::impl_model!(
+        Twice,
+        crate::base::BigIntBase,
+        table = "twice",
+        plain,
+        |t| t
+            .column(Column::new("code", ColumnType::Text))
+            .column(Column::new("name", ColumnType::Text))
+            .unique(["code"])
+            .unique(["name"]),
+        fields(code, name)
+    );
+
+    #[test]
+    fn a_clause_matching_any_unique_key_is_native_only_when_one_key_can_clash() {
+        // MariaDB's ON DUPLICATE KEY UPDATE: `code` is the only unique key
+        // and the database makes the primary key, so a new row clashes on
+        // `code` alone.
+        assert!(
+            prepare(vec![row(0, "a", "x", 1)], &["code"], true)
+                .unwrap()
+                .native
+        );
+        // Two unique keys: a row could update the one its `name` matches.
+        let twice = Twice {
+            id: 0,
+            code: "c".into(),
+            name: "n".into(),
+        };
+        assert!(
+            prepare(vec![twice.clone()], &["code"], false)
+                .unwrap()
+                .native
+        );
+        assert!(!prepare(vec![twice], &["code"], true).unwrap().native);
     }
 
     /// A stored match as the backends read it: key, `created_at`, `name`.
@@ -817,6 +894,7 @@ mod tests {
         let p = prepare(
             vec![row(0, "a", "x", 1), row(0, "b", "x", 2)],
             &["name", "n"],
+            false,
         )
         .unwrap();
         let wanted: Vec<&[Value]> = p.wanted.iter().collect();
@@ -832,7 +910,7 @@ mod tests {
     #[test]
     fn plan_skips_stored_rows_that_match_no_input() {
         // As a collation that folds case would return "OLD" for "old".
-        let p = prepare(vec![row(0, "old", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "old", "1", 1)], &["name"], false).unwrap();
         let Plan::Split {
             inserts,
             created,
@@ -855,6 +933,7 @@ mod tests {
         let p = prepare(
             vec![row(0, "new", "1", 1), row(0, "old", "2", 2)],
             &["name"],
+            false,
         )
         .unwrap();
         let names = |cols: &[usize]| {
@@ -906,17 +985,17 @@ mod tests {
 
     #[test]
     fn plan_rejects_stored_rows_of_another_shape() {
-        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"], false).unwrap();
         let e = p
             .plan(table_of(1, vec![vec![Value::Int(1)]]), DateTime::UNIX_EPOCH)
             .unwrap_err();
         assert!(matches!(e, Error::Backend { .. }), "{e}");
-        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"], false).unwrap();
         let mut partial = table_of(3, vec![stored(1, DateTime::UNIX_EPOCH, "a")]);
         partial.push(Value::Int(2));
         let e = p.plan(partial, DateTime::UNIX_EPOCH).unwrap_err();
         assert!(e.to_string().contains("4 in all"), "an incomplete row: {e}");
-        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"], false).unwrap();
         let wrong_key = vec![
             Value::Text("1".into()),
             Value::Timestamp(DateTime::UNIX_EPOCH),
@@ -930,7 +1009,7 @@ mod tests {
 
     #[test]
     fn plan_without_updates_writes_nothing() {
-        let p = prepare(vec![row(0, "a", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "a", "1", 1)], &["name"], false).unwrap();
         let Plan::Split {
             written, shared, ..
         } = p.plan(table_of(3, vec![]), DateTime::UNIX_EPOCH).unwrap()
@@ -945,10 +1024,13 @@ mod tests {
     fn values_set_lists_name_the_values_columns() {
         let t = Row::table();
         assert_eq!(
-            values_set_list(t, 0, &[2, 5]),
-            r#""updated_at" = "v".column2, "n" = "v".column3"#
+            values_set_list(Dialect::Postgres, t, 0, &[2, 5]),
+            r#""updated_at" = v.column2, "n" = v.column3"#
         );
-        assert_eq!(values_set_list(t, 0, &[]), r#""id" = "v".column1"#);
+        assert_eq!(
+            values_set_list(Dialect::MariaDb, t, 0, &[]),
+            "`id` = v.column1"
+        );
     }
 
     #[test]
@@ -1005,7 +1087,7 @@ mod tests {
 
     #[test]
     fn several_stored_matches_are_multiple_results() {
-        let p = prepare(vec![row(0, "dup", "1", 1)], &["name"]).unwrap();
+        let p = prepare(vec![row(0, "dup", "1", 1)], &["name"], false).unwrap();
         let e = p
             .plan(
                 table_of(

@@ -466,6 +466,29 @@ pub trait Repository: Send + Sync {
             .limit(1);
         async move { Ok(self.list(session, &lookup).await?.pop()) }
     }
+
+    /// As [`Repository::get_unique_or_none`], reading the newest committed
+    /// row: what get-or-create reads after a concurrent caller inserted the
+    /// key first.
+    ///
+    /// # Behavior
+    /// Where a plain read sees the transaction's snapshot (MariaDB's
+    /// default REPEATABLE READ), a locking read (`LOCK IN SHARE MODE`);
+    /// elsewhere the same read as [`Repository::get_unique_or_none`]. By
+    /// default that method.
+    ///
+    /// # Errors
+    /// As [`Repository::get_unique_or_none`].
+    fn get_unique_newest_or_none(
+        &self,
+        session: &mut Self::Session,
+        key: &<Self::Model as Unique>::UniqueKey,
+    ) -> impl Future<Output = Result<Option<Self::Model>>> + Send
+    where
+        Self::Model: Unique,
+    {
+        self.get_unique_or_none(session, key)
+    }
 }
 
 /// Whether column `index` of `M` holds data (not the key or an audit column).
@@ -499,7 +522,7 @@ where
             let columns = <R::Model as Unique>::unique_columns();
             match repo.add_if_absent(session, make()?, columns).await? {
                 Some(row) => row,
-                None => repo.get_unique_or_none(session, key).await?.ok_or_else(|| {
+                None => repo.get_unique_newest_or_none(session, key).await?.ok_or_else(|| {
                     // Only possible under a snapshot older than the winning
                     // insert (REPEATABLE READ or stricter).
                     Error::Busy {

@@ -180,10 +180,12 @@ pub struct Table {
     quoted: Quoted,
 }
 
-/// The quoted names of a table, made once on first use (models keep their
-/// table in a static): every statement a repository builds starts from them.
+/// The quoted names of a table, made once on first use for each way of
+/// quoting (models keep their table in a static): every statement a
+/// repository builds starts from them. Index 0 holds ANSI quotes (`"`,
+/// PostgreSQL and SQLite), 1 backticks (MariaDB).
 #[derive(Debug, Clone, Default)]
-struct Quoted(OnceLock<QuotedNames>);
+struct Quoted([OnceLock<QuotedNames>; 2]);
 
 #[derive(Debug, Clone)]
 struct QuotedNames {
@@ -279,10 +281,15 @@ impl Table {
         &self.columns
     }
 
-    fn quoted(&self) -> &QuotedNames {
-        self.quoted.0.get_or_init(|| {
-            let columns: Vec<String> = self.columns.iter().map(|c| quote(&c.name)).collect();
-            let table = quote(&self.name);
+    fn quoted(&self, dialect: Dialect) -> &QuotedNames {
+        let style = usize::from(dialect.rules().quote_char() != '"');
+        self.quoted.0[style].get_or_init(|| {
+            let columns: Vec<String> = self
+                .columns
+                .iter()
+                .map(|c| dialect.quote(&c.name))
+                .collect();
+            let table = dialect.quote(&self.name);
             let key = self.key_index().ok();
             let insert = |skip: Option<usize>| {
                 let written: Vec<usize> = (0..columns.len()).filter(|&i| Some(i) != skip).collect();
@@ -299,47 +306,48 @@ impl Table {
         })
     }
 
-    /// The table name, quoted for SQL (see [`quote`]).
-    pub fn quoted_name(&self) -> &str {
-        &self.quoted().table
+    /// The table name, quoted for `dialect` ([`Dialect::quote`]).
+    pub fn quoted_name(&self, dialect: Dialect) -> &str {
+        &self.quoted(dialect).table
     }
 
-    /// The name of column `index` (into [`Table::columns`]), quoted; `None`
-    /// past the last column.
-    pub fn quoted_column(&self, index: usize) -> Option<&str> {
-        self.quoted().columns.get(index).map(String::as_str)
+    /// The name of column `index` (into [`Table::columns`]), quoted for
+    /// `dialect`; `None` past the last column.
+    pub fn quoted_column(&self, dialect: Dialect, index: usize) -> Option<&str> {
+        self.quoted(dialect).columns.get(index).map(String::as_str)
     }
 
-    /// Column `field`, quoted for SQL (see [`quote`]); made once per table.
+    /// Column `field`, quoted for `dialect` ([`Dialect::quote`]); made once
+    /// per table.
     ///
     /// # Errors
     /// [`Error::InvalidInput`](crate::Error::InvalidInput) naming the field
     /// and table when the table has no such column.
-    pub fn quoted_field(&self, field: &str) -> crate::Result<&str> {
+    pub fn quoted_field(&self, dialect: Dialect, field: &str) -> crate::Result<&str> {
         let i = self
             .columns
             .iter()
             .position(|c| c.name == field)
             .ok_or_else(|| self.unknown_field(field))?;
-        Ok(&self.quoted().columns[i])
+        Ok(&self.quoted(dialect).columns[i])
     }
 
     /// `INSERT INTO t (<columns>) VALUES `: every column, or all but the
     /// primary key (made by the database) when `with_key` is false; made
     /// once per table.
-    pub(crate) fn insert_head(&self, with_key: bool) -> &str {
-        &self.quoted().inserts[usize::from(!with_key)].0
+    pub(crate) fn insert_head(&self, dialect: Dialect, with_key: bool) -> &str {
+        &self.quoted(dialect).inserts[usize::from(!with_key)].0
     }
 
     /// The indexes of the columns [`Table::insert_head`] names.
     pub(crate) fn insert_columns(&self, with_key: bool) -> &[usize] {
-        &self.quoted().inserts[usize::from(!with_key)].1
+        &self.quoted(Dialect::Postgres).inserts[usize::from(!with_key)].1
     }
 
     /// Every column, quoted and comma-separated in declaration order: the
     /// list a `SELECT` or `RETURNING` of whole rows names.
-    pub fn select_list(&self) -> &str {
-        &self.quoted().select_list
+    pub fn select_list(&self, dialect: Dialect) -> &str {
+        &self.quoted(dialect).select_list
     }
 
     /// The column called `name`, if any.
@@ -393,6 +401,8 @@ impl Table {
     /// statements for `dialect`, one statement per string.
     pub fn create_sql(&self, dialect: Dialect) -> Vec<String> {
         let t = &self.name;
+        let quote = |name: &str| dialect.quote(name);
+        let quote_list = |names: &[String]| quote_list(dialect, names);
         let mut sql = format!("CREATE TABLE IF NOT EXISTS {} (", quote(t));
         let rules = dialect.rules();
         // Where only an inline key is numbered (SQLite's `INTEGER PRIMARY KEY`).
@@ -474,6 +484,7 @@ impl Table {
         }
         sql.push_str(&parts.join(", "));
         sql.push(')');
+        sql.push_str(rules.table_options());
         let mut out = vec![sql];
         let fk_columns = self.foreign_keys.iter().map(|fk| vec![fk.column.clone()]);
         for cols in self.indexes.iter().cloned().chain(fk_columns) {
@@ -493,21 +504,23 @@ impl Table {
     }
 
     /// `DROP TABLE IF EXISTS` for this table.
-    pub fn drop_sql(&self) -> String {
-        format!("DROP TABLE IF EXISTS {}", quote(&self.name))
+    pub fn drop_sql(&self, dialect: Dialect) -> String {
+        format!("DROP TABLE IF EXISTS {}", dialect.quote(&self.name))
     }
 }
 
-/// Quotes an identifier for PostgreSQL and SQLite (`"name"`, inner quotes doubled).
+/// Quotes an identifier with ANSI double quotes (`"name"`, inner quotes
+/// doubled), as PostgreSQL and SQLite take it; [`Dialect::quote`] quotes
+/// for any database.
 pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
-/// Quotes and comma-joins identifiers.
-pub fn quote_list<S: AsRef<str>>(identifiers: &[S]) -> String {
+/// Quotes identifiers for `dialect` and joins them with commas.
+pub fn quote_list<S: AsRef<str>>(dialect: Dialect, identifiers: &[S]) -> String {
     identifiers
         .iter()
-        .map(|i| quote(i.as_ref()))
+        .map(|i| dialect.quote(i.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -616,5 +629,32 @@ mod tests {
     #[test]
     fn identifiers_are_quoted() {
         assert_eq!(quote("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(Dialect::MariaDb.quote("we`ird"), "`we``ird`");
+    }
+
+    #[test]
+    fn mariadb_tables_use_backticks_auto_increment_and_exact_text() {
+        let sql = tag().create_sql(Dialect::MariaDb);
+        assert_eq!(
+            sql[0],
+            "CREATE TABLE IF NOT EXISTS `tag` (`id` BIGINT NOT NULL AUTO_INCREMENT, \
+             `created_at` DATETIME(6) NOT NULL, `updated_at` DATETIME(6) NOT NULL, \
+             `name` VARCHAR(100) NOT NULL, `slug` VARCHAR(100) NOT NULL, \
+             CONSTRAINT `pk_tag` PRIMARY KEY (`id`), CONSTRAINT `uq_tag_name` UNIQUE (`name`), \
+             CONSTRAINT `uq_tag_slug` UNIQUE (`slug`)) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
+        );
+        let t = crate::base::ServerUuidBase::new_table("w");
+        let uuid = &t.create_sql(Dialect::MariaDb)[0];
+        assert!(
+            uuid.contains("`id` BINARY(16) NOT NULL DEFAULT (UNHEX("),
+            "{uuid}"
+        );
+        // A table's names are cached per quoting: ANSI ones stay ANSI.
+        let t = tag();
+        assert_eq!(t.quoted_name(Dialect::MariaDb), "`tag`");
+        assert_eq!(t.quoted_name(Dialect::Postgres), "\"tag\"");
+        assert_eq!(t.select_list(Dialect::MariaDb).split(", ").count(), 5);
+        assert_eq!(t.quoted_field(Dialect::MariaDb, "slug").unwrap(), "`slug`");
     }
 }

@@ -113,6 +113,10 @@ fn main() {
             env,
             &[Dialect::Postgres],
         ));
+        trials.extend(model_checks::<sqlx_harness::SqlxHarness<sqlx::MySql>>(
+            env,
+            &[Dialect::MariaDb],
+        ));
         trials.extend(model_checks::<diesel_harness::DieselHarness>(
             env,
             &[Dialect::Sqlite, Dialect::Postgres],

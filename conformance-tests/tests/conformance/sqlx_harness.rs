@@ -192,5 +192,9 @@ pub(crate) fn trials(env: &Environment) -> Vec<libtest_mimic::Trial> {
         env,
         &[Dialect::Postgres],
     ));
+    trials.extend(backend_trials_on::<SqlxHarness<sqlx::MySql>>(
+        env,
+        &[Dialect::MariaDb],
+    ));
     trials
 }

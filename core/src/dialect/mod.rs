@@ -6,17 +6,18 @@
 //! column types, defaults and identity keys in the DDL, placeholders, array
 //! binds and text matching in filters, the upsert clause, identity catch-up
 //! after explicit keys, and how its failures read. The trait's provided methods
-//! hold the common (ANSI or PostgreSQL) answer; [`sqlite`] overrides only
-//! what differs, each with a comment, as sea-query's `SqliteQueryBuilder`
-//! does.
+//! hold the common (ANSI or PostgreSQL) answer; [`sqlite`] and [`mariadb`]
+//! override only what differs, each with a comment, as sea-query's
+//! `SqliteQueryBuilder` does.
 //!
 //! Adding a database is one file here (its `SqlDialect`), a variant of
 //! [`Dialect`] with its arm in [`Dialect::rules`], and per backend its
 //! connection, codec and error arms.
 //!
-//! Identifiers are quoted with ANSI double quotes everywhere
-//! ([`crate::schema::quote`]): both databases take them, and a table
-//! caches its quoted names once for every database.
+//! Identifiers are quoted by [`Dialect::quote`]: ANSI double quotes on
+//! PostgreSQL and SQLite, backticks on MariaDB. A table caches its quoted
+//! names once per way of quoting; names the library makes up
+//! (`__alchemy_total`, `v.column1`) are plain identifiers that need none.
 //!
 //! ```
 //! use alchemy_core::dialect::{Dialect, Pattern};
@@ -30,6 +31,10 @@
 //! assert_eq!(Dialect::Sqlite.rules().pattern(false), Pattern::Glob);
 //! // PostgreSQL lowers a case-insensitive pattern once, not on every row.
 //! assert_eq!(pg.pattern(true), Pattern::Lowered);
+//! // MariaDB: backticks, and no `UPDATE .. RETURNING`.
+//! let maria = Dialect::MariaDb.rules();
+//! assert_eq!(maria.quote_char(), '`');
+//! assert!(!maria.update_returns());
 //! ```
 
 use std::borrow::Cow;
@@ -40,6 +45,7 @@ use crate::schema::{ColumnDefault, ColumnType, Table};
 use crate::sql::Statement;
 use crate::value::Value;
 
+pub mod mariadb;
 pub mod postgres;
 pub mod sqlite;
 
@@ -51,6 +57,8 @@ pub enum Dialect {
     Postgres,
     /// SQLite.
     Sqlite,
+    /// MariaDB (10.6 and later).
+    MariaDb,
 }
 
 impl Dialect {
@@ -59,6 +67,7 @@ impl Dialect {
         match self {
             Self::Postgres => &postgres::Postgres,
             Self::Sqlite => &sqlite::Sqlite,
+            Self::MariaDb => &mariadb::MariaDb,
         }
     }
 
@@ -66,6 +75,29 @@ impl Dialect {
     /// ([`SqlDialect::max_binds`]).
     pub fn max_binds(self) -> usize {
         self.rules().max_binds()
+    }
+
+    /// `identifier` quoted for this database ([`SqlDialect::quote_char`]),
+    /// a quote inside it doubled.
+    ///
+    /// ```
+    /// use alchemy_core::dialect::Dialect;
+    ///
+    /// assert_eq!(Dialect::Postgres.quote("we\"ird"), "\"we\"\"ird\"");
+    /// assert_eq!(Dialect::MariaDb.quote("order"), "`order`");
+    /// ```
+    pub fn quote(self, identifier: &str) -> String {
+        let q = self.rules().quote_char();
+        let mut out = String::with_capacity(identifier.len() + 2);
+        out.push(q);
+        for c in identifier.chars() {
+            if c == q {
+                out.push(q);
+            }
+            out.push(c);
+        }
+        out.push(q);
+        out
     }
 }
 
@@ -109,13 +141,13 @@ pub enum Lists {
 }
 
 /// A list sent as one bound JSON array and read as rows (SQLite's
-/// `json_each`).
+/// `json_each`, MariaDB's `JSON_TABLE`), each row's value named `value`.
 #[derive(Debug, Clone, Copy)]
 pub struct JsonList {
     /// The text before the bound array, e.g. ` FROM json_each(`.
     pub open: &'static str,
-    /// The text after it.
-    pub close: &'static str,
+    /// The text after it, for a list compared with a column of a type.
+    pub close: fn(ColumnType) -> &'static str,
     /// The array, each value in the form the database stores its column
     /// type in.
     pub encode: fn(&[&Value]) -> Value,
@@ -148,6 +180,12 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
 
     /// Most bind parameters one statement may carry.
     fn max_binds(&self) -> usize;
+
+    /// The character that quotes identifiers: the ANSI double quote by
+    /// default.
+    fn quote_char(&self) -> char {
+        '"'
+    }
 
     /// The SQL type of a column type.
     fn column_type(&self, ty: ColumnType) -> Cow<'static, str> {
@@ -193,6 +231,55 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
     /// Whether a list binds as one array ([`Lists::Array`]).
     fn array_binds(&self) -> bool {
         matches!(self.lists(), Lists::Array)
+    }
+
+    /// Text after a `CREATE TABLE`'s closing parenthesis; none by default.
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    /// The `ESCAPE` clause that makes `\` a `LIKE` pattern's escape.
+    fn like_escape(&self) -> &'static str {
+        " ESCAPE '\\'"
+    }
+
+    /// Whether `UPDATE .. RETURNING` exists; yes by default. Without it the
+    /// repository reads the updated rows with a `SELECT` by key in the same
+    /// transaction.
+    fn update_returns(&self) -> bool {
+        true
+    }
+
+    /// Whether `UPDATE t SET .. FROM (VALUES ..) AS v WHERE ..` exists; yes
+    /// by default. Without it a set of rows is joined as a derived table of
+    /// `SELECT`s (`UPDATE t JOIN (SELECT ? AS column1, ..) AS v ON ..`).
+    fn update_from(&self) -> bool {
+        true
+    }
+
+    /// The clause after an insert's rows that skips a row whose key or
+    /// unique values are already stored, returning nothing for it (`
+    /// ON CONFLICT DO NOTHING`). `None` where no clause does only that: the
+    /// caller inserts in a savepoint and reads a duplicate key as "stored".
+    fn skip_duplicates(&self) -> Option<&'static str> {
+        Some(" ON CONFLICT DO NOTHING")
+    }
+
+    /// The clause that makes a `SELECT` read the newest committed rows
+    /// rather than the transaction's snapshot, where the default isolation
+    /// reads a snapshot (InnoDB's REPEATABLE READ); `None` by default
+    /// (PostgreSQL's READ COMMITTED and SQLite's one writer read the newest
+    /// rows). Used after a duplicate key, to read the row that caused it.
+    fn newest_read(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the upsert clause matches on any unique key instead of the
+    /// columns named ([`SqlDialect::upsert_clause`]); no by default. Then
+    /// a native upsert is only planned where the match columns are the one
+    /// key a new row can collide on.
+    fn upsert_any_unique(&self) -> bool {
+        false
     }
 
     /// What a query with an `OFFSET` and no `LIMIT` needs before the
@@ -280,7 +367,7 @@ mod tests {
 
     #[test]
     fn every_dialect_names_itself() {
-        for d in [Dialect::Postgres, Dialect::Sqlite] {
+        for d in [Dialect::Postgres, Dialect::Sqlite, Dialect::MariaDb] {
             assert_eq!(d.rules().dialect(), d);
         }
     }

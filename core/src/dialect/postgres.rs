@@ -65,21 +65,24 @@ impl SqlDialect for Postgres {
     /// rollback (a gap, never a collision).
     fn identity_catch_up(&self, table: &Table, key: usize, largest: i64) -> Option<Statement> {
         let largest = Value::Int(largest);
-        let name = Value::Text(table.quoted_name().to_string());
+        let name = Value::Text(table.quoted_name(Dialect::Postgres).to_string());
         let column = Value::Text(table.columns().get(key)?.name.clone());
-        let mut sequence = Statement::new();
+        let mut sequence = Statement::new(Dialect::Postgres);
         sequence.push_static("pg_get_serial_sequence(");
         sequence.bind(&name, ColumnType::Text);
         sequence.push_static(", ");
         sequence.bind(&column, ColumnType::Text);
         sequence.push_static(")::regclass");
-        let mut statement = Statement::new();
+        let mut statement = Statement::new(Dialect::Postgres);
         statement.push_static("SELECT setval(");
         sequence.write_to(&mut statement);
         statement.push_static(", ");
         statement.bind(&largest, ColumnType::BigInt);
         // Named after the key, so backends that read columns by name read it.
-        statement.push(&format!(") AS {} WHERE ", table.quoted_column(key)?));
+        statement.push(&format!(
+            ") AS {} WHERE ",
+            table.quoted_column(Dialect::Postgres, key)?
+        ));
         statement.bind(&largest, ColumnType::BigInt);
         statement.push_static(" > COALESCE(pg_sequence_last_value(");
         sequence.write_to(&mut statement);

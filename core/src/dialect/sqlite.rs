@@ -93,7 +93,7 @@ impl SqlDialect for Sqlite {
     fn lists(&self) -> Lists {
         Lists::Json(JsonList {
             open: " FROM json_each(",
-            close: ")",
+            close: |_| ")",
             encode: json_array,
             value: json_value,
         })
@@ -284,7 +284,8 @@ fn json_array(values: &[&Value]) -> Value {
     Value::Text(json)
 }
 
-fn push_json_string(json: &mut String, text: &str) {
+/// Appends `text` as a JSON string.
+pub(super) fn push_json_string(json: &mut String, text: &str) {
     json.push('"');
     for c in text.chars() {
         match c {

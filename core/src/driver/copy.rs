@@ -9,7 +9,7 @@
 //! W1c, 21 runs, medians of the hand-written code). It reads nothing back,
 //! so it serves rows whose every column is known.
 
-use crate::schema::{ColumnType, Table};
+use crate::schema::{ColumnType, Dialect, Table};
 use crate::value::Value;
 use crate::{Error, Model, Result};
 
@@ -33,13 +33,17 @@ pub const COPY_BATCH: usize = 10_000;
 /// `COPY t (c, ..) FROM STDIN (FORMAT binary)` for `columns` of `table`.
 pub fn copy_statement(table: &Table, columns: &[usize]) -> String {
     let mut sql = String::from("COPY ");
-    sql.push_str(table.quoted_name());
+    sql.push_str(table.quoted_name(Dialect::Postgres));
     sql.push_str(" (");
     for (n, &i) in columns.iter().enumerate() {
         if n > 0 {
             sql.push_str(", ");
         }
-        sql.push_str(table.quoted_column(i).unwrap_or_default());
+        sql.push_str(
+            table
+                .quoted_column(Dialect::Postgres, i)
+                .unwrap_or_default(),
+        );
     }
     sql.push_str(") FROM STDIN (FORMAT binary)");
     sql

@@ -148,7 +148,7 @@ async fn catch_up<M: Model, D: Driver<M>>(driver: &mut D, given: &[M]) -> Result
 async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<()> {
     let table = M::table();
     let columns = table.insert_columns(true);
-    let head = table.insert_head(true);
+    let head = table.insert_head(driver.dialect(), true);
     if super::copy::fits(driver, rows.len()) {
         let statement = super::copy::copy_statement(table, columns);
         for chunk in bulk::chunks(rows, super::copy::COPY_BATCH) {
@@ -289,7 +289,7 @@ async fn keys_first<M: Model, D: Driver<M>>(
     let per_statement = bulk::rows_per_statement(driver.max_binds(), table.columns().len());
     let size = bulk::even_chunk(rows.len(), per_statement);
     for chunk in rows.chunks_mut(size) {
-        let query = made_keys(table, expression, chunk.len())?;
+        let query = made_keys(driver.dialect(), table, expression, chunk.len())?;
         let keys = query_values(driver, &query, ty).await?;
         if keys.len() != chunk.len() {
             return Err(Error::backend(format!(
@@ -333,7 +333,7 @@ async fn insert_returning<M: Model, D: Driver<M>>(
     let mut sql = driver.sql(None);
     st::insert(
         &mut sql,
-        st::insert_head::<M>(),
+        st::insert_head::<M>(driver.dialect()),
         table,
         columns,
         rows,
@@ -369,10 +369,12 @@ fn returned<M: Model>(table: &Table, sent: &[M], stored: Vec<M>) -> Result<Vec<M
 
 /// `n` keys made by `expression`: `WITH RECURSIVE` counts to `n` on both
 /// databases, and each row evaluates the expression anew.
-fn made_keys(table: &Table, expression: &str, n: usize) -> Result<Statement> {
-    let key = table.quoted_column(table.key_index()?).unwrap_or_default();
+fn made_keys(dialect: Dialect, table: &Table, expression: &str, n: usize) -> Result<Statement> {
+    let key = table
+        .quoted_column(dialect, table.key_index()?)
+        .unwrap_or_default();
     let count = i64::try_from(n).map_err(|_| Error::invalid_input("too many rows"))?;
-    let mut statement = Statement::new();
+    let mut statement = Statement::new(dialect);
     statement
         .push_static("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ");
     statement.bind(&Value::Int(count), ColumnType::BigInt);
@@ -550,7 +552,7 @@ mod tests {
             3
         }
         fn sql(&self, _: Option<super::super::CacheKey>) -> Statement {
-            Statement::new()
+            Statement::new(Dialect::Postgres)
         }
         async fn rows(&mut self, sql: Statement) -> Result<Vec<Counter>> {
             // `INSERT .. (name) VALUES .. RETURNING ..` or `.. SELECT * FROM
@@ -596,7 +598,7 @@ mod tests {
             6
         }
         fn sql(&self, _: Option<super::super::CacheKey>) -> Statement {
-            Statement::new()
+            Statement::new(Dialect::Postgres)
         }
         async fn rows(&mut self, _: Statement) -> Result<Vec<Made>> {
             unreachable!("keys are asked for first")

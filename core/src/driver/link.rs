@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::trace::traced;
-use crate::schema::{ColumnType, quote};
+use crate::schema::ColumnType;
 use crate::sql::SqlWriter;
 use crate::{KeyOf, LinkRepository, Model, Result};
 
@@ -81,6 +81,8 @@ impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L
     async fn attach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<()> {
         traced!(self.table, session, "attach", {
             let mut sql = session.sql(None);
+            let d = sql.dialect();
+            let quote = |name: &str| d.quote(name);
             sql.push(&format!(
                 "INSERT INTO {} ({}, {}) VALUES ",
                 quote(self.table),
@@ -93,14 +95,26 @@ impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L
             ]
             .into_iter();
             sql.row(true, &mut row);
-            sql.push_static(" ON CONFLICT DO NOTHING");
-            session.execute(sql).await.map(drop)
+            if let Some(skip) = d.rules().skip_duplicates() {
+                sql.push_static(skip);
+                return session.execute(sql).await.map(drop);
+            }
+            // In a savepoint, a pair already linked is a duplicate key.
+            let attached = session
+                .savepoint(|session| Box::pin(async move { session.execute(sql).await }))
+                .await;
+            match attached {
+                Ok(_) | Err(crate::Error::DuplicateKey { .. }) => Ok(()),
+                Err(e) => Err(e),
+            }
         })
     }
 
     async fn detach(&self, session: &mut D, left: &KeyOf<L>, right: &KeyOf<R>) -> Result<bool> {
         traced!(self.table, session, "detach", {
             let mut sql = session.sql(None);
+            let d = sql.dialect();
+            let quote = |name: &str| d.quote(name);
             sql.push(&format!(
                 "DELETE FROM {} WHERE {} = ",
                 quote(self.table),
@@ -116,13 +130,17 @@ impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L
     async fn right_of(&self, session: &mut D, left: &KeyOf<L>) -> Result<Vec<R>> {
         traced!(self.table, session, "right_of", {
             let table = R::table();
-            let key = table.quoted_column(table.key_index()?).unwrap_or_default();
             let mut sql = session.sql(None);
+            let d = sql.dialect();
+            let quote = |name: &str| d.quote(name);
+            let key = table
+                .quoted_column(d, table.key_index()?)
+                .unwrap_or_default();
             sql.push_static("SELECT ");
             sql.select_list(table);
             sql.push(&format!(
                 " FROM {} WHERE {key} IN (SELECT {} FROM {} WHERE {} = ",
-                table.quoted_name(),
+                table.quoted_name(d),
                 quote(self.right_column),
                 quote(self.table),
                 quote(self.left_column)

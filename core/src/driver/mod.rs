@@ -349,7 +349,23 @@ impl<M: Model, D: Driver<M>> Repository for DriverRepository<M, D> {
             M::table().name(),
             session,
             "get_unique_or_none",
-            ops::get_unique(session, key).await
+            ops::get_unique(session, key, false).await
+        )
+    }
+
+    async fn get_unique_newest_or_none(
+        &self,
+        session: &mut D,
+        key: &M::UniqueKey,
+    ) -> Result<Option<M>>
+    where
+        M: Unique,
+    {
+        traced!(
+            M::table().name(),
+            session,
+            "get_unique_newest_or_none",
+            ops::get_unique(session, key, true).await
         )
     }
 }

@@ -56,6 +56,7 @@ pub(super) async fn get<M: Model, D: Driver<M>>(driver: &mut D, key: &KeyOf<M>) 
 pub(super) async fn get_unique<M: Unique, D: Driver<M>>(
     driver: &mut D,
     key: &M::UniqueKey,
+    newest: bool,
 ) -> Result<Option<M>> {
     let table = M::table();
     let filter = M::unique_filter(key);
@@ -69,9 +70,15 @@ pub(super) async fn get_unique<M: Unique, D: Driver<M>>(
     }
     // At most one row matches (the `Unique` contract): no `LIMIT`, and one
     // text for every key.
-    let mut sql = driver.sql(Some(CacheKey::GetByUnique));
+    let lock = newest
+        .then(|| driver.dialect().rules().newest_read())
+        .flatten();
+    let mut sql = driver.sql(lock.is_none().then_some(CacheKey::GetByUnique));
     st::select(&mut sql, table);
     st::where_equal(&mut sql, table, &filter)?;
+    if let Some(lock) = lock {
+        sql.push_static(lock);
+    }
     one(driver, sql).await
 }
 
@@ -165,7 +172,18 @@ async fn update_row<M: Model, D: Driver<M>>(driver: &mut D, mut model: M) -> Res
         return get(driver, model.key()).await;
     }
     let not_found = |model: &M| Error::not_found(table.name(), model.key());
+    // Without `UPDATE .. RETURNING` (MariaDB) what would be returned is
+    // read by key after the update, in the same transaction.
+    let returns = driver.dialect().rules().update_returns();
     match plan.read_back {
+        ReadBack::Row if !returns => {
+            let mut sql = driver.sql(None);
+            st::update(&mut sql, &model, &plan.columns)?;
+            if driver.execute(sql).await? == 0 {
+                return Err(not_found(&model));
+            }
+            return get(driver, model.key()).await;
+        }
         ReadBack::Row => {
             let mut sql = driver.sql(None);
             st::update(&mut sql, &model, &plan.columns)?;
@@ -177,8 +195,19 @@ async fn update_row<M: Model, D: Driver<M>>(driver: &mut D, mut model: M) -> Res
         ReadBack::CreatedAt => {
             let mut sql = driver.sql(Some(CacheKey::UpdateWhole));
             st::update(&mut sql, &model, &plan.columns)?;
-            st::returning_created_at(&mut sql);
-            let created = match driver.scalar(sql, ColumnType::Timestamp).await? {
+            let read = if returns {
+                st::returning_created_at(&mut sql);
+                sql
+            } else {
+                if driver.execute(sql).await? == 0 {
+                    return Err(not_found(&model));
+                }
+                let mut read = driver.sql(None);
+                st::select_created_at(&mut read, table);
+                st::where_key(&mut read, table, model.key().clone().into())?;
+                read
+            };
+            let created = match driver.scalar(read, ColumnType::Timestamp).await? {
                 Some(Value::Timestamp(at)) => at,
                 None => return Err(not_found(&model)),
                 Some(other) => {
@@ -229,11 +258,22 @@ async fn update_rows<M: Model, D: Driver<M>>(driver: &mut D, mut models: Vec<M>)
     let written = st::update_many_columns(table)?;
     let mut out = Vec::with_capacity(models.len());
     let per_values = per_statement(driver, written.len() + 1);
+    let returns = driver.dialect().rules().update_returns();
     for (chunk, arrays) in insert::statement_chunks(driver, &written, &models, per_values) {
         let mut sql = driver.sql(None);
         st::update_from_values(&mut sql, &written, chunk, arrays)?;
-        st::returning(&mut sql, table);
-        let rows = all(driver, sql).await?;
+        let rows = if returns {
+            st::returning(&mut sql, table);
+            all(driver, sql).await?
+        } else {
+            // Read by key after the update (no `UPDATE .. RETURNING`).
+            driver.execute(sql).await?;
+            let keys: Vec<Value> = chunk.iter().map(|m| m.key().clone().into()).collect();
+            let mut read = driver.sql(None);
+            st::select(&mut read, table);
+            st::where_key_in(&mut read, table, driver.dialect(), &keys)?;
+            all(driver, read).await?
+        };
         out.extend(bulk::in_key_order(chunk, rows)?);
     }
     Ok(out)
@@ -255,7 +295,8 @@ async fn upsert_rows<M: Model, D: Driver<M>>(
     models: Vec<M>,
     match_fields: &[&str],
 ) -> Result<Upserted<M>> {
-    let prepared = bulk::prepare(models, match_fields)?;
+    let any_unique = driver.dialect().rules().upsert_any_unique();
+    let prepared = bulk::prepare(models, match_fields, any_unique)?;
     if prepared.models.is_empty() {
         return Ok(Upserted {
             rows: prepared.models,
@@ -367,7 +408,7 @@ async fn upsert_native<M: Model, D: Driver<M>>(
 ) -> Result<Vec<M>> {
     let table = M::table();
     let columns = st::insert_columns::<M>();
-    let head = st::insert_head::<M>();
+    let head = st::insert_head::<M>(driver.dialect());
     let tail = st::upsert_tail::<M>(driver.dialect(), columns, match_columns);
     let mut out = Vec::with_capacity(models.len());
     let per_values = per_statement(driver, columns.len());
@@ -451,12 +492,15 @@ async fn insert_absent<M: Model, D: Driver<M>>(
     check_fields::<M>(conflict_columns)?;
     prepare_insert(&mut model, driver.state().now())?;
     let columns = st::insert_columns::<M>();
-    let head = st::insert_head::<M>();
+    let head = st::insert_head::<M>(driver.dialect());
     // No conflict target: every unique index is an arbiter, so a concurrent
     // insert of the same row is settled by the database even when it
     // clashes on another index (the slug) before the target.
+    let Some(skip) = driver.dialect().rules().skip_duplicates() else {
+        return insert_or_match(driver, model, conflict_columns).await;
+    };
     let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
-    st::insert_one(&mut sql, head, columns, &model, " ON CONFLICT DO NOTHING");
+    st::insert_one(&mut sql, head, columns, &model, skip);
     if let Some(row) = driver.row(sql).await? {
         return Ok(Some(row));
     }
@@ -477,4 +521,46 @@ async fn insert_absent<M: Model, D: Driver<M>>(
             })
         })
         .await
+}
+
+/// [`add_if_absent`] where an insert cannot skip duplicates without hiding
+/// other failures (MariaDB's `INSERT IGNORE`): the plain insert in a
+/// savepoint; a unique violation is a stored row with the same values in
+/// `conflict_columns` (`None`) or, when there is none, the caller's error.
+/// Race-free: a concurrent insert of the same row waits for the other
+/// transaction's lock, then fails as a duplicate.
+async fn insert_or_match<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    model: M,
+    conflict_columns: &[&str],
+) -> Result<Option<M>> {
+    let same = match_condition(&model, conflict_columns)?;
+    let columns = st::insert_columns::<M>();
+    let head = st::insert_head::<M>(driver.dialect());
+    let inserted = driver
+        .savepoint(|driver| {
+            Box::pin(async move {
+                let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
+                st::insert_one(&mut sql, head, columns, &model, "");
+                driver.row(sql).await
+            })
+        })
+        .await;
+    let Err(e @ Error::DuplicateKey { .. }) = inserted else {
+        return inserted;
+    };
+    // The newest rows, not the snapshot: the row that clashed may have been
+    // committed after this transaction's first read.
+    let table = M::table();
+    let same = same.checked_ref(table)?;
+    let mut sql = driver.sql(None);
+    st::select_count(&mut sql, table);
+    sql::write_where(&mut sql, table, driver.dialect(), Some(&same))?;
+    if let Some(lock) = driver.dialect().rules().newest_read() {
+        sql.push_static(lock);
+    }
+    match driver.scalar(sql, ColumnType::BigInt).await? {
+        Some(Value::Int(n)) if n > 0 => Ok(None),
+        _ => Err(e),
+    }
 }

@@ -13,17 +13,14 @@ use crate::{Model, Result};
 
 use super::TOTAL;
 
-/// `created_at`, quoted.
-const CREATED_AT_QUOTED: &str = "\"created_at\"";
-
 /// Indexes of the columns an insert writes: all but a database-made key.
 pub(crate) fn insert_columns<M: Model>() -> &'static [usize] {
     M::table().insert_columns(!key_from_database::<M>())
 }
 
 /// `INSERT INTO t (c, ..) VALUES ` for [`insert_columns`].
-pub(crate) fn insert_head<M: Model>() -> &'static str {
-    M::table().insert_head(!key_from_database::<M>())
+pub(crate) fn insert_head<M: Model>(dialect: Dialect) -> &'static str {
+    M::table().insert_head(dialect, !key_from_database::<M>())
 }
 
 /// Indexes of the columns `update_many` writes: every column but the key
@@ -40,17 +37,17 @@ pub(crate) fn select(w: &mut impl SqlWriter, table: &'static Table) {
     w.push_static("SELECT ");
     w.select_list(table);
     w.push_static(" FROM ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
 }
 
 /// `SELECT <every column>, count(*) OVER () AS <TOTAL> FROM t`.
 pub(crate) fn select_with_total(w: &mut impl SqlWriter, table: &'static Table) {
     w.push_static("SELECT ");
     w.select_list(table);
-    w.push_static(", count(*) OVER () AS \"");
+    w.push_static(", count(*) OVER () AS ");
     w.push_static(TOTAL);
-    w.push_static("\" FROM ");
-    w.push_static(table.quoted_name());
+    w.push_static(" FROM ");
+    w.push_static(table.quoted_name(w.dialect()));
 }
 
 /// A page of `query` (checked against `table`) after `offset` > 0 rows, each
@@ -89,7 +86,7 @@ pub(crate) fn page_past_offset(
     let offset = i64::try_from(offset)
         .unwrap_or(i64::MAX)
         .min(i64::MAX - limit.unwrap_or(0));
-    w.push_static("WITH \"__alchemy_page\" AS MATERIALIZED (");
+    w.push_static("WITH __alchemy_page AS MATERIALIZED (");
     select_with_total(w, table);
     sql::write_where(w, table, dialect, query.filter.as_ref())?;
     sql::write_order_by(w, table, query)?;
@@ -99,28 +96,28 @@ pub(crate) fn page_past_offset(
         w.push_static(" + ");
         w.bind_value(Value::Int(offset), ColumnType::BigInt);
     }
-    w.push_static(") SELECT * FROM (SELECT * FROM \"__alchemy_page\"");
+    w.push_static(") SELECT * FROM (SELECT * FROM __alchemy_page");
     if let Some(no_limit) = dialect.rules().offset_without_limit() {
         w.push_static(no_limit);
     }
     w.push_static(" OFFSET ");
     w.bind_value(Value::Int(offset), ColumnType::BigInt);
     w.push_static(
-        ") AS \"__alchemy_rows\" UNION ALL SELECT * FROM \
-         (SELECT * FROM \"__alchemy_page\" LIMIT 1) AS \"__alchemy_first\" WHERE \"",
+        ") AS __alchemy_rows UNION ALL SELECT * FROM \
+         (SELECT * FROM __alchemy_page LIMIT 1) AS __alchemy_first WHERE ",
     );
     w.push_static(TOTAL);
-    w.push_static("\" <= ");
+    w.push_static(" <= ");
     w.bind_value(Value::Int(offset), ColumnType::BigInt);
     Ok(())
 }
 
 /// `SELECT count(*) AS <TOTAL> FROM t`.
 pub(crate) fn select_count(w: &mut impl SqlWriter, table: &'static Table) {
-    w.push_static("SELECT count(*) AS \"");
+    w.push_static("SELECT count(*) AS ");
     w.push_static(TOTAL);
-    w.push_static("\" FROM ");
-    w.push_static(table.quoted_name());
+    w.push_static(" FROM ");
+    w.push_static(table.quoted_name(w.dialect()));
 }
 
 /// ` RETURNING <every column>`.
@@ -132,13 +129,21 @@ pub(crate) fn returning(w: &mut impl SqlWriter, table: &'static Table) {
 /// ` RETURNING created_at`.
 pub(crate) fn returning_created_at(w: &mut impl SqlWriter) {
     w.push_static(" RETURNING ");
-    w.push_static(CREATED_AT_QUOTED);
+    w.push_static(CREATED_AT);
+}
+
+/// `SELECT created_at FROM t`.
+pub(crate) fn select_created_at(w: &mut impl SqlWriter, table: &'static Table) {
+    w.push_static("SELECT ");
+    w.push_static(CREATED_AT);
+    w.push_static(" FROM ");
+    w.push_static(table.quoted_name(w.dialect()));
 }
 
 /// `DELETE FROM t`.
 pub(crate) fn delete(w: &mut impl SqlWriter, table: &'static Table) {
     w.push_static("DELETE FROM ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
 }
 
 /// ` WHERE key = ?`.
@@ -148,7 +153,7 @@ pub(crate) fn delete(w: &mut impl SqlWriter, table: &'static Table) {
 pub(crate) fn where_key(w: &mut impl SqlWriter, table: &'static Table, key: Value) -> Result<()> {
     let i = table.key_index()?;
     w.push_static(" WHERE ");
-    w.push_static(table.quoted_column(i).unwrap_or_default());
+    w.push_static(table.quoted_column(w.dialect(), i).unwrap_or_default());
     w.push_static(" = ");
     w.bind_value(key, table.columns()[i].ty);
     Ok(())
@@ -191,7 +196,7 @@ pub(crate) fn where_equal(
         if n > 0 {
             w.push_static(" AND ");
         }
-        w.push_static(table.quoted_field(field)?);
+        w.push_static(table.quoted_field(w.dialect(), field)?);
         w.push_static(" = ");
         w.bind(value, column.ty);
     }
@@ -213,7 +218,7 @@ pub(crate) fn where_key_in(
     let i = table.key_index()?;
     let ty = table.columns()[i].ty;
     w.push_static(" WHERE ");
-    w.push_static(table.quoted_column(i).unwrap_or_default());
+    w.push_static(table.quoted_column(w.dialect(), i).unwrap_or_default());
     if dialect.rules().array_binds() {
         let keys: Vec<&Value> = keys.iter().collect();
         w.push_static(" = ANY(");
@@ -318,11 +323,11 @@ pub(crate) fn insert_one<M: Model>(
     head: &str,
     columns: &[usize],
     model: &M,
-    tail: &'static str,
+    tail: &str,
 ) {
     let table = M::table();
     insert(w, head, table, columns, std::slice::from_ref(model), false);
-    w.push_static(tail);
+    w.push(tail);
     returning(w, table);
 }
 
@@ -337,7 +342,7 @@ pub(crate) fn set_list(
         if n > 0 {
             w.push_static(", ");
         }
-        w.push_static(table.quoted_column(i).unwrap_or_default());
+        w.push_static(table.quoted_column(w.dialect(), i).unwrap_or_default());
         w.push_static(" = ");
         w.bind_value(value, table.columns()[i].ty);
     }
@@ -350,7 +355,7 @@ pub(crate) fn set_list(
 pub(crate) fn update<M: Model>(w: &mut impl SqlWriter, model: &M, columns: &[usize]) -> Result<()> {
     let table = M::table();
     w.push_static("UPDATE ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
     w.push_static(" SET ");
     let values = columns
         .iter()
@@ -373,17 +378,17 @@ pub(crate) fn update_shared<M: Model>(
 ) -> Result<()> {
     let table = M::table();
     w.push_static("UPDATE ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
     w.push_static(" SET ");
     set_list(w, table, written, values.iter().cloned());
     let keys: Vec<Value> = models.iter().map(|m| m.key().clone().into()).collect();
     where_key_in(w, table, dialect, &keys)
 }
 
-/// `UPDATE t SET c = "v".columnN, .. FROM (VALUES (key, c..), ..) AS "v"
-/// WHERE t.key = "v".column1`: columns `written` of `models`. With
+/// `UPDATE t SET c = v.columnN, .. FROM (VALUES (key, c..), ..) AS v
+/// WHERE t.key = v.column1`: columns `written` of `models`. With
 /// `arrays`, the rows come as one bound array per column instead
-/// (`FROM unnest(?, ..) AS "v"("column1", ..)`, PostgreSQL): one text for
+/// (`FROM unnest(?, ..) AS v(column1, ..)`, PostgreSQL): one text for
 /// any number of rows.
 ///
 /// # Errors
@@ -399,33 +404,79 @@ pub(crate) fn update_from_values<M: Model>(
     let mut row_columns = Vec::with_capacity(written.len() + 1);
     row_columns.push(key);
     row_columns.extend(written);
+    if !w.dialect().rules().update_from() {
+        return update_joined(w, table, key, written, &row_columns, models);
+    }
     w.push_static("UPDATE ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
     w.push_static(" SET ");
-    w.push(&bulk::values_set_list(table, key, written));
+    w.push(&bulk::values_set_list(w.dialect(), table, key, written));
     if arrays {
         w.push_static(" FROM unnest(");
         arrays_of(w, table, &row_columns, models);
-        w.push_static(") AS \"v\"(");
+        w.push_static(") AS v(");
         for n in 1..=row_columns.len() {
             if n > 1 {
                 w.push_static(", ");
             }
-            w.push_static("\"column");
+            w.push_static("column");
             w.push(sql::digits(&mut [0; 20], n as u64));
-            w.push_static("\"");
         }
         w.push_static(")");
     } else {
         w.push_static(" FROM (VALUES ");
         rows(w, table, &row_columns, models);
-        w.push_static(") AS \"v\"");
+        w.push_static(") AS v");
     }
     w.push_static(" WHERE ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
     w.push_static(".");
-    w.push_static(table.quoted_column(key).unwrap_or_default());
-    w.push_static(" = \"v\".column1");
+    w.push_static(table.quoted_column(w.dialect(), key).unwrap_or_default());
+    w.push_static(" = v.column1");
+    Ok(())
+}
+
+/// `UPDATE t JOIN (SELECT ? AS column1, .. UNION ALL SELECT ?, ..) AS v
+/// ON t.key = v.column1 SET c = v.columnN, ..`: [`update_from_values`]
+/// where there is no `UPDATE .. FROM` (MariaDB), the rows a derived table of
+/// `SELECT`s (a `VALUES` table there names its columns after the first
+/// row's values).
+fn update_joined<M: Model>(
+    w: &mut impl SqlWriter,
+    table: &'static Table,
+    key: usize,
+    written: &[usize],
+    row_columns: &[usize],
+    models: &[M],
+) -> Result<()> {
+    let dialect = w.dialect();
+    w.text_varies();
+    w.push_static("UPDATE ");
+    w.push_static(table.quoted_name(dialect));
+    w.push_static(" JOIN (");
+    for (n, m) in models.iter().enumerate() {
+        w.push_static(if n == 0 {
+            "SELECT "
+        } else {
+            " UNION ALL SELECT "
+        });
+        for (c, &i) in row_columns.iter().enumerate() {
+            if c > 0 {
+                w.push_static(", ");
+            }
+            w.bind_value(m.value(i).unwrap_or(Value::Null), table.columns()[i].ty);
+            if n == 0 {
+                w.push_static(" AS column");
+                w.push(sql::digits(&mut [0; 20], c as u64 + 1));
+            }
+        }
+    }
+    w.push_static(") AS v ON ");
+    w.push_static(table.quoted_name(dialect));
+    w.push_static(".");
+    w.push_static(table.quoted_column(dialect, key).unwrap_or_default());
+    w.push_static(" = v.column1 SET ");
+    w.push(&bulk::values_set_list(dialect, table, key, written));
     Ok(())
 }
 
@@ -440,7 +491,7 @@ pub(crate) fn upsert_tail<M: Model>(
     match_columns: &[usize],
 ) -> String {
     let table = M::table();
-    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+    let name = |i: usize| table.quoted_column(dialect, i).unwrap_or_default();
     let matched: Vec<&str> = match_columns.iter().map(|&i| name(i)).collect();
     let set: Vec<&str> = bulk::upsert_set_columns::<M>(columns, match_columns)
         .into_iter()
@@ -449,7 +500,7 @@ pub(crate) fn upsert_tail<M: Model>(
     let mut tail = String::new();
     dialect.rules().upsert_clause(&mut tail, &matched, &set);
     tail.push_str(" RETURNING ");
-    tail.push_str(table.select_list());
+    tail.push_str(table.select_list(dialect));
     tail
 }
 
@@ -472,7 +523,7 @@ pub(crate) fn existing_by(
     columns: &[usize],
     wanted: std::slice::ChunksExact<'_, Value>,
 ) {
-    let name = |i: usize| table.quoted_column(i).unwrap_or_default();
+    let name = |i: usize| table.quoted_column(dialect, i).unwrap_or_default();
     w.push_static("SELECT ");
     for (n, &i) in stored.iter().enumerate() {
         if n > 0 {
@@ -481,7 +532,7 @@ pub(crate) fn existing_by(
         w.push_static(name(i));
     }
     w.push_static(" FROM ");
-    w.push_static(table.quoted_name());
+    w.push_static(table.quoted_name(w.dialect()));
     w.push_static(" WHERE ");
     if let [column] = columns {
         let ty = table.columns()[*column].ty;
@@ -559,7 +610,7 @@ mod tests {
                 .column(Column::new("a", ColumnType::BigInt))
                 .column(Column::new("b", ColumnType::Text))
         });
-        let mut sql = Statement::new();
+        let mut sql = Statement::new(Dialect::Postgres);
         let filter = Condition::and([Condition::eq("a", 1), Condition::eq("b", "x")]);
         where_equal(&mut sql, table, &filter).unwrap();
         let mut text = String::new();
@@ -583,6 +634,6 @@ mod tests {
             ]
         );
         let unknown = Condition::eq("c", 1);
-        assert!(where_equal(&mut Statement::new(), table, &unknown).is_err());
+        assert!(where_equal(&mut Statement::new(Dialect::Postgres), table, &unknown).is_err());
     }
 }

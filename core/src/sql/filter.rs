@@ -109,7 +109,7 @@ pub fn write_query(
 pub fn write_order_by(w: &mut impl SqlWriter, table: &Table, query: &Query) -> Result<()> {
     for (i, order) in query.order_by.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
-        w.push(table.quoted_field(&order.field)?);
+        w.push(table.quoted_field(w.dialect(), &order.field)?);
         w.push(if order.descending { " DESC" } else { " ASC" });
     }
     Ok(())
@@ -191,7 +191,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
     fn condition(&mut self, c: &Condition) -> Result<usize> {
         Ok(match c {
             Condition::Eq { field, value } => {
-                self.w.push(self.table.quoted_field(field)?);
+                self.w
+                    .push(self.table.quoted_field(self.rules.dialect(), field)?);
                 if *value == Value::Null {
                     self.w.push(" IS NULL");
                 } else {
@@ -201,7 +202,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
                 2
             }
             Condition::Compare { field, op, value } => {
-                self.w.push(self.table.quoted_field(field)?);
+                self.w
+                    .push(self.table.quoted_field(self.rules.dialect(), field)?);
                 self.w.push(" ");
                 self.w.push(op.sql());
                 self.w.push(" ");
@@ -210,7 +212,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
             }
             Condition::Between { field, low, high } => {
                 let ty = self.ty(field)?;
-                self.w.push(self.table.quoted_field(field)?);
+                self.w
+                    .push(self.table.quoted_field(self.rules.dialect(), field)?);
                 self.w.push(" BETWEEN ");
                 self.bind(low, ty);
                 self.w.push(" AND ");
@@ -234,12 +237,14 @@ impl<W: SqlWriter> Renderer<'_, W> {
                 case_insensitive,
             } => self.like(field, &literal_pattern(*matching, value), *case_insensitive)?,
             Condition::IsNull { field } => {
-                self.w.push(self.table.quoted_field(field)?);
+                self.w
+                    .push(self.table.quoted_field(self.rules.dialect(), field)?);
                 self.w.push(" IS NULL");
                 2
             }
             Condition::IsNotNull { field } => {
-                self.w.push(self.table.quoted_field(field)?);
+                self.w
+                    .push(self.table.quoted_field(self.rules.dialect(), field)?);
                 self.w.push(" IS NOT NULL");
                 2
             }
@@ -274,7 +279,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
                     }
                     // A NULL field contains nothing, so it does not contain the value.
                     self.w.push("(");
-                    self.w.push(self.table.quoted_field(field)?);
+                    self.w
+                        .push(self.table.quoted_field(self.rules.dialect(), field)?);
                     self.w.push(" IS NULL OR NOT ");
                     let like = self.like(field, &pattern, *case_insensitive)?;
                     self.w.push(")");
@@ -484,7 +490,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
             return Ok(2);
         }
         let ty = self.ty(field)?;
-        self.w.push(self.table.quoted_field(field)?);
+        self.w
+            .push(self.table.quoted_field(self.rules.dialect(), field)?);
         match self.rules.lists() {
             Lists::Array => {
                 self.w.push(if negated { " <> ALL" } else { " = ANY" });
@@ -497,7 +504,7 @@ impl<W: SqlWriter> Renderer<'_, W> {
                     " IN (SELECT "
                 });
                 self.w.push((json.value)(ty));
-                self.json_rows(json, values);
+                self.json_rows(json, ty, values);
                 self.w.push(")");
             }
             Lists::Json(_) => {
@@ -523,11 +530,12 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.push(")");
     }
 
-    /// ` FROM json_each(?)` (SQLite) bound to `values` as one JSON array.
-    fn json_rows(&mut self, json: JsonList, values: &[&Value]) {
+    /// ` FROM json_each(?)` (SQLite) bound to `values`, compared with a
+    /// column of type `ty`, as one JSON array.
+    fn json_rows(&mut self, json: JsonList, ty: ColumnType, values: &[&Value]) {
         self.w.push(json.open);
         self.bind(&(json.encode)(values), ColumnType::Text);
-        self.w.push(json.close);
+        self.w.push((json.close)(ty));
     }
 
     /// `field <op>` any (in an `Or`) or all (in an `And`) of `values`.
@@ -539,7 +547,8 @@ impl<W: SqlWriter> Renderer<'_, W> {
         and: bool,
     ) -> Result<usize> {
         let ty = self.ty(field)?;
-        self.w.push(self.table.quoted_field(field)?);
+        self.w
+            .push(self.table.quoted_field(self.rules.dialect(), field)?);
         self.w.push(" ");
         self.w.push(op.sql());
         let json = match self.rules.lists() {
@@ -559,14 +568,14 @@ impl<W: SqlWriter> Renderer<'_, W> {
         });
         self.w.push((json.value)(ty));
         self.w.push(")");
-        self.json_rows(json, values);
+        self.json_rows(json, ty, values);
         self.w.push(")");
         Ok(3)
     }
 
     /// `field` matches one of the `LIKE` `patterns`.
     fn any_pattern(&mut self, field: &str, patterns: &[String], ci: bool) -> Result<usize> {
-        let name = self.table.quoted_field(field)?;
+        let name = self.table.quoted_field(self.rules.dialect(), field)?;
         let pattern = self.rules.pattern(ci);
         let glob = pattern == Pattern::Glob;
         let values: Vec<Value> = patterns
@@ -604,13 +613,15 @@ impl<W: SqlWriter> Renderer<'_, W> {
             }
             Lists::Json(json) => {
                 self.w.push("EXISTS (SELECT 1");
-                self.json_rows(json, &refs);
+                self.json_rows(json, ColumnType::Text, &refs);
                 self.w.push(" WHERE ");
                 match pattern {
                     Pattern::Like(operator) => {
                         self.w.push(name);
                         self.w.push(operator);
-                        self.w.push("value ESCAPE '\\')");
+                        self.w.push("value");
+                        self.w.push(self.rules.like_escape());
+                        self.w.push(")");
                     }
                     Pattern::Glob => {
                         self.w.push(name);
@@ -619,7 +630,9 @@ impl<W: SqlWriter> Renderer<'_, W> {
                     Pattern::Lowered => {
                         self.w.push("lower(");
                         self.w.push(name);
-                        self.w.push(") LIKE lower(value) ESCAPE '\\')");
+                        self.w.push(") LIKE lower(value)");
+                        self.w.push(self.rules.like_escape());
+                        self.w.push(")");
                     }
                 }
                 Ok(4)
@@ -630,7 +643,7 @@ impl<W: SqlWriter> Renderer<'_, W> {
     /// `field LIKE pattern` with `\` escapes, case-sensitive or not, the
     /// same on every database ([`SqlDialect::pattern`]).
     fn like(&mut self, field: &str, pattern: &str, case_insensitive: bool) -> Result<usize> {
-        let name = self.table.quoted_field(field)?;
+        let name = self.table.quoted_field(self.rules.dialect(), field)?;
         match self.rules.pattern(case_insensitive) {
             Pattern::Glob => {
                 self.w.push(name);
@@ -649,11 +662,11 @@ impl<W: SqlWriter> Renderer<'_, W> {
                 self.w.push(") LIKE (SELECT lower(");
                 self.bind(&Value::Text(pattern.to_string()), ColumnType::Text);
                 self.w.push("))");
-                self.w.push(" ESCAPE '\\'");
+                self.w.push(self.rules.like_escape());
                 return Ok(3);
             }
         }
-        self.w.push(" ESCAPE '\\'");
+        self.w.push(self.rules.like_escape());
         Ok(2)
     }
 }
@@ -671,6 +684,9 @@ mod tests {
     }
 
     impl SqlWriter for Text {
+        fn dialect(&self) -> Dialect {
+            self.dialect
+        }
         fn push(&mut self, sql: &str) {
             self.sql.push_str(sql);
         }
@@ -727,6 +743,29 @@ mod tests {
         let ids = vec![uuid::Uuid::nil(); INLINE_LIST + 1];
         let (text, _) = sql(Dialect::Sqlite, Condition::is_in("id", ids)).unwrap();
         assert_eq!(text, r#""id" IN (SELECT unhex(value) FROM json_each(?))"#);
+    }
+
+    #[test]
+    fn mariadb_reads_long_lists_with_json_table_and_escapes_like_in_its_literals() {
+        let names: Vec<String> = (0..=INLINE_LIST).map(|i| format!("n{i}")).collect();
+        let (text, _) = sql(Dialect::MariaDb, Condition::is_in("name", names)).unwrap();
+        assert_eq!(
+            text,
+            "`name` IN (SELECT value FROM JSON_TABLE(?, '$[*]' COLUMNS (value LONGTEXT \
+             CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin PATH '$')) AS __alchemy_list)"
+        );
+        let ids = vec![uuid::Uuid::nil(); INLINE_LIST + 1];
+        let (text, _) = sql(Dialect::MariaDb, Condition::is_in("id", ids)).unwrap();
+        assert_eq!(
+            text,
+            "`id` IN (SELECT UNHEX(value) FROM JSON_TABLE(?, '$[*]' COLUMNS \
+             (value CHAR(32) PATH '$')) AS __alchemy_list)"
+        );
+        // A backslash escapes in MariaDB's string literals: `'\\'` is one.
+        let (text, _) = sql(Dialect::MariaDb, Condition::like("name", "a\\_%")).unwrap();
+        assert_eq!(text, "`name` LIKE ? ESCAPE '\\\\'");
+        let (text, _) = sql(Dialect::Postgres, Condition::like("name", "a%")).unwrap();
+        assert_eq!(text, "\"name\" LIKE $1 ESCAPE '\\'");
     }
 
     #[test]

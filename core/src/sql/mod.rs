@@ -20,6 +20,7 @@ pub use filter::{
     write_query, write_where,
 };
 
+use crate::dialect::Dialect;
 use crate::schema::ColumnType;
 use crate::value::{Value, ValueArray};
 use crate::{Error, Result};
@@ -48,6 +49,18 @@ pub fn push_decimal(sql: &mut String, n: u64) {
 
 /// A backend's statement builder, as the library writes into it.
 pub trait SqlWriter {
+    /// The database the statement is written for: it decides how
+    /// identifiers are quoted ([`Dialect::quote`]) and placeholders read.
+    fn dialect(&self) -> Dialect;
+
+    /// Appends `name` quoted for [`SqlWriter::dialect`] (a name the library
+    /// chose, such as [`crate::driver::TOTAL`]; a table's names come quoted
+    /// from [`Table::quoted_name`](crate::schema::Table::quoted_name)).
+    fn push_ident(&mut self, name: &str) {
+        let quoted = self.dialect().quote(name);
+        self.push(&quoted);
+    }
+
     /// Appends trusted SQL text (keywords, quoted identifiers).
     fn push(&mut self, sql: &str);
 
@@ -90,7 +103,7 @@ pub trait SqlWriter {
     /// default; a backend that decodes rows by its own column list (diesel's
     /// `Selectable`) writes that list instead.
     fn select_list(&mut self, table: &'static crate::schema::Table) {
-        self.push_static(table.select_list());
+        self.push_static(table.select_list(self.dialect()));
     }
 
     /// Appends one row of a `VALUES` list, `(?, ..)`, binding `values`
@@ -121,17 +134,21 @@ pub enum Part {
     Invalid(String),
 }
 
-/// A statement the library wrote: text and bound values, in order. Write
-/// it into a backend's builder with [`Statement::write_to`].
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A statement the library wrote for one database: text and bound values,
+/// in order. Write it into a backend's builder with [`Statement::write_to`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
+    dialect: Dialect,
     parts: Vec<Part>,
 }
 
 impl Statement {
-    /// An empty statement.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty statement for `dialect`.
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            parts: Vec::new(),
+        }
     }
 
     /// The pieces, in order.
@@ -164,6 +181,10 @@ impl Statement {
 }
 
 impl SqlWriter for Statement {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
     fn push(&mut self, sql: &str) {
         self.parts.push(Part::Text(Cow::Owned(sql.to_string())));
     }
