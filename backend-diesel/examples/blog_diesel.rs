@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p alchemy-diesel --example blog_diesel
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run -p alchemy-diesel --example blog_diesel
+//! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run -p alchemy-diesel --example blog_diesel
 //! ```
 //!
 //! Without `DATABASE_URL` it uses the SQLite file `blog.db` in the current
@@ -185,26 +186,23 @@ async fn run(url: &str) -> alchemy_core::Result<()> {
     let titles: Vec<&str> = page.items.iter().map(|p| p.title.as_str()).collect();
     println!("newest drafts: {titles:?} of {}", page.total);
 
-    // The escape hatch: hand-written diesel queries inside the same transaction.
+    // The escape hatch: hand-written diesel queries inside the same
+    // transaction, typed once per connection type.
+    macro_rules! counts {
+        ($conn:expr) => {
+            async {
+                let posts =
+                    diesel_async::RunQueryDsl::get_result(post::table.count(), $conn).await?;
+                let tags = diesel_async::RunQueryDsl::get_result(tag::table.count(), $conn).await?;
+                Ok((posts, tags))
+            }
+            .await
+        };
+    }
     let counts: diesel::QueryResult<(i64, i64)> = match session.connection()? {
-        ConnectionMut::Postgres(conn) => {
-            async {
-                let posts =
-                    diesel_async::RunQueryDsl::get_result(post::table.count(), conn).await?;
-                let tags = diesel_async::RunQueryDsl::get_result(tag::table.count(), conn).await?;
-                Ok((posts, tags))
-            }
-            .await
-        }
-        ConnectionMut::Sqlite(conn) => {
-            async {
-                let posts =
-                    diesel_async::RunQueryDsl::get_result(post::table.count(), conn).await?;
-                let tags = diesel_async::RunQueryDsl::get_result(tag::table.count(), conn).await?;
-                Ok((posts, tags))
-            }
-            .await
-        }
+        ConnectionMut::Postgres(conn) => counts!(conn),
+        ConnectionMut::Sqlite(conn) => counts!(conn),
+        ConnectionMut::Mysql(conn) => counts!(conn),
     };
     let (post_count, tag_count) = counts.map_err(alchemy_core::Error::backend)?;
     session.commit().await?;

@@ -62,13 +62,17 @@ all_column_nulls!(
 );
 
 /// The database whose `Selectable` is checked: PostgreSQL when the build
-/// has it, else SQLite (the column list is the same on both).
+/// has it, else SQLite, else MariaDB (the column list is the same on all).
 #[cfg(feature = "postgres")]
 pub type CheckDb = diesel::pg::Pg;
 /// The database whose `Selectable` is checked: PostgreSQL when the build
-/// has it, else SQLite (the column list is the same on both).
-#[cfg(not(feature = "postgres"))]
+/// has it, else SQLite, else MariaDB (the column list is the same on all).
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
 pub type CheckDb = diesel::sqlite::Sqlite;
+/// The database whose `Selectable` is checked: PostgreSQL when the build
+/// has it, else SQLite, else MariaDB (the column list is the same on all).
+#[cfg(all(feature = "mysql", not(feature = "postgres"), not(feature = "sqlite")))]
+pub type CheckDb = diesel::mysql::Mysql;
 
 /// The SQL type of `M`'s select expression on [`CheckDb`].
 pub type SelectedTypes<M> = <<M as Selectable<CheckDb>>::SelectExpression as Expression>::SqlType;

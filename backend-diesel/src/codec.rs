@@ -7,6 +7,8 @@ use alchemy_core::schema::ColumnType;
 use alchemy_core::value::ValueArray;
 use alchemy_core::{Model, Value};
 use chrono::{DateTime, Utc};
+#[cfg(feature = "mysql")]
+use diesel::mysql::Mysql;
 #[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
@@ -98,6 +100,8 @@ macro_rules! bind_value {
 bind_value!(Pg, bind_pg);
 #[cfg(feature = "sqlite")]
 bind_value!(Sqlite, bind_sqlite);
+#[cfg(feature = "mysql")]
+bind_value!(Mysql, bind_mysql);
 
 #[cfg(feature = "postgres")]
 pub(crate) fn array_pg<'b>(
@@ -117,9 +121,17 @@ pub(crate) fn array_pg<'b>(
 
 #[cfg(feature = "sqlite")]
 pub(crate) fn array_sqlite(_: &Array, _: &mut AstPass<'_, '_, Sqlite>) -> diesel::QueryResult<()> {
-    // `Sql::any_of` makes arrays only for PostgreSQL.
+    // Core asks for arrays only on PostgreSQL.
     Err(diesel::result::Error::QueryBuilderError(
         "SQLite has no array parameters".into(),
+    ))
+}
+
+#[cfg(feature = "mysql")]
+pub(crate) fn array_mysql(_: &Array, _: &mut AstPass<'_, '_, Mysql>) -> diesel::QueryResult<()> {
+    // Core asks for arrays only on PostgreSQL.
+    Err(diesel::result::Error::QueryBuilderError(
+        "MariaDB has no array parameters".into(),
     ))
 }
 
@@ -202,3 +214,5 @@ macro_rules! stored_row {
 stored_row!(Pg);
 #[cfg(feature = "sqlite")]
 stored_row!(Sqlite);
+#[cfg(feature = "mysql")]
+stored_row!(Mysql);

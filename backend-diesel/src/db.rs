@@ -1,4 +1,5 @@
-//! The [`DieselDb`] handle: a connection pool on PostgreSQL or SQLite.
+//! The [`DieselDb`] handle: a connection pool on PostgreSQL, SQLite or
+//! MariaDB.
 
 use std::fmt;
 
@@ -7,8 +8,10 @@ use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::{Error, Result};
 #[cfg(feature = "sqlite")]
 use diesel::SqliteConnection;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 use diesel_async::AsyncConnection;
+#[cfg(feature = "mysql")]
+use diesel_async::AsyncMysqlConnection;
 #[cfg(feature = "postgres")]
 use diesel_async::AsyncPgConnection;
 use diesel_async::SimpleAsyncConnection;
@@ -18,7 +21,7 @@ use diesel_async::pooled_connection::{
 };
 #[cfg(feature = "sqlite")]
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 use futures::FutureExt;
 
 use crate::error;
@@ -35,12 +38,21 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 pub const SQLITE_SETUP: &str =
     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
 
+#[cfg(feature = "mysql")]
+/// Run on every new MariaDB connection (after diesel-async's own UTC time
+/// zone and `utf8mb4`): strict mode, so a value the column cannot hold is
+/// an error on every table, not a truncation and a warning (the server's
+/// default has it for InnoDB only, and a server may be set up without it).
+pub const MARIADB_SETUP: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";
+
 #[derive(Clone)]
 pub(crate) enum Pools {
     #[cfg(feature = "postgres")]
     Postgres(Pool<AsyncPgConnection>),
     #[cfg(feature = "sqlite")]
     Sqlite(Pool<SqliteConn>),
+    #[cfg(feature = "mysql")]
+    Mysql(Pool<AsyncMysqlConnection>),
 }
 
 /// A pool of diesel-async connections to one database, and the clock its
@@ -73,9 +85,12 @@ fn parse_url(url: &str) -> Result<(Dialect, String)> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok((Dialect::Postgres, url.to_string()));
     }
+    if url.starts_with("mysql://") {
+        return Ok((Dialect::MariaDb, url.to_string()));
+    }
     let Some(rest) = url.strip_prefix("sqlite:") else {
         return Err(Error::invalid_input(format!(
-            "unsupported database URL `{url}`: expected sqlite:... or postgres://..."
+            "unsupported database URL `{url}`: expected sqlite:..., postgres://... or mysql://..."
         )));
     };
     let rest = rest.strip_prefix("//").unwrap_or(rest);
@@ -96,6 +111,9 @@ impl DieselDb {
     ///   in-memory database uses a pool of one connection (each connection
     ///   would otherwise see its own database), so a second session waits
     ///   until the first one ends.
+    /// - `mysql://user[:password]@host:port/db`: MariaDB through
+    ///   diesel-async's `AsyncMysqlConnection` (mysql_async); every
+    ///   connection runs [`MARIADB_SETUP`].
     ///
     /// One connection is made at once, so a bad URL fails here.
     ///
@@ -151,6 +169,28 @@ impl DieselDb {
                 }
                 Pools::Sqlite(builder.build().map_err(Error::backend)?)
             }
+            #[cfg(feature = "mysql")]
+            Dialect::MariaDb => {
+                let mut config = ManagerConfig::<AsyncMysqlConnection>::default();
+                config.recycling_method = RecyclingMethod::Fast;
+                config.custom_setup = Box::new(|url| {
+                    let url = url.to_string();
+                    async move {
+                        let mut conn = AsyncMysqlConnection::establish(&url).await?;
+                        conn.batch_execute(MARIADB_SETUP)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    }
+                    .boxed()
+                });
+                let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+                let mut builder = Pool::builder(manager);
+                if let Some(n) = max_size {
+                    builder = builder.max_size(n);
+                }
+                Pools::Mysql(builder.build().map_err(Error::backend)?)
+            }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
@@ -197,6 +237,8 @@ impl DieselDb {
             Pools::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "sqlite")]
             Pools::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "mysql")]
+            Pools::Mysql(_) => Dialect::MariaDb,
         }
     }
 
@@ -212,6 +254,10 @@ impl DieselDb {
             Pools::Sqlite(p) => {
                 Connection::Sqlite(p.get().await.map_err(|e| error::from_pool(e, dialect))?)
             }
+            #[cfg(feature = "mysql")]
+            Pools::Mysql(p) => Connection::Mysql(Box::new(
+                p.get().await.map_err(|e| error::from_pool(e, dialect))?,
+            )),
         })
     }
 
@@ -227,6 +273,8 @@ impl DieselDb {
             Connection::Postgres(c) => c.batch_execute(sql).await,
             #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => c.batch_execute(sql).await,
+            #[cfg(feature = "mysql")]
+            Connection::Mysql(c) => c.batch_execute(sql).await,
         };
         result.map_err(|e| error::from_diesel(e, dialect, None))
     }
@@ -241,7 +289,7 @@ impl alchemy_core::Database for DieselDb {
 
     /// Takes a pooled connection and starts a transaction on it: `BEGIN
     /// IMMEDIATE` on SQLite (waits up to the 5 s busy timeout for the write
-    /// lock), `BEGIN` on PostgreSQL.
+    /// lock), `BEGIN` on PostgreSQL and MariaDB.
     ///
     /// # Errors
     /// [`Error::Busy`] when SQLite's write lock could not be had in time;
@@ -259,6 +307,8 @@ impl alchemy_core::Database for DieselDb {
                 Connection::Postgres(c) => c.batch_execute("BEGIN").await,
                 #[cfg(feature = "sqlite")]
                 Connection::Sqlite(c) => c.batch_execute("BEGIN IMMEDIATE").await,
+                #[cfg(feature = "mysql")]
+                Connection::Mysql(c) => c.batch_execute("BEGIN").await,
             };
             match result {
                 Ok(()) => return Ok(DieselSession::new(conn, dialect, self.clock.clone())),
@@ -309,6 +359,7 @@ mod tests {
             (Dialect::Sqlite, ":memory:".into())
         );
         assert_eq!(parse_url("postgres://x/y").unwrap().0, Dialect::Postgres);
-        assert!(parse_url("mysql://x").is_err());
+        assert_eq!(parse_url("mysql://x/y").unwrap().0, Dialect::MariaDb);
+        assert!(parse_url("oracle://x").is_err());
     }
 }

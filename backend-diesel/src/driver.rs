@@ -6,6 +6,8 @@ use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
 use chrono::{DateTime, Utc};
 use diesel::dsl::AsSelect as SelectBy;
+#[cfg(feature = "mysql")]
+use diesel::mysql::Mysql;
 #[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::QueryFragment;
@@ -13,6 +15,8 @@ use diesel::sql_types::BigInt;
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 use diesel::{QueryResult, Selectable, SelectableHelper};
+#[cfg(feature = "mysql")]
+use diesel_async::AsyncMysqlConnection;
 #[cfg(feature = "postgres")]
 use diesel_async::AsyncPgConnection;
 use diesel_async::methods::LoadQuery;
@@ -28,8 +32,8 @@ use crate::sql::{
 };
 
 /// Runs `$body` with `$c` bound to the connection behind `$conn`, typed
-/// once for PostgreSQL and once for SQLite (diesel's load bounds hold only
-/// for a concrete connection type).
+/// once per database (diesel's load bounds hold only for a concrete
+/// connection type).
 macro_rules! on_connection {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -37,6 +41,8 @@ macro_rules! on_connection {
             ConnectionMut::Postgres($c) => $body,
             #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite($c) => $body,
+            #[cfg(feature = "mysql")]
+            ConnectionMut::Mysql($c) => $body,
         }
     };
 }
@@ -44,8 +50,8 @@ macro_rules! on_connection {
 /// A model this crate can store: an [`alchemy_core::Model`] with diesel's
 /// `#[derive(Queryable, Selectable)]` over a `table!` whose column names
 /// match [`Model::table`], loadable on each database the crate is built
-/// for (its `postgres` and `sqlite` features). Implemented for every such
-/// type; its methods are plumbing for the repository.
+/// for (its `postgres`, `sqlite` and `mysql` features). Implemented for
+/// every such type; its methods are plumbing for the repository.
 ///
 /// Use [`types::Uuid`](crate::types::Uuid) and
 /// [`types::Timestamp`](crate::types::Timestamp) for UUID and timestamp
@@ -168,75 +174,106 @@ pub trait DieselModel: Model + Sized {
 type Rows<M, DB, I = ByText> = RawQuery<SelectBy<M, DB>, I>;
 type Totals<M, DB> = RawQuery<WithTotal<SelectBy<M, DB>>>;
 
-/// The blanket impl of [`DieselModel`], for the bounds of the databases
-/// this build has (a `where` clause cannot name a feature).
-macro_rules! diesel_model {
-    ($($bound:tt)*) => {
-        impl<M> DieselModel for M
+/// Declares `$name`: loading a model's rows on one database (`$db` through
+/// connection type `$conn`, feature `$feature`). diesel's load bounds hold
+/// only for a concrete connection type, so they are stated per database,
+/// as a trait implemented for every model that meets them; without the
+/// feature the trait is empty and implemented for every type. A
+/// [`DieselModel`] is one of each, so a build with any set of databases
+/// names its bounds once.
+macro_rules! loads_on {
+    ($name:ident, $db:ty, $conn:ty, $feature:literal) => {
+        #[doc = concat!("Loading rows on one database (feature `", $feature, "`); plumbing for [`DieselModel`].")]
+        #[doc(hidden)]
+        #[cfg(feature = $feature)]
+        pub trait $name: Sized {
+            /// Runs `sql` and decodes every row.
+            fn load_rows(
+                sql: Sql,
+                conn: &mut $conn,
+            ) -> impl Future<Output = QueryResult<Vec<Self>>> + Send;
+            /// As `load_rows`, each row with the `BIGINT` total.
+            fn load_totals(
+                sql: Sql,
+                conn: &mut $conn,
+            ) -> impl Future<Output = QueryResult<Vec<(Self, i64)>>> + Send;
+        }
+
+        #[cfg(feature = $feature)]
+        impl<M> $name for M
         where
-            M: Model + Send + 'static,
-            <M as Selectable<CheckDb>>::SelectExpression: QueryFragment<CheckDb>,
-            SelectedTypes<M>: ColumnNulls,
-            $($bound)*
+            M: Selectable<$db> + Send + 'static,
+            for<'q> Rows<M, $db>: LoadQuery<'q, $conn, M>,
+            for<'q> Rows<M, $db, Fixed<M, GetByKey>>: LoadQuery<'q, $conn, M>,
+            for<'q> Rows<M, $db, Fixed<M, InsertAbsent>>: LoadQuery<'q, $conn, M>,
+            for<'q> Totals<M, $db>: LoadQuery<'q, $conn, (M, i64)>,
         {
+            async fn load_rows(sql: Sql, c: &mut $conn) -> QueryResult<Vec<M>> {
+                use diesel_async::RunQueryDsl;
+                match sql.cache_key() {
+                    Some(CacheKey::GetByKey) => {
+                        sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
+                    }
+                    Some(CacheKey::InsertAbsent) => {
+                        sql.fixed::<_, M, InsertAbsent>(M::as_select())
+                            .load(c)
+                            .await
+                    }
+                    _ => sql.query(M::as_select()).load(c).await,
+                }
+            }
+
+            async fn load_totals(sql: Sql, c: &mut $conn) -> QueryResult<Vec<(M, i64)>> {
+                use diesel_async::RunQueryDsl;
+                sql.query(WithTotal(M::as_select())).load(c).await
+            }
+        }
+
+        #[doc(hidden)]
+        #[cfg(not(feature = $feature))]
+        pub trait $name {}
+        #[cfg(not(feature = $feature))]
+        impl<M> $name for M {}
+    };
+}
+
+loads_on!(LoadsOnPg, Pg, AsyncPgConnection, "postgres");
+loads_on!(LoadsOnSqlite, Sqlite, SqliteConn, "sqlite");
+loads_on!(LoadsOnMysql, Mysql, AsyncMysqlConnection, "mysql");
+
+impl<M> DieselModel for M
+where
+    M: Model + Send + 'static + LoadsOnPg + LoadsOnSqlite + LoadsOnMysql,
+    M: Selectable<CheckDb>,
+    <M as Selectable<CheckDb>>::SelectExpression: QueryFragment<CheckDb>,
+    SelectedTypes<M>: ColumnNulls,
+{
     fn __check() -> Result<()> {
         check::declaration::<M>()
     }
 
     async fn __load(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<M>> {
-        use diesel_async::RunQueryDsl;
-        // The select is typed by the database: made in each arm.
-        on_connection!(conn, |c| match sql.cache_key() {
-            Some(CacheKey::GetByKey) => {
-                sql.fixed::<_, M, GetByKey>(M::as_select()).load(c).await
-            }
-            Some(CacheKey::InsertAbsent) => {
-                sql.fixed::<_, M, InsertAbsent>(M::as_select())
-                    .load(c)
-                    .await
-            }
-            _ => sql.query(M::as_select()).load(c).await,
-        })
+        match conn {
+            #[cfg(feature = "postgres")]
+            ConnectionMut::Postgres(c) => <M as LoadsOnPg>::load_rows(sql, c).await,
+            #[cfg(feature = "sqlite")]
+            ConnectionMut::Sqlite(c) => <M as LoadsOnSqlite>::load_rows(sql, c).await,
+            #[cfg(feature = "mysql")]
+            ConnectionMut::Mysql(c) => <M as LoadsOnMysql>::load_rows(sql, c).await,
+        }
     }
 
     async fn __load_with_total(sql: Sql, conn: ConnectionMut<'_>) -> QueryResult<Vec<(M, i64)>> {
-        use diesel_async::RunQueryDsl;
-        on_connection!(conn, |c| sql.query(WithTotal(M::as_select())).load(c).await)
-    }
+        match conn {
+            #[cfg(feature = "postgres")]
+            ConnectionMut::Postgres(c) => <M as LoadsOnPg>::load_totals(sql, c).await,
+            #[cfg(feature = "sqlite")]
+            ConnectionMut::Sqlite(c) => <M as LoadsOnSqlite>::load_totals(sql, c).await,
+            #[cfg(feature = "mysql")]
+            ConnectionMut::Mysql(c) => <M as LoadsOnMysql>::load_totals(sql, c).await,
         }
-    };
+    }
 }
-
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
-diesel_model!(
-    M: Selectable<Pg> + Selectable<Sqlite>,
-    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
-    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
-);
-
-#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
-diesel_model!(
-    M: Selectable<Pg>,
-    for<'q> Rows<M, Pg>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, GetByKey>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Rows<M, Pg, Fixed<M, InsertAbsent>>: LoadQuery<'q, AsyncPgConnection, M>,
-    for<'q> Totals<M, Pg>: LoadQuery<'q, AsyncPgConnection, (M, i64)>,
-);
-
-#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
-diesel_model!(
-    M: Selectable<Sqlite>,
-    for<'q> Rows<M, Sqlite>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, GetByKey>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Rows<M, Sqlite, Fixed<M, InsertAbsent>>: LoadQuery<'q, SqliteConn, M>,
-    for<'q> Totals<M, Sqlite>: LoadQuery<'q, SqliteConn, (M, i64)>,
-);
 
 impl DieselSession {
     /// The connection for a statement of `M`, after the check of `M`'s

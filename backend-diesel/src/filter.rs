@@ -4,6 +4,8 @@ use alchemy_core::Result;
 use alchemy_core::filter::Condition;
 use alchemy_core::schema::{Dialect, Table};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+#[cfg(feature = "mysql")]
+use diesel::mysql::Mysql;
 #[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -22,15 +24,17 @@ use crate::sql::{RawQuery, Sql};
 /// column's type and bound as a parameter of that SQL type
 /// ([`alchemy_core::filter::Value::Uuid`] as [`crate::types::Uuid`],
 /// timestamps as [`crate::types::Timestamp`]); lists are one array on
-/// PostgreSQL and one JSON value on SQLite past 100 values; case-sensitive
-/// matches use `GLOB` on SQLite (whose `LIKE` folds case) and
-/// case-insensitive ones `ILIKE` on PostgreSQL.
+/// PostgreSQL and one JSON value on SQLite and MariaDB past 100 values;
+/// case-sensitive matches use `GLOB` on SQLite (whose `LIKE` folds case).
+/// The text is written for each database the crate is built for.
 #[derive(Debug, Clone)]
 pub struct Filter {
     #[cfg(feature = "postgres")]
     postgres: RawQuery<()>,
     #[cfg(feature = "sqlite")]
     sqlite: RawQuery<()>,
+    #[cfg(feature = "mysql")]
+    mysql: RawQuery<()>,
 }
 
 impl Filter {
@@ -54,6 +58,8 @@ impl Filter {
             postgres: write(Dialect::Postgres)?,
             #[cfg(feature = "sqlite")]
             sqlite: write(Dialect::Sqlite)?,
+            #[cfg(feature = "mysql")]
+            mysql: write(Dialect::MariaDb)?,
         })
     }
 }
@@ -90,6 +96,16 @@ impl QueryFragment<Sqlite> for Filter {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> diesel::QueryResult<()> {
         out.push_sql("(");
         self.sqlite.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl QueryFragment<Mysql> for Filter {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> diesel::QueryResult<()> {
+        out.push_sql("(");
+        self.mysql.walk_ast(out.reborrow())?;
         out.push_sql(")");
         Ok(())
     }

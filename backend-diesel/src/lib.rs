@@ -3,8 +3,9 @@
 //! [alchemy-core](alchemy_core)'s base models, mixins and repositories for
 //! [diesel](https://docs.rs/diesel) 2.3 with
 //! [diesel-async](https://docs.rs/diesel-async) 0.9, on PostgreSQL
-//! (`AsyncPgConnection`, pure Rust, no libpq) and SQLite
-//! (`SyncConnectionWrapper<SqliteConnection>`, bundled SQLite).
+//! (`AsyncPgConnection`, pure Rust, no libpq), SQLite
+//! (`SyncConnectionWrapper<SqliteConnection>`, bundled SQLite) and MariaDB
+//! (`AsyncMysqlConnection`, mysql_async, pure Rust).
 //!
 //! A model is a diesel `table!` plus a struct with diesel's derives and an
 //! [`alchemy_core::Model`] impl (a [`DieselModel`]); [`DieselRepository`] is
@@ -61,16 +62,16 @@
 //! ```
 //!
 //! # Features
-//! - `postgres` and `sqlite` (both by default): the databases it is built
-//!   for; a PostgreSQL-only build compiles no SQLite (no bundled C
-//!   library), and the reverse. A model's `Selectable` is needed only for
-//!   the databases built; a URL for a database left out is
-//!   [`alchemy_core::Error::NotSupported`].
+//! - `postgres`, `sqlite` and `mysql` (MariaDB; all by default): the
+//!   databases it is built for; a build compiles only the drivers it names
+//!   (a PostgreSQL-only build no bundled C library). A model's
+//!   `Selectable` is needed only for the databases built; a URL for a
+//!   database left out is [`alchemy_core::Error::NotSupported`].
 //! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
 //!
 //! # Defining models
-//! - Column types: [`types::Uuid`] and [`types::Timestamp`] work on both
-//!   databases (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
+//! - Column types: [`types::Uuid`] and [`types::Timestamp`] work on every
+//!   database (diesel's own `Uuid`/`Timestamptz` are PostgreSQL-only); use
 //!   diesel's `BigInt`, `Varchar`, `Text`, `Bool` (and `Nullable<..>`) for the rest.
 //! - The struct derives `Queryable` and `Selectable` (rows are read through
 //!   its `Selectable` column list) and [`alchemy_core::Model`] (or uses
@@ -97,11 +98,17 @@
 //!   every connection runs [`db::SQLITE_SETUP`] (WAL, 5 s busy timeout,
 //!   foreign keys on) and sessions start with `BEGIN IMMEDIATE`, so
 //!   concurrent read-then-write units of work queue instead of failing.
+//! - MariaDB (`mysql://`): tables in InnoDB with exact (`utf8mb4_nopad_bin`)
+//!   text, UUIDs as `BINARY(16)`, timestamps as `DATETIME(6)` in UTC,
+//!   `AUTO_INCREMENT` keys; every connection runs [`db::MARIADB_SETUP`]
+//!   (strict mode). What MariaDB lacks is written another way, the same on
+//!   every backend: see `alchemy_core::dialect::mariadb`.
 //!
 //! # Errors
 //! Unique violations are [`alchemy_core::Error::DuplicateKey`] with the
-//! constraint name (PostgreSQL reports it; on SQLite it follows from the
-//! columns and the naming convention), foreign-key violations
+//! constraint name (PostgreSQL reports it; MariaDB names it in its
+//! message; on SQLite it follows from the columns and the naming
+//! convention), foreign-key violations
 //! [`alchemy_core::Error::ForeignKey`], not-null violations
 //! [`alchemy_core::Error::NotNull`], check violations
 //! [`alchemy_core::Error::Check`], lock timeouts, deadlocks and
@@ -134,5 +141,7 @@ pub use link::DieselLinkRepository;
 pub use repository::DieselRepository;
 pub use session::{ConnectionMut, DieselSession};
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("alchemy-diesel needs a database: enable its `postgres` or `sqlite` feature");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!(
+    "alchemy-diesel needs a database: enable its `postgres`, `sqlite` or `mysql` feature"
+);

@@ -7,6 +7,8 @@ use alchemy_core::audit::SharedClock;
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::session::{SavepointStatement, SessionState};
 use alchemy_core::{Error, Result};
+#[cfg(feature = "mysql")]
+use diesel_async::AsyncMysqlConnection;
 #[cfg(feature = "postgres")]
 use diesel_async::AsyncPgConnection;
 use diesel_async::SimpleAsyncConnection;
@@ -16,13 +18,15 @@ use diesel_async::pooled_connection::deadpool::Object;
 use crate::db::SqliteConn;
 use crate::error;
 
-/// A pooled connection of either database.
+/// A pooled connection of any of the databases.
 pub(crate) enum Connection {
-    // Boxed: the PostgreSQL connection is several times larger.
+    // Boxed: the PostgreSQL and MariaDB connections are several times larger.
     #[cfg(feature = "postgres")]
     Postgres(Box<Object<AsyncPgConnection>>),
     #[cfg(feature = "sqlite")]
     Sqlite(Object<SqliteConn>),
+    #[cfg(feature = "mysql")]
+    Mysql(Box<Object<AsyncMysqlConnection>>),
 }
 
 impl Connection {
@@ -34,6 +38,8 @@ impl Connection {
             Self::Postgres(c) => drop(Object::take(*c)),
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => drop(Object::take(c)),
+            #[cfg(feature = "mysql")]
+            Self::Mysql(c) => drop(Object::take(*c)),
         }
     }
 
@@ -43,6 +49,8 @@ impl Connection {
             Self::Postgres(c) => ConnectionMut::Postgres(c),
             #[cfg(feature = "sqlite")]
             Self::Sqlite(c) => ConnectionMut::Sqlite(c),
+            #[cfg(feature = "mysql")]
+            Self::Mysql(c) => ConnectionMut::Mysql(c),
         }
     }
 }
@@ -60,6 +68,9 @@ pub enum ConnectionMut<'a> {
     /// A SQLite connection.
     #[cfg(feature = "sqlite")]
     Sqlite(&'a mut SqliteConn),
+    /// A MariaDB connection.
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut AsyncMysqlConnection),
 }
 
 impl fmt::Debug for ConnectionMut<'_> {
@@ -69,6 +80,8 @@ impl fmt::Debug for ConnectionMut<'_> {
             Self::Postgres(_) => "ConnectionMut::Postgres(..)",
             #[cfg(feature = "sqlite")]
             Self::Sqlite(_) => "ConnectionMut::Sqlite(..)",
+            #[cfg(feature = "mysql")]
+            Self::Mysql(_) => "ConnectionMut::Mysql(..)",
         })
     }
 }
@@ -98,6 +111,7 @@ impl fmt::Debug for ConnectionMut<'_> {
 /// let one: i64 = match s.connection()? {
 ///     ConnectionMut::Postgres(c) => query.get_result(c).await,
 ///     ConnectionMut::Sqlite(c) => query.get_result(c).await,
+///     ConnectionMut::Mysql(c) => query.get_result(c).await,
 /// }
 /// .map_err(alchemy_core::Error::backend)?;
 /// assert_eq!(one, 1);
@@ -183,6 +197,8 @@ impl DieselSession {
             ConnectionMut::Postgres(c) => diesel_async::RunQueryDsl::execute(query, c).await,
             #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite(c) => diesel_async::RunQueryDsl::execute(query, c).await,
+            #[cfg(feature = "mysql")]
+            ConnectionMut::Mysql(c) => diesel_async::RunQueryDsl::execute(query, c).await,
         };
         self.sent(table, result)
             .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
@@ -199,6 +215,8 @@ impl DieselSession {
             Connection::Postgres(c) => c.batch_execute(sql).await,
             #[cfg(feature = "sqlite")]
             Connection::Sqlite(c) => c.batch_execute(sql).await,
+            #[cfg(feature = "mysql")]
+            Connection::Mysql(c) => c.batch_execute(sql).await,
         };
         match result {
             // Back to the pool, outside any transaction.
@@ -223,6 +241,8 @@ impl RollbackGuard {
             Some(Connection::Postgres(c)) => c.batch_execute("ROLLBACK").await.is_ok(),
             #[cfg(feature = "sqlite")]
             Some(Connection::Sqlite(c)) => c.batch_execute("ROLLBACK").await.is_ok(),
+            #[cfg(feature = "mysql")]
+            Some(Connection::Mysql(c)) => c.batch_execute("ROLLBACK").await.is_ok(),
             None => false,
         };
         if ok {
@@ -292,6 +312,8 @@ impl alchemy_core::Session for DieselSession {
             ConnectionMut::Postgres(c) => c.batch_execute(statement.sql()).await,
             #[cfg(feature = "sqlite")]
             ConnectionMut::Sqlite(c) => c.batch_execute(statement.sql()).await,
+            #[cfg(feature = "mysql")]
+            ConnectionMut::Mysql(c) => c.batch_execute(statement.sql()).await,
         };
         result.map_err(|e| error::from_diesel(e, self.dialect, None))
     }

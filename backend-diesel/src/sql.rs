@@ -280,6 +280,8 @@ macro_rules! walk_raw {
 walk_raw!(Pg, codec::bind_pg, codec::array_pg);
 #[cfg(feature = "sqlite")]
 walk_raw!(Sqlite, codec::bind_sqlite, codec::array_sqlite);
+#[cfg(feature = "mysql")]
+walk_raw!(diesel::mysql::Mysql, codec::bind_mysql, codec::array_mysql);
 
 /// Most binds the repository puts in one bulk statement on `dialect`.
 pub(crate) fn statement_binds(dialect: Dialect) -> usize {

@@ -1,12 +1,12 @@
-//! SQL types that map one Rust type to the right column type on both databases.
+//! SQL types that map one Rust type to the right column type on every database.
 //!
 //! diesel's own `Uuid` and `Timestamptz` types exist only for PostgreSQL. The
-//! types here let one `table!` work on PostgreSQL and SQLite:
+//! types here let one `table!` work on PostgreSQL, SQLite and MariaDB:
 //!
-//! | SQL type | Rust type | PostgreSQL | SQLite |
-//! |---|---|---|---|
-//! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` |
-//! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, RFC 3339 (`2024-02-29T12:34:56.123456+00:00`) |
+//! | SQL type | Rust type | PostgreSQL | SQLite | MariaDB |
+//! |---|---|---|---|---|
+//! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` | `BINARY(16)` |
+//! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, RFC 3339 (`2024-02-29T12:34:56.123456+00:00`) | `DATETIME(6)` in UTC |
 //!
 //! The SQLite text form is the one every backend writes
 //! ([`alchemy_core::audit::sqlite_text`]): it sorts in time order, reads back
@@ -16,28 +16,35 @@
 use chrono::{DateTime, Utc};
 use diesel::deserialize::{self, FromSql};
 use diesel::expression::AsExpression;
+#[cfg(feature = "mysql")]
+use diesel::mysql::{Mysql, MysqlValue};
 #[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgValue};
 use diesel::query_builder::QueryId;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
 use diesel::serialize::IsNull;
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::{self, SqlType};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
 
-/// A UUID column: `uuid` on PostgreSQL, a 16-byte `BLOB` on SQLite.
-/// Its Rust type is [`uuid::Uuid`].
+/// A UUID column: `uuid` on PostgreSQL, a 16-byte `BLOB` on SQLite,
+/// `BINARY(16)` on MariaDB. Its Rust type is [`uuid::Uuid`].
 #[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
 #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Binary"))]
+#[diesel(mysql_type(name = "Blob"))]
 pub struct Uuid;
 
 /// A UTC timestamp column with microseconds: `timestamptz` on PostgreSQL,
-/// RFC 3339 `TEXT` on SQLite. Its Rust type is [`chrono::DateTime<Utc>`].
+/// RFC 3339 `TEXT` on SQLite, `DATETIME(6)` on MariaDB (sent as a
+/// `DATETIME`: a `TIMESTAMP` parameter is converted through the session's
+/// time zone and holds only 1970-2038). Its Rust type is
+/// [`chrono::DateTime<Utc>`].
 #[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
 #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
+#[diesel(mysql_type(name = "DateTime"))]
 pub struct Timestamp;
 
 /// A [`uuid::Uuid`] as a diesel expression of type [`Uuid`].
@@ -93,6 +100,12 @@ macro_rules! delegate_to_sql {
         impl ToSql<$sql, Sqlite> for $wrapper {
             fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
                 ToSql::<$sql, Sqlite>::to_sql(&self.0, out)
+            }
+        }
+        #[cfg(feature = "mysql")]
+        impl ToSql<$sql, Mysql> for $wrapper {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+                ToSql::<$sql, Mysql>::to_sql(&self.0, out)
             }
         }
     };
@@ -197,6 +210,41 @@ impl FromSql<Timestamp, Sqlite> for DateTime<Utc> {
     fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         // Borrowed, not copied into a String: this runs once per row read.
         Ok(DateTime::parse_from_rfc3339(value.read_text())?.with_timezone(&Utc))
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl ToSql<Uuid, Mysql> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+        std::io::Write::write_all(out, self.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl FromSql<Uuid, Mysql> for uuid::Uuid {
+    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+        Ok(uuid::Uuid::from_slice(value.as_bytes())?)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl ToSql<Timestamp, Mysql> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+        let naive = self.naive_utc();
+        <chrono::NaiveDateTime as ToSql<sql_types::Datetime, Mysql>>::to_sql(
+            &naive,
+            &mut out.reborrow(),
+        )
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl FromSql<Timestamp, Mysql> for DateTime<Utc> {
+    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+        let naive =
+            <chrono::NaiveDateTime as FromSql<sql_types::Datetime, Mysql>>::from_sql(value)?;
+        Ok(naive.and_utc())
     }
 }
 

@@ -150,7 +150,9 @@ async fn escape_hatch_runs_in_the_transaction() {
                 .await
                 .unwrap()
         }
-        ConnectionMut::Postgres(_) => unreachable!("an in-memory SQLite database"),
+        ConnectionMut::Postgres(_) | ConnectionMut::Mysql(_) => {
+            unreachable!("an in-memory SQLite database")
+        }
     };
     assert_eq!(count, 1);
     s.rollback().await.unwrap();
@@ -158,7 +160,7 @@ async fn escape_hatch_runs_in_the_transaction() {
 
 #[tokio::test]
 async fn bad_urls_are_errors() {
-    let e = DieselDb::connect("mysql://localhost/x").await.unwrap_err();
+    let e = DieselDb::connect("oracle://localhost/x").await.unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     let e = DieselDb::connect("postgres://nobody@127.0.0.1:1/none")
         .await
@@ -194,7 +196,7 @@ async fn postgres_search_path_from_url() {
         )
         .await
         .unwrap(),
-        ConnectionMut::Sqlite(_) => unreachable!("a PostgreSQL URL"),
+        ConnectionMut::Sqlite(_) | ConnectionMut::Mysql(_) => unreachable!("a PostgreSQL URL"),
     };
     s.rollback().await.unwrap();
     assert_eq!(schema, "alchemy_diesel_search_path");
@@ -210,6 +212,7 @@ async fn count(s: &mut alchemy_diesel::DieselSession, c: Condition) -> i64 {
     match s.connection().unwrap() {
         ConnectionMut::Postgres(conn) => diesel_async::RunQueryDsl::get_result(q, conn).await,
         ConnectionMut::Sqlite(conn) => diesel_async::RunQueryDsl::get_result(q, conn).await,
+        ConnectionMut::Mysql(conn) => diesel_async::RunQueryDsl::get_result(q, conn).await,
     }
     .unwrap_or_else(|e| panic!("{c:?}: {e}"))
 }

@@ -1,7 +1,7 @@
 //! # alchemy-sqlx
 //!
 //! [alchemy-core](alchemy_core)'s base models, mixins and repository for
-//! [sqlx](https://docs.rs/sqlx), on PostgreSQL and SQLite.
+//! [sqlx](https://docs.rs/sqlx), on PostgreSQL, SQLite and MariaDB.
 //!
 //! A model is a plain `#[derive(sqlx::FromRow)]` struct with an
 //! [`alchemy_core::Model`] impl (`#[derive(Model)]` writes it from the
@@ -56,8 +56,8 @@
 //! ```
 //!
 //! # Features
-//! - `postgres` and `sqlite` (both by default): the databases it is built
-//!   for; a PostgreSQL-only build compiles no SQLite, and the reverse.
+//! - `postgres`, `sqlite` and `mysql` (MariaDB; all by default): the
+//!   databases it is built for; a build compiles only the drivers it names.
 //! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
 //!
 //! # Databases
@@ -66,6 +66,13 @@
 //!   timestamps as RFC 3339 UTC text (sorts and compares correctly), WAL, a
 //!   5 s busy timeout, enforced foreign keys, and `BEGIN IMMEDIATE` sessions
 //!   so concurrent read-then-write units of work queue instead of failing.
+//! - MariaDB ([`MariaDb`], [`MariaDbRepository`]; feature `mysql`, sqlx's
+//!   MySQL driver, `mysql://` URLs): tables in InnoDB with exact
+//!   (`utf8mb4_nopad_bin`) text, UUIDs as `BINARY(16)`, timestamps as
+//!   `DATETIME(6)` in UTC, `AUTO_INCREMENT` keys, strict mode on every
+//!   connection. What MariaDB lacks is written another way, the same on
+//!   every backend: see `alchemy_core::dialect::mariadb`. MySQL 8 is not
+//!   supported yet (no `RETURNING`).
 #![warn(missing_docs, unreachable_pub)]
 #![forbid(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]

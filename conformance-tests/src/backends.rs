@@ -56,7 +56,7 @@ impl<DB> Clone for Sqlx<DB> {
 }
 
 /// `CREATE DATABASE` for a MariaDB target, before connecting to it.
-#[cfg(feature = "sqlx")]
+#[cfg(any(feature = "sqlx", feature = "diesel"))]
 fn create_database(database: &str) -> String {
     format!(
         "CREATE DATABASE IF NOT EXISTS {}",
@@ -65,7 +65,7 @@ fn create_database(database: &str) -> String {
 }
 
 /// `DROP DATABASE` for a MariaDB target, at teardown.
-#[cfg(feature = "sqlx")]
+#[cfg(any(feature = "sqlx", feature = "diesel"))]
 fn drop_database(database: &str) -> String {
     format!(
         "DROP DATABASE IF EXISTS {}",
@@ -76,7 +76,7 @@ fn drop_database(database: &str) -> String {
 /// What to run on the server before a case and after it: the schema or
 /// database of `target` created or dropped, on the server's own URL; none
 /// for SQLite.
-#[cfg(feature = "sqlx")]
+#[cfg(any(feature = "sqlx", feature = "diesel"))]
 fn on_server(target: &Target, create: bool) -> Option<(&str, String)> {
     match target {
         Target::Postgres { url, schema } => Some((
@@ -151,10 +151,21 @@ impl<DB: alchemy_sqlx::SqlxBackend> Backend for Sqlx<DB> {
     }
 }
 
-/// alchemy-diesel, on either database.
+/// alchemy-diesel, on any of its databases.
 #[cfg(feature = "diesel")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Diesel;
+
+#[cfg(feature = "diesel")]
+impl Diesel {
+    async fn on_server(target: &Target, create: bool) -> Result<()> {
+        if let Some((url, sql)) = on_server(target, create) {
+            let admin = alchemy_diesel::DieselDb::connect(url).await?;
+            admin.batch_execute(&sql).await?;
+        }
+        Ok(())
+    }
+}
 
 #[cfg(feature = "diesel")]
 impl Backend for Diesel {
@@ -162,21 +173,14 @@ impl Backend for Diesel {
     type Db = alchemy_diesel::DieselDb;
 
     async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
-        if let Target::Postgres { url, schema } = target {
-            let admin = alchemy_diesel::DieselDb::connect(url).await?;
-            admin.batch_execute(&create_schema(schema)).await?;
-        }
+        Self::on_server(target, true).await?;
         Ok(alchemy_diesel::DieselDb::connect(&target.url())
             .await?
             .with_clock(clock))
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
-        if let Target::Postgres { url, schema } = target {
-            let admin = alchemy_diesel::DieselDb::connect(url).await?;
-            admin.batch_execute(&drop_schema(schema)).await?;
-        }
-        Ok(())
+        Self::on_server(target, false).await
     }
 }
 

@@ -401,12 +401,5 @@ impl Harness for DieselHarness {
 }
 
 pub(crate) fn trials(env: &alchemy_conformance::runner::Environment) -> Vec<libtest_mimic::Trial> {
-    // MariaDB joins when this backend connects to it (issue 15).
-    alchemy_conformance::runner::backend_trials_on::<DieselHarness>(
-        env,
-        &[
-            alchemy_core::schema::Dialect::Sqlite,
-            alchemy_core::schema::Dialect::Postgres,
-        ],
-    )
+    alchemy_conformance::runner::backend_trials::<DieselHarness>(env)
 }

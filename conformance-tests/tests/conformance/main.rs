@@ -119,7 +119,7 @@ fn main() {
         ));
         trials.extend(model_checks::<diesel_harness::DieselHarness>(
             env,
-            &[Dialect::Sqlite, Dialect::Postgres],
+            &[Dialect::Sqlite, Dialect::Postgres, Dialect::MariaDb],
         ));
         trials.extend(model_checks::<seaorm_harness::SeaOrmHarness>(
             env,

@@ -464,7 +464,18 @@ fn update_joined<M: Model>(
             if c > 0 {
                 w.push_static(", ");
             }
-            w.bind_value(m.value(i).unwrap_or(Value::Null), table.columns()[i].ty);
+            let ty = table.columns()[i].ty;
+            // A driver may send a UUID's bytes as a string parameter
+            // (diesel-async's mysql_async does); the derived table's column
+            // would then be `utf8mb4` text, which refuses them.
+            let binary = ty == ColumnType::Uuid;
+            if binary {
+                w.push_static("CAST(");
+            }
+            w.bind_value(m.value(i).unwrap_or(Value::Null), ty);
+            if binary {
+                w.push_static(" AS BINARY(16))");
+            }
             if n == 0 {
                 w.push_static(" AS column");
                 w.push(sql::digits(&mut [0; 20], c as u64 + 1));
@@ -635,5 +646,61 @@ mod tests {
         );
         let unknown = Condition::eq("c", 1);
         assert!(where_equal(&mut Statement::new(Dialect::Postgres), table, &unknown).is_err());
+    }
+
+    /// The text of `sql`, `?` for each bound value.
+    fn text(sql: &Statement) -> String {
+        let mut text = String::new();
+        for part in sql.parts() {
+            match part {
+                crate::sql::Part::Text(t) => text.push_str(t),
+                _ => text.push('?'),
+            }
+        }
+        text
+    }
+
+    #[derive(Debug, Clone)]
+    struct Doc {
+        id: uuid::Uuid,
+        owner: uuid::Uuid,
+        n: i64,
+    }
+    crate::impl_model!(
+        Doc,
+        crate::base::UuidBase,
+        table = "doc",
+        plain,
+        |t| t
+            .column(Column::new("owner", ColumnType::Uuid))
+            .column(Column::new("n", ColumnType::BigInt)),
+        fields(owner, n)
+    );
+
+    #[test]
+    fn rows_update_from_values_or_join_a_derived_table_without_update_from() {
+        let doc = |n| Doc {
+            id: uuid::Uuid::nil(),
+            owner: uuid::Uuid::nil(),
+            n,
+        };
+        let docs = [doc(1), doc(2)];
+        let mut pg = Statement::new(Dialect::Postgres);
+        update_from_values(&mut pg, &[1, 2], &docs, false).unwrap();
+        assert_eq!(
+            text(&pg),
+            "UPDATE \"doc\" SET \"owner\" = v.column2, \"n\" = v.column3 \
+             FROM (VALUES (?, ?, ?), (?, ?, ?)) AS v WHERE \"doc\".\"id\" = v.column1"
+        );
+        // MariaDB has no UPDATE .. FROM; UUIDs are cast to bytes.
+        let mut maria = Statement::new(Dialect::MariaDb);
+        update_from_values(&mut maria, &[1, 2], &docs, false).unwrap();
+        assert_eq!(
+            text(&maria),
+            "UPDATE `doc` JOIN (SELECT CAST(? AS BINARY(16)) AS column1, \
+             CAST(? AS BINARY(16)) AS column2, ? AS column3 UNION ALL SELECT \
+             CAST(? AS BINARY(16)), CAST(? AS BINARY(16)), ?) AS v \
+             ON `doc`.`id` = v.column1 SET `owner` = v.column2, `n` = v.column3"
+        );
     }
 }
