@@ -11,10 +11,12 @@ use crate::error::from_db;
 use crate::session::SeaSession;
 use crate::sql::Sql;
 
-/// The dialect of `backend` (PostgreSQL or SQLite; `SeaDb` refuses others).
+/// The dialect of `backend`: SeaORM's MySQL driver is MariaDB's (`SeaDb`
+/// refuses backends other than these three).
 pub(crate) fn dialect(backend: DbBackend) -> Dialect {
     match backend {
         DbBackend::Postgres => Dialect::Postgres,
+        DbBackend::MySql => Dialect::MariaDb,
         _ => Dialect::Sqlite,
     }
 }

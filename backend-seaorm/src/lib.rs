@@ -77,9 +77,10 @@
 //!
 //! ## Features
 //!
-//! - `postgres` and `sqlite` (both by default): the databases it is built
-//!   for (SeaORM's `sqlx-postgres` and `sqlx-sqlite`); a URL for a database
-//!   left out is [`alchemy_core::Error::NotSupported`].
+//! - `postgres`, `sqlite` and `mysql` (all by default): the databases it is
+//!   built for (SeaORM's `sqlx-postgres`, `sqlx-sqlite` and `sqlx-mysql`,
+//!   the last for MariaDB); a URL for a database left out is
+//!   [`alchemy_core::Error::NotSupported`].
 //! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
 //!
 //! ## Notes
@@ -142,5 +143,7 @@ pub use session::SeaSession;
 /// SeaORM, as this crate uses it.
 pub use sea_orm;
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("alchemy-seaorm needs a database: enable its `postgres` or `sqlite` feature");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!(
+    "alchemy-seaorm needs a database: enable its `postgres`, `sqlite` or `mysql` feature"
+);
