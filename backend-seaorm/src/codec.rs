@@ -2,16 +2,21 @@
 //! `sea_orm::Value` typed by its column, and decoding a row's columns back.
 
 use alchemy_core::Value;
-use alchemy_core::schema::ColumnType;
+use alchemy_core::schema::{ColumnType, Dialect};
 #[cfg(feature = "postgres")]
 use alchemy_core::value::ValueArray;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// A core value as a SeaORM value for a column of type `ty`; a NULL is typed
-/// after the column, so PostgreSQL can infer the type of a `VALUES` column
-/// that holds only NULLs.
-pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
+/// A core value as a SeaORM value for a column of type `ty` on `dialect`;
+/// a NULL is typed after the column, so PostgreSQL can infer the type of a
+/// `VALUES` column that holds only NULLs.
+///
+/// A UUID binds as a `Uuid` (16 bytes on SQLite and MariaDB). On MariaDB a
+/// timestamp binds as a naive UTC `DATETIME`: sqlx sends a `DateTime<Utc>`
+/// as a `TIMESTAMP`, which the server turns into NULL outside 1970-2038.
+pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_orm::Value {
+    let naive = dialect == Dialect::MariaDb;
     match value {
         Value::Null => match ty {
             ColumnType::Bool => sea_orm::Value::Bool(None),
@@ -19,6 +24,7 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
             ColumnType::Integer => sea_orm::Value::Int(None),
             ColumnType::Double => sea_orm::Value::Double(None),
             ColumnType::Uuid => None::<Uuid>.into(),
+            ColumnType::Timestamp if naive => sea_orm::Value::ChronoDateTime(None),
             ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
             _ => sea_orm::Value::String(None),
         },
@@ -30,6 +36,7 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType) -> sea_orm::Value {
         Value::Float(v) => v.into(),
         Value::Text(v) => v.into(),
         Value::Uuid(v) => v.into(),
+        Value::Timestamp(v) if naive => v.naive_utc().into(),
         Value::Timestamp(v) => v.into(),
         // `Value` is non-exhaustive; a new kind must be added here first.
         _ => sea_orm::Value::String(None),
@@ -116,15 +123,38 @@ mod tests {
 
     #[test]
     fn nulls_are_typed_after_their_column() {
+        let bind = |value, ty| bind_value(value, ty, Dialect::Postgres);
         assert_eq!(
-            bind_value(Value::Null, ColumnType::Timestamp),
+            bind(Value::Null, ColumnType::Timestamp),
             None::<DateTime<Utc>>.into()
         );
-        assert_eq!(bind_value(Value::Int(3), ColumnType::Integer), 3i32.into());
+        assert_eq!(bind(Value::Int(3), ColumnType::Integer), 3i32.into());
         assert_eq!(
-            bind_value(Value::Int(i64::MAX), ColumnType::Integer),
+            bind(Value::Int(i64::MAX), ColumnType::Integer),
             i64::MAX.into()
         );
+    }
+
+    /// MariaDB gets a `DATETIME`, not the `TIMESTAMP` sqlx sends for a
+    /// `DateTime<Utc>`, which holds nothing outside 1970-2038.
+    #[test]
+    fn timestamps_bind_as_naive_utc_on_mariadb() {
+        let at = DateTime::<Utc>::MIN_UTC;
+        let ts = ColumnType::Timestamp;
+        assert_eq!(
+            bind_value(Value::Timestamp(at), ts, Dialect::MariaDb),
+            sea_orm::Value::ChronoDateTime(Some(at.naive_utc()))
+        );
+        assert_eq!(
+            bind_value(Value::Null, ts, Dialect::MariaDb),
+            sea_orm::Value::ChronoDateTime(None)
+        );
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            assert_eq!(
+                bind_value(Value::Timestamp(at), ts, dialect),
+                sea_orm::Value::ChronoDateTimeUtc(Some(at))
+            );
+        }
     }
 
     #[test]

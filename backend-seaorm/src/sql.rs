@@ -23,11 +23,13 @@ impl alchemy_core::sql::SqlWriter for Sql {
     }
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
-        Sql::bind(self, bind_value(value.clone(), ty));
+        let value = bind_value(value.clone(), ty, self.rules.dialect());
+        Sql::bind(self, value);
     }
 
     fn bind_value(&mut self, value: Value, ty: ColumnType) {
-        Sql::bind(self, bind_value(value, ty));
+        let value = bind_value(value, ty, self.rules.dialect());
+        Sql::bind(self, value);
     }
 
     fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
@@ -37,7 +39,7 @@ impl alchemy_core::sql::SqlWriter for Sql {
 
 /// A statement being written: SQL text plus its bound values, numbered the
 /// way `backend` expects ([`SqlDialect::placeholder`]: `$1` on PostgreSQL,
-/// `?` on SQLite). (Public only because the session's
+/// `?` on SQLite and MariaDB). (Public only because the session's
 /// [`alchemy_core::driver::Driver`] impl names it.)
 #[derive(Debug)]
 pub struct Sql {
