@@ -3,7 +3,10 @@
 use alchemy_core::driver::{CacheKey, Driver, TOTAL};
 use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, ModelTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, ModelTrait,
+    QueryResult, Statement,
+};
 
 use crate::check;
 use crate::codec::decode_values;
@@ -19,6 +22,23 @@ pub(crate) fn dialect(backend: DbBackend) -> Dialect {
         DbBackend::MySql => Dialect::MariaDb,
         _ => Dialect::Sqlite,
     }
+}
+
+/// Runs `statement`, which returns at most one row, on `tx`: its row, if
+/// any.
+///
+/// On MariaDB the result is read whole: the server sends a `DELETE ..
+/// RETURNING` row before the foreign-key check that then fails the
+/// statement, so a first-row read (SeaORM's `query_one`) would drop the
+/// error and report a delete that did not happen.
+async fn one_row(
+    tx: &DatabaseTransaction,
+    statement: Statement,
+) -> std::result::Result<Option<QueryResult>, DbErr> {
+    if tx.get_database_backend() == DbBackend::MySql {
+        return Ok(tx.query_all_raw(statement).await?.into_iter().next());
+    }
+    tx.query_one_raw(statement).await
 }
 
 impl SeaSession {
@@ -66,7 +86,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
 
     async fn row(&mut self, sql: Sql) -> Result<Option<M>> {
         let statement = sql.build()?;
-        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
+        let result = one_row(self.model_tx::<M>()?, statement).await;
         let row = self.sent(result)?;
         row.map(|r| M::from_query_result(&r, "").map_err(from_db))
             .transpose()
@@ -98,7 +118,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
 
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         let statement = sql.build()?;
-        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
+        let result = one_row(self.model_tx::<M>()?, statement).await;
         let Some(row) = self.sent(result)? else {
             return Ok(None);
         };
