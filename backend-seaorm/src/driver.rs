@@ -78,7 +78,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         rows.iter()
             .map(|r| M::from_query_result(r, "").map_err(from_db))
             .collect()
@@ -87,7 +87,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn row(&mut self, sql: Sql) -> Result<Option<M>> {
         let statement = sql.build()?;
         let result = one_row(self.model_tx::<M>()?, statement).await;
-        let row = self.sent(result)?;
+        let row = self.sent_in(M::table(), result)?;
         row.map(|r| M::from_query_result(&r, "").map_err(from_db))
             .transpose()
     }
@@ -95,7 +95,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         rows.iter()
             .map(|r| {
                 let model = M::from_query_result(r, "").map_err(from_db)?;
@@ -108,7 +108,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn values(&mut self, sql: Sql, types: &[ColumnType]) -> Result<Vec<Value>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         let mut values = Vec::with_capacity(rows.len() * types.len());
         for row in &rows {
             decode_values(row, types, &mut values)?;
@@ -119,7 +119,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         let statement = sql.build()?;
         let result = one_row(self.model_tx::<M>()?, statement).await;
-        let Some(row) = self.sent(result)? else {
+        let Some(row) = self.sent_in(M::table(), result)? else {
             return Ok(None);
         };
         let mut values = Vec::with_capacity(1);
@@ -130,6 +130,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.execute_raw(statement).await;
-        self.sent(result).map(|done| done.rows_affected())
+        self.sent_in(M::table(), result)
+            .map(|done| done.rows_affected())
     }
 }
