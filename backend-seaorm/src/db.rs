@@ -303,3 +303,36 @@ fn without(feature: &str) -> Error {
         },
     }
 }
+
+#[cfg(all(test, feature = "mysql"))]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failure should panic
+    use alchemy_core::Database;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    use super::SeaDb;
+
+    /// Every pooled MariaDB connection is strict, not only the first.
+    /// Runs when `ALCHEMY_TEST_MARIADB_URL` names a server (under CI it
+    /// must).
+    #[tokio::test]
+    async fn mariadb_connections_are_strict() {
+        let Ok(url) = std::env::var("ALCHEMY_TEST_MARIADB_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but ALCHEMY_TEST_MARIADB_URL is not"
+            );
+            eprintln!("skipped: set ALCHEMY_TEST_MARIADB_URL to run this test");
+            return;
+        };
+        let db = SeaDb::connect(&url).await.unwrap();
+        // Two open sessions hold two connections.
+        let (a, b) = (db.begin().await.unwrap(), db.begin().await.unwrap());
+        for s in [&a, &b] {
+            let mode = Statement::from_string(DbBackend::MySql, "SELECT @@SESSION.sql_mode");
+            let row = s.connection().query_one_raw(mode).await.unwrap().unwrap();
+            let mode: String = row.try_get_by_index(0).unwrap();
+            assert!(mode.contains("STRICT_ALL_TABLES"), "{mode}");
+        }
+    }
+}
