@@ -4,6 +4,7 @@
 //! ```sh
 //! cargo run -p alchemy-seaorm --example blog_seaorm
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo run -p alchemy-seaorm --example blog_seaorm
+//! DATABASE_URL=mysql://root@127.0.0.1:3306/test cargo run -p alchemy-seaorm --example blog_seaorm   # MariaDB
 //! ```
 //!
 //! Without `DATABASE_URL` it uses (and creates) `blog.db` in the current

@@ -1,17 +1,21 @@
 //! The [`SeaDb`] handle: a SeaORM connection pool plus the clock that stamps
 //! audit columns.
 
-#[cfg(any(feature = "postgres", feature = "sqlite"))]
+#[cfg(any(feature = "postgres", feature = "sqlite", feature = "mysql"))]
 use std::str::FromStr;
 use std::time::Duration;
 
 use alchemy_core::audit::{SharedClock, system_clock};
 use alchemy_core::schema::{Dialect, Table};
 use alchemy_core::{Error, Result};
+#[cfg(feature = "mysql")]
+use sea_orm::SqlxMySqlConnector;
 #[cfg(feature = "postgres")]
 use sea_orm::SqlxPostgresConnector;
 #[cfg(feature = "sqlite")]
 use sea_orm::SqlxSqliteConnector;
+#[cfg(feature = "mysql")]
+use sea_orm::sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 #[cfg(feature = "postgres")]
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 #[cfg(feature = "sqlite")]
@@ -35,13 +39,27 @@ const SQLITE_MAX_CONNECTIONS: u32 = 8;
 #[cfg(feature = "postgres")]
 const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 
-/// A clone-able handle on a SeaORM connection pool (PostgreSQL or SQLite).
+/// Connections a MariaDB pool keeps at most.
+#[cfg(feature = "mysql")]
+const MARIADB_MAX_CONNECTIONS: u32 = 10;
+
+/// Run on every new MariaDB connection: strict mode makes a value the
+/// column cannot hold an error on every table, not a truncation and a
+/// warning (the server's default has it for InnoDB only, and a server may
+/// be configured without it).
+#[cfg(feature = "mysql")]
+const MARIADB_STRICT: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";
+
+/// A clone-able handle on a SeaORM connection pool (PostgreSQL, SQLite or
+/// MariaDB).
 ///
 /// Cloning is cheap: clones share the pool and the clock.
 ///
 /// - SQLite connections use WAL journaling, a 5 s busy timeout and
 ///   `foreign_keys = ON`; [`Database::begin`](alchemy_core::Database::begin)
 ///   starts `BEGIN IMMEDIATE` transactions.
+/// - MariaDB connections run in strict mode (`STRICT_ALL_TABLES`), with
+///   sqlx's `utf8mb4` and UTC session time zone.
 /// - Audit columns are stamped with the system clock unless
 ///   [`SeaDb::with_clock`] gives another one.
 ///
@@ -51,7 +69,7 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> alchemy_core::Result<()> {
-/// // `sqlite://notes.db?mode=rwc` for a file, or `postgres://..`.
+/// // `sqlite://notes.db?mode=rwc` for a file, `postgres://..` or `mysql://..`.
 /// let db = SeaDb::connect("sqlite::memory:").await?;
 /// let s = db.begin().await?;
 /// s.commit().await?;
@@ -74,8 +92,8 @@ impl std::fmt::Debug for SeaDb {
 }
 
 impl SeaDb {
-    /// Connects to `url`: `sqlite://path?mode=rwc`, `sqlite::memory:`, or
-    /// `postgres://...` (`postgresql://` too).
+    /// Connects to `url`: `sqlite://path?mode=rwc`, `sqlite::memory:`,
+    /// `postgres://...` (`postgresql://` too) or, for MariaDB, `mysql://...`.
     ///
     /// An in-memory SQLite database lives in one connection, so its pool has
     /// exactly one connection and concurrent sessions wait for each other.
@@ -90,8 +108,11 @@ impl SeaDb {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Self::connect_postgres(url).await;
         }
+        if url.starts_with("mysql://") {
+            return Self::connect_mariadb(url).await;
+        }
         Err(Error::invalid_input(format!(
-            "unsupported database URL `{url}`: expected sqlite: or postgres://"
+            "unsupported database URL `{url}`: expected sqlite:, postgres:// or mysql://"
         )))
     }
 
@@ -138,6 +159,32 @@ impl SeaDb {
         })
     }
 
+    #[cfg(feature = "mysql")]
+    async fn connect_mariadb(url: &str) -> Result<Self> {
+        // sqlx already sets `utf8mb4`, UTC as the session time zone and
+        // `PIPES_AS_CONCAT`; strict mode is ours, on every connection.
+        let options = MySqlConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid_input(format!("MariaDB URL: {e}")))?;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(MARIADB_MAX_CONNECTIONS)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sea_orm::sqlx::raw_sql(MARIADB_STRICT)
+                        .execute(conn)
+                        .await
+                        .map(drop)
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(Error::backend)?;
+        Ok(Self {
+            conn: SqlxMySqlConnector::from_sqlx_mysql_pool(pool),
+            clock: system_clock(),
+            dialect: Dialect::MariaDb,
+        })
+    }
+
     /// Built without the database's feature: the URL names a database
     /// this build cannot reach.
     #[cfg(not(feature = "sqlite"))]
@@ -152,19 +199,28 @@ impl SeaDb {
         Err(without("postgres"))
     }
 
+    #[cfg(not(feature = "mysql"))]
+    async fn connect_mariadb(url: &str) -> Result<Self> {
+        let _ = url;
+        Err(without("mysql"))
+    }
+
     /// Wraps a SeaORM connection made elsewhere. The caller is responsible
-    /// for its settings (on SQLite: WAL, busy timeout, foreign keys).
+    /// for its settings (on SQLite: WAL, busy timeout, foreign keys; on
+    /// MariaDB: strict mode, and a server that is MariaDB, not MySQL).
     ///
     /// # Errors
-    /// [`Error::NotSupported`] for a backend other than PostgreSQL or SQLite.
+    /// [`Error::NotSupported`] for a backend other than PostgreSQL, SQLite
+    /// or MariaDB.
     pub fn from_connection(conn: DatabaseConnection) -> Result<Self> {
         let dialect = match conn.get_database_backend() {
             DbBackend::Postgres => Dialect::Postgres,
             DbBackend::Sqlite => Dialect::Sqlite,
+            DbBackend::MySql => Dialect::MariaDb,
             _ => {
                 return Err(Error::NotSupported {
                     operation: "connecting",
-                    backend: "alchemy-seaorm (only PostgreSQL and SQLite)",
+                    backend: "alchemy-seaorm (only PostgreSQL, SQLite and MariaDB)",
                 });
             }
         };
@@ -236,14 +292,47 @@ impl alchemy_core::Database for SeaDb {
 }
 
 /// The error for a URL whose database's `feature` this build lacks.
-#[cfg(not(all(feature = "postgres", feature = "sqlite")))]
+#[cfg(not(all(feature = "postgres", feature = "sqlite", feature = "mysql")))]
 fn without(feature: &str) -> Error {
     Error::NotSupported {
         operation: "connecting",
-        backend: if feature == "sqlite" {
-            "alchemy-seaorm without its `sqlite` feature"
-        } else {
-            "alchemy-seaorm without its `postgres` feature"
+        backend: match feature {
+            "sqlite" => "alchemy-seaorm without its `sqlite` feature",
+            "postgres" => "alchemy-seaorm without its `postgres` feature",
+            _ => "alchemy-seaorm without its `mysql` feature",
         },
+    }
+}
+
+#[cfg(all(test, feature = "mysql"))]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failure should panic
+    use alchemy_core::Database;
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    use super::SeaDb;
+
+    /// Every pooled MariaDB connection is strict, not only the first.
+    /// Runs when `ALCHEMY_TEST_MARIADB_URL` names a server (under CI it
+    /// must).
+    #[tokio::test]
+    async fn mariadb_connections_are_strict() {
+        let Ok(url) = std::env::var("ALCHEMY_TEST_MARIADB_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but ALCHEMY_TEST_MARIADB_URL is not"
+            );
+            eprintln!("skipped: set ALCHEMY_TEST_MARIADB_URL to run this test");
+            return;
+        };
+        let db = SeaDb::connect(&url).await.unwrap();
+        // Two open sessions hold two connections.
+        let (a, b) = (db.begin().await.unwrap(), db.begin().await.unwrap());
+        for s in [&a, &b] {
+            let mode = Statement::from_string(DbBackend::MySql, "SELECT @@SESSION.sql_mode");
+            let row = s.connection().query_one_raw(mode).await.unwrap().unwrap();
+            let mode: String = row.try_get_by_index(0).unwrap();
+            assert!(mode.contains("STRICT_ALL_TABLES"), "{mode}");
+        }
     }
 }

@@ -3,7 +3,10 @@
 use alchemy_core::driver::{CacheKey, Driver, TOTAL};
 use alchemy_core::schema::{ColumnType, Dialect};
 use alchemy_core::{Model, Result, Value};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, ModelTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, FromQueryResult, ModelTrait,
+    QueryResult, Statement,
+};
 
 use crate::check;
 use crate::codec::decode_values;
@@ -11,12 +14,31 @@ use crate::error::from_db;
 use crate::session::SeaSession;
 use crate::sql::Sql;
 
-/// The dialect of `backend` (PostgreSQL or SQLite; `SeaDb` refuses others).
+/// The dialect of `backend`: SeaORM's MySQL driver is MariaDB's (`SeaDb`
+/// refuses backends other than these three).
 pub(crate) fn dialect(backend: DbBackend) -> Dialect {
     match backend {
         DbBackend::Postgres => Dialect::Postgres,
+        DbBackend::MySql => Dialect::MariaDb,
         _ => Dialect::Sqlite,
     }
+}
+
+/// Runs `statement`, which returns at most one row, on `tx`: its row, if
+/// any.
+///
+/// On MariaDB the result is read whole: the server sends a `DELETE ..
+/// RETURNING` row before the foreign-key check that then fails the
+/// statement, so a first-row read (SeaORM's `query_one`) would drop the
+/// error and report a delete that did not happen.
+async fn one_row(
+    tx: &DatabaseTransaction,
+    statement: Statement,
+) -> std::result::Result<Option<QueryResult>, DbErr> {
+    if tx.get_database_backend() == DbBackend::MySql {
+        return Ok(tx.query_all_raw(statement).await?.into_iter().next());
+    }
+    tx.query_one_raw(statement).await
 }
 
 impl SeaSession {
@@ -56,7 +78,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn rows(&mut self, sql: Sql) -> Result<Vec<M>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         rows.iter()
             .map(|r| M::from_query_result(r, "").map_err(from_db))
             .collect()
@@ -64,8 +86,8 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
 
     async fn row(&mut self, sql: Sql) -> Result<Option<M>> {
         let statement = sql.build()?;
-        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
-        let row = self.sent(result)?;
+        let result = one_row(self.model_tx::<M>()?, statement).await;
+        let row = self.sent_in(M::table(), result)?;
         row.map(|r| M::from_query_result(&r, "").map_err(from_db))
             .transpose()
     }
@@ -73,7 +95,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn rows_and_total(&mut self, sql: Sql) -> Result<Vec<(M, i64)>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         rows.iter()
             .map(|r| {
                 let model = M::from_query_result(r, "").map_err(from_db)?;
@@ -86,7 +108,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn values(&mut self, sql: Sql, types: &[ColumnType]) -> Result<Vec<Value>> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.query_all_raw(statement).await;
-        let rows = self.sent(result)?;
+        let rows = self.sent_in(M::table(), result)?;
         let mut values = Vec::with_capacity(rows.len() * types.len());
         for row in &rows {
             decode_values(row, types, &mut values)?;
@@ -96,8 +118,8 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
 
     async fn scalar(&mut self, sql: Sql, ty: ColumnType) -> Result<Option<Value>> {
         let statement = sql.build()?;
-        let result = self.model_tx::<M>()?.query_one_raw(statement).await;
-        let Some(row) = self.sent(result)? else {
+        let result = one_row(self.model_tx::<M>()?, statement).await;
+        let Some(row) = self.sent_in(M::table(), result)? else {
             return Ok(None);
         };
         let mut values = Vec::with_capacity(1);
@@ -108,6 +130,7 @@ impl<M: Model + ModelTrait + FromQueryResult> Driver<M> for SeaSession {
     async fn execute(&mut self, sql: Sql) -> Result<u64> {
         let statement = sql.build()?;
         let result = self.model_tx::<M>()?.execute_raw(statement).await;
-        self.sent(result).map(|done| done.rows_affected())
+        self.sent_in(M::table(), result)
+            .map(|done| done.rows_affected())
     }
 }

@@ -6,6 +6,7 @@
 use std::ops::Deref;
 
 use alchemy_core::Error;
+use alchemy_core::schema::Table;
 use sea_orm::sqlx;
 use sea_orm::{DbErr, RuntimeErr};
 
@@ -13,6 +14,12 @@ use sea_orm::{DbErr, RuntimeErr};
 /// under it classified as alchemy-sqlx does; a pool that had no free connection
 /// in time is [`Error::Busy`]; anything else [`Error::Backend`].
 pub(crate) fn from_db(err: DbErr) -> Error {
+    from_db_in(err, None)
+}
+
+/// As [`from_db`], for a statement on `table` when known: MariaDB names a
+/// duplicate primary key only `PRIMARY`, and core names it after the table.
+pub(crate) fn from_db_in(err: DbErr, table: Option<&Table>) -> Error {
     if let DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout) = err {
         return Error::Busy {
             source: Box::new(err),
@@ -23,7 +30,7 @@ pub(crate) fn from_db(err: DbErr) -> Error {
         | DbErr::Query(RuntimeErr::SqlxError(e))
         | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.deref() {
             sqlx::Error::Database(db) => {
-                Some(alchemy_sqlx::error::classify_database_error(&**db, None))
+                Some(alchemy_sqlx::error::classify_database_error(&**db, table))
             }
             _ => None,
         },

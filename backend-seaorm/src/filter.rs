@@ -4,9 +4,11 @@
 //! The SQL is the one every backend writes (`alchemy_core::sql`, with the
 //! semantics of [`alchemy_core::filter`]), as one custom SeaORM expression
 //! with its values bound: lists are one array on PostgreSQL and one JSON
-//! value on SQLite past 100 values; case-sensitive matching is `LIKE` on
-//! PostgreSQL and `GLOB` on SQLite (whose `LIKE` folds ASCII case);
-//! case-insensitive matching `ILIKE` on PostgreSQL and `LIKE` on SQLite.
+//! value on SQLite and MariaDB past 100 values; case-sensitive matching is
+//! `LIKE` on PostgreSQL and MariaDB (whose tables compare text byte for
+//! byte) and `GLOB` on SQLite (whose `LIKE` folds ASCII case);
+//! case-insensitive matching `lower(..) LIKE lower(..)` on PostgreSQL and
+//! MariaDB and `LIKE` on SQLite.
 //! A SeaORM condition of any width is one expression, so even a filter of
 //! 100,000 members is no deep tree for sea-query to walk.
 
@@ -145,6 +147,54 @@ mod tests {
         // Drop the schema even when a check fails.
         let outcome = tokio::spawn(async move { check(&db).await }).await;
         let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+        admin.connection().execute_unprepared(&drop).await.unwrap();
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
+    /// The server of `ALCHEMY_TEST_MARIADB_URL`, skipped or failed without
+    /// it as [`postgres_url`] is.
+    fn mariadb_url() -> Option<String> {
+        match std::env::var("ALCHEMY_TEST_MARIADB_URL") {
+            Ok(url) => Some(url),
+            Err(_) if std::env::var_os("CI").is_some() => {
+                panic!("CI is set but ALCHEMY_TEST_MARIADB_URL is not")
+            }
+            Err(_) => {
+                eprintln!("skipped: set ALCHEMY_TEST_MARIADB_URL to run this test");
+                None
+            }
+        }
+    }
+
+    /// Runs when `ALCHEMY_TEST_MARIADB_URL` names a server, in a database
+    /// of its own.
+    #[tokio::test]
+    async fn conditions_match_like_the_other_backends_on_mariadb() {
+        let Some(url) = mariadb_url() else {
+            return;
+        };
+        let database = format!("alc_seaorm_filter_{}", uuid::Uuid::new_v4().simple());
+        let admin = SeaDb::connect(&url).await.unwrap();
+        let create = format!("CREATE DATABASE `{database}`");
+        admin
+            .connection()
+            .execute_unprepared(&create)
+            .await
+            .unwrap();
+        // The server's URL with its database replaced.
+        let (server, query) = url.split_once('?').unwrap_or((&url, ""));
+        let host = server.find("://").map_or(0, |i| i + 3);
+        let server = server[host..]
+            .find('/')
+            .map_or(server, |i| &server[..host + i]);
+        let sep = if query.is_empty() { "" } else { "?" };
+        let db = SeaDb::connect(&format!("{server}/{database}{sep}{query}"))
+            .await
+            .unwrap();
+        let outcome = tokio::spawn(async move { check(&db).await }).await;
+        let drop = format!("DROP DATABASE `{database}`");
         admin.connection().execute_unprepared(&drop).await.unwrap();
         if let Err(e) = outcome {
             std::panic::resume_unwind(e.into_panic());

@@ -77,9 +77,10 @@
 //!
 //! ## Features
 //!
-//! - `postgres` and `sqlite` (both by default): the databases it is built
-//!   for (SeaORM's `sqlx-postgres` and `sqlx-sqlite`); a URL for a database
-//!   left out is [`alchemy_core::Error::NotSupported`].
+//! - `postgres`, `sqlite` and `mysql` (all by default): the databases it is
+//!   built for (SeaORM's `sqlx-postgres`, `sqlx-sqlite` and `sqlx-mysql`,
+//!   the last for MariaDB); a URL for a database left out is
+//!   [`alchemy_core::Error::NotSupported`].
 //! - `tracing`: a span per repository call (see alchemy-core's `tracing`).
 //!
 //! ## Notes
@@ -96,7 +97,9 @@
 //!   audit columns themselves on every path, single and bulk (`add_many`,
 //!   `update_many`, `upsert_many`; the last two are hand-written statements
 //!   with bound values: `UPDATE .. FROM (VALUES ..)` and `INSERT .. ON
-//!   CONFLICT .. DO UPDATE`). If your code also saves active
+//!   CONFLICT .. DO UPDATE`; on MariaDB `UPDATE .. JOIN` of the rows, and
+//!   `ON DUPLICATE KEY UPDATE` where the match is the one key a row can
+//!   clash on). If your code also saves active
 //!   models directly, call [`hooks::stamp`] from `before_save`; it is
 //!   idempotent, so a row stamped twice still has `created_at == updated_at`.
 //! - **Storage.** On SQLite, UUIDs are 16-byte BLOBs, timestamps RFC 3339
@@ -105,6 +108,16 @@
 //!   binds through, e.g. `2024-02-29T12:34:56.123456+00:00`: microseconds
 //!   round-trip exactly and the strings sort in time order) and
 //!   booleans integers. On PostgreSQL: `uuid`, `timestamptz`, `boolean`.
+//!   On MariaDB (10.6 and later; tested on 10.11): InnoDB tables, UUIDs
+//!   `BINARY(16)`, timestamps `DATETIME(6)` in UTC, booleans `BOOLEAN`,
+//!   text compared byte for byte (`utf8mb4_nopad_bin`), as on the others.
+//! - **MariaDB.** Connections run in strict mode (`STRICT_ALL_TABLES`), so
+//!   a value a column cannot hold fails instead of being truncated. The
+//!   repositories bind timestamps as `DATETIME`, so any year round-trips;
+//!   SeaORM's own saves (`ActiveModel::insert`) bind a `DateTimeUtc` as a
+//!   `TIMESTAMP`, which MariaDB makes NULL outside 1970-2038. A statement
+//!   that returns at most one row is read whole: MariaDB sends a `DELETE ..
+//!   RETURNING` row before the foreign-key check that then fails it.
 //! - **SQLite concurrency.** Connections use WAL, a 5 s busy timeout and
 //!   `foreign_keys = ON`; sessions start with `BEGIN IMMEDIATE`, so
 //!   read-then-write units of work queue instead of failing with `SQLITE_BUSY`.
@@ -112,8 +125,9 @@
 //!   `DatabaseTransaction`; [`SeaDb::connection`] the native pool.
 //! - **Errors** are [`alchemy_core::Error`]: unique violations are
 //!   `DuplicateKey` with the constraint name (derived from the naming
-//!   convention on SQLite), foreign-key violations `ForeignKey`, lock
-//!   conflicts `Busy`.
+//!   convention on SQLite, and on MariaDB for a primary key, which it calls
+//!   `PRIMARY`), foreign-key violations `ForeignKey`, lock conflicts
+//!   `Busy`.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -142,5 +156,7 @@ pub use session::SeaSession;
 /// SeaORM, as this crate uses it.
 pub use sea_orm;
 
-#[cfg(not(any(feature = "postgres", feature = "sqlite")))]
-compile_error!("alchemy-seaorm needs a database: enable its `postgres` or `sqlite` feature");
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+compile_error!(
+    "alchemy-seaorm needs a database: enable its `postgres`, `sqlite` or `mysql` feature"
+);

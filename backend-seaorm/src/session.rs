@@ -3,10 +3,11 @@
 
 use alchemy_core::Result;
 use alchemy_core::audit::SharedClock;
+use alchemy_core::schema::Table;
 use alchemy_core::session::{SavepointStatement, SessionState};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 
-use crate::error::from_db;
+use crate::error::{from_db, from_db_in};
 
 /// A unit of work: one SeaORM [`DatabaseTransaction`] plus the library's
 /// [`SessionState`] (get-or-create cache, loaded rows, clock, statement
@@ -74,10 +75,16 @@ impl SeaSession {
         Ok(&self.tx)
     }
 
-    /// The outcome of a statement sent on [`SeaSession::statement_tx`]: its
-    /// error converted, failing the session.
-    pub(crate) fn sent<T>(&mut self, result: std::result::Result<T, DbErr>) -> Result<T> {
-        self.state.finish_statement(result.map_err(from_db))
+    /// The outcome of a statement on `table` sent on
+    /// [`SeaSession::statement_tx`]: its error converted, failing the
+    /// session.
+    pub(crate) fn sent_in<T>(
+        &mut self,
+        table: &Table,
+        result: std::result::Result<T, DbErr>,
+    ) -> Result<T> {
+        self.state
+            .finish_statement(result.map_err(|e| from_db_in(e, Some(table))))
     }
 }
 

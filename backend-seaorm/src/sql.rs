@@ -23,11 +23,13 @@ impl alchemy_core::sql::SqlWriter for Sql {
     }
 
     fn bind(&mut self, value: &Value, ty: ColumnType) {
-        Sql::bind(self, bind_value(value.clone(), ty));
+        let value = bind_value(value.clone(), ty, self.rules.dialect());
+        Sql::bind(self, value);
     }
 
     fn bind_value(&mut self, value: Value, ty: ColumnType) {
-        Sql::bind(self, bind_value(value, ty));
+        let value = bind_value(value, ty, self.rules.dialect());
+        Sql::bind(self, value);
     }
 
     fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
@@ -37,7 +39,7 @@ impl alchemy_core::sql::SqlWriter for Sql {
 
 /// A statement being written: SQL text plus its bound values, numbered the
 /// way `backend` expects ([`SqlDialect::placeholder`]: `$1` on PostgreSQL,
-/// `?` on SQLite). (Public only because the session's
+/// `?` on SQLite and MariaDB). (Public only because the session's
 /// [`alchemy_core::driver::Driver`] impl names it.)
 #[derive(Debug)]
 pub struct Sql {
@@ -77,13 +79,19 @@ impl Sql {
 
     /// Appends a placeholder bound to `array`, one PostgreSQL array (an
     /// `INTEGER` column takes a `BIGINT` array). SeaORM's driver panics on
-    /// an element of another type or a NULL, so such values (and an `Err`)
-    /// make the statement an error instead.
+    /// an element of another type or a NULL, and on any array for another
+    /// database (their dialects ask for none), so such values (and an
+    /// `Err`) make the statement an error instead.
     #[cfg(feature = "postgres")]
     pub(crate) fn bind_value_array(
         &mut self,
         array: alchemy_core::Result<ValueArray<'_>>,
     ) -> &mut Self {
+        if self.backend != DbBackend::Postgres {
+            self.error
+                .get_or_insert_with(|| format!("{:?} has no array parameters", self.backend));
+            return self;
+        }
         match array_value(array) {
             Ok(array) => self.bind(array),
             Err((empty, e)) => {
@@ -93,8 +101,8 @@ impl Sql {
         }
     }
 
-    /// Without PostgreSQL nothing asks for an array (SQLite's dialect has
-    /// none): the statement fails if something does.
+    /// Without PostgreSQL nothing asks for an array (SQLite's and MariaDB's
+    /// dialects have none): the statement fails if something does.
     #[cfg(not(feature = "postgres"))]
     pub(crate) fn bind_value_array(
         &mut self,
@@ -156,5 +164,20 @@ mod tests {
         assert_eq!(stmt.sql, "SELECT (?, ?)");
         let values = stmt.values.map(|v| v.0).unwrap_or_default();
         assert_eq!(values, vec![None::<Uuid>.into(), 1i64.into()]);
+        let mut maria = Sql::new(DbBackend::MySql, "SELECT ");
+        maria.bind(1i64.into()).push(", ").bind(2i64.into());
+        assert_eq!(maria.build().unwrap().sql, "SELECT ?, ?");
+    }
+
+    /// SeaORM's MySQL and SQLite drivers panic on an array value: one asked
+    /// for there fails the statement instead.
+    #[test]
+    fn arrays_fail_the_statement_off_postgres() {
+        for backend in [DbBackend::MySql, DbBackend::Sqlite] {
+            let mut sql = Sql::new(backend, "SELECT ");
+            let one = Value::Int(1);
+            sql.bind_value_array(ValueArray::new(&[&one], ColumnType::BigInt));
+            assert!(sql.build().is_err(), "{backend:?}");
+        }
     }
 }

@@ -56,7 +56,7 @@ impl<DB> Clone for Sqlx<DB> {
 }
 
 /// `CREATE DATABASE` for a MariaDB target, before connecting to it.
-#[cfg(any(feature = "sqlx", feature = "diesel"))]
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
 fn create_database(database: &str) -> String {
     format!(
         "CREATE DATABASE IF NOT EXISTS {}",
@@ -65,7 +65,7 @@ fn create_database(database: &str) -> String {
 }
 
 /// `DROP DATABASE` for a MariaDB target, at teardown.
-#[cfg(any(feature = "sqlx", feature = "diesel"))]
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
 fn drop_database(database: &str) -> String {
     format!(
         "DROP DATABASE IF EXISTS {}",
@@ -76,7 +76,7 @@ fn drop_database(database: &str) -> String {
 /// What to run on the server before a case and after it: the schema or
 /// database of `target` created or dropped, on the server's own URL; none
 /// for SQLite.
-#[cfg(any(feature = "sqlx", feature = "diesel"))]
+#[cfg(any(feature = "sqlx", feature = "diesel", feature = "seaorm"))]
 fn on_server(target: &Target, create: bool) -> Option<(&str, String)> {
     match target {
         Target::Postgres { url, schema } => Some((
@@ -184,18 +184,23 @@ impl Backend for Diesel {
     }
 }
 
-/// alchemy-seaorm, on either database.
+/// alchemy-seaorm, on any of its databases.
 #[cfg(feature = "seaorm")]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SeaOrm;
 
 #[cfg(feature = "seaorm")]
 impl SeaOrm {
-    async fn on_server(url: &str, sql: &str) -> Result<()> {
+    /// Creates (`create`) or drops the schema or database of `target` on
+    /// its server; nothing for SQLite. One handle serves every database.
+    async fn on_server(target: &Target, create: bool) -> Result<()> {
         use alchemy_seaorm::sea_orm::ConnectionTrait;
+        let Some((url, sql)) = on_server(target, create) else {
+            return Ok(());
+        };
         let db = alchemy_seaorm::SeaDb::connect(url).await?;
         db.connection()
-            .execute_unprepared(sql)
+            .execute_unprepared(&sql)
             .await
             .map_err(alchemy_core::Error::backend)?;
         db.connection()
@@ -212,18 +217,13 @@ impl Backend for SeaOrm {
     type Db = alchemy_seaorm::SeaDb;
 
     async fn connect(&self, target: &Target, clock: SharedClock) -> Result<Self::Db> {
-        if let Target::Postgres { url, schema } = target {
-            Self::on_server(url, &create_schema(schema)).await?;
-        }
+        Self::on_server(target, true).await?;
         Ok(alchemy_seaorm::SeaDb::connect(&target.url())
             .await?
             .with_clock(clock))
     }
 
     async fn teardown(&self, target: &Target) -> Result<()> {
-        if let Target::Postgres { url, schema } = target {
-            Self::on_server(url, &drop_schema(schema)).await?;
-        }
-        Ok(())
+        Self::on_server(target, false).await
     }
 }

@@ -123,7 +123,7 @@ fn main() {
         ));
         trials.extend(model_checks::<seaorm_harness::SeaOrmHarness>(
             env,
-            &[Dialect::Sqlite, Dialect::Postgres],
+            &[Dialect::Sqlite, Dialect::Postgres, Dialect::MariaDb],
         ));
         trials.push(libtest_mimic::Trial::test(
             "derive::derived_posts_are_the_fixture_post_table",

@@ -365,12 +365,12 @@ impl Harness for SeaOrmHarness {
 }
 
 pub(crate) fn trials(env: &alchemy_conformance::runner::Environment) -> Vec<libtest_mimic::Trial> {
-    // MariaDB joins when this backend connects to it (issue 15).
     alchemy_conformance::runner::backend_trials_on::<SeaOrmHarness>(
         env,
         &[
             alchemy_core::schema::Dialect::Sqlite,
             alchemy_core::schema::Dialect::Postgres,
+            alchemy_core::schema::Dialect::MariaDb,
         ],
     )
 }
