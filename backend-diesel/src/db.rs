@@ -38,13 +38,6 @@ pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 pub const SQLITE_SETUP: &str =
     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
 
-#[cfg(feature = "mysql")]
-/// Run on every new MariaDB connection (after diesel-async's own UTC time
-/// zone and `utf8mb4`): strict mode, so a value the column cannot hold is
-/// an error on every table, not a truncation and a warning (the server's
-/// default has it for InnoDB only, and a server may be set up without it).
-pub const MARIADB_SETUP: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";
-
 #[derive(Clone)]
 pub(crate) enum Pools {
     #[cfg(feature = "postgres")]
@@ -113,7 +106,8 @@ impl DieselDb {
     ///   until the first one ends.
     /// - `mysql://user[:password]@host:port/db`: MariaDB through
     ///   diesel-async's `AsyncMysqlConnection` (mysql_async); every
-    ///   connection runs [`MARIADB_SETUP`].
+    ///   connection runs the dialect's setup (strict mode; see
+    ///   [`SqlDialect::connection_setup`](alchemy_core::dialect::SqlDialect::connection_setup)).
     ///
     /// One connection is made at once, so a bad URL fails here.
     ///
@@ -176,10 +170,13 @@ impl DieselDb {
                 config.custom_setup = Box::new(|url| {
                     let url = url.to_string();
                     async move {
+                        // After diesel-async's own UTC time zone and `utf8mb4`.
                         let mut conn = AsyncMysqlConnection::establish(&url).await?;
-                        conn.batch_execute(MARIADB_SETUP)
-                            .await
-                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        if let Some(setup) = Dialect::MariaDb.rules().connection_setup() {
+                            conn.batch_execute(setup)
+                                .await
+                                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        }
                         Ok(conn)
                     }
                     .boxed()

@@ -100,8 +100,7 @@
 //!   concurrent read-then-write units of work queue instead of failing.
 //! - MariaDB (`mysql://`): tables in InnoDB with exact (`utf8mb4_nopad_bin`)
 //!   text, UUIDs as `BINARY(16)`, timestamps as `DATETIME(6)` in UTC,
-//!   `AUTO_INCREMENT` keys; every connection runs [`db::MARIADB_SETUP`]
-//!   (strict mode). What MariaDB lacks is written another way, the same on
+//!   `AUTO_INCREMENT` keys; every connection runs in strict mode. What MariaDB lacks is written another way, the same on
 //!   every backend: see `alchemy_core::dialect::mariadb`.
 //!
 //! # Errors

@@ -43,13 +43,6 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 #[cfg(feature = "mysql")]
 const MARIADB_MAX_CONNECTIONS: u32 = 10;
 
-/// Run on every new MariaDB connection: strict mode makes a value the
-/// column cannot hold an error on every table, not a truncation and a
-/// warning (the server's default has it for InnoDB only, and a server may
-/// be configured without it).
-#[cfg(feature = "mysql")]
-const MARIADB_STRICT: &str = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')";
-
 /// A clone-able handle on a SeaORM connection pool (PostgreSQL, SQLite or
 /// MariaDB).
 ///
@@ -169,10 +162,10 @@ impl SeaDb {
             .max_connections(MARIADB_MAX_CONNECTIONS)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sea_orm::sqlx::raw_sql(MARIADB_STRICT)
-                        .execute(conn)
-                        .await
-                        .map(drop)
+                    match Dialect::MariaDb.rules().connection_setup() {
+                        Some(setup) => sea_orm::sqlx::raw_sql(setup).execute(conn).await.map(drop),
+                        None => Ok(()),
+                    }
                 })
             })
             .connect_with(options)

@@ -27,15 +27,18 @@ pub(crate) fn dialect(backend: DbBackend) -> Dialect {
 /// Runs `statement`, which returns at most one row, on `tx`: its row, if
 /// any.
 ///
-/// On MariaDB the result is read whole: the server sends a `DELETE ..
-/// RETURNING` row before the foreign-key check that then fails the
-/// statement, so a first-row read (SeaORM's `query_one`) would drop the
-/// error and report a delete that did not happen.
+/// Where the server may send rows before the error (MariaDB, see
+/// [`SqlDialect::rows_before_errors`](alchemy_core::dialect::SqlDialect::rows_before_errors)),
+/// the result is read whole: a first-row read (SeaORM's `query_one`) would
+/// drop the error and report a delete that did not happen.
 async fn one_row(
     tx: &DatabaseTransaction,
     statement: Statement,
 ) -> std::result::Result<Option<QueryResult>, DbErr> {
-    if tx.get_database_backend() == DbBackend::MySql {
+    if dialect(tx.get_database_backend())
+        .rules()
+        .rows_before_errors()
+    {
         return Ok(tx.query_all_raw(statement).await?.into_iter().next());
     }
     tx.query_one_raw(statement).await

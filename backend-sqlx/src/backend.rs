@@ -178,10 +178,8 @@ macro_rules! statements {
         ) -> sqlx::Result<Option<M>> {
             let (text, args) = qb.into_parts()?;
             let query = sqlx::query_as_with::<Self, M, _>(AssertSqlSafe(text), args);
-            if Self::DIALECT == Dialect::MariaDb {
-                // MariaDB sends a `DELETE .. RETURNING` row before the
-                // foreign-key check that then fails the statement: the
-                // error comes after the row, so the result is read whole.
+            if Self::DIALECT.rules().rows_before_errors() {
+                // The error may come after the row: the result is read whole.
                 return Ok(query.fetch_all(conn).await?.into_iter().next());
             }
             query.fetch_optional(conn).await
@@ -378,19 +376,16 @@ impl SqlxBackend for MySql {
 
     async fn connect(url: &str) -> sqlx::Result<Pool<Self>> {
         // sqlx already sets `utf8mb4`, UTC as the session time zone and
-        // `PIPES_AS_CONCAT`; strict mode makes a value the column cannot
-        // hold an error on every table instead of a truncation and a
-        // warning (the server's default has it for InnoDB only, and a
-        // server may be configured without it).
+        // `PIPES_AS_CONCAT`; the dialect's setup adds strict mode.
         let options = MySqlConnectOptions::from_str(url)?;
         PoolOptions::<MySql>::new()
             .max_connections(16)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    sqlx::raw_sql("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
-                        .execute(conn)
-                        .await
-                        .map(drop)
+                    match Dialect::MariaDb.rules().connection_setup() {
+                        Some(setup) => sqlx::raw_sql(setup).execute(conn).await.map(drop),
+                        None => Ok(()),
+                    }
                 })
             })
             .connect_with(options)

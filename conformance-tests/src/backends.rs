@@ -1,6 +1,6 @@
 //! The shipped backends, ready for the suite: each connects to a case's
-//! fresh database (creating its PostgreSQL schema first) and removes it
-//! afterwards. Behind the features `sqlx`, `diesel` and `seaorm`, so a
+//! fresh database (creating its PostgreSQL schema or MariaDB database
+//! first) and removes it afterwards. Behind the features `sqlx`, `diesel` and `seaorm`, so a
 //! user of one backend names it and writes no connection code:
 //!
 //! ```no_run

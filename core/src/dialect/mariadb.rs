@@ -101,6 +101,21 @@ impl SqlDialect for MariaDb {
         TABLE_OPTIONS
     }
 
+    /// Strict mode: a value the column cannot hold is an error on every
+    /// table, not a truncation and a warning (the server's default has it
+    /// for transactional tables only, and a server may be set up without
+    /// it).
+    fn connection_setup(&self) -> Option<&'static str> {
+        Some("SET SESSION sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')")
+    }
+
+    /// A `DELETE .. RETURNING` sends its row before the foreign-key check
+    /// that then fails the statement: read only the first row and the
+    /// delete that did not happen looks done.
+    fn rows_before_errors(&self) -> bool {
+        true
+    }
+
     /// No arrays: a long list is one JSON array read as rows by
     /// `JSON_TABLE` (10.6), typed per column, so a list of any length binds
     /// one value.

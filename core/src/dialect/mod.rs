@@ -233,6 +233,21 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
         matches!(self.lists(), Lists::Array)
     }
 
+    /// A statement every new connection runs before its first use (for
+    /// settings the library relies on); none by default. Run by each
+    /// backend's connect; a pool the application builds itself should run
+    /// it too.
+    fn connection_setup(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether the server may send rows of a statement before the error
+    /// that fails it; no by default. A backend then reads every row of a
+    /// statement that returns at most one, or the error is never seen.
+    fn rows_before_errors(&self) -> bool {
+        false
+    }
+
     /// Text after a `CREATE TABLE`'s closing parenthesis; none by default.
     fn table_options(&self) -> &'static str {
         ""

@@ -1,12 +1,13 @@
 //! The suite's model checks on this crate's own base and model, through
-//! alchemy-sqlx, on SQLite and PostgreSQL (`ALCHEMY_TEST_POSTGRES_URL`, or
-//! a Docker engine for testcontainers).
+//! alchemy-sqlx, on SQLite, PostgreSQL and MariaDB
+//! (`ALCHEMY_TEST_POSTGRES_URL` and `ALCHEMY_TEST_MARIADB_URL`, or a Docker
+//! engine for testcontainers).
 
 use alchemy_conformance::backends::Sqlx;
 use alchemy_conformance::models::{default_trials, model_trials_on};
 use alchemy_conformance::runner;
 use alchemy_core::schema::Dialect;
-use alchemy_sqlx::{PgRepository, SqliteRepository};
+use alchemy_sqlx::{MariaDbRepository, PgRepository, SqliteRepository};
 use custom_base::Account;
 
 /// Account `n`: a distinct email; a display name on even `n`, none on odd.
@@ -46,6 +47,20 @@ fn main() {
             env,
             &[Dialect::Postgres],
             PgRepository::<Account>::new(),
+            account,
+        ));
+        trials.extend(model_trials_on(
+            Sqlx::<sqlx::MySql>::default(),
+            env,
+            &[Dialect::MariaDb],
+            MariaDbRepository::<Account>::new(),
+            account,
+        ));
+        trials.extend(default_trials(
+            Sqlx::<sqlx::MySql>::default(),
+            env,
+            &[Dialect::MariaDb],
+            MariaDbRepository::<Account>::new(),
             account,
         ));
         trials
