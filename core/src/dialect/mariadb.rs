@@ -124,7 +124,7 @@ impl SqlDialect for MariaDb {
             open: " FROM JSON_TABLE(",
             close: json_columns,
             encode: json_array,
-            value: json_value,
+            value: super::json_value,
         })
     }
 
@@ -285,47 +285,18 @@ fn json_columns(ty: ColumnType) -> &'static str {
     }
 }
 
-/// How a `JSON_TABLE` row gives back a value of column type `ty`: UUIDs
-/// travel as hex, everything else as itself.
-fn json_value(ty: ColumnType) -> &'static str {
-    match ty {
-        ColumnType::Uuid => "UNHEX(value)",
-        _ => "value",
-    }
-}
-
 /// `values` as one JSON array for `JSON_TABLE`: booleans as 0/1, UUIDs as
 /// hex, timestamps as `YYYY-MM-DD HH:MM:SS.ffffff` (what a `DATETIME(6)`
-/// column reads), text as JSON strings.
+/// column reads), text as JSON strings; a value that is not finite (which
+/// checked values never are) as `null`, JSON having no such number.
 fn json_array(values: &[&Value]) -> Value {
-    let mut json = String::with_capacity(values.len() * 8 + 2);
-    json.push('[');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        match v {
-            Value::Null => json.push_str("null"),
-            Value::Bool(b) => json.push(if *b { '1' } else { '0' }),
-            Value::Int(n) => {
-                let _ = write!(json, "{n}");
-            }
-            // Not finite: no JSON number; checked values never get here.
-            Value::Float(f) if !f.is_finite() => json.push_str("null"),
-            Value::Float(f) => {
-                let _ = write!(json, "{f:?}");
-            }
-            Value::Text(t) => super::sqlite::push_json_string(&mut json, t),
-            Value::Uuid(u) => {
-                let _ = write!(json, "\"{}\"", u.simple());
-            }
-            Value::Timestamp(t) => {
-                let _ = write!(json, "\"{}\"", t.format("%Y-%m-%d %H:%M:%S%.6f"));
-            }
-        }
-    }
-    json.push(']');
-    Value::Text(json)
+    super::json_list(
+        values,
+        |json, at| {
+            let _ = write!(json, "\"{}\"", at.format("%Y-%m-%d %H:%M:%S%.6f"));
+        },
+        |_| "null",
+    )
 }
 
 #[cfg(test)]

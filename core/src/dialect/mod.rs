@@ -156,6 +156,68 @@ pub struct JsonList {
     pub value: fn(ColumnType) -> &'static str,
 }
 
+/// How a row of a JSON list gives back a value of column type `ty`
+/// (`value`): UUIDs travel as hex, everything else as itself.
+fn json_value(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Uuid => "unhex(value)",
+        _ => "value",
+    }
+}
+
+/// `values` as one JSON array ([`JsonList::encode`]): NULL, booleans as
+/// 0/1, integers, floats (`non_finite` writes an infinite one), text as
+/// JSON strings, UUIDs as hex, timestamps as `timestamp` writes them.
+fn json_list(
+    values: &[&Value],
+    timestamp: impl Fn(&mut String, chrono::DateTime<chrono::Utc>),
+    non_finite: fn(f64) -> &'static str,
+) -> Value {
+    use std::fmt::Write as _;
+    let mut json = String::with_capacity(values.len() * 8 + 2);
+    json.push('[');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        match v {
+            Value::Null => json.push_str("null"),
+            Value::Bool(b) => json.push(if *b { '1' } else { '0' }),
+            Value::Int(n) => {
+                let _ = write!(json, "{n}");
+            }
+            Value::Float(f) if !f.is_finite() => json.push_str(non_finite(*f)),
+            Value::Float(f) => {
+                let _ = write!(json, "{f:?}");
+            }
+            Value::Text(t) => push_json_string(&mut json, t),
+            Value::Uuid(u) => {
+                let _ = write!(json, "\"{}\"", u.simple());
+            }
+            Value::Timestamp(t) => timestamp(&mut json, *t),
+        }
+    }
+    json.push(']');
+    Value::Text(json)
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(json: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    json.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(json, "\\u{:04x}", u32::from(c));
+            }
+            c => json.push(c),
+        }
+    }
+    json.push('"');
+}
+
 /// The standard SQL type of a column type: [`SqlDialect::column_type`]'s
 /// default, for an override that changes only some arms.
 pub fn standard_type(ty: ColumnType) -> Cow<'static, str> {

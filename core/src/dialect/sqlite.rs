@@ -1,7 +1,6 @@
 //! SQLite: what differs from the trait's defaults, each with its reason.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use super::{Dialect, Identity, JsonList, Lists, Pattern, SqlDialect, standard_type};
 use crate::audit::sqlite_text;
@@ -95,7 +94,7 @@ impl SqlDialect for Sqlite {
             open: " FROM json_each(",
             close: |_| ")",
             encode: json_array,
-            value: json_value,
+            value: super::json_value,
         })
     }
 
@@ -241,63 +240,16 @@ fn is_primary_key(table: &Table, message: &str) -> bool {
     !pk.is_empty() && names.len() == pk.len() && pk.iter().zip(&names).all(|(a, b)| a == b)
 }
 
-/// How `json_each` gives back a value of column type `ty`: UUIDs travel as
-/// hex text, everything else as itself.
-fn json_value(ty: ColumnType) -> &'static str {
-    match ty {
-        ColumnType::Uuid => "unhex(value)",
-        _ => "value",
-    }
-}
-
 /// `values` as one JSON array for `json_each`, each in the form SQLite
 /// stores its column type in: booleans as 0/1, UUIDs as hex (read back
-/// with `unhex`), timestamps as the text every backend writes.
+/// with `unhex`), timestamps as the text every backend writes, infinities
+/// as `9e999` (SQLite reads it as infinity; NaN never gets here).
 fn json_array(values: &[&Value]) -> Value {
-    let mut json = String::with_capacity(values.len() * 8 + 2);
-    json.push('[');
-    for (i, v) in values.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        match v {
-            Value::Null => json.push_str("null"),
-            Value::Bool(b) => json.push(if *b { '1' } else { '0' }),
-            Value::Int(n) => {
-                let _ = write!(json, "{n}");
-            }
-            // SQLite reads 9e999 as infinity (NaN never gets here).
-            Value::Float(f) if f.is_infinite() => {
-                json.push_str(if *f > 0.0 { "9e999" } else { "-9e999" })
-            }
-            Value::Float(f) => {
-                let _ = write!(json, "{f:?}");
-            }
-            Value::Text(t) => push_json_string(&mut json, t),
-            Value::Uuid(u) => {
-                let _ = write!(json, "\"{}\"", u.simple());
-            }
-            Value::Timestamp(t) => push_json_string(&mut json, &sqlite_text(*t)),
-        }
-    }
-    json.push(']');
-    Value::Text(json)
-}
-
-/// Appends `text` as a JSON string.
-pub(super) fn push_json_string(json: &mut String, text: &str) {
-    json.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => json.push_str("\\\""),
-            '\\' => json.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(json, "\\u{:04x}", u32::from(c));
-            }
-            c => json.push(c),
-        }
-    }
-    json.push('"');
+    super::json_list(
+        values,
+        |json, at| super::push_json_string(json, &sqlite_text(at)),
+        |f| if f > 0.0 { "9e999" } else { "-9e999" },
+    )
 }
 
 #[cfg(test)]

@@ -758,7 +758,7 @@ mod tests {
         let (text, _) = sql(Dialect::MariaDb, Condition::is_in("id", ids)).unwrap();
         assert_eq!(
             text,
-            "`id` IN (SELECT UNHEX(value) FROM JSON_TABLE(?, '$[*]' COLUMNS \
+            "`id` IN (SELECT unhex(value) FROM JSON_TABLE(?, '$[*]' COLUMNS \
              (value CHAR(32) PATH '$')) AS __alchemy_list)"
         );
         // A backslash escapes in MariaDB's string literals: `'\\'` is one.
