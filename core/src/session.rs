@@ -351,6 +351,18 @@ impl SessionState {
         result
     }
 
+    /// Takes back the failure the last statement recorded, a duplicate key
+    /// the database undid alone, leaving the transaction as it was
+    /// ([`SqlDialect::duplicate_undoes_statement`]): the session goes on, as
+    /// after a savepoint rolled back.
+    ///
+    /// [`SqlDialect::duplicate_undoes_statement`]: crate::dialect::SqlDialect::duplicate_undoes_statement
+    pub(crate) fn contain_duplicate(&mut self) {
+        if matches!(self.failure.as_deref(), Some(Error::DuplicateKey { .. })) {
+            self.failure = None;
+        }
+    }
+
     /// The outcome of a write of several statements (`add_many`,
     /// `update_many`, `upsert_many`) on `table`, begun when the session had
     /// sent `sent_before` statements.

@@ -1,5 +1,14 @@
-//! MariaDB (10.6 and later; tested on 10.11): what differs from the
+//! MariaDB (10.10 and later; tested on 10.11): what differs from the
 //! trait's defaults, each with its reason.
+//!
+//! Text matches as on PostgreSQL: tables compare text byte for byte
+//! ([`TABLE_OPTIONS`]), so `=`, `LIKE` and unique keys are case- and
+//! space-sensitive, and a case-insensitive match lowers both sides (the
+//! trait's [`Pattern::Lowered`](super::Pattern::Lowered)). A `_ci`
+//! collation would fold more than case (`utf8mb4_general_ci` finds
+//! `'é' = 'e'`), so the same filter would find other rows here than on
+//! the other databases. Wildcards in a search stay literal: `\` escapes
+//! them, written `'\\'` in MariaDB's string literals.
 //!
 //! MySQL 8 is not supported yet: it has no `RETURNING` at all and other
 //! check-constraint codes. What it would need is expressed as capabilities
@@ -175,6 +184,13 @@ impl SqlDialect for MariaDb {
     }
 
     fn upsert_any_unique(&self) -> bool {
+        true
+    }
+
+    /// InnoDB rolls back only the statement on a duplicate key (a deadlock
+    /// or, with `innodb_rollback_on_timeout`, a lock wait timeout rolls the
+    /// transaction back; those still fail the session).
+    fn duplicate_undoes_statement(&self) -> bool {
         true
     }
 

@@ -57,7 +57,7 @@ pub enum Dialect {
     Postgres,
     /// SQLite.
     Sqlite,
-    /// MariaDB (10.6 and later).
+    /// MariaDB (10.10 and later).
     MariaDb,
 }
 
@@ -340,6 +340,14 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
     /// caller inserts in a savepoint and reads a duplicate key as "stored".
     fn skip_duplicates(&self) -> Option<&'static str> {
         Some(" ON CONFLICT DO NOTHING")
+    }
+
+    /// Whether a statement refused for a duplicate key is undone alone,
+    /// the transaction going on as before it; no by default (PostgreSQL
+    /// aborts the transaction). Then an insert that may clash on a key runs
+    /// without a savepoint, saving its two statements.
+    fn duplicate_undoes_statement(&self) -> bool {
+        false
     }
 
     /// The clause that makes a `SELECT` read the newest committed rows

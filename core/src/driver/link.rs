@@ -99,10 +99,19 @@ impl<L: Model, R: Model, D: Driver<R>> LinkRepository for DriverLinkRepository<L
                 sql.push_static(skip);
                 return session.execute(sql).await.map(drop);
             }
-            // In a savepoint, a pair already linked is a duplicate key.
-            let attached = session
-                .savepoint(|session| Box::pin(async move { session.execute(sql).await }))
-                .await;
+            // A pair already linked is a duplicate key, undone alone or in
+            // a savepoint.
+            let attached = if d.rules().duplicate_undoes_statement() {
+                let attached = session.execute(sql).await;
+                if matches!(attached, Err(crate::Error::DuplicateKey { .. })) {
+                    session.state_mut().contain_duplicate();
+                }
+                attached
+            } else {
+                session
+                    .savepoint(|session| Box::pin(async move { session.execute(sql).await }))
+                    .await
+            };
             match attached {
                 Ok(_) | Err(crate::Error::DuplicateKey { .. }) => Ok(()),
                 Err(e) => Err(e),

@@ -524,11 +524,12 @@ async fn insert_absent<M: Model, D: Driver<M>>(
 }
 
 /// [`add_if_absent`] where an insert cannot skip duplicates without hiding
-/// other failures (MariaDB's `INSERT IGNORE`): the plain insert in a
-/// savepoint; a unique violation is a stored row with the same values in
-/// `conflict_columns` (`None`) or, when there is none, the caller's error.
-/// Race-free: a concurrent insert of the same row waits for the other
-/// transaction's lock, then fails as a duplicate.
+/// other failures (MariaDB's `INSERT IGNORE`): the plain insert, which a
+/// duplicate leaves undone alone (else in a savepoint); a unique violation
+/// is a stored row with the same values in `conflict_columns` (`None`) or,
+/// when there is none, the caller's error. Race-free: a concurrent insert
+/// of the same row waits for the other transaction's lock, then fails as a
+/// duplicate.
 async fn insert_or_match<M: Model, D: Driver<M>>(
     driver: &mut D,
     model: M,
@@ -537,15 +538,26 @@ async fn insert_or_match<M: Model, D: Driver<M>>(
     let same = match_condition(&model, conflict_columns)?;
     let columns = st::insert_columns::<M>();
     let head = st::insert_head::<M>(driver.dialect());
-    let inserted = driver
-        .savepoint(|driver| {
-            Box::pin(async move {
-                let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
-                st::insert_one(&mut sql, head, columns, &model, "");
-                driver.row(sql).await
+    let inserted = if driver.dialect().rules().duplicate_undoes_statement() {
+        // The database undoes a duplicate alone: no savepoint needed.
+        let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
+        st::insert_one(&mut sql, head, columns, &model, "");
+        let inserted = driver.row(sql).await;
+        if matches!(inserted, Err(Error::DuplicateKey { .. })) {
+            driver.state_mut().contain_duplicate();
+        }
+        inserted
+    } else {
+        driver
+            .savepoint(|driver| {
+                Box::pin(async move {
+                    let mut sql = driver.sql(Some(CacheKey::InsertAbsent));
+                    st::insert_one(&mut sql, head, columns, &model, "");
+                    driver.row(sql).await
+                })
             })
-        })
-        .await;
+            .await
+    };
     let Err(e @ Error::DuplicateKey { .. }) = inserted else {
         return inserted;
     };
