@@ -1,8 +1,8 @@
 //! The benchmark: the same workloads through an alchemy backend and through
-//! hand-written code for the same ORM, on SQLite and PostgreSQL.
+//! hand-written code for the same ORM, on SQLite, PostgreSQL and MariaDB.
 //!
 //! ```sh
-//! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
+//! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|mariadb|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
 //! ```
 //!
 //! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
@@ -34,7 +34,7 @@ use common::{DbKind, Settings, Side, settings_line};
 #[global_allocator]
 static HEAP: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]";
+const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|mariadb|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]";
 
 struct Args {
     backends: Vec<&'static str>,
@@ -69,7 +69,8 @@ fn parse() -> Result<Args, String> {
                 dbs = match value()?.as_str() {
                     "sqlite" => vec![DbKind::Sqlite],
                     "postgres" => vec![DbKind::Postgres],
-                    "all" => vec![DbKind::Sqlite, DbKind::Postgres],
+                    "mariadb" => vec![DbKind::MariaDb],
+                    "all" => vec![DbKind::Sqlite, DbKind::Postgres, DbKind::MariaDb],
                     other => return Err(format!("--db {other}?\n{USAGE}")),
                 }
             }
@@ -105,6 +106,8 @@ fn parse() -> Result<Args, String> {
     }
     let postgres_url = std::env::var("ALCHEMY_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mariadb_url = std::env::var("ALCHEMY_BENCH_MARIADB_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     Ok(Args {
         backends,
         dbs,
@@ -112,6 +115,7 @@ fn parse() -> Result<Args, String> {
             scale,
             reps,
             postgres_url,
+            mariadb_url,
             only,
             side,
         },
