@@ -5,6 +5,11 @@
 //! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|mariadb|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
 //! ```
 //!
+//! Without `--backend` or `--db` every backend runs on every database
+//! (`all`): SQLite, and the servers at `ALCHEMY_BENCH_POSTGRES_URL` and
+//! `ALCHEMY_BENCH_MARIADB_URL` (by default `postgres://postgres@127.0.0.1:5432/test`
+//! and `mysql://root@127.0.0.1:3306/test`).
+//!
 //! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
 //! under `valgrind --tool=callgrind`); its lines then carry no ratio.
 //!
@@ -44,7 +49,7 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut backends = vec!["sqlx", "diesel", "seaorm"];
-    let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres];
+    let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres, DbKind::MariaDb];
     let mut scale: f64 = 1.0;
     let mut reps = 3;
     let mut only: Option<Vec<data::Workload>> = None;
