@@ -23,6 +23,8 @@ pub(crate) enum DbKind {
     Sqlite,
     /// A fresh schema on the PostgreSQL server.
     Postgres,
+    /// A fresh database on the MariaDB server.
+    MariaDb,
 }
 
 impl DbKind {
@@ -31,6 +33,7 @@ impl DbKind {
         match self {
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
+            Self::MariaDb => "mariadb",
         }
     }
 
@@ -39,6 +42,7 @@ impl DbKind {
         match self {
             Self::Sqlite => Dialect::Sqlite,
             Self::Postgres => Dialect::Postgres,
+            Self::MariaDb => Dialect::MariaDb,
         }
     }
 }
@@ -52,6 +56,8 @@ pub(crate) struct Settings {
     pub(crate) reps: usize,
     /// The PostgreSQL server.
     pub(crate) postgres_url: String,
+    /// The MariaDB server (its database is where `CREATE DATABASE` runs).
+    pub(crate) mariadb_url: String,
     /// Only these workloads (`--workload`); all when `None`.
     pub(crate) only: Option<Vec<Workload>>,
     /// Which side runs (`--side`).
@@ -82,9 +88,11 @@ impl Settings {
 pub(crate) struct Fresh {
     /// Which database.
     pub(crate) kind: DbKind,
-    /// The URL to connect to (with the schema as search path on PostgreSQL).
+    /// The URL to connect to (with the schema as search path on
+    /// PostgreSQL, the database on MariaDB).
     pub(crate) url: String,
     server: String,
+    /// The PostgreSQL schema or MariaDB database made for the run.
     schema: Option<String>,
     dir: Option<PathBuf>,
 }
@@ -137,6 +145,27 @@ impl Fresh {
                     dir: None,
                 }
             }
+            DbKind::MariaDb => {
+                let database = format!("alc_bench_{id}");
+                let mut admin = sqlx::MySqlConnection::connect(&settings.mariadb_url)
+                    .await
+                    .map_err(|e| format!("mariadb: {e}"))?;
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "CREATE DATABASE {}",
+                        Dialect::MariaDb.quote(&database)
+                    )))
+                    .await
+                    .map_err(|e| format!("create database: {e}"))?;
+                let _ = admin.close().await;
+                Self {
+                    kind,
+                    url: with_database(&settings.mariadb_url, &database),
+                    server: settings.mariadb_url.clone(),
+                    schema: Some(database),
+                    dir: None,
+                }
+            }
         };
         fresh.create_tables().await?;
         if kind == DbKind::Postgres {
@@ -177,18 +206,35 @@ impl Fresh {
                         .map_err(|e| format!("ddl: {e}"))?;
                 }
             }
+            DbKind::MariaDb => {
+                let mut c = sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .map_err(|e| format!("mariadb: {e}"))?;
+                for s in statements {
+                    c.execute(sqlx::AssertSqlSafe(s))
+                        .await
+                        .map_err(|e| format!("ddl: {e}"))?;
+                }
+            }
         }
         Ok(())
     }
 
-    /// Removes the file or schema.
+    /// Removes the file, schema or database.
     pub(crate) async fn remove(self) {
         if let Some(dir) = &self.dir {
             let _ = std::fs::remove_dir_all(dir);
         }
-        if let Some(schema) = &self.schema
-            && let Ok(mut admin) = sqlx::PgConnection::connect(&self.server).await
-        {
+        let Some(schema) = &self.schema else {
+            return;
+        };
+        if self.kind == DbKind::MariaDb {
+            if let Ok(mut admin) = sqlx::MySqlConnection::connect(&self.server).await {
+                let drop = format!("DROP DATABASE {}", Dialect::MariaDb.quote(schema));
+                let _ = admin.execute(sqlx::AssertSqlSafe(drop)).await;
+                let _ = admin.close().await;
+            }
+        } else if let Ok(mut admin) = sqlx::PgConnection::connect(&self.server).await {
             let _ = admin
                 .execute(sqlx::AssertSqlSafe(format!(
                     "DROP SCHEMA {} CASCADE",
@@ -197,6 +243,24 @@ impl Fresh {
                 .await;
         }
     }
+}
+
+/// `url` (`mysql://user@host:port/db?query`) with its database replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (url, query) = url
+        .split_once('?')
+        .map_or((url, None), |(u, q)| (u, Some(q)));
+    let authority_end = url
+        .find("://")
+        .map(|at| at + 3)
+        .and_then(|start| url[start..].find('/').map(|p| start + p))
+        .unwrap_or(url.len());
+    let mut out = format!("{}/{database}", &url[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
 }
 
 /// SQLite's defaults, stated: journal_mode delete, synchronous FULL; foreign
@@ -463,6 +527,7 @@ where
 pub(crate) async fn settings_line(settings: &Settings, kinds: &[DbKind]) -> Json {
     let mut sqlite = Json::Null;
     let mut postgres = Json::Null;
+    let mut mariadb = Json::Null;
     for kind in kinds {
         match kind {
             DbKind::Sqlite => {
@@ -501,6 +566,20 @@ pub(crate) async fn settings_line(settings: &Settings, kinds: &[DbKind]) -> Json
                         json!({"server_version": v, "fsync": fsync, "synchronous_commit": sc});
                 }
             }
+            DbKind::MariaDb => {
+                if let Ok(mut c) = sqlx::MySqlConnection::connect(&settings.mariadb_url).await {
+                    let row: Option<(String, i64, i64, String)> = sqlx::query_as(
+                        "SELECT @@version, CAST(@@innodb_flush_log_at_trx_commit AS SIGNED), \
+                         CAST(@@sync_binlog AS SIGNED), @@tx_isolation",
+                    )
+                    .fetch_one(&mut c)
+                    .await
+                    .ok();
+                    if let Some((v, flush, sync_binlog, isolation)) = row {
+                        mariadb = json!({"server_version": v, "innodb_flush_log_at_trx_commit": flush, "sync_binlog": sync_binlog, "isolation": isolation});
+                    }
+                }
+            }
         }
     }
     json!({
@@ -515,6 +594,7 @@ pub(crate) async fn settings_line(settings: &Settings, kinds: &[DbKind]) -> Json
             "reps": settings.reps,
             "sqlite": sqlite,
             "postgres": postgres,
+            "mariadb": mariadb,
         }
     })
 }

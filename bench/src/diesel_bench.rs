@@ -7,7 +7,7 @@ use alchemy_core::impl_model;
 use alchemy_core::slug::slugify;
 use alchemy_core::unique::Unique;
 use alchemy_diesel::DieselDb;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -149,6 +149,9 @@ impl LibBackend for Lib {
             DbKind::Postgres => DieselDb::connect_with_pool_size(&fresh.url, 1)
                 .await
                 .map_err(err),
+            DbKind::MariaDb => DieselDb::connect_with_pool_size(&fresh.url, 1)
+                .await
+                .map_err(err),
         }
     }
     fn posts() -> PostRepository {
@@ -221,9 +224,41 @@ async fn connect_postgres(fresh: &Fresh) -> Result<diesel_async::AsyncPgConnecti
         .map_err(err)
 }
 
-/// Runs a multi-row INSERT: directly on PostgreSQL; on SQLite on the
-/// wrapped synchronous connection, since diesel's SQLite batch insert is
-/// only implemented for diesel's own `RunQueryDsl`.
+async fn connect_mariadb(fresh: &Fresh) -> Result<diesel_async::AsyncMysqlConnection, String> {
+    use diesel_async::AsyncConnection;
+    diesel_async::AsyncMysqlConnection::establish(&fresh.url)
+        .await
+        .map_err(err)
+}
+
+/// A timestamp as the raw side binds and reads it: `DateTime<Utc>` where
+/// diesel maps one (SQLite, PostgreSQL); on MySQL diesel's `Datetime` maps
+/// only `NaiveDateTime`, written in UTC (diesel-async's session time zone).
+trait Stamp {
+    /// Now, to the microsecond the columns keep.
+    fn now() -> Self;
+}
+
+impl Stamp for DateTime<Utc> {
+    fn now() -> Self {
+        Utc::now().trunc_subsecs(6)
+    }
+}
+
+impl Stamp for NaiveDateTime {
+    fn now() -> Self {
+        Utc::now().trunc_subsecs(6).naive_utc()
+    }
+}
+
+// MySQL's key of the row an INSERT just made: diesel has no RETURNING there.
+diesel::define_sql_function! {
+    fn last_insert_id() -> diesel::sql_types::Unsigned<diesel::sql_types::BigInt>;
+}
+
+/// Runs a multi-row INSERT: directly on PostgreSQL and MySQL; on SQLite on
+/// the wrapped synchronous connection, since diesel's SQLite batch insert
+/// is only implemented for diesel's own `RunQueryDsl`.
 macro_rules! batch {
     (direct, $c:expr, $q:expr) => {
         $q.execute($c).await
@@ -262,6 +297,11 @@ async fn copy_posts_postgres(fresh: &Fresh, titles: &[String]) -> Result<u64, St
 
 /// SQLite has no `COPY`; W1c runs on PostgreSQL only.
 async fn copy_posts_sqlite(_: &Fresh, _: &[String]) -> Result<u64, String> {
+    Err("W1c runs on PostgreSQL only".into())
+}
+
+/// MariaDB has no `COPY`; W1c runs on PostgreSQL only.
+async fn copy_posts_mariadb(_: &Fresh, _: &[String]) -> Result<u64, String> {
     Err("W1c runs on PostgreSQL only".into())
 }
 
@@ -316,8 +356,10 @@ macro_rules! insert_posts {
 }
 
 /// A W3 page: diesel's query builder with `count(*) OVER ()` and a count
-/// past the end (`dsl`), or on PostgreSQL `data::W3_PAGE_POSTGRES` through
-/// `sql_query` (`one_statement`). Gives the page and the total.
+/// past the end (`dsl`; `escape` binds its character, so MariaDB's
+/// backslash escapes in string literals never meet it), or on PostgreSQL
+/// `data::W3_PAGE_POSTGRES` through `sql_query` (`one_statement`). Gives
+/// the page and the total.
 macro_rules! w3_page {
     (dsl, $like:ident, $c:expr, $offset:expr) => {{
         let page: Vec<(PostRow, i64)> = post::table
@@ -356,11 +398,61 @@ macro_rules! w3_page {
     }};
 }
 
+/// A new tag unless its name exists, and the row made, as a careful diesel
+/// user writes it: `INSERT .. ON CONFLICT (name) DO NOTHING RETURNING`
+/// (`returning`), or on MySQL, where diesel has neither, `INSERT IGNORE`
+/// (`insert_or_ignore_into`) and the new key from `LAST_INSERT_ID()`
+/// (`ignore`). `None` when the name exists.
+macro_rules! create_tag {
+    (returning, $c:expr, $now:expr, $name:expr, $slug:expr) => {
+        diesel::insert_into(tag::table)
+            .values((
+                tag::created_at.eq($now),
+                tag::updated_at.eq($now),
+                tag::name.eq($name),
+                tag::slug.eq($slug),
+            ))
+            .on_conflict(tag::name)
+            .do_nothing()
+            .returning(TagRow::as_returning())
+            .get_result($c)
+            .await
+            .optional()?
+    };
+    (ignore, $c:expr, $now:expr, $name:expr, $slug:expr) => {{
+        // The tag table has nothing but the name's duplicate to ignore.
+        let inserted = diesel::insert_or_ignore_into(tag::table)
+            .values((
+                tag::created_at.eq($now),
+                tag::updated_at.eq($now),
+                tag::name.eq($name),
+                tag::slug.eq($slug),
+            ))
+            .execute($c)
+            .await?;
+        if inserted == 0 {
+            None
+        } else {
+            let id: u64 = diesel::select(last_insert_id()).get_result($c).await?;
+            let id = i64::try_from(id)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            Some(TagRow {
+                id,
+                created_at: $now,
+                updated_at: $now,
+                name: $name.to_string(),
+                slug: $slug.to_string(),
+            })
+        }
+    }};
+}
+
 /// The same workloads written directly with diesel and diesel-async, as a
 /// careful user would: one module per database, with diesel's own SQL types
-/// for that database (UUIDs as `BLOB`s and timestamps as text on SQLite).
+/// for that database (UUIDs as `BLOB`s and timestamps as text on SQLite;
+/// UUIDs as `BINARY(16)` bytes and `DATETIME`s as `NaiveDateTime` on MySQL).
 macro_rules! raw {
-    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, insert: $insert:ident, w3: $w3:ident, copy: $copy:path, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty, like: $like:ident $(, use $extra:path)?) => {
+    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, insert: $insert:ident, tag: $tag:ident, w3: $w3:ident, copy: $copy:path, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty => $ts:ty, like: $like:ident $(, use $extra:path)?) => {
         mod $module {
             use super::*;
             // For the query builder's W3 page (`w3_page!(dsl, ..)`), which PostgreSQL does not use.
@@ -396,6 +488,7 @@ macro_rules! raw {
 
             type Conn = $conn;
             type Id = $id;
+            type Ts = $ts;
             type QResult<T> = diesel::QueryResult<T>;
 
             fn id(u: Uuid) -> Id {
@@ -407,8 +500,8 @@ macro_rules! raw {
             #[diesel(table_name = post)]
             struct PostRow {
                 id: Id,
-                created_at: DateTime<Utc>,
-                updated_at: DateTime<Utc>,
+                created_at: Ts,
+                updated_at: Ts,
                 title: String,
                 content: String,
                 published: bool,
@@ -431,8 +524,8 @@ macro_rules! raw {
                 }
             }
 
-            fn now() -> DateTime<Utc> {
-                Utc::now().trunc_subsecs(6)
+            fn now() -> Ts {
+                <Ts as Stamp>::now()
             }
 
             async fn insert_posts(c: &mut Conn, titles: &[String], content: &str, keys: &mut Vec<Id>) -> QResult<()> {
@@ -466,8 +559,8 @@ macro_rules! raw {
             #[diesel(table_name = tag)]
             struct TagRow {
                 id: i64,
-                created_at: DateTime<Utc>,
-                updated_at: DateTime<Utc>,
+                created_at: Ts,
+                updated_at: Ts,
                 name: String,
                 slug: String,
             }
@@ -479,14 +572,7 @@ macro_rules! raw {
                     return Ok(row);
                 }
                 let now = now();
-                let made = diesel::insert_into(tag::table)
-                    .values((tag::created_at.eq(now), tag::updated_at.eq(now), tag::name.eq(name), tag::slug.eq(slug)))
-                    .on_conflict(tag::name)
-                    .do_nothing()
-                    .returning(TagRow::as_returning())
-                    .get_result(c)
-                    .await
-                    .optional()?;
+                let made = create_tag!($tag, c, now, name, slug);
                 match made {
                     Some(row) => Ok(row),
                     None => tag::table.filter(tag::name.eq(name)).select(TagRow::as_select()).first(c).await,
@@ -720,8 +806,9 @@ macro_rules! raw {
     };
 }
 
-raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, insert: values, w3: dsl, copy: copy_posts_sqlite, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite, like: like);
-raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, insert: unnest, w3: one_statement, copy: copy_posts_postgres, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz, like: ilike, use diesel::PgTextExpressionMethods);
+raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, insert: values, tag: returning, w3: dsl, copy: copy_posts_sqlite, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite => DateTime<Utc>, like: like);
+raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, insert: unnest, tag: returning, w3: one_statement, copy: copy_posts_postgres, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz => DateTime<Utc>, like: ilike, use diesel::PgTextExpressionMethods);
+raw!(raw_mariadb, diesel_async::AsyncMysqlConnection, connect_mariadb, batch: direct, insert: values, tag: ignore, w3: dsl, copy: copy_posts_mariadb, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::Datetime => NaiveDateTime, like: like);
 
 /// Every workload on `kind`, library and raw alternating.
 pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {
@@ -738,6 +825,7 @@ pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Va
             let run = match kind {
                 DbKind::Sqlite => raw_sqlite::run(workload, &fresh, s).await,
                 DbKind::Postgres => raw_postgres::run(workload, &fresh, s).await,
+                DbKind::MariaDb => raw_mariadb::run(workload, &fresh, s).await,
             };
             fresh.remove().await;
             run

@@ -1,9 +1,14 @@
 //! The benchmark: the same workloads through an alchemy backend and through
-//! hand-written code for the same ORM, on SQLite and PostgreSQL.
+//! hand-written code for the same ORM, on SQLite, PostgreSQL and MariaDB.
 //!
 //! ```sh
-//! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
+//! cargo run --release -p alchemy-bench --bin bench -- [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|mariadb|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]
 //! ```
+//!
+//! Without `--backend` or `--db` every backend runs on every database
+//! (`all`): SQLite, and the servers at `ALCHEMY_BENCH_POSTGRES_URL` and
+//! `ALCHEMY_BENCH_MARIADB_URL` (by default `postgres://postgres@127.0.0.1:5432/test`
+//! and `mysql://root@127.0.0.1:3306/test`).
 //!
 //! `--side lib` or `--side raw` runs one side only (to profile it, e.g.
 //! under `valgrind --tool=callgrind`); its lines then carry no ratio.
@@ -34,7 +39,7 @@ use common::{DbKind, Settings, Side, settings_line};
 #[global_allocator]
 static HEAP: alloc::Counting = alloc::Counting;
 
-const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]";
+const USAGE: &str = "usage: bench [--backend sqlx|diesel|seaorm|all] [--db sqlite|postgres|mariadb|all] [--scale F] [--reps N] [--workload W1,W2,..] [--side both|lib|raw]";
 
 struct Args {
     backends: Vec<&'static str>,
@@ -44,7 +49,7 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut backends = vec!["sqlx", "diesel", "seaorm"];
-    let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres];
+    let mut dbs = vec![DbKind::Sqlite, DbKind::Postgres, DbKind::MariaDb];
     let mut scale: f64 = 1.0;
     let mut reps = 3;
     let mut only: Option<Vec<data::Workload>> = None;
@@ -69,7 +74,8 @@ fn parse() -> Result<Args, String> {
                 dbs = match value()?.as_str() {
                     "sqlite" => vec![DbKind::Sqlite],
                     "postgres" => vec![DbKind::Postgres],
-                    "all" => vec![DbKind::Sqlite, DbKind::Postgres],
+                    "mariadb" => vec![DbKind::MariaDb],
+                    "all" => vec![DbKind::Sqlite, DbKind::Postgres, DbKind::MariaDb],
                     other => return Err(format!("--db {other}?\n{USAGE}")),
                 }
             }
@@ -105,6 +111,8 @@ fn parse() -> Result<Args, String> {
     }
     let postgres_url = std::env::var("ALCHEMY_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mariadb_url = std::env::var("ALCHEMY_BENCH_MARIADB_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
     Ok(Args {
         backends,
         dbs,
@@ -112,6 +120,7 @@ fn parse() -> Result<Args, String> {
             scale,
             reps,
             postgres_url,
+            mariadb_url,
             only,
             side,
         },

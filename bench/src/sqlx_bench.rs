@@ -96,6 +96,13 @@ async fn pool<DB: SqlxBackend>(fresh: &Fresh) -> Result<sqlx::Pool<DB>, String> 
                 .await
                 .map_err(err)?,
         ),
+        DbKind::MariaDb => Box::new(
+            PoolOptions::<sqlx::MySql>::new()
+                .max_connections(1)
+                .connect(&fresh.url)
+                .await
+                .map_err(err)?,
+        ),
     };
     any.downcast::<sqlx::Pool<DB>>()
         .map(|b| *b)
@@ -269,10 +276,138 @@ async fn copy_posts_sqlite(_: &sqlx::SqlitePool, _: &[String]) -> Result<u64, St
     Err("W1c runs on PostgreSQL only".into())
 }
 
+/// The raw side's statements with numbered placeholders (`$1`), which
+/// PostgreSQL and SQLite take.
+mod numbered {
+    pub(super) const GET_TAG: &str =
+        "SELECT id, created_at, updated_at, name, slug FROM tag WHERE name = $1";
+    pub(super) const INSERT_TAG: &str = "INSERT INTO tag (created_at, updated_at, name, slug) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING \
+         RETURNING id, created_at, updated_at, name, slug";
+    pub(super) const W3_PAGE: &str = "SELECT id, created_at, updated_at, title, content, published, \
+         count(*) OVER () AS total FROM post WHERE title LIKE $1 ESCAPE '\\' \
+         ORDER BY created_at DESC LIMIT 20 OFFSET $2";
+    pub(super) const W3_COUNT: &str = "SELECT count(*) FROM post WHERE title LIKE $1 ESCAPE '\\'";
+    pub(super) const UPDATE_TITLE: &str =
+        "UPDATE post SET title = $1, updated_at = $2 WHERE id = $3";
+    pub(super) const GET_POST: &str =
+        "SELECT id, created_at, updated_at, title, content, published FROM post WHERE id = $1";
+    pub(super) const KEYSET_FIRST: &str = "SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT $1";
+    pub(super) const KEYSET_AFTER: &str = "SELECT id, created_at, updated_at, title, content, published \
+         FROM post WHERE id > $1 ORDER BY id LIMIT $2";
+    pub(super) const OFFSET_PAGE: &str = "SELECT id, created_at, updated_at, title, content, published \
+         FROM post ORDER BY id LIMIT $1 OFFSET $2";
+}
+
+/// The same statements for MariaDB: `?` placeholders, a backslash escape
+/// written `'\\'` in its string literals, and get-or-create's insert as
+/// MariaDB users write it (`INSERT IGNORE .. RETURNING` returns no row for
+/// a duplicate; the tag table has nothing else it could ignore).
+mod question {
+    pub(super) const GET_TAG: &str =
+        "SELECT id, created_at, updated_at, name, slug FROM tag WHERE name = ?";
+    pub(super) const INSERT_TAG: &str = "INSERT IGNORE INTO tag (created_at, updated_at, name, slug) \
+         VALUES (?, ?, ?, ?) RETURNING id, created_at, updated_at, name, slug";
+    pub(super) const W3_PAGE: &str = "SELECT id, created_at, updated_at, title, content, published, \
+         count(*) OVER () AS total FROM post WHERE title LIKE ? ESCAPE '\\\\' \
+         ORDER BY created_at DESC LIMIT 20 OFFSET ?";
+    pub(super) const W3_COUNT: &str = "SELECT count(*) FROM post WHERE title LIKE ? ESCAPE '\\\\'";
+    pub(super) const UPDATE_TITLE: &str = "UPDATE post SET title = ?, updated_at = ? WHERE id = ?";
+    pub(super) const GET_POST: &str =
+        "SELECT id, created_at, updated_at, title, content, published FROM post WHERE id = ?";
+    pub(super) const KEYSET_FIRST: &str = "SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT ?";
+    pub(super) const KEYSET_AFTER: &str = "SELECT id, created_at, updated_at, title, content, published \
+         FROM post WHERE id > ? ORDER BY id LIMIT ?";
+    pub(super) const OFFSET_PAGE: &str = "SELECT id, created_at, updated_at, title, content, published \
+         FROM post ORDER BY id LIMIT ? OFFSET ?";
+}
+
+/// New posts on MariaDB, as a careful sqlx user writes them: one multi-row
+/// `VALUES` per 5,000 rows (30,000 binds, under its 65,535).
+async fn insert_posts_mariadb(
+    conn: &mut sqlx::MySqlConnection,
+    titles: &[String],
+    content: &str,
+    now: DateTime<Utc>,
+    keys: &mut Vec<Uuid>,
+) -> Result<(), String> {
+    for chunk in titles.chunks(5_000) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new(
+            "INSERT INTO post (id, created_at, updated_at, title, content, published) ",
+        );
+        qb.push_values(chunk, |mut b, t| {
+            let id = Uuid::now_v7();
+            keys.push(id);
+            // A DATETIME: sqlx sends a DateTime<Utc> as a TIMESTAMP.
+            b.push_bind(id)
+                .push_bind(now.naive_utc())
+                .push_bind(now.naive_utc())
+                .push_bind(t.clone())
+                .push_bind(content.to_string())
+                .push_bind(false);
+        });
+        qb.build().execute(&mut *conn).await.map_err(err)?;
+    }
+    Ok(())
+}
+
+/// W5 on MariaDB, as a careful sqlx user writes it: which titles exist (one
+/// `IN` list per 10,000), one `UPDATE .. WHERE id IN (..)` per 10,000 (every
+/// matched row gets the same values) and the new rows' multi-row `INSERT`s.
+/// Returns (created, updated).
+async fn upsert_posts_mariadb(
+    conn: &mut sqlx::MySqlConnection,
+    titles: &[String],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), String> {
+    use sqlx::{MySql, QueryBuilder, Row};
+    let mut existing = std::collections::HashMap::new();
+    for chunk in titles.chunks(10_000) {
+        let mut qb = QueryBuilder::<MySql>::new("SELECT id, title FROM post WHERE title IN (");
+        let mut sep = qb.separated(", ");
+        for t in chunk {
+            sep.push_bind(t.clone());
+        }
+        qb.push(")");
+        for r in qb.build().fetch_all(&mut *conn).await.map_err(err)? {
+            existing.insert(
+                r.try_get::<String, _>("title").map_err(err)?,
+                r.try_get::<Uuid, _>("id").map_err(err)?,
+            );
+        }
+    }
+    let keys: Vec<Uuid> = existing.values().copied().collect();
+    for chunk in keys.chunks(10_000) {
+        let mut qb = QueryBuilder::<MySql>::new("UPDATE post SET content = ");
+        qb.push_bind("upserted")
+            .push(", updated_at = ")
+            .push_bind(now.naive_utc())
+            .push(" WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for k in chunk {
+            sep.push_bind(*k);
+        }
+        qb.push(")");
+        qb.build().execute(&mut *conn).await.map_err(err)?;
+    }
+    let new: Vec<String> = titles
+        .iter()
+        .filter(|t| !existing.contains_key(*t))
+        .cloned()
+        .collect();
+    insert_posts_mariadb(conn, &new, "upserted", now, &mut Vec::new()).await?;
+    Ok((new.len(), keys.len()))
+}
+
+/// MariaDB has no `COPY`; W1c runs on PostgreSQL only.
+async fn copy_posts_mariadb(_: &sqlx::MySqlPool, _: &[String]) -> Result<u64, String> {
+    Err("W1c runs on PostgreSQL only".into())
+}
+
 /// The same workloads written directly with sqlx, as a careful user would:
 /// one module per database, so every query is concrete.
 macro_rules! raw {
-    ($module:ident, $db:ty, $insert_posts:path, $upsert_posts:path, $copy_posts:path) => {
+    ($module:ident, $db:ty, $sql:ident, $insert_posts:path, $upsert_posts:path, $copy_posts:path) => {
         mod $module {
             use super::*;
             use sqlx::Row;
@@ -298,18 +433,17 @@ macro_rules! raw {
 
             /// The tag row (as the library returns it), found or inserted.
             async fn get_or_create(tx: &mut sqlx::Transaction<'_, Db>, name: &str, slug: &str) -> Result<Tag, String> {
-                const SELECT: &str = "SELECT id, created_at, updated_at, name, slug FROM tag WHERE name = $1";
-                let found: Option<Tag> = sqlx::query_as(SELECT).bind(name).fetch_optional(&mut **tx).await.map_err(err)?;
+                let found: Option<Tag> = sqlx::query_as($sql::GET_TAG).bind(name).fetch_optional(&mut **tx).await.map_err(err)?;
                 if let Some(tag) = found {
                     return Ok(tag);
                 }
                 let now = now();
-                let made: Option<Tag> = sqlx::query_as("INSERT INTO tag (created_at, updated_at, name, slug) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING id, created_at, updated_at, name, slug")
+                let made: Option<Tag> = sqlx::query_as($sql::INSERT_TAG)
                     .bind(now).bind(now).bind(name).bind(slug)
                     .fetch_optional(&mut **tx).await.map_err(err)?;
                 match made {
                     Some(tag) => Ok(tag),
-                    None => sqlx::query_as(SELECT).bind(name).fetch_one(&mut **tx).await.map_err(err),
+                    None => sqlx::query_as($sql::GET_TAG).bind(name).fetch_one(&mut **tx).await.map_err(err),
                 }
             }
 
@@ -376,7 +510,7 @@ macro_rules! raw {
                         let sql = if postgres {
                             data::W3_PAGE_POSTGRES.to_string()
                         } else {
-                            "SELECT id, created_at, updated_at, title, content, published, count(*) OVER () AS total FROM post WHERE title LIKE $1 ESCAPE '\\' ORDER BY created_at DESC LIMIT 20 OFFSET $2".to_string()
+                            $sql::W3_PAGE.to_string()
                         };
                         let (sums, seconds, usage) = timed(async {
                             let mut tx = pool.begin().await.map_err(err)?;
@@ -391,7 +525,7 @@ macro_rules! raw {
                                     .map_err(err)?;
                                 let total = match page.first() {
                                     Some(r) => r.try_get::<i64, _>("total").map_err(err)?,
-                                    None => sqlx::query_scalar::<Db, i64>("SELECT count(*) FROM post WHERE title LIKE $1 ESCAPE '\\'")
+                                    None => sqlx::query_scalar::<Db, i64>($sql::W3_COUNT)
                                         .bind("%7%").fetch_one(&mut *tx).await.map_err(err)?,
                                 };
                                 if postgres && total <= offset {
@@ -415,7 +549,7 @@ macro_rules! raw {
                         let (_, seconds, usage) = timed(async {
                             for (i, id) in keys.iter().enumerate() {
                                 let mut tx = pool.begin().await.map_err(err)?;
-                                sqlx::query("UPDATE post SET title = $1, updated_at = $2 WHERE id = $3")
+                                sqlx::query($sql::UPDATE_TITLE)
                                     .bind(format!("{} (edited)", data::title(i)))
                                     .bind(now())
                                     .bind(id)
@@ -450,7 +584,7 @@ macro_rules! raw {
                             let mut tx = pool.begin().await.map_err(err)?;
                             let mut found = 0usize;
                             for k in &keys {
-                                let _p: Post = sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post WHERE id = $1")
+                                let _p: Post = sqlx::query_as($sql::GET_POST)
                                     .bind(k)
                                     .fetch_one(&mut *tx)
                                     .await
@@ -476,8 +610,8 @@ macro_rules! raw {
                                 let mut after: Option<Uuid> = None;
                                 loop {
                                     let mut got: Vec<Post> = match after {
-                                        None => sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT $1").bind(limit + 1).fetch_all(&mut *tx).await,
-                                        Some(k) => sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post WHERE id > $1 ORDER BY id LIMIT $2").bind(k).bind(limit + 1).fetch_all(&mut *tx).await,
+                                        None => sqlx::query_as($sql::KEYSET_FIRST).bind(limit + 1).fetch_all(&mut *tx).await,
+                                        Some(k) => sqlx::query_as($sql::KEYSET_AFTER).bind(k).bind(limit + 1).fetch_all(&mut *tx).await,
                                     }
                                     .map_err(err)?;
                                     let more = got.len() > page;
@@ -491,7 +625,7 @@ macro_rules! raw {
                                 }
                             } else {
                                 loop {
-                                    let got: Vec<Post> = sqlx::query_as("SELECT id, created_at, updated_at, title, content, published FROM post ORDER BY id LIMIT $1 OFFSET $2")
+                                    let got: Vec<Post> = sqlx::query_as($sql::OFFSET_PAGE)
                                         .bind(limit)
                                         .bind(pages * limit)
                                         .fetch_all(&mut *tx)
@@ -522,6 +656,7 @@ macro_rules! raw {
 raw!(
     raw_sqlite,
     sqlx::Sqlite,
+    numbered,
     insert_posts_sqlite,
     upsert_posts_sqlite,
     copy_posts_sqlite
@@ -529,9 +664,18 @@ raw!(
 raw!(
     raw_postgres,
     sqlx::Postgres,
+    numbered,
     insert_posts_postgres,
     upsert_posts_postgres,
     crate::common::copy_posts_sqlx
+);
+raw!(
+    raw_mariadb,
+    sqlx::MySql,
+    question,
+    insert_posts_mariadb,
+    upsert_posts_mariadb,
+    copy_posts_mariadb
 );
 
 /// Every workload on `kind`, library and raw alternating.
@@ -543,6 +687,7 @@ pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Va
             let run = match kind {
                 DbKind::Sqlite => library::run::<Lib<sqlx::Sqlite>>(workload, &fresh, s).await,
                 DbKind::Postgres => library::run::<Lib<sqlx::Postgres>>(workload, &fresh, s).await,
+                DbKind::MariaDb => library::run::<Lib<sqlx::MySql>>(workload, &fresh, s).await,
             };
             fresh.remove().await;
             run
@@ -552,6 +697,7 @@ pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Va
             let run = match kind {
                 DbKind::Sqlite => raw_sqlite::run(workload, &fresh, s).await,
                 DbKind::Postgres => raw_postgres::run(workload, &fresh, s).await,
+                DbKind::MariaDb => raw_mariadb::run(workload, &fresh, s).await,
             };
             fresh.remove().await;
             run
