@@ -7,7 +7,7 @@ use crate::bulk::{self, Plan, Rows};
 use crate::error::name_foreign_key;
 use crate::filter::{Condition, Query};
 use crate::identity::{self, ReadBack};
-use crate::schema::ColumnType;
+use crate::schema::{ColumnType, Table};
 use crate::sql::{self, SqlWriter};
 use crate::unique::Unique;
 use crate::value::Value;
@@ -192,30 +192,46 @@ async fn update_row<M: Model, D: Driver<M>>(driver: &mut D, mut model: M) -> Res
         }
         // Every other column was written from the model: only `created_at`
         // is read back. Whole-row updates of a model all have one text.
-        ReadBack::CreatedAt => {
+        ReadBack::CreatedAt if !returns => {
+            // No `UPDATE .. RETURNING`: the update also matches the
+            // `created_at` the model carries, so the usual caller (a row
+            // read before) sends one statement, as by hand. A model whose
+            // `created_at` is not the stored one matches nothing: the
+            // stored one is read (the newest, as the update saw) and the
+            // row written without the condition.
+            let stamped = model.timestamps().map(|t| t.created_at);
             let mut sql = driver.sql(Some(CacheKey::UpdateWhole));
             st::update(&mut sql, &model, &plan.columns)?;
-            let read = if returns {
-                st::returning_created_at(&mut sql);
-                sql
-            } else {
-                if driver.execute(sql).await? == 0 {
-                    return Err(not_found(&model));
-                }
+            if let Some(at) = stamped {
+                st::and_created_at(&mut sql, at);
+            }
+            if stamped.is_none() || driver.execute(sql).await? == 0 {
                 let mut read = driver.sql(None);
                 st::select_created_at(&mut read, table);
                 st::where_key(&mut read, table, model.key().clone().into())?;
-                read
-            };
-            let created = match driver.scalar(read, ColumnType::Timestamp).await? {
-                Some(Value::Timestamp(at)) => at,
-                None => return Err(not_found(&model)),
-                Some(other) => {
-                    return Err(Error::backend(format!(
-                        "{}: created_at read back as {other:?}",
-                        table.name()
-                    )));
+                if let Some(lock) = driver.dialect().rules().newest_read() {
+                    read.push_static(lock);
                 }
+                let Some(created) = created_at(driver, read, table).await? else {
+                    return Err(not_found(&model));
+                };
+                let mut sql = driver.sql(None);
+                st::update(&mut sql, &model, &plan.columns)?;
+                if driver.execute(sql).await? == 0 {
+                    return Err(not_found(&model));
+                }
+                if let Some(mut stamps) = model.timestamps() {
+                    stamps.created_at = created;
+                    model.set_timestamps(stamps);
+                }
+            }
+        }
+        ReadBack::CreatedAt => {
+            let mut sql = driver.sql(Some(CacheKey::UpdateWhole));
+            st::update(&mut sql, &model, &plan.columns)?;
+            st::returning_created_at(&mut sql);
+            let Some(created) = created_at(driver, sql, table).await? else {
+                return Err(not_found(&model));
             };
             if let Some(mut stamps) = model.timestamps() {
                 stamps.created_at = created;
@@ -232,6 +248,23 @@ async fn update_row<M: Model, D: Driver<M>>(driver: &mut D, mut model: M) -> Res
     }
     driver.loaded().record(std::slice::from_ref(&model));
     Ok(model)
+}
+
+/// Runs `sql`, which returns `created_at` of at most one row: its value,
+/// `None` without a row.
+async fn created_at<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    sql: D::Sql,
+    table: &Table,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    match driver.scalar(sql, ColumnType::Timestamp).await? {
+        Some(Value::Timestamp(at)) => Ok(Some(at)),
+        None => Ok(None),
+        Some(other) => Err(Error::backend(format!(
+            "{}: created_at read back as {other:?}",
+            table.name()
+        ))),
+    }
 }
 
 pub(super) async fn update_many<M: Model, D: Driver<M>>(

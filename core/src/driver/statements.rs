@@ -132,6 +132,15 @@ pub(crate) fn returning_created_at(w: &mut impl SqlWriter) {
     w.push_static(CREATED_AT);
 }
 
+/// ` AND created_at = ?`: after [`where_key`], an update that also matches
+/// the model's stored `created_at`.
+pub(crate) fn and_created_at(w: &mut impl SqlWriter, at: chrono::DateTime<chrono::Utc>) {
+    w.push_static(" AND ");
+    w.push_static(CREATED_AT);
+    w.push_static(" = ");
+    w.bind_value(Value::Timestamp(at), ColumnType::Timestamp);
+}
+
 /// `SELECT created_at FROM t`.
 pub(crate) fn select_created_at(w: &mut impl SqlWriter, table: &'static Table) {
     w.push_static("SELECT ");
