@@ -160,7 +160,10 @@ impl Fresh {
                 let _ = admin.close().await;
                 Self {
                     kind,
-                    url: with_database(&settings.mariadb_url, &database),
+                    url: alchemy_conformance::harness::with_database(
+                        &settings.mariadb_url,
+                        &database,
+                    ),
                     server: settings.mariadb_url.clone(),
                     schema: Some(database),
                     dir: None,
@@ -243,24 +246,6 @@ impl Fresh {
                 .await;
         }
     }
-}
-
-/// `url` (`mysql://user@host:port/db?query`) with its database replaced.
-fn with_database(url: &str, database: &str) -> String {
-    let (url, query) = url
-        .split_once('?')
-        .map_or((url, None), |(u, q)| (u, Some(q)));
-    let authority_end = url
-        .find("://")
-        .map(|at| at + 3)
-        .and_then(|start| url[start..].find('/').map(|p| start + p))
-        .unwrap_or(url.len());
-    let mut out = format!("{}/{database}", &url[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
 
 /// SQLite's defaults, stated: journal_mode delete, synchronous FULL; foreign

@@ -56,24 +56,7 @@ impl Target {
     /// uses the schema, or the MariaDB URL with its database replaced.
     pub fn url(&self) -> String {
         match self {
-            Self::MariaDb { url, database } => {
-                let (url, query) = match url.split_once('?') {
-                    Some((url, query)) => (url, Some(query)),
-                    None => (url.as_str(), None),
-                };
-                // After the authority (`mysql://user@host:port`) comes the database.
-                let authority_end = url
-                    .find("://")
-                    .map(|at| at + 3)
-                    .and_then(|start| url[start..].find('/').map(|p| start + p))
-                    .unwrap_or(url.len());
-                let mut out = format!("{}/{database}", &url[..authority_end]);
-                if let Some(query) = query {
-                    out.push('?');
-                    out.push_str(query);
-                }
-                out
-            }
+            Self::MariaDb { url, database } => with_database(url, database),
             Self::Sqlite { path } => format!("sqlite://{}?mode=rwc", path.display()),
             Self::Postgres { url, schema } => {
                 let sep = if url.contains('?') { '&' } else { '?' };
@@ -81,6 +64,36 @@ impl Target {
             }
         }
     }
+}
+
+/// `url` (`mysql://user@host:port/db?query`) with its database replaced by
+/// `database`, its query kept.
+///
+/// ```
+/// use alchemy_conformance::harness::with_database;
+///
+/// assert_eq!(
+///     with_database("mysql://root@127.0.0.1:3306/test?ssl-mode=disabled", "alc_1"),
+///     "mysql://root@127.0.0.1:3306/alc_1?ssl-mode=disabled"
+/// );
+/// assert_eq!(with_database("mysql://root@db", "alc_1"), "mysql://root@db/alc_1");
+/// ```
+pub fn with_database(url: &str, database: &str) -> String {
+    let (url, query) = url
+        .split_once('?')
+        .map_or((url, None), |(url, query)| (url, Some(query)));
+    // After the authority (`mysql://user@host:port`) comes the database.
+    let authority_end = url
+        .find("://")
+        .map(|at| at + 3)
+        .and_then(|start| url[start..].find('/').map(|p| start + p))
+        .unwrap_or(url.len());
+    let mut out = format!("{}/{database}", &url[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
 }
 
 /// The part of a harness that connects.
