@@ -66,7 +66,13 @@ impl SlugColumn for Table {
 /// Turns `value` into a URL slug.
 ///
 /// # Behavior
-/// - NFKD-normalises and drops what is not ASCII (`Crème Brûlée` -> `creme-brulee`).
+/// - NFKD-normalises (`Crème Brûlée` -> `creme-brulee`, `ﬁ` -> `fi`), then
+///   transliterates each letter and digit that is still not ASCII with
+///   [`deunicode`](https://docs.rs/deunicode), the table the `slug` crate
+///   uses: `Straße` -> `strasse`, `Łódź` -> `lodz`, `Москва` -> `moskva`,
+///   `日本語` -> `ri-ben-yu`. Other characters that are not ASCII (emoji,
+///   symbols, combining marks) are dropped: a slug names its text, not
+///   `crab` for 🦀.
 /// - Lowercases; drops every character that is not a word character
 ///   (`[a-z0-9_]`), whitespace or `-`.
 /// - Turns each run of whitespace and `-` into one `-`; strips leading and
@@ -78,7 +84,7 @@ impl SlugColumn for Table {
 pub fn slugify(value: &str) -> Result<String> {
     let mut out = String::with_capacity(value.len().min(SLUG_MAX_LEN));
     let mut pending_dash = false;
-    for c in value.nfkd().filter(char::is_ascii) {
+    let mut push = |c: char| {
         let c = c.to_ascii_lowercase();
         if c.is_ascii_alphanumeric() || c == '_' {
             if pending_dash && !out.is_empty() {
@@ -88,6 +94,17 @@ pub fn slugify(value: &str) -> Result<String> {
             out.push(c);
         } else if c == '-' || c.is_ascii_whitespace() {
             pending_dash = true;
+        }
+    };
+    for c in value.nfkd() {
+        if c.is_ascii() {
+            push(c);
+        } else if c.is_alphanumeric() {
+            // Ideographs come with a trailing space: `日本` -> `Ri Ben `.
+            deunicode::deunicode_char(c)
+                .unwrap_or_default()
+                .chars()
+                .for_each(&mut push);
         }
     }
     // Leading separators never got written; strip `_` at both ends as well.
@@ -146,12 +163,30 @@ mod tests {
         assert_eq!(slugify("Rust 2024 edition").unwrap(), "rust-2024-edition");
         assert_eq!(slugify("ﬁne").unwrap(), "fine", "NFKD splits ligatures");
         assert_eq!(slugify("snake_case stays").unwrap(), "snake_case-stays");
-        assert_eq!(slugify("日本語 text").unwrap(), "text");
+        assert_eq!(slugify("日本語 text").unwrap(), "ri-ben-yu-text");
+    }
+
+    #[test]
+    fn letters_decomposition_cannot_reduce_are_transliterated() {
+        assert_eq!(slugify("Straße").unwrap(), "strasse");
+        assert_eq!(slugify("Ærøskøbing").unwrap(), "aeroskobing");
+        assert_eq!(slugify("Łódź").unwrap(), "lodz");
+        assert_eq!(slugify("Москва").unwrap(), "moskva");
+        assert_eq!(slugify("Привет, мир").unwrap(), "privet-mir");
+        assert_eq!(slugify("Ελληνικά").unwrap(), "ellenika");
+        assert_eq!(slugify("日本語").unwrap(), "ri-ben-yu");
+        assert_eq!(slugify("Þórr ǅemal").unwrap(), "thorr-dzemal");
+        assert_eq!(slugify("١٢٣ numbers").unwrap(), "123-numbers");
+        assert_eq!(
+            slugify("café 🦀 bar").unwrap(),
+            "cafe-bar",
+            "emoji are dropped"
+        );
     }
 
     #[test]
     fn nothing_left_is_an_error() {
-        for bad in ["!!!", "🦀🦀", "", "   ", "-_-", "日本語"] {
+        for bad in ["!!!", "🦀🦀", "", "   ", "-_-", "→ ★ ©", "\u{301}"] {
             let e = slugify(bad).unwrap_err();
             assert!(matches!(e, Error::InvalidInput { .. }), "{bad}: {e}");
         }
