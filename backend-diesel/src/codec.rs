@@ -6,13 +6,13 @@
 use alchemy_core::schema::ColumnType;
 use alchemy_core::value::ValueArray;
 use alchemy_core::{Model, Value};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 #[cfg(feature = "mysql")]
 use diesel::mysql::Mysql;
 #[cfg(feature = "postgres")]
 use diesel::pg::Pg;
 use diesel::query_builder::AstPass;
-use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+use diesel::sql_types::{BigInt, Binary, Bool, Date, Double, Nullable, Text, Time};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::Sqlite;
 
@@ -30,6 +30,9 @@ pub(crate) enum Array {
     Text(Vec<Option<String>>),
     Uuid(Vec<Option<uuid::Uuid>>),
     Timestamp(Vec<Option<DateTime<Utc>>>),
+    Date(Vec<Option<NaiveDate>>),
+    Time(Vec<Option<NaiveTime>>),
+    Bytes(Vec<Option<Vec<u8>>>),
 }
 
 /// `array` as diesel binds it (text is copied, as a statement owns its
@@ -45,6 +48,11 @@ impl From<ValueArray<'_>> for Array {
             }
             ValueArray::Uuid(v) => Self::Uuid(v),
             ValueArray::Timestamp(v) => Self::Timestamp(v),
+            ValueArray::Date(v) => Self::Date(v),
+            ValueArray::Time(v) => Self::Time(v),
+            ValueArray::Bytes(v) => {
+                Self::Bytes(v.into_iter().map(|b| b.map(<[u8]>::to_vec)).collect())
+            }
         }
     }
 }
@@ -55,6 +63,9 @@ static NULL_FLOAT: Option<f64> = None;
 static NULL_TEXT: Option<String> = None;
 static NULL_UUID: Option<uuid::Uuid> = None;
 static NULL_TIMESTAMP: Option<DateTime<Utc>> = None;
+static NULL_DATE: Option<NaiveDate> = None;
+static NULL_TIME: Option<NaiveTime> = None;
+static NULL_BYTES: Option<Vec<u8>> = None;
 
 /// `bind_pg` and `bind_sqlite`: one value as one bind parameter.
 macro_rules! bind_value {
@@ -78,6 +89,9 @@ macro_rules! bind_value {
                     ColumnType::Timestamp => {
                         out.push_bind_param::<Nullable<crate::types::Timestamp>, _>(&NULL_TIMESTAMP)
                     }
+                    ColumnType::Date => out.push_bind_param::<Nullable<Date>, _>(&NULL_DATE),
+                    ColumnType::Time => out.push_bind_param::<Nullable<Time>, _>(&NULL_TIME),
+                    ColumnType::Bytes => out.push_bind_param::<Nullable<Binary>, _>(&NULL_BYTES),
                     _ => out.push_bind_param::<Nullable<Text>, _>(&NULL_TEXT),
                 },
                 Value::Bool(v) => out.push_bind_param::<Bool, bool>(v),
@@ -88,6 +102,9 @@ macro_rules! bind_value {
                 Value::Timestamp(v) => {
                     out.push_bind_param::<crate::types::Timestamp, DateTime<Utc>>(v)
                 }
+                Value::Date(v) => out.push_bind_param::<Date, NaiveDate>(v),
+                Value::Time(v) => out.push_bind_param::<Time, NaiveTime>(v),
+                Value::Bytes(v) => out.push_bind_param::<Binary, Vec<u8>>(v),
                 other => Err(diesel::result::Error::SerializationError(
                     format!("unsupported value {other:?}").into(),
                 )),
@@ -116,6 +133,9 @@ pub(crate) fn array_pg<'b>(
         Array::Text(v) => out.push_bind_param::<A<Nullable<Text>>, _>(v),
         Array::Uuid(v) => out.push_bind_param::<A<Nullable<crate::types::Uuid>>, _>(v),
         Array::Timestamp(v) => out.push_bind_param::<A<Nullable<crate::types::Timestamp>>, _>(v),
+        Array::Date(v) => out.push_bind_param::<A<Nullable<Date>>, _>(v),
+        Array::Time(v) => out.push_bind_param::<A<Nullable<Time>>, _>(v),
+        Array::Bytes(v) => out.push_bind_param::<A<Nullable<Binary>>, _>(v),
     }
 }
 
@@ -195,6 +215,24 @@ macro_rules! stored_row {
                             $db,
                         >>::from_nullable_sql(raw)?
                         .into(),
+                        ColumnType::Date => {
+                            <Option<NaiveDate> as FromSql<Nullable<Date>, $db>>::from_nullable_sql(
+                                raw,
+                            )?
+                            .into()
+                        }
+                        ColumnType::Time => {
+                            <Option<NaiveTime> as FromSql<Nullable<Time>, $db>>::from_nullable_sql(
+                                raw,
+                            )?
+                            .into()
+                        }
+                        ColumnType::Bytes => {
+                            <Option<Vec<u8>> as FromSql<Nullable<Binary>, $db>>::from_nullable_sql(
+                                raw,
+                            )?
+                            .into()
+                        }
                         _ => <Option<String> as FromSql<Nullable<Text>, $db>>::from_nullable_sql(
                             raw,
                         )?

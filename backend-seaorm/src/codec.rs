@@ -5,7 +5,7 @@ use alchemy_core::Value;
 use alchemy_core::schema::{ColumnType, Dialect};
 #[cfg(feature = "postgres")]
 use alchemy_core::value::ValueArray;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 /// A core value as a SeaORM value for a column of type `ty` on `dialect`;
@@ -26,6 +26,9 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
             ColumnType::Uuid => None::<Uuid>.into(),
             ColumnType::Timestamp if naive => sea_orm::Value::ChronoDateTime(None),
             ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
+            ColumnType::Date => sea_orm::Value::ChronoDate(None),
+            ColumnType::Time => sea_orm::Value::ChronoTime(None),
+            ColumnType::Bytes => sea_orm::Value::Bytes(None),
             _ => sea_orm::Value::String(None),
         },
         Value::Bool(v) => v.into(),
@@ -38,6 +41,9 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
         Value::Uuid(v) => v.into(),
         Value::Timestamp(v) if naive => v.naive_utc().into(),
         Value::Timestamp(v) => v.into(),
+        Value::Date(v) => v.into(),
+        Value::Time(v) => v.into(),
+        Value::Bytes(v) => v.into(),
         // `Value` is non-exhaustive; a new kind must be added here first.
         _ => sea_orm::Value::String(None),
     }
@@ -63,6 +69,9 @@ pub(crate) fn decode_values(
             ColumnType::Double => Value::from(row.try_get_by_index::<Option<f64>>(i)?),
             ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(i)?.into(),
             ColumnType::Timestamp => row.try_get_by_index::<Option<DateTime<Utc>>>(i)?.into(),
+            ColumnType::Date => row.try_get_by_index::<Option<NaiveDate>>(i)?.into(),
+            ColumnType::Time => row.try_get_by_index::<Option<NaiveTime>>(i)?.into(),
+            ColumnType::Bytes => row.try_get_by_index::<Option<Vec<u8>>>(i)?.into(),
             _ => row.try_get_by_index::<Option<String>>(i)?.into(),
         })
     };
@@ -101,6 +110,14 @@ pub(crate) fn array_value(
         ),
         Ok(ValueArray::Uuid(v)) => (ArrayType::Uuid, all(v)),
         Ok(ValueArray::Timestamp(v)) => (ArrayType::ChronoDateTimeUtc, all(v)),
+        Ok(ValueArray::Date(v)) => (ArrayType::ChronoDate, all(v)),
+        Ok(ValueArray::Time(v)) => (ArrayType::ChronoTime, all(v)),
+        Ok(ValueArray::Bytes(v)) => (
+            ArrayType::Bytes,
+            v.into_iter()
+                .map(|b| b.map(|b| b.to_vec().into()))
+                .collect(),
+        ),
         Err(e) => {
             return Err((
                 sea_orm::Value::Array(ArrayType::String, None),
@@ -188,6 +205,19 @@ mod tests {
             (ColumnType::Timestamp, at("9999-12-31T23:59:59.999999Z")),
             (ColumnType::Text, Value::Text("Grüße, 世界 ".into())),
             (ColumnType::VarChar(20), Value::Text("a ".into())),
+            (
+                ColumnType::Date,
+                Value::Date(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()),
+            ),
+            (
+                ColumnType::Date,
+                Value::Date(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()),
+            ),
+            (
+                ColumnType::Time,
+                Value::Time(NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()),
+            ),
+            (ColumnType::Bytes, Value::Bytes(vec![0, 255, 0])),
         ];
         let rules = Dialect::MariaDb.rules();
         let types: Vec<ColumnType> = columns.iter().map(|(ty, _)| *ty).collect();

@@ -21,6 +21,9 @@ macro_rules! add_value {
                 ColumnType::Double => $args.add(None::<f64>),
                 ColumnType::Uuid => $args.add(None::<uuid::Uuid>),
                 ColumnType::Timestamp => $args.add(None::<chrono::DateTime<chrono::Utc>>),
+                ColumnType::Date => $args.add(None::<chrono::NaiveDate>),
+                ColumnType::Time => $args.add(None::<chrono::NaiveTime>),
+                ColumnType::Bytes => $args.add(None::<Vec<u8>>),
                 _ => $args.add(None::<String>),
             },
             Value::Bool(v) => $args.add(*v),
@@ -30,6 +33,9 @@ macro_rules! add_value {
             Value::Text(v) => $args.add(v.as_str()),
             Value::Uuid(v) => $args.add(*v),
             Value::Timestamp(v) => $args.add($timestamp(*v)),
+            Value::Date(v) => $args.add(*v),
+            Value::Time(v) => $args.add(*v),
+            Value::Bytes(v) => $args.add(v.as_slice()),
             // `Value` is non-exhaustive; a new kind must be added here first.
             _ => $args.add(None::<String>),
         }
@@ -54,6 +60,9 @@ macro_rules! decode_value {
                 ColumnType::Timestamp => row
                     .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?
                     .into(),
+                ColumnType::Date => row.try_get::<Option<chrono::NaiveDate>, _>(i)?.into(),
+                ColumnType::Time => row.try_get::<Option<chrono::NaiveTime>, _>(i)?.into(),
+                ColumnType::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.into(),
                 _ => row.try_get::<Option<String>, _>(i)?.into(),
             })
         })()
@@ -78,5 +87,8 @@ pub(crate) fn add_pg_array(
         ValueArray::Text(v) => args.add(v),
         ValueArray::Uuid(v) => args.add(v),
         ValueArray::Timestamp(v) => args.add(v),
+        ValueArray::Date(v) => args.add(v),
+        ValueArray::Time(v) => args.add(v),
+        ValueArray::Bytes(v) => args.add(v),
     }
 }

@@ -72,6 +72,9 @@ impl std::hash::Hash for MatchRef<'_> {
                 Value::Text(t) => t.hash(state),
                 Value::Uuid(u) => u.hash(state),
                 Value::Timestamp(t) => t.hash(state),
+                Value::Date(d) => d.hash(state),
+                Value::Time(t) => t.hash(state),
+                Value::Bytes(b) => b.hash(state),
                 _ => {}
             }
         }

@@ -10,6 +10,8 @@
 //! | `INTEGER` (writes) | a 32-bit value | PostgreSQL refuses a larger one; SQLite stores it |
 //! | timestamps (writes and filters) | 0001-01-01 to 9999-12-31, UTC | PostgreSQL's range differs; SQLite's text form sorts only four-digit years |
 //! | floats (writes and filters) | not NaN | SQLite stores NaN as NULL |
+//! | dates (writes and filters) | 0001-01-01 to 9999-12-31 | PostgreSQL's and MariaDB's ranges differ; SQLite's text form sorts only four-digit years |
+//! | times of day (writes and filters) | whole microseconds, no leap second | PostgreSQL and MariaDB keep microseconds; SQLite would keep the nanoseconds |
 //! | `LIKE`/`GLOB` patterns (filters) | at most [`MAX_PATTERN_BYTES`] | SQLite's pattern limit |
 //! | a value of another type than its column (writes) | refused | a model declared with the wrong column type |
 //!
@@ -18,7 +20,7 @@
 
 use std::any::Any;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 
 use crate::base::Model;
 use crate::filter::TextMatch;
@@ -113,6 +115,15 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
         },
         ColumnType::Uuid => opt::<uuid::Uuid>(field).map(|_| Ok(()))?,
         ColumnType::Bool => opt::<bool>(field).map(|_| Ok(()))?,
+        ColumnType::Date => match opt::<NaiveDate>(field)? {
+            Some(d) => shared(table, &column.name, &Value::Date(*d)),
+            None => Ok(()),
+        },
+        ColumnType::Time => match opt::<NaiveTime>(field)? {
+            Some(t) => shared(table, &column.name, &Value::Time(*t)),
+            None => Ok(()),
+        },
+        ColumnType::Bytes => opt::<Vec<u8>>(field).map(|_| Ok(()))?,
     })
 }
 
@@ -171,6 +182,18 @@ fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
             "column `{field}` of `{}`: NaN is not stored the same on every database",
             table.name()
         ))),
+        Value::Date(d) if !(1..=9999).contains(&d.year()) => Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: {d} is outside 0001-01-01 to 9999-12-31",
+            table.name()
+        ))),
+        // PostgreSQL and MariaDB keep microseconds (and no leap second):
+        // a finer time would be stored as another.
+        Value::Time(t) if t.nanosecond() % 1000 != 0 || t.nanosecond() >= 1_000_000_000 => {
+            Err(Error::invalid_input(format!(
+                "column `{field}` of `{}`: {t} is finer than a microsecond or a leap second",
+                table.name()
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -273,6 +296,9 @@ fn kind(value: &Value) -> &'static str {
         Value::Text(_) => "text",
         Value::Uuid(_) => "a UUID",
         Value::Timestamp(_) => "a timestamp",
+        Value::Date(_) => "a date",
+        Value::Time(_) => "a time of day",
+        Value::Bytes(_) => "bytes",
     }
 }
 
@@ -292,6 +318,37 @@ mod tests {
     fn write(i: usize, v: Value) -> Result<()> {
         let t = table();
         write_value(&t, &t.columns()[i], &v)
+    }
+
+    #[test]
+    fn dates_and_times_are_checked_as_every_database_stores_them() {
+        let t = Table::new("t")
+            .column(Column::new("d", ColumnType::Date))
+            .column(Column::new("h", ColumnType::Time))
+            .column(Column::new("b", ColumnType::Bytes));
+        let date = |y, m, d| Value::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let w = |i: usize, v: Value| write_value(&t, &t.columns()[i], &v);
+        assert!(w(0, date(1, 1, 1)).is_ok());
+        assert!(w(0, date(9999, 12, 31)).is_ok());
+        for bad in [date(0, 12, 31), date(10_000, 1, 1), date(-5, 1, 1)] {
+            let e = w(0, bad).unwrap_err();
+            assert!(e.to_string().contains("column `d` of `t`"), "{e}");
+        }
+        let time = |n| Value::Time(NaiveTime::from_hms_nano_opt(23, 59, 59, n).unwrap());
+        assert!(w(1, time(999_999_000)).is_ok());
+        let e = w(1, time(1)).unwrap_err();
+        assert!(e.to_string().contains("column `h`"), "{e}");
+        assert!(w(1, time(1_000_000_000)).is_err(), "a leap second");
+        assert!(filter_value(&t, "h", &time(500)).is_err(), "filters too");
+        assert!(
+            w(2, Value::Bytes(vec![0; 3])).is_ok(),
+            "NUL bytes are bytes"
+        );
+        let e = w(2, Value::from("x")).unwrap_err();
+        assert!(
+            e.to_string().contains("bytes") || e.to_string().contains("Bytes"),
+            "{e}"
+        );
     }
 
     #[test]

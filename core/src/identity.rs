@@ -14,6 +14,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
+use chrono::{Datelike as _, Timelike as _};
+
 use crate::base::{KeyOf, Model};
 use crate::by_model::ByModel;
 use crate::value::Value;
@@ -101,6 +103,12 @@ mod tag {
     pub(super) const UUID: u8 = 6;
     /// Seconds (8 bytes) and nanoseconds (4 bytes) since 1970, little-endian.
     pub(super) const TIMESTAMP: u8 = 7;
+    /// Days since 0001-01-01 (4 bytes, little-endian).
+    pub(super) const DATE: u8 = 8;
+    /// Seconds and nanoseconds since midnight (4 bytes each, little-endian).
+    pub(super) const TIME: u8 = 9;
+    /// Its length (LEB128), then its bytes.
+    pub(super) const BYTES: u8 = 10;
 }
 
 /// Appends `n` in LEB128 (7 bits a byte, the last below 0x80).
@@ -156,6 +164,20 @@ impl Column<'_> {
                     out.extend_from_slice(&t.timestamp().to_le_bytes());
                     out.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
                 }
+                Value::Date(d) => {
+                    out.push(tag::DATE);
+                    out.extend_from_slice(&d.num_days_from_ce().to_le_bytes());
+                }
+                Value::Time(t) => {
+                    out.push(tag::TIME);
+                    out.extend_from_slice(&t.num_seconds_from_midnight().to_le_bytes());
+                    out.extend_from_slice(&t.nanosecond().to_le_bytes());
+                }
+                Value::Bytes(b) => {
+                    out.push(tag::BYTES);
+                    push_varint(out, b.len());
+                    out.extend_from_slice(b);
+                }
             },
         }
     }
@@ -170,7 +192,9 @@ fn split_column(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
         tag::INT | tag::FLOAT => 8,
         tag::UUID => 16,
         tag::TIMESTAMP => 12,
-        tag::TEXT => {
+        tag::DATE => 4,
+        tag::TIME => 8,
+        tag::TEXT | tag::BYTES => {
             let (n, text) = read_varint(payload)?;
             n.checked_add(payload.len() - text.len())?
         }
@@ -631,6 +655,13 @@ mod tests {
             Value::Timestamp(at),
             Value::Timestamp(at + chrono::Duration::nanoseconds(1)),
             Value::Timestamp(DateTime::from_timestamp(-62_135_596_800, 0).unwrap()),
+            Value::Date(chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap()),
+            Value::Date(chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap()),
+            Value::Time(chrono::NaiveTime::MIN),
+            Value::Time(chrono::NaiveTime::from_hms_micro_opt(0, 0, 0, 1).unwrap()),
+            Value::Bytes(vec![]),
+            Value::Bytes(vec![0]),
+            Value::Bytes(vec![7; 300]),
         ];
         let encode = |v: &Value| {
             let column = match v {

@@ -35,6 +35,15 @@ pub enum ColumnType {
     Uuid,
     /// UTC timestamp with microseconds (`TIMESTAMPTZ`; RFC 3339 `TEXT` on SQLite).
     Timestamp,
+    /// Calendar date, 0001-01-01 to 9999-12-31 (`DATE`; `YYYY-MM-DD` `TEXT`
+    /// on SQLite, which sorts as the dates do).
+    Date,
+    /// Time of day with microseconds (`TIME`, `TIME(6)` on MariaDB;
+    /// `HH:MM:SS[.ffffff]` `TEXT` on SQLite, which sorts as the times do).
+    Time,
+    /// Bytes (`BYTEA`, `LONGBLOB` on MariaDB, `BLOB` on SQLite); compared
+    /// byte by byte on every database.
+    Bytes,
 }
 
 /// The Rust type of a model field, and the column type
@@ -84,6 +93,9 @@ field_types! {
     String => ColumnType::Text,
     uuid::Uuid => ColumnType::Uuid,
     chrono::DateTime<chrono::Utc> => ColumnType::Timestamp,
+    chrono::NaiveDate => ColumnType::Date,
+    chrono::NaiveTime => ColumnType::Time,
+    Vec<u8> => ColumnType::Bytes,
 }
 
 impl<T: FieldType> FieldType for Option<T> {

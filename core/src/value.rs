@@ -1,7 +1,9 @@
 //! [`Value`]: one column value, as the library binds it, compares it and
 //! reads it back, whatever the backend.
 
-use chrono::{DateTime, Utc};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::schema::ColumnType;
@@ -26,6 +28,12 @@ pub enum Value {
     Uuid(Uuid),
     /// UTC timestamp.
     Timestamp(DateTime<Utc>),
+    /// Calendar date.
+    Date(NaiveDate),
+    /// Time of day, to the microsecond.
+    Time(NaiveTime),
+    /// Bytes.
+    Bytes(Vec<u8>),
 }
 
 macro_rules! value_from {
@@ -35,7 +43,13 @@ macro_rules! value_from {
         }
     )*};
 }
-value_from!(bool => Bool, i64 => Int, i32 => Int as i64, f64 => Float, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
+value_from!(bool => Bool, i64 => Int, i32 => Int as i64, f64 => Float, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
+
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
@@ -76,11 +90,13 @@ macro_rules! value_into {
         }
     )*};
 }
-value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp);
+value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
 
 impl Value {
     /// This value as the type of a column, converting what has one obvious
-    /// meaning (a UUID or RFC 3339 string, an integer for a float column).
+    /// meaning (a UUID or RFC 3339 string, an integer for a float column, a
+    /// `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, standard base64
+    /// for bytes: the forms the JSON query language writes them in).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `field` when the value cannot be of that type.
@@ -107,6 +123,22 @@ impl Value {
                     .map_err(|_| mismatch(&Value::Text(s.clone())))?
                     .with_timezone(&Utc),
             ),
+            (v @ Value::Date(_), ColumnType::Date) => v,
+            (Value::Text(s), ColumnType::Date) => Value::Date(
+                NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                    .map_err(|_| mismatch(&Value::Text(s.clone())))?,
+            ),
+            (v @ Value::Time(_), ColumnType::Time) => v,
+            (Value::Text(s), ColumnType::Time) => Value::Time(
+                NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
+                    .map_err(|_| mismatch(&Value::Text(s.clone())))?,
+            ),
+            (v @ Value::Bytes(_), ColumnType::Bytes) => v,
+            (Value::Text(s), ColumnType::Bytes) => Value::Bytes(
+                BASE64
+                    .decode(&s)
+                    .map_err(|_| mismatch(&Value::Text(s.clone())))?,
+            ),
             (v, _) => return Err(mismatch(&v)),
         })
     }
@@ -132,6 +164,12 @@ pub enum ValueArray<'v> {
     Uuid(Vec<Option<Uuid>>),
     /// UTC timestamps.
     Timestamp(Vec<Option<DateTime<Utc>>>),
+    /// Dates.
+    Date(Vec<Option<NaiveDate>>),
+    /// Times of day.
+    Time(Vec<Option<NaiveTime>>),
+    /// Bytes, borrowed from the values.
+    Bytes(Vec<Option<&'v [u8]>>),
 }
 
 impl<'v> ValueArray<'v> {
@@ -148,6 +186,9 @@ impl<'v> ValueArray<'v> {
             Self::Text(v) => (each(v), ColumnType::Text),
             Self::Uuid(v) => (each(v), ColumnType::Uuid),
             Self::Timestamp(v) => (each(v), ColumnType::Timestamp),
+            Self::Date(v) => (each(v), ColumnType::Date),
+            Self::Time(v) => (each(v), ColumnType::Time),
+            Self::Bytes(v) => (each(v), ColumnType::Bytes),
         }
     }
 
@@ -200,6 +241,18 @@ impl<'v> ValueArray<'v> {
                     _ => None,
                 })?)
             }
+            ColumnType::Date => Self::Date(all(values, ty, |v| match v {
+                Value::Date(d) => Some(*d),
+                _ => None,
+            })?),
+            ColumnType::Time => Self::Time(all(values, ty, |v| match v {
+                Value::Time(t) => Some(*t),
+                _ => None,
+            })?),
+            ColumnType::Bytes => Self::Bytes(all(values, ty, |v| match v {
+                Value::Bytes(b) => Some(b.as_slice()),
+                _ => None,
+            })?),
         })
     }
 }
@@ -207,6 +260,39 @@ impl<'v> ValueArray<'v> {
 #[cfg(test)]
 mod array_tests {
     use super::*;
+
+    #[test]
+    fn dates_times_and_bytes_are_read_from_their_json_strings() {
+        let date = Value::from("2024-02-29")
+            .coerce("d", ColumnType::Date)
+            .unwrap();
+        assert_eq!(
+            date,
+            Value::Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap())
+        );
+        let time = Value::from("12:30:00.25")
+            .coerce("h", ColumnType::Time)
+            .unwrap();
+        assert_eq!(
+            time,
+            Value::Time(NaiveTime::from_hms_milli_opt(12, 30, 0, 250).unwrap())
+        );
+        let bytes = Value::from("AP8=").coerce("b", ColumnType::Bytes).unwrap();
+        assert_eq!(bytes, Value::Bytes(vec![0, 255]));
+        for (bad, ty) in [
+            ("2023-02-29", ColumnType::Date),
+            ("24:00:00", ColumnType::Time),
+            ("not base64!", ColumnType::Bytes),
+        ] {
+            let e = Value::from(bad).coerce("c", ty).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("`c`"),
+                "{e}"
+            );
+        }
+        let e = Value::Int(1).coerce("d", ColumnType::Date).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    }
 
     #[test]
     fn arrays_take_only_values_of_their_column_type() {

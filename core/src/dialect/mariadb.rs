@@ -84,7 +84,8 @@ impl SqlDialect for MariaDb {
     /// Timestamps are `DATETIME(6)`, which holds the UTC the library
     /// writes, to the microsecond, whatever the session time zone (a
     /// `TIMESTAMP` is converted to and from it). Unbounded text is
-    /// `LONGTEXT`: `TEXT` holds 65,535 bytes.
+    /// `LONGTEXT`: `TEXT` holds 65,535 bytes; bytes likewise `LONGBLOB`.
+    /// Times are `TIME(6)`: a plain `TIME` drops the microseconds.
     fn column_type(&self, ty: ColumnType) -> Cow<'static, str> {
         Cow::Borrowed(match ty {
             ColumnType::Integer => "INT",
@@ -92,6 +93,8 @@ impl SqlDialect for MariaDb {
             ColumnType::Text => "LONGTEXT",
             ColumnType::Uuid => "BINARY(16)",
             ColumnType::Timestamp => "DATETIME(6)",
+            ColumnType::Time => "TIME(6)",
+            ColumnType::Bytes => "LONGBLOB",
             ty => return standard_type(ty),
         })
     }
@@ -294,6 +297,10 @@ fn json_columns(ty: ColumnType) -> &'static str {
         ColumnType::Bool => ", '$[*]' COLUMNS (value BOOLEAN PATH '$')) AS __alchemy_list",
         ColumnType::Uuid => ", '$[*]' COLUMNS (value CHAR(32) PATH '$')) AS __alchemy_list",
         ColumnType::Timestamp => ", '$[*]' COLUMNS (value DATETIME(6) PATH '$')) AS __alchemy_list",
+        ColumnType::Date => ", '$[*]' COLUMNS (value DATE PATH '$')) AS __alchemy_list",
+        ColumnType::Time => ", '$[*]' COLUMNS (value TIME(6) PATH '$')) AS __alchemy_list",
+        // Hex, as UUIDs: `unhex(value)` gives the bytes back.
+        ColumnType::Bytes => ", '$[*]' COLUMNS (value LONGTEXT PATH '$')) AS __alchemy_list",
         ColumnType::Text | ColumnType::VarChar(_) => {
             ", '$[*]' COLUMNS (value LONGTEXT CHARACTER SET utf8mb4 \
              COLLATE utf8mb4_nopad_bin PATH '$')) AS __alchemy_list"

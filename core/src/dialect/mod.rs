@@ -160,14 +160,16 @@ pub struct JsonList {
 /// (`value`): UUIDs travel as hex, everything else as itself.
 fn json_value(ty: ColumnType) -> &'static str {
     match ty {
-        ColumnType::Uuid => "unhex(value)",
+        ColumnType::Uuid | ColumnType::Bytes => "unhex(value)",
         _ => "value",
     }
 }
 
 /// `values` as one JSON array ([`JsonList::encode`]): NULL, booleans as
 /// 0/1, integers, floats (`non_finite` writes an infinite one), text as
-/// JSON strings, UUIDs as hex, timestamps as `timestamp` writes them.
+/// JSON strings, UUIDs and bytes as hex, timestamps as `timestamp` writes
+/// them, dates as `YYYY-MM-DD` and times as `HH:MM:SS[.fff]` (the text
+/// SQLite stores them as).
 fn json_list(
     values: &[&Value],
     timestamp: impl Fn(&mut String, chrono::DateTime<chrono::Utc>),
@@ -195,6 +197,19 @@ fn json_list(
                 let _ = write!(json, "\"{}\"", u.simple());
             }
             Value::Timestamp(t) => timestamp(&mut json, *t),
+            Value::Date(d) => {
+                let _ = write!(json, "\"{}\"", d.format("%Y-%m-%d"));
+            }
+            Value::Time(t) => {
+                let _ = write!(json, "\"{}\"", t.format("%H:%M:%S%.f"));
+            }
+            Value::Bytes(b) => {
+                json.push('"');
+                for byte in b {
+                    let _ = write!(json, "{byte:02x}");
+                }
+                json.push('"');
+            }
         }
     }
     json.push(']');
@@ -230,6 +245,9 @@ pub fn standard_type(ty: ColumnType) -> Cow<'static, str> {
         ColumnType::VarChar(n) => return Cow::Owned(format!("VARCHAR({n})")),
         ColumnType::Uuid => "UUID",
         ColumnType::Timestamp => "TIMESTAMP WITH TIME ZONE",
+        ColumnType::Date => "DATE",
+        ColumnType::Time => "TIME",
+        ColumnType::Bytes => "BYTEA",
     })
 }
 

@@ -61,13 +61,15 @@ impl SqlDialect for Sqlite {
 
     /// SQLite stores by type affinity: integers of every width are
     /// `INTEGER` (so a one-column `INTEGER PRIMARY KEY` is the rowid), UUIDs
-    /// 16-byte `BLOB`s, timestamps RFC 3339 `TEXT` that sorts in time order.
+    /// 16-byte `BLOB`s, timestamps, dates and times `TEXT` that sorts in
+    /// time order (four-digit years; fractions of a second as digits after
+    /// the dot, so `12:00:00` sorts before `12:00:00.5`).
     fn column_type(&self, ty: ColumnType) -> Cow<'static, str> {
         Cow::Borrowed(match ty {
             ColumnType::BigInt | ColumnType::Integer => "INTEGER",
             ColumnType::Double => "REAL",
-            ColumnType::Uuid => "BLOB",
-            ColumnType::Timestamp => "TEXT",
+            ColumnType::Uuid | ColumnType::Bytes => "BLOB",
+            ColumnType::Timestamp | ColumnType::Date | ColumnType::Time => "TEXT",
             ty => return standard_type(ty),
         })
     }

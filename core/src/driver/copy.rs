@@ -9,6 +9,8 @@
 //! W1c, 21 runs, medians of the hand-written code). It reads nothing back,
 //! so it serves rows whose every column is known.
 
+use chrono::{Datelike as _, Timelike as _};
+
 use crate::schema::{ColumnType, Dialect, Table};
 use crate::value::Value;
 use crate::{Error, Model, Result};
@@ -51,6 +53,9 @@ pub fn copy_statement(table: &Table, columns: &[usize]) -> String {
 
 /// Microseconds from the Unix epoch to 2000-01-01, PostgreSQL's epoch.
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+/// PostgreSQL's epoch, 2000-01-01, in days from 0001-01-01 (chrono's
+/// `num_days_from_ce` counts that day as 1).
+const PG_EPOCH_DAYS_FROM_CE: i32 = 730_120;
 
 /// `columns` of `rows` in `COPY`'s binary format: a header, then per row
 /// its field count and each field as a length (-1 for NULL) and its bytes
@@ -106,6 +111,17 @@ fn field(out: &mut Vec<u8>, value: &Value, ty: ColumnType) -> std::result::Resul
         (Value::Timestamp(t), ColumnType::Timestamp) => {
             put(&(t.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes())
         }
+        // Days since 2000-01-01.
+        (Value::Date(d), ColumnType::Date) => {
+            put(&(d.num_days_from_ce() - PG_EPOCH_DAYS_FROM_CE).to_be_bytes())
+        }
+        // Microseconds since midnight.
+        (Value::Time(t), ColumnType::Time) => {
+            let micros = i64::from(t.num_seconds_from_midnight()) * 1_000_000
+                + i64::from(t.nanosecond() / 1_000);
+            put(&micros.to_be_bytes())
+        }
+        (Value::Bytes(b), ColumnType::Bytes) => put(b),
         (value, ty) => Err(format!("{value:?} is not a value of {ty:?}")),
     }
 }
@@ -134,6 +150,21 @@ mod tests {
             .to_utc();
         field(&mut out, &Value::Timestamp(at), ColumnType::Timestamp).unwrap();
         assert_eq!(out, [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]);
+        out.clear();
+        let day = chrono::NaiveDate::from_ymd_opt(2000, 1, 2).unwrap();
+        field(&mut out, &Value::Date(day), ColumnType::Date).unwrap();
+        assert_eq!(out, [0, 0, 0, 4, 0, 0, 0, 1], "a day after 2000-01-01");
+        out.clear();
+        let early = chrono::NaiveDate::from_ymd_opt(1999, 12, 31).unwrap();
+        field(&mut out, &Value::Date(early), ColumnType::Date).unwrap();
+        assert_eq!(out, [0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]);
+        out.clear();
+        let time = chrono::NaiveTime::from_hms_micro_opt(0, 0, 1, 5).unwrap();
+        field(&mut out, &Value::Time(time), ColumnType::Time).unwrap();
+        assert_eq!(out, [0, 0, 0, 8, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x45]);
+        out.clear();
+        field(&mut out, &Value::Bytes(vec![0, 1]), ColumnType::Bytes).unwrap();
+        assert_eq!(out, [0, 0, 0, 2, 0, 1]);
         assert!(field(&mut out, &Value::Int(1 << 40), ColumnType::Integer).is_err());
         assert!(field(&mut out, &Value::Bool(true), ColumnType::Text).is_err());
     }

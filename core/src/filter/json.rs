@@ -2,8 +2,10 @@
 //!
 //! Every node names its operator in `"op"`; values are plain JSON and are
 //! converted to the column's type when the query is checked against the
-//! model's table (a UUID or timestamp is a string), so the JSON form is
-//! validated exactly as a query built in Rust.
+//! model's table, so the JSON form is validated exactly as a query built
+//! in Rust. Strings carry what JSON has no type for: a UUID, an RFC 3339
+//! timestamp, a `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, bytes in
+//! standard base64.
 //!
 //! ```
 //! use alchemy_core::filter::json::JsonQuery;

@@ -651,6 +651,9 @@ pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
             | (Value::Text(_), ColumnType::Text | ColumnType::VarChar(_))
             | (Value::Uuid(_), ColumnType::Uuid)
             | (Value::Timestamp(_), ColumnType::Timestamp)
+            | (Value::Date(_), ColumnType::Date)
+            | (Value::Time(_), ColumnType::Time)
+            | (Value::Bytes(_), ColumnType::Bytes)
     )
 }
 
