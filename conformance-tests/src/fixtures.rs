@@ -13,6 +13,9 @@
 //!   provoke a not-null violation.
 //! - `comment`: `BigIntBase`, `post_id` (a foreign key to `post`, `ON
 //!   DELETE RESTRICT`, the table's only one) and `body TEXT`.
+//! - `event`: `BigIntBase`, the column types beyond the bases': `name
+//!   VARCHAR(100)`, `day` a date, `starts` a time of day (NULL), `payload`
+//!   bytes.
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -26,7 +29,7 @@ use alchemy_core::base::{
 use alchemy_core::schema::{Column, ColumnDefault, ColumnType, OnDelete, Table};
 use alchemy_core::slug::{SlugColumn, SlugKey};
 use alchemy_core::unique::Unique;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 /// A blog post (`post` table).
 pub trait PostFixture: Model<Base = UuidV7AuditBase> {
@@ -86,6 +89,26 @@ pub trait CommentFixture: Model<Base = BigIntBase> {
     fn post_id(&self) -> uuid::Uuid;
     /// Replaces the post commented on.
     fn set_post_id(&mut self, post_id: uuid::Uuid);
+}
+
+/// A row of the `event` table: a date, a time of day and bytes.
+pub trait EventFixture: Model<Base = BigIntBase> {
+    /// A new, unsaved event.
+    fn new(name: &str, day: NaiveDate, starts: Option<NaiveTime>, payload: Vec<u8>) -> Self;
+    /// The name.
+    fn name(&self) -> &str;
+    /// The day.
+    fn day(&self) -> NaiveDate;
+    /// The time of day it starts.
+    fn starts(&self) -> Option<NaiveTime>;
+    /// The payload.
+    fn payload(&self) -> &[u8];
+    /// Replaces the day.
+    fn set_day(&mut self, day: NaiveDate);
+    /// Replaces the time of day it starts.
+    fn set_starts(&mut self, starts: Option<NaiveTime>);
+    /// Replaces the payload.
+    fn set_payload(&mut self, payload: Vec<u8>);
 }
 
 /// A row of one `<base>_widget` table.
@@ -162,6 +185,18 @@ pub fn comment_table() -> &'static Table {
     })
 }
 
+/// The `event` table.
+pub fn event_table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        BigIntBase::new_table("event")
+            .column(Column::new("name", ColumnType::VarChar(100)))
+            .column(Column::new("day", ColumnType::Date))
+            .column(Column::new("starts", ColumnType::Time).nullable())
+            .column(Column::new("payload", ColumnType::Bytes))
+    })
+}
+
 /// A base with a fixture widget table.
 pub trait WidgetBase: Base {
     /// The widget table's name, e.g. `uuid_v7_audit_widget`.
@@ -185,7 +220,7 @@ macro_rules! widget_bases {
 
         /// Every fixture table, parents before children.
         pub fn all_tables() -> Vec<&'static Table> {
-            vec![post_table(), tag_table(), post_tag_table(), item_table(), comment_table(), $(<$base as WidgetBase>::table()),*]
+            vec![post_table(), tag_table(), post_tag_table(), item_table(), comment_table(), event_table(), $(<$base as WidgetBase>::table()),*]
         }
     };
 }
@@ -364,6 +399,50 @@ macro_rules! impl_comment_fixture {
             }
             fn set_post_id(&mut self, post_id: $crate::__private::uuid::Uuid) {
                 self.post_id = post_id;
+            }
+        }
+    };
+}
+
+/// Implements [`EventFixture`] for a struct with the fields of [`event_table`].
+#[macro_export]
+macro_rules! impl_event_fixture {
+    ($t:ty) => {
+        impl $crate::fixtures::EventFixture for $t {
+            fn new(
+                name: &str,
+                day: $crate::__private::chrono::NaiveDate,
+                starts: Option<$crate::__private::chrono::NaiveTime>,
+                payload: Vec<u8>,
+            ) -> Self {
+                Self {
+                    id: 0,
+                    name: name.into(),
+                    day,
+                    starts,
+                    payload,
+                }
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn day(&self) -> $crate::__private::chrono::NaiveDate {
+                self.day
+            }
+            fn starts(&self) -> Option<$crate::__private::chrono::NaiveTime> {
+                self.starts
+            }
+            fn payload(&self) -> &[u8] {
+                &self.payload
+            }
+            fn set_day(&mut self, day: $crate::__private::chrono::NaiveDate) {
+                self.day = day;
+            }
+            fn set_starts(&mut self, starts: Option<$crate::__private::chrono::NaiveTime>) {
+                self.starts = starts;
+            }
+            fn set_payload(&mut self, payload: Vec<u8>) {
+                self.payload = payload;
             }
         }
     };

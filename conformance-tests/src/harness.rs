@@ -13,7 +13,7 @@ use alchemy_core::schema::Dialect;
 use alchemy_core::{Database, LinkRepository, Repository, Result};
 
 use crate::fixtures::{
-    CommentFixture, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
+    CommentFixture, EventFixture, ItemFixture, PostFixture, TagFixture, WidgetBase, WidgetFixture,
 };
 
 /// An isolated database for one case.
@@ -164,6 +164,10 @@ pub trait Harness:
     type Comment: CommentFixture;
     /// Comment repository.
     type Comments: Repository<Model = Self::Comment, Session = SessionOf<Self>> + Clone + 'static;
+    /// The event model (declares [`crate::fixtures::event_table`]).
+    type Event: EventFixture;
+    /// Event repository.
+    type Events: Repository<Model = Self::Event, Session = SessionOf<Self>> + Clone + 'static;
     /// The `post_tag` link repository.
     type PostTags: LinkRepository<Left = Self::Post, Right = Self::Tag, Session = SessionOf<Self>>
         + Clone
@@ -179,6 +183,8 @@ pub trait Harness:
     fn comments(&self) -> Self::Comments;
     /// A `post_tag` repository.
     fn post_tags(&self) -> Self::PostTags;
+    /// An event repository.
+    fn events(&self) -> Self::Events;
 }
 
 /// What a case gets: the harness, a connected database with the fixture

@@ -19,6 +19,7 @@ pub mod query;
 pub mod repository;
 pub mod session;
 pub mod slug;
+pub mod types;
 pub mod unique;
 pub mod wide;
 
@@ -32,6 +33,14 @@ macro_rules! register {
 }
 
 register! {
+    types::types_date_time_and_bytes_round_trip_at_their_extremes,
+    types::types_date_and_time_filters_compare_as_values,
+    types::types_bytes_filters_match_exact_bytes,
+    types::types_out_of_range_dates_and_fine_times_are_invalid_input,
+    types::types_update_writes_only_the_changed_column,
+    types::types_upsert_many_matches_on_each_type,
+    types::types_keyset_pages_walk_by_a_date,
+    types::types_json_query_reads_date_time_and_bytes_strings,
     base::base_big_int_round_trip,
     base::base_big_int_audit_round_trip,
     base::base_uuid_round_trip,

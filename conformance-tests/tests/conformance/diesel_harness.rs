@@ -66,12 +66,22 @@ mod schema {
         }
     }
 
+    diesel::table! {
+        event (id) {
+            id -> BigInt,
+            name -> Varchar,
+            day -> Date,
+            starts -> Nullable<Time>,
+            payload -> Binary,
+        }
+    }
+
     diesel::joinable!(post_tag -> post (post_id));
     diesel::joinable!(post_tag -> tag (tag_id));
-    diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag, item, comment);
+    diesel::allow_tables_to_appear_in_same_query!(post, tag, post_tag, item, comment, event);
 }
 
-use schema::{comment, item, post, tag};
+use schema::{comment, event, item, post, tag};
 
 /// A blog post.
 /// Declared with `#[derive(Model)]`; the other fixtures with `impl_model!`
@@ -126,6 +136,21 @@ pub(crate) struct Item {
 impl_model!(Item, BigIntAuditBase, audited, from fixtures::item_table(), fields(name, rank, active, note, due_at, label));
 
 alchemy_conformance::impl_item_fixture!(Item);
+
+/// An event: a date, a time of day and bytes, in diesel's own SQL types.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event)]
+pub(crate) struct Event {
+    id: i64,
+    name: String,
+    day: chrono::NaiveDate,
+    starts: Option<chrono::NaiveTime>,
+    payload: Vec<u8>,
+}
+
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload));
+
+alchemy_conformance::impl_event_fixture!(Event);
 
 /// Posts.
 pub(crate) type PostRepository = alchemy_diesel::DieselRepository<Post>;
@@ -382,6 +407,8 @@ impl Harness for DieselHarness {
     type PostTags = PostTagRepository;
     type Comment = Comment;
     type Comments = CommentRepository;
+    type Event = Event;
+    type Events = alchemy_diesel::DieselRepository<Event>;
 
     fn posts(&self) -> PostRepository {
         PostRepository::new()
@@ -391,6 +418,9 @@ impl Harness for DieselHarness {
     }
     fn items(&self) -> ItemRepository {
         ItemRepository::new()
+    }
+    fn events(&self) -> Self::Events {
+        alchemy_diesel::DieselRepository::new()
     }
     fn post_tags(&self) -> PostTagRepository {
         PostTagRepository::new("post_tag", "post_id", "tag_id")

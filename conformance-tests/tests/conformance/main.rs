@@ -7,7 +7,7 @@ mod diesel_harness;
 mod seaorm_harness;
 mod sqlx_harness;
 
-use alchemy_conformance::fixtures::{ItemFixture, PostFixture, TagFixture};
+use alchemy_conformance::fixtures::{EventFixture, ItemFixture, PostFixture, TagFixture};
 use alchemy_conformance::harness::{Harness, SessionOf};
 use alchemy_conformance::models::{default_trials, model_trials_on, slug_trials, unique_trials};
 use alchemy_conformance::runner::Environment;
@@ -39,18 +39,46 @@ fn item<I: ItemFixture>(n: u32) -> I {
     item
 }
 
+/// Event `n`: a distinct name, day, time and payload, the time NULL on
+/// even `n`; the first is at the earliest day and time, the second at the
+/// latest.
+fn event<E: EventFixture>(n: u32) -> E {
+    use chrono::{NaiveDate, NaiveTime, TimeDelta};
+    let (day, time) = match n {
+        0 => (
+            NaiveDate::from_ymd_opt(1, 1, 1),
+            NaiveTime::from_hms_opt(0, 0, 0),
+        ),
+        1 => (
+            NaiveDate::from_ymd_opt(9999, 12, 31),
+            NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999),
+        ),
+        n => (
+            NaiveDate::from_ymd_opt(2024, 2, 29).map(|d| d + TimeDelta::days(i64::from(n))),
+            NaiveTime::from_hms_micro_opt(12, 0, 0, n),
+        ),
+    };
+    let payload = (0..n).map(|i| u8::try_from(i % 256).unwrap_or(0)).collect();
+    E::new(
+        &format!("event {n}"),
+        day.unwrap_or_default(),
+        time.filter(|_| n % 2 == 1),
+        payload,
+    )
+}
+
 /// Tag `n`: a distinct name and slug.
 fn tag<T: TagFixture>(n: u32) -> T {
     T::new(&format!("Tag {n}"), &format!("tag-{n}"))
 }
 
-/// The model checks of harness `H`'s post, item and tag models (the tag
-/// with the slug and unique mixins' checks too, the post and item with
-/// their defaults and nullable columns).
+/// The model checks of harness `H`'s post, item, tag and event models (the
+/// tag with the slug and unique mixins' checks too, the post, item and
+/// event with their defaults and nullable columns).
 fn model_checks<H>(env: &Environment, dialects: &[Dialect]) -> Vec<Trial>
 where
     H: Harness + Clone + Default,
-    SessionOf<H>: Driver<H::Post> + Driver<H::Item>,
+    SessionOf<H>: Driver<H::Post> + Driver<H::Item> + Driver<H::Event>,
 {
     let h = H::default();
     let mut trials = model_trials_on(h.clone(), env, dialects, h.posts(), post::<H::Post>);
@@ -95,6 +123,20 @@ where
         dialects,
         h.items(),
         item::<H::Item>,
+    ));
+    trials.extend(model_trials_on(
+        h.clone(),
+        env,
+        dialects,
+        h.events(),
+        event::<H::Event>,
+    ));
+    trials.extend(default_trials(
+        h.clone(),
+        env,
+        dialects,
+        h.events(),
+        event::<H::Event>,
     ));
     trials
 }

@@ -133,6 +133,32 @@ pub(crate) mod post_tag {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `event` entity: a date, a time of day and bytes.
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub day: Date,
+        pub starts: Option<Time>,
+        pub payload: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload));
+
+alchemy_conformance::impl_event_fixture!(event::Model);
+
 /// The `comment` entity: one foreign key, to `post`.
 #[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
 pub(crate) mod comment {
@@ -346,6 +372,8 @@ impl Harness for SeaOrmHarness {
     type PostTags = SeaLinkRepository<post_tag::Entity>;
     type Comment = comment::Model;
     type Comments = SeaRepository<comment::Entity>;
+    type Event = event::Model;
+    type Events = SeaRepository<event::Entity>;
 
     fn posts(&self) -> Self::Posts {
         Default::default()
@@ -360,6 +388,9 @@ impl Harness for SeaOrmHarness {
         SeaLinkRepository::new()
     }
     fn comments(&self) -> Self::Comments {
+        Default::default()
+    }
+    fn events(&self) -> Self::Events {
         Default::default()
     }
 }

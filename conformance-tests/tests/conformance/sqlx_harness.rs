@@ -75,6 +75,20 @@ impl_model!(Comment, BigIntBase, plain, from fixtures::comment_table(), fields(p
 
 alchemy_conformance::impl_comment_fixture!(Comment);
 
+/// An event: a date, a time of day and bytes, as sqlx decodes them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Event {
+    id: i64,
+    name: String,
+    day: chrono::NaiveDate,
+    starts: Option<chrono::NaiveTime>,
+    payload: Vec<u8>,
+}
+
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload));
+
+alchemy_conformance::impl_event_fixture!(Event);
+
 // Widgets without audit columns.
 macro_rules! plain_widget {
     ($model:ident, $base:ty, $key:ty) => {
@@ -168,6 +182,8 @@ impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
     type PostTags = SqlxLinkRepository<Post, Tag, DB>;
     type Comment = Comment;
     type Comments = SqlxRepository<Comment, DB>;
+    type Event = Event;
+    type Events = SqlxRepository<Event, DB>;
 
     fn posts(&self) -> Self::Posts {
         SqlxRepository::new()
@@ -182,6 +198,9 @@ impl<DB: SqlxBackend> Harness for SqlxHarness<DB> {
         SqlxLinkRepository::new("post_tag", "post_id", "tag_id")
     }
     fn comments(&self) -> Self::Comments {
+        SqlxRepository::new()
+    }
+    fn events(&self) -> Self::Events {
         SqlxRepository::new()
     }
 }

@@ -1,0 +1,479 @@
+//! Column types beyond the bases' (issue 16): dates, times of day and
+//! bytes, each round-tripped at its extremes, filtered against values
+//! computed in Rust, written alone by `update`, matched by `upsert_many`
+//! and walked by keyset pages, on the `event` fixture.
+
+use std::sync::Arc;
+
+use alchemy_core::filter::json::JsonQuery;
+use alchemy_core::filter::{Condition, Query, Value};
+use alchemy_core::pagination::KeysetRequest;
+use alchemy_core::schema::Dialect;
+use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
+use chrono::{NaiveDate, NaiveTime};
+
+use crate::fixtures::EventFixture;
+use crate::harness::{Cx, Harness};
+use crate::{err, ok};
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_else(|| panic!("{y}-{m}-{d}"))
+}
+
+fn time(h: u32, m: u32, s: u32, micro: u32) -> NaiveTime {
+    NaiveTime::from_hms_micro_opt(h, m, s, micro).unwrap_or_else(|| panic!("{h}:{m}:{s}.{micro}"))
+}
+
+/// The events the filter cases search: days across centuries (one before
+/// year 1000, whose text form on SQLite must still sort), times with and
+/// without fractions of a second, payloads with NULs and high bytes.
+fn dataset() -> Vec<(&'static str, NaiveDate, Option<NaiveTime>, Vec<u8>)> {
+    vec![
+        ("a", date(1, 1, 1), Some(time(0, 0, 0, 0)), vec![]),
+        ("b", date(999, 12, 31), Some(time(9, 0, 0, 0)), vec![0]),
+        ("c", date(2024, 2, 29), Some(time(12, 0, 0, 0)), vec![0, 0]),
+        (
+            "d",
+            date(2024, 2, 29),
+            Some(time(12, 0, 0, 500_000)),
+            vec![1],
+        ),
+        (
+            "e",
+            date(2024, 3, 1),
+            Some(time(12, 0, 0, 250_000)),
+            vec![255, 0],
+        ),
+        ("f", date(2024, 12, 31), None, b"text".to_vec()),
+        (
+            "g",
+            date(9999, 12, 31),
+            Some(time(23, 59, 59, 999_999)),
+            vec![255],
+        ),
+    ]
+}
+
+async fn seed<H: Harness>(cx: &Cx<H>) -> Vec<H::Event> {
+    let events = cx.h.events();
+    let mut s = cx.begin().await;
+    let rows = dataset()
+        .into_iter()
+        .map(|(name, day, starts, payload)| H::Event::new(name, day, starts, payload))
+        .collect();
+    let stored = ok(events.add_many(&mut s, rows).await, "seed");
+    ok(s.commit().await, "commit");
+    stored
+}
+
+/// The names of the rows `filter` finds, sorted.
+async fn names<H: Harness>(cx: &Cx<H>, filter: Condition) -> Vec<String> {
+    let mut s = cx.begin().await;
+    let rows = ok(
+        cx.h.events()
+            .list(&mut s, &Query::new().filter(filter.clone()))
+            .await,
+        &format!("{filter:?}"),
+    );
+    ok(s.rollback().await, "rollback");
+    let mut names: Vec<String> = rows.iter().map(|e| e.name().to_string()).collect();
+    names.sort();
+    names
+}
+
+/// The names of the dataset's rows for which `keep` holds, sorted.
+fn expected(keep: impl Fn(NaiveDate, Option<NaiveTime>, &[u8]) -> bool) -> Vec<String> {
+    let mut names: Vec<String> = dataset()
+        .into_iter()
+        .filter(|(_, d, t, p)| keep(*d, *t, p))
+        .map(|(n, ..)| n.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Dates from 0001-01-01 to 9999-12-31, times from midnight to the last
+/// microsecond, empty bytes and a megabyte of every byte value read back
+/// exactly, by `add` and by `list`.
+pub async fn types_date_time_and_bytes_round_trip_at_their_extremes<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let megabyte: Vec<u8> = (0..1_048_576u32)
+        .map(|i| u8::try_from(i % 251).unwrap_or(0))
+        .collect();
+    let rows = [
+        H::Event::new("first", date(1, 1, 1), Some(time(0, 0, 0, 0)), vec![]),
+        H::Event::new(
+            "last",
+            date(9999, 12, 31),
+            Some(time(23, 59, 59, 999_999)),
+            megabyte.clone(),
+        ),
+        H::Event::new("leap", date(2024, 2, 29), None, vec![0, 0, 255]),
+    ];
+    let mut s = cx.begin().await;
+    let mut stored = Vec::new();
+    for row in rows.iter().cloned() {
+        stored.push(ok(events.add(&mut s, row).await, "add"));
+    }
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let read = ok(
+        events.list(&mut s, &Query::new().order_by("day")).await,
+        "list",
+    );
+    ok(s.rollback().await, "rollback");
+    assert_eq!(read.len(), rows.len());
+    for (given, added) in rows.iter().zip(&stored) {
+        let listed = read
+            .iter()
+            .find(|e| e.name() == given.name())
+            .unwrap_or_else(|| panic!("{} is not listed", given.name()));
+        for (what, got) in [("add", added), ("list", listed)] {
+            assert_eq!(got.day(), given.day(), "{what}: {}", given.name());
+            assert_eq!(got.starts(), given.starts(), "{what}: {}", given.name());
+            assert!(
+                got.payload() == given.payload(),
+                "{what}: {}: {} bytes back of {}",
+                given.name(),
+                got.payload().len(),
+                given.payload().len()
+            );
+        }
+    }
+}
+
+/// Comparisons, `between`, `in` and `before`/`after` on a date and a time
+/// of day select the rows Rust's ordering selects, on every database
+/// (SQLite compares their text forms, which sort as the values do).
+pub async fn types_date_and_time_filters_compare_as_values<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let leap = date(2024, 2, 29);
+    let noon = time(12, 0, 0, 0);
+    let half = time(12, 0, 0, 500_000);
+    let cases: Vec<(Condition, Vec<String>)> = vec![
+        (Condition::eq("day", leap), expected(|d, _, _| d == leap)),
+        (Condition::lt("day", leap), expected(|d, _, _| d < leap)),
+        (Condition::ge("day", leap), expected(|d, _, _| d >= leap)),
+        (
+            Condition::between("day", date(999, 1, 1), date(2024, 3, 1)),
+            expected(|d, _, _| (date(999, 1, 1)..=date(2024, 3, 1)).contains(&d)),
+        ),
+        (
+            Condition::is_in("day", [date(1, 1, 1), date(9999, 12, 31)]),
+            expected(|d, _, _| d == date(1, 1, 1) || d == date(9999, 12, 31)),
+        ),
+        (
+            Condition::eq("starts", noon),
+            expected(|_, t, _| t == Some(noon)),
+        ),
+        (
+            Condition::gt("starts", noon),
+            expected(|_, t, _| t.is_some_and(|t| t > noon)),
+        ),
+        (
+            Condition::lt("starts", half),
+            expected(|_, t, _| t.is_some_and(|t| t < half)),
+        ),
+        (
+            Condition::is_in("starts", [half, time(9, 0, 0, 0)]),
+            expected(|_, t, _| t == Some(half) || t == Some(time(9, 0, 0, 0))),
+        ),
+        (
+            Condition::is_null("starts"),
+            expected(|_, t, _| t.is_none()),
+        ),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(names(&cx, filter.clone()).await, want, "{filter:?}");
+    }
+    // Ordered by time of day: NULL aside, as Rust orders the times.
+    let mut s = cx.begin().await;
+    let query = Query::new()
+        .filter(Condition::is_not_null("starts"))
+        .order_by("starts");
+    let rows = ok(cx.h.events().list(&mut s, &query).await, "list by starts");
+    ok(s.rollback().await, "rollback");
+    let got: Vec<Option<NaiveTime>> = rows.iter().map(EventFixture::starts).collect();
+    let mut want: Vec<Option<NaiveTime>> = dataset().iter().filter_map(|r| r.2.map(Some)).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+/// Bytes compare byte by byte: `eq` and `in` find exact payloads (NULs and
+/// high bytes included), `gt` follows Rust's order of byte slices, and a
+/// text match on a bytes column is `InvalidInput` before any SQL.
+pub async fn types_bytes_filters_match_exact_bytes<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let cases: Vec<(Condition, Vec<String>)> = vec![
+        (
+            Condition::eq("payload", vec![0u8, 0]),
+            expected(|_, _, p| p == [0, 0]),
+        ),
+        (
+            Condition::eq("payload", Vec::<u8>::new()),
+            expected(|_, _, p| p.is_empty()),
+        ),
+        (
+            Condition::is_in("payload", [vec![0u8], vec![255u8, 0]]),
+            expected(|_, _, p| p == [0] || p == [255, 0]),
+        ),
+        (
+            Condition::gt("payload", vec![1u8]),
+            expected(|_, _, p| p > &[1][..]),
+        ),
+        (
+            Condition::ne("payload", b"text".to_vec()),
+            expected(|_, _, p| p != b"text"),
+        ),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(names(&cx, filter.clone()).await, want, "{filter:?}");
+    }
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let e = err(
+        cx.h.events()
+            .list(
+                &mut s,
+                &Query::new().filter(Condition::contains("payload", "x", false)),
+            )
+            .await,
+        "a text match on bytes",
+    );
+    assert!(
+        matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("payload"),
+        "{e}"
+    );
+    assert_eq!(s.statements(), before, "nothing was sent");
+    ok(s.rollback().await, "rollback");
+}
+
+/// A date outside 0001-01-01..9999-12-31 or a time finer than a microsecond
+/// is `InvalidInput` naming its column, in a write and in a filter, before
+/// any SQL is sent.
+pub async fn types_out_of_range_dates_and_fine_times_are_invalid_input<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let fine = NaiveTime::from_hms_nano_opt(12, 0, 0, 1).unwrap_or(NaiveTime::MIN);
+    let bad = [
+        ("day", H::Event::new("x", date(10_000, 1, 1), None, vec![])),
+        ("day", H::Event::new("x", date(0, 12, 31), None, vec![])),
+        (
+            "starts",
+            H::Event::new("x", date(2024, 1, 1), Some(fine), vec![]),
+        ),
+    ];
+    for (column, event) in bad {
+        let e = err(events.add(&mut s, event).await, column);
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains(column),
+            "{column}: {e}"
+        );
+    }
+    for (column, filter) in [
+        ("day", Condition::lt("day", date(10_000, 1, 1))),
+        ("starts", Condition::eq("starts", fine)),
+    ] {
+        let e = err(
+            events.list(&mut s, &Query::new().filter(filter)).await,
+            column,
+        );
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains(column),
+            "{column}: {e}"
+        );
+    }
+    assert_eq!(s.statements(), before, "nothing was sent");
+    ok(s.rollback().await, "rollback");
+}
+
+/// `update` writes only the changed column of each type: a concurrent
+/// change to the others survives (interleaved on PostgreSQL and MariaDB;
+/// SQLite serialises writers, so there one session changes one column).
+pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let mut s = cx.begin().await;
+    let seeded = ok(
+        events
+            .add(
+                &mut s,
+                H::Event::new("x", date(2024, 1, 1), Some(time(8, 0, 0, 0)), vec![1]),
+            )
+            .await,
+        "seed",
+    );
+    ok(s.commit().await, "commit");
+    type Change<E> = fn(&mut E);
+    type Pair<E> = (Change<E>, Change<E>);
+    // Each: what this session changes, what a concurrent one changes.
+    let pairs: [Pair<H::Event>; 3] = [
+        (
+            |e| e.set_day(date(2025, 6, 1)),
+            |e| e.set_payload(vec![2, 0, 2]),
+        ),
+        (
+            |e| e.set_payload(vec![3]),
+            |e| e.set_starts(Some(time(9, 30, 0, 1))),
+        ),
+        (|e| e.set_starts(None), |e| e.set_day(date(1999, 1, 1))),
+    ];
+    for (mine, theirs) in pairs {
+        let mut s1 = cx.begin().await;
+        let mut row = ok(events.get(&mut s1, seeded.key()).await, "s1 loads");
+        if cx.dialect != Dialect::Sqlite {
+            let mut s2 = cx.begin().await;
+            let mut other = ok(events.get(&mut s2, seeded.key()).await, "s2 loads");
+            theirs(&mut other);
+            ok(events.update(&mut s2, other).await, "s2 updates");
+            ok(s2.commit().await, "s2 commits");
+        }
+        // What s1 loaded, with s2's change (where s2 ran) and s1's on top.
+        let mut want = row.clone();
+        if cx.dialect != Dialect::Sqlite {
+            theirs(&mut want);
+        }
+        mine(&mut row);
+        mine(&mut want);
+        let written = ok(events.update(&mut s1, row).await, "s1 updates");
+        ok(s1.commit().await, "s1 commits");
+        let mut s3 = cx.begin().await;
+        let stored = ok(events.get(&mut s3, seeded.key()).await, "read back");
+        ok(s3.rollback().await, "rollback");
+        for got in [&written, &stored] {
+            assert_eq!(
+                (got.day(), got.starts(), got.payload()),
+                (want.day(), want.starts(), want.payload()),
+            );
+        }
+    }
+}
+
+/// `upsert_many` matches stored rows on a date, a time of day or bytes:
+/// rows with stored values are updated, the others inserted.
+pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) {
+    let stored = seed(&cx).await;
+    let events = cx.h.events();
+    let fresh = |name: &str, day, starts, payload: &[u8]| {
+        H::Event::new(name, day, starts, payload.to_vec())
+    };
+    // Each: the match field, a row matching `c` on it, a row matching none.
+    let cases = [
+        (
+            "day",
+            fresh("c2", date(2024, 12, 31), Some(time(1, 0, 0, 0)), b"c2"),
+            fresh("new1", date(2030, 1, 1), None, b"n1"),
+        ),
+        (
+            "starts",
+            fresh("d2", date(2000, 1, 1), Some(time(12, 0, 0, 500_000)), b"d2"),
+            fresh("new2", date(2000, 1, 1), Some(time(1, 2, 3, 4)), b"n2"),
+        ),
+        (
+            "payload",
+            fresh("e2", date(2000, 1, 1), None, &[255, 0]),
+            fresh("new3", date(2000, 1, 1), None, &[7, 7, 7]),
+        ),
+    ];
+    for (field, matching, new) in cases {
+        let mut s = cx.begin().await;
+        let done = ok(
+            events
+                .upsert_many(&mut s, vec![matching.clone(), new.clone()], &[field])
+                .await,
+            field,
+        );
+        ok(s.commit().await, "commit");
+        assert_eq!((done.created, done.updated), (1, 1), "{field}");
+        let key_of = |name: &str| stored.iter().find(|e| e.name() == name).map(|e| *e.key());
+        let updated = &done.rows[0];
+        assert_eq!(updated.name(), matching.name(), "{field}");
+        assert!(
+            [key_of("f"), key_of("d"), key_of("e")].contains(&Some(*updated.key())),
+            "{field}: updated a seeded row"
+        );
+        assert_eq!(done.rows[1].name(), new.name());
+        assert!(
+            stored.iter().all(|e| e.key() != done.rows[1].key()),
+            "{field}: inserted a new row"
+        );
+    }
+}
+
+/// A keyset walk ordered by a date visits every row once, in date order
+/// (ties by key), and the cursor carries the date.
+pub async fn types_keyset_pages_walk_by_a_date<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let events = cx.h.events();
+    let mut s = cx.begin().await;
+    let mut request = KeysetRequest::new("day", 2);
+    let mut days = Vec::new();
+    loop {
+        let page = ok(events.list_keyset(&mut s, &request).await, "page");
+        days.extend(page.items.iter().map(EventFixture::day));
+        match page.next {
+            Some(next) => request.after = Some(next),
+            None => break,
+        }
+    }
+    ok(s.rollback().await, "rollback");
+    let mut want: Vec<NaiveDate> = dataset().iter().map(|r| r.1).collect();
+    want.sort();
+    assert_eq!(days, want);
+}
+
+/// The JSON query language reads a date, a time and bytes from their
+/// strings (`YYYY-MM-DD`, `HH:MM:SS.ffffff`, base64), and a malformed one
+/// is `InvalidInput` naming the column.
+pub async fn types_json_query_reads_date_time_and_bytes_strings<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let table = H::Event::table();
+    let run = |json: &str| JsonQuery::from_json(json).and_then(|q| q.into_query(table));
+    let query = ok(
+        run(r#"{"filter": {"op": "and", "filters": [
+            {"op": "ge", "field": "day", "value": "2024-02-29"},
+            {"op": "gt", "field": "starts", "value": "12:00:00.25"}
+        ]}}"#),
+        "json",
+    );
+    let mut s = cx.begin().await;
+    let rows = ok(cx.h.events().list(&mut s, &query).await, "list");
+    let mut got: Vec<&str> = rows.iter().map(EventFixture::name).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["d", "g"]);
+    let query = ok(
+        run(r#"{"filter": {"op": "eq", "field": "payload", "value": "/wA="}}"#),
+        "json bytes",
+    );
+    let rows = ok(cx.h.events().list(&mut s, &query).await, "list");
+    assert_eq!(
+        rows.iter().map(EventFixture::name).collect::<Vec<_>>(),
+        ["e"]
+    );
+    ok(s.rollback().await, "rollback");
+    for (json, column) in [
+        (
+            r#"{"filter": {"op": "eq", "field": "day", "value": "2024-02-30"}}"#,
+            "day",
+        ),
+        (
+            r#"{"filter": {"op": "eq", "field": "starts", "value": "noon"}}"#,
+            "starts",
+        ),
+        (
+            r#"{"filter": {"op": "eq", "field": "payload", "value": "%%"}}"#,
+            "payload",
+        ),
+    ] {
+        let e = err(run(json), column);
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains(column),
+            "{column}: {e}"
+        );
+    }
+    // The base64 string became bytes, compared as bytes.
+    assert!(matches!(
+        query.filter,
+        Some(Condition::Eq { ref value, .. }) if matches!(value, Value::Bytes(_))
+    ));
+}
