@@ -79,10 +79,12 @@ macro_rules! bind_value {
                 // A typed NULL, so PostgreSQL knows the type of a VALUES column.
                 Value::Null => match ty {
                     ColumnType::Bool => out.push_bind_param::<Nullable<Bool>, _>(&NULL_BOOL),
-                    ColumnType::BigInt | ColumnType::Integer => {
+                    ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
                         out.push_bind_param::<Nullable<BigInt>, _>(&NULL_INT)
                     }
-                    ColumnType::Double => out.push_bind_param::<Nullable<Double>, _>(&NULL_FLOAT),
+                    ColumnType::Double | ColumnType::Real => {
+                        out.push_bind_param::<Nullable<Double>, _>(&NULL_FLOAT)
+                    }
                     ColumnType::Uuid => {
                         out.push_bind_param::<Nullable<crate::types::Uuid>, _>(&NULL_UUID)
                     }
@@ -199,6 +201,15 @@ macro_rules! stored_row {
                             $db,
                         >>::from_nullable_sql(raw)?
                         .into(),
+                        ColumnType::SmallInt => <Option<i16> as FromSql<
+                            Nullable<diesel::sql_types::SmallInt>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Real => Value::from(<Option<f32> as FromSql<
+                            Nullable<diesel::sql_types::Float>,
+                            $db,
+                        >>::from_nullable_sql(raw)?),
                         ColumnType::Double => Value::from(<Option<f64> as FromSql<
                             Nullable<Double>,
                             $db,

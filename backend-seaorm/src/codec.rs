@@ -22,7 +22,9 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
             ColumnType::Bool => sea_orm::Value::Bool(None),
             ColumnType::BigInt => sea_orm::Value::BigInt(None),
             ColumnType::Integer => sea_orm::Value::Int(None),
+            ColumnType::SmallInt => sea_orm::Value::SmallInt(None),
             ColumnType::Double => sea_orm::Value::Double(None),
+            ColumnType::Real => sea_orm::Value::Float(None),
             ColumnType::Uuid => None::<Uuid>.into(),
             ColumnType::Timestamp if naive => sea_orm::Value::ChronoDateTime(None),
             ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
@@ -32,11 +34,17 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
             _ => sea_orm::Value::String(None),
         },
         Value::Bool(v) => v.into(),
-        Value::Int(v) => match (ty, i32::try_from(v)) {
-            (ColumnType::Integer, Ok(small)) => small.into(),
+        Value::Int(v) => match ty {
+            ColumnType::Integer => i32::try_from(v).map_or_else(|_| v.into(), Into::into),
+            ColumnType::SmallInt => i16::try_from(v).map_or_else(|_| v.into(), Into::into),
             _ => v.into(),
         },
-        Value::Float(v) => v.into(),
+        // An f32 column's value is one an f32 holds exactly (checked first).
+        Value::Float(v) => match ty {
+            #[allow(clippy::cast_possible_truncation)] // exact, as the round trip says
+            ColumnType::Real if f64::from(v as f32) == v => (v as f32).into(),
+            _ => v.into(),
+        },
         Value::Text(v) => v.into(),
         Value::Uuid(v) => v.into(),
         Value::Timestamp(v) if naive => v.naive_utc().into(),
@@ -66,7 +74,9 @@ pub(crate) fn decode_values(
             ColumnType::BigInt => row.try_get_by_index::<Option<i64>>(i)?.into(),
             // PostgreSQL's INTEGER decodes only as i32.
             ColumnType::Integer => row.try_get_by_index::<Option<i32>>(i)?.into(),
+            ColumnType::SmallInt => row.try_get_by_index::<Option<i16>>(i)?.into(),
             ColumnType::Double => Value::from(row.try_get_by_index::<Option<f64>>(i)?),
+            ColumnType::Real => Value::from(row.try_get_by_index::<Option<f32>>(i)?),
             ColumnType::Uuid => row.try_get_by_index::<Option<Uuid>>(i)?.into(),
             ColumnType::Timestamp => row.try_get_by_index::<Option<DateTime<Utc>>>(i)?.into(),
             ColumnType::Date => row.try_get_by_index::<Option<NaiveDate>>(i)?.into(),
@@ -197,6 +207,8 @@ mod tests {
         let at = |s: &str| Value::Timestamp(s.parse::<DateTime<Utc>>().unwrap());
         let columns = [
             (ColumnType::Integer, Value::Int(i32::MIN.into())),
+            (ColumnType::SmallInt, Value::Int(i16::MIN.into())),
+            (ColumnType::Real, Value::Float(f32::MAX.into())),
             (ColumnType::BigInt, Value::Int(i64::MAX)),
             (ColumnType::Double, Value::Float(-1.25e300)),
             (ColumnType::Bool, Value::Bool(true)),

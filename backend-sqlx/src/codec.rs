@@ -17,8 +17,10 @@ macro_rules! add_value {
         match $value {
             Value::Null => match $ty {
                 ColumnType::Bool => $args.add(None::<bool>),
-                ColumnType::BigInt | ColumnType::Integer => $args.add(None::<i64>),
-                ColumnType::Double => $args.add(None::<f64>),
+                ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
+                    $args.add(None::<i64>)
+                }
+                ColumnType::Double | ColumnType::Real => $args.add(None::<f64>),
                 ColumnType::Uuid => $args.add(None::<uuid::Uuid>),
                 ColumnType::Timestamp => $args.add(None::<chrono::DateTime<chrono::Utc>>),
                 ColumnType::Date => $args.add(None::<chrono::NaiveDate>),
@@ -55,7 +57,9 @@ macro_rules! decode_value {
                 ColumnType::BigInt => row.try_get::<Option<i64>, _>(i)?.into(),
                 // PostgreSQL's INTEGER decodes only as i32.
                 ColumnType::Integer => row.try_get::<Option<i32>, _>(i)?.into(),
+                ColumnType::SmallInt => row.try_get::<Option<i16>, _>(i)?.into(),
                 ColumnType::Double => Value::from(row.try_get::<Option<f64>, _>(i)?),
+                ColumnType::Real => Value::from(row.try_get::<Option<f32>, _>(i)?),
                 ColumnType::Uuid => row.try_get::<Option<uuid::Uuid>, _>(i)?.into(),
                 ColumnType::Timestamp => row
                     .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?

@@ -15,7 +15,7 @@
 //!   DELETE RESTRICT`, the table's only one) and `body TEXT`.
 //! - `event`: `BigIntBase`, the column types beyond the bases': `name
 //!   VARCHAR(100)`, `day` a date, `starts` a time of day (NULL), `payload`
-//!   bytes.
+//!   bytes, `level` a 16-bit integer, `ratio` an `f32` (NULL).
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -93,7 +93,7 @@ pub trait CommentFixture: Model<Base = BigIntBase> {
 
 /// A row of the `event` table: a date, a time of day and bytes.
 pub trait EventFixture: Model<Base = BigIntBase> {
-    /// A new, unsaved event.
+    /// A new, unsaved event (level 0, no ratio).
     fn new(name: &str, day: NaiveDate, starts: Option<NaiveTime>, payload: Vec<u8>) -> Self;
     /// The name.
     fn name(&self) -> &str;
@@ -109,6 +109,14 @@ pub trait EventFixture: Model<Base = BigIntBase> {
     fn set_starts(&mut self, starts: Option<NaiveTime>);
     /// Replaces the payload.
     fn set_payload(&mut self, payload: Vec<u8>);
+    /// The level.
+    fn level(&self) -> i16;
+    /// The ratio.
+    fn ratio(&self) -> Option<f32>;
+    /// Replaces the level.
+    fn set_level(&mut self, level: i16);
+    /// Replaces the ratio.
+    fn set_ratio(&mut self, ratio: Option<f32>);
 }
 
 /// A row of one `<base>_widget` table.
@@ -194,6 +202,8 @@ pub fn event_table() -> &'static Table {
             .column(Column::new("day", ColumnType::Date))
             .column(Column::new("starts", ColumnType::Time).nullable())
             .column(Column::new("payload", ColumnType::Bytes))
+            .column(Column::new("level", ColumnType::SmallInt))
+            .column(Column::new("ratio", ColumnType::Real).nullable())
     })
 }
 
@@ -421,7 +431,21 @@ macro_rules! impl_event_fixture {
                     day,
                     starts,
                     payload,
+                    level: 0,
+                    ratio: None,
                 }
+            }
+            fn level(&self) -> i16 {
+                self.level
+            }
+            fn ratio(&self) -> Option<f32> {
+                self.ratio
+            }
+            fn set_level(&mut self, level: i16) {
+                self.level = level;
+            }
+            fn set_ratio(&mut self, ratio: Option<f32>) {
+                self.ratio = ratio;
             }
             fn name(&self) -> &str {
                 &self.name

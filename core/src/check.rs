@@ -8,6 +8,8 @@
 //! | text (writes and filters) | no NUL character | SQLite reads a bound pattern up to its first NUL (a search for `"\0"` matched every row); PostgreSQL refuses NUL in text |
 //! | `VARCHAR(n)` (writes) | at most `n` characters | SQLite stores longer text; PostgreSQL refuses it with a generic error |
 //! | `INTEGER` (writes) | a 32-bit value | PostgreSQL refuses a larger one; SQLite stores it |
+//! | `SMALLINT` (writes) | a 16-bit value | as `INTEGER` |
+//! | `REAL` (writes) | a float an `f32` holds exactly | PostgreSQL and MariaDB round the rest (`0.1` is stored as `0.100000001`), SQLite stores it unrounded: the row read back would differ, and differ per database |
 //! | timestamps (writes and filters) | 0001-01-01 to 9999-12-31, UTC | PostgreSQL's range differs; SQLite's text form sorts only four-digit years |
 //! | floats (writes and filters) | not NaN | SQLite stores NaN as NULL |
 //! | dates (writes and filters) | 0001-01-01 to 9999-12-31 | PostgreSQL's and MariaDB's ranges differ; SQLite's text form sorts only four-digit years |
@@ -105,6 +107,23 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
             Some(f) if f.is_nan() => shared(table, &column.name, &Value::Float(*f)),
             _ => Ok(()),
         },
+        ColumnType::Real => match opt::<f32>(field) {
+            Some(Some(f)) if f.is_nan() => {
+                shared(table, &column.name, &Value::Float(f64::from(*f)))
+            }
+            Some(_) => Ok(()),
+            None => match opt::<f64>(field)? {
+                Some(f) => write_value(table, column, &Value::Float(*f)),
+                None => Ok(()),
+            },
+        },
+        ColumnType::SmallInt => match opt::<i16>(field) {
+            Some(_) => Ok(()),
+            None => match opt::<i64>(field)? {
+                Some(i) => write_value(table, column, &Value::Int(*i)),
+                None => Ok(()),
+            },
+        },
         ColumnType::BigInt => opt::<i64>(field).map(|_| Ok(()))?,
         ColumnType::Integer => match opt::<i32>(field) {
             Some(_) => Ok(()),
@@ -125,6 +144,14 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
         },
         ColumnType::Bytes => opt::<Vec<u8>>(field).map(|_| Ok(()))?,
     })
+}
+
+/// `f` as the `f32` that holds it exactly (infinities included); `None`
+/// when none does (out of range, or more precise).
+pub(crate) fn as_f32(f: f64) -> Option<f32> {
+    #[allow(clippy::cast_possible_truncation)] // checked by the round trip
+    let narrow = f as f32;
+    (f64::from(narrow) == f).then_some(narrow)
 }
 
 /// A text field lent as `&dyn Any`: `Some(None)` for a `None` text.
@@ -153,6 +180,18 @@ pub fn write_value(table: &Table, column: &Column, value: &Value) -> Result<()> 
         (Value::Int(i), ColumnType::Integer) if i32::try_from(*i).is_err() => {
             Err(Error::invalid_input(format!(
                 "{}: {i} is out of the range of a 32-bit INTEGER",
+                name(table, column)
+            )))
+        }
+        (Value::Int(i), ColumnType::SmallInt) if i16::try_from(*i).is_err() => {
+            Err(Error::invalid_input(format!(
+                "{}: {i} is out of the range of a 16-bit SMALLINT",
+                name(table, column)
+            )))
+        }
+        (Value::Float(f), ColumnType::Real) if !f.is_nan() && as_f32(*f).is_none() => {
+            Err(Error::invalid_input(format!(
+                "{}: {f} is not a value a 32-bit REAL holds exactly",
                 name(table, column)
             )))
         }
@@ -371,6 +410,31 @@ mod tests {
         assert!(write(3, Value::Float(f64::INFINITY)).is_ok());
         assert!(write(3, Value::from("1.5")).is_err(), "text for a float");
         assert!(write(3, Value::Null).is_ok(), "NOT NULL is the database's");
+    }
+
+    #[test]
+    fn small_integers_and_reals_keep_their_ranges() {
+        let t = Table::new("t")
+            .column(Column::new("s", ColumnType::SmallInt))
+            .column(Column::new("r", ColumnType::Real));
+        let w = |i: usize, v: Value| write_value(&t, &t.columns()[i], &v);
+        assert!(w(0, Value::Int(i64::from(i16::MIN))).is_ok());
+        assert!(w(0, Value::Int(i64::from(i16::MAX))).is_ok());
+        let e = w(0, Value::Int(i64::from(i16::MAX) + 1)).unwrap_err();
+        assert!(e.to_string().contains("column `s` of `t`"), "{e}");
+        for ok in [
+            1.5,
+            -0.0,
+            f64::from(f32::MAX),
+            f64::from(f32::MIN_POSITIVE),
+            f64::INFINITY,
+        ] {
+            assert!(w(1, Value::Float(ok)).is_ok(), "{ok}");
+        }
+        for bad in [0.1, f64::from(f32::MAX) * 2.0, f64::NAN] {
+            let e = w(1, Value::Float(bad)).unwrap_err();
+            assert!(e.to_string().contains("column `r` of `t`"), "{bad}: {e}");
+        }
     }
 
     #[test]

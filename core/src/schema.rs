@@ -23,8 +23,13 @@ pub enum ColumnType {
     BigInt,
     /// 32-bit integer.
     Integer,
+    /// 16-bit integer (`SMALLINT`; `INTEGER` on SQLite).
+    SmallInt,
     /// Double-precision float.
     Double,
+    /// Single-precision float (`REAL`, `FLOAT` on MariaDB; an 8-byte
+    /// `REAL` on SQLite, which holds every `f32` exactly).
+    Real,
     /// Boolean.
     Bool,
     /// Unbounded text.
@@ -88,7 +93,9 @@ macro_rules! field_types {
 field_types! {
     i64 => ColumnType::BigInt,
     i32 => ColumnType::Integer,
+    i16 => ColumnType::SmallInt,
     f64 => ColumnType::Double,
+    f32 => ColumnType::Real,
     bool => ColumnType::Bool,
     String => ColumnType::Text,
     uuid::Uuid => ColumnType::Uuid,

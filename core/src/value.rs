@@ -43,7 +43,7 @@ macro_rules! value_from {
         }
     )*};
 }
-value_from!(bool => Bool, i64 => Int, i32 => Int as i64, f64 => Float, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
+value_from!(bool => Bool, i64 => Int, i32 => Int as i64, i16 => Int as i64, f64 => Float, f32 => Float as f64, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
 
 impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Self {
@@ -109,9 +109,12 @@ impl Value {
         Ok(match (self, ty) {
             (Value::Null, _) => Value::Null,
             (v @ Value::Bool(_), ColumnType::Bool) => v,
-            (v @ Value::Int(_), ColumnType::BigInt | ColumnType::Integer) => v,
-            (Value::Int(i), ColumnType::Double) => Value::Float(i as f64),
-            (v @ Value::Float(_), ColumnType::Double) => v,
+            (
+                v @ Value::Int(_),
+                ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt,
+            ) => v,
+            (Value::Int(i), ColumnType::Double | ColumnType::Real) => Value::Float(i as f64),
+            (v @ Value::Float(_), ColumnType::Double | ColumnType::Real) => v,
             (v @ Value::Text(_), ColumnType::Text | ColumnType::VarChar(_)) => v,
             (v @ Value::Uuid(_), ColumnType::Uuid) => v,
             (Value::Text(s), ColumnType::Uuid) => {
@@ -219,11 +222,13 @@ impl<'v> ValueArray<'v> {
                 Value::Bool(b) => Some(*b),
                 _ => None,
             })?),
-            ColumnType::BigInt | ColumnType::Integer => Self::Int(all(values, ty, |v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })?),
-            ColumnType::Double => Self::Float(all(values, ty, |v| match v {
+            ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
+                Self::Int(all(values, ty, |v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })?)
+            }
+            ColumnType::Double | ColumnType::Real => Self::Float(all(values, ty, |v| match v {
                 Value::Float(f) => Some(*f),
                 _ => None,
             })?),

@@ -36,6 +36,7 @@ register! {
     types::types_date_time_and_bytes_round_trip_at_their_extremes,
     types::types_date_and_time_filters_compare_as_values,
     types::types_bytes_filters_match_exact_bytes,
+    types::types_small_int_and_real_filters_compare_as_values,
     types::types_out_of_range_dates_and_fine_times_are_invalid_input,
     types::types_update_writes_only_the_changed_column,
     types::types_upsert_many_matches_on_each_type,

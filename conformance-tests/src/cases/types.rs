@@ -1,5 +1,5 @@
-//! Column types beyond the bases' (issue 16): dates, times of day and
-//! bytes, each round-tripped at its extremes, filtered against values
+//! Column types beyond the bases' (issue 16): dates, times of day, bytes,
+//! 16-bit integers and `f32`s, each round-tripped at its extremes, filtered against values
 //! computed in Rust, written alone by `update`, matched by `upsert_many`
 //! and walked by keyset pages, on the `event` fixture.
 
@@ -54,12 +54,31 @@ fn dataset() -> Vec<(&'static str, NaiveDate, Option<NaiveTime>, Vec<u8>)> {
     ]
 }
 
+/// Each dataset row's level and ratio, by position: negative levels, and
+/// ratios an `f32` holds exactly (one NULL).
+const LEVELS: [i16; 7] = [-300, -200, -100, 0, 100, 200, 300];
+const RATIOS: [Option<f32>; 7] = [
+    Some(-1.5),
+    Some(0.25),
+    Some(0.5),
+    Some(0.75),
+    None,
+    Some(1e30),
+    Some(0.5),
+];
+
 async fn seed<H: Harness>(cx: &Cx<H>) -> Vec<H::Event> {
     let events = cx.h.events();
     let mut s = cx.begin().await;
     let rows = dataset()
         .into_iter()
-        .map(|(name, day, starts, payload)| H::Event::new(name, day, starts, payload))
+        .enumerate()
+        .map(|(i, (name, day, starts, payload))| {
+            let mut e = H::Event::new(name, day, starts, payload);
+            e.set_level(LEVELS[i]);
+            e.set_ratio(RATIOS[i]);
+            e
+        })
         .collect();
     let stored = ok(events.add_many(&mut s, rows).await, "seed");
     ok(s.commit().await, "commit");
@@ -100,7 +119,7 @@ pub async fn types_date_time_and_bytes_round_trip_at_their_extremes<H: Harness>(
     let megabyte: Vec<u8> = (0..1_048_576u32)
         .map(|i| u8::try_from(i % 251).unwrap_or(0))
         .collect();
-    let rows = [
+    let mut rows = [
         H::Event::new("first", date(1, 1, 1), Some(time(0, 0, 0, 0)), vec![]),
         H::Event::new(
             "last",
@@ -110,6 +129,11 @@ pub async fn types_date_time_and_bytes_round_trip_at_their_extremes<H: Harness>(
         ),
         H::Event::new("leap", date(2024, 2, 29), None, vec![0, 0, 255]),
     ];
+    rows[0].set_level(i16::MIN);
+    rows[0].set_ratio(Some(f32::MIN_POSITIVE));
+    rows[1].set_level(i16::MAX);
+    rows[1].set_ratio(Some(f32::MAX));
+    rows[2].set_ratio(Some(-f32::MAX));
     let mut s = cx.begin().await;
     let mut stored = Vec::new();
     for row in rows.iter().cloned() {
@@ -131,6 +155,8 @@ pub async fn types_date_time_and_bytes_round_trip_at_their_extremes<H: Harness>(
         for (what, got) in [("add", added), ("list", listed)] {
             assert_eq!(got.day(), given.day(), "{what}: {}", given.name());
             assert_eq!(got.starts(), given.starts(), "{what}: {}", given.name());
+            assert_eq!(got.level(), given.level(), "{what}: {}", given.name());
+            assert_eq!(got.ratio(), given.ratio(), "{what}: {}", given.name());
             assert!(
                 got.payload() == given.payload(),
                 "{what}: {}: {} bytes back of {}",
@@ -199,6 +225,48 @@ pub async fn types_date_and_time_filters_compare_as_values<H: Harness>(cx: Arc<C
     assert_eq!(got, want);
 }
 
+/// Comparisons and `in` on a 16-bit integer and an `f32` column select the
+/// rows Rust selects (a float filter value compares with the stored `f32`
+/// as the same number, on every database).
+pub async fn types_small_int_and_real_filters_compare_as_values<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let by = |keep: &dyn Fn(i16, Option<f32>) -> bool| -> Vec<String> {
+        let mut names: Vec<String> = dataset()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(LEVELS[*i], RATIOS[*i]))
+            .map(|(_, r)| r.0.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let cases: Vec<(Condition, Vec<String>)> = vec![
+        (Condition::lt("level", 0i64), by(&|l, _| l < 0)),
+        (Condition::ge("level", -100i64), by(&|l, _| l >= -100)),
+        (
+            Condition::is_in("level", [-300i64, 300, 7]),
+            by(&|l, _| [-300, 300].contains(&l)),
+        ),
+        (Condition::eq("ratio", 0.5f64), by(&|_, r| r == Some(0.5))),
+        (
+            Condition::gt("ratio", 0.25f64),
+            by(&|_, r| r.is_some_and(|r| r > 0.25)),
+        ),
+        (
+            Condition::between("ratio", -2.0f64, 0.5f64),
+            by(&|_, r| r.is_some_and(|r| (-2.0..=0.5).contains(&r))),
+        ),
+        (
+            Condition::gt("ratio", 1e29f64),
+            by(&|_, r| r.is_some_and(|r| r > 1e29)),
+        ),
+        (Condition::is_null("ratio"), by(&|_, r| r.is_none())),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(names(&cx, filter.clone()).await, want, "{filter:?}");
+    }
+}
+
 /// Bytes compare byte by byte: `eq` and `in` find exact payloads (NULs and
 /// high bytes included), `gt` follows Rust's order of byte slices, and a
 /// text match on a bytes column is `InvalidInput` before any SQL.
@@ -248,14 +316,16 @@ pub async fn types_bytes_filters_match_exact_bytes<H: Harness>(cx: Arc<Cx<H>>) {
     ok(s.rollback().await, "rollback");
 }
 
-/// A date outside 0001-01-01..9999-12-31 or a time finer than a microsecond
-/// is `InvalidInput` naming its column, in a write and in a filter, before
+/// A date outside 0001-01-01..9999-12-31, a time finer than a microsecond
+/// or a NaN `f32` is `InvalidInput` naming its column, in a write and in a filter, before
 /// any SQL is sent.
 pub async fn types_out_of_range_dates_and_fine_times_are_invalid_input<H: Harness>(cx: Arc<Cx<H>>) {
     let events = cx.h.events();
     let mut s = cx.begin().await;
     let before = s.statements();
     let fine = NaiveTime::from_hms_nano_opt(12, 0, 0, 1).unwrap_or(NaiveTime::MIN);
+    let mut nan = H::Event::new("x", date(2024, 1, 1), None, vec![]);
+    nan.set_ratio(Some(f32::NAN));
     let bad = [
         ("day", H::Event::new("x", date(10_000, 1, 1), None, vec![])),
         ("day", H::Event::new("x", date(0, 12, 31), None, vec![])),
@@ -263,6 +333,7 @@ pub async fn types_out_of_range_dates_and_fine_times_are_invalid_input<H: Harnes
             "starts",
             H::Event::new("x", date(2024, 1, 1), Some(fine), vec![]),
         ),
+        ("ratio", nan),
     ];
     for (column, event) in bad {
         let e = err(events.add(&mut s, event).await, column);
@@ -274,6 +345,7 @@ pub async fn types_out_of_range_dates_and_fine_times_are_invalid_input<H: Harnes
     for (column, filter) in [
         ("day", Condition::lt("day", date(10_000, 1, 1))),
         ("starts", Condition::eq("starts", fine)),
+        ("ratio", Condition::gt("ratio", f64::NAN)),
     ] {
         let e = err(
             events.list(&mut s, &Query::new().filter(filter)).await,
@@ -349,7 +421,8 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
     }
 }
 
-/// `upsert_many` matches stored rows on a date, a time of day or bytes:
+/// `upsert_many` matches stored rows on a date, a time of day, a 16-bit
+/// integer or bytes:
 /// rows with stored values are updated, the others inserted.
 pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) {
     let stored = seed(&cx).await;
@@ -357,7 +430,12 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
     let fresh = |name: &str, day, starts, payload: &[u8]| {
         H::Event::new(name, day, starts, payload.to_vec())
     };
-    // Each: the match field, a row matching `c` on it, a row matching none.
+    let leveled = |mut e: H::Event, level: i16| {
+        e.set_level(level);
+        e
+    };
+    // Each: the match field, a row matching one seeded row on it, a row
+    // matching none (rows the earlier upserts wrote have level 0).
     let cases = [
         (
             "day",
@@ -368,6 +446,11 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
             "starts",
             fresh("d2", date(2000, 1, 1), Some(time(12, 0, 0, 500_000)), b"d2"),
             fresh("new2", date(2000, 1, 1), Some(time(1, 2, 3, 4)), b"n2"),
+        ),
+        (
+            "level",
+            leveled(fresh("g2", date(2000, 1, 1), None, b"g2"), 300),
+            leveled(fresh("new4", date(2000, 1, 1), None, b"n4"), 999),
         ),
         (
             "payload",
@@ -389,7 +472,7 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
         let updated = &done.rows[0];
         assert_eq!(updated.name(), matching.name(), "{field}");
         assert!(
-            [key_of("f"), key_of("d"), key_of("e")].contains(&Some(*updated.key())),
+            [key_of("f"), key_of("d"), key_of("e"), key_of("g")].contains(&Some(*updated.key())),
             "{field}: updated a seeded row"
         );
         assert_eq!(done.rows[1].name(), new.name());

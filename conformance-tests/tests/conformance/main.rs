@@ -59,12 +59,24 @@ fn event<E: EventFixture>(n: u32) -> E {
         ),
     };
     let payload = (0..n).map(|i| u8::try_from(i % 256).unwrap_or(0)).collect();
-    E::new(
+    let mut event = E::new(
         &format!("event {n}"),
         day.unwrap_or_default(),
         time.filter(|_| n % 2 == 1),
         payload,
-    )
+    );
+    // The extremes first, then a distinct level and ratio each.
+    let (level, ratio) = match n {
+        0 => (i16::MIN, f32::MIN_POSITIVE),
+        1 => (i16::MAX, f32::MAX),
+        n => (
+            i16::try_from(n).unwrap_or(0),
+            1.0 / 1024.0 * f32::from(u8::try_from(n % 200).unwrap_or(0)),
+        ),
+    };
+    event.set_level(level);
+    event.set_ratio(Some(ratio).filter(|_| n % 2 == 1 || n == 0));
+    event
 }
 
 /// Tag `n`: a distinct name and slug.

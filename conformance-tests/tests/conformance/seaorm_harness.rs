@@ -147,6 +147,8 @@ pub(crate) mod event {
         pub day: Date,
         pub starts: Option<Time>,
         pub payload: Vec<u8>,
+        pub level: i16,
+        pub ratio: Option<f32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -155,7 +157,7 @@ pub(crate) mod event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload));
+alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio));
 
 alchemy_conformance::impl_event_fixture!(event::Model);
 

@@ -83,9 +83,11 @@ pub(crate) struct Event {
     day: chrono::NaiveDate,
     starts: Option<chrono::NaiveTime>,
     payload: Vec<u8>,
+    level: i16,
+    ratio: Option<f32>,
 }
 
-impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload));
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio));
 
 alchemy_conformance::impl_event_fixture!(Event);
 

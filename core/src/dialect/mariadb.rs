@@ -90,6 +90,7 @@ impl SqlDialect for MariaDb {
         Cow::Borrowed(match ty {
             ColumnType::Integer => "INT",
             ColumnType::Double => "DOUBLE",
+            ColumnType::Real => "FLOAT",
             ColumnType::Text => "LONGTEXT",
             ColumnType::Uuid => "BINARY(16)",
             ColumnType::Timestamp => "DATETIME(6)",
@@ -290,10 +291,12 @@ impl SqlDialect for MariaDb {
 /// collation, so `IN` compares as `=` on the column does.
 fn json_columns(ty: ColumnType) -> &'static str {
     match ty {
-        ColumnType::BigInt | ColumnType::Integer => {
+        ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
             ", '$[*]' COLUMNS (value BIGINT PATH '$')) AS __alchemy_list"
         }
-        ColumnType::Double => ", '$[*]' COLUMNS (value DOUBLE PATH '$')) AS __alchemy_list",
+        ColumnType::Double | ColumnType::Real => {
+            ", '$[*]' COLUMNS (value DOUBLE PATH '$')) AS __alchemy_list"
+        }
         ColumnType::Bool => ", '$[*]' COLUMNS (value BOOLEAN PATH '$')) AS __alchemy_list",
         ColumnType::Uuid => ", '$[*]' COLUMNS (value CHAR(32) PATH '$')) AS __alchemy_list",
         ColumnType::Timestamp => ", '$[*]' COLUMNS (value DATETIME(6) PATH '$')) AS __alchemy_list",

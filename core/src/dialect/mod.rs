@@ -239,7 +239,9 @@ pub fn standard_type(ty: ColumnType) -> Cow<'static, str> {
     Cow::Borrowed(match ty {
         ColumnType::BigInt => "BIGINT",
         ColumnType::Integer => "INTEGER",
+        ColumnType::SmallInt => "SMALLINT",
         ColumnType::Double => "DOUBLE PRECISION",
+        ColumnType::Real => "REAL",
         ColumnType::Bool => "BOOLEAN",
         ColumnType::Text => "TEXT",
         ColumnType::VarChar(n) => return Cow::Owned(format!("VARCHAR({n})")),

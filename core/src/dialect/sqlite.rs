@@ -66,8 +66,8 @@ impl SqlDialect for Sqlite {
     /// the dot, so `12:00:00` sorts before `12:00:00.5`).
     fn column_type(&self, ty: ColumnType) -> Cow<'static, str> {
         Cow::Borrowed(match ty {
-            ColumnType::BigInt | ColumnType::Integer => "INTEGER",
-            ColumnType::Double => "REAL",
+            ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => "INTEGER",
+            ColumnType::Double | ColumnType::Real => "REAL",
             ColumnType::Uuid | ColumnType::Bytes => "BLOB",
             ColumnType::Timestamp | ColumnType::Date | ColumnType::Time => "TEXT",
             ty => return standard_type(ty),

@@ -105,7 +105,15 @@ fn field(out: &mut Vec<u8>, value: &Value, ty: ColumnType) -> std::result::Resul
             let n = i32::try_from(*n).map_err(|_| format!("{n} is out of INTEGER's range"))?;
             put(&n.to_be_bytes())
         }
+        (Value::Int(n), ColumnType::SmallInt) => {
+            let n = i16::try_from(*n).map_err(|_| format!("{n} is out of SMALLINT's range"))?;
+            put(&n.to_be_bytes())
+        }
         (Value::Float(f), ColumnType::Double) => put(&f.to_be_bytes()),
+        (Value::Float(f), ColumnType::Real) => match crate::check::as_f32(*f) {
+            Some(f) => put(&f.to_be_bytes()),
+            None => Err(format!("{f} is not a REAL")),
+        },
         (Value::Text(s), ColumnType::Text | ColumnType::VarChar(_)) => put(s.as_bytes()),
         (Value::Uuid(u), ColumnType::Uuid) => put(u.as_bytes()),
         (Value::Timestamp(t), ColumnType::Timestamp) => {
@@ -165,6 +173,14 @@ mod tests {
         out.clear();
         field(&mut out, &Value::Bytes(vec![0, 1]), ColumnType::Bytes).unwrap();
         assert_eq!(out, [0, 0, 0, 2, 0, 1]);
+        out.clear();
+        field(&mut out, &Value::Int(-2), ColumnType::SmallInt).unwrap();
+        assert_eq!(out, [0, 0, 0, 2, 0xff, 0xfe]);
+        out.clear();
+        field(&mut out, &Value::Float(1.5), ColumnType::Real).unwrap();
+        assert_eq!(out, [0, 0, 0, 4, 0x3f, 0xc0, 0, 0]);
+        assert!(field(&mut out, &Value::Int(1 << 20), ColumnType::SmallInt).is_err());
+        assert!(field(&mut out, &Value::Float(0.1), ColumnType::Real).is_err());
         assert!(field(&mut out, &Value::Int(1 << 40), ColumnType::Integer).is_err());
         assert!(field(&mut out, &Value::Bool(true), ColumnType::Text).is_err());
     }

@@ -646,8 +646,11 @@ pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
         (value, ty),
         (Value::Null, _)
             | (Value::Bool(_), ColumnType::Bool)
-            | (Value::Int(_), ColumnType::BigInt | ColumnType::Integer)
-            | (Value::Float(_), ColumnType::Double)
+            | (
+                Value::Int(_),
+                ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt
+            )
+            | (Value::Float(_), ColumnType::Double | ColumnType::Real)
             | (Value::Text(_), ColumnType::Text | ColumnType::VarChar(_))
             | (Value::Uuid(_), ColumnType::Uuid)
             | (Value::Timestamp(_), ColumnType::Timestamp)
