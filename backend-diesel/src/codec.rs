@@ -33,6 +33,7 @@ pub(crate) enum Array {
     Date(Vec<Option<NaiveDate>>),
     Time(Vec<Option<NaiveTime>>),
     Bytes(Vec<Option<Vec<u8>>>),
+    Json(Vec<Option<serde_json::Value>>),
 }
 
 /// `array` as diesel binds it (text is copied, as a statement owns its
@@ -53,6 +54,7 @@ impl From<ValueArray<'_>> for Array {
             ValueArray::Bytes(v) => {
                 Self::Bytes(v.into_iter().map(|b| b.map(<[u8]>::to_vec)).collect())
             }
+            ValueArray::Json(v) => Self::Json(v.into_iter().map(|j| j.cloned()).collect()),
         }
     }
 }
@@ -66,6 +68,7 @@ static NULL_TIMESTAMP: Option<DateTime<Utc>> = None;
 static NULL_DATE: Option<NaiveDate> = None;
 static NULL_TIME: Option<NaiveTime> = None;
 static NULL_BYTES: Option<Vec<u8>> = None;
+static NULL_JSON: Option<serde_json::Value> = None;
 
 /// `bind_pg` and `bind_sqlite`: one value as one bind parameter.
 macro_rules! bind_value {
@@ -94,6 +97,9 @@ macro_rules! bind_value {
                     ColumnType::Date => out.push_bind_param::<Nullable<Date>, _>(&NULL_DATE),
                     ColumnType::Time => out.push_bind_param::<Nullable<Time>, _>(&NULL_TIME),
                     ColumnType::Bytes => out.push_bind_param::<Nullable<Binary>, _>(&NULL_BYTES),
+                    ColumnType::Json => {
+                        out.push_bind_param::<Nullable<crate::types::Json>, _>(&NULL_JSON)
+                    }
                     _ => out.push_bind_param::<Nullable<Text>, _>(&NULL_TEXT),
                 },
                 Value::Bool(v) => out.push_bind_param::<Bool, bool>(v),
@@ -107,6 +113,7 @@ macro_rules! bind_value {
                 Value::Date(v) => out.push_bind_param::<Date, NaiveDate>(v),
                 Value::Time(v) => out.push_bind_param::<Time, NaiveTime>(v),
                 Value::Bytes(v) => out.push_bind_param::<Binary, Vec<u8>>(v),
+                Value::Json(v) => out.push_bind_param::<crate::types::Json, serde_json::Value>(v),
                 other => Err(diesel::result::Error::SerializationError(
                     format!("unsupported value {other:?}").into(),
                 )),
@@ -138,6 +145,7 @@ pub(crate) fn array_pg<'b>(
         Array::Date(v) => out.push_bind_param::<A<Nullable<Date>>, _>(v),
         Array::Time(v) => out.push_bind_param::<A<Nullable<Time>>, _>(v),
         Array::Bytes(v) => out.push_bind_param::<A<Nullable<Binary>>, _>(v),
+        Array::Json(v) => out.push_bind_param::<A<Nullable<crate::types::Json>>, _>(v),
     }
 }
 
@@ -244,6 +252,11 @@ macro_rules! stored_row {
                             )?
                             .into()
                         }
+                        ColumnType::Json => <Option<serde_json::Value> as FromSql<
+                            Nullable<crate::types::Json>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
                         _ => <Option<String> as FromSql<Nullable<Text>, $db>>::from_nullable_sql(
                             raw,
                         )?

@@ -7,6 +7,7 @@
 //! |---|---|---|---|---|
 //! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` | `BINARY(16)` |
 //! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, RFC 3339 (`2024-02-29T12:34:56.123456+00:00`) | `DATETIME(6)` in UTC |
+//! | [`Json`] | [`serde_json::Value`] | `jsonb` | `TEXT` as serde_json writes it | `JSON` |
 //!
 //! The SQLite text form is the one every backend writes
 //! ([`alchemy_core::audit::sqlite_text`]): it sorts in time order, reads back
@@ -46,6 +47,15 @@ pub struct Uuid;
 #[diesel(sqlite_type(name = "Text"))]
 #[diesel(mysql_type(name = "DateTime"))]
 pub struct Timestamp;
+
+/// A JSON column: `jsonb` on PostgreSQL, text on SQLite, `JSON` on
+/// MariaDB. Its Rust type is [`serde_json::Value`] (diesel's own `Jsonb`
+/// exists only for PostgreSQL, and its `Json` is `json` there).
+#[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
+#[diesel(postgres_type(oid = 3802, array_oid = 3807))]
+#[diesel(sqlite_type(name = "Text"))]
+#[diesel(mysql_type(name = "String"))]
+pub struct Json;
 
 /// A [`uuid::Uuid`] as a diesel expression of type [`Uuid`].
 ///
@@ -245,6 +255,48 @@ impl FromSql<Timestamp, Mysql> for DateTime<Utc> {
         let naive =
             <chrono::NaiveDateTime as FromSql<sql_types::Datetime, Mysql>>::from_sql(value)?;
         Ok(naive.and_utc())
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl ToSql<Json, Pg> for serde_json::Value {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <serde_json::Value as ToSql<sql_types::Jsonb, Pg>>::to_sql(self, out)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl FromSql<Json, Pg> for serde_json::Value {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <serde_json::Value as FromSql<sql_types::Jsonb, Pg>>::from_sql(bytes)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl ToSql<Json, Sqlite> for serde_json::Value {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        <serde_json::Value as ToSql<sql_types::Json, Sqlite>>::to_sql(self, out)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl FromSql<Json, Sqlite> for serde_json::Value {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        <serde_json::Value as FromSql<sql_types::Json, Sqlite>>::from_sql(value)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl ToSql<Json, Mysql> for serde_json::Value {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+        <serde_json::Value as ToSql<sql_types::Json, Mysql>>::to_sql(self, out)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl FromSql<Json, Mysql> for serde_json::Value {
+    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+        <serde_json::Value as FromSql<sql_types::Json, Mysql>>::from_sql(value)
     }
 }
 

@@ -12,6 +12,15 @@ use uuid::Uuid;
 /// a NULL is typed after the column, so PostgreSQL can infer the type of a
 /// `VALUES` column that holds only NULLs.
 ///
+/// Every integer binds as a `BIGINT` and every float as a `DOUBLE
+/// PRECISION`, NULLs included, whatever the column's width: a statement
+/// is prepared once per text and connection, with the types of its first
+/// parameters, so binding a 16-bit column's `3` as `SMALLINT` and later
+/// its `100000` as `BIGINT` sent 8 bytes to a 2-byte parameter (PostgreSQL:
+/// "incorrect binary data format"). The database converts a wide value for
+/// a narrow column on writes (checked first to fit) and compares a narrow
+/// column with a wide value as the same number.
+///
 /// A UUID binds as a `Uuid` (16 bytes on SQLite and MariaDB). On MariaDB a
 /// timestamp binds as a naive UTC `DATETIME`: sqlx sends a `DateTime<Utc>`
 /// as a `TIMESTAMP`, which the server turns into NULL outside 1970-2038.
@@ -20,31 +29,22 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
     match value {
         Value::Null => match ty {
             ColumnType::Bool => sea_orm::Value::Bool(None),
-            ColumnType::BigInt => sea_orm::Value::BigInt(None),
-            ColumnType::Integer => sea_orm::Value::Int(None),
-            ColumnType::SmallInt => sea_orm::Value::SmallInt(None),
-            ColumnType::Double => sea_orm::Value::Double(None),
-            ColumnType::Real => sea_orm::Value::Float(None),
+            ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
+                sea_orm::Value::BigInt(None)
+            }
+            ColumnType::Double | ColumnType::Real => sea_orm::Value::Double(None),
             ColumnType::Uuid => None::<Uuid>.into(),
             ColumnType::Timestamp if naive => sea_orm::Value::ChronoDateTime(None),
             ColumnType::Timestamp => None::<DateTime<Utc>>.into(),
             ColumnType::Date => sea_orm::Value::ChronoDate(None),
             ColumnType::Time => sea_orm::Value::ChronoTime(None),
             ColumnType::Bytes => sea_orm::Value::Bytes(None),
+            ColumnType::Json => sea_orm::Value::Json(None),
             _ => sea_orm::Value::String(None),
         },
         Value::Bool(v) => v.into(),
-        Value::Int(v) => match ty {
-            ColumnType::Integer => i32::try_from(v).map_or_else(|_| v.into(), Into::into),
-            ColumnType::SmallInt => i16::try_from(v).map_or_else(|_| v.into(), Into::into),
-            _ => v.into(),
-        },
-        // An f32 column's value is one an f32 holds exactly (checked first).
-        Value::Float(v) => match ty {
-            #[allow(clippy::cast_possible_truncation)] // exact, as the round trip says
-            ColumnType::Real if f64::from(v as f32) == v => (v as f32).into(),
-            _ => v.into(),
-        },
+        Value::Int(v) => v.into(),
+        Value::Float(v) => v.into(),
         Value::Text(v) => v.into(),
         Value::Uuid(v) => v.into(),
         Value::Timestamp(v) if naive => v.naive_utc().into(),
@@ -52,6 +52,7 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
         Value::Date(v) => v.into(),
         Value::Time(v) => v.into(),
         Value::Bytes(v) => v.into(),
+        Value::Json(v) => sea_orm::Value::Json(Some(Box::new(v))),
         // `Value` is non-exhaustive; a new kind must be added here first.
         _ => sea_orm::Value::String(None),
     }
@@ -82,6 +83,9 @@ pub(crate) fn decode_values(
             ColumnType::Date => row.try_get_by_index::<Option<NaiveDate>>(i)?.into(),
             ColumnType::Time => row.try_get_by_index::<Option<NaiveTime>>(i)?.into(),
             ColumnType::Bytes => row.try_get_by_index::<Option<Vec<u8>>>(i)?.into(),
+            ColumnType::Json => row
+                .try_get_by_index::<Option<sea_orm::JsonValue>>(i)?
+                .into(),
             _ => row.try_get_by_index::<Option<String>>(i)?.into(),
         })
     };
@@ -128,6 +132,12 @@ pub(crate) fn array_value(
                 .map(|b| b.map(|b| b.to_vec().into()))
                 .collect(),
         ),
+        Ok(ValueArray::Json(v)) => (
+            ArrayType::Json,
+            v.into_iter()
+                .map(|j| j.map(|j| sea_orm::Value::Json(Some(Box::new(j.clone())))))
+                .collect(),
+        ),
         Err(e) => {
             return Err((
                 sea_orm::Value::Array(ArrayType::String, None),
@@ -155,10 +165,19 @@ mod tests {
             bind(Value::Null, ColumnType::Timestamp),
             None::<DateTime<Utc>>.into()
         );
-        assert_eq!(bind(Value::Int(3), ColumnType::Integer), 3i32.into());
+        // One type per kind, whatever the value: see `bind_value`.
+        for ty in [
+            ColumnType::SmallInt,
+            ColumnType::Integer,
+            ColumnType::BigInt,
+        ] {
+            assert_eq!(bind(Value::Int(3), ty), 3i64.into());
+            assert_eq!(bind(Value::Null, ty), sea_orm::Value::BigInt(None));
+        }
+        assert_eq!(bind(Value::Float(1.5), ColumnType::Real), 1.5f64.into());
         assert_eq!(
-            bind(Value::Int(i64::MAX), ColumnType::Integer),
-            i64::MAX.into()
+            bind(Value::Null, ColumnType::Real),
+            sea_orm::Value::Double(None)
         );
     }
 
@@ -230,6 +249,10 @@ mod tests {
                 Value::Time(NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()),
             ),
             (ColumnType::Bytes, Value::Bytes(vec![0, 255, 0])),
+            (
+                ColumnType::Json,
+                Value::Json(serde_json::json!({"a": [1, 2.5, null], "b": "ü"})),
+            ),
         ];
         let rules = Dialect::MariaDb.rules();
         let types: Vec<ColumnType> = columns.iter().map(|(ty, _)| *ty).collect();

@@ -26,6 +26,7 @@ macro_rules! add_value {
                 ColumnType::Date => $args.add(None::<chrono::NaiveDate>),
                 ColumnType::Time => $args.add(None::<chrono::NaiveTime>),
                 ColumnType::Bytes => $args.add(None::<Vec<u8>>),
+                ColumnType::Json => $args.add(None::<sqlx::types::Json<sqlx::types::JsonValue>>),
                 _ => $args.add(None::<String>),
             },
             Value::Bool(v) => $args.add(*v),
@@ -38,6 +39,8 @@ macro_rules! add_value {
             Value::Date(v) => $args.add(*v),
             Value::Time(v) => $args.add(*v),
             Value::Bytes(v) => $args.add(v.as_slice()),
+            // `jsonb` on PostgreSQL, text (serde_json's form) elsewhere.
+            Value::Json(v) => $args.add(sqlx::types::Json(v)),
             // `Value` is non-exhaustive; a new kind must be added here first.
             _ => $args.add(None::<String>),
         }
@@ -67,6 +70,10 @@ macro_rules! decode_value {
                 ColumnType::Date => row.try_get::<Option<chrono::NaiveDate>, _>(i)?.into(),
                 ColumnType::Time => row.try_get::<Option<chrono::NaiveTime>, _>(i)?.into(),
                 ColumnType::Bytes => row.try_get::<Option<Vec<u8>>, _>(i)?.into(),
+                ColumnType::Json => row
+                    .try_get::<Option<sqlx::types::Json<sqlx::types::JsonValue>>, _>(i)?
+                    .map(|j| j.0)
+                    .into(),
                 _ => row.try_get::<Option<String>, _>(i)?.into(),
             })
         })()
@@ -94,5 +101,10 @@ pub(crate) fn add_pg_array(
         ValueArray::Date(v) => args.add(v),
         ValueArray::Time(v) => args.add(v),
         ValueArray::Bytes(v) => args.add(v),
+        ValueArray::Json(v) => args.add(
+            v.into_iter()
+                .map(|j| j.map(sqlx::types::Json))
+                .collect::<Vec<_>>(),
+        ),
     }
 }

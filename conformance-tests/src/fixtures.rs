@@ -15,7 +15,8 @@
 //!   DELETE RESTRICT`, the table's only one) and `body TEXT`.
 //! - `event`: `BigIntBase`, the column types beyond the bases': `name
 //!   VARCHAR(100)`, `day` a date, `starts` a time of day (NULL), `payload`
-//!   bytes, `level` a 16-bit integer, `ratio` an `f32` (NULL).
+//!   bytes, `level` a 16-bit integer, `ratio` an `f32` (NULL), `settings`
+//!   and `extra` (NULL) JSON.
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -93,7 +94,7 @@ pub trait CommentFixture: Model<Base = BigIntBase> {
 
 /// A row of the `event` table: a date, a time of day and bytes.
 pub trait EventFixture: Model<Base = BigIntBase> {
-    /// A new, unsaved event (level 0, no ratio).
+    /// A new, unsaved event (level 0, no ratio, settings `{}`, no extra).
     fn new(name: &str, day: NaiveDate, starts: Option<NaiveTime>, payload: Vec<u8>) -> Self;
     /// The name.
     fn name(&self) -> &str;
@@ -117,6 +118,14 @@ pub trait EventFixture: Model<Base = BigIntBase> {
     fn set_level(&mut self, level: i16);
     /// Replaces the ratio.
     fn set_ratio(&mut self, ratio: Option<f32>);
+    /// The settings.
+    fn settings(&self) -> &serde_json::Value;
+    /// The extra document.
+    fn extra(&self) -> Option<&serde_json::Value>;
+    /// Replaces the settings.
+    fn set_settings(&mut self, settings: serde_json::Value);
+    /// Replaces the extra document.
+    fn set_extra(&mut self, extra: Option<serde_json::Value>);
 }
 
 /// A row of one `<base>_widget` table.
@@ -204,6 +213,8 @@ pub fn event_table() -> &'static Table {
             .column(Column::new("payload", ColumnType::Bytes))
             .column(Column::new("level", ColumnType::SmallInt))
             .column(Column::new("ratio", ColumnType::Real).nullable())
+            .column(Column::new("settings", ColumnType::Json))
+            .column(Column::new("extra", ColumnType::Json).nullable())
     })
 }
 
@@ -433,7 +444,23 @@ macro_rules! impl_event_fixture {
                     payload,
                     level: 0,
                     ratio: None,
+                    settings: $crate::__private::serde_json::Value::Object(
+                        ::std::default::Default::default(),
+                    ),
+                    extra: None,
                 }
+            }
+            fn settings(&self) -> &$crate::__private::serde_json::Value {
+                &self.settings
+            }
+            fn extra(&self) -> Option<&$crate::__private::serde_json::Value> {
+                self.extra.as_ref()
+            }
+            fn set_settings(&mut self, settings: $crate::__private::serde_json::Value) {
+                self.settings = settings;
+            }
+            fn set_extra(&mut self, extra: Option<$crate::__private::serde_json::Value>) {
+                self.extra = extra;
             }
             fn level(&self) -> i16 {
                 self.level

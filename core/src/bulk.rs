@@ -75,6 +75,7 @@ impl std::hash::Hash for MatchRef<'_> {
                 Value::Date(d) => d.hash(state),
                 Value::Time(t) => t.hash(state),
                 Value::Bytes(b) => b.hash(state),
+                Value::Json(j) => j.to_string().hash(state),
                 _ => {}
             }
         }
@@ -395,7 +396,11 @@ pub fn prepare<M: Model>(
     let columns = match_fields
         .iter()
         .map(|f| {
-            table.check_field(f)?;
+            if table.check_field(f)?.ty == crate::schema::ColumnType::Json {
+                return Err(Error::invalid_input(format!(
+                    "field `{f}` is JSON: rows are not matched on a JSON column"
+                )));
+            }
             table
                 .columns()
                 .iter()

@@ -13,6 +13,7 @@
 //! | timestamps (writes and filters) | 0001-01-01 to 9999-12-31, UTC | PostgreSQL's range differs; SQLite's text form sorts only four-digit years |
 //! | floats (writes and filters) | not NaN | SQLite stores NaN as NULL |
 //! | dates (writes and filters) | 0001-01-01 to 9999-12-31 | PostgreSQL's and MariaDB's ranges differ; SQLite's text form sorts only four-digit years |
+//! | JSON (writes and filters) | no NUL in a string or key; at most [`MAX_JSON_DEPTH`] (32) levels, checked without recursion | PostgreSQL's `jsonb` refuses NUL; MariaDB's `JSON` refuses a 33rd level |
 //! | times of day (writes and filters) | whole microseconds, no leap second | PostgreSQL and MariaDB keep microseconds; SQLite would keep the nanoseconds |
 //! | `LIKE`/`GLOB` patterns (filters) | at most [`MAX_PATTERN_BYTES`] | SQLite's pattern limit |
 //! | a value of another type than its column (writes) | refused | a model declared with the wrong column type |
@@ -143,6 +144,10 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
             None => Ok(()),
         },
         ColumnType::Bytes => opt::<Vec<u8>>(field).map(|_| Ok(()))?,
+        ColumnType::Json => match opt::<serde_json::Value>(field)? {
+            Some(j) => json(table, &column.name, j),
+            None => Ok(()),
+        },
     })
 }
 
@@ -225,6 +230,7 @@ fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
             "column `{field}` of `{}`: {d} is outside 0001-01-01 to 9999-12-31",
             table.name()
         ))),
+        Value::Json(j) => json(table, field, j),
         // PostgreSQL and MariaDB keep microseconds (and no leap second):
         // a finer time would be stored as another.
         Value::Time(t) if t.nanosecond() % 1000 != 0 || t.nanosecond() >= 1_000_000_000 => {
@@ -235,6 +241,44 @@ fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// How many levels a JSON value may have, its innermost values counted
+/// (`[[1]]` has three): MariaDB's `JSON` column refuses a 33rd (its
+/// `json_valid`, which the column checks, stops there), and the limit is
+/// the same on every database.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Checks a JSON value without recursion: no NUL character in a string or
+/// key (PostgreSQL's `jsonb` refuses it), at most [`MAX_JSON_DEPTH`] levels.
+fn json(table: &Table, field: &str, value: &serde_json::Value) -> Result<()> {
+    let fail = |why: String| {
+        Err(Error::invalid_input(format!(
+            "column `{field}` of `{}`: {why}",
+            table.name()
+        )))
+    };
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        if depth > MAX_JSON_DEPTH {
+            return fail(format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"));
+        }
+        let nul = |s: &str| s.as_bytes().contains(&0);
+        match v {
+            serde_json::Value::String(s) if nul(s) => {
+                return fail("JSON text with a NUL character".into());
+            }
+            serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            serde_json::Value::Object(map) => {
+                if map.keys().any(|k| nul(k)) {
+                    return fail("a JSON key with a NUL character".into());
+                }
+                stack.extend(map.values().map(|i| (i, depth + 1)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn write_text(table: &Table, column: &Column, text: &str) -> Result<()> {
@@ -338,6 +382,7 @@ fn kind(value: &Value) -> &'static str {
         Value::Date(_) => "a date",
         Value::Time(_) => "a time of day",
         Value::Bytes(_) => "bytes",
+        Value::Json(_) => "JSON",
     }
 }
 

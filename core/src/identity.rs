@@ -109,6 +109,8 @@ mod tag {
     pub(super) const TIME: u8 = 9;
     /// Its length (LEB128), then its bytes.
     pub(super) const BYTES: u8 = 10;
+    /// Its text's length (LEB128), then the text serde_json writes.
+    pub(super) const JSON: u8 = 11;
 }
 
 /// Appends `n` in LEB128 (7 bits a byte, the last below 0x80).
@@ -178,6 +180,12 @@ impl Column<'_> {
                     push_varint(out, b.len());
                     out.extend_from_slice(b);
                 }
+                Value::Json(j) => {
+                    let text = j.to_string();
+                    out.push(tag::JSON);
+                    push_varint(out, text.len());
+                    out.extend_from_slice(text.as_bytes());
+                }
             },
         }
     }
@@ -194,7 +202,7 @@ fn split_column(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
         tag::TIMESTAMP => 12,
         tag::DATE => 4,
         tag::TIME => 8,
-        tag::TEXT | tag::BYTES => {
+        tag::TEXT | tag::BYTES | tag::JSON => {
             let (n, text) = read_varint(payload)?;
             n.checked_add(payload.len() - text.len())?
         }

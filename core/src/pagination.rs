@@ -139,6 +139,11 @@ fn tagged(v: &Value) -> Result<Tagged<'_>> {
         Value::Date(d) => Tagged::Date(Cow::Owned(d.format("%Y-%m-%d").to_string())),
         Value::Time(t) => Tagged::Time(Cow::Owned(t.format("%H:%M:%S%.f").to_string())),
         Value::Bytes(b) => Tagged::Bytes(Cow::Owned(STANDARD.encode(b))),
+        Value::Json(_) => {
+            return Err(Error::invalid_input(
+                "keyset pagination orders by a comparable column; JSON is not one",
+            ));
+        }
         other => {
             return Err(Error::invalid_input(format!(
                 "keyset pagination needs NOT NULL order and key values, got {other:?}"

@@ -49,6 +49,9 @@ pub enum ColumnType {
     /// Bytes (`BYTEA`, `LONGBLOB` on MariaDB, `BLOB` on SQLite); compared
     /// byte by byte on every database.
     Bytes,
+    /// A JSON document (`JSONB` on PostgreSQL, `JSON` on MariaDB, text on
+    /// SQLite); filtered only for equality and NULL.
+    Json,
 }
 
 /// The Rust type of a model field, and the column type
@@ -103,6 +106,7 @@ field_types! {
     chrono::NaiveDate => ColumnType::Date,
     chrono::NaiveTime => ColumnType::Time,
     Vec<u8> => ColumnType::Bytes,
+    serde_json::Value => ColumnType::Json,
 }
 
 impl<T: FieldType> FieldType for Option<T> {

@@ -34,6 +34,9 @@ pub enum Value {
     Time(NaiveTime),
     /// Bytes.
     Bytes(Vec<u8>),
+    /// A JSON document (SQL NULL is [`Value::Null`]; JSON's `null` is
+    /// `Json(serde_json::Value::Null)`).
+    Json(serde_json::Value),
 }
 
 macro_rules! value_from {
@@ -43,7 +46,7 @@ macro_rules! value_from {
         }
     )*};
 }
-value_from!(bool => Bool, i64 => Int, i32 => Int as i64, i16 => Int as i64, f64 => Float, f32 => Float as f64, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
+value_from!(bool => Bool, i64 => Int, i32 => Int as i64, i16 => Int as i64, f64 => Float, f32 => Float as f64, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json);
 
 impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Self {
@@ -90,13 +93,14 @@ macro_rules! value_into {
         }
     )*};
 }
-value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes);
+value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json);
 
 impl Value {
     /// This value as the type of a column, converting what has one obvious
     /// meaning (a UUID or RFC 3339 string, an integer for a float column, a
     /// `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, standard base64
-    /// for bytes: the forms the JSON query language writes them in).
+    /// for bytes: the forms the JSON query language writes them in; for a
+    /// JSON column, a boolean, number or text is that JSON value).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `field` when the value cannot be of that type.
@@ -137,6 +141,15 @@ impl Value {
                     .map_err(|_| mismatch(&Value::Text(s.clone())))?,
             ),
             (v @ Value::Bytes(_), ColumnType::Bytes) => v,
+            (v @ Value::Json(_), ColumnType::Json) => v,
+            (Value::Bool(b), ColumnType::Json) => Value::Json(b.into()),
+            (Value::Int(i), ColumnType::Json) => Value::Json(i.into()),
+            (Value::Float(f), ColumnType::Json) => Value::Json(
+                serde_json::Number::from_f64(f)
+                    .map(serde_json::Value::Number)
+                    .ok_or_else(|| mismatch(&Value::Float(f)))?,
+            ),
+            (Value::Text(s), ColumnType::Json) => Value::Json(s.into()),
             (Value::Text(s), ColumnType::Bytes) => Value::Bytes(
                 BASE64
                     .decode(&s)
@@ -173,6 +186,9 @@ pub enum ValueArray<'v> {
     Time(Vec<Option<NaiveTime>>),
     /// Bytes, borrowed from the values.
     Bytes(Vec<Option<&'v [u8]>>),
+    /// JSON documents, borrowed from the values (bulk writes bind them as
+    /// an array; filters never list them).
+    Json(Vec<Option<&'v serde_json::Value>>),
 }
 
 impl<'v> ValueArray<'v> {
@@ -192,6 +208,12 @@ impl<'v> ValueArray<'v> {
             Self::Date(v) => (each(v), ColumnType::Date),
             Self::Time(v) => (each(v), ColumnType::Time),
             Self::Bytes(v) => (each(v), ColumnType::Bytes),
+            Self::Json(v) => (
+                v.iter()
+                    .map(|e| e.map_or(Value::Null, |j| Value::Json(j.clone())))
+                    .collect(),
+                ColumnType::Json,
+            ),
         }
     }
 
@@ -256,6 +278,10 @@ impl<'v> ValueArray<'v> {
             })?),
             ColumnType::Bytes => Self::Bytes(all(values, ty, |v| match v {
                 Value::Bytes(b) => Some(b.as_slice()),
+                _ => None,
+            })?),
+            ColumnType::Json => Self::Json(all(values, ty, |v| match v {
+                Value::Json(j) => Some(j),
                 _ => None,
             })?),
         })

@@ -1,5 +1,5 @@
 //! Column types beyond the bases' (issue 16): dates, times of day, bytes,
-//! 16-bit integers and `f32`s, each round-tripped at its extremes, filtered against values
+//! 16-bit integers, `f32`s and JSON, each round-tripped at its extremes, filtered against values
 //! computed in Rust, written alone by `update`, matched by `upsert_many`
 //! and walked by keyset pages, on the `event` fixture.
 
@@ -11,6 +11,7 @@ use alchemy_core::pagination::KeysetRequest;
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
 use chrono::{NaiveDate, NaiveTime};
+use serde_json::json;
 
 use crate::fixtures::EventFixture;
 use crate::harness::{Cx, Harness};
@@ -267,6 +268,38 @@ pub async fn types_small_int_and_real_filters_compare_as_values<H: Harness>(cx: 
     }
 }
 
+/// One filter shape run twice in a session, first with a value the column
+/// type holds and then with one past its range (a 16-bit column compared
+/// with 100,000, an `f32` column with 1e40), answers both: a backend binds
+/// a column's values as one type, so a statement prepared for the first
+/// value (and cached on the connection) takes the second.
+pub async fn types_filters_past_a_column_types_range_reuse_statements<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let mut s = cx.begin().await;
+    let events = cx.h.events();
+    let mut count = async |filter: Condition| {
+        let rows = ok(
+            events
+                .list(&mut s, &Query::new().filter(filter.clone()))
+                .await,
+            &format!("{filter:?}"),
+        );
+        rows.len()
+    };
+    let positive = LEVELS.iter().filter(|l| **l > 0).count();
+    assert_eq!(count(Condition::gt("level", 0i64)).await, positive);
+    assert_eq!(count(Condition::gt("level", 100_000i64)).await, 0);
+    assert_eq!(
+        count(Condition::lt("level", 100_000i64)).await,
+        LEVELS.len()
+    );
+    let above = |x: f32| RATIOS.iter().flatten().filter(|r| **r > x).count();
+    assert_eq!(count(Condition::gt("ratio", 0.25f64)).await, above(0.25));
+    assert_eq!(count(Condition::gt("ratio", 1e40f64)).await, 0);
+    assert_eq!(count(Condition::gt("ratio", 0.1f64)).await, above(0.1));
+    ok(s.rollback().await, "rollback");
+}
+
 /// Bytes compare byte by byte: `eq` and `in` find exact payloads (NULs and
 /// high bytes included), `gt` follows Rust's order of byte slices, and a
 /// text match on a bytes column is `InvalidInput` before any SQL.
@@ -379,7 +412,7 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
     type Change<E> = fn(&mut E);
     type Pair<E> = (Change<E>, Change<E>);
     // Each: what this session changes, what a concurrent one changes.
-    let pairs: [Pair<H::Event>; 3] = [
+    let pairs: [Pair<H::Event>; 4] = [
         (
             |e| e.set_day(date(2025, 6, 1)),
             |e| e.set_payload(vec![2, 0, 2]),
@@ -389,6 +422,10 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
             |e| e.set_starts(Some(time(9, 30, 0, 1))),
         ),
         (|e| e.set_starts(None), |e| e.set_day(date(1999, 1, 1))),
+        (
+            |e| e.set_settings(json!({"theme": "dark"})),
+            |e| e.set_extra(Some(json!([1, 2]))),
+        ),
     ];
     for (mine, theirs) in pairs {
         let mut s1 = cx.begin().await;
@@ -416,6 +453,10 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
             assert_eq!(
                 (got.day(), got.starts(), got.payload()),
                 (want.day(), want.starts(), want.payload()),
+            );
+            assert_eq!(
+                (got.settings(), got.extra()),
+                (want.settings(), want.extra())
             );
         }
     }
@@ -559,4 +600,172 @@ pub async fn types_json_query_reads_date_time_and_bytes_strings<H: Harness>(cx: 
         query.filter,
         Some(Condition::Eq { ref value, .. }) if matches!(value, Value::Bytes(_))
     ));
+}
+
+/// JSON documents read back equal to what was written: nested objects and
+/// arrays, every kind of number serde_json keeps (`i64::MIN`, `u64::MAX`,
+/// `0.1`, `1e300`), text with quotes, escapes, control characters and
+/// emoji, empty containers, a bare scalar, and JSON's `null` kept apart
+/// from SQL NULL.
+pub async fn types_json_round_trips_documents<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let documents = [
+        json!({"theme": "dark", "sizes": [1, 2, 3], "nested": {"a": {"b": {"c": [true, false, null]}}}}),
+        json!({"min": i64::MIN, "max": u64::MAX, "tenth": 0.1, "huge": 1e300, "neg": -2.5}),
+        json!({"text": "quote \" backslash \\ tab \t newline \n bell \u{7} ü 🦀 日本"}),
+        json!({}),
+        json!([]),
+        json!("a bare string"),
+        json!(42),
+        json!(null),
+    ];
+    let mut s = cx.begin().await;
+    let mut stored = Vec::new();
+    for (i, doc) in documents.iter().enumerate() {
+        let mut e = H::Event::new(&format!("j{i}"), date(2024, 1, 1), None, vec![]);
+        e.set_settings(doc.clone());
+        // JSON's null where the settings are an object, SQL NULL elsewhere.
+        e.set_extra(doc.is_object().then_some(serde_json::Value::Null));
+        stored.push(ok(events.add(&mut s, e).await, "add"));
+    }
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    for (i, (doc, added)) in documents.iter().zip(&stored).enumerate() {
+        let read = ok(events.get(&mut s, added.key()).await, "get");
+        for (what, got) in [("add", added), ("get", &read)] {
+            assert_eq!(got.settings(), doc, "{what}: document {i}");
+            let extra = doc.is_object().then_some(&serde_json::Value::Null);
+            assert_eq!(got.extra(), extra, "{what}: document {i}");
+        }
+    }
+    ok(s.rollback().await, "rollback");
+}
+
+/// A JSON column is filtered by equality (`eq`, `ne`, JSON's `null`) and
+/// NULL checks, on every database the same (MariaDB compares documents
+/// with `JSON_EQUALS`, not as text); ordering, ranges, lists, text
+/// matches, keyset pages and upsert matching on it are `InvalidInput`
+/// before any SQL.
+pub async fn types_json_filters_by_equality_and_null<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let mut s = cx.begin().await;
+    let docs = [
+        ("a", json!({"theme": "dark", "size": 1}), Some(json!(null))),
+        (
+            "b",
+            json!({"theme": "light", "size": 1}),
+            Some(json!([1, 2])),
+        ),
+        ("c", json!({"theme": "dark", "size": 2}), None),
+        ("d", json!([1, {"x": "y"}]), None),
+    ];
+    for (name, settings, extra) in docs.iter().cloned() {
+        let mut e = H::Event::new(name, date(2024, 1, 1), None, vec![]);
+        e.set_settings(settings);
+        e.set_extra(extra);
+        ok(events.add(&mut s, e).await, "add");
+    }
+    ok(s.commit().await, "commit");
+    let cases: Vec<(Condition, Vec<&str>)> = vec![
+        (
+            // Keys in another order than written: the same document.
+            Condition::eq("settings", json!({"size": 1, "theme": "dark"})),
+            vec!["a"],
+        ),
+        (Condition::eq("settings", json!([1, {"x": "y"}])), vec!["d"]),
+        (
+            Condition::ne("settings", json!({"theme": "dark", "size": 2})),
+            vec!["a", "b", "d"],
+        ),
+        (Condition::eq("extra", serde_json::Value::Null), vec!["a"]),
+        (Condition::is_null("extra"), vec!["c", "d"]),
+        (Condition::is_not_null("extra"), vec!["a", "b"]),
+        (
+            Condition::or(vec![
+                Condition::eq("settings", json!({"theme": "light", "size": 1})),
+                Condition::eq("extra", json!([1, 2])),
+                Condition::eq("settings", json!([1, {"x": "y"}])),
+            ]),
+            vec!["b", "d"],
+        ),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(names(&cx, filter.clone()).await, want, "{filter:?}");
+    }
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    let refused = [
+        Query::new().filter(Condition::gt("settings", json!(1))),
+        Query::new().filter(Condition::between("settings", json!(1), json!(2))),
+        Query::new().filter(Condition::is_in("settings", [json!(1), json!(2)])),
+        Query::new().filter(Condition::contains("settings", "dark", false)),
+        Query::new().order_by("settings"),
+    ];
+    for query in refused {
+        let e = err(events.list(&mut s, &query).await, "refused");
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("settings"),
+            "{query:?}: {e}"
+        );
+    }
+    let e = err(
+        events
+            .list_keyset(&mut s, &KeysetRequest::new("settings", 10))
+            .await,
+        "keyset by settings",
+    );
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    let row = H::Event::new("x", date(2024, 1, 1), None, vec![]);
+    let e = err(
+        events.upsert_many(&mut s, vec![row], &["settings"]).await,
+        "upsert on settings",
+    );
+    assert!(
+        matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("settings"),
+        "{e}"
+    );
+    assert_eq!(s.statements(), before, "nothing was sent");
+    ok(s.rollback().await, "rollback");
+}
+
+/// A JSON document with a NUL character in a string or key, or of more
+/// than 32 levels (MariaDB's limit), is `InvalidInput` naming the column,
+/// in a write and in a filter, checked without recursion and before any
+/// SQL; 32 levels are written and read back.
+pub async fn types_json_refuses_nul_and_deep_documents<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let nested = |depth: usize| {
+        let mut doc = json!(1);
+        for _ in 0..depth {
+            doc = json!([doc]);
+        }
+        doc
+    };
+    let mut s = cx.begin().await;
+    let before = s.statements();
+    for bad in [
+        json!({"a": "nul \u{0} inside"}),
+        json!({"key \u{0}": 1}),
+        nested(32),
+        nested(1_000),
+    ] {
+        let mut e = H::Event::new("x", date(2024, 1, 1), None, vec![]);
+        e.set_settings(bad.clone());
+        let error = err(events.add(&mut s, e).await, "add");
+        assert!(
+            matches!(error, Error::InvalidInput { .. }) && error.to_string().contains("settings"),
+            "{error}"
+        );
+        let filter = Query::new().filter(Condition::eq("settings", bad));
+        let error = err(events.list(&mut s, &filter).await, "filter");
+        assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+    }
+    assert_eq!(s.statements(), before, "nothing was sent");
+    // A document of 32 levels: 31 arrays around a number.
+    let mut e = H::Event::new("deep", date(2024, 1, 1), None, vec![]);
+    e.set_settings(nested(31));
+    let added = ok(events.add(&mut s, e).await, "32 levels");
+    let read = ok(events.get(&mut s, added.key()).await, "get");
+    assert_eq!(read.settings(), &nested(31));
+    ok(s.rollback().await, "rollback");
 }

@@ -75,6 +75,8 @@ mod schema {
             payload -> Binary,
             level -> SmallInt,
             ratio -> Nullable<Float>,
+            settings -> alchemy_diesel::types::Json,
+            extra -> Nullable<alchemy_diesel::types::Json>,
         }
     }
 
@@ -150,9 +152,11 @@ pub(crate) struct Event {
     payload: Vec<u8>,
     level: i16,
     ratio: Option<f32>,
+    settings: serde_json::Value,
+    extra: Option<serde_json::Value>,
 }
 
-impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio));
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
 
 alchemy_conformance::impl_event_fixture!(Event);
 

@@ -76,6 +76,10 @@ fn event<E: EventFixture>(n: u32) -> E {
     };
     event.set_level(level);
     event.set_ratio(Some(ratio).filter(|_| n % 2 == 1 || n == 0));
+    event.set_settings(
+        serde_json::json!({"n": n, "tags": ["a", n.to_string()], "on": n.is_multiple_of(2)}),
+    );
+    event.set_extra((n % 2 == 1).then(|| serde_json::json!([n, null, {"k": "v"}])));
     event
 }
 

@@ -149,6 +149,8 @@ pub(crate) mod event {
         pub payload: Vec<u8>,
         pub level: i16,
         pub ratio: Option<f32>,
+        pub settings: Json,
+        pub extra: Option<Json>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -157,7 +159,7 @@ pub(crate) mod event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio));
+alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
 
 alchemy_conformance::impl_event_fixture!(event::Model);
 

@@ -85,9 +85,11 @@ pub(crate) struct Event {
     payload: Vec<u8>,
     level: i16,
     ratio: Option<f32>,
+    settings: serde_json::Value,
+    extra: Option<serde_json::Value>,
 }
 
-impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio));
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
 
 alchemy_conformance::impl_event_fixture!(Event);
 

@@ -157,6 +157,12 @@ impl SqlDialect for MariaDb {
         " ESCAPE '\\\\'"
     }
 
+    /// A `JSON` column is text: `=` would tell `{"a":1}` from `{"a": 1}`.
+    /// `JSON_EQUALS` (10.7) compares the documents, keys in any order.
+    fn json_equals(&self) -> Option<&'static str> {
+        Some("JSON_EQUALS")
+    }
+
     /// `UPDATE` has no `RETURNING` (10.11): the rows are read after it.
     fn update_returns(&self) -> bool {
         false
@@ -302,6 +308,8 @@ fn json_columns(ty: ColumnType) -> &'static str {
         ColumnType::Timestamp => ", '$[*]' COLUMNS (value DATETIME(6) PATH '$')) AS __alchemy_list",
         ColumnType::Date => ", '$[*]' COLUMNS (value DATE PATH '$')) AS __alchemy_list",
         ColumnType::Time => ", '$[*]' COLUMNS (value TIME(6) PATH '$')) AS __alchemy_list",
+        // Never listed (filters refuse it).
+        ColumnType::Json => ", '$[*]' COLUMNS (value JSON PATH '$')) AS __alchemy_list",
         // Hex, as UUIDs: `unhex(value)` gives the bytes back.
         ColumnType::Bytes => ", '$[*]' COLUMNS (value LONGTEXT PATH '$')) AS __alchemy_list",
         ColumnType::Text | ColumnType::VarChar(_) => {

@@ -210,6 +210,8 @@ fn json_list(
                 }
                 json.push('"');
             }
+            // Never listed (`ValueArray` and filters refuse it); as itself.
+            Value::Json(j) => json.push_str(&j.to_string()),
         }
     }
     json.push(']');
@@ -250,6 +252,7 @@ pub fn standard_type(ty: ColumnType) -> Cow<'static, str> {
         ColumnType::Date => "DATE",
         ColumnType::Time => "TIME",
         ColumnType::Bytes => "BYTEA",
+        ColumnType::Json => "JSON",
     })
 }
 
@@ -333,6 +336,15 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
     /// Text after a `CREATE TABLE`'s closing parenthesis; none by default.
     fn table_options(&self) -> &'static str {
         ""
+    }
+
+    /// The function that compares two JSON documents as values, for
+    /// databases where `=` on a JSON column compares text; `None` (by
+    /// default) writes `=`: PostgreSQL's `jsonb` compares values, and on
+    /// SQLite the library writes every document in one form (serde_json's:
+    /// compact, keys sorted), so equal documents are equal text.
+    fn json_equals(&self) -> Option<&'static str> {
+        None
     }
 
     /// The `ESCAPE` clause that makes `\` a `LIKE` pattern's escape.

@@ -39,6 +39,8 @@ impl SqlDialect for Postgres {
         match ty {
             // Shorter than the standard name, and what `\d` shows.
             ColumnType::Timestamp => Cow::Borrowed("TIMESTAMPTZ"),
+            // Binary, with equality that ignores key order and spacing.
+            ColumnType::Json => Cow::Borrowed("JSONB"),
             ty => standard_type(ty),
         }
     }

@@ -70,6 +70,9 @@ impl SqlDialect for Sqlite {
             ColumnType::Double | ColumnType::Real => "REAL",
             ColumnType::Uuid | ColumnType::Bytes => "BLOB",
             ColumnType::Timestamp | ColumnType::Date | ColumnType::Time => "TEXT",
+            // As serde_json writes it: compact, keys sorted, so equal
+            // documents written by the library are equal text.
+            ColumnType::Json => "TEXT",
             ty => return standard_type(ty),
         })
     }

@@ -130,6 +130,12 @@ fn field(out: &mut Vec<u8>, value: &Value, ty: ColumnType) -> std::result::Resul
             put(&micros.to_be_bytes())
         }
         (Value::Bytes(b), ColumnType::Bytes) => put(b),
+        // jsonb's binary form: version 1, then the text.
+        (Value::Json(j), ColumnType::Json) => {
+            let mut bytes = vec![1];
+            serde_json::to_writer(&mut bytes, j).map_err(|e| e.to_string())?;
+            put(&bytes)
+        }
         (value, ty) => Err(format!("{value:?} is not a value of {ty:?}")),
     }
 }

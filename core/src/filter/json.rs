@@ -5,7 +5,8 @@
 //! model's table, so the JSON form is validated exactly as a query built
 //! in Rust. Strings carry what JSON has no type for: a UUID, an RFC 3339
 //! timestamp, a `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, bytes in
-//! standard base64.
+//! standard base64. A JSON column's value is the JSON value itself, an
+//! object or array included.
 //!
 //! ```
 //! use alchemy_core::filter::json::JsonQuery;
@@ -160,11 +161,8 @@ fn scalar(field: &str, json: Json) -> Result<Value> {
             })?),
         },
         Json::String(s) => Value::Text(s),
-        other => {
-            return Err(Error::invalid_input(format!(
-                "field `{field}`: {other} is not a scalar value"
-            )));
-        }
+        // A document, for a JSON column (any other column refuses it).
+        other => Value::Json(other),
     })
 }
 
@@ -369,7 +367,11 @@ mod tests {
             .unwrap()
             .into_query(&table())
             .unwrap_err();
-        assert!(e.to_string().contains("scalar"), "{e}");
+        // A document is a value only for a JSON column.
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("`title`"),
+            "{e}"
+        );
     }
 
     #[test]

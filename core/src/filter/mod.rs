@@ -516,6 +516,8 @@ fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
     let literal = |field: &str, matching: TextMatch, text: &str| {
         crate::check::literal(table, field, matching, text)
     };
+    // Orders, ranges and lists need a comparable column.
+    let comparable = |field: &str| ordered(table, field);
     Ok(match c {
         Condition::Eq { field, value: v } => value(field, v)?.map(|value| Condition::Eq {
             field: field.clone(),
@@ -531,6 +533,9 @@ fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
                     "field `{field}`: a comparison with NULL matches nothing; use is_null"
                 )));
             }
+            if *op != CompareOp::Ne {
+                comparable(field)?;
+            }
             value(field, v)?.map(|value| Condition::Compare {
                 field: field.clone(),
                 op: *op,
@@ -538,6 +543,7 @@ fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
             })
         }
         Condition::Between { field, low, high } => {
+            comparable(field)?;
             let (l, h) = (value(field, low)?, value(field, high)?);
             (l.is_some() || h.is_some()).then(|| Condition::Between {
                 field: field.clone(),
@@ -546,6 +552,7 @@ fn validate(c: &Condition, table: &Table) -> Result<Option<Condition>> {
             })
         }
         Condition::In { field, values } | Condition::NotIn { field, values } => {
+            comparable(field)?;
             let mut converted: Option<Vec<Value>> = None;
             for (i, v) in values.iter().enumerate() {
                 if let Some(new) = value(field, v)? {
@@ -639,6 +646,21 @@ impl Drop for Condition {
     }
 }
 
+/// Checks that `field` is a column of `table` that orders: every type but
+/// JSON, whose order differs per database (by `jsonb`'s rules on
+/// PostgreSQL, as text elsewhere).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the field.
+pub(crate) fn ordered(table: &Table, field: &str) -> Result<()> {
+    if table.check_field(field)?.ty == ColumnType::Json {
+        return Err(Error::invalid_input(format!(
+            "field `{field}` is JSON: it is compared only for equality (eq, ne, null checks)"
+        )));
+    }
+    Ok(())
+}
+
 /// Whether `value` is already of column type `ty` ([`Value::coerce`] would
 /// return it unchanged).
 pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
@@ -657,6 +679,7 @@ pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
             | (Value::Date(_), ColumnType::Date)
             | (Value::Time(_), ColumnType::Time)
             | (Value::Bytes(_), ColumnType::Bytes)
+            | (Value::Json(_), ColumnType::Json)
     )
 }
 
@@ -816,7 +839,7 @@ impl Query {
     /// As [`Query::checked`].
     pub fn checked_ref(&self, table: &Table) -> Result<Cow<'_, Query>> {
         for o in &self.order_by {
-            table.check_field(&o.field)?;
+            ordered(table, &o.field)?;
         }
         let Some(filter) = &self.filter else {
             return Ok(Cow::Borrowed(self));
@@ -838,7 +861,7 @@ impl Query {
     /// (see [`Condition::checked`]).
     pub fn checked(self, table: &Table) -> Result<Query> {
         for o in &self.order_by {
-            table.check_field(&o.field)?;
+            ordered(table, &o.field)?;
         }
         let Some(filter) = &self.filter else {
             return Ok(self);

@@ -187,9 +187,48 @@ impl<W: SqlWriter> Renderer<'_, W> {
         self.w.bind(value, ty);
     }
 
+    /// Whether `field` is a JSON column.
+    fn is_json(&self, field: &str) -> bool {
+        self.table
+            .column_named(field)
+            .is_some_and(|c| c.ty == ColumnType::Json)
+    }
+
+    /// Whether `field` is a JSON column compared by the dialect's function.
+    fn json_equals(&self, field: &str) -> bool {
+        self.rules.json_equals().is_some() && self.is_json(field)
+    }
+
+    /// `JSON_EQUALS(field, ?)` (see [`SqlDialect::json_equals`]), NULL
+    /// when the column is: MariaDB 10.11's `WHERE JSON_EQUALS(j, 'null')`
+    /// matched rows whose `j` is NULL, where the same call in a `SELECT`
+    /// list gave NULL for them.
+    fn json_equality(&mut self, field: &str, value: &Value) -> Result<usize> {
+        let column = self.table.quoted_field(self.rules.dialect(), field)?;
+        self.w.push("(CASE WHEN ");
+        self.w.push(column);
+        self.w.push(" IS NULL THEN NULL ELSE ");
+        self.w.push(self.rules.json_equals().unwrap_or_default());
+        self.w.push("(");
+        self.w.push(column);
+        self.w.push(", ");
+        self.bind(value, ColumnType::Json);
+        self.w.push(") END)");
+        Ok(3)
+    }
+
     /// Writes `c`; returns how deep the SQL expression it wrote is.
     fn condition(&mut self, c: &Condition) -> Result<usize> {
         Ok(match c {
+            Condition::Eq { field, value } if *value != Value::Null && self.json_equals(field) => {
+                self.json_equality(field, value)?
+            }
+            Condition::Compare { field, op, value }
+                if *op == CompareOp::Ne && self.json_equals(field) =>
+            {
+                self.w.push("NOT ");
+                self.json_equality(field, value)?
+            }
             Condition::Eq { field, value } => {
                 self.w
                     .push(self.table.quoted_field(self.rules.dialect(), field)?);
@@ -393,6 +432,12 @@ impl<W: SqlWriter> Renderer<'_, W> {
             // What this member adds to a bucket: its column, its test, its
             // values and its pattern.
             let merged: Option<(&str, Test, &[Value], Option<String>)> = match (c, and) {
+                // A JSON column is never listed: each member stays itself.
+                (Condition::Eq { field, .. } | Condition::Compare { field, .. }, _)
+                    if self.is_json(field) =>
+                {
+                    None
+                }
                 (Condition::Eq { field, value }, false) if *value != Value::Null => {
                     Some((field, list(false), std::slice::from_ref(value), None))
                 }
