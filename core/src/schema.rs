@@ -16,6 +16,33 @@ pub const ID: &str = "id";
 pub use crate::dialect::Dialect;
 
 /// The type of a column, mapped per dialect.
+///
+/// `#[derive(Model)]` takes it from each field's Rust type ([`FieldType`]):
+///
+/// ```
+/// use alchemy_core::{Model, base::BigIntBase, schema::{ColumnType, Dialect}};
+/// use chrono::{NaiveDate, NaiveTime};
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntBase)]
+/// pub struct Profile {
+///     pub id: i64,
+///     pub birthday: Option<NaiveDate>,  // DATE NULL
+///     pub wakes_at: NaiveTime,          // TIME, to the microsecond
+///     pub avatar: Vec<u8>,              // BYTEA, LONGBLOB, BLOB
+///     pub level: i16,                   // SMALLINT
+///     pub ratio: f32,                   // REAL, FLOAT on MariaDB
+///     pub settings: serde_json::Value,  // JSONB, JSON, TEXT on SQLite
+/// }
+///
+/// let table = Profile::table();
+/// let ty = |name: &str| table.column_named(name).map(|c| c.ty);
+/// assert_eq!(ty("birthday"), Some(ColumnType::Date));
+/// assert_eq!(ty("settings"), Some(ColumnType::Json));
+/// let pg = Dialect::Postgres.rules();
+/// assert_eq!(pg.column_type(ColumnType::Json), "JSONB");
+/// assert_eq!(Dialect::MariaDb.rules().column_type(ColumnType::Time), "TIME(6)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ColumnType {
