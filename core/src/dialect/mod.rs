@@ -342,7 +342,10 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
     /// databases where `=` on a JSON column compares text; `None` (by
     /// default) writes `=`: PostgreSQL's `jsonb` compares values, and on
     /// SQLite the library writes every document in one form (serde_json's:
-    /// compact, keys sorted), so equal documents are equal text.
+    /// compact, keys sorted), so equal documents are equal text. With
+    /// serde_json's `preserve_order` feature on (no crate here turns it
+    /// on), keys keep the order they were inserted in, and on SQLite two
+    /// documents match only with their keys in the same order.
     fn json_equals(&self) -> Option<&'static str> {
         None
     }
