@@ -44,6 +44,7 @@ register! {
     types::types_out_of_range_dates_and_fine_times_are_invalid_input,
     types::types_update_writes_only_the_changed_column,
     types::types_upsert_many_matches_on_each_type,
+    types::types_update_many_writes_every_type,
     types::types_keyset_pages_walk_by_a_date,
     types::types_json_query_reads_date_time_and_bytes_strings,
     base::base_big_int_round_trip,

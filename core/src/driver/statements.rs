@@ -474,16 +474,21 @@ fn update_joined<M: Model>(
                 w.push_static(", ");
             }
             let ty = table.columns()[i].ty;
-            // A driver may send a UUID's bytes as a string parameter
-            // (diesel-async's mysql_async does); the derived table's column
-            // would then be `utf8mb4` text, which refuses them.
-            let binary = ty == ColumnType::Uuid;
-            if binary {
+            // A driver may send bytes (a UUID's, a bytes column's) as a
+            // string parameter (diesel-async's mysql_async does); the
+            // derived table's column would then be `utf8mb4` text, which
+            // refuses them.
+            let binary = match ty {
+                ColumnType::Uuid => Some(" AS BINARY(16))"),
+                ColumnType::Bytes => Some(" AS BINARY)"),
+                _ => None,
+            };
+            if binary.is_some() {
                 w.push_static("CAST(");
             }
             w.bind_value(m.value(i).unwrap_or(Value::Null), ty);
-            if binary {
-                w.push_static(" AS BINARY(16))");
+            if let Some(cast) = binary {
+                w.push_static(cast);
             }
             if n == 0 {
                 w.push_static(" AS column");
