@@ -790,7 +790,7 @@ pub async fn types_update_many_writes_every_type<H: Harness>(cx: Arc<Cx<H>>) {
             e.set_level(-1 - i16::try_from(i).unwrap_or(0));
             e.set_ratio((i % 2 == 1).then_some(0.125));
             e.set_settings(json!({"i": i, "k": ["v", null]}));
-            e.set_extra((i % 2 == 0).then(|| json!(null)));
+            e.set_extra((i % 2 == 0).then_some(serde_json::Value::Null));
             e
         })
         .collect();
