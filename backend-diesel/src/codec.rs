@@ -79,15 +79,12 @@ macro_rules! bind_value {
             out: &mut AstPass<'_, 'b, $db>,
         ) -> diesel::QueryResult<()> {
             match value {
-                // A typed NULL, so PostgreSQL knows the type of a VALUES column.
-                Value::Null => match ty {
+                // A typed NULL, so PostgreSQL knows the type of a VALUES
+                // column; typed as `ColumnType::bound_as` says.
+                Value::Null => match ty.bound_as() {
                     ColumnType::Bool => out.push_bind_param::<Nullable<Bool>, _>(&NULL_BOOL),
-                    ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
-                        out.push_bind_param::<Nullable<BigInt>, _>(&NULL_INT)
-                    }
-                    ColumnType::Double | ColumnType::Real => {
-                        out.push_bind_param::<Nullable<Double>, _>(&NULL_FLOAT)
-                    }
+                    ColumnType::BigInt => out.push_bind_param::<Nullable<BigInt>, _>(&NULL_INT),
+                    ColumnType::Double => out.push_bind_param::<Nullable<Double>, _>(&NULL_FLOAT),
                     ColumnType::Uuid => {
                         out.push_bind_param::<Nullable<crate::types::Uuid>, _>(&NULL_UUID)
                     }

@@ -15,12 +15,11 @@ use {
 macro_rules! add_value {
     ($args:expr, $value:expr, $ty:expr, $timestamp:expr) => {
         match $value {
-            Value::Null => match $ty {
+            // Typed as `ColumnType::bound_as` says, as the values are.
+            Value::Null => match $ty.bound_as() {
                 ColumnType::Bool => $args.add(None::<bool>),
-                ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => {
-                    $args.add(None::<i64>)
-                }
-                ColumnType::Double | ColumnType::Real => $args.add(None::<f64>),
+                ColumnType::BigInt => $args.add(None::<i64>),
+                ColumnType::Double => $args.add(None::<f64>),
                 ColumnType::Uuid => $args.add(None::<uuid::Uuid>),
                 ColumnType::Timestamp => $args.add(None::<chrono::DateTime<chrono::Utc>>),
                 ColumnType::Date => $args.add(None::<chrono::NaiveDate>),

@@ -81,6 +81,34 @@ pub enum ColumnType {
     Json,
 }
 
+impl ColumnType {
+    /// The one type every value of this column is bound as, NULLs
+    /// included: the widest of its kind (`BIGINT` for every integer,
+    /// `DOUBLE` for every float, text for every text). A statement is
+    /// prepared once per text and connection with its first parameters'
+    /// types, so a column bound as `SMALLINT` for `3` and `BIGINT` for
+    /// `100000` sent 8 bytes to a 2-byte parameter on PostgreSQL. The
+    /// database converts a wide value for a narrow column on writes (the
+    /// library checks it fits first) and compares across widths.
+    ///
+    /// ```
+    /// use alchemy_core::schema::ColumnType;
+    ///
+    /// assert_eq!(ColumnType::SmallInt.bound_as(), ColumnType::BigInt);
+    /// assert_eq!(ColumnType::Real.bound_as(), ColumnType::Double);
+    /// assert_eq!(ColumnType::VarChar(20).bound_as(), ColumnType::Text);
+    /// assert_eq!(ColumnType::Date.bound_as(), ColumnType::Date);
+    /// ```
+    pub fn bound_as(self) -> ColumnType {
+        match self {
+            ColumnType::Integer | ColumnType::SmallInt => ColumnType::BigInt,
+            ColumnType::Real => ColumnType::Double,
+            ColumnType::VarChar(_) => ColumnType::Text,
+            other => other,
+        }
+    }
+}
+
 /// The Rust type of a model field, and the column type
 /// [`#[derive(Model)]`](crate::Model) gives its column unless the field
 /// says otherwise (`#[model(varchar(200))]`). `Option<T>` has `T`'s type;

@@ -665,15 +665,12 @@ pub(crate) fn ordered(table: &Table, field: &str) -> Result<()> {
 /// return it unchanged).
 pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
     matches!(
-        (value, ty),
+        (value, ty.bound_as()),
         (Value::Null, _)
             | (Value::Bool(_), ColumnType::Bool)
-            | (
-                Value::Int(_),
-                ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt
-            )
-            | (Value::Float(_), ColumnType::Double | ColumnType::Real)
-            | (Value::Text(_), ColumnType::Text | ColumnType::VarChar(_))
+            | (Value::Int(_), ColumnType::BigInt)
+            | (Value::Float(_), ColumnType::Double)
+            | (Value::Text(_), ColumnType::Text)
             | (Value::Uuid(_), ColumnType::Uuid)
             | (Value::Timestamp(_), ColumnType::Timestamp)
             | (Value::Date(_), ColumnType::Date)
