@@ -133,6 +133,22 @@
 
 mod check;
 mod codec;
+
+/// The MariaDB server of this crate's own tests, from
+/// `ALCHEMY_TEST_MARIADB_URL`; `None` (the test is skipped, and says so)
+/// without one, and a failure under CI, where MariaDB must be there.
+#[cfg(all(test, feature = "mysql"))]
+fn mariadb_test_url() -> Option<String> {
+    let url = std::env::var("ALCHEMY_TEST_MARIADB_URL").ok();
+    if url.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but ALCHEMY_TEST_MARIADB_URL is not"
+        );
+        eprintln!("skipped: set ALCHEMY_TEST_MARIADB_URL to run this test");
+    }
+    url
+}
 pub mod db;
 mod driver;
 mod error;
