@@ -263,17 +263,15 @@ fn json(table: &Table, field: &str, value: &serde_json::Value) -> Result<()> {
         if depth > MAX_JSON_DEPTH {
             return fail(format!("JSON nested deeper than {MAX_JSON_DEPTH} levels"));
         }
-        let nul = |s: &str| s.as_bytes().contains(&0);
         match v {
-            serde_json::Value::String(s) if nul(s) => {
-                return fail("JSON text with a NUL character".into());
-            }
+            // The text check names the column and the byte.
+            serde_json::Value::String(s) => no_nul(table, field, s)?,
             serde_json::Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
             serde_json::Value::Object(map) => {
-                if map.keys().any(|k| nul(k)) {
-                    return fail("a JSON key with a NUL character".into());
+                for (key, item) in map {
+                    no_nul(table, field, key)?;
+                    stack.push((item, depth + 1));
                 }
-                stack.extend(map.values().map(|i| (i, depth + 1)));
             }
             _ => {}
         }
