@@ -34,6 +34,7 @@ pub(crate) enum Array {
     Time(Vec<Option<NaiveTime>>),
     Bytes(Vec<Option<Vec<u8>>>),
     Json(Vec<Option<serde_json::Value>>),
+    Decimal(Vec<Option<rust_decimal::Decimal>>),
 }
 
 /// `array` as diesel binds it (text is copied, as a statement owns its
@@ -55,6 +56,7 @@ impl From<ValueArray<'_>> for Array {
                 Self::Bytes(v.into_iter().map(|b| b.map(<[u8]>::to_vec)).collect())
             }
             ValueArray::Json(v) => Self::Json(v.into_iter().map(|j| j.cloned()).collect()),
+            ValueArray::Decimal(v) => Self::Decimal(v),
         }
     }
 }
@@ -69,6 +71,7 @@ static NULL_DATE: Option<NaiveDate> = None;
 static NULL_TIME: Option<NaiveTime> = None;
 static NULL_BYTES: Option<Vec<u8>> = None;
 static NULL_JSON: Option<serde_json::Value> = None;
+static NULL_DECIMAL: Option<rust_decimal::Decimal> = None;
 
 /// `bind_pg` and `bind_sqlite`: one value as one bind parameter.
 macro_rules! bind_value {
@@ -97,6 +100,9 @@ macro_rules! bind_value {
                     ColumnType::Json => {
                         out.push_bind_param::<Nullable<crate::types::Json>, _>(&NULL_JSON)
                     }
+                    ColumnType::Decimal(..) => {
+                        out.push_bind_param::<Nullable<crate::types::Decimal>, _>(&NULL_DECIMAL)
+                    }
                     _ => out.push_bind_param::<Nullable<Text>, _>(&NULL_TEXT),
                 },
                 Value::Bool(v) => out.push_bind_param::<Bool, bool>(v),
@@ -111,6 +117,9 @@ macro_rules! bind_value {
                 Value::Time(v) => out.push_bind_param::<Time, NaiveTime>(v),
                 Value::Bytes(v) => out.push_bind_param::<Binary, Vec<u8>>(v),
                 Value::Json(v) => out.push_bind_param::<crate::types::Json, serde_json::Value>(v),
+                Value::Decimal(v) => {
+                    out.push_bind_param::<crate::types::Decimal, rust_decimal::Decimal>(v)
+                }
                 other => Err(diesel::result::Error::SerializationError(
                     format!("unsupported value {other:?}").into(),
                 )),
@@ -143,6 +152,7 @@ pub(crate) fn array_pg<'b>(
         Array::Time(v) => out.push_bind_param::<A<Nullable<Time>>, _>(v),
         Array::Bytes(v) => out.push_bind_param::<A<Nullable<Binary>>, _>(v),
         Array::Json(v) => out.push_bind_param::<A<Nullable<crate::types::Json>>, _>(v),
+        Array::Decimal(v) => out.push_bind_param::<A<Nullable<crate::types::Decimal>>, _>(v),
     }
 }
 
@@ -251,6 +261,11 @@ macro_rules! stored_row {
                         }
                         ColumnType::Json => <Option<serde_json::Value> as FromSql<
                             Nullable<crate::types::Json>,
+                            $db,
+                        >>::from_nullable_sql(raw)?
+                        .into(),
+                        ColumnType::Decimal(..) => <Option<rust_decimal::Decimal> as FromSql<
+                            Nullable<crate::types::Decimal>,
                             $db,
                         >>::from_nullable_sql(raw)?
                         .into(),

@@ -8,6 +8,7 @@
 //! | [`Uuid`] | [`uuid::Uuid`] | `uuid` | 16-byte `BLOB` | `BINARY(16)` |
 //! | [`Timestamp`] | [`chrono::DateTime<Utc>`] | `timestamptz` | `TEXT`, RFC 3339 (`2024-02-29T12:34:56.123456+00:00`) | `DATETIME(6)` in UTC |
 //! | [`Json`] | [`serde_json::Value`] | `jsonb` | `TEXT` as serde_json writes it | `JSON` |
+//! | [`Decimal`] | [`rust_decimal::Decimal`] | `numeric` | `REAL` | `DECIMAL` |
 //!
 //! The SQLite text form is the one every backend writes
 //! ([`alchemy_core::audit::sqlite_text`]): it sorts in time order, reads back
@@ -57,6 +58,37 @@ pub struct Timestamp;
 #[diesel(mysql_type(name = "String"))]
 pub struct Json;
 
+/// An exact decimal column: `numeric` on PostgreSQL, `DECIMAL` on
+/// MariaDB, and on SQLite the 8-byte `REAL` a decimal column is there
+/// ([`ColumnType::Decimal`](alchemy_core::schema::ColumnType::Decimal)).
+/// Its Rust type is [`rust_decimal::Decimal`]; from a SQLite `REAL` it is
+/// the shortest decimal that is that float, so every value of a decimal
+/// column's 15 digits reads back exactly (diesel's own `Numeric` exists
+/// for `bigdecimal` and reads SQLite's float through `f64` conversion).
+///
+/// ```
+/// diesel::table! {
+///     product (id) {
+///         id -> BigInt,
+///         price -> alchemy_diesel::types::Decimal,
+///         discount -> Nullable<alchemy_diesel::types::Decimal>,
+///     }
+/// }
+///
+/// #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
+/// #[diesel(table_name = product)]
+/// pub struct Product {
+///     pub id: i64,
+///     pub price: rust_decimal::Decimal,
+///     pub discount: Option<rust_decimal::Decimal>,
+/// }
+/// ```
+#[derive(Debug, Clone, Copy, Default, QueryId, SqlType)]
+#[diesel(postgres_type(oid = 1700, array_oid = 1231))]
+#[diesel(sqlite_type(name = "Double"))]
+#[diesel(mysql_type(name = "Numeric"))]
+pub struct Decimal;
+
 /// A [`uuid::Uuid`] as a diesel expression of type [`Uuid`].
 ///
 /// diesel's coherence rules do not let this crate make `uuid::Uuid` itself an
@@ -97,6 +129,18 @@ impl diesel::sql_types::ops::Sub for Timestamp {
     type Rhs = sql_types::Interval;
     type Output = Timestamp;
 }
+
+// `table!` gives columns of a type named `Decimal` arithmetic, as for
+// diesel's `Numeric`: decimal with decimal stays decimal.
+macro_rules! decimal_arithmetic {
+    ($($op:ident),*) => {$(
+        impl diesel::sql_types::ops::$op for Decimal {
+            type Rhs = Decimal;
+            type Output = Decimal;
+        }
+    )*};
+}
+decimal_arithmetic!(Add, Sub, Mul, Div);
 
 macro_rules! delegate_to_sql {
     ($wrapper:ty => $sql:ty) => {
@@ -297,6 +341,51 @@ impl ToSql<Json, Mysql> for serde_json::Value {
 impl FromSql<Json, Mysql> for serde_json::Value {
     fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
         <serde_json::Value as FromSql<sql_types::Json, Mysql>>::from_sql(value)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl ToSql<Decimal, Pg> for rust_decimal::Decimal {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <rust_decimal::Decimal as ToSql<sql_types::Numeric, Pg>>::to_sql(self, out)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl FromSql<Decimal, Pg> for rust_decimal::Decimal {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <rust_decimal::Decimal as FromSql<sql_types::Numeric, Pg>>::from_sql(bytes)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl ToSql<Decimal, Sqlite> for rust_decimal::Decimal {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(alchemy_core::value::decimal_to_f64(self));
+        Ok(IsNull::No)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl FromSql<Decimal, Sqlite> for rust_decimal::Decimal {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let f = <f64 as FromSql<sql_types::Double, Sqlite>>::from_sql(value)?;
+        alchemy_core::value::decimal_from_f64(f)
+            .ok_or_else(|| format!("the REAL {f} is not a decimal").into())
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl ToSql<Decimal, Mysql> for rust_decimal::Decimal {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Mysql>) -> serialize::Result {
+        <rust_decimal::Decimal as ToSql<sql_types::Numeric, Mysql>>::to_sql(self, out)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl FromSql<Decimal, Mysql> for rust_decimal::Decimal {
+    fn from_sql(value: MysqlValue<'_>) -> deserialize::Result<Self> {
+        <rust_decimal::Decimal as FromSql<sql_types::Numeric, Mysql>>::from_sql(value)
     }
 }
 

@@ -19,8 +19,11 @@ use uuid::Uuid;
 /// A UUID binds as a `Uuid` (16 bytes on SQLite and MariaDB). On MariaDB a
 /// timestamp binds as a naive UTC `DATETIME`: sqlx sends a `DateTime<Utc>`
 /// as a `TIMESTAMP`, which the server turns into NULL outside 1970-2038.
+/// On SQLite a decimal binds as the `REAL` its column is there (SeaORM
+/// would send its text).
 pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_orm::Value {
     let naive = dialect == Dialect::MariaDb;
+    let real = dialect == Dialect::Sqlite;
     match value {
         Value::Null => match ty.bound_as() {
             ColumnType::Bool => sea_orm::Value::Bool(None),
@@ -33,6 +36,8 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
             ColumnType::Time => sea_orm::Value::ChronoTime(None),
             ColumnType::Bytes => sea_orm::Value::Bytes(None),
             ColumnType::Json => sea_orm::Value::Json(None),
+            ColumnType::Decimal(..) if real => sea_orm::Value::Double(None),
+            ColumnType::Decimal(..) => sea_orm::Value::Decimal(None),
             _ => sea_orm::Value::String(None),
         },
         Value::Bool(v) => v.into(),
@@ -46,6 +51,8 @@ pub(crate) fn bind_value(value: Value, ty: ColumnType, dialect: Dialect) -> sea_
         Value::Time(v) => v.into(),
         Value::Bytes(v) => v.into(),
         Value::Json(v) => sea_orm::Value::Json(Some(Box::new(v))),
+        Value::Decimal(v) if real => alchemy_core::value::decimal_to_f64(&v).into(),
+        Value::Decimal(v) => sea_orm::Value::Decimal(Some(v)),
         // `Value` is non-exhaustive; a new kind must be added here first.
         _ => sea_orm::Value::String(None),
     }
@@ -78,6 +85,10 @@ pub(crate) fn decode_values(
             ColumnType::Bytes => row.try_get_by_index::<Option<Vec<u8>>>(i)?.into(),
             ColumnType::Json => row
                 .try_get_by_index::<Option<sea_orm::JsonValue>>(i)?
+                .into(),
+            ColumnType::Decimal(..) => row
+                .try_get_by_index::<Option<crate::types::Decimal>>(i)?
+                .map(|d| d.0)
                 .into(),
             _ => row.try_get_by_index::<Option<String>>(i)?.into(),
         })
@@ -129,6 +140,12 @@ pub(crate) fn array_value(
             ArrayType::Json,
             v.into_iter()
                 .map(|j| j.map(|j| sea_orm::Value::Json(Some(Box::new(j.clone())))))
+                .collect(),
+        ),
+        Ok(ValueArray::Decimal(v)) => (
+            ArrayType::Decimal,
+            v.into_iter()
+                .map(|d| d.map(|d| sea_orm::Value::Decimal(Some(d))))
                 .collect(),
         ),
         Err(e) => {

@@ -26,6 +26,7 @@ macro_rules! add_value {
                 ColumnType::Time => $args.add(None::<chrono::NaiveTime>),
                 ColumnType::Bytes => $args.add(None::<Vec<u8>>),
                 ColumnType::Json => $args.add(None::<sqlx::types::Json<sqlx::types::JsonValue>>),
+                ColumnType::Decimal(..) => $args.add(None::<crate::types::Decimal>),
                 _ => $args.add(None::<String>),
             },
             Value::Bool(v) => $args.add(*v),
@@ -40,6 +41,8 @@ macro_rules! add_value {
             Value::Bytes(v) => $args.add(v.as_slice()),
             // `jsonb` on PostgreSQL, text (serde_json's form) elsewhere.
             Value::Json(v) => $args.add(sqlx::types::Json(v)),
+            // `NUMERIC` on PostgreSQL and MariaDB, a `REAL` on SQLite.
+            Value::Decimal(v) => $args.add(crate::types::Decimal(*v)),
             // `Value` is non-exhaustive; a new kind must be added here first.
             _ => $args.add(None::<String>),
         }
@@ -73,6 +76,10 @@ macro_rules! decode_value {
                     .try_get::<Option<sqlx::types::Json<sqlx::types::JsonValue>>, _>(i)?
                     .map(|j| j.0)
                     .into(),
+                ColumnType::Decimal(..) => row
+                    .try_get::<Option<crate::types::Decimal>, _>(i)?
+                    .map(|d| d.0)
+                    .into(),
                 _ => row.try_get::<Option<String>, _>(i)?.into(),
             })
         })()
@@ -105,5 +112,6 @@ pub(crate) fn add_pg_array(
                 .map(|j| j.map(sqlx::types::Json))
                 .collect::<Vec<_>>(),
         ),
+        ValueArray::Decimal(v) => args.add(v),
     }
 }

@@ -86,6 +86,7 @@ pub mod link;
 pub mod repository;
 pub mod session;
 mod sql;
+pub mod types;
 
 /// alchemy-core itself, for a crate that does not depend on it directly:
 /// derived models then say `#[model(crate = "alchemy_sqlx::alchemy_core")]`.

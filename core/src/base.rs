@@ -204,7 +204,9 @@ pub type KeyOf<M> = <<<M as Model>::Base as Base>::Key as KeyStrategy>::Value;
 /// Field attributes, `#[model(..)]`:
 /// - a column type, where the Rust type does not decide it (see
 ///   [`FieldType`](crate::schema::FieldType)): `varchar(N)`, `text`,
-///   `bigint`, `integer`, `double`, `bool`, `uuid`, `timestamp`;
+///   `bigint`, `integer`, `double`, `bool`, `uuid`, `timestamp`, and
+///   `decimal(P, S)`, which a [`rust_decimal::Decimal`] field must name
+///   (1 ≤ P ≤ 15, S ≤ P: see [`ColumnType::Decimal`]);
 /// - `column = "name"`: the column's name, when not the field's;
 /// - `nullable` (an `Option<..>` field is nullable already);
 /// - `default = true|false`, `default_sql = "expression"`: a server default;
@@ -226,6 +228,18 @@ pub type KeyOf<M> = <<<M as Model>::Base as Base>::Key as KeyStrategy>::Value;
 /// struct Note {
 ///     id: i64,
 ///     body: String,
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use alchemy_core::{Model, base::BigIntBase};
+/// // 20 digits: more than SQLite's REAL holds exactly.
+/// #[derive(Debug, Clone, Model)]
+/// #[model(base = BigIntBase)]
+/// struct Account {
+///     id: i64,
+///     #[model(decimal(20, 2))]
+///     balance: rust_decimal::Decimal,
 /// }
 /// ```
 ///

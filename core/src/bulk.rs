@@ -76,6 +76,8 @@ impl std::hash::Hash for MatchRef<'_> {
                 Value::Time(t) => t.hash(state),
                 Value::Bytes(b) => b.hash(state),
                 Value::Json(j) => j.to_string().hash(state),
+                // Of the value without trailing zeros, as `==` compares.
+                Value::Decimal(d) => d.hash(state),
                 _ => {}
             }
         }

@@ -15,6 +15,8 @@
 //! | dates (writes and filters) | 0001-01-01 to 9999-12-31 | PostgreSQL's and MariaDB's ranges differ; SQLite's text form sorts only four-digit years |
 //! | JSON (writes and filters) | no NUL in a string or key; at most [`MAX_JSON_DEPTH`] (32) levels, checked without recursion | PostgreSQL's `jsonb` refuses NUL; MariaDB's `JSON` refuses a 33rd level |
 //! | times of day (writes and filters) | whole microseconds, no leap second | PostgreSQL and MariaDB keep microseconds; SQLite would keep the nanoseconds |
+//! | decimals (writes) | fit the column's `NUMERIC(p, s)`: at most `p - s` digits before the point and `s` after | PostgreSQL rounds extra decimals silently, MariaDB truncates them with a warning |
+//! | decimals (filters) | at most 15 significant digits | SQLite compares decimals as 8-byte floats, exact to 15 digits |
 //! | `LIKE`/`GLOB` patterns (filters) | at most [`MAX_PATTERN_BYTES`] | SQLite's pattern limit |
 //! | a value of another type than its column (writes) | refused | a model declared with the wrong column type |
 //!
@@ -24,10 +26,11 @@
 use std::any::Any;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
+use rust_decimal::Decimal;
 
 use crate::base::Model;
 use crate::filter::TextMatch;
-use crate::schema::{Column, ColumnType, Table};
+use crate::schema::{Column, ColumnType, MAX_DECIMAL_PRECISION, Table};
 use crate::value::Value;
 use crate::{Error, Result};
 
@@ -148,6 +151,10 @@ fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<
             Some(j) => json(table, &column.name, j),
             None => Ok(()),
         },
+        ColumnType::Decimal(precision, scale) => match opt::<Decimal>(field)? {
+            Some(d) => decimal(table, column, *d, precision, scale),
+            None => Ok(()),
+        },
     })
 }
 
@@ -200,6 +207,9 @@ pub fn write_value(table: &Table, column: &Column, value: &Value) -> Result<()> 
                 name(table, column)
             )))
         }
+        (Value::Decimal(d), ColumnType::Decimal(precision, scale)) => {
+            decimal(table, column, *d, precision, scale)
+        }
         (v, ty) if crate::filter::value_fits(v, ty) => shared(table, &column.name, v),
         (v, _) => Err(mismatch(table, column, kind(v))),
     }
@@ -231,6 +241,13 @@ fn shared(table: &Table, field: &str, value: &Value) -> Result<()> {
             table.name()
         ))),
         Value::Json(j) => json(table, field, j),
+        Value::Decimal(d) if digits(d).0 > usize::from(MAX_DECIMAL_PRECISION) => {
+            Err(Error::invalid_input(format!(
+                "column `{field}` of `{}`: {d} has more than {MAX_DECIMAL_PRECISION} significant \
+                 digits, which SQLite cannot compare exactly",
+                table.name()
+            )))
+        }
         // PostgreSQL and MariaDB keep microseconds (and no leap second):
         // a finer time would be stored as another.
         Value::Time(t) if t.nanosecond() % 1000 != 0 || t.nanosecond() >= 1_000_000_000 => {
@@ -275,6 +292,44 @@ fn json(table: &Table, field: &str, value: &serde_json::Value) -> Result<()> {
             }
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// The significant digits of `d` and how many of them are after the
+/// point, trailing zeros dropped (`12.50` has 3 and 1; `0.05` 1 and 2;
+/// `1200` 4 and 0).
+fn digits(d: &Decimal) -> (usize, usize) {
+    let n = d.normalize();
+    let mantissa = n.mantissa().unsigned_abs();
+    let count = if mantissa == 0 {
+        0
+    } else {
+        mantissa.ilog10() as usize + 1
+    };
+    (count, n.scale() as usize)
+}
+
+/// Checks that `d` fits `NUMERIC(precision, scale)`: a column of a
+/// declared type (precision 1 to 15, scale at most precision), at most
+/// `precision - scale` digits before the point and `scale` after.
+fn decimal(table: &Table, column: &Column, d: Decimal, precision: u8, scale: u8) -> Result<()> {
+    if precision == 0 || precision > MAX_DECIMAL_PRECISION || scale > precision {
+        return Err(Error::invalid_input(format!(
+            "{} is DECIMAL({precision}, {scale}); a decimal column has 1 to \
+             {MAX_DECIMAL_PRECISION} digits and at most as many after the point",
+            name(table, column)
+        )));
+    }
+    let (count, after) = digits(&d);
+    let before = count.saturating_sub(after);
+    if after > usize::from(scale) || before > usize::from(precision - scale) {
+        return Err(Error::invalid_input(format!(
+            "{}: {d} does not fit DECIMAL({precision}, {scale}), which holds {} digits \
+             before the point and {scale} after (it is not rounded)",
+            name(table, column),
+            precision - scale
+        )));
     }
     Ok(())
 }
@@ -381,6 +436,7 @@ fn kind(value: &Value) -> &'static str {
         Value::Time(_) => "a time of day",
         Value::Bytes(_) => "bytes",
         Value::Json(_) => "JSON",
+        Value::Decimal(_) => "a decimal",
     }
 }
 
@@ -431,6 +487,46 @@ mod tests {
             e.to_string().contains("bytes") || e.to_string().contains("Bytes"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn decimals_fit_their_column_or_are_refused_unrounded() {
+        let t = Table::new("t")
+            .column(Column::new("price", ColumnType::Decimal(15, 2)))
+            .column(Column::new("share", ColumnType::Decimal(6, 6)))
+            .column(Column::new("wide", ColumnType::Decimal(20, 2)));
+        let d = |s: &str| Value::Decimal(s.parse().unwrap());
+        let w = |i: usize, v: Value| write_value(&t, &t.columns()[i], &v);
+        for ok in [
+            "9999999999999.99",
+            "-9999999999999.99",
+            "0.01",
+            "12.50",
+            "12.500",
+            "0",
+        ] {
+            assert!(w(0, d(ok)).is_ok(), "{ok}");
+        }
+        for bad in ["10000000000000", "0.001", "-12.345"] {
+            let e = w(0, d(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains("column `price` of `t`") && e.contains("DECIMAL(15, 2)"),
+                "{e}"
+            );
+        }
+        assert!(w(1, d("0.999999")).is_ok());
+        assert!(w(1, d("-0.000001")).is_ok());
+        assert!(w(1, d("1")).is_err(), "no digit before the point");
+        assert!(w(1, d("0.0000001")).is_err());
+        let e = w(2, d("1")).unwrap_err().to_string();
+        assert!(e.contains("1 to 15 digits"), "a column wider than 15: {e}");
+        assert!(w(0, Value::Float(1.5)).is_err(), "a float is not a decimal");
+        // Filters compare values of at most 15 significant digits, at any
+        // scale; more would be rounded on SQLite.
+        assert!(filter_value(&t, "price", &d("0.000000000000000000000000001")).is_ok());
+        assert!(filter_value(&t, "price", &d("123456789012345")).is_ok());
+        assert!(filter_value(&t, "price", &d("1234567890123456")).is_err());
+        assert!(filter_value(&t, "price", &d("1.000000000000000000")).is_ok());
     }
 
     #[test]

@@ -111,6 +111,9 @@ mod tag {
     pub(super) const BYTES: u8 = 10;
     /// Its text's length (LEB128), then the text serde_json writes.
     pub(super) const JSON: u8 = 11;
+    /// The value without trailing zeros (so `12.50` equals `12.5`), as
+    /// `rust_decimal` serializes it: 16 bytes.
+    pub(super) const DECIMAL: u8 = 12;
 }
 
 /// Appends `n` in LEB128 (7 bits a byte, the last below 0x80).
@@ -186,6 +189,10 @@ impl Column<'_> {
                     push_varint(out, text.len());
                     out.extend_from_slice(text.as_bytes());
                 }
+                Value::Decimal(d) => {
+                    out.push(tag::DECIMAL);
+                    out.extend_from_slice(&d.normalize().serialize());
+                }
             },
         }
     }
@@ -198,7 +205,7 @@ fn split_column(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let len = match tag {
         tag::NULL | tag::FALSE | tag::TRUE => 0,
         tag::INT | tag::FLOAT => 8,
-        tag::UUID => 16,
+        tag::UUID | tag::DECIMAL => 16,
         tag::TIMESTAMP => 12,
         tag::DATE => 4,
         tag::TIME => 8,
@@ -670,6 +677,9 @@ mod tests {
             Value::Bytes(vec![]),
             Value::Bytes(vec![0]),
             Value::Bytes(vec![7; 300]),
+            Value::Decimal("12.5".parse().unwrap()),
+            Value::Decimal("-12.5".parse().unwrap()),
+            Value::Decimal("0.000001".parse().unwrap()),
         ];
         let encode = |v: &Value| {
             let column = match v {
@@ -700,6 +710,11 @@ mod tests {
             }
         }
         assert_eq!(split_column(&[200]), None, "an unknown tag");
+        // Trailing zeros are not a change: the database gives `12.50` back
+        // for the model's `12.5`.
+        let d = |s: &str| encode(&Value::Decimal(s.parse().unwrap()));
+        assert_eq!(d("12.50"), d("12.5"));
+        assert_eq!(d("-0.00"), d("0"));
     }
 
     #[test]

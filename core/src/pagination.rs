@@ -124,6 +124,9 @@ enum Tagged<'a> {
     /// Standard base64.
     #[serde(rename = "y")]
     Bytes(#[serde(borrow)] Cow<'a, str>),
+    /// A decimal's digits, `12.50`.
+    #[serde(rename = "n")]
+    Decimal(#[serde(borrow)] Cow<'a, str>),
 }
 
 fn tagged(v: &Value) -> Result<Tagged<'_>> {
@@ -139,6 +142,7 @@ fn tagged(v: &Value) -> Result<Tagged<'_>> {
         Value::Date(d) => Tagged::Date(Cow::Owned(d.format("%Y-%m-%d").to_string())),
         Value::Time(t) => Tagged::Time(Cow::Owned(t.format("%H:%M:%S%.f").to_string())),
         Value::Bytes(b) => Tagged::Bytes(Cow::Owned(STANDARD.encode(b))),
+        Value::Decimal(d) => Tagged::Decimal(Cow::Owned(d.to_string())),
         Value::Json(_) => {
             return Err(Error::invalid_input(
                 "keyset pagination orders by a comparable column; JSON is not one",
@@ -165,6 +169,7 @@ fn untagged(t: Tagged<'_>) -> Option<Value> {
         Tagged::Date(d) => Value::Date(NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?),
         Tagged::Time(t) => Value::Time(NaiveTime::parse_from_str(&t, "%H:%M:%S%.f").ok()?),
         Tagged::Bytes(b) => Value::Bytes(STANDARD.decode(b.as_bytes()).ok()?),
+        Tagged::Decimal(d) => Value::Decimal(d.parse().ok()?),
     })
 }
 
@@ -244,6 +249,8 @@ mod tests {
             Value::Time(NaiveTime::MIN),
             Value::Bytes(vec![]),
             Value::Bytes(vec![0, 255, 7]),
+            Value::Decimal("-9999999999999.99".parse().unwrap()),
+            Value::Decimal("0.000001".parse().unwrap()),
         ];
         for value in values {
             let c = Cursor {

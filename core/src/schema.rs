@@ -33,6 +33,8 @@ pub use crate::dialect::Dialect;
 ///     pub level: i16,                   // SMALLINT
 ///     pub ratio: f32,                   // REAL, FLOAT on MariaDB
 ///     pub settings: serde_json::Value,  // JSONB, JSON, TEXT on SQLite
+///     #[model(decimal(12, 2))]
+///     pub balance: rust_decimal::Decimal, // NUMERIC(12, 2), REAL on SQLite
 /// }
 ///
 /// let table = Profile::table();
@@ -42,6 +44,7 @@ pub use crate::dialect::Dialect;
 /// let pg = Dialect::Postgres.rules();
 /// assert_eq!(pg.column_type(ColumnType::Json), "JSONB");
 /// assert_eq!(Dialect::MariaDb.rules().column_type(ColumnType::Time), "TIME(6)");
+/// assert_eq!(pg.column_type(ColumnType::Decimal(12, 2)), "NUMERIC(12, 2)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -79,7 +82,22 @@ pub enum ColumnType {
     /// A JSON document (`JSONB` on PostgreSQL, `JSON` on MariaDB, text on
     /// SQLite); filtered only for equality and NULL.
     Json,
+    /// An exact decimal of `precision` digits, `scale` of them after the
+    /// point ([`rust_decimal::Decimal`]): `NUMERIC(p, s)`, `DECIMAL(p, s)`
+    /// on MariaDB, and on SQLite an 8-byte `REAL`, which holds every value
+    /// of at most 15 digits exactly and compares them as numbers. So that
+    /// a model means the same on every database, `precision` is 1 to
+    /// [`MAX_DECIMAL_PRECISION`] (15) and `scale` at most `precision`;
+    /// `#[derive(Model)]` checks both (`#[model(decimal(12, 2))]`), and a
+    /// value that does not fit is [`crate::Error::InvalidInput`] naming the
+    /// column, where PostgreSQL would round it silently.
+    Decimal(u8, u8),
 }
+
+/// The most digits a [`ColumnType::Decimal`] holds: every decimal of 15
+/// significant digits is one `f64` (C's `DBL_DIG`), so SQLite's `REAL`
+/// stores, reads back and orders such values exactly.
+pub const MAX_DECIMAL_PRECISION: u8 = 15;
 
 impl ColumnType {
     /// The one type every value of this column is bound as, NULLs

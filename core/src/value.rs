@@ -4,9 +4,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use crate::schema::ColumnType;
+use crate::schema::{ColumnType, MAX_DECIMAL_PRECISION};
 use crate::{Error, Result};
 
 /// One column value: what a model's [`crate::Model::values`] hold, what
@@ -37,6 +38,8 @@ pub enum Value {
     /// A JSON document (SQL NULL is [`Value::Null`]; JSON's `null` is
     /// `Json(serde_json::Value::Null)`).
     Json(serde_json::Value),
+    /// An exact decimal.
+    Decimal(Decimal),
 }
 
 macro_rules! value_from {
@@ -46,7 +49,7 @@ macro_rules! value_from {
         }
     )*};
 }
-value_from!(bool => Bool, i64 => Int, i32 => Int as i64, i16 => Int as i64, f64 => Float, f32 => Float as f64, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json);
+value_from!(bool => Bool, i64 => Int, i32 => Int as i64, i16 => Int as i64, f64 => Float, f32 => Float as f64, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json, Decimal => Decimal);
 
 impl From<&[u8]> for Value {
     fn from(v: &[u8]) -> Self {
@@ -93,14 +96,17 @@ macro_rules! value_into {
         }
     )*};
 }
-value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json);
+value_into!(i64 => Int, String => Text, Uuid => Uuid, DateTime<Utc> => Timestamp, NaiveDate => Date, NaiveTime => Time, Vec<u8> => Bytes, serde_json::Value => Json, Decimal => Decimal);
 
 impl Value {
     /// This value as the type of a column, converting what has one obvious
     /// meaning (a UUID or RFC 3339 string, an integer for a float column, a
     /// `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, standard base64
     /// for bytes: the forms the JSON query language writes them in; for a
-    /// JSON column, a boolean, number or text is that JSON value).
+    /// JSON column, a boolean, number or text is that JSON value; for a
+    /// decimal column, an integer, a decimal string such as `"12.50"`, or a
+    /// float read as the shortest decimal that is that float, so `0.1` is
+    /// `0.1`).
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming `field` when the value cannot be of that type.
@@ -150,6 +156,15 @@ impl Value {
                     .ok_or_else(|| mismatch(&Value::Float(f)))?,
             ),
             (Value::Text(s), ColumnType::Json) => Value::Json(s.into()),
+            (v @ Value::Decimal(_), ColumnType::Decimal(..)) => v,
+            (Value::Int(i), ColumnType::Decimal(..)) => Value::Decimal(Decimal::from(i)),
+            (Value::Float(f), ColumnType::Decimal(..)) => {
+                Value::Decimal(decimal_from_f64(f).ok_or_else(|| mismatch(&Value::Float(f)))?)
+            }
+            (Value::Text(s), ColumnType::Decimal(..)) => Value::Decimal(
+                s.parse::<Decimal>()
+                    .map_err(|_| mismatch(&Value::Text(s.clone())))?,
+            ),
             (Value::Text(s), ColumnType::Bytes) => Value::Bytes(
                 BASE64
                     .decode(&s)
@@ -158,6 +173,29 @@ impl Value {
             (v, _) => return Err(mismatch(&v)),
         })
     }
+}
+
+/// `f` as the shortest decimal that parses back to it (`0.1` is `0.1`, not
+/// the binary fraction nearest it): every decimal of at most 15
+/// significant digits comes back exactly, which is how SQLite's `REAL`
+/// reads a decimal column. `None` for NaN, an infinity or a float beyond
+/// a decimal's 28 digits.
+pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
+    if !f.is_finite() {
+        return None;
+    }
+    // `{}` prints the shortest digits that read back as `f`, never in
+    // exponent form; `from_str_exact` refuses what a decimal cannot hold
+    // (28 digits) rather than round it.
+    Decimal::from_str_exact(&f.to_string()).ok()
+}
+
+/// `d` as the `f64` nearest it (correctly rounded, through its digits), as
+/// SQLite's `REAL` stores a decimal column; exact for every decimal of at
+/// most 15 significant digits.
+pub fn decimal_to_f64(d: &Decimal) -> f64 {
+    // Rust's float parsing rounds correctly; a decimal's text always parses.
+    d.to_string().parse().unwrap_or(f64::NAN)
 }
 
 /// The values of one column as one typed array, for a database that binds
@@ -189,6 +227,8 @@ pub enum ValueArray<'v> {
     /// JSON documents, borrowed from the values (bulk writes bind them as
     /// an array; filters never list them).
     Json(Vec<Option<&'v serde_json::Value>>),
+    /// Decimals.
+    Decimal(Vec<Option<Decimal>>),
 }
 
 impl<'v> ValueArray<'v> {
@@ -214,6 +254,7 @@ impl<'v> ValueArray<'v> {
                     .collect(),
                 ColumnType::Json,
             ),
+            Self::Decimal(v) => (each(v), ColumnType::Decimal(MAX_DECIMAL_PRECISION, 0)),
         }
     }
 
@@ -284,6 +325,10 @@ impl<'v> ValueArray<'v> {
                 Value::Json(j) => Some(j),
                 _ => None,
             })?),
+            ColumnType::Decimal(..) => Self::Decimal(all(values, ty, |v| match v {
+                Value::Decimal(d) => Some(*d),
+                _ => None,
+            })?),
         })
     }
 }
@@ -291,6 +336,40 @@ impl<'v> ValueArray<'v> {
 #[cfg(test)]
 mod array_tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_read_from_integers_strings_and_shortest_floats() {
+        let ty = ColumnType::Decimal(15, 2);
+        let dec = |s: &str| Value::Decimal(s.parse().unwrap());
+        assert_eq!(Value::Int(7).coerce("p", ty).unwrap(), dec("7"));
+        assert_eq!(Value::from("12.50").coerce("p", ty).unwrap(), dec("12.50"));
+        assert_eq!(Value::Float(0.1).coerce("p", ty).unwrap(), dec("0.1"));
+        for bad in [
+            Value::from("12,5"),
+            Value::Float(f64::NAN),
+            Value::Float(1e300),
+        ] {
+            let e = bad.coerce("p", ty).unwrap_err();
+            assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+        }
+    }
+
+    #[test]
+    fn every_decimal_of_fifteen_digits_survives_a_float() {
+        // SQLite's REAL: to f64 and back, exactly, at every scale.
+        let mut n: i64 = 999_999_999_999_999;
+        for scale in 0..=15u32 {
+            for m in [n, -n, 1, 123_456_789_012_345, 100_000_000_000_001, 5] {
+                let d = Decimal::new(m, scale);
+                assert_eq!(decimal_from_f64(decimal_to_f64(&d)), Some(d), "{d}");
+            }
+            n -= 1;
+        }
+        // Values a float cannot be, exactly.
+        assert_eq!(decimal_from_f64(f64::INFINITY), None);
+        assert_eq!(decimal_from_f64(1e-40), None);
+        assert_eq!(decimal_from_f64(0.1), Some(Decimal::new(1, 1)));
+    }
 
     #[test]
     fn dates_times_and_bytes_are_read_from_their_json_strings() {

@@ -440,6 +440,21 @@ fn field<'a>(f: &'a syn::Field, krate: &Path) -> syn::Result<Field<'a>> {
                 let n: LitInt = content.parse()?;
                 let n: usize = n.base10_parse()?;
                 out.column_type = ty(quote!(#schema::ColumnType::VarChar(#n)));
+            } else if p.is_ident("decimal") {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let precision: LitInt = content.parse()?;
+                content.parse::<syn::Token![,]>()?;
+                let scale: LitInt = content.parse()?;
+                let (p, s): (u8, u8) = (precision.base10_parse()?, scale.base10_parse()?);
+                // As `ColumnType::Decimal` and `MAX_DECIMAL_PRECISION` say.
+                if !(1..=15).contains(&p) {
+                    return Err(syn::Error::new_spanned(precision, "a decimal column has 1 to 15 digits: every database stores and compares those exactly (SQLite as an 8-byte REAL)"));
+                }
+                if s > p {
+                    return Err(syn::Error::new_spanned(scale, "the scale (digits after the point) is at most the precision"));
+                }
+                out.column_type = ty(quote!(#schema::ColumnType::Decimal(#p, #s)));
             } else if p.is_ident("text") {
                 out.column_type = ty(quote!(#schema::ColumnType::Text));
             } else if p.is_ident("bigint") {
@@ -494,7 +509,7 @@ fn field<'a>(f: &'a syn::Field, krate: &Path) -> syn::Result<Field<'a>> {
                 });
             } else {
                 return Err(meta.error(
-                    "unknown model field attribute; expected `column = \"..\"`, a column type (`varchar(N)`, `text`, `bigint`, `integer`, `double`, `bool`, `uuid`, `timestamp`), `nullable`, `default = true|false`, `default_sql = \"..\"`, `unique`, `index`, `slug`, `references = \"table.column\"` or `on_delete = \"..\"`",
+                    "unknown model field attribute; expected `column = \"..\"`, a column type (`varchar(N)`, `decimal(P, S)`, `text`, `bigint`, `integer`, `double`, `bool`, `uuid`, `timestamp`), `nullable`, `default = true|false`, `default_sql = \"..\"`, `unique`, `index`, `slug`, `references = \"table.column\"` or `on_delete = \"..\"`",
                 ));
             }
             Ok(())

@@ -96,6 +96,7 @@ impl SqlDialect for MariaDb {
             ColumnType::Timestamp => "DATETIME(6)",
             ColumnType::Time => "TIME(6)",
             ColumnType::Bytes => "LONGBLOB",
+            ColumnType::Decimal(p, s) => return Cow::Owned(format!("DECIMAL({p}, {s})")),
             ty => return standard_type(ty),
         })
     }
@@ -308,6 +309,11 @@ fn json_columns(ty: ColumnType) -> &'static str {
         ColumnType::Timestamp => ", '$[*]' COLUMNS (value DATETIME(6) PATH '$')) AS __alchemy_list",
         ColumnType::Date => ", '$[*]' COLUMNS (value DATE PATH '$')) AS __alchemy_list",
         ColumnType::Time => ", '$[*]' COLUMNS (value TIME(6) PATH '$')) AS __alchemy_list",
+        // Every value a filter compares with (15 digits, 28 after the
+        // point), exactly.
+        ColumnType::Decimal(..) => {
+            ", '$[*]' COLUMNS (value DECIMAL(65, 30) PATH '$')) AS __alchemy_list"
+        }
         // Never listed (filters refuse it).
         ColumnType::Json => ", '$[*]' COLUMNS (value JSON PATH '$')) AS __alchemy_list",
         // Hex, as UUIDs: `unhex(value)` gives the bytes back.

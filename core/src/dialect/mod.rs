@@ -169,7 +169,7 @@ fn json_value(ty: ColumnType) -> &'static str {
 /// 0/1, integers, floats (`non_finite` writes an infinite one), text as
 /// JSON strings, UUIDs and bytes as hex, timestamps as `timestamp` writes
 /// them, dates as `YYYY-MM-DD` and times as `HH:MM:SS[.fff]` (the text
-/// SQLite stores them as).
+/// SQLite stores them as), decimals as JSON numbers of their digits.
 fn json_list(
     values: &[&Value],
     timestamp: impl Fn(&mut String, chrono::DateTime<chrono::Utc>),
@@ -212,6 +212,9 @@ fn json_list(
             }
             // Never listed (`ValueArray` and filters refuse it); as itself.
             Value::Json(j) => json.push_str(&j.to_string()),
+            Value::Decimal(d) => {
+                let _ = write!(json, "{d}");
+            }
         }
     }
     json.push(']');
@@ -253,6 +256,7 @@ pub fn standard_type(ty: ColumnType) -> Cow<'static, str> {
         ColumnType::Time => "TIME",
         ColumnType::Bytes => "BYTEA",
         ColumnType::Json => "JSON",
+        ColumnType::Decimal(p, s) => return Cow::Owned(format!("NUMERIC({p}, {s})")),
     })
 }
 

@@ -63,11 +63,14 @@ impl SqlDialect for Sqlite {
     /// `INTEGER` (so a one-column `INTEGER PRIMARY KEY` is the rowid), UUIDs
     /// 16-byte `BLOB`s, timestamps, dates and times `TEXT` that sorts in
     /// time order (four-digit years; fractions of a second as digits after
-    /// the dot, so `12:00:00` sorts before `12:00:00.5`).
+    /// the dot, so `12:00:00` sorts before `12:00:00.5`). Decimals are
+    /// `REAL`: an 8-byte float holds every decimal of at most 15 digits
+    /// exactly ([`crate::schema::MAX_DECIMAL_PRECISION`]) and compares them
+    /// as numbers, where text would sort `10` before `9`.
     fn column_type(&self, ty: ColumnType) -> Cow<'static, str> {
         Cow::Borrowed(match ty {
             ColumnType::BigInt | ColumnType::Integer | ColumnType::SmallInt => "INTEGER",
-            ColumnType::Double | ColumnType::Real => "REAL",
+            ColumnType::Double | ColumnType::Real | ColumnType::Decimal(..) => "REAL",
             ColumnType::Uuid | ColumnType::Bytes => "BLOB",
             ColumnType::Timestamp | ColumnType::Date | ColumnType::Time => "TEXT",
             // As serde_json writes it: compact, keys sorted, so equal

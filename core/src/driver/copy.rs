@@ -136,8 +136,50 @@ fn field(out: &mut Vec<u8>, value: &Value, ty: ColumnType) -> std::result::Resul
             serde_json::to_writer(&mut bytes, j).map_err(|e| e.to_string())?;
             put(&bytes)
         }
+        (Value::Decimal(d), ColumnType::Decimal(..)) => put(&numeric(d)),
         (value, ty) => Err(format!("{value:?} is not a value of {ty:?}")),
     }
+}
+
+/// `d` in `numeric`'s binary form: the count of base-10,000 digits, the
+/// weight (power of 10,000) of the first, the sign (0x4000 negative), the
+/// decimal places, then the digits, each an `i16`, in network order;
+/// zero digits at either end are left out.
+fn numeric(d: &rust_decimal::Decimal) -> Vec<u8> {
+    let scale = d.scale();
+    // Pad the places to whole base-10,000 digits: 12.5 is 12.5000, two
+    // digits, 12 and 5000, the first of weight 0. A mantissa has 96 bits
+    // and the padding adds at most 3 decimal digits, so it fits a u128.
+    let pad = (4 - scale % 4) % 4;
+    let mut rest = d.mantissa().unsigned_abs() * 10u128.pow(pad);
+    let fraction_digits = (scale + pad) / 4;
+    let mut digits = Vec::new(); // least significant first
+    while rest > 0 {
+        digits.push(u16::try_from(rest % 10_000).unwrap_or(0));
+        rest /= 10_000;
+    }
+    // Zero has no digits, and then weight 0.
+    let weight = match digits.len() {
+        0 => 0,
+        n => i64::try_from(n).unwrap_or(0) - 1 - i64::from(fraction_digits),
+    };
+    let trailing = digits.iter().take_while(|&&g| g == 0).count();
+    let digits = &digits[trailing..];
+    let mut out = Vec::with_capacity(8 + 2 * digits.len());
+    let count = u16::try_from(digits.len()).unwrap_or(0);
+    out.extend_from_slice(&count.to_be_bytes());
+    out.extend_from_slice(&i16::try_from(weight).unwrap_or(0).to_be_bytes());
+    let sign: u16 = if d.is_sign_negative() && !digits.is_empty() {
+        0x4000
+    } else {
+        0
+    };
+    out.extend_from_slice(&sign.to_be_bytes());
+    out.extend_from_slice(&u16::try_from(scale).unwrap_or(0).to_be_bytes());
+    for g in digits.iter().rev() {
+        out.extend_from_slice(&g.to_be_bytes());
+    }
+    out
 }
 
 /// Whether `add_many` sends `rows` rows by `COPY` on `driver`.
@@ -187,6 +229,28 @@ mod tests {
         assert_eq!(out, [0, 0, 0, 4, 0x3f, 0xc0, 0, 0]);
         assert!(field(&mut out, &Value::Int(1 << 20), ColumnType::SmallInt).is_err());
         assert!(field(&mut out, &Value::Float(0.1), ColumnType::Real).is_err());
+        let dec = |s: &str| Value::Decimal(s.parse().unwrap());
+        let numeric_of = |s: &str| {
+            let mut out = Vec::new();
+            field(&mut out, &dec(s), ColumnType::Decimal(15, 4)).unwrap();
+            out
+        };
+        // 12.5000 is the digits 12 and 5000, the first of weight 0.
+        assert_eq!(
+            numeric_of("12.50"),
+            [0, 0, 0, 12, 0, 2, 0, 0, 0, 0, 0, 2, 0, 12, 0x13, 0x88]
+        );
+        // -0.0001: one digit, 1, of weight -1.
+        assert_eq!(
+            numeric_of("-0.0001"),
+            [0, 0, 0, 10, 0, 1, 0xff, 0xff, 0x40, 0, 0, 4, 0, 1]
+        );
+        // 10000: one digit, 1, of weight 1 (the zero digit left out).
+        assert_eq!(
+            numeric_of("10000"),
+            [0, 0, 0, 10, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1]
+        );
+        assert_eq!(numeric_of("0.00"), [0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2]);
         assert!(field(&mut out, &Value::Int(1 << 40), ColumnType::Integer).is_err());
         assert!(field(&mut out, &Value::Bool(true), ColumnType::Text).is_err());
     }

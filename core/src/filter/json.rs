@@ -5,7 +5,8 @@
 //! model's table, so the JSON form is validated exactly as a query built
 //! in Rust. Strings carry what JSON has no type for: a UUID, an RFC 3339
 //! timestamp, a `YYYY-MM-DD` date, an `HH:MM:SS[.ffffff]` time, bytes in
-//! standard base64. A JSON column's value is the JSON value itself, an
+//! standard base64, a decimal exactly (`"12.50"`; a JSON number is read as
+//! a float first, so `12.5` works but a long number may be rounded). A JSON column's value is the JSON value itself, an
 //! object or array included.
 //!
 //! ```

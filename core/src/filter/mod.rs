@@ -677,6 +677,7 @@ pub(crate) fn value_fits(value: &Value, ty: ColumnType) -> bool {
             | (Value::Time(_), ColumnType::Time)
             | (Value::Bytes(_), ColumnType::Bytes)
             | (Value::Json(_), ColumnType::Json)
+            | (Value::Decimal(_), ColumnType::Decimal(..))
     )
 }
 
