@@ -16,7 +16,8 @@
 //! - `event`: `BigIntBase`, the column types beyond the bases': `name
 //!   VARCHAR(100)`, `day` a date, `starts` a time of day (NULL), `payload`
 //!   bytes, `level` a 16-bit integer, `ratio` an `f32` (NULL), `settings`
-//!   and `extra` (NULL) JSON.
+//!   and `extra` (NULL) JSON, `price DECIMAL(15, 2)` and `share
+//!   DECIMAL(6, 6)` (NULL), each backend's decimal field type.
 //! - one `<base>_widget` table per base (`name VARCHAR(100)`), to check every key strategy.
 
 use std::sync::OnceLock;
@@ -126,6 +127,14 @@ pub trait EventFixture: Model<Base = BigIntBase> {
     fn set_settings(&mut self, settings: serde_json::Value);
     /// Replaces the extra document.
     fn set_extra(&mut self, extra: Option<serde_json::Value>);
+    /// The price, `DECIMAL(15, 2)`.
+    fn price(&self) -> rust_decimal::Decimal;
+    /// The share, `DECIMAL(6, 6)`.
+    fn share(&self) -> Option<rust_decimal::Decimal>;
+    /// Replaces the price.
+    fn set_price(&mut self, price: rust_decimal::Decimal);
+    /// Replaces the share.
+    fn set_share(&mut self, share: Option<rust_decimal::Decimal>);
 }
 
 /// A row of one `<base>_widget` table.
@@ -215,6 +224,8 @@ pub fn event_table() -> &'static Table {
             .column(Column::new("ratio", ColumnType::Real).nullable())
             .column(Column::new("settings", ColumnType::Json))
             .column(Column::new("extra", ColumnType::Json).nullable())
+            .column(Column::new("price", ColumnType::Decimal(15, 2)))
+            .column(Column::new("share", ColumnType::Decimal(6, 6)).nullable())
     })
 }
 
@@ -448,7 +459,21 @@ macro_rules! impl_event_fixture {
                         ::std::default::Default::default(),
                     ),
                     extra: None,
+                    price: ::std::default::Default::default(),
+                    share: None,
                 }
+            }
+            fn price(&self) -> $crate::__private::rust_decimal::Decimal {
+                self.price.into()
+            }
+            fn share(&self) -> Option<$crate::__private::rust_decimal::Decimal> {
+                self.share.map(Into::into)
+            }
+            fn set_price(&mut self, price: $crate::__private::rust_decimal::Decimal) {
+                self.price = price.into();
+            }
+            fn set_share(&mut self, share: Option<$crate::__private::rust_decimal::Decimal>) {
+                self.share = share.map(Into::into);
             }
             fn settings(&self) -> &$crate::__private::serde_json::Value {
                 &self.settings

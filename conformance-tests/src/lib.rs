@@ -71,6 +71,7 @@ pub use harness::{Backend, Cx, Harness, HasWidget, SessionOf, Target};
 pub mod __private {
     pub use alchemy_core;
     pub use chrono;
+    pub use rust_decimal;
     pub use serde_json;
     pub use uuid;
 }

@@ -1,5 +1,5 @@
 //! Column types beyond the bases' (issue 16): dates, times of day, bytes,
-//! 16-bit integers, `f32`s and JSON, each round-tripped at its extremes, filtered against values
+//! 16-bit integers, `f32`s, JSON and decimals, each round-tripped at its extremes, filtered against values
 //! computed in Rust, written alone by `update`, matched by `upsert_many`
 //! and walked by keyset pages, on the `event` fixture.
 
@@ -11,6 +11,7 @@ use alchemy_core::pagination::KeysetRequest;
 use alchemy_core::schema::Dialect;
 use alchemy_core::{Error, Model, Repository, RepositoryExt, Session};
 use chrono::{NaiveDate, NaiveTime};
+use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::fixtures::EventFixture;
@@ -68,6 +69,41 @@ const RATIOS: [Option<f32>; 7] = [
     Some(0.5),
 ];
 
+/// Each dataset row's price (`DECIMAL(15, 2)`, hundredths) and share
+/// (`DECIMAL(6, 6)`, millionths, one NULL): ties, a sign change, the
+/// extremes, and neighbours a float of fewer digits would confuse.
+const PRICES: [i64; 7] = [
+    -999_999_999_999_999,
+    -1,
+    0,
+    1250,
+    1250,
+    999_999_999_999_998,
+    999_999_999_999_999,
+];
+const SHARES: [Option<i64>; 7] = [
+    Some(-999_999),
+    Some(1),
+    Some(2),
+    None,
+    Some(333_333),
+    Some(333_334),
+    Some(999_999),
+];
+
+fn price(i: usize) -> Decimal {
+    Decimal::new(PRICES[i], 2)
+}
+
+fn share(i: usize) -> Option<Decimal> {
+    SHARES[i].map(|s| Decimal::new(s, 6))
+}
+
+fn dec(text: &str) -> Decimal {
+    text.parse()
+        .unwrap_or_else(|e| panic!("{text} is not a decimal: {e}"))
+}
+
 async fn seed<H: Harness>(cx: &Cx<H>) -> Vec<H::Event> {
     let events = cx.h.events();
     let mut s = cx.begin().await;
@@ -78,6 +114,8 @@ async fn seed<H: Harness>(cx: &Cx<H>) -> Vec<H::Event> {
             let mut e = H::Event::new(name, day, starts, payload);
             e.set_level(LEVELS[i]);
             e.set_ratio(RATIOS[i]);
+            e.set_price(price(i));
+            e.set_share(share(i));
             e
         })
         .collect();
@@ -412,7 +450,7 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
     type Change<E> = fn(&mut E);
     type Pair<E> = (Change<E>, Change<E>);
     // Each: what this session changes, what a concurrent one changes.
-    let pairs: [Pair<H::Event>; 4] = [
+    let pairs: [Pair<H::Event>; 5] = [
         (
             |e| e.set_day(date(2025, 6, 1)),
             |e| e.set_payload(vec![2, 0, 2]),
@@ -425,6 +463,10 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
         (
             |e| e.set_settings(json!({"theme": "dark"})),
             |e| e.set_extra(Some(json!([1, 2]))),
+        ),
+        (
+            |e| e.set_price(Decimal::new(-12_345, 2)),
+            |e| e.set_share(Some(Decimal::new(5, 6))),
         ),
     ];
     for (mine, theirs) in pairs {
@@ -458,12 +500,13 @@ pub async fn types_update_writes_only_the_changed_column<H: Harness>(cx: Arc<Cx<
                 (got.settings(), got.extra()),
                 (want.settings(), want.extra())
             );
+            assert_eq!((got.price(), got.share()), (want.price(), want.share()));
         }
     }
 }
 
 /// `upsert_many` matches stored rows on a date, a time of day, a 16-bit
-/// integer or bytes:
+/// integer, bytes or a decimal (`12.5` matching the stored `12.50`):
 /// rows with stored values are updated, the others inserted.
 pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) {
     let stored = seed(&cx).await;
@@ -473,6 +516,10 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
     };
     let leveled = |mut e: H::Event, level: i16| {
         e.set_level(level);
+        e
+    };
+    let priced = |mut e: H::Event, price: Decimal| {
+        e.set_price(price);
         e
     };
     // Each: the match field, a row matching one seeded row on it, a row
@@ -498,6 +545,13 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
             fresh("e2", date(2000, 1, 1), None, &[255, 0]),
             fresh("new3", date(2000, 1, 1), None, &[7, 7, 7]),
         ),
+        (
+            // Row b's -0.01, untouched by the cases before (whose rows
+            // took the new rows' price, 0), given with another scale.
+            "price",
+            priced(fresh("b2", date(2000, 1, 1), None, b"b2"), dec("-0.010")),
+            priced(fresh("new5", date(2000, 1, 1), None, b"n5"), dec("0.01")),
+        ),
     ];
     for (field, matching, new) in cases {
         let mut s = cx.begin().await;
@@ -513,7 +567,14 @@ pub async fn types_upsert_many_matches_on_each_type<H: Harness>(cx: Arc<Cx<H>>) 
         let updated = &done.rows[0];
         assert_eq!(updated.name(), matching.name(), "{field}");
         assert!(
-            [key_of("f"), key_of("d"), key_of("e"), key_of("g")].contains(&Some(*updated.key())),
+            [
+                key_of("f"),
+                key_of("d"),
+                key_of("e"),
+                key_of("g"),
+                key_of("b")
+            ]
+            .contains(&Some(*updated.key())),
             "{field}: updated a seeded row"
         );
         assert_eq!(done.rows[1].name(), new.name());
@@ -791,6 +852,8 @@ pub async fn types_update_many_writes_every_type<H: Harness>(cx: Arc<Cx<H>>) {
             e.set_ratio((i % 2 == 1).then_some(0.125));
             e.set_settings(json!({"i": i, "k": ["v", null]}));
             e.set_extra((i % 2 == 0).then_some(serde_json::Value::Null));
+            e.set_price(Decimal::new(-7 - i64::try_from(i).unwrap_or(0), 1));
+            e.set_share((i % 2 == 0).then(|| Decimal::new(-1, 6)));
             e
         })
         .collect();
@@ -827,6 +890,190 @@ pub async fn types_update_many_writes_every_type<H: Harness>(cx: Arc<Cx<H>>) {
             (want.settings(), want.extra()),
             "row {i}"
         );
+        assert_eq!(
+            (got.price(), got.share()),
+            (want.price(), want.share()),
+            "row {i}"
+        );
     }
     ok(s.rollback().await, "rollback");
+}
+
+/// Decimals at a column's extremes (±9,999,999,999,999.99 in
+/// `DECIMAL(15, 2)`, ±0.999999 and ±0.000001 in `DECIMAL(6, 6)`) and
+/// neighbours a float of fewer digits would merge read back exactly,
+/// through `add`, `list`, and `add_many` of enough rows to be sent by
+/// PostgreSQL's `COPY`.
+pub async fn types_decimal_round_trips_exactly_at_its_extremes<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let values = [
+        ("max", dec("9999999999999.99"), Some(dec("0.999999"))),
+        ("min", dec("-9999999999999.99"), Some(dec("-0.999999"))),
+        ("near", dec("9999999999999.98"), Some(dec("0.000001"))),
+        ("tiny", dec("-0.01"), Some(dec("-0.000001"))),
+        ("zero", dec("0.00"), None),
+        ("cents", dec("4365453.23"), Some(dec("0.1"))),
+    ];
+    let row = |(name, price, share): (&str, Decimal, Option<Decimal>)| {
+        let mut e = H::Event::new(name, date(2024, 1, 1), None, vec![]);
+        e.set_price(price);
+        e.set_share(share);
+        e
+    };
+    let mut s = cx.begin().await;
+    for v in values {
+        let added = ok(events.add(&mut s, row(v)).await, "add");
+        assert_eq!((added.price(), added.share()), (v.1, v.2), "add {}", v.0);
+    }
+    ok(s.commit().await, "commit");
+    // 1,200 rows: over the 1,000 at which PostgreSQL's rows go by COPY.
+    let many: Vec<H::Event> = (0..1200i64)
+        .map(|i| {
+            let price = Decimal::new(999_999_999_999_999 - i * 7_777_777_777, 2);
+            let share = (i % 3 != 0).then(|| Decimal::new(i * 833 - 500_000, 6));
+            row(("many", price, share))
+        })
+        .collect();
+    let mut s = cx.begin().await;
+    ok(events.add_many(&mut s, many.clone()).await, "add_many");
+    ok(s.commit().await, "commit");
+    let mut s = cx.begin().await;
+    let read = ok(
+        events.list(&mut s, &Query::new().order_by("id")).await,
+        "list",
+    );
+    ok(s.rollback().await, "rollback");
+    let want: Vec<(Decimal, Option<Decimal>)> = values
+        .iter()
+        .map(|v| (v.1, v.2))
+        .chain(many.iter().map(|e| (e.price(), e.share())))
+        .collect();
+    let got: Vec<(Decimal, Option<Decimal>)> =
+        read.iter().map(|e| (e.price(), e.share())).collect();
+    assert_eq!(got.len(), want.len());
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "row {i}");
+    }
+}
+
+/// Comparisons, `between`, `in` (short and long lists) and null checks on
+/// decimals select the rows Rust's decimal ordering selects, on every
+/// database (SQLite compares its `REAL`s, exact to 15 digits), and the
+/// JSON query language reads a decimal exactly from a string.
+pub async fn types_decimal_filters_compare_as_numbers<H: Harness>(cx: Arc<Cx<H>>) {
+    seed(&cx).await;
+    let by = |keep: &dyn Fn(Decimal, Option<Decimal>) -> bool| -> Vec<String> {
+        let mut names: Vec<String> = dataset()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(price(*i), share(*i)))
+            .map(|(_, r)| r.0.to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let top = dec("9999999999999.98");
+    // A long list goes as one array or JSON list: values around each price.
+    let long: Vec<Decimal> = (0..300i64).map(|i| Decimal::new(1100 + i, 2)).collect();
+    let cases: Vec<(Condition, Vec<String>)> = vec![
+        (
+            Condition::eq("price", dec("12.5")),
+            by(&|p, _| p == dec("12.5")),
+        ),
+        (Condition::gt("price", top), by(&|p, _| p > top)),
+        (Condition::ge("price", top), by(&|p, _| p >= top)),
+        (
+            Condition::lt("price", Decimal::ZERO),
+            by(&|p, _| p < Decimal::ZERO),
+        ),
+        (
+            Condition::between("price", dec("-0.01"), dec("12.50")),
+            by(&|p, _| (dec("-0.01")..=dec("12.50")).contains(&p)),
+        ),
+        (
+            Condition::is_in("price", [dec("0"), dec("-9999999999999.99"), dec("3")]),
+            by(&|p, _| p.is_zero() || p == dec("-9999999999999.99")),
+        ),
+        (
+            Condition::is_in("price", long.clone()),
+            by(&|p, _| long.contains(&p)),
+        ),
+        (
+            Condition::gt("share", dec("0.333333")),
+            by(&|_, s| s.is_some_and(|s| s > dec("0.333333"))),
+        ),
+        (
+            // More places than the column: compared, not rounded.
+            Condition::lt("share", dec("0.0000015")),
+            by(&|_, s| s.is_some_and(|s| s < dec("0.0000015"))),
+        ),
+        (Condition::is_null("share"), by(&|_, s| s.is_none())),
+    ];
+    for (filter, want) in cases {
+        assert_eq!(names(&cx, filter.clone()).await, want, "{filter:?}");
+    }
+    let json = r#"{"filter": {"op": "and", "filters": [
+        {"op": "ge", "field": "price", "value": "9999999999999.98"},
+        {"op": "lt", "field": "share", "value": 0.5}]}}"#;
+    let query = ok(
+        JsonQuery::from_json(json).and_then(|q| q.into_query(H::Event::table())),
+        "json query",
+    );
+    let mut s = cx.begin().await;
+    let rows = ok(cx.h.events().list(&mut s, &query).await, "list");
+    ok(s.rollback().await, "rollback");
+    let mut got: Vec<&str> = rows.iter().map(|e| e.name()).collect();
+    got.sort_unstable();
+    let want = by(&|p, s| p >= top && s.is_some_and(|s| s < dec("0.5")));
+    assert_eq!(got, want);
+}
+
+/// A decimal that does not fit its column (a third place in
+/// `DECIMAL(15, 2)`, a fourteenth digit before the point) is
+/// `InvalidInput` naming the column, not rounded; so is a filter value of
+/// more than 15 significant digits, a text match on a decimal, or a float
+/// for it; nothing is written.
+pub async fn types_decimal_out_of_its_column_is_invalid_input<H: Harness>(cx: Arc<Cx<H>>) {
+    let events = cx.h.events();
+    let with = |price: Decimal, share: Option<Decimal>| {
+        let mut e = H::Event::new("bad", date(2024, 1, 1), None, vec![]);
+        e.set_price(price);
+        e.set_share(share);
+        e
+    };
+    let mut s = cx.begin().await;
+    for (price, share, column) in [
+        (dec("0.001"), None, "price"),
+        (dec("10000000000000"), None, "price"),
+        (dec("-12.345"), None, "price"),
+        (dec("1"), Some(dec("1")), "share"),
+        (dec("1"), Some(dec("0.0000001")), "share"),
+    ] {
+        let e = err(events.add(&mut s, with(price, share)).await, "add");
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains(column),
+            "{price} {share:?}: {e}"
+        );
+    }
+    for filter in [
+        Condition::eq("price", dec("1234567890123.456")),
+        Condition::contains("price", "12", false),
+        Condition::eq("price", Value::Bool(true)),
+    ] {
+        let e = err(
+            events
+                .list(&mut s, &Query::new().filter(filter.clone()))
+                .await,
+            "list",
+        );
+        assert!(
+            matches!(e, Error::InvalidInput { .. }) && e.to_string().contains("price"),
+            "{filter:?}: {e}"
+        );
+    }
+    ok(s.rollback().await, "rollback");
+    let mut s = cx.begin().await;
+    let n = ok(events.count(&mut s, None).await, "count");
+    ok(s.rollback().await, "rollback");
+    assert_eq!(n, 0, "nothing was written");
 }

@@ -77,6 +77,8 @@ mod schema {
             ratio -> Nullable<Float>,
             settings -> alchemy_diesel::types::Json,
             extra -> Nullable<alchemy_diesel::types::Json>,
+            price -> alchemy_diesel::types::Decimal,
+            share -> Nullable<alchemy_diesel::types::Decimal>,
         }
     }
 
@@ -154,9 +156,11 @@ pub(crate) struct Event {
     ratio: Option<f32>,
     settings: serde_json::Value,
     extra: Option<serde_json::Value>,
+    price: rust_decimal::Decimal,
+    share: Option<rust_decimal::Decimal>,
 }
 
-impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
 
 alchemy_conformance::impl_event_fixture!(Event);
 

@@ -80,6 +80,14 @@ fn event<E: EventFixture>(n: u32) -> E {
         serde_json::json!({"n": n, "tags": ["a", n.to_string()], "on": n.is_multiple_of(2)}),
     );
     event.set_extra((n % 2 == 1).then(|| serde_json::json!([n, null, {"k": "v"}])));
+    // DECIMAL(15, 2) and DECIMAL(6, 6) at their extremes first.
+    let (price, share) = match n {
+        0 => (-999_999_999_999_999, Some(-999_999)),
+        1 => (999_999_999_999_999, Some(1)),
+        n => (i64::from(n) * 101, (n % 2 == 1).then_some(i64::from(n))),
+    };
+    event.set_price(rust_decimal::Decimal::new(price, 2));
+    event.set_share(share.map(|s| rust_decimal::Decimal::new(s, 6)));
     event
 }
 

@@ -151,6 +151,10 @@ pub(crate) mod event {
         pub ratio: Option<f32>,
         pub settings: Json,
         pub extra: Option<Json>,
+        #[sea_orm(column_type = "Decimal(Some((15, 2)))")]
+        pub price: alchemy_seaorm::types::Decimal,
+        #[sea_orm(column_type = "Decimal(Some((6, 6)))")]
+        pub share: Option<alchemy_seaorm::types::Decimal>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -159,7 +163,7 @@ pub(crate) mod event {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
+alchemy_core::impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
 
 alchemy_conformance::impl_event_fixture!(event::Model);
 

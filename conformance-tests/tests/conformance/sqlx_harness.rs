@@ -87,9 +87,11 @@ pub(crate) struct Event {
     ratio: Option<f32>,
     settings: serde_json::Value,
     extra: Option<serde_json::Value>,
+    price: alchemy_sqlx::types::Decimal,
+    share: Option<alchemy_sqlx::types::Decimal>,
 }
 
-impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra));
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
 
 alchemy_conformance::impl_event_fixture!(Event);
 
