@@ -212,19 +212,19 @@ pub trait Repository: Send + Sync {
     /// The session every call runs in.
     type Session: Session;
 
-    /// Inserts one row and returns it as stored.
+    /// Inserts one row and returns it as written, with its key.
     ///
     /// # Behavior
     /// - An unset client key is generated; an unset database key is made by
-    ///   the database and read back. A key the caller set is written as
+    ///   the database and read back (the key alone). A key the caller set is written as
     ///   given, whoever makes keys (on PostgreSQL an identity sequence is
     ///   moved past it, so later rows never collide with it).
     /// - Audit columns are both set to the session clock's now (microseconds).
     /// - Every value is checked first ([`crate::check`]): nothing is sent for
     ///   text too long for its column, a NUL, a timestamp out of range.
-    /// - Every column is written from the model, so with a key set (or made
-    ///   by the client) nothing is read back: the row returned is the model
-    ///   as written.
+    /// - Every column is written from the model, so nothing but a key the
+    ///   database makes is read back: the row returned is the model as
+    ///   written, with its key.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the column; [`Error::DuplicateKey`],
@@ -239,9 +239,9 @@ pub trait Repository: Send + Sync {
 
     /// Inserts many rows with batched statements (not a statement per row;
     /// even chunks under the database's bind-parameter limit) and returns them
-    /// as stored, in input order, with their keys (read back only when the
+    /// as written, in input order, with their keys (read back only when the
     /// database makes them, as [`Repository::add`]; see [`crate::driver::insert`]
-    /// for how rows read back are matched to the input without relying on
+    /// for how keys read back are matched to the input without relying on
     /// the order of `RETURNING`). Every row is checked before the first
     /// statement is sent.
     ///

@@ -1,7 +1,7 @@
 //! `add_many`, written once for every backend (for backend authors).
 //!
 //! [`add_many`] decides which statements to send over a [`Driver`] and
-//! puts the stored rows back in input order.
+//! returns the rows written, with their keys, in input order.
 //!
 //! # Keys
 //! - A key the caller set is written as given, whoever makes keys: a
@@ -10,14 +10,16 @@
 //!   moved past the largest key written this way, so a later insert without
 //!   a key never collides with it (SQLite's `AUTOINCREMENT` does this itself).
 //! - Rows whose key the database makes are inserted without the key column
-//!   and read back. `RETURNING` promises no order (SQLite documents it as
+//!   and their keys read back (every other column is written as given).
+//!   `RETURNING` promises no order (SQLite documents it as
 //!   arbitrary), so the rows are matched to the input without relying on it:
 //!   - identity keys: the rows are sorted by key, since one statement
 //!     numbers its rows in the order of its `VALUES` list (or, on
 //!     PostgreSQL, of its arrays' elements: `SELECT * FROM unnest(..)`);
 //!   - keys made by an expression (`gen_random_uuid()`, a custom default):
 //!     the keys of a chunk are asked for first, in one statement, and the
-//!     rows inserted with them (one row alone is inserted and read back);
+//!     rows inserted with them (one row alone is inserted and its key read
+//!     back);
 //!   - any other database key: one statement per row.
 //!
 //! # Statements
@@ -40,7 +42,7 @@ use super::Driver;
 use super::statements as st;
 
 /// Inserts `models` (keys filled, audit columns stamped at `now`, values
-/// checked) and returns them as stored, in input order; see the
+/// checked) and returns them as written, with their keys, in input order; see the
 /// [module docs](self).
 ///
 /// # Errors
@@ -162,10 +164,17 @@ async fn write_given<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Resu
         return Ok(());
     }
     let per_values = bulk::rows_per_statement(driver.max_binds(), columns.len());
-    for (chunk, arrays) in statement_chunks(driver, columns, rows, per_values) {
+    for chunk in insert_chunks(driver, head, columns, rows, per_values) {
         let mut sql = driver.sql(None);
-        st::insert(&mut sql, head, table, columns, chunk, arrays);
-        written(table, driver.execute(sql).await?, chunk.len())?;
+        st::insert(
+            &mut sql,
+            &chunk.head,
+            table,
+            &chunk.columns,
+            chunk.rows,
+            chunk.arrays,
+        );
+        written(table, driver.execute(sql).await?, chunk.rows.len())?;
     }
     Ok(())
 }
@@ -201,6 +210,95 @@ pub(super) fn statement_chunks<'r, M: Model, D: Driver<M>>(
     out
 }
 
+/// One insert statement's rows: whether they go as arrays, the columns
+/// written and their `INSERT INTO t (..) VALUES ` head.
+struct InsertChunk<'r, M> {
+    rows: &'r [M],
+    arrays: bool,
+    columns: std::borrow::Cow<'r, [usize]>,
+    head: std::borrow::Cow<'r, str>,
+}
+
+/// [`statement_chunks`] of an insert of `columns` under `head`, where a
+/// chunk a driver would send as `VALUES` lists only for its NULLs (its
+/// arrays take none, [`Driver::arrays_take_nulls`]) goes as arrays when
+/// the columns holding them are NULL in every row, nullable and without a
+/// default: left out, they are NULL as written (SeaORM's W8 on
+/// PostgreSQL: 10,000 rows with four NULL columns, 0.21 s as `VALUES`).
+fn insert_chunks<'r, M: Model, D: Driver<M>>(
+    driver: &D,
+    head: &'r str,
+    columns: &'r [usize],
+    rows: &'r [M],
+    per_values: usize,
+) -> Vec<InsertChunk<'r, M>> {
+    let table = M::table();
+    let dialect = driver.dialect();
+    let whole = |rows, arrays| InsertChunk {
+        rows,
+        arrays,
+        columns: std::borrow::Cow::Borrowed(columns),
+        head: std::borrow::Cow::Borrowed(head),
+    };
+    if !dialect.rules().array_binds() || driver.arrays_take_nulls() {
+        return statement_chunks(driver, columns, rows, per_values)
+            .into_iter()
+            .map(|(chunk, arrays)| whole(chunk, arrays))
+            .collect();
+    }
+    let mut out = Vec::new();
+    for run in bulk::chunks(rows, ARRAY_ROWS) {
+        if !holds_null(table, columns, run) {
+            out.push(whole(run, true));
+        } else if let Some(kept) = without_null_columns(table, columns, run) {
+            let names: Vec<&str> = kept
+                .iter()
+                .filter_map(|&i| table.quoted_column(dialect, i))
+                .collect();
+            out.push(InsertChunk {
+                rows: run,
+                arrays: true,
+                head: std::borrow::Cow::Owned(format!(
+                    "INSERT INTO {} ({}) VALUES ",
+                    table.quoted_name(dialect),
+                    names.join(", ")
+                )),
+                columns: std::borrow::Cow::Owned(kept),
+            });
+        } else {
+            out.extend(bulk::chunks(run, per_values).map(|c| whole(c, false)));
+        }
+    }
+    out
+}
+
+/// `columns` without the nullable ones, with no default, that are NULL in
+/// every one of `rows`, when no NULL is left in the rest; else `None`.
+fn without_null_columns<M: Model>(
+    table: &Table,
+    columns: &[usize],
+    rows: &[M],
+) -> Option<Vec<usize>> {
+    let mut kept = Vec::with_capacity(columns.len());
+    for &i in columns {
+        let column = &table.columns()[i];
+        if !column.nullable {
+            kept.push(i);
+            continue;
+        }
+        let nulls = rows
+            .iter()
+            .filter(|r| r.value(i).is_none_or(|v| v == Value::Null))
+            .count();
+        match nulls {
+            0 => kept.push(i),
+            n if n == rows.len() && column.default.is_none() => {}
+            _ => return None,
+        }
+    }
+    Some(kept)
+}
+
 /// Whether a nullable column among `columns` is NULL in one of `rows`.
 fn holds_null<M: Model>(table: &Table, columns: &[usize], rows: &[M]) -> bool {
     columns
@@ -228,42 +326,55 @@ fn written(table: &Table, written: u64, sent: usize) -> Result<()> {
 /// in further statements of the same text.
 const ARRAY_ROWS: usize = 10_000;
 
-/// Inserts rows whose key the database makes and reads them back in input order.
+/// Inserts rows whose key the database makes and sets each row's key, in
+/// input order. Only the keys are read back: every other column is written
+/// as given (and checked first), so the rows are returned as given, as
+/// rows with keys of their own are; decoding the whole rows again cost as
+/// much as the insert (W8: 10,000 rows with JSON, 0.16 s against 0.07 s).
 async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) -> Result<Vec<M>> {
     let table = M::table();
-    let key = table.key_index()?;
     let default = <<M::Base as Base>::Key as KeyStrategy>::DEFAULT;
     let per_statement = bulk::rows_per_statement(driver.max_binds(), table.columns().len() - 1);
     if rows.len() == 1 {
         // One row: nothing to match.
-        return returned(table, &rows, insert_returning(driver, &rows, false).await?);
+        let keys = insert_returning_keys(driver, &rows, false, None).await?;
+        set_keys(table, &mut rows, keys)?;
+        return Ok(rows);
     }
     match default {
         Some(ColumnDefault::Identity) => {
-            let mut out = Vec::with_capacity(rows.len());
             let columns = st::insert_columns::<M>();
-            for (chunk, arrays) in statement_chunks(driver, columns, &rows, per_statement) {
-                let mut stored =
-                    returned(table, chunk, insert_returning(driver, chunk, arrays).await?)?;
-                if let Some(row) = stored
-                    .iter()
-                    .find(|r| !matches!(r.value(key), Some(Value::Int(_))))
-                {
+            let head = st::insert_head::<M>(driver.dialect());
+            // The chunks' statements, then the chunks themselves, mutably.
+            let plan: Vec<(usize, bool, Vec<usize>, String)> =
+                insert_chunks(driver, head, columns, &rows, per_statement)
+                    .into_iter()
+                    .map(|c| {
+                        let columns = c.columns.into_owned();
+                        (c.rows.len(), c.arrays, columns, c.head.into_owned())
+                    })
+                    .collect();
+            let mut rest = rows.as_mut_slice();
+            for (len, arrays, columns, head) in plan {
+                let (chunk, after) = std::mem::take(&mut rest).split_at_mut(len);
+                rest = after;
+                let written = Some((head.as_str(), columns.as_slice()));
+                let mut keys = insert_returning_keys(driver, chunk, arrays, written).await?;
+                if let Some(key) = keys.iter().find(|k| !matches!(k, Value::Int(_))) {
                     return Err(Error::backend(format!(
-                        "{}: an identity key read back as {:?}",
-                        table.name(),
-                        row.value(key)
+                        "{}: an identity key read back as {key:?}",
+                        table.name()
                     )));
                 }
                 // One statement numbers its rows in the order of its VALUES
                 // list, or of its arrays' elements.
-                stored.sort_by_cached_key(|r| match r.value(key) {
-                    Some(Value::Int(k)) => k,
+                keys.sort_unstable_by_key(|k| match k {
+                    Value::Int(k) => *k,
                     _ => 0,
                 });
-                out.append(&mut stored);
+                set_keys(table, chunk, keys)?;
             }
-            Ok(out)
+            Ok(rows)
         }
         Some(default) => match driver.dialect().rules().default_expression(default) {
             Some(expression) => {
@@ -271,10 +382,36 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
                 write_given(driver, &rows).await?;
                 Ok(rows)
             }
-            None => one_by_one(driver, &rows).await,
+            None => {
+                one_by_one(driver, &mut rows).await?;
+                Ok(rows)
+            }
         },
-        None => one_by_one(driver, &rows).await,
+        None => {
+            one_by_one(driver, &mut rows).await?;
+            Ok(rows)
+        }
     }
+}
+
+/// Gives `rows` the `keys` read back, in order.
+///
+/// # Errors
+/// [`Error::Backend`] when there are not as many keys as rows, or a key is
+/// not of the key's type.
+fn set_keys<M: Model>(table: &Table, rows: &mut [M], keys: Vec<Value>) -> Result<()> {
+    if keys.len() != rows.len() {
+        return Err(Error::backend(format!(
+            "INSERT INTO {} returned {} rows for {}",
+            table.name(),
+            keys.len(),
+            rows.len()
+        )));
+    }
+    for (row, key) in rows.iter_mut().zip(keys) {
+        row.set_key(KeyOf::<M>::try_from(key)?);
+    }
+    Ok(())
 }
 
 /// Sets the keys of `rows`, asking the database for them by `expression`,
@@ -306,41 +443,35 @@ async fn keys_first<M: Model, D: Driver<M>>(
     Ok(())
 }
 
-/// Inserts and reads back each row on its own.
-async fn one_by_one<M: Model, D: Driver<M>>(driver: &mut D, rows: &[M]) -> Result<Vec<M>> {
+/// Inserts each row on its own and sets its key.
+async fn one_by_one<M: Model, D: Driver<M>>(driver: &mut D, rows: &mut [M]) -> Result<()> {
     let table = M::table();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows.chunks(1) {
-        out.extend(returned(
-            table,
-            row,
-            insert_returning(driver, row, false).await?,
-        )?);
+    for row in rows.chunks_mut(1) {
+        let keys = insert_returning_keys(driver, row, false, None).await?;
+        set_keys(table, row, keys)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `INSERT` of `rows` without a database-made key (as arrays or a `VALUES`
-/// list, see [`statement_chunks`]), `RETURNING` every column of the rows
-/// written (in any order).
-async fn insert_returning<M: Model, D: Driver<M>>(
+/// list, see [`insert_chunks`]; of the `written` columns under their head,
+/// or of every one), `RETURNING` the keys made (in any order).
+async fn insert_returning_keys<M: Model, D: Driver<M>>(
     driver: &mut D,
     rows: &[M],
     arrays: bool,
-) -> Result<Vec<M>> {
+    written: Option<(&str, &[usize])>,
+) -> Result<Vec<Value>> {
     let table = M::table();
-    let columns = st::insert_columns::<M>();
+    let key = table.key_index()?;
+    let dialect = driver.dialect();
+    let (head, columns) =
+        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
     let mut sql = driver.sql(None);
-    st::insert(
-        &mut sql,
-        st::insert_head::<M>(driver.dialect()),
-        table,
-        columns,
-        rows,
-        arrays,
-    );
-    st::returning(&mut sql, table);
-    driver.rows(sql).await
+    st::insert(&mut sql, head, table, columns, rows, arrays);
+    sql.push_static(" RETURNING ");
+    sql.push(table.quoted_column(dialect, key).unwrap_or_default());
+    driver.values(sql, &[table.columns()[key].ty]).await
 }
 
 /// Runs `statement` and returns the first column of each row read as `ty`.
@@ -353,20 +484,6 @@ async fn query_values<M: Model, D: Driver<M>>(
     statement.write_to(&mut sql);
     driver.values(sql, &[ty]).await
 }
-/// `stored`, checked to hold as many rows as `sent`.
-fn returned<M: Model>(table: &Table, sent: &[M], stored: Vec<M>) -> Result<Vec<M>> {
-    if stored.len() == sent.len() {
-        Ok(stored)
-    } else {
-        Err(Error::backend(format!(
-            "INSERT INTO {} returned {} rows for {}",
-            table.name(),
-            stored.len(),
-            sent.len()
-        )))
-    }
-}
-
 /// `n` keys made by `expression`: `WITH RECURSIVE` counts to `n` on both
 /// databases, and each row evaluates the expression anew.
 fn made_keys(dialect: Dialect, table: &Table, expression: &str, n: usize) -> Result<Statement> {
@@ -554,11 +671,21 @@ mod tests {
         fn sql(&self, _: Option<super::super::CacheKey>) -> Statement {
             Statement::new(Dialect::Postgres)
         }
-        async fn rows(&mut self, sql: Statement) -> Result<Vec<Counter>> {
-            // `INSERT .. (name) VALUES .. RETURNING ..` or `.. SELECT * FROM
-            // unnest(?) RETURNING ..`: numbered in the order of its rows,
-            // returned in reverse.
-            let (_, mut names) = seen(&sql);
+        async fn rows(&mut self, _: Statement) -> Result<Vec<Counter>> {
+            unreachable!("add_many reads back keys only")
+        }
+        async fn rows_and_total(&mut self, _: Statement) -> Result<Vec<(Counter, i64)>> {
+            unreachable!("add_many lists nothing")
+        }
+        async fn values(&mut self, sql: Statement, _: &[ColumnType]) -> Result<Vec<Value>> {
+            let (text, mut names) = seen(&sql);
+            if !text.starts_with("INSERT") {
+                return Ok(Fake::values(self, &sql));
+            }
+            // `INSERT .. (name) VALUES .. RETURNING "id"` or `.. SELECT *
+            // FROM unnest(?) RETURNING "id"`: numbered in the order of its
+            // rows, returned in reverse.
+            assert!(text.ends_with(r#" RETURNING "id""#), "{text}");
             for part in sql.parts() {
                 if let crate::sql::Part::Array(v, _) = part {
                     names.extend(v.iter().cloned());
@@ -566,22 +693,15 @@ mod tests {
             }
             self.statements
                 .push(format!("insert returning {}", names.len()));
-            let mut out = Vec::new();
-            for name in names {
-                self.next += 1;
-                let Value::Text(name) = name else {
-                    panic!("{name:?}")
-                };
-                out.push(counter(&name, self.next));
-            }
-            out.reverse();
-            Ok(out)
-        }
-        async fn rows_and_total(&mut self, _: Statement) -> Result<Vec<(Counter, i64)>> {
-            unreachable!("add_many lists nothing")
-        }
-        async fn values(&mut self, sql: Statement, _: &[ColumnType]) -> Result<Vec<Value>> {
-            Ok(Fake::values(self, &sql))
+            let mut keys: Vec<Value> = names
+                .iter()
+                .map(|_| {
+                    self.next += 1;
+                    Value::Int(self.next)
+                })
+                .collect();
+            keys.reverse();
+            Ok(keys)
         }
         async fn execute(&mut self, sql: Statement) -> Result<u64> {
             Ok(self.insert(&sql, 2))
