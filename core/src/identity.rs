@@ -20,9 +20,12 @@ use crate::base::{KeyOf, Model};
 use crate::by_model::ByModel;
 use crate::value::Value;
 
-/// One column of a model, text lent in place where the model lends it.
+/// One column of a model, text, bytes and JSON lent in place where the
+/// model lends them (a JSON document's copy cost more than its encoding).
 enum Column<'m> {
     Text(Cow<'m, str>),
+    Bytes(&'m [u8]),
+    Json(&'m serde_json::Value),
     Value(Value),
 }
 
@@ -32,6 +35,10 @@ enum Column<'m> {
 enum Lent {
     Text,
     OptionalText,
+    Bytes,
+    OptionalBytes,
+    Json,
+    OptionalJson,
     /// Read through [`Model::value`].
     Other,
 }
@@ -52,6 +59,10 @@ fn tracked_columns<M: Model>(model: &M) -> Vec<(usize, Lent)> {
         let lent = match model.field(i) {
             Some(f) if f.is::<String>() => Lent::Text,
             Some(f) if f.is::<Option<String>>() => Lent::OptionalText,
+            Some(f) if f.is::<Vec<u8>>() => Lent::Bytes,
+            Some(f) if f.is::<Option<Vec<u8>>>() => Lent::OptionalBytes,
+            Some(f) if f.is::<serde_json::Value>() => Lent::Json,
+            Some(f) if f.is::<Option<serde_json::Value>>() => Lent::OptionalJson,
             _ => Lent::Other,
         };
         tracked.push((i, lent));
@@ -59,10 +70,39 @@ fn tracked_columns<M: Model>(model: &M) -> Vec<(usize, Lent)> {
     tracked
 }
 
-/// Column `index` of `model`, lent as `lent` says (text without a copy).
+/// Column `index` of `model`, lent as `lent` says (text, bytes and JSON
+/// without a copy).
 #[inline]
 fn column<M: Model>(model: &M, index: usize, lent: Lent) -> Column<'_> {
     let field = || model.field(index);
+    /// `Some(column)` for a lent `T`, or an `Option<T>` (`None` is NULL).
+    fn lent_as<'m, T: 'static>(
+        field: Option<&'m dyn std::any::Any>,
+        optional: bool,
+        make: impl Fn(&'m T) -> Column<'m>,
+    ) -> Option<Column<'m>> {
+        let field = field?;
+        if optional {
+            let v = field.downcast_ref::<Option<T>>()?;
+            Some(v.as_ref().map_or(Column::Value(Value::Null), make))
+        } else {
+            field.downcast_ref::<T>().map(make)
+        }
+    }
+    let found = match lent {
+        Lent::Bytes | Lent::OptionalBytes => {
+            lent_as::<Vec<u8>>(field(), matches!(lent, Lent::OptionalBytes), |b| {
+                Column::Bytes(b)
+            })
+        }
+        Lent::Json | Lent::OptionalJson => {
+            lent_as::<serde_json::Value>(field(), matches!(lent, Lent::OptionalJson), Column::Json)
+        }
+        _ => None,
+    };
+    if let Some(column) = found {
+        return column;
+    }
     match lent {
         Lent::Text => {
             if let Some(text) = field().and_then(|f| f.downcast_ref::<String>()) {
@@ -77,7 +117,7 @@ fn column<M: Model>(model: &M, index: usize, lent: Lent) -> Column<'_> {
                 };
             }
         }
-        Lent::Other => {}
+        _ => {}
     }
     match model.value(index) {
         Some(Value::Text(text)) => Column::Text(Cow::Owned(text)),
@@ -109,7 +149,7 @@ mod tag {
     pub(super) const TIME: u8 = 9;
     /// Its length (LEB128), then its bytes.
     pub(super) const BYTES: u8 = 10;
-    /// Its text's length (LEB128), then the text serde_json writes.
+    /// The text serde_json writes, then a 0 byte.
     pub(super) const JSON: u8 = 11;
     /// The value without trailing zeros (so `12.50` equals `12.5`), as
     /// `rust_decimal` serializes it: 16 bytes.
@@ -146,8 +186,24 @@ impl Column<'_> {
             push_varint(out, t.len());
             out.extend_from_slice(t.as_bytes());
         };
+        let bytes = |out: &mut Vec<u8>, b: &[u8]| {
+            out.push(tag::BYTES);
+            push_varint(out, b.len());
+            out.extend_from_slice(b);
+        };
+        // Written in place and ended by a 0 byte: compact JSON escapes
+        // every control character, so its text holds none.
+        let json = |out: &mut Vec<u8>, j: &serde_json::Value| {
+            out.push(tag::JSON);
+            // Writing to a Vec fails only for a map with non-string keys,
+            // which a `serde_json::Value` never has.
+            let _ = serde_json::to_writer(&mut *out, j);
+            out.push(0);
+        };
         match self {
             Column::Text(t) => text(out, t),
+            Column::Bytes(b) => bytes(out, b),
+            Column::Json(j) => json(out, j),
             Column::Value(v) => match v {
                 Value::Null => out.push(tag::NULL),
                 Value::Bool(b) => out.push(if *b { tag::TRUE } else { tag::FALSE }),
@@ -178,17 +234,8 @@ impl Column<'_> {
                     out.extend_from_slice(&t.num_seconds_from_midnight().to_le_bytes());
                     out.extend_from_slice(&t.nanosecond().to_le_bytes());
                 }
-                Value::Bytes(b) => {
-                    out.push(tag::BYTES);
-                    push_varint(out, b.len());
-                    out.extend_from_slice(b);
-                }
-                Value::Json(j) => {
-                    let text = j.to_string();
-                    out.push(tag::JSON);
-                    push_varint(out, text.len());
-                    out.extend_from_slice(text.as_bytes());
-                }
+                Value::Bytes(b) => bytes(out, b),
+                Value::Json(j) => json(out, j),
                 Value::Decimal(d) => {
                     out.push(tag::DECIMAL);
                     out.extend_from_slice(&d.normalize().serialize());
@@ -209,10 +256,11 @@ fn split_column(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
         tag::TIMESTAMP => 12,
         tag::DATE => 4,
         tag::TIME => 8,
-        tag::TEXT | tag::BYTES | tag::JSON => {
+        tag::TEXT | tag::BYTES => {
             let (n, text) = read_varint(payload)?;
             n.checked_add(payload.len() - text.len())?
         }
+        tag::JSON => payload.iter().position(|&b| b == 0)? + 1,
         _ => return None,
     };
     let end = len.checked_add(1)?;
@@ -680,15 +728,21 @@ mod tests {
             Value::Decimal("12.5".parse().unwrap()),
             Value::Decimal("-12.5".parse().unwrap()),
             Value::Decimal("0.000001".parse().unwrap()),
+            Value::Json(serde_json::json!({"a": [1, "x\0y"], "b": null})),
+            Value::Json(serde_json::json!("\0")),
+            Value::Json(serde_json::Value::Null),
+            Value::Json(serde_json::json!([])),
         ];
         let encode = |v: &Value| {
             let column = match v {
                 Value::Text(t) => super::Column::Text(Cow::Borrowed(t)),
+                Value::Bytes(b) => super::Column::Bytes(b),
+                Value::Json(j) => super::Column::Json(j),
                 v => super::Column::Value(v.clone()),
             };
             let mut out = Vec::new();
             column.encode(&mut out);
-            // Text lent by a model and text from `Model::value` agree.
+            // Values lent by a model and values from `Model::value` agree.
             let mut owned = Vec::new();
             super::Column::Value(v.clone()).encode(&mut owned);
             assert_eq!(out, owned);
