@@ -175,6 +175,12 @@ impl Value {
     }
 }
 
+/// Powers of ten an `f64` holds exactly: 10^22 is the last.
+const EXACT_POWERS: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// `f` as the shortest decimal that parses back to it (`0.1` is `0.1`, not
 /// the binary fraction nearest it): every decimal of at most 15
 /// significant digits comes back exactly, which is how SQLite's `REAL`
@@ -184,16 +190,38 @@ pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
     if !f.is_finite() {
         return None;
     }
+    // The fewest places whose decimal is `f`: `m / 10^s` of a whole `m`
+    // below 2^53 divides two exact floats, so it rounds once, as parsing
+    // does, and the test is exact. Below 2^51 the product's error is under
+    // a half, so `round` finds the `m` when there is one.
+    for (places, power) in (0u32..=15).zip(EXACT_POWERS) {
+        let scaled = f * power;
+        if scaled.abs() >= 2_251_799_813_685_248.0 {
+            break;
+        }
+        let m = scaled.round();
+        if m / power == f {
+            #[allow(clippy::cast_possible_truncation)] // whole, below 2^51
+            return Some(Decimal::new(m as i64, places));
+        }
+    }
     // `{}` prints the shortest digits that read back as `f`, never in
     // exponent form; `from_str_exact` refuses what a decimal cannot hold
     // (28 digits) rather than round it.
     Decimal::from_str_exact(&f.to_string()).ok()
 }
 
-/// `d` as the `f64` nearest it (correctly rounded, through its digits), as
-/// SQLite's `REAL` stores a decimal column; exact for every decimal of at
-/// most 15 significant digits.
+/// `d` as the `f64` nearest it (correctly rounded), as SQLite's `REAL`
+/// stores a decimal column; exact for every decimal of at most 15
+/// significant digits.
 pub fn decimal_to_f64(d: &Decimal) -> f64 {
+    let (m, places) = (d.mantissa(), d.scale() as usize);
+    // Both exact, so the one division rounds correctly.
+    if m.unsigned_abs() < 1 << 53
+        && let Some(power) = EXACT_POWERS.get(places)
+    {
+        return m as f64 / power;
+    }
     // Rust's float parsing rounds correctly; a decimal's text always parses.
     d.to_string().parse().unwrap_or(f64::NAN)
 }
@@ -364,6 +392,21 @@ mod array_tests {
                 assert_eq!(decimal_from_f64(decimal_to_f64(&d)), Some(d), "{d}");
             }
             n -= 1;
+        }
+        // The fast paths agree with the text ones, at any scale.
+        let mut x: u64 = 88_172_645_463_325_252;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = u32::try_from(x % 15 + 1).unwrap();
+            let m = i64::try_from((x >> 8) % 10u64.pow(digits)).unwrap();
+            let scale = u32::try_from((x >> 40) % 29).unwrap();
+            let d = Decimal::new(if x & 1 == 0 { m } else { -m }, scale);
+            let f = decimal_to_f64(&d);
+            assert_eq!(f, d.to_string().parse::<f64>().unwrap(), "{d}");
+            let by_text = Decimal::from_str_exact(&f.to_string()).ok();
+            assert_eq!(decimal_from_f64(f), by_text, "{f}");
         }
         // Values a float cannot be, exactly.
         assert_eq!(decimal_from_f64(f64::INFINITY), None);
