@@ -130,6 +130,22 @@ impl diesel::sql_types::ops::Sub for Timestamp {
     type Output = Timestamp;
 }
 
+/// A [`rust_decimal::Decimal`] as a diesel expression of type [`Decimal`],
+/// for the query builder (`product::price.eq(DecimalValue(d))`) and for
+/// decimal fields of insertable and changeset structs:
+/// `#[diesel(serialize_as = alchemy_diesel::types::DecimalValue)]`
+/// (diesel's coherence rules do not let this crate make
+/// `rust_decimal::Decimal` an expression of a SQL type of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression)]
+#[diesel(sql_type = Decimal)]
+pub struct DecimalValue(pub rust_decimal::Decimal);
+
+impl From<rust_decimal::Decimal> for DecimalValue {
+    fn from(v: rust_decimal::Decimal) -> Self {
+        Self(v)
+    }
+}
+
 // `table!` gives columns of a type named `Decimal` arithmetic, as for
 // diesel's `Numeric`: decimal with decimal stays decimal.
 macro_rules! decimal_arithmetic {
@@ -167,6 +183,7 @@ macro_rules! delegate_to_sql {
 
 delegate_to_sql!(UuidValue => Uuid);
 delegate_to_sql!(TimestampValue => Timestamp);
+delegate_to_sql!(DecimalValue => Decimal);
 
 /// A primary-key value as something diesel can compare its key column with.
 ///
