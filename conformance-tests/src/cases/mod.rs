@@ -50,6 +50,7 @@ register! {
     types::types_decimal_round_trips_exactly_at_its_extremes,
     types::types_decimal_filters_compare_as_numbers,
     types::types_decimal_out_of_its_column_is_invalid_input,
+    types::types_add_many_of_null_columns_writes_nulls,
     base::base_big_int_round_trip,
     base::base_big_int_audit_round_trip,
     base::base_uuid_round_trip,
