@@ -8,7 +8,7 @@ use std::str::FromStr;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use alchemy_conformance::fixtures::{post_table, post_tag_table, tag_table};
+use alchemy_conformance::fixtures::{event_table, post_table, post_tag_table, tag_table};
 use alchemy_core::schema::{Dialect, quote};
 use serde_json::{Value as Json, json};
 
@@ -185,7 +185,7 @@ impl Fresh {
 
     async fn create_tables(&self) -> Result<(), String> {
         let mut statements = Vec::new();
-        for table in [post_table(), tag_table(), post_tag_table()] {
+        for table in [post_table(), tag_table(), post_tag_table(), event_table()] {
             statements.extend(table.create_sql(self.kind.dialect()));
         }
         match self.kind {

@@ -39,6 +39,51 @@ pub(crate) fn w3_expected(rows: usize, calls: usize) -> (u64, usize) {
     ((total * calls) as u64, items)
 }
 
+/// W8's event `i`, as every side writes it: `(name, day, payload,
+/// settings, price)`; the other columns are NULL or 0 (`level`).
+pub(crate) fn event(
+    i: usize,
+) -> (
+    String,
+    chrono::NaiveDate,
+    Vec<u8>,
+    serde_json::Value,
+    rust_decimal::Decimal,
+) {
+    let n = i64::try_from(i).unwrap_or(0);
+    let day = chrono::NaiveDate::from_num_days_from_ce_opt(
+        730_000 + i32::try_from(i % 3_000).unwrap_or(0),
+    )
+    .unwrap_or_default();
+    let payload = (0..64)
+        .map(|b| u8::try_from((i + b) % 251).unwrap_or(0))
+        .collect();
+    let settings = serde_json::json!({"n": i, "theme": "dark", "tags": ["a", "b"]});
+    // Cents up to 9,999,999,999.99, with every digit in use.
+    let price = rust_decimal::Decimal::new(n * 7_777_777 % 1_000_000_000_000, 2);
+    (format!("Event {i}"), day, payload, settings, price)
+}
+
+/// What a side read back from W8's `n` events: (rows, the prices' sum,
+/// the payloads' bytes), and whether it is what was written.
+pub(crate) fn w8_check(
+    read: impl Iterator<Item = (rust_decimal::Decimal, usize)>,
+    n: usize,
+) -> serde_json::Value {
+    let (mut rows, mut sum, mut bytes) = (0usize, rust_decimal::Decimal::ZERO, 0usize);
+    for (price, payload) in read {
+        rows += 1;
+        sum += price;
+        bytes += payload;
+    }
+    let want: rust_decimal::Decimal = (0..n).map(|i| event(i).4).sum();
+    serde_json::json!({
+        "rows": rows,
+        "prices": sum.to_string(),
+        "ok": rows == n && sum == want && bytes == 64 * n,
+    })
+}
+
 /// A workload. Every side of the bench matches on it exhaustively, so a
 /// workload one side does not run is a compile error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +110,10 @@ pub(crate) enum Workload {
     W7k,
     /// The same walk by offset pages.
     W7o,
+    /// `add_many` of events (a date, bytes, a JSON document, a decimal
+    /// and the rest of the `event` table's columns) in one session, then
+    /// all of them read back in another.
+    W8,
 }
 
 /// Rows per page of the W7 walks.
@@ -72,7 +121,7 @@ pub(crate) const WALK_PAGE: usize = 100;
 
 impl Workload {
     /// Every workload, in run order.
-    pub(crate) const ALL: [Self; 10] = [
+    pub(crate) const ALL: [Self; 11] = [
         Self::W1,
         Self::W1c,
         Self::W2,
@@ -83,6 +132,7 @@ impl Workload {
         Self::W6,
         Self::W7k,
         Self::W7o,
+        Self::W8,
     ];
 
     /// The name printed and given to `--workload`.
@@ -98,6 +148,7 @@ impl Workload {
             Self::W6 => "W6",
             Self::W7k => "W7k",
             Self::W7o => "W7o",
+            Self::W8 => "W8",
         }
     }
 
@@ -109,7 +160,7 @@ impl Workload {
     /// Operations at `s`'s scale.
     pub(crate) fn ops(self, s: &Settings) -> usize {
         s.n(match self {
-            Self::W1 | Self::W1c | Self::W2 | Self::W5 => 10_000,
+            Self::W1 | Self::W1c | Self::W2 | Self::W5 | Self::W8 => 10_000,
             // Pages of a walk over 100,000 posts.
             Self::W7k | Self::W7o => return walk_rows(s).div_ceil(WALK_PAGE),
             Self::W2b => 2_000,

@@ -1,7 +1,7 @@
 //! The workloads through alchemy-diesel and through diesel by hand.
 
 use alchemy_conformance::fixtures;
-use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::base::{BigIntAuditBase, BigIntBase, UuidV7AuditBase};
 use alchemy_core::filter::Condition;
 use alchemy_core::impl_model;
 use alchemy_core::slug::slugify;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, is, measure, timed};
 use crate::data::{self, Workload};
-use crate::library::{self, BenchPost, LibBackend};
+use crate::library::{self, BenchEvent, BenchPost, LibBackend};
 
 mod schema {
     diesel::table! {
@@ -37,9 +37,66 @@ mod schema {
             slug -> Varchar,
         }
     }
+
+    diesel::table! {
+        event (id) {
+            id -> BigInt,
+            name -> Varchar,
+            day -> Date,
+            starts -> Nullable<Time>,
+            payload -> Binary,
+            level -> SmallInt,
+            ratio -> Nullable<Float>,
+            settings -> alchemy_diesel::types::Json,
+            extra -> Nullable<alchemy_diesel::types::Json>,
+            price -> alchemy_diesel::types::Decimal,
+            share -> Nullable<alchemy_diesel::types::Decimal>,
+        }
+    }
 }
 
-use schema::{post, tag};
+use schema::{event, post, tag};
+
+/// An event (W8), as alchemy-diesel models it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = event)]
+pub(crate) struct Event {
+    id: i64,
+    name: String,
+    day: chrono::NaiveDate,
+    starts: Option<chrono::NaiveTime>,
+    payload: Vec<u8>,
+    level: i16,
+    ratio: Option<f32>,
+    settings: serde_json::Value,
+    extra: Option<serde_json::Value>,
+    price: rust_decimal::Decimal,
+    share: Option<rust_decimal::Decimal>,
+}
+
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
+
+impl BenchEvent for Event {
+    fn new(i: usize) -> Self {
+        let (name, day, payload, settings, price) = data::event(i);
+        Self {
+            id: 0,
+            name,
+            day,
+            starts: None,
+            payload,
+            level: 0,
+            ratio: None,
+            settings,
+            extra: None,
+            price,
+            share: None,
+        }
+    }
+    fn checked(&self) -> (rust_decimal::Decimal, usize) {
+        (self.price, self.payload.len())
+    }
+}
 
 /// A blog post, as alchemy-diesel models it.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -127,6 +184,8 @@ impl LibBackend for Lib {
     type Tag = Tag;
     type Posts = PostRepository;
     type Tags = TagRepository;
+    type Event = Event;
+    type Events = alchemy_diesel::DieselRepository<Event>;
 
     async fn connect(fresh: &Fresh) -> Result<DieselDb, String> {
         match fresh.kind {
@@ -159,6 +218,9 @@ impl LibBackend for Lib {
     }
     fn tags() -> TagRepository {
         TagRepository::new()
+    }
+    fn events() -> Self::Events {
+        alchemy_diesel::DieselRepository::new()
     }
     fn tag(name: &str, slug: String) -> Tag {
         Tag {
@@ -355,6 +417,54 @@ macro_rules! insert_posts {
     }};
 }
 
+/// Inserts W8's events: multi-row `VALUES` in chunks of 3,000 (30,000
+/// binds, under SQLite's 32,766), or on PostgreSQL one array per column
+/// through `UNNEST`, as the posts.
+macro_rules! insert_events {
+    (values, $batch:ident, $c:expr, $events:expr) => {
+        for chunk in $events.chunks(3_000) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|e: &EventRow| {
+                    (
+                        event::name.eq(e.name.clone()),
+                        event::day.eq(e.day),
+                        event::starts.eq(e.starts),
+                        event::payload.eq(e.payload.clone()),
+                        event::level.eq(e.level),
+                        event::ratio.eq(e.ratio),
+                        event::settings.eq(e.settings.clone()),
+                        event::extra.eq(e.extra.clone()),
+                        event::price.eq(decimal(e.price)),
+                        event::share.eq(e.share.map(decimal)),
+                    )
+                })
+                .collect();
+            batch!($batch, $c, diesel::insert_into(event::table).values(values))?;
+        }
+    };
+    (unnest, $batch:ident, $c:expr, $events:expr) => {{
+        use diesel::sql_types::{Array, Binary, Date, Float, Jsonb, Nullable, Numeric, SmallInt, Text, Time};
+        let events: &[EventRow] = $events;
+        diesel::sql_query(
+            "INSERT INTO event (name, day, starts, payload, level, ratio, settings, extra, price, share) \
+             SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind::<Array<Text>, _>(events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Date>, _>(events.iter().map(|e| e.day).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Time>>, _>(events.iter().map(|e| e.starts).collect::<Vec<_>>())
+        .bind::<Array<Binary>, _>(events.iter().map(|e| e.payload.as_slice()).collect::<Vec<_>>())
+        .bind::<Array<SmallInt>, _>(events.iter().map(|e| e.level).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Float>>, _>(events.iter().map(|e| e.ratio).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(events.iter().map(|e| &e.settings).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Jsonb>>, _>(events.iter().map(|e| e.extra.as_ref()).collect::<Vec<_>>())
+        .bind::<Array<Numeric>, _>(events.iter().map(|e| e.price).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Numeric>>, _>(events.iter().map(|e| e.share).collect::<Vec<_>>())
+        .execute($c)
+        .await?;
+    }};
+}
+
 /// A W3 page: diesel's query builder with `count(*) OVER ()` and a count
 /// past the end (`dsl`; `escape` binds its character, so MariaDB's
 /// backslash escapes in string literals never meet it), or on PostgreSQL
@@ -452,7 +562,7 @@ macro_rules! create_tag {
 /// for that database (UUIDs as `BLOB`s and timestamps as text on SQLite;
 /// UUIDs as `BINARY(16)` bytes and `DATETIME`s as `NaiveDateTime` on MySQL).
 macro_rules! raw {
-    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, insert: $insert:ident, tag: $tag:ident, w3: $w3:ident, copy: $copy:path, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty => $ts:ty, like: $like:ident $(, use $extra:path)?) => {
+    ($module:ident, $conn:ty, $connect:ident, batch: $batch:ident, insert: $insert:ident, tag: $tag:ident, w3: $w3:ident, copy: $copy:path, id: $id_sql:ty => $id:ty, ts: $ts_sql:ty => $ts:ty, json: $json_sql:ty, decimal: $decimal_sql:ty => $decimal:ty, like: $like:ident $(, use $extra:path)?) => {
         mod $module {
             use super::*;
             // For the query builder's W3 page (`w3_page!(dsl, ..)`), which PostgreSQL does not use.
@@ -482,9 +592,57 @@ macro_rules! raw {
                         slug -> Varchar,
                     }
                 }
+
+                diesel::table! {
+                    event (id) {
+                        id -> BigInt,
+                        name -> Varchar,
+                        day -> Date,
+                        starts -> Nullable<Time>,
+                        payload -> Binary,
+                        level -> SmallInt,
+                        ratio -> Nullable<Float>,
+                        settings -> $json_sql,
+                        extra -> Nullable<$json_sql>,
+                        price -> $decimal_sql,
+                        share -> Nullable<$decimal_sql>,
+                    }
+                }
             }
 
-            use tables::{post, tag};
+            use tables::{event, post, tag};
+
+            /// An event row (W8), in the database's own SQL types.
+            #[derive(Debug, Clone, Queryable, Selectable)]
+            #[diesel(table_name = event)]
+            struct EventRow {
+                #[allow(dead_code)] // read, as the library's rows are
+                id: i64,
+                name: String,
+                day: chrono::NaiveDate,
+                starts: Option<chrono::NaiveTime>,
+                payload: Vec<u8>,
+                level: i16,
+                ratio: Option<f32>,
+                settings: serde_json::Value,
+                extra: Option<serde_json::Value>,
+                price: rust_decimal::Decimal,
+                share: Option<rust_decimal::Decimal>,
+            }
+
+            /// A decimal as the query builder binds it for this database.
+            #[allow(dead_code)] // PostgreSQL inserts through UNNEST
+            fn decimal(d: rust_decimal::Decimal) -> $decimal {
+                <$decimal>::from(d)
+            }
+
+            impl EventRow {
+                /// Event `i` of `data::event`.
+                fn new(i: usize) -> Self {
+                    let (name, day, payload, settings, price) = data::event(i);
+                    Self { id: 0, name, day, starts: None, payload, level: 0, ratio: None, settings, extra: None, price, share: None }
+                }
+            }
 
             type Conn = $conn;
             type Id = $id;
@@ -799,6 +957,26 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"rows": walked, "ok": walked == n}) }
                     }
+                    Workload::W8 => {
+                        let n = s.n(10_000);
+                        let input: Vec<EventRow> = (0..n).map(EventRow::new).collect();
+                        let input = &input;
+                        let (read, seconds, usage) = timed(async {
+                            c.transaction(async move |c| {
+                                insert_events!($insert, $batch, c, input);
+                                Ok::<_, diesel::result::Error>(())
+                            })
+                            .await
+                            .map_err(err)?;
+                            c.transaction(async move |c| {
+                                event::table.select(EventRow::as_select()).load::<EventRow>(c).await
+                            })
+                            .await
+                            .map_err(err)
+                        })
+                        .await?;
+                        Run { seconds, usage, check: data::w8_check(read.iter().map(|e| (e.price, e.payload.len())), n) }
+                    }
                 };
                 Ok(run)
             }
@@ -806,9 +984,9 @@ macro_rules! raw {
     };
 }
 
-raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, insert: values, tag: returning, w3: dsl, copy: copy_posts_sqlite, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite => DateTime<Utc>, like: like);
-raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, insert: unnest, tag: returning, w3: one_statement, copy: copy_posts_postgres, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz => DateTime<Utc>, like: ilike, use diesel::PgTextExpressionMethods);
-raw!(raw_mariadb, diesel_async::AsyncMysqlConnection, connect_mariadb, batch: direct, insert: values, tag: ignore, w3: dsl, copy: copy_posts_mariadb, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::Datetime => NaiveDateTime, like: like);
+raw!(raw_sqlite, SqliteConn, connect_sqlite, batch: blocking, insert: values, tag: returning, w3: dsl, copy: copy_posts_sqlite, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::TimestamptzSqlite => DateTime<Utc>, json: diesel::sql_types::Json, decimal: alchemy_diesel::types::Decimal => alchemy_diesel::types::DecimalValue, like: like);
+raw!(raw_postgres, diesel_async::AsyncPgConnection, connect_postgres, batch: direct, insert: unnest, tag: returning, w3: one_statement, copy: copy_posts_postgres, id: diesel::sql_types::Uuid => Uuid, ts: diesel::sql_types::Timestamptz => DateTime<Utc>, json: diesel::sql_types::Jsonb, decimal: diesel::sql_types::Numeric => rust_decimal::Decimal, like: ilike, use diesel::PgTextExpressionMethods);
+raw!(raw_mariadb, diesel_async::AsyncMysqlConnection, connect_mariadb, batch: direct, insert: values, tag: ignore, w3: dsl, copy: copy_posts_mariadb, id: diesel::sql_types::Binary => Vec<u8>, ts: diesel::sql_types::Datetime => NaiveDateTime, json: diesel::sql_types::Json, decimal: diesel::sql_types::Numeric => rust_decimal::Decimal, like: like);
 
 /// Every workload on `kind`, library and raw alternating.
 pub(crate) async fn run(kind: DbKind, s: &Settings) -> Result<Vec<serde_json::Value>, String> {

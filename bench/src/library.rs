@@ -20,6 +20,14 @@ pub(crate) trait BenchPost: Model {
     fn set_title(&mut self, title: String);
 }
 
+/// An event model (W8) as the workloads use it.
+pub(crate) trait BenchEvent: Model {
+    /// Event `i` of [`data::event`], unsaved.
+    fn new(i: usize) -> Self;
+    /// Its price and its payload's length, for [`data::w8_check`].
+    fn checked(&self) -> (rust_decimal::Decimal, usize);
+}
+
 /// A backend's database, models and repositories for the workloads.
 pub(crate) trait LibBackend {
     /// The database handle.
@@ -32,6 +40,10 @@ pub(crate) trait LibBackend {
     type Posts: Repository<Model = Self::Post, Session = <Self::Db as Database>::Session>;
     /// Tag repository.
     type Tags: Repository<Model = Self::Tag, Session = <Self::Db as Database>::Session>;
+    /// The event model (W8).
+    type Event: BenchEvent;
+    /// Event repository.
+    type Events: Repository<Model = Self::Event, Session = <Self::Db as Database>::Session>;
 
     /// Connects to `fresh` with SQLite's default pragmas (as the raw code does).
     fn connect(fresh: &Fresh) -> impl Future<Output = Result<Self::Db, String>>;
@@ -41,6 +53,8 @@ pub(crate) trait LibBackend {
     fn tags() -> Self::Tags;
     /// A new, unsaved tag.
     fn tag(name: &str, slug: String) -> Self::Tag;
+    /// An event repository.
+    fn events() -> Self::Events;
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -305,6 +319,26 @@ where
                 seconds,
                 usage,
                 check: json!({"rows": walked.0, "ok": walked.0 == n}),
+            }
+        }
+        Workload::W8 => {
+            let n = s.n(10_000);
+            let input: Vec<B::Event> = (0..n).map(B::Event::new).collect();
+            let events = B::events();
+            let (read, seconds, usage) = timed(async {
+                let mut sess = db.begin().await.map_err(err)?;
+                events.add_many(&mut sess, input).await.map_err(err)?;
+                sess.commit().await.map_err(err)?;
+                let mut sess = db.begin().await.map_err(err)?;
+                let read = events.list(&mut sess, &Query::new()).await.map_err(err)?;
+                sess.rollback().await.map_err(err)?;
+                Ok(read)
+            })
+            .await?;
+            Run {
+                seconds,
+                usage,
+                check: data::w8_check(read.iter().map(B::Event::checked), n),
             }
         }
     })

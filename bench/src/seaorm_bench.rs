@@ -1,7 +1,7 @@
 //! The workloads through alchemy-seaorm and through SeaORM by hand.
 
 use alchemy_conformance::fixtures;
-use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::base::{BigIntAuditBase, BigIntBase, UuidV7AuditBase};
 use alchemy_core::filter::Condition;
 use alchemy_core::impl_model;
 use alchemy_core::unique::Unique;
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, measure, sqlite_options};
 use crate::data::{self, Workload};
-use crate::library::{self, BenchPost, LibBackend};
+use crate::library::{self, BenchEvent, BenchPost, LibBackend};
 
 /// The `post` entity.
 #[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
@@ -59,6 +59,60 @@ pub(crate) mod tag {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The `event` entity (W8).
+#[allow(unreachable_pub)] // SeaORM entities are `pub` by convention.
+pub(crate) mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub day: Date,
+        pub starts: Option<Time>,
+        pub payload: Vec<u8>,
+        pub level: i16,
+        pub ratio: Option<f32>,
+        pub settings: Json,
+        pub extra: Option<Json>,
+        #[sea_orm(column_type = "Decimal(Some((15, 2)))")]
+        pub price: alchemy_seaorm::types::Decimal,
+        #[sea_orm(column_type = "Decimal(Some((6, 6)))")]
+        pub share: Option<alchemy_seaorm::types::Decimal>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
+
+impl BenchEvent for event::Model {
+    fn new(i: usize) -> Self {
+        let (name, day, payload, settings, price) = data::event(i);
+        Self {
+            id: 0,
+            name,
+            day,
+            starts: None,
+            payload,
+            level: 0,
+            ratio: None,
+            settings,
+            extra: None,
+            price: price.into(),
+            share: None,
+        }
+    }
+    fn checked(&self) -> (rust_decimal::Decimal, usize) {
+        (*self.price, self.payload.len())
+    }
 }
 
 impl_model!(post::Model, UuidV7AuditBase, audited, from fixtures::post_table(), fields(title, content, published));
@@ -140,6 +194,8 @@ impl LibBackend for Lib {
     type Tag = tag::Model;
     type Posts = SeaRepository<post::Entity>;
     type Tags = SeaRepository<tag::Entity>;
+    type Event = event::Model;
+    type Events = SeaRepository<event::Entity>;
 
     async fn connect(fresh: &Fresh) -> Result<Self::Db, String> {
         SeaDb::from_connection(connection(fresh).await?).map_err(err)
@@ -149,6 +205,9 @@ impl LibBackend for Lib {
     }
     fn tags() -> Self::Tags {
         SeaRepository::<tag::Entity>::new()
+    }
+    fn events() -> Self::Events {
+        SeaRepository::<event::Entity>::new()
     }
     fn tag(name: &str, slug: String) -> tag::Model {
         tag::Model {
@@ -178,10 +237,10 @@ mod raw {
     };
     use serde_json::json;
 
+    use super::{BenchEvent, event, post, tag};
     use super::{
         DateTime, DbKind, Fresh, Run, Settings, Utc, Uuid, Workload, connection, data, err,
     };
-    use super::{post, tag};
     use crate::common::{copy_posts_sqlx, is, page_done, timed};
 
     /// Rows per multi-row INSERT: 6 binds each, under SQLite's 32766 (and
@@ -276,6 +335,58 @@ mod raw {
                 .map_err(err)?;
         }
         Ok(keys)
+    }
+
+    /// Inserts W8's events: on SQLite and MariaDB with `insert_many` per
+    /// 3,000 rows (10 binds each, under SQLite's 32,766); on PostgreSQL
+    /// through `UNNEST` as the posts, its NULL columns left out (SeaORM's
+    /// driver panics on a NULL array element).
+    async fn insert_events(
+        tx: &DatabaseTransaction,
+        events: &[event::Model],
+    ) -> Result<(), String> {
+        if tx.get_database_backend() == DbBackend::Postgres {
+            let stmt = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "INSERT INTO event (name, day, payload, level, settings, price) \
+                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6)",
+                [
+                    array(ArrayType::String, events.iter().map(|e| e.name.clone())),
+                    array(ArrayType::ChronoDate, events.iter().map(|e| e.day)),
+                    array(ArrayType::Bytes, events.iter().map(|e| e.payload.clone())),
+                    array(ArrayType::SmallInt, events.iter().map(|e| e.level)),
+                    array(
+                        ArrayType::Json,
+                        events
+                            .iter()
+                            .map(|e| Value::Json(Some(Box::new(e.settings.clone())))),
+                    ),
+                    array(ArrayType::Decimal, events.iter().map(|e| *e.price)),
+                ],
+            );
+            tx.execute_raw(stmt).await.map_err(err)?;
+            return Ok(());
+        }
+        for chunk in events.chunks(3_000) {
+            let rows = chunk.iter().map(|e| event::ActiveModel {
+                id: NotSet,
+                name: Set(e.name.clone()),
+                day: Set(e.day),
+                starts: Set(e.starts),
+                payload: Set(e.payload.clone()),
+                level: Set(e.level),
+                ratio: Set(e.ratio),
+                settings: Set(e.settings.clone()),
+                extra: Set(e.extra.clone()),
+                price: Set(e.price),
+                share: Set(e.share),
+            });
+            event::Entity::insert_many(rows)
+                .exec_without_returning(tx)
+                .await
+                .map_err(err)?;
+        }
+        Ok(())
     }
 
     async fn seed(db: &DatabaseConnection, titles: Vec<String>) -> Result<Vec<Uuid>, String> {
@@ -679,6 +790,26 @@ mod raw {
                     seconds,
                     usage,
                     check: json!({"rows": walked, "ok": walked == n}),
+                }
+            }
+            Workload::W8 => {
+                let n = s.n(10_000);
+                let input: Vec<event::Model> =
+                    (0..n).map(<event::Model as BenchEvent>::new).collect();
+                let (read, seconds, usage) = timed(async {
+                    let tx = begin_write(&db).await?;
+                    insert_events(&tx, &input).await?;
+                    tx.commit().await.map_err(err)?;
+                    let tx = db.begin().await.map_err(err)?;
+                    let read = event::Entity::find().all(&tx).await.map_err(err)?;
+                    tx.rollback().await.map_err(err)?;
+                    Ok(read)
+                })
+                .await?;
+                Run {
+                    seconds,
+                    usage,
+                    check: data::w8_check(read.iter().map(BenchEvent::checked), n),
                 }
             }
         };

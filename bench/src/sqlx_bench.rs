@@ -1,7 +1,7 @@
 //! The workloads through alchemy-sqlx and through sqlx by hand.
 
 use alchemy_conformance::fixtures;
-use alchemy_core::base::{BigIntAuditBase, UuidV7AuditBase};
+use alchemy_core::base::{BigIntAuditBase, BigIntBase, UuidV7AuditBase};
 use alchemy_core::filter::Condition;
 use alchemy_core::impl_model;
 use alchemy_core::slug::slugify;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::common::{DbKind, Fresh, Run, Settings, is, measure, sqlite_options, timed};
 use crate::data::{self, Workload};
-use crate::library::{self, BenchPost, LibBackend};
+use crate::library::{self, BenchEvent, BenchPost, LibBackend};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct Post {
@@ -72,6 +72,50 @@ impl Unique for Tag {
     }
 }
 
+/// An event (W8): the `event` table's columns as sqlx decodes them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Event {
+    id: i64,
+    name: String,
+    day: chrono::NaiveDate,
+    starts: Option<chrono::NaiveTime>,
+    payload: Vec<u8>,
+    level: i16,
+    ratio: Option<f32>,
+    settings: serde_json::Value,
+    extra: Option<serde_json::Value>,
+    price: alchemy_sqlx::types::Decimal,
+    share: Option<alchemy_sqlx::types::Decimal>,
+}
+
+impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name, day, starts, payload, level, ratio, settings, extra, price, share));
+
+impl BenchEvent for Event {
+    fn new(i: usize) -> Self {
+        let (name, day, payload, settings, price) = data::event(i);
+        Self {
+            id: 0,
+            name,
+            day,
+            starts: None,
+            payload,
+            level: 0,
+            ratio: None,
+            settings,
+            extra: None,
+            price: price.into(),
+            share: None,
+        }
+    }
+    fn checked(&self) -> (rust_decimal::Decimal, usize) {
+        (*self.price, self.payload.len())
+    }
+}
+
+/// W8's read: every event, every column.
+const SELECT_EVENTS: &str =
+    "SELECT id, name, day, starts, payload, level, ratio, settings, extra, price, share FROM event";
+
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
@@ -118,6 +162,8 @@ impl<DB: SqlxBackend> LibBackend for Lib<DB> {
     type Tag = Tag;
     type Posts = SqlxRepository<Post, DB>;
     type Tags = SqlxRepository<Tag, DB>;
+    type Event = Event;
+    type Events = SqlxRepository<Event, DB>;
 
     async fn connect(fresh: &Fresh) -> Result<Self::Db, String> {
         Ok(SqlxDb::from_pool(pool::<DB>(fresh).await?))
@@ -126,6 +172,9 @@ impl<DB: SqlxBackend> LibBackend for Lib<DB> {
         SqlxRepository::new()
     }
     fn tags() -> Self::Tags {
+        SqlxRepository::new()
+    }
+    fn events() -> Self::Events {
         SqlxRepository::new()
     }
     fn tag(name: &str, slug: String) -> Tag {
@@ -271,6 +320,60 @@ async fn upsert_posts_postgres(
     Ok((new.len(), keys.len()))
 }
 
+/// W8's events on SQLite, as a careful sqlx user writes them: one
+/// multi-row `VALUES` per 3,000 rows (30,000 binds, under SQLite's
+/// 32,766); the decimal as the `REAL` its column is.
+async fn insert_events_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    events: &[Event],
+) -> Result<(), String> {
+    for chunk in events.chunks(3_000) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO event (name, day, starts, payload, level, ratio, settings, extra, price, share) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(e.name.as_str())
+                .push_bind(e.day)
+                .push_bind(e.starts)
+                .push_bind(e.payload.as_slice())
+                .push_bind(e.level)
+                .push_bind(e.ratio)
+                .push_bind(sqlx::types::Json(&e.settings))
+                .push_bind(e.extra.as_ref().map(sqlx::types::Json))
+                .push_bind(e.price)
+                .push_bind(e.share);
+        });
+        qb.build().execute(&mut *conn).await.map_err(err)?;
+    }
+    Ok(())
+}
+
+/// W8's events on PostgreSQL with one array per column through `UNNEST`,
+/// as sqlx's FAQ recommends for bulk inserts.
+async fn insert_events_postgres(
+    conn: &mut sqlx::PgConnection,
+    events: &[Event],
+) -> Result<(), String> {
+    use sqlx::types::Json;
+    sqlx::query(
+        "INSERT INTO event (name, day, starts, payload, level, ratio, settings, extra, price, share)          SELECT * FROM unnest($1::text[], $2::date[], $3::time[], $4::bytea[], $5::int2[],          $6::float4[], $7::jsonb[], $8::jsonb[], $9::numeric[], $10::numeric[])",
+    )
+    .bind(events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.day).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.starts).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.payload.as_slice()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.level).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.ratio).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| Json(&e.settings)).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.extra.as_ref().map(Json)).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| *e.price).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.share.map(|s| *s)).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await
+    .map_err(err)?;
+    Ok(())
+}
+
 /// SQLite has no `COPY`; W1c runs on PostgreSQL only.
 async fn copy_posts_sqlite(_: &sqlx::SqlitePool, _: &[String]) -> Result<u64, String> {
     Err("W1c runs on PostgreSQL only".into())
@@ -399,6 +502,33 @@ async fn upsert_posts_mariadb(
     Ok((new.len(), keys.len()))
 }
 
+/// W8's events on MariaDB, as a careful sqlx user writes them: one
+/// multi-row `VALUES` per 5,000 rows (50,000 binds, under its 65,535).
+async fn insert_events_mariadb(
+    conn: &mut sqlx::MySqlConnection,
+    events: &[Event],
+) -> Result<(), String> {
+    for chunk in events.chunks(5_000) {
+        let mut qb = sqlx::QueryBuilder::<sqlx::MySql>::new(
+            "INSERT INTO event (name, day, starts, payload, level, ratio, settings, extra, price, share) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(e.name.as_str())
+                .push_bind(e.day)
+                .push_bind(e.starts)
+                .push_bind(e.payload.as_slice())
+                .push_bind(e.level)
+                .push_bind(e.ratio)
+                .push_bind(sqlx::types::Json(&e.settings))
+                .push_bind(e.extra.as_ref().map(sqlx::types::Json))
+                .push_bind(e.price)
+                .push_bind(e.share);
+        });
+        qb.build().execute(&mut *conn).await.map_err(err)?;
+    }
+    Ok(())
+}
+
 /// MariaDB has no `COPY`; W1c runs on PostgreSQL only.
 async fn copy_posts_mariadb(_: &sqlx::MySqlPool, _: &[String]) -> Result<u64, String> {
     Err("W1c runs on PostgreSQL only".into())
@@ -407,7 +537,7 @@ async fn copy_posts_mariadb(_: &sqlx::MySqlPool, _: &[String]) -> Result<u64, St
 /// The same workloads written directly with sqlx, as a careful user would:
 /// one module per database, so every query is concrete.
 macro_rules! raw {
-    ($module:ident, $db:ty, $sql:ident, $insert_posts:path, $upsert_posts:path, $copy_posts:path) => {
+    ($module:ident, $db:ty, $sql:ident, $insert_posts:path, $upsert_posts:path, $copy_posts:path, $insert_events:path) => {
         mod $module {
             use super::*;
             use sqlx::Row;
@@ -645,6 +775,21 @@ macro_rules! raw {
                         .await?;
                         Run { seconds, usage, check: json!({"rows": walked, "ok": walked == n}) }
                     }
+                    Workload::W8 => {
+                        let n = s.n(10_000);
+                        let input: Vec<Event> = (0..n).map(<Event as BenchEvent>::new).collect();
+                        let (read, seconds, usage) = timed(async {
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            $insert_events(&mut *tx, &input).await?;
+                            tx.commit().await.map_err(err)?;
+                            let mut tx = pool.begin().await.map_err(err)?;
+                            let read: Vec<Event> = sqlx::query_as(SELECT_EVENTS).fetch_all(&mut *tx).await.map_err(err)?;
+                            tx.rollback().await.map_err(err)?;
+                            Ok(read)
+                        })
+                        .await?;
+                        Run { seconds, usage, check: data::w8_check(read.iter().map(BenchEvent::checked), n) }
+                    }
                 };
                 pool.close().await;
                 Ok(run)
@@ -659,7 +804,8 @@ raw!(
     numbered,
     insert_posts_sqlite,
     upsert_posts_sqlite,
-    copy_posts_sqlite
+    copy_posts_sqlite,
+    insert_events_sqlite
 );
 raw!(
     raw_postgres,
@@ -667,7 +813,8 @@ raw!(
     numbered,
     insert_posts_postgres,
     upsert_posts_postgres,
-    crate::common::copy_posts_sqlx
+    crate::common::copy_posts_sqlx,
+    insert_events_postgres
 );
 raw!(
     raw_mariadb,
@@ -675,7 +822,8 @@ raw!(
     question,
     insert_posts_mariadb,
     upsert_posts_mariadb,
-    copy_posts_mariadb
+    copy_posts_mariadb,
+    insert_events_mariadb
 );
 
 /// Every workload on `kind`, library and raw alternating.
