@@ -176,6 +176,7 @@ register! {
     bulk::add_many_10000_rows,
     bulk::add_and_update_many_20001_rows_in_input_order,
     bulk::add_many_1500_rows_rejected_names_the_constraint,
+    bulk::add_many_null_in_a_not_null_column_names_it,
     bulk::transaction_spans_methods_and_rolls_back,
     bulk::errors_check_violation_names_constraint,
     bulk::errors_not_null_violation_names_column,

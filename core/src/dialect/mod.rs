@@ -456,6 +456,15 @@ pub trait SqlDialect: fmt::Debug + Send + Sync {
         None
     }
 
+    /// The key the session's last `INSERT` made, as an SQL expression, on a
+    /// database whose multi-row `INSERT` numbers its rows consecutively
+    /// in their order: `add_many` then counts the keys back from it
+    /// instead of reading each back with `RETURNING`. `None` (the default)
+    /// where `RETURNING` is how keys come back.
+    fn last_identity(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The kind of failure a database code means (a SQLSTATE, an extended
     /// result code in decimal).
     fn failure_kind(&self, code: &str) -> Option<FailureKind>;

@@ -219,12 +219,14 @@ struct InsertChunk<'r, M> {
     head: std::borrow::Cow<'r, str>,
 }
 
-/// [`statement_chunks`] of an insert of `columns` under `head`, where a
-/// chunk a driver would send as `VALUES` lists only for its NULLs (its
-/// arrays take none, [`Driver::arrays_take_nulls`]) goes as arrays when
-/// the columns holding them are NULL in every row, nullable and without a
-/// default: left out, they are NULL as written (SeaORM's W8 on
-/// PostgreSQL: 10,000 rows with four NULL columns, 0.21 s as `VALUES`).
+/// [`statement_chunks`] of an insert of `columns` under `head`, except on
+/// a driver whose arrays take no NULL ([`Driver::arrays_take_nulls`]):
+/// there a chunk goes as arrays when its NULLs are all in nullable columns
+/// without a default that are NULL in every row (left out, they are NULL
+/// as written; SeaORM's W8 on PostgreSQL, 10,000 rows with four NULL
+/// columns, took 0.21 s as `VALUES` lists, 0.15 s so), and as `VALUES`
+/// lists when a NULL is left, a NOT NULL column's too (which the database
+/// then names; an array would refuse it without naming it).
 fn insert_chunks<'r, M: Model, D: Driver<M>>(
     driver: &D,
     head: &'r str,
@@ -248,55 +250,75 @@ fn insert_chunks<'r, M: Model, D: Driver<M>>(
     }
     let mut out = Vec::new();
     for run in bulk::chunks(rows, ARRAY_ROWS) {
-        if !holds_null(table, columns, run) {
-            out.push(whole(run, true));
-        } else if let Some(kept) = without_null_columns(table, columns, run) {
-            let names: Vec<&str> = kept
-                .iter()
-                .filter_map(|&i| table.quoted_column(dialect, i))
-                .collect();
-            out.push(InsertChunk {
-                rows: run,
-                arrays: true,
-                head: std::borrow::Cow::Owned(format!(
-                    "INSERT INTO {} ({}) VALUES ",
-                    table.quoted_name(dialect),
-                    names.join(", ")
-                )),
-                columns: std::borrow::Cow::Owned(kept),
-            });
-        } else {
-            out.extend(bulk::chunks(run, per_values).map(|c| whole(c, false)));
+        match without_null_columns(table, columns, run) {
+            Some(kept) if kept.len() == columns.len() => out.push(whole(run, true)),
+            Some(kept) => {
+                let names: Vec<&str> = kept
+                    .iter()
+                    .filter_map(|&i| table.quoted_column(dialect, i))
+                    .collect();
+                out.push(InsertChunk {
+                    rows: run,
+                    arrays: true,
+                    head: std::borrow::Cow::Owned(format!(
+                        "INSERT INTO {} ({}) VALUES ",
+                        table.quoted_name(dialect),
+                        names.join(", ")
+                    )),
+                    columns: std::borrow::Cow::Owned(kept),
+                });
+            }
+            // A NULL the arrays cannot carry (a NOT NULL column's too,
+            // which the database then names).
+            None => out.extend(bulk::chunks(run, per_values).map(|c| whole(c, false))),
         }
     }
     out
 }
 
 /// `columns` without the nullable ones, with no default, that are NULL in
-/// every one of `rows`, when no NULL is left in the rest; else `None`.
+/// every one of `rows`, when no NULL is left in the rest (a NOT NULL
+/// column's included); else `None`.
 fn without_null_columns<M: Model>(
     table: &Table,
     columns: &[usize],
     rows: &[M],
 ) -> Option<Vec<usize>> {
+    let is_null = |r: &M, i: usize| {
+        // A lent field of a type that is never NULL is not read.
+        !r.field(i).is_some_and(never_null) && r.value(i).is_none_or(|v| v == Value::Null)
+    };
     let mut kept = Vec::with_capacity(columns.len());
     for &i in columns {
         let column = &table.columns()[i];
-        if !column.nullable {
-            kept.push(i);
-            continue;
-        }
-        let nulls = rows
-            .iter()
-            .filter(|r| r.value(i).is_none_or(|v| v == Value::Null))
-            .count();
+        let nulls = rows.iter().filter(|r| is_null(r, i)).count();
         match nulls {
             0 => kept.push(i),
-            n if n == rows.len() && column.default.is_none() => {}
+            n if n == rows.len() && column.nullable && column.default.is_none() => {}
+            // A NULL left (in a NOT NULL column too, which the database
+            // then names): `VALUES` lists.
             _ => return None,
         }
     }
     Some(kept)
+}
+
+/// Whether `field` is of a type that is never NULL (not an `Option`).
+fn never_null(field: &dyn std::any::Any) -> bool {
+    field.is::<String>()
+        || field.is::<Vec<u8>>()
+        || field.is::<serde_json::Value>()
+        || field.is::<i64>()
+        || field.is::<i32>()
+        || field.is::<i16>()
+        || field.is::<f64>()
+        || field.is::<f32>()
+        || field.is::<bool>()
+        || field.is::<uuid::Uuid>()
+        || field.is::<DateTime<Utc>>()
+        || field.is::<chrono::NaiveDate>()
+        || field.is::<chrono::NaiveTime>()
+        || field.is::<rust_decimal::Decimal>()
 }
 
 /// Whether a nullable column among `columns` is NULL in one of `rows`.
@@ -359,6 +381,11 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
                 let (chunk, after) = std::mem::take(&mut rest).split_at_mut(len);
                 rest = after;
                 let written = Some((head.as_str(), columns.as_slice()));
+                if let Some(last) = driver.dialect().rules().last_identity() {
+                    let keys = insert_counting_keys(driver, chunk, written, last).await?;
+                    set_keys(table, chunk, keys)?;
+                    continue;
+                }
                 let mut keys = insert_returning_keys(driver, chunk, arrays, written).await?;
                 if let Some(key) = keys.iter().find(|k| !matches!(k, Value::Int(_))) {
                     return Err(Error::backend(format!(
@@ -472,6 +499,57 @@ async fn insert_returning_keys<M: Model, D: Driver<M>>(
     sql.push_static(" RETURNING ");
     sql.push(table.quoted_column(dialect, key).unwrap_or_default());
     driver.values(sql, &[table.columns()[key].ty]).await
+}
+
+/// `INSERT` of `rows` (as a `VALUES` list, of the `written` columns under
+/// their head), then the keys counted back from the last one the database
+/// made ([`SqlDialect::last_identity`]), in the rows' order: one statement
+/// that answers the first key only when the range counted back holds
+/// exactly as many rows.
+///
+/// # Errors
+/// [`Error::Backend`] when the insert wrote another number of rows, or the
+/// keys were not consecutive.
+///
+/// [`SqlDialect::last_identity`]: crate::dialect::SqlDialect::last_identity
+async fn insert_counting_keys<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    rows: &[M],
+    written: Option<(&str, &[usize])>,
+    last: &str,
+) -> Result<Vec<Value>> {
+    let table = M::table();
+    let key = table.key_index()?;
+    let dialect = driver.dialect();
+    let (head, columns) =
+        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
+    let mut sql = driver.sql(None);
+    st::insert(&mut sql, head, table, columns, rows, false);
+    self::written(table, driver.execute(sql).await?, rows.len())?;
+    let n = i64::try_from(rows.len()).map_err(|_| Error::invalid_input("too many rows"))?;
+    let key_name = table.quoted_column(dialect, key).unwrap_or_default();
+    // The first key, when the n keys up to the last are all rows.
+    let mut sql = driver.sql(None);
+    sql.push_static("SELECT CASE WHEN (SELECT count(*) FROM ");
+    sql.push(table.quoted_name(dialect));
+    sql.push_static(" WHERE ");
+    sql.push(key_name);
+    sql.push(&format!(" BETWEEN {last} - "));
+    sql.bind_value(Value::Int(n - 1), ColumnType::BigInt);
+    sql.push(&format!(" AND {last}) = "));
+    sql.bind_value(Value::Int(n), ColumnType::BigInt);
+    sql.push(&format!(" THEN {last} - "));
+    sql.bind_value(Value::Int(n - 1), ColumnType::BigInt);
+    sql.push_static(" END AS ");
+    sql.push(key_name);
+    let first = driver.values(sql, &[ColumnType::BigInt]).await?;
+    match first.as_slice() {
+        [Value::Int(first)] => Ok((0..n).map(|i| Value::Int(first + i)).collect()),
+        other => Err(Error::backend(format!(
+            "INSERT INTO {}: the {n} keys made are not consecutive ({other:?})",
+            table.name()
+        ))),
+    }
 }
 
 /// Runs `statement` and returns the first column of each row read as `ty`.
