@@ -33,7 +33,7 @@ use sqlx::{Arguments, AssertSqlSafe, Pool, Row, Transaction};
 
 #[cfg(feature = "postgres")]
 use crate::codec::add_pg_array;
-use crate::codec::{add_value, decode_value};
+use crate::codec::{add_lent, add_value, decode_value};
 use crate::repository::SqlxModel;
 use crate::sql::Sql;
 
@@ -79,6 +79,15 @@ pub trait SqlxBackend: sqlx::Database + sealed::Sealed {
     /// # Errors
     /// sqlx's encoding error; on SQLite, always.
     fn add_array(args: &mut Self::Arguments, array: ValueArray<'_>) -> Result<(), BoxDynError>;
+
+    /// Adds a model's field of column type `ty`, lent in place, to `args`
+    /// without a copy (text, bytes, JSON); `None` for a field it does not
+    /// bind this way (the caller binds its value).
+    fn add_lent(
+        args: &mut Self::Arguments,
+        field: &dyn std::any::Any,
+        ty: ColumnType,
+    ) -> Option<Result<(), BoxDynError>>;
 
     /// Whether sessions run a binary `COPY .. FROM STDIN`
     /// ([`Driver::copies`](alchemy_core::driver::Driver::copies)):
@@ -293,6 +302,14 @@ impl SqlxBackend for Postgres {
         add_pg_array(args, array)
     }
 
+    fn add_lent(
+        args: &mut Self::Arguments,
+        field: &dyn std::any::Any,
+        ty: ColumnType,
+    ) -> Option<Result<(), BoxDynError>> {
+        add_lent!(args, field, ty)
+    }
+
     const COPIES: bool = true;
 
     async fn copy_in(
@@ -360,6 +377,14 @@ impl SqlxBackend for Sqlite {
         Err("SQLite has no array parameters".into())
     }
 
+    fn add_lent(
+        args: &mut Self::Arguments,
+        field: &dyn std::any::Any,
+        ty: ColumnType,
+    ) -> Option<Result<(), BoxDynError>> {
+        add_lent!(args, field, ty)
+    }
+
     const COPIES: bool = false;
 
     async fn copy_in(_: &mut Self::Connection, _: &str, _: Vec<u8>) -> sqlx::Result<u64> {
@@ -411,6 +436,14 @@ impl SqlxBackend for MySql {
 
     fn add_array(_: &mut Self::Arguments, _: ValueArray<'_>) -> Result<(), BoxDynError> {
         Err("MariaDB has no array parameters".into())
+    }
+
+    fn add_lent(
+        args: &mut Self::Arguments,
+        field: &dyn std::any::Any,
+        ty: ColumnType,
+    ) -> Option<Result<(), BoxDynError>> {
+        add_lent!(args, field, ty)
     }
 
     const COPIES: bool = false;

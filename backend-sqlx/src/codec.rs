@@ -51,6 +51,34 @@ macro_rules! add_value {
 
 pub(crate) use add_value;
 
+/// Adds a model's lent field of column type `$ty` to `$args` without a
+/// copy (text, bytes, JSON), as a `Some(sqlx::Result)`; `None` for any
+/// other field, which is bound as a value.
+macro_rules! add_lent {
+    ($args:expr, $field:expr, $ty:expr) => {{
+        let field: &dyn std::any::Any = $field;
+        match $ty {
+            ColumnType::Text | ColumnType::VarChar(_) => field
+                .downcast_ref::<String>()
+                .map(|s| $args.add(s.as_str())),
+            ColumnType::Bytes => field
+                .downcast_ref::<Vec<u8>>()
+                .map(|b| $args.add(b.as_slice())),
+            ColumnType::Json => field
+                .downcast_ref::<sqlx::types::JsonValue>()
+                .or_else(|| {
+                    field
+                        .downcast_ref::<Option<sqlx::types::JsonValue>>()
+                        .and_then(Option::as_ref)
+                })
+                .map(|j| $args.add(sqlx::types::Json(j))),
+            _ => None,
+        }
+    }};
+}
+
+pub(crate) use add_lent;
+
 /// Column `$i` of `$row` decoded as a core value of column type `$ty` (a
 /// NULL as [`Value::Null`]), as a `sqlx::Result<Value>`.
 macro_rules! decode_value {

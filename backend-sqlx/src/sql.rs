@@ -186,6 +186,28 @@ impl<DB: SqlxBackend> SqlWriter for Sql<DB> {
         }
     }
 
+    fn bind_lent(&mut self, field: &dyn std::any::Any, ty: ColumnType) -> bool {
+        let Some(added) = DB::add_lent(&mut self.args, field, ty) else {
+            return false;
+        };
+        self.binds += 1;
+        if !self.fixed {
+            DB::DIALECT
+                .rules()
+                .placeholder(self.text.to_mut(), self.binds);
+        }
+        if let Err(e) = added
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+        true
+    }
+
+    fn binds_lent(&self) -> bool {
+        true
+    }
+
     fn bind_value_array(&mut self, array: alchemy_core::Result<ValueArray<'_>>) {
         if self.fixed {
             self.binds += 1;

@@ -258,6 +258,20 @@ pub(crate) fn rows<M: Model>(
         w.text_varies();
     }
     for (n, m) in models.iter().enumerate() {
+        if w.binds_lent() {
+            w.push_static(if n == 0 { "(" } else { ", (" });
+            for (c, &i) in columns.iter().enumerate() {
+                if c > 0 {
+                    w.push_static(", ");
+                }
+                let ty = table.columns()[i].ty;
+                if !m.field(i).is_some_and(|f| w.bind_lent(f, ty)) {
+                    w.bind_value(m.value(i).unwrap_or(Value::Null), ty);
+                }
+            }
+            w.push_static(")");
+            continue;
+        }
         let mut values = m.values();
         // Moved out, not cloned: each column is bound once.
         let mut row = columns.iter().map(|&i| {

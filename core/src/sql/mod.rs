@@ -98,6 +98,24 @@ pub trait SqlWriter {
         self.bind(&value, ty);
     }
 
+    /// Appends one placeholder bound to `field`, a model's field of column
+    /// type `ty` lent in place ([`crate::Model::field`]), without copying
+    /// it, and says whether it did; `false` (the default, and for a field
+    /// it cannot bind) leaves the caller to bind [`crate::Model::value`].
+    /// A builder that encodes values as they come (sqlx's) binds lent
+    /// text, bytes and JSON: a JSON document's copy cost as much as its
+    /// encoding (W8).
+    fn bind_lent(&mut self, field: &dyn std::any::Any, ty: ColumnType) -> bool {
+        let _ = (field, ty);
+        false
+    }
+
+    /// Whether [`SqlWriter::bind_lent`] binds anything: `VALUES` rows are
+    /// then written field by field instead of through [`SqlWriter::row`].
+    fn binds_lent(&self) -> bool {
+        false
+    }
+
     /// Appends every column of `table`, as a `SELECT` or `RETURNING` of
     /// rows decoded as the model names them: the table's quoted list by
     /// default; a backend that decodes rows by its own column list (diesel's
