@@ -200,6 +200,7 @@ macro_rules! stored_row {
                         .find(|c| c.name == name)
                         .map(|c| c.ty)
                         .or((name == alchemy_core::driver::TOTAL).then_some(ColumnType::BigInt))
+                        .or((name == alchemy_core::driver::KEYS).then_some(ColumnType::Text))
                         .ok_or_else(|| format!("`{name}` is not a column of `{}`", table.name()))?;
                     let raw = field.value();
                     values.push(match ty {

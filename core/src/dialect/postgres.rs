@@ -45,6 +45,11 @@ impl SqlDialect for Postgres {
         }
     }
 
+    /// `string_agg` in a `WITH` around the insert.
+    fn aggregates_keys(&self) -> bool {
+        true
+    }
+
     /// Built in since PostgreSQL 13.
     fn random_uuid(&self) -> &'static str {
         "gen_random_uuid()"

@@ -386,6 +386,11 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
                     set_keys(table, chunk, keys)?;
                     continue;
                 }
+                if driver.dialect().rules().aggregates_keys() {
+                    let keys = insert_aggregating_keys(driver, chunk, arrays, written).await?;
+                    set_keys(table, chunk, keys)?;
+                    continue;
+                }
                 let mut keys = insert_returning_keys(driver, chunk, arrays, written).await?;
                 if let Some(key) = keys.iter().find(|k| !matches!(k, Value::Int(_))) {
                     return Err(Error::backend(format!(
@@ -549,6 +554,49 @@ async fn insert_counting_keys<M: Model, D: Driver<M>>(
             "INSERT INTO {}: the {n} keys made are not consecutive ({other:?})",
             table.name()
         ))),
+    }
+}
+
+/// `INSERT` of `rows` (as [`insert_returning_keys`]) in a `WITH`, its
+/// integer keys read back as one text value ([`super::KEYS`]): ascending,
+/// which is the rows' order within one statement.
+///
+/// # Errors
+/// [`Error::Backend`] when the text is not a list of integers.
+async fn insert_aggregating_keys<M: Model, D: Driver<M>>(
+    driver: &mut D,
+    rows: &[M],
+    arrays: bool,
+    written: Option<(&str, &[usize])>,
+) -> Result<Vec<Value>> {
+    let table = M::table();
+    let key = table.key_index()?;
+    let dialect = driver.dialect();
+    let (head, columns) =
+        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
+    let key_name = table.quoted_column(dialect, key).unwrap_or_default();
+    let mut sql = driver.sql(None);
+    sql.push_static("WITH __alchemy_made AS (");
+    st::insert(&mut sql, head, table, columns, rows, arrays);
+    sql.push_static(" RETURNING ");
+    sql.push(key_name);
+    sql.push(&format!(
+        ") SELECT string_agg({key_name}::text, ',' ORDER BY {key_name}) AS {} FROM __alchemy_made",
+        super::KEYS
+    ));
+    let text = driver.values(sql, &[ColumnType::Text]).await?;
+    let bad = |what: &dyn std::fmt::Debug| {
+        Error::backend(format!(
+            "INSERT INTO {}: its keys read back as {what:?}",
+            table.name()
+        ))
+    };
+    match text.as_slice() {
+        [Value::Text(list)] => list
+            .split(',')
+            .map(|k| k.parse::<i64>().map(Value::Int).map_err(|_| bad(&k)))
+            .collect(),
+        other => Err(bad(&other)),
     }
 }
 
@@ -757,13 +805,18 @@ mod tests {
         }
         async fn values(&mut self, sql: Statement, _: &[ColumnType]) -> Result<Vec<Value>> {
             let (text, mut names) = seen(&sql);
-            if !text.starts_with("INSERT") {
+            let aggregated = text.starts_with("WITH __alchemy_made AS (INSERT");
+            if !text.starts_with("INSERT") && !aggregated {
                 return Ok(Fake::values(self, &sql));
             }
             // `INSERT .. (name) VALUES .. RETURNING "id"` or `.. SELECT *
             // FROM unnest(?) RETURNING "id"`: numbered in the order of its
-            // rows, returned in reverse.
-            assert!(text.ends_with(r#" RETURNING "id""#), "{text}");
+            // rows, returned in reverse; in a `WITH`, as one text in
+            // ascending order.
+            assert!(
+                text.ends_with(r#" RETURNING "id""#) || aggregated,
+                "{text}"
+            );
             for part in sql.parts() {
                 if let crate::sql::Part::Array(v, _) = part {
                     names.extend(v.iter().cloned());
@@ -778,6 +831,16 @@ mod tests {
                     Value::Int(self.next)
                 })
                 .collect();
+            if aggregated {
+                let list: Vec<String> = keys
+                    .iter()
+                    .map(|k| match k {
+                        Value::Int(k) => k.to_string(),
+                        _ => String::new(),
+                    })
+                    .collect();
+                return Ok(vec![Value::Text(list.join(","))]);
+            }
             keys.reverse();
             Ok(keys)
         }

@@ -176,6 +176,13 @@ pub const BINDS_PER_STATEMENT: usize = 32_766;
 /// (`count(*) OVER ()`), and of the column of a count.
 pub const TOTAL: &str = "__alchemy_total";
 
+/// The name of the text column that carries, on a database that
+/// aggregates them ([`SqlDialect::aggregates_keys`]), the keys an insert
+/// made: their decimal digits, comma-separated, in ascending order.
+///
+/// [`SqlDialect::aggregates_keys`]: crate::dialect::SqlDialect::aggregates_keys
+pub const KEYS: &str = "__alchemy_keys";
+
 /// The [`Repository`] of model `M` over driver `D` (a backend's session
 /// type), written once for every backend; each backend gives it its own
 /// name. Stateless and `Copy`: every call runs in the session it is given.
