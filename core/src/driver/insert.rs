@@ -813,10 +813,7 @@ mod tests {
             // FROM unnest(?) RETURNING "id"`: numbered in the order of its
             // rows, returned in reverse; in a `WITH`, as one text in
             // ascending order.
-            assert!(
-                text.ends_with(r#" RETURNING "id""#) || aggregated,
-                "{text}"
-            );
+            assert!(text.ends_with(r#" RETURNING "id""#) || aggregated, "{text}");
             for part in sql.parts() {
                 if let crate::sql::Part::Array(v, _) = part {
                     names.extend(v.iter().cloned());
