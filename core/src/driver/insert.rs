@@ -434,7 +434,7 @@ async fn write_made<M: Model, D: Driver<M>>(driver: &mut D, mut rows: Vec<M>) ->
 fn set_keys<M: Model>(table: &Table, rows: &mut [M], keys: Vec<Value>) -> Result<()> {
     if keys.len() != rows.len() {
         return Err(Error::backend(format!(
-            "INSERT INTO {} returned {} rows for {}",
+            "{}: {} keys read back for {} rows",
             table.name(),
             keys.len(),
             rows.len()
@@ -460,17 +460,7 @@ async fn keys_first<M: Model, D: Driver<M>>(
     for chunk in rows.chunks_mut(size) {
         let query = made_keys(driver.dialect(), table, expression, chunk.len())?;
         let keys = query_values(driver, &query, ty).await?;
-        if keys.len() != chunk.len() {
-            return Err(Error::backend(format!(
-                "{}: asked for {} keys, got {}",
-                table.name(),
-                chunk.len(),
-                keys.len()
-            )));
-        }
-        for (row, key) in chunk.iter_mut().zip(keys) {
-            row.set_key(KeyOf::<M>::try_from(key)?);
-        }
+        set_keys(table, chunk, keys)?;
     }
     Ok(())
 }
@@ -485,6 +475,21 @@ async fn one_by_one<M: Model, D: Driver<M>>(driver: &mut D, rows: &mut [M]) -> R
     Ok(())
 }
 
+/// Writes the `INSERT` of `rows` without a database-made key (as arrays
+/// or a `VALUES` list) into `sql`: of the `written` columns under their
+/// head ([`insert_chunks`]), or of every column.
+fn write_insert<M: Model>(
+    sql: &mut impl SqlWriter,
+    dialect: Dialect,
+    rows: &[M],
+    arrays: bool,
+    written: Option<(&str, &[usize])>,
+) {
+    let (head, columns) =
+        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
+    st::insert(sql, head, M::table(), columns, rows, arrays);
+}
+
 /// `INSERT` of `rows` without a database-made key (as arrays or a `VALUES`
 /// list, see [`insert_chunks`]; of the `written` columns under their head,
 /// or of every one), `RETURNING` the keys made (in any order).
@@ -497,10 +502,8 @@ async fn insert_returning_keys<M: Model, D: Driver<M>>(
     let table = M::table();
     let key = table.key_index()?;
     let dialect = driver.dialect();
-    let (head, columns) =
-        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
     let mut sql = driver.sql(None);
-    st::insert(&mut sql, head, table, columns, rows, arrays);
+    write_insert(&mut sql, dialect, rows, arrays, written);
     sql.push_static(" RETURNING ");
     sql.push(table.quoted_column(dialect, key).unwrap_or_default());
     driver.values(sql, &[table.columns()[key].ty]).await
@@ -526,10 +529,8 @@ async fn insert_counting_keys<M: Model, D: Driver<M>>(
     let table = M::table();
     let key = table.key_index()?;
     let dialect = driver.dialect();
-    let (head, columns) =
-        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
     let mut sql = driver.sql(None);
-    st::insert(&mut sql, head, table, columns, rows, false);
+    write_insert(&mut sql, dialect, rows, false, written);
     self::written(table, driver.execute(sql).await?, rows.len())?;
     let n = i64::try_from(rows.len()).map_err(|_| Error::invalid_input("too many rows"))?;
     let key_name = table.quoted_column(dialect, key).unwrap_or_default();
@@ -572,12 +573,10 @@ async fn insert_aggregating_keys<M: Model, D: Driver<M>>(
     let table = M::table();
     let key = table.key_index()?;
     let dialect = driver.dialect();
-    let (head, columns) =
-        written.unwrap_or((st::insert_head::<M>(dialect), st::insert_columns::<M>()));
     let key_name = table.quoted_column(dialect, key).unwrap_or_default();
     let mut sql = driver.sql(None);
     sql.push_static("WITH __alchemy_made AS (");
-    st::insert(&mut sql, head, table, columns, rows, arrays);
+    write_insert(&mut sql, dialect, rows, arrays, written);
     sql.push_static(" RETURNING ");
     sql.push(key_name);
     sql.push(&format!(
