@@ -92,66 +92,60 @@ pub fn row<M: Model>(model: &M) -> Result<()> {
 /// The check of a lent field of the common types for `column`'s type;
 /// `None` when the field is of another type (then checked as a `Value`).
 fn lent_field(table: &Table, column: &Column, field: &dyn Any) -> Option<Result<()>> {
-    fn opt<T: 'static>(field: &dyn Any) -> Option<Option<&T>> {
-        if let Some(v) = field.downcast_ref::<T>() {
-            return Some(Some(v));
-        }
-        field.downcast_ref::<Option<T>>().map(Option::as_ref)
-    }
     Some(match column.ty {
         ColumnType::Text | ColumnType::VarChar(_) => match lent_text(field)? {
             Some(text) => write_text(table, column, text),
             None => Ok(()),
         },
-        ColumnType::Timestamp => match opt::<DateTime<Utc>>(field)? {
+        ColumnType::Timestamp => match lent::<DateTime<Utc>>(field)? {
             Some(t) if !in_range(t) => shared(table, &column.name, &Value::Timestamp(*t)),
             _ => Ok(()),
         },
-        ColumnType::Double => match opt::<f64>(field)? {
+        ColumnType::Double => match lent::<f64>(field)? {
             Some(f) if f.is_nan() => shared(table, &column.name, &Value::Float(*f)),
             _ => Ok(()),
         },
-        ColumnType::Real => match opt::<f32>(field) {
+        ColumnType::Real => match lent::<f32>(field) {
             Some(Some(f)) if f.is_nan() => {
                 shared(table, &column.name, &Value::Float(f64::from(*f)))
             }
             Some(_) => Ok(()),
-            None => match opt::<f64>(field)? {
+            None => match lent::<f64>(field)? {
                 Some(f) => write_value(table, column, &Value::Float(*f)),
                 None => Ok(()),
             },
         },
-        ColumnType::SmallInt => match opt::<i16>(field) {
+        ColumnType::SmallInt => match lent::<i16>(field) {
             Some(_) => Ok(()),
-            None => match opt::<i64>(field)? {
+            None => match lent::<i64>(field)? {
                 Some(i) => write_value(table, column, &Value::Int(*i)),
                 None => Ok(()),
             },
         },
-        ColumnType::BigInt => opt::<i64>(field).map(|_| Ok(()))?,
-        ColumnType::Integer => match opt::<i32>(field) {
+        ColumnType::BigInt => lent::<i64>(field).map(|_| Ok(()))?,
+        ColumnType::Integer => match lent::<i32>(field) {
             Some(_) => Ok(()),
-            None => match opt::<i64>(field)? {
+            None => match lent::<i64>(field)? {
                 Some(i) => write_value(table, column, &Value::Int(*i)),
                 None => Ok(()),
             },
         },
-        ColumnType::Uuid => opt::<uuid::Uuid>(field).map(|_| Ok(()))?,
-        ColumnType::Bool => opt::<bool>(field).map(|_| Ok(()))?,
-        ColumnType::Date => match opt::<NaiveDate>(field)? {
+        ColumnType::Uuid => lent::<uuid::Uuid>(field).map(|_| Ok(()))?,
+        ColumnType::Bool => lent::<bool>(field).map(|_| Ok(()))?,
+        ColumnType::Date => match lent::<NaiveDate>(field)? {
             Some(d) => shared(table, &column.name, &Value::Date(*d)),
             None => Ok(()),
         },
-        ColumnType::Time => match opt::<NaiveTime>(field)? {
+        ColumnType::Time => match lent::<NaiveTime>(field)? {
             Some(t) => shared(table, &column.name, &Value::Time(*t)),
             None => Ok(()),
         },
-        ColumnType::Bytes => opt::<Vec<u8>>(field).map(|_| Ok(()))?,
-        ColumnType::Json => match opt::<serde_json::Value>(field)? {
+        ColumnType::Bytes => lent::<Vec<u8>>(field).map(|_| Ok(()))?,
+        ColumnType::Json => match lent::<serde_json::Value>(field)? {
             Some(j) => json(table, &column.name, j),
             None => Ok(()),
         },
-        ColumnType::Decimal(precision, scale) => match opt::<Decimal>(field)? {
+        ColumnType::Decimal(precision, scale) => match lent::<Decimal>(field)? {
             Some(d) => decimal(table, column, *d, precision, scale),
             None => Ok(()),
         },
@@ -164,6 +158,15 @@ pub(crate) fn as_f32(f: f64) -> Option<f32> {
     #[allow(clippy::cast_possible_truncation)] // checked by the round trip
     let narrow = f as f32;
     (f64::from(narrow) == f).then_some(narrow)
+}
+
+/// A field lent as `&dyn Any` ([`Model::field`]) as a `T` or an
+/// `Option<T>`: `Some(None)` for `None`; `None` for a field of another type.
+pub(crate) fn lent<T: 'static>(field: &dyn Any) -> Option<Option<&T>> {
+    if let Some(v) = field.downcast_ref::<T>() {
+        return Some(Some(v));
+    }
+    field.downcast_ref::<Option<T>>().map(Option::as_ref)
 }
 
 /// A text field lent as `&dyn Any`: `Some(None)` for a `None` text.

@@ -330,12 +330,16 @@ fn arrays_of<M: Model>(w: &mut impl SqlWriter, table: &Table, columns: &[usize],
             // encoding (W8 on PostgreSQL).
             ColumnType::Bytes => models
                 .iter()
-                .map(|m| lent::<Vec<u8>>(m.field(i)).map(|b| b.map(Vec::as_slice)))
+                .map(|m| {
+                    m.field(i)
+                        .and_then(crate::check::lent::<Vec<u8>>)
+                        .map(|b| b.map(Vec::as_slice))
+                })
                 .collect::<Option<_>>()
                 .map(ValueArray::Bytes),
             ColumnType::Json => models
                 .iter()
-                .map(|m| lent::<serde_json::Value>(m.field(i)))
+                .map(|m| m.field(i).and_then(crate::check::lent::<serde_json::Value>))
                 .collect::<Option<_>>()
                 .map(ValueArray::Json),
             _ => None,
@@ -351,15 +355,6 @@ fn arrays_of<M: Model>(w: &mut impl SqlWriter, table: &Table, columns: &[usize],
         let refs: Vec<&Value> = values.iter().collect();
         w.bind_array(&refs, ty);
     }
-}
-
-/// A field lent as a `T` or an `Option<T>`: `Some(None)` for `None`.
-fn lent<T: 'static>(field: Option<&dyn std::any::Any>) -> Option<Option<&T>> {
-    let field = field?;
-    if let Some(v) = field.downcast_ref::<T>() {
-        return Some(Some(v));
-    }
-    field.downcast_ref::<Option<T>>().map(Option::as_ref)
 }
 
 /// `INSERT INTO t (<columns>) VALUES (..)<tail> RETURNING <every column>`
