@@ -64,6 +64,29 @@ pub(crate) fn event(
     (format!("Event {i}"), day, payload, settings, price)
 }
 
+/// W8's event `i` ([`event`]) as a struct with the `event` table's
+/// fields (`Self { .. }`), its price converted by `From`; every side's
+/// model and row type is built by it.
+macro_rules! event_of {
+    ($i:expr) => {{
+        let (name, day, payload, settings, price) = $crate::data::event($i);
+        Self {
+            id: 0,
+            name,
+            day,
+            starts: None,
+            payload,
+            level: 0,
+            ratio: None,
+            settings,
+            extra: None,
+            price: price.into(),
+            share: None,
+        }
+    }};
+}
+pub(crate) use event_of;
+
 /// What a side read back from W8's `n` events: (rows, the prices' sum,
 /// the payloads' bytes), and whether it is what was written.
 pub(crate) fn w8_check(

@@ -95,20 +95,7 @@ impl_model!(event::Model, BigIntBase, plain, from fixtures::event_table(), field
 
 impl BenchEvent for event::Model {
     fn new(i: usize) -> Self {
-        let (name, day, payload, settings, price) = data::event(i);
-        Self {
-            id: 0,
-            name,
-            day,
-            starts: None,
-            payload,
-            level: 0,
-            ratio: None,
-            settings,
-            extra: None,
-            price: price.into(),
-            share: None,
-        }
+        data::event_of!(i)
     }
     fn checked(&self) -> (rust_decimal::Decimal, usize) {
         (*self.price, self.payload.len())

@@ -92,20 +92,7 @@ impl_model!(Event, BigIntBase, plain, from fixtures::event_table(), fields(name,
 
 impl BenchEvent for Event {
     fn new(i: usize) -> Self {
-        let (name, day, payload, settings, price) = data::event(i);
-        Self {
-            id: 0,
-            name,
-            day,
-            starts: None,
-            payload,
-            level: 0,
-            ratio: None,
-            settings,
-            extra: None,
-            price: price.into(),
-            share: None,
-        }
+        data::event_of!(i)
     }
     fn checked(&self) -> (rust_decimal::Decimal, usize) {
         (*self.price, self.payload.len())
